@@ -1,0 +1,207 @@
+/**
+ * A small, fast Solidity ABI encoder (`abi.encode`) for the value types Merkle leaves use: uint<M>, int<M>, address,
+ * bool, bytes<M>, bytes, string, and fixed or dynamic arrays of those. It writes straight into one Uint8Array — the
+ * reason our Merkle tree is much faster than one built on a general-purpose coder. Tuples are not supported (a typed
+ * error says so).
+ */
+import { ProvenantError, describeValue } from './errors.js';
+import { hexToBytes, utf8Bytes } from './hash.js';
+
+type ParsedType =
+  | { kind: 'uint' | 'int'; bits: number }
+  | { kind: 'address' | 'bool' | 'bytes' | 'string' }
+  | { kind: 'fixedBytes'; size: number }
+  | { kind: 'array'; element: ParsedType; length: number | null };
+
+const typeCache = new Map<string, ParsedType>();
+
+function abiError(message: string, type: string, value?: unknown): ProvenantError {
+  return new ProvenantError('ABI_ENCODING_INVALID', message, {
+    metaMessages: [`type: ${type}`, ...(value === undefined ? [] : [`value: ${describeValue(value)}`])],
+    data: { type },
+  });
+}
+
+export function parseAbiType(type: string): ParsedType {
+  const cached = typeCache.get(type);
+  if (cached) return cached;
+  let parsed: ParsedType;
+  const arrayMatch = /^(.*)\[(\d*)\]$/.exec(type);
+  if (arrayMatch) {
+    const length = arrayMatch[2] === '' ? null : Number(arrayMatch[2]);
+    parsed = { kind: 'array', element: parseAbiType(arrayMatch[1]!), length };
+  } else if (type === 'address' || type === 'bool' || type === 'bytes' || type === 'string') {
+    parsed = { kind: type };
+  } else if (/^u?int\d*$/.test(type)) {
+    const bits = type.replace(/^u?int/, '') === '' ? 256 : Number(type.replace(/^u?int/, ''));
+    if (bits < 8 || bits > 256 || bits % 8 !== 0) throw abiError(`Unsupported integer width in ABI type "${type}".`, type);
+    parsed = { kind: type.startsWith('u') ? 'uint' : 'int', bits };
+  } else if (/^bytes\d+$/.test(type)) {
+    const size = Number(type.slice(5));
+    if (size < 1 || size > 32) throw abiError(`Unsupported ABI type "${type}".`, type);
+    parsed = { kind: 'fixedBytes', size };
+  } else {
+    throw abiError(`Unsupported ABI type "${type}" (supported: uint<M>, int<M>, address, bool, bytes<M>, bytes, string, arrays).`, type);
+  }
+  typeCache.set(type, parsed);
+  return parsed;
+}
+
+function isDynamic(t: ParsedType): boolean {
+  if (t.kind === 'bytes' || t.kind === 'string') return true;
+  if (t.kind === 'array') return t.length === null || isDynamic(t.element);
+  return false;
+}
+
+function headSize(t: ParsedType): number {
+  if (t.kind === 'array' && t.length !== null && !isDynamic(t)) return t.length * headSize(t.element);
+  return 32;
+}
+
+function toBigInt(value: unknown, type: string): bigint {
+  if (typeof value === 'bigint') return value;
+  if (typeof value === 'number') {
+    if (!Number.isSafeInteger(value)) throw abiError('Number is not a safe integer; pass a bigint or a decimal string.', type, value);
+    return BigInt(value);
+  }
+  if (typeof value === 'string' && /^(-?\d+|0x[0-9a-fA-F]+)$/.test(value)) return BigInt(value);
+  throw abiError('Expected an integer (bigint, safe number, decimal or hex string).', type, value);
+}
+
+/** Writes a 256-bit two's-complement big-endian word at `offset`. */
+function writeWord(out: Uint8Array, offset: number, word: bigint): void {
+  let w = BigInt.asUintN(256, word);
+  for (let i = 31; i >= 0; i--) {
+    out[offset + i] = Number(w & 0xffn);
+    w >>= 8n;
+  }
+}
+
+function fixedBytes(value: unknown, size: number, type: string): Uint8Array {
+  const bytes = value instanceof Uint8Array ? value : typeof value === 'string' ? safeHex(value, type) : null;
+  if (!bytes || bytes.length !== size) throw abiError(`Expected exactly ${size} bytes.`, type, value);
+  return bytes;
+}
+
+function safeHex(value: string, type: string): Uint8Array {
+  if (!/^0x[0-9a-fA-F]*$/.test(value)) throw abiError('Expected 0x-prefixed hex.', type, value);
+  return hexToBytes(value);
+}
+
+/** Encoded size in bytes of one value (head + tail when dynamic). */
+function encodedSize(t: ParsedType, value: unknown, type: string): number {
+  switch (t.kind) {
+    case 'bytes': {
+      const n = dynamicBytes(value, type).length;
+      return 32 + Math.ceil(n / 32) * 32;
+    }
+    case 'string': {
+      if (typeof value !== 'string') throw abiError('Expected a string.', type, value);
+      return 32 + Math.ceil(utf8Bytes(value).length / 32) * 32;
+    }
+    case 'array': {
+      const items = arrayItems(t, value, type);
+      let size = t.length === null ? 32 : 0;
+      for (const item of items) size += isDynamic(t.element) ? 32 + encodedSize(t.element, item, type) : headSize(t.element);
+      return size;
+    }
+    default:
+      return 32;
+  }
+}
+
+function dynamicBytes(value: unknown, type: string): Uint8Array {
+  if (value instanceof Uint8Array) return value;
+  if (typeof value === 'string') return safeHex(value, type);
+  throw abiError('Expected bytes as 0x-hex or Uint8Array.', type, value);
+}
+
+function arrayItems(t: Extract<ParsedType, { kind: 'array' }>, value: unknown, type: string): unknown[] {
+  if (!Array.isArray(value)) throw abiError('Expected an array.', type, value);
+  if (t.length !== null && value.length !== t.length) throw abiError(`Expected an array of length ${t.length}.`, type, value);
+  return value;
+}
+
+/** Encodes a static value's head, or a dynamic value's tail, at `offset`; returns bytes written. */
+function encodeInto(out: Uint8Array, offset: number, t: ParsedType, value: unknown, type: string): number {
+  switch (t.kind) {
+    case 'uint': {
+      const v = toBigInt(value, type);
+      if (v < 0n || v >= 1n << BigInt(t.bits)) throw abiError(`Value out of range for uint${t.bits}.`, type, value);
+      writeWord(out, offset, v);
+      return 32;
+    }
+    case 'int': {
+      const v = toBigInt(value, type);
+      const half = 1n << BigInt(t.bits - 1);
+      if (v < -half || v >= half) throw abiError(`Value out of range for int${t.bits}.`, type, value);
+      writeWord(out, offset, v);
+      return 32;
+    }
+    case 'bool':
+      if (typeof value !== 'boolean') throw abiError('Expected a boolean.', type, value);
+      out[offset + 31] = value ? 1 : 0;
+      return 32;
+    case 'address': {
+      if (typeof value !== 'string' || !/^0x[0-9a-fA-F]{40}$/.test(value)) throw abiError('Expected a 20-byte 0x address.', type, value);
+      out.set(hexToBytes(value), offset + 12);
+      return 32;
+    }
+    case 'fixedBytes':
+      out.set(fixedBytes(value, t.size, type), offset);
+      return 32;
+    case 'bytes':
+    case 'string': {
+      const bytes = t.kind === 'string' ? utf8Bytes(value as string) : dynamicBytes(value, type);
+      writeWord(out, offset, BigInt(bytes.length));
+      out.set(bytes, offset + 32);
+      return 32 + Math.ceil(bytes.length / 32) * 32;
+    }
+    case 'array': {
+      const items = arrayItems(t, value, type);
+      let cursor = offset;
+      if (t.length === null) {
+        writeWord(out, cursor, BigInt(items.length));
+        cursor += 32;
+      }
+      return cursor - offset + encodeSequence(out, cursor, items.map(() => t.element), items, type);
+    }
+  }
+}
+
+/** Head/tail encoding of a sequence (a tuple's components or an array's items) at `offset`. */
+function encodeSequence(out: Uint8Array, offset: number, types: ParsedType[], values: unknown[], type: string): number {
+  let headBytes = 0;
+  for (const t of types) headBytes += isDynamic(t) ? 32 : headSize(t);
+  let head = offset;
+  let tail = offset + headBytes;
+  for (let i = 0; i < types.length; i++) {
+    const t = types[i]!;
+    if (isDynamic(t)) {
+      writeWord(out, head, BigInt(tail - offset));
+      head += 32;
+      tail += encodeInto(out, tail, t, values[i], type);
+    } else {
+      head += encodeInto(out, head, t, values[i], type);
+    }
+  }
+  return tail - offset;
+}
+
+/** `abi.encode(values…)` with the given Solidity types. */
+export function abiEncode(types: readonly string[], values: readonly unknown[]): Uint8Array {
+  if (types.length !== values.length) {
+    throw new ProvenantError('ABI_ENCODING_INVALID', `Got ${values.length} values for ${types.length} ABI types.`, {
+      metaMessages: [`types: [${types.join(', ')}]`, `values: ${describeValue(values)}`],
+    });
+  }
+  const parsed = types.map(parseAbiType);
+  let size = 0;
+  for (let i = 0; i < parsed.length; i++) {
+    const t = parsed[i]!;
+    size += isDynamic(t) ? 32 + encodedSize(t, values[i], types[i]!) : headSize(t);
+  }
+  const out = new Uint8Array(size);
+  encodeSequence(out, 0, parsed, values as unknown[], types.join(','));
+  return out;
+}

@@ -1,0 +1,139 @@
+/**
+ * Every error Provenant throws is a `ProvenantError` with a stable `code`, so callers can branch on it
+ * (`if (e instanceof ProvenantError && e.code === 'DATANET_ROW_INVALID')`) without parsing messages.
+ * The shape follows viem's BaseError: a one-line `shortMessage` a user can act on, `details`, the offending
+ * values in `metaMessages`, and `walk()` to find a root cause.
+ */
+
+/** Stable error codes. Add new codes at the end of their group; never rename one. */
+export type ProvenantErrorCode =
+  // core
+  | 'INVALID_ARGUMENT'
+  | 'RNG_SEED_INVALID'
+  | 'ABI_ENCODING_INVALID'
+  | 'MERKLE_TREE_EMPTY'
+  | 'MERKLE_INDEX_OUT_OF_RANGE'
+  | 'MERKLE_LEAF_NOT_FOUND'
+  | 'MERKLE_PROOF_INVALID'
+  | 'JSON_NOT_CANONICAL'
+  // datanet
+  | 'DATANET_ROW_INVALID'
+  | 'DATANET_CONTRIBUTION_INVALID'
+  | 'DATANET_SCHEMA_INVALID'
+  | 'DATANET_SNAPSHOT_INVALID'
+  | 'DATANET_SPLIT_INVALID'
+  | 'DATANET_JSONL_MALFORMED'
+  | 'DATANET_ROW_NOT_FOUND'
+  | 'DATASET_PACKAGE_MISSING'
+  // finetune
+  | 'BACKEND_UNAVAILABLE'
+  | 'MODEL_CONFIG_INVALID'
+  | 'LORA_CONFIG_INVALID'
+  | 'LORA_SHAPE_MISMATCH'
+  | 'LORA_TARGET_NOT_FOUND'
+  | 'ADAPTER_NOT_FOUND'
+  | 'ADAPTER_KEYS_MISSING'
+  | 'ADAPTER_KEYS_UNEXPECTED'
+  | 'ADAPTER_DTYPE_MISMATCH'
+  | 'SAFETENSORS_INVALID'
+  | 'CHECKPOINT_INVALID'
+  | 'TRAINING_CONFIG_INVALID'
+  | 'TRAINING_NON_FINITE_LOSS'
+  // eval
+  | 'EVAL_INPUT_INVALID'
+  | 'EVAL_LENGTH_MISMATCH'
+  | 'EVAL_PROBABILITIES_INVALID'
+  | 'EVAL_GATE_INVALID'
+  // attribution
+  | 'ATTRIBUTION_INPUT_INVALID'
+  | 'ATTRIBUTION_SHAPE_MISMATCH'
+  | 'ATTRIBUTION_FEATURE_STORE_INVALID'
+  | 'ATTRIBUTION_NOT_CONVERGED'
+  | 'REWARD_SPLIT_INVALID'
+  // audit
+  | 'AUDIT_RECORD_INVALID'
+  // chain
+  | 'CHAIN_RPC_FAILED'
+  | 'CHAIN_REVERTED'
+  | 'CHAIN_UNAUTHORIZED'
+  | 'CHAIN_RECORD_NOT_FOUND'
+  | 'CHAIN_QUEUE_INVALID'
+  | 'CHAIN_ARTIFACT_STALE';
+
+export interface ProvenantErrorOptions {
+  /** Longer explanation: why this happened and how to fix it. */
+  details?: string;
+  /** The offending values, one line each (e.g. `row 17: label "spamm" not in [ham, spam]`). */
+  metaMessages?: string[];
+  /** Structured data for programs (indices, keys, shapes). */
+  data?: Record<string, unknown>;
+  /** Where the user can read more, relative to the README. */
+  docsPath?: string;
+  cause?: unknown;
+}
+
+export class ProvenantError extends Error {
+  override readonly name = 'ProvenantError';
+  readonly code: ProvenantErrorCode;
+  readonly shortMessage: string;
+  readonly details?: string;
+  readonly metaMessages: string[];
+  readonly data: Record<string, unknown>;
+  readonly docsPath?: string;
+
+  constructor(code: ProvenantErrorCode, shortMessage: string, options: ProvenantErrorOptions = {}) {
+    const lines = [shortMessage];
+    if (options.metaMessages?.length) lines.push('', ...options.metaMessages);
+    if (options.details) lines.push('', `Details: ${options.details}`);
+    if (options.docsPath) lines.push(`Docs: ${options.docsPath}`);
+    lines.push(`Code: ${code}`);
+    super(lines.join('\n'), options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.shortMessage = shortMessage;
+    this.details = options.details;
+    this.metaMessages = options.metaMessages ?? [];
+    this.data = options.data ?? {};
+    this.docsPath = options.docsPath;
+  }
+
+  /** Follows `cause` links; returns the deepest error, or the first one for which `predicate` holds. */
+  walk(predicate?: (error: unknown) => boolean): unknown {
+    let current: unknown = this;
+    for (;;) {
+      if (predicate?.(current)) return current;
+      const next = (current as { cause?: unknown } | null)?.cause;
+      if (next === undefined || next === null) return predicate ? null : current;
+      current = next;
+    }
+  }
+}
+
+/** True when `error` is a ProvenantError, optionally with the given code. */
+export function isProvenantError(error: unknown, code?: ProvenantErrorCode): error is ProvenantError {
+  return error instanceof ProvenantError && (code === undefined || error.code === code);
+}
+
+/** Throws `INVALID_ARGUMENT` naming the argument unless `condition` holds. */
+export function assertArgument(condition: unknown, name: string, message: string, value?: unknown): asserts condition {
+  if (!condition) {
+    throw new ProvenantError('INVALID_ARGUMENT', `Invalid argument "${name}": ${message}`, {
+      metaMessages: value === undefined ? [] : [`value: ${describeValue(value)}`],
+      data: { argument: name },
+    });
+  }
+}
+
+/** A short, safe rendering of a value for error messages (never throws, never prints megabytes). */
+export function describeValue(value: unknown, maxLength = 120): string {
+  let text: string;
+  try {
+    if (typeof value === 'bigint') text = `${value}n`;
+    else if (typeof value === 'number' && !Number.isFinite(value)) text = String(value);
+    else if (typeof value === 'string') text = JSON.stringify(value);
+    else if (ArrayBuffer.isView(value)) text = `${value.constructor.name}(${(value as unknown as ArrayLike<number>).length})`;
+    else text = JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? `${v}n` : v)) ?? String(value);
+  } catch {
+    text = String(value);
+  }
+  return text.length > maxLength ? `${text.slice(0, maxLength - 1)}…` : text;
+}

@@ -1,0 +1,32 @@
+export { ProvenantError, isProvenantError, assertArgument, describeValue } from './errors.js';
+export type { ProvenantErrorCode, ProvenantErrorOptions } from './errors.js';
+export { createRng, seedToUint32, shuffle, permutation, sampleIndices, randomSplit, apportion } from './rng.js';
+export type { Rng, Seed } from './rng.js';
+export {
+  keccak256,
+  keccak256Bytes,
+  sha256,
+  sha256Bytes,
+  createSha256,
+  bytesToHex,
+  hexToBytes,
+  isHex,
+  utf8Bytes,
+  concatBytes,
+  compareBytes,
+} from './hash.js';
+export type { Hex } from './hash.js';
+export { canonicalJson } from './canonical-json.js';
+export { abiEncode, parseAbiType } from './abi.js';
+export {
+  merkleTree,
+  standardLeafHash,
+  standardLeafHashBytes,
+  hashPair,
+  processMerkleProof,
+  processMerkleMultiProof,
+  verifyMerkleProof,
+} from './merkle.js';
+export type { MerkleTree, MerkleMultiProof, MerkleTreeDump, MerkleTreeOptions } from './merkle.js';
+export { createProgressReporter } from './progress.js';
+export type { ProgressEvent, ProgressCallback } from './progress.js';

@@ -1,0 +1,5 @@
+/**
+ * Provenant — attributable fine-tuning. The core entry point: core utilities, Datanets, fine-tuning, evaluation and
+ * attribution. The optional chain adapter lives at `provenant/chain` so that importing this entry never loads viem.
+ */
+export * from './core/index.js';
