@@ -3,3 +3,7 @@
  * attribution. The optional chain adapter lives at `provenant/chain` so that importing this entry never loads viem.
  */
 export * from './core/index.js';
+export * from './datanet/index.js';
+export * from './finetune/index.js';
+export * from './eval/index.js';
+export * from './attribution/index.js';
