@@ -1,0 +1,230 @@
+/**
+ * The linear (dense) module every model in the zoo is built from, with LoRA adapters and gradient capture.
+ *
+ *   y = x·W + b + Σ_active s·dropout(x)·A·B
+ *
+ * Shapes (tfjs layout, row-major, batch first):  W [in, out], A [in, r], B [r, out].
+ * PEFT stores the transposes: `base_layer.weight` [out, in], `lora_A.weight` [r, in], `lora_B.weight` [out, r].
+ *
+ * Why custom matmuls: the wasm backend's matMul is fast (XNNPACK, ~19 GFLOP/s here) only for 2-D, non-transposed
+ * operands, while tfjs's own matMul gradient uses transposed products (~1.5 GFLOP/s). `linearOp` computes gradients with
+ * an explicit `tf.transpose` and a plain matMul, and skips the gradient of an operand that does not need one (a frozen
+ * base kernel, or raw input data): 2.3–2.9× faster steps in ../shared/probes, gradients equal to 7e-7.
+ */
+import { ProvenantError } from '../core/index.js';
+import { tf, type Tensor2D, type Variable } from './tf.js';
+
+/** One LoRA adapter's weights on one linear module. */
+export interface LoraWeights {
+  /** [in, r]; PEFT `lora_A.weight` is its transpose. */
+  A: Variable;
+  /** [r, out]; PEFT `lora_B.weight` is its transpose. */
+  B: Variable;
+  /** Scaling s: alpha / r, or alpha / √r with rsLoRA. */
+  scale: number;
+  /** Dropout probability on the adapter's input (training only). */
+  dropout: number;
+}
+
+export interface Linear {
+  /** Module path in PEFT's naming, e.g. `fc1`, `blocks.0.attn.q_proj`, `classifier`. */
+  readonly name: string;
+  readonly inFeatures: number;
+  readonly outFeatures: number;
+  /** [in, out]. Frozen when `kernel.trainable` is false (LoRA training): its gradient is then never computed. */
+  readonly kernel: Variable;
+  readonly bias: Variable | null;
+  /** Adapters attached to this module, by adapter name. */
+  readonly adapters: Map<string, LoraWeights>;
+  /** Adapter names applied in the forward pass (several may be active; their updates add up). */
+  active: string[];
+  /** Adapter names currently merged into `kernel`; they are skipped in the forward pass. */
+  merged: string[];
+}
+
+export interface CreateLinearOptions {
+  bias?: boolean;
+  /** Seed for the kernel's initial values. */
+  seed: number;
+  /** Standard deviation of the normal initialisation; default 1/√in (LeCun). */
+  initStd?: number;
+  trainable?: boolean;
+}
+
+/** Creates a linear module with a normal-initialised kernel and a zero bias. */
+export function createLinear(name: string, inFeatures: number, outFeatures: number, options: CreateLinearOptions): Linear {
+  if (!Number.isInteger(inFeatures) || !Number.isInteger(outFeatures) || inFeatures < 1 || outFeatures < 1) {
+    throw new ProvenantError('MODEL_CONFIG_INVALID', `Linear "${name}" needs positive integer sizes, got ${inFeatures}×${outFeatures}.`);
+  }
+  const std = options.initStd ?? 1 / Math.sqrt(inFeatures);
+  const trainable = options.trainable ?? true;
+  const kernel = tf.variable(tf.randomNormal([inFeatures, outFeatures], 0, std, 'float32', options.seed), trainable, uniqueName(`${name}.weight`));
+  const bias = options.bias === false ? null : tf.variable(tf.zeros([outFeatures]), trainable, uniqueName(`${name}.bias`));
+  return { name, inFeatures, outFeatures, kernel, bias, adapters: new Map(), active: [], merged: [] };
+}
+
+let variableCounter = 0;
+/** tfjs variable names are global to the engine; suffix a counter so two models can coexist. */
+export function uniqueName(name: string): string {
+  variableCounter += 1;
+  return `${name}__${variableCounter}`;
+}
+
+/**
+ * Captures what per-example gradients need, without a backward pass per example (see ../shared/probes/pex.js):
+ * the inputs of each linear module in the forward pass, and δ = dL/dy of its output in the ordinary backward pass.
+ * Then for example rows i:  dW_i = x_iᵀ δ_i,  db_i = Σ δ_i,  dB_i = s·u_iᵀ δ_i,  dA_i = s·x̃_iᵀ (δ_i Bᵀ)
+ * with u = x̃·A and x̃ the (dropped-out) adapter input. Tensors stored here are kept (tf.keep); call `disposeCapture`.
+ */
+export interface GradientCapture {
+  /** Module names to capture; all when undefined. */
+  modules?: ReadonlySet<string>;
+  /** Module name → its input x, [N, in]. */
+  inputs: Map<string, Tensor2D>;
+  /** `${module}/${adapter}` → { input x̃ [N, in] after dropout, hidden u = x̃·A [N, r] }. */
+  lora: Map<string, { input: Tensor2D; hidden: Tensor2D }>;
+  /** Module name → δ = dL/dy, [N, out]; filled during the backward pass. */
+  outputGrads: Map<string, Tensor2D>;
+}
+
+export function createGradientCapture(modules?: Iterable<string>): GradientCapture {
+  return { modules: modules ? new Set(modules) : undefined, inputs: new Map(), lora: new Map(), outputGrads: new Map() };
+}
+
+export function disposeCapture(capture: GradientCapture): void {
+  for (const t of capture.inputs.values()) t.dispose();
+  for (const { input, hidden } of capture.lora.values()) {
+    input.dispose();
+    hidden.dispose();
+  }
+  for (const t of capture.outputGrads.values()) t.dispose();
+  capture.inputs.clear();
+  capture.lora.clear();
+  capture.outputGrads.clear();
+}
+
+export interface ForwardContext {
+  /** Training mode enables LoRA dropout. Default false. */
+  training?: boolean;
+  /** Seed of this forward pass's dropout masks (vary it per step for deterministic training). */
+  dropoutSeed?: number;
+  /** Record inputs and output gradients for per-example gradients. */
+  capture?: GradientCapture;
+  /** When true, the module input is data and needs no gradient (first layer). */
+  inputIsData?: boolean;
+}
+
+// tfjs does not re-export its CustomGradientFunc type from the umbrella package.
+type CustomGradientFunc = Parameters<typeof tf.customGrad>[0];
+
+const transpose2d = (t: tf.Tensor): tf.Tensor => tf.transpose(t);
+
+const matMulBoth = tf.customGrad(((a: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
+  save([a, b]);
+  return {
+    value: tf.matMul(a as Tensor2D, b as Tensor2D),
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [
+      tf.matMul(dy as Tensor2D, transpose2d(saved[1]!) as Tensor2D),
+      tf.matMul(transpose2d(saved[0]!) as Tensor2D, dy as Tensor2D),
+    ],
+  };
+}) as unknown as CustomGradientFunc) as (a: tf.Tensor, b: tf.Tensor) => Tensor2D;
+
+/** a·b, gradient to `a` only (b frozen). */
+function matMulGradA(a: tf.Tensor, b: tf.Tensor): Tensor2D {
+  const op = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
+    save([x]);
+    return { value: tf.matMul(x as Tensor2D, b as Tensor2D), gradFunc: (dy: tf.Tensor) => [tf.matMul(dy as Tensor2D, transpose2d(b) as Tensor2D)] };
+  }) as unknown as CustomGradientFunc);
+  return op(a) as Tensor2D;
+}
+
+/** a·b, gradient to `b` only (a is data). */
+function matMulGradB(a: tf.Tensor, b: tf.Tensor): Tensor2D {
+  const op = tf.customGrad(((w: tf.Tensor, save: tf.GradSaveFunc) => {
+    save([w]);
+    return { value: tf.matMul(a as Tensor2D, w as Tensor2D), gradFunc: (dy: tf.Tensor) => [tf.matMul(transpose2d(a) as Tensor2D, dy as Tensor2D)] };
+  }) as unknown as CustomGradientFunc);
+  return op(b) as Tensor2D;
+}
+
+/**
+ * x·W for 2-D operands with fast-path gradients. `needInputGrad`/`needWeightGrad` say which gradients the backward pass
+ * must produce; a product needing neither is a plain matMul.
+ */
+export function linearOp(x: tf.Tensor, w: tf.Tensor, needInputGrad: boolean, needWeightGrad: boolean): Tensor2D {
+  if (x.rank !== 2 || w.rank !== 2) {
+    throw new ProvenantError('LORA_SHAPE_MISMATCH', `linearOp needs 2-D operands, got [${x.shape}] · [${w.shape}]. Reshape to [N, in] first.`);
+  }
+  if (needInputGrad && needWeightGrad) return matMulBoth(x, w);
+  if (needInputGrad) return matMulGradA(x, w);
+  if (needWeightGrad) return matMulGradB(x, w);
+  return tf.matMul(x as Tensor2D, w as Tensor2D);
+}
+
+/** Identity whose gradient records dy: a backward hook for tfjs. */
+function tap(x: Tensor2D, onGrad: (dy: Tensor2D) => void): Tensor2D {
+  const op = tf.customGrad(((t: tf.Tensor) => ({
+    value: t.clone(),
+    gradFunc: (dy: tf.Tensor) => {
+      onGrad(dy as Tensor2D);
+      return [dy];
+    },
+  })) as unknown as CustomGradientFunc);
+  return op(x) as Tensor2D;
+}
+
+function moduleSeed(seed: number, name: string): number {
+  let h = 0x811c9dc5 ^ (seed >>> 0);
+  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193) >>> 0;
+  return h >>> 0;
+}
+
+/**
+ * The forward pass of a linear module on x [N, in] → [N, out], with its active, unmerged adapters.
+ * Call inside `tf.tidy` or a gradient function; it returns a new tensor and keeps only what `ctx.capture` asks for.
+ */
+export function linearForward(layer: Linear, x: tf.Tensor, ctx: ForwardContext = {}): Tensor2D {
+  if (x.rank !== 2 || x.shape[1] !== layer.inFeatures) {
+    throw new ProvenantError('LORA_SHAPE_MISMATCH', `Linear "${layer.name}" expects input [N, ${layer.inFeatures}], got [${x.shape}].`, {
+      data: { module: layer.name, expected: layer.inFeatures, shape: x.shape },
+    });
+  }
+  const needInputGrad = !ctx.inputIsData;
+  const capture = ctx.capture && (!ctx.capture.modules || ctx.capture.modules.has(layer.name)) ? ctx.capture : undefined;
+  let y = linearOp(x, layer.kernel, needInputGrad, layer.kernel.trainable);
+  if (layer.bias) y = y.add(layer.bias);
+  if (capture) setKept(capture.inputs, layer.name, x as Tensor2D);
+  for (const adapterName of layer.active) {
+    if (layer.merged.includes(adapterName)) continue;
+    const adapter = layer.adapters.get(adapterName);
+    if (!adapter) {
+      throw new ProvenantError('ADAPTER_NOT_FOUND', `Adapter "${adapterName}" is active on "${layer.name}" but not attached.`);
+    }
+    let input = x;
+    if (ctx.training && adapter.dropout > 0) {
+      input = tf.dropout(x, adapter.dropout, undefined, moduleSeed(ctx.dropoutSeed ?? 0, `${layer.name}/${adapterName}`));
+    }
+    const hidden = linearOp(input, adapter.A, needInputGrad || false, adapter.A.trainable);
+    const update = linearOp(hidden, adapter.B, adapter.A.trainable || needInputGrad, adapter.B.trainable).mul(adapter.scale);
+    if (capture) {
+      const key = `${layer.name}/${adapterName}`;
+      const previous = capture.lora.get(key);
+      if (previous) {
+        previous.input.dispose();
+        previous.hidden.dispose();
+      }
+      capture.lora.set(key, { input: tf.keep(input.clone()) as Tensor2D, hidden: tf.keep(hidden.clone()) as Tensor2D });
+    }
+    y = y.add(update);
+  }
+  if (capture) {
+    y = tap(y as Tensor2D, (dy) => setKept(capture.outputGrads, layer.name, dy));
+  }
+  return y as Tensor2D;
+}
+
+function setKept(map: Map<string, Tensor2D>, key: string, value: Tensor2D): void {
+  map.get(key)?.dispose();
+  map.set(key, tf.keep(value.clone()));
+}
