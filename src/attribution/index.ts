@@ -1,1 +1,2 @@
-export {};
+export * from './quality/index.js';
+export * from './convex/index.js';
