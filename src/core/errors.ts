@@ -58,6 +58,7 @@ export type ProvenantErrorCode =
   | 'CHAIN_UNAUTHORIZED'
   | 'CHAIN_RECORD_NOT_FOUND'
   | 'CHAIN_QUEUE_INVALID'
+  | 'CHAIN_RECORD_CONFLICT'
   | 'CHAIN_ARTIFACT_STALE';
 
 export interface ProvenantErrorOptions {
