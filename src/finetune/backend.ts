@@ -1,1 +1,177 @@
-export {};
+/**
+ * Choosing the tfjs compute backend, and reporting the choice for the audit record.
+ *
+ * Why this order (measured, see ../shared/DESIGN.md): `tensorflow` (libtensorflow through `@tensorflow/tfjs-node` or
+ * `-node-gpu`) is fastest when a user has installed it, but those packages download libtensorflow at install time, so they are
+ * optional peer dependencies and never required. `wasm` with SIMD is ~30× faster than the pure-JS `cpu` backend and is the
+ * default. `cpu` is the fallback, and the exactness reference. Wasm threads stay off: tfjs hard-codes them off in Node,
+ * and enabling them there breaks the backend.
+ */
+import { ProvenantError } from '../core/index.js';
+import { tf } from './tf.js';
+
+export type BackendName = 'wasm' | 'cpu' | 'tensorflow';
+
+/** Loads a module by specifier (a guarded dynamic `import`); injectable so tests can simulate installed or missing packages. */
+export type ModuleLoader = (specifier: string) => Promise<unknown>;
+
+export interface InitBackendOptions {
+  /**
+   * Which backend to use. `'auto'` (default): `tensorflow` when tfjs-node(-gpu) is installed, else `wasm`, else `cpu`.
+   * Naming one backend makes its failure an error (`BACKEND_UNAVAILABLE`) instead of a fallback.
+   */
+  backend?: BackendName | 'auto';
+  /** In `'auto'` mode, try tfjs-node(-gpu) first. Default true. Set false for reproducible wasm figures on a machine that has it. */
+  preferNative?: boolean;
+  /** Module loader; default a dynamic `import()`. */
+  loader?: ModuleLoader;
+}
+
+export interface BackendInfo {
+  /** The active tfjs backend. */
+  backend: BackendName;
+  /** What was asked for. */
+  requested: BackendName | 'auto';
+  /** Version of @tensorflow/tfjs-core in use. */
+  tfjsVersion: string;
+  /** Version of the backend package (`@tensorflow/tfjs-backend-wasm`, `@tensorflow/tfjs-node` …); the core version for cpu. */
+  backendVersion: string;
+  /** The package that provided the backend. */
+  backendPackage: string;
+  /** Whether the wasm binary in use is the SIMD build; null on other backends. */
+  wasmSimd: boolean | null;
+  /** Always false: wasm threads are never enabled (broken in Node). */
+  wasmThreads: false;
+  /** Why preferred backends were skipped, one line each (empty when the first choice worked). */
+  fallbacks: string[];
+  /** Numeric precision of float32 tensors on this backend (tfjs `EPSILON`). */
+  epsilon: number;
+}
+
+const NATIVE_PACKAGES = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'] as const;
+const WASM_PACKAGE = '@tensorflow/tfjs-backend-wasm';
+
+const defaultLoader: ModuleLoader = (specifier) => import(/* @vite-ignore */ specifier);
+
+function versionOf(module: unknown, fallback: string): string {
+  const version = (module as { version_wasm?: string; version?: unknown } | null)?.version_wasm ?? (module as { version?: unknown } | null)?.version;
+  if (typeof version === 'string') return version;
+  if (version && typeof version === 'object' && 'tfjs-node' in version) return String((version as Record<string, unknown>)['tfjs-node']);
+  return fallback;
+}
+
+async function activate(name: BackendName): Promise<void> {
+  const ok = await tf.setBackend(name);
+  await tf.ready();
+  if (!ok || tf.getBackend() !== name) throw new Error(`tf.setBackend('${name}') did not take effect (active: ${tf.getBackend()})`);
+}
+
+function reason(error: unknown): string {
+  return error instanceof Error ? error.message.split('\n')[0]! : String(error);
+}
+
+async function tryNative(loader: ModuleLoader): Promise<{ pkg: string; version: string } | string[]> {
+  const failures: string[] = [];
+  for (const pkg of NATIVE_PACKAGES) {
+    try {
+      const module = await loader(pkg);
+      await activate('tensorflow');
+      return { pkg, version: versionOf(module, tf.version_core) };
+    } catch (error) {
+      failures.push(`${pkg}: ${reason(error)}`);
+    }
+  }
+  return failures;
+}
+
+async function tryWasm(loader: ModuleLoader): Promise<{ version: string; simd: boolean }> {
+  // Threads stay off whatever the environment claims (tfjs turns them off in Node; a user's flag must not turn them on).
+  const module = await loader(WASM_PACKAGE);
+  // The flag exists only once the wasm package has registered it, and is read when the backend first initialises.
+  if ('WASM_HAS_MULTITHREAD_SUPPORT' in (tf.env() as unknown as { flagRegistry: object }).flagRegistry) {
+    tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+  }
+  await activate('wasm');
+  return { version: versionOf(module, tf.version_core), simd: tf.env().getBool('WASM_HAS_SIMD_SUPPORT') };
+}
+
+/**
+ * Selects and initialises the compute backend and returns what was chosen, for the audit record.
+ *
+ * @example
+ * ```ts
+ * const info = await initBackend();            // wasm (SIMD) here; tensorflow where tfjs-node is installed
+ * console.log(info.backend, info.wasmSimd, info.tfjsVersion);
+ * await initBackend({ backend: 'cpu' });        // exact pure-JS reference
+ * ```
+ */
+export async function initBackend(options: InitBackendOptions = {}): Promise<BackendInfo> {
+  const requested = options.backend ?? 'auto';
+  const loader = options.loader ?? defaultLoader;
+  if (!['auto', 'wasm', 'cpu', 'tensorflow'].includes(requested)) {
+    throw new ProvenantError('BACKEND_UNAVAILABLE', `Unknown backend "${String(requested)}".`, {
+      details: 'Use "auto", "wasm", "cpu" or "tensorflow".',
+    });
+  }
+  const fallbacks: string[] = [];
+  const info = (backend: BackendName, backendPackage: string, backendVersion: string, wasmSimd: boolean | null): BackendInfo => ({
+    backend,
+    requested,
+    tfjsVersion: tf.version_core,
+    backendVersion,
+    backendPackage,
+    wasmSimd,
+    wasmThreads: false,
+    fallbacks,
+    epsilon: tf.backend().epsilon(),
+  });
+
+  if (requested === 'tensorflow' || (requested === 'auto' && options.preferNative !== false)) {
+    const native = await tryNative(loader);
+    if (!Array.isArray(native)) return info('tensorflow', native.pkg, native.version, null);
+    if (requested === 'tensorflow') {
+      throw new ProvenantError('BACKEND_UNAVAILABLE', 'The "tensorflow" backend needs @tensorflow/tfjs-node or @tensorflow/tfjs-node-gpu.', {
+        metaMessages: native,
+        details: 'Install one of them (npm install @tensorflow/tfjs-node), or use "wasm".',
+      });
+    }
+    fallbacks.push(...native);
+  }
+  if (requested === 'wasm' || requested === 'auto') {
+    try {
+      const wasm = await tryWasm(loader);
+      if (!wasm.simd) fallbacks.push(`${WASM_PACKAGE}: SIMD is not supported here; the scalar wasm build is slower`);
+      return info('wasm', WASM_PACKAGE, wasm.version, wasm.simd);
+    } catch (error) {
+      if (requested === 'wasm') {
+        throw new ProvenantError('BACKEND_UNAVAILABLE', 'The "wasm" backend could not start.', {
+          metaMessages: [reason(error)],
+          details: `Check that ${WASM_PACKAGE} is installed and matches @tensorflow/tfjs, or use "cpu".`,
+          cause: error,
+        });
+      }
+      fallbacks.push(`${WASM_PACKAGE}: ${reason(error)}`);
+    }
+  }
+  try {
+    await activate('cpu');
+  } catch (error) {
+    throw new ProvenantError('BACKEND_UNAVAILABLE', 'No tfjs backend could start (not even "cpu").', {
+      metaMessages: [...fallbacks, `cpu: ${reason(error)}`],
+      cause: error,
+    });
+  }
+  return info('cpu', '@tensorflow/tfjs-backend-cpu', tf.version_core, null);
+}
+
+/** What the active backend is, without changing it (for the audit record of a run whose caller set the backend itself). */
+export function describeBackend(): Pick<BackendInfo, 'backend' | 'tfjsVersion' | 'wasmSimd' | 'wasmThreads' | 'epsilon'> & { backend: string } {
+  const backend = tf.getBackend();
+  return {
+    backend: backend as BackendName,
+    tfjsVersion: tf.version_core,
+    wasmSimd: backend === 'wasm' ? tf.env().getBool('WASM_HAS_SIMD_SUPPORT') : null,
+    wasmThreads: false,
+    epsilon: tf.backend().epsilon(),
+  };
+}
