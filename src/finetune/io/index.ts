@@ -1,1 +1,13 @@
-export {};
+export {
+  encodeSafetensors,
+  decodeSafetensors,
+  isSafetensorsDtype,
+  safetensorsDtypeSize,
+  float16BitsToFloat32,
+  float32ToFloat16Bits,
+  bfloat16BitsToFloat32,
+  float32ToBfloat16Bits,
+  SAFETENSORS_DTYPES,
+  SAFETENSORS_MAX_HEADER_BYTES,
+} from './safetensors.js';
+export type { SafetensorsDtype, SafetensorsTensor, SafetensorsTypedArray, SafetensorsArrayTypes, DecodedSafetensors } from './safetensors.js';
