@@ -1,0 +1,87 @@
+/**
+ * Brittleness (Ilyas et al. 2022, "Datamodels", §4.2; Park et al. 2023, "TRAK", App. E): for a test point the model gets
+ * right, the smallest number k of its top proponents (by the attribution scores) whose removal, followed by retraining,
+ * flips the prediction. A better attribution method finds smaller sets; a random ranking needs far more rows.
+ */
+import { ProvenantError, createProgressReporter, type ProgressCallback } from '../../core/index.js';
+import { assertIndices, assertScoreMatrix, scoreColumn, type ScoreMatrix } from './score-matrix.js';
+import { callRetrain, complementRows, type RetrainFunction } from './train-function.js';
+
+export interface BrittlenessOptions {
+  /**
+   * Retrains without the given rows; returns per test point an output that is > `threshold` while the prediction is
+   * the original (correct) one — the correct-class margin (logit of the true class minus the largest other logit).
+   */
+  train: RetrainFunction;
+  /** Test columns to examine. */
+  tests: ArrayLike<number>;
+  /** Removal sizes to try, ascending (e.g. [10, 20, 40, 80, 160]); the first that flips is reported. */
+  ks: number[];
+  /** Default 0 (a margin). */
+  threshold?: number;
+  onProgress?: ProgressCallback;
+}
+
+export interface BrittlenessResult {
+  ks: number[];
+  tests: Uint32Array;
+  /** Smallest k in `ks` that flipped test point tests[c]; -1 when none did, or when the full model already got it wrong. */
+  smallestK: Int32Array;
+  /** Whether the full model's output was above the threshold (only those points are examined). */
+  examined: Uint8Array;
+  /** flippedFraction[m] = fraction of examined test points flipped by removing ≤ ks[m] rows. */
+  flippedFraction: Float64Array;
+  retrains: number;
+}
+
+/** Indices of the k largest entries of `column`, highest first (ties by lower index, so the order is deterministic). */
+export function topProponents(column: ArrayLike<number>, k: number): Uint32Array {
+  const order = Array.from({ length: column.length }, (_, i) => i).sort((a, b) => column[b]! - column[a]! || a - b);
+  return Uint32Array.from(order.slice(0, k));
+}
+
+/**
+ * Runs the brittleness test: for each test point, removes its top-k proponents for k in `ks` (ascending, stopping at the
+ * first flip) and retrains. Cost: up to `tests.length × ks.length + 1` retrains.
+ */
+export async function brittleness(scores: ScoreMatrix, options: BrittlenessOptions): Promise<BrittlenessResult> {
+  assertScoreMatrix(scores);
+  const { train, ks } = options;
+  const threshold = options.threshold ?? 0;
+  const tests = Uint32Array.from(options.tests);
+  assertIndices(tests, scores.nTest, 'tests');
+  if (!Array.isArray(ks) || ks.length === 0 || ks.some((k, m) => !Number.isInteger(k) || k < 1 || k >= scores.nTrain || (m > 0 && k <= ks[m - 1]!))) {
+    throw new ProvenantError('ATTRIBUTION_INPUT_INVALID', 'brittleness needs ks: strictly ascending integers in [1, nTrain).', {
+      metaMessages: [`ks: [${ks}]`, `nTrain: ${scores.nTrain}`],
+    });
+  }
+  const progress = createProgressReporter('brittleness', tests.length, options.onProgress);
+  const full = await callRetrain(train, complementRows(scores.nTrain, []), scores.nTest);
+  let retrains = 1;
+  const smallestK = new Int32Array(tests.length).fill(-1);
+  const examined = new Uint8Array(tests.length);
+  for (let c = 0; c < tests.length; c++) {
+    const t = tests[c]!;
+    if (full[t]! > threshold) {
+      examined[c] = 1;
+      const order = topProponents(scoreColumn(scores, t), ks[ks.length - 1]!);
+      for (const k of ks) {
+        const out = await callRetrain(train, complementRows(scores.nTrain, order.subarray(0, k)), scores.nTest);
+        retrains++;
+        if (out[t]! <= threshold) {
+          smallestK[c] = k;
+          break;
+        }
+      }
+    }
+    progress.tick(c + 1);
+  }
+  const nExamined = examined.reduce((a, b) => a + b, 0);
+  const flippedFraction = new Float64Array(ks.length);
+  for (let m = 0; m < ks.length; m++) {
+    let flipped = 0;
+    for (let c = 0; c < tests.length; c++) if (examined[c] && smallestK[c]! >= 1 && smallestK[c]! <= ks[m]!) flipped++;
+    flippedFraction[m] = nExamined === 0 ? Number.NaN : flipped / nExamined;
+  }
+  return { ks: [...ks], tests, smallestK, examined, flippedFraction, retrains };
+}
