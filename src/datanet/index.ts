@@ -1,1 +1,51 @@
-export {};
+/**
+ * Datanets: contributor-owned rows, validated, deduplicated by content, snapshotted under a Merkle root, split,
+ * exported, and built from real public data sets.
+ */
+export type {
+  ContributionRecord,
+  ContributionReport,
+  Contribution,
+  DatanetSchema,
+  ImageInput,
+  InputKind,
+  JsonValue,
+  Label,
+  Row,
+  RowDuplicate,
+  RowInput,
+  RowRejection,
+  RowRejectionCode,
+  StoredRow,
+} from './types.js';
+export { resolveSchema, isLabel } from './schema.js';
+export type { ResolvedSchema } from './schema.js';
+export { validateRow, normalizeMetadata } from './validate-row.js';
+export type { RowValidation } from './validate-row.js';
+export { rowId, rowContentJson } from './row-hash.js';
+export type { RowId } from './row-hash.js';
+export { normalizeContributor, checksumAddress, isAddressLike, syntheticAddress } from './contributor.js';
+export { createDatanet, normalizeTimestamp } from './datanet.js';
+export type { AddContributionOptions, CreateDatanetOptions, Datanet, DatanetRow } from './datanet.js';
+export { DATANET_LEAF_TYPES, EMPTY_DATANET_ROOT, verifyDatanetRow } from './snapshot.js';
+export type {
+  ContributorSummary,
+  DatanetSnapshot,
+  DatanetSplit,
+  DatanetSummary,
+  SnapshotRow,
+  SnapshotSplitOptions,
+  SplitPart,
+} from './snapshot.js';
+export { splitIndices } from './split.js';
+export type { SplitFractions, SplitIndices, SplitIndicesOptions } from './split.js';
+export {
+  DATANET_JSONL_FORMAT,
+  DATANET_JSONL_FORMAT_VERSION,
+  exportJsonl,
+  exportJsonlLines,
+  importJsonl,
+  importJsonlStream,
+  writeJsonlFile,
+} from './jsonl.js';
+export type { ImportJsonlOptions, ImportJsonlResult, JsonlSource } from './jsonl.js';
