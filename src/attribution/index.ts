@@ -6,3 +6,25 @@ export { splitReward, splitRewardDetailed } from './reward-split.js';
 export type { RewardSplit } from './reward-split.js';
 export * from './quality/index.js';
 export * from './convex/index.js';
+export { SCORE_LAYOUT } from './conventions.js';
+export type { FeatureBlock, FeatureMatrix } from './feature-matrix.js';
+export { validateFeatureMatrix, singleBlock, concatRows, concatColumns, sliceRows } from './feature-matrix.js';
+export {
+  selectParameters,
+  parameterBlocks,
+  logitGradients,
+  captureBackward,
+  perExampleGradientTensors,
+  perExampleGradients,
+} from './per-example-gradients.js';
+export type {
+  GradientTarget,
+  ParameterSelection,
+  ParameterOptions,
+  ParameterEntry,
+  LogitGradients,
+  PerExampleGradientOptions,
+  PerExampleGradients,
+} from './per-example-gradients.js';
+export { projectionMatrix, deriveSeed, validateProjection } from './projection.js';
+export type { ProjectionKind, ProjectionSpec, FactorizedProjectionSpec } from './projection.js';
