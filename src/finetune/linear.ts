@@ -58,8 +58,16 @@ export function createLinear(name: string, inFeatures: number, outFeatures: numb
   }
   const std = options.initStd ?? 1 / Math.sqrt(inFeatures);
   const trainable = options.trainable ?? true;
-  const kernel = tf.variable(tf.randomNormal([inFeatures, outFeatures], 0, std, 'float32', options.seed), trainable, uniqueName(`${name}.weight`));
-  const bias = options.bias === false ? null : tf.variable(tf.zeros([outFeatures]), trainable, uniqueName(`${name}.bias`));
+  // tf.variable keeps its initial tensor alive as a separate tensor; free it so a disposed model leaves nothing behind.
+  const kernelInit = tf.randomNormal([inFeatures, outFeatures], 0, std, 'float32', options.seed);
+  const kernel = tf.variable(kernelInit, trainable, uniqueName(`${name}.weight`));
+  kernelInit.dispose();
+  let bias: Variable | null = null;
+  if (options.bias !== false) {
+    const biasInit = tf.zeros([outFeatures]);
+    bias = tf.variable(biasInit, trainable, uniqueName(`${name}.bias`));
+    biasInit.dispose();
+  }
   return { name, inFeatures, outFeatures, kernel, bias, adapters: new Map(), active: [], merged: [] };
 }
 
@@ -133,8 +141,12 @@ const matMulBoth = tf.customGrad(((a: tf.Tensor, b: tf.Tensor, save: tf.GradSave
 /** a·b, gradient to `a` only (b frozen). */
 function matMulGradA(a: tf.Tensor, b: tf.Tensor): Tensor2D {
   const op = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
-    save([x]);
-    return { value: tf.matMul(x as Tensor2D, b as Tensor2D), gradFunc: (dy: tf.Tensor) => [tf.matMul(dy as Tensor2D, transpose2d(b) as Tensor2D)] };
+    // Save the closed-over operand too: variableGrads runs the forward pass in a tidy, which frees intermediates not saved.
+    save([x, b]);
+    return {
+      value: tf.matMul(x as Tensor2D, b as Tensor2D),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [tf.matMul(dy as Tensor2D, transpose2d(saved[1]!) as Tensor2D)],
+    };
   }) as unknown as CustomGradientFunc);
   return op(a) as Tensor2D;
 }
@@ -142,8 +154,11 @@ function matMulGradA(a: tf.Tensor, b: tf.Tensor): Tensor2D {
 /** a·b, gradient to `b` only (a is data). */
 function matMulGradB(a: tf.Tensor, b: tf.Tensor): Tensor2D {
   const op = tf.customGrad(((w: tf.Tensor, save: tf.GradSaveFunc) => {
-    save([w]);
-    return { value: tf.matMul(a as Tensor2D, w as Tensor2D), gradFunc: (dy: tf.Tensor) => [tf.matMul(transpose2d(a) as Tensor2D, dy as Tensor2D)] };
+    save([w, a]);
+    return {
+      value: tf.matMul(a as Tensor2D, w as Tensor2D),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [tf.matMul(transpose2d(saved[1]!) as Tensor2D, dy as Tensor2D)],
+    };
   }) as unknown as CustomGradientFunc);
   return op(b) as Tensor2D;
 }

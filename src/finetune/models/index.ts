@@ -4,3 +4,7 @@ export { createLogisticRegression } from './logistic-regression.js';
 export type { LogisticRegressionConfig } from './logistic-regression.js';
 export { createMlp } from './mlp.js';
 export type { MlpConfig } from './mlp.js';
+export { createTransformer, addClassificationHead, countParameters } from './transformer.js';
+export type { TransformerConfig, TransformerModel } from './transformer.js';
+export { createCharTokenizer, normalizeText, CHAR_VOCABULARY, CHAR_VOCAB_SIZE, PAD_ID, UNK_ID, NEWLINE_ID } from './tokenizer.js';
+export type { CharTokenizer } from './tokenizer.js';
