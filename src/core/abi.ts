@@ -70,11 +70,41 @@ function toBigInt(value: unknown, type: string): bigint {
 
 /** Writes a 256-bit two's-complement big-endian word at `offset`. */
 function writeWord(out: Uint8Array, offset: number, word: bigint): void {
-  let w = BigInt.asUintN(256, word);
-  for (let i = 31; i >= 0; i--) {
-    out[offset + i] = Number(w & 0xffn);
-    w >>= 8n;
+  // Small non-negative values (lengths, offsets, most amounts) skip BigInt arithmetic entirely.
+  if (word >= 0n && word <= 0xffffffffn) {
+    let v = Number(word);
+    for (let i = 31; i >= 28 && v > 0; i--) {
+      out[offset + i] = v & 0xff;
+      v >>>= 8;
+    }
+    return;
   }
+  // One hex conversion is much faster than 32 BigInt shift-and-mask steps.
+  const hex = BigInt.asUintN(256, word).toString(16).padStart(64, '0');
+  for (let i = 0; i < 32; i++) out[offset + i] = parseInt(hex.substr(2 * i, 2), 16);
+}
+
+const NIBBLE = new Int8Array(128).fill(-1);
+for (let i = 0; i < 10; i++) NIBBLE[48 + i] = i;
+for (let i = 0; i < 6; i++) {
+  NIBBLE[65 + i] = 10 + i;
+  NIBBLE[97 + i] = 10 + i;
+}
+
+/** Parses `0x` + 2·size hex digits straight into `out`; false on any malformed input (no allocation, no regex). */
+function writeHexExact(out: Uint8Array, offset: number, value: unknown, size: number): boolean {
+  if (typeof value !== 'string' || value.length !== 2 + 2 * size || value.charCodeAt(0) !== 48 || (value.charCodeAt(1) | 32) !== 120) {
+    return false;
+  }
+  for (let i = 0; i < size; i++) {
+    const hi = value.charCodeAt(2 + 2 * i);
+    const lo = value.charCodeAt(3 + 2 * i);
+    const h = hi < 128 ? NIBBLE[hi]! : -1;
+    const l = lo < 128 ? NIBBLE[lo]! : -1;
+    if ((h | l) < 0) return false;
+    out[offset + i] = (h << 4) | l;
+  }
+  return true;
 }
 
 function fixedBytes(value: unknown, size: number, type: string): Uint8Array {
@@ -142,13 +172,13 @@ function encodeInto(out: Uint8Array, offset: number, t: ParsedType, value: unkno
       if (typeof value !== 'boolean') throw abiError('Expected a boolean.', type, value);
       out[offset + 31] = value ? 1 : 0;
       return 32;
-    case 'address': {
-      if (typeof value !== 'string' || !/^0x[0-9a-fA-F]{40}$/.test(value)) throw abiError('Expected a 20-byte 0x address.', type, value);
-      out.set(hexToBytes(value), offset + 12);
+    case 'address':
+      if (!writeHexExact(out, offset + 12, value, 20)) throw abiError('Expected a 20-byte 0x address.', type, value);
       return 32;
-    }
     case 'fixedBytes':
-      out.set(fixedBytes(value, t.size, type), offset);
+      if (!(value instanceof Uint8Array && value.length === t.size ? (out.set(value, offset), true) : writeHexExact(out, offset, value, t.size))) {
+        throw abiError(`Expected exactly ${t.size} bytes.`, type, value);
+      }
       return 32;
     case 'bytes':
     case 'string': {
@@ -188,20 +218,58 @@ function encodeSequence(out: Uint8Array, offset: number, types: ParsedType[], va
   return tail - offset;
 }
 
+export interface AbiEncoder {
+  readonly types: readonly string[];
+  /** Encoded size when every type is static (the same for every value), else null. */
+  readonly staticSize: number | null;
+  /** Encoded size of these values. */
+  size(values: readonly unknown[]): number;
+  /** Writes `abi.encode(values…)` at `offset` of a zero-filled region of `out`; returns the bytes written. */
+  encodeInto(values: readonly unknown[], out: Uint8Array, offset: number): number;
+  encode(values: readonly unknown[]): Uint8Array;
+}
+
+/** Parses the types once, for encoding many values of the same shape (Merkle leaves). */
+export function createAbiEncoder(types: readonly string[]): AbiEncoder {
+  const parsed = types.map(parseAbiType);
+  const label = types.join(',');
+  const allStatic = parsed.every((t) => !isDynamic(t));
+  const staticSize = allStatic ? parsed.reduce((sum, t) => sum + headSize(t), 0) : null;
+  const checkArity = (values: readonly unknown[]) => {
+    if (values.length !== types.length) {
+      throw new ProvenantError('ABI_ENCODING_INVALID', `Got ${values.length} values for ${types.length} ABI types.`, {
+        metaMessages: [`types: [${types.join(', ')}]`, `values: ${describeValue(values)}`],
+      });
+    }
+  };
+  const size = (values: readonly unknown[]): number => {
+    checkArity(values);
+    if (staticSize !== null) return staticSize;
+    let total = 0;
+    for (let i = 0; i < parsed.length; i++) {
+      const t = parsed[i]!;
+      total += isDynamic(t) ? 32 + encodedSize(t, values[i], types[i]!) : headSize(t);
+    }
+    return total;
+  };
+  const encodeInto = (values: readonly unknown[], out: Uint8Array, offset: number): number => {
+    checkArity(values);
+    return encodeSequence(out, offset, parsed, values as unknown[], label);
+  };
+  return {
+    types: [...types],
+    staticSize,
+    size,
+    encodeInto,
+    encode(values) {
+      const out = new Uint8Array(size(values));
+      encodeInto(values, out, 0);
+      return out;
+    },
+  };
+}
+
 /** `abi.encode(values…)` with the given Solidity types. */
 export function abiEncode(types: readonly string[], values: readonly unknown[]): Uint8Array {
-  if (types.length !== values.length) {
-    throw new ProvenantError('ABI_ENCODING_INVALID', `Got ${values.length} values for ${types.length} ABI types.`, {
-      metaMessages: [`types: [${types.join(', ')}]`, `values: ${describeValue(values)}`],
-    });
-  }
-  const parsed = types.map(parseAbiType);
-  let size = 0;
-  for (let i = 0; i < parsed.length; i++) {
-    const t = parsed[i]!;
-    size += isDynamic(t) ? 32 + encodedSize(t, values[i], types[i]!) : headSize(t);
-  }
-  const out = new Uint8Array(size);
-  encodeSequence(out, 0, parsed, values as unknown[], types.join(','));
-  return out;
+  return createAbiEncoder(types).encode(values);
 }

@@ -17,7 +17,8 @@ export {
 } from './hash.js';
 export type { Hex } from './hash.js';
 export { canonicalJson } from './canonical-json.js';
-export { abiEncode, parseAbiType } from './abi.js';
+export { abiEncode, createAbiEncoder, parseAbiType } from './abi.js';
+export type { AbiEncoder } from './abi.js';
 export {
   merkleTree,
   standardLeafHash,

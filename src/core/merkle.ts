@@ -9,7 +9,8 @@
  * all nodes in a single Uint8Array (see `npm run bench:merkle` for the ratio).
  */
 import { keccak_256 } from '@noble/hashes/sha3.js';
-import { abiEncode } from './abi.js';
+import { abiEncode, createAbiEncoder } from './abi.js';
+import { createKeccakScratch, keccak256Into, keccakSingleBlockSupported, KECCAK_SINGLE_BLOCK_MAX } from './keccak-block.js';
 import { ProvenantError } from './errors.js';
 import { bytesToHex, hexToBytes, isHex, type Hex } from './hash.js';
 
@@ -143,7 +144,26 @@ export function merkleTree<T extends readonly unknown[]>(
   const leafEncoding = [...leafTypes];
 
   const leafHashes = new Uint8Array(n * NODE);
-  for (let i = 0; i < n; i++) leafHashes.set(standardLeafHashBytes(leafEncoding, values[i]!), i * NODE);
+  const scratch = keccakSingleBlockSupported ? createKeccakScratch() : null;
+  const encoder = createAbiEncoder(leafEncoding);
+  // Static leaf types (the common case) reuse one zeroed buffer instead of allocating per leaf.
+  const staticBuffer = encoder.staticSize !== null ? new Uint8Array(encoder.staticSize) : null;
+  for (let i = 0; i < n; i++) {
+    let encoded: Uint8Array;
+    if (staticBuffer) {
+      staticBuffer.fill(0);
+      encoder.encodeInto(values[i]!, staticBuffer, 0);
+      encoded = staticBuffer;
+    } else {
+      encoded = encoder.encode(values[i]!);
+    }
+    if (scratch && encoded.length <= KECCAK_SINGLE_BLOCK_MAX) {
+      keccak256Into(scratch, encoded, 0, encoded.length, leafHashes, i * NODE);
+      keccak256Into(scratch, leafHashes, i * NODE, NODE, leafHashes, i * NODE);
+    } else {
+      leafHashes.set(keccak_256(keccak_256(encoded)), i * NODE);
+    }
+  }
 
   // Order of leaves in the tree: by hash (stable, so equal values keep input order as OpenZeppelin's stable sort does).
   const order = new Uint32Array(n);
@@ -180,14 +200,13 @@ export function merkleTree<T extends readonly unknown[]>(
   for (let i = size - 1 - n; i >= 0; i--) {
     const left = (2 * i + 1) * NODE;
     const right = left + NODE;
-    if (lessOrEqual(tree, left, tree, right)) {
-      pair.set(tree.subarray(left, left + NODE), 0);
-      pair.set(tree.subarray(right, right + NODE), NODE);
-    } else {
-      pair.set(tree.subarray(right, right + NODE), 0);
-      pair.set(tree.subarray(left, left + NODE), NODE);
+    const [first, second] = lessOrEqual(tree, left, tree, right) ? [left, right] : [right, left];
+    for (let k = 0; k < NODE; k++) {
+      pair[k] = tree[first + k]!;
+      pair[NODE + k] = tree[second + k]!;
     }
-    tree.set(keccak_256(pair), i * NODE);
+    if (scratch) keccak256Into(scratch, pair, 0, 64, tree, i * NODE);
+    else tree.set(keccak_256(pair), i * NODE);
   }
 
   const node = (i: number): Uint8Array => tree.subarray(i * NODE, i * NODE + NODE);

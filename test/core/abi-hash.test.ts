@@ -120,3 +120,20 @@ describe('canonicalJson', () => {
     expect(() => canonicalJson(cyclic)).toThrow(/cyclic/);
   });
 });
+
+describe('single-block keccak (unrolled Keccak-f[1600])', () => {
+  it('equals @noble/hashes keccak256 for every length 0..135', async () => {
+    const { createKeccakScratch, keccak256Into } = await import('../../src/core/keccak-block.js');
+    const scratch = createKeccakScratch();
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 135 }), fc.nat(7), (bytes, offset) => {
+        const input = new Uint8Array(offset + bytes.length);
+        input.set(bytes, offset);
+        const out = new Uint8Array(40);
+        keccak256Into(scratch, input, offset, bytes.length, out, 3);
+        expect(bytesToHex(out.subarray(3, 35))).toBe(keccak256(bytes));
+      }),
+      { numRuns: 400 },
+    );
+  });
+});
