@@ -1,0 +1,92 @@
+/** Plain-text tables for the demo and logs: monospace columns, no colours, no dependencies. */
+import type { ComparisonTable } from './compare-models.js';
+import type { ForgettingMeasures } from './forgetting.js';
+import type { GateReport } from './gates.js';
+
+/** Options of {@link formatTable}. */
+export interface FormatTableOptions {
+  /** Alignment per column. Default: right for cells that look numeric in every row, left otherwise. */
+  align?: readonly ('left' | 'right')[];
+}
+
+const numeric = /^[-+−]?[\d.,]+(e[-+]?\d+)?\s*%?$|^[[(][^\]]*[\])]$/i;
+
+/**
+ * Renders rows under a header as aligned monospace columns with a rule under the header.
+ *
+ * @example
+ * ```ts
+ * formatTable(['task', 'value'], [['spam', '0.91'], ['english', '12.3']]);
+ * // task     value
+ * // -------  -----
+ * // spam      0.91
+ * // english   12.3
+ * ```
+ */
+export function formatTable(header: readonly string[], rows: readonly (readonly (string | number)[])[], options: FormatTableOptions = {}): string {
+  const cells = rows.map((r) => header.map((_, c) => String(r[c] ?? '')));
+  const width = header.map((h, c) => Math.max(h.length, ...cells.map((r) => r[c]!.length)));
+  const align = header.map(
+    (_, c) => options.align?.[c] ?? (cells.length > 0 && cells.every((r) => r[c] === '' || numeric.test(r[c]!)) ? 'right' : 'left'),
+  );
+  const line = (r: readonly string[]): string =>
+    r.map((v, c) => (align[c] === 'right' ? v.padStart(width[c]!) : v.padEnd(width[c]!))).join('  ').trimEnd();
+  return [line(header), width.map((w) => '-'.repeat(w)).join('  '), ...cells.map(line)].join('\n');
+}
+
+/** A number to `digits` significant digits, without exponent for ordinary magnitudes. */
+export function formatNumber(x: number, digits = 4): string {
+  if (!Number.isFinite(x)) return String(x);
+  if (x === 0) return '0';
+  const a = Math.abs(x);
+  if (a >= 1e-4 && a < 1e6) return Number(x.toPrecision(digits)).toString();
+  return x.toExponential(digits - 1);
+}
+
+const signed = (x: number, digits: number): string => (x > 0 ? '+' : '') + formatNumber(x, digits);
+
+/**
+ * The base-versus-tuned table as text: task, kind, metric, base, tuned, delta with its interval, p-value, verdict and
+ * KL drift.
+ */
+export function formatComparisonTable(table: ComparisonTable, digits = 4): string {
+  const level = Math.round((1 - table.settings.alpha) * 100);
+  const header = ['task', 'kind', 'metric', table.base, table.tuned, 'delta', `${level}% CI of delta`, 'p', 'verdict', 'KL(base||tuned)'];
+  const rows = table.rows.map((r) => [
+    r.task,
+    r.kind,
+    `${r.metric} ${r.higherIsBetter ? '↑' : '↓'}`,
+    formatNumber(r.base.value, digits),
+    formatNumber(r.tuned.value, digits),
+    signed(r.delta.value, digits) + (r.relativeDelta ? ` (${signed(r.relativeDelta.value * 100, 3)} %)` : ''),
+    `[${formatNumber(r.delta.ci.lower, digits)}, ${formatNumber(r.delta.ci.upper, digits)}]`,
+    formatNumber(r.pValue, 3),
+    r.verdict,
+    r.drift ? formatNumber(r.drift.kl.value, 3) : '—',
+  ]);
+  const align = ['left', 'left', 'left', 'right', 'right', 'right', 'right', 'right', 'left', 'right'] as const;
+  return formatTable(header, rows, { align });
+}
+
+/** The gate report as text: one line per gate and the overall verdict. */
+export function formatGateReport(report: GateReport): string {
+  const lines = report.results.map((r) => `${r.passed ? '[pass]' : '[FAIL]'} ${r.name}: ${r.reason.replace(/^(pass|FAIL): /, '')}`);
+  lines.push(report.passed ? 'All gates passed.' : `${report.failures.length} of ${report.results.length} gates failed.`);
+  return lines.join('\n');
+}
+
+/** The forgetting measures as a small labelled table. */
+export function formatForgettingMeasures(m: ForgettingMeasures, digits = 4): string {
+  const show = (x: number | null): string => (x === null ? '—' : formatNumber(x, digits));
+  return formatTable(
+    ['measure', 'definition', 'value'],
+    [
+      ['ACC', 'Lopez-Paz & Ranzato 2017', show(m.lopezPazRanzato2017.acc)],
+      ['BWT', 'Lopez-Paz & Ranzato 2017', show(m.lopezPazRanzato2017.bwt)],
+      ['FWT', 'Lopez-Paz & Ranzato 2017', show(m.lopezPazRanzato2017.fwt)],
+      ['forgetting (max − final)', 'Chaudhry et al. 2018', show(m.chaudhry2018.forgetting)],
+      ['forgetting (first − last)', 'Avalanche', show(m.firstMinusLast.forgetting)],
+    ],
+    { align: ['left', 'left', 'right'] },
+  );
+}
