@@ -28,3 +28,5 @@ export type {
 } from './per-example-gradients.js';
 export { projectionMatrix, deriveSeed, validateProjection } from './projection.js';
 export type { ProjectionKind, ProjectionSpec, FactorizedProjectionSpec } from './projection.js';
+export { featurize, createFeaturizer } from './featurize.js';
+export type { FeaturizeData, FeaturizeOptions, FeaturizeInfo, Features, Featurizer } from './featurize.js';
