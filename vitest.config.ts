@@ -6,5 +6,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // A real anvil node for the chain tests (test/setup/anvil.ts), started once per run and stopped by pid.
+    globalSetup: ['test/setup/anvil.ts'],
   },
 });

@@ -1,0 +1,258 @@
+/**
+ * The one way every write in `provenant/chain` reaches the chain: simulate (decoded revert before paying gas), sign,
+ * broadcast, wait for N confirmations — each RPC step retried with backoff, and the transaction hash known *before*
+ * broadcast so a crash can never leave a transaction the caller does not know about.
+ *
+ * Why sign locally when we can: the signed bytes and their hash are handed to `onSigned` before they leave the process.
+ * Re-broadcasting the same bytes after a crash or an ambiguous RPC failure cannot create a second transaction — same
+ * nonce, same hash — which is what makes the publisher queue duplicate-free. JSON-RPC accounts (a node that signs) get
+ * a pinned nonce instead, and the registry's write-once records catch the rest.
+ */
+import {
+  BaseError,
+  encodeFunctionData,
+  keccak256,
+  decodeFunctionData,
+  NonceTooLowError,
+  type Account,
+  type Address,
+  type Chain,
+  type Client,
+  type ContractFunctionArgs,
+  type ContractFunctionName,
+  type Hex,
+  type TransactionReceipt,
+  type Transport,
+} from 'viem';
+import { parseAccount } from 'viem/accounts';
+import {
+  call,
+  getTransaction,
+  getTransactionCount,
+  getTransactionReceipt,
+  prepareTransactionRequest,
+  sendRawTransaction,
+  sendTransaction,
+  simulateContract,
+  waitForTransactionReceipt,
+} from 'viem/actions';
+import { ProvenantError } from '../core/index.js';
+import { attributionRegistryAbi } from './contracts/attribution-registry.js';
+import { toChainError } from './chain-error.js';
+import { withRetry, type RetryOptions } from './retry.js';
+
+/** Any viem client (public, wallet, or one extended with both); writes need an account on it or in the parameters. */
+export type RegistryClient = Client<Transport, Chain | undefined, Account | undefined>;
+
+export type RegistryAbi = typeof attributionRegistryAbi;
+export type RegistryWriteFunction = ContractFunctionName<RegistryAbi, 'nonpayable'>;
+
+/** What a caller learns about a transaction before and after it is broadcast. */
+export interface SignedTransactionInfo {
+  hash: Hex;
+  nonce: number;
+  /** The signed bytes (local accounts only): re-broadcasting them can never create a second transaction. */
+  raw?: Hex;
+}
+
+export interface WriteOptions {
+  /** The sender; defaults to the client's account. A local account (private key, mnemonic) signs in process. */
+  account?: Account | Address;
+  /** Blocks to wait after inclusion. Default 1. */
+  confirmations?: number;
+  /** Backoff for transport failures. Default: 4 retries from 250 ms. */
+  retry?: RetryOptions;
+  /**
+   * Simulate first so a revert is reported (decoded) without spending gas. Default true. Set false to send anyway —
+   * the chain then rejects the transaction itself and the receipt is decoded.
+   */
+  simulate?: boolean;
+  /** Gas limit; estimated when omitted (needed with `simulate: false` for a call that would revert). */
+  gas?: bigint;
+  /** Pin the nonce (the queue does, so a re-send replaces rather than duplicates). */
+  nonce?: number;
+  /** Receipt polling interval in ms. Default: the client's. */
+  pollingInterval?: number;
+  /** Give up waiting for the receipt after this many ms. Default 120,000. */
+  receiptTimeoutMs?: number;
+  /** Called with the hash after signing and before broadcast (persist it to survive a crash). */
+  onSigned?: (tx: SignedTransactionInfo) => void | Promise<void>;
+  /** Called once the node has accepted the transaction. */
+  onSent?: (tx: SignedTransactionInfo) => void | Promise<void>;
+}
+
+export interface SentTransaction {
+  txHash: Hex;
+  receipt: TransactionReceipt;
+}
+
+/** The account a write will use; throws INVALID_ARGUMENT when there is none. */
+export function resolveAccount(client: RegistryClient, account: Account | Address | undefined, action: string): Account {
+  const resolved = account ?? client.account;
+  if (!resolved) {
+    throw new ProvenantError('INVALID_ARGUMENT', `${action} needs an account: pass \`account\` or use a client created with one.`, {
+      data: { action },
+    });
+  }
+  return parseAccount(resolved);
+}
+
+/**
+ * Broadcasts already-signed bytes. "already known" or "nonce too low" from the node mean either our transaction is in
+ * (fine) or its nonce was taken by another one: the latter throws CHAIN_RPC_FAILED with `data.nonceConsumed`.
+ */
+export async function broadcastRawTransaction(client: RegistryClient, raw: Hex, retry?: RetryOptions): Promise<Hex> {
+  const hash = keccak256(raw);
+  try {
+    await withRetry(() => sendRawTransaction(client, { serializedTransaction: raw }), retry);
+  } catch (error) {
+    const nonceError = error instanceof BaseError && error.walk((e) => e instanceof NonceTooLowError);
+    if (!nonceError) throw error;
+    const known =
+      (await getTransactionReceipt(client, { hash }).catch(() => null)) ?? (await getTransaction(client, { hash }).catch(() => null));
+    if (!known) {
+      throw new ProvenantError('CHAIN_RPC_FAILED', 'The signed transaction was not mined and its nonce is now used by another transaction.', {
+        details: 'Re-sign it with a fresh nonce (the publisher queue does this after checking the record is not on chain).',
+        data: { txHash: hash, nonceConsumed: true },
+        cause: error,
+      });
+    }
+  }
+  return hash;
+}
+
+/** Waits for a receipt with N confirmations; a reverted receipt is replayed to decode the reason and thrown. */
+export async function waitForConfirmedReceipt(
+  client: RegistryClient,
+  hash: Hex,
+  options: Pick<WriteOptions, 'confirmations' | 'retry' | 'pollingInterval' | 'receiptTimeoutMs'> & { action: string; address?: Address },
+): Promise<TransactionReceipt> {
+  const receipt = await withRetry(
+    () =>
+      waitForTransactionReceipt(client, {
+        hash,
+        confirmations: options.confirmations ?? 1,
+        timeout: options.receiptTimeoutMs ?? 120_000,
+        ...(options.pollingInterval !== undefined ? { pollingInterval: options.pollingInterval } : {}),
+      }),
+    options.retry,
+  ).catch((error: unknown) => {
+    throw toChainError(error, { action: options.action, address: options.address, txHash: hash });
+  });
+  if (receipt.status === 'reverted') throw await explainRevertedReceipt(client, receipt, options.action);
+  return receipt;
+}
+
+/**
+ * Replays a reverted transaction against the state before its block to recover the revert reason (receipts carry
+ * none), and returns the typed error: CHAIN_UNAUTHORIZED for NotPublisher/NotOwner, else CHAIN_REVERTED.
+ */
+async function explainRevertedReceipt(client: RegistryClient, receipt: TransactionReceipt, action: string): Promise<ProvenantError> {
+  const context = { action, address: receipt.to ?? receipt.contractAddress ?? undefined, txHash: receipt.transactionHash };
+  try {
+    const tx = await getTransaction(client, { hash: receipt.transactionHash });
+    const blockNumber = receipt.blockNumber > 0n ? receipt.blockNumber - 1n : 0n;
+    if (tx.to) {
+      // simulateContract decodes the registry's custom errors; `call` alone would only give raw revert data.
+      const { functionName, args } = decodeFunctionData({ abi: attributionRegistryAbi, data: tx.input });
+      await simulateContract(client, {
+        address: tx.to,
+        abi: attributionRegistryAbi,
+        functionName: functionName as RegistryWriteFunction,
+        args: args as never,
+        account: tx.from,
+        blockNumber,
+      });
+    } else {
+      await call(client, { account: tx.from, data: tx.input, blockNumber });
+    }
+  } catch (error) {
+    const typed = toChainError(error, context);
+    if (typed.code !== 'CHAIN_RPC_FAILED') {
+      typed.data.status = 'reverted-on-chain';
+      typed.data.blockNumber = receipt.blockNumber;
+      return typed;
+    }
+  }
+  return new ProvenantError('CHAIN_REVERTED', `${action} reverted on chain (the reason could not be reproduced by replaying it).`, {
+    metaMessages: [`transaction: ${receipt.transactionHash}`, `block: ${receipt.blockNumber}`],
+    data: { ...context, status: 'reverted-on-chain', blockNumber: receipt.blockNumber },
+  });
+}
+
+/** Signs (or asks the node to sign) and broadcasts `data` to `to` (or a contract creation), then waits for the receipt. */
+export async function sendReliably(
+  client: RegistryClient,
+  parameters: WriteOptions & { to?: Address; data: Hex; action: string },
+): Promise<SentTransaction> {
+  const { action, to, data } = parameters;
+  const account = resolveAccount(client, parameters.account, action);
+  const context = { action, address: to };
+  let info: SignedTransactionInfo;
+  try {
+    if (account.type === 'local') {
+      const request = await withRetry(
+        () =>
+          prepareTransactionRequest(client, {
+            account,
+            chain: client.chain ?? null,
+            to: to ?? null,
+            data,
+            ...(parameters.gas !== undefined ? { gas: parameters.gas } : {}),
+            ...(parameters.nonce !== undefined ? { nonce: parameters.nonce } : {}),
+          } as never),
+        parameters.retry,
+      );
+      const raw = await account.signTransaction(request as never, { serializer: client.chain?.serializers?.transaction });
+      info = { hash: keccak256(raw), nonce: (request as { nonce: number }).nonce, raw };
+      await parameters.onSigned?.(info);
+      await broadcastRawTransaction(client, raw, parameters.retry);
+    } else {
+      const nonce =
+        parameters.nonce ??
+        (await withRetry(() => getTransactionCount(client, { address: account.address, blockTag: 'pending' }), parameters.retry));
+      const hash = await withRetry(
+        () =>
+          sendTransaction(client, {
+            account,
+            chain: client.chain ?? null,
+            to: to ?? null,
+            data,
+            nonce,
+            ...(parameters.gas !== undefined ? { gas: parameters.gas } : {}),
+          } as never),
+        parameters.retry,
+      );
+      info = { hash, nonce };
+    }
+    await parameters.onSent?.(info);
+  } catch (error) {
+    throw toChainError(error, context);
+  }
+  const receipt = await waitForConfirmedReceipt(client, info.hash, { ...parameters, action, address: to });
+  return { txHash: info.hash, receipt };
+}
+
+/** Simulates (unless told not to), then sends a registry call through `sendReliably`. */
+export async function writeRegistry<F extends RegistryWriteFunction>(
+  client: RegistryClient,
+  parameters: WriteOptions & {
+    address: Address;
+    functionName: F;
+    args: ContractFunctionArgs<RegistryAbi, 'nonpayable', F>;
+    action: string;
+  },
+): Promise<SentTransaction> {
+  const { address, functionName, args, action } = parameters;
+  const account = resolveAccount(client, parameters.account, action);
+  if (parameters.simulate ?? true) {
+    await withRetry(
+      () => simulateContract(client, { address, abi: attributionRegistryAbi, functionName, args, account } as never),
+      parameters.retry,
+    ).catch((error: unknown) => {
+      throw toChainError(error, { action, address });
+    });
+  }
+  const data = encodeFunctionData({ abi: attributionRegistryAbi, functionName, args } as never);
+  return sendReliably(client, { ...parameters, account, to: address, data });
+}
