@@ -1,1 +1,28 @@
-export {};
+/**
+ * The exact float64 convex reference: multinomial logistic regression with L2 on every parameter, trained by Newton–CG
+ * to a tight gradient norm, with exact per-example gradients, Hessian-vector products, an explicit Hessian and
+ * influence functions (Cholesky or CG). It is the set-up where attribution quality is limited by the method, not by
+ * numerics, so LOO ≥ 0.95 and LDS ≥ 0.90 are reachable.
+ */
+export { createConvexLogisticProblem, parameterCount as convexParameterCount } from './problem.js';
+export type { ConvexLogisticProblem, CreateConvexLogisticProblemOptions } from './problem.js';
+export {
+  convexLogisticLoss,
+  convexLogisticObjective,
+  convexHessianOperator,
+  convexLogisticHessian,
+  convexExampleGradients,
+  convexExampleResiduals,
+} from './objective.js';
+export type { ConvexObjective, ConvexHessianOperator } from './objective.js';
+export { fitConvexLogistic } from './fit.js';
+export type { FitConvexLogisticOptions, ConvexLogisticFit } from './fit.js';
+export { convexProbabilities, convexExampleLosses, convexExampleMargins, convexAccuracy } from './outputs.js';
+export { convexInfluenceScores, convexSelfInfluence, convexHessianCholesky } from './influence.js';
+export type { ConvexInfluenceOptions, ConvexInfluenceSolver } from './influence.js';
+export {
+  choleskyInPlace as convexCholesky,
+  choleskySolve as convexCholeskySolve,
+  conjugateGradient as convexConjugateGradient,
+} from './linear-algebra.js';
+export type { ConjugateGradientOptions, ConjugateGradientResult } from './linear-algebra.js';
