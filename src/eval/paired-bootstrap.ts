@@ -16,6 +16,9 @@ import { intervalForColumn, replicateColumn, runBootstrap } from './bootstrap.js
 import type { BootstrapOptions, BootstrapSummary, Estimate } from './bootstrap.js';
 import { ProvenantError } from '../core/index.js';
 
+/** Relative size below which a replicate's delta counts as an exact tie (float64 rounding of two equal sums). */
+export const DELTA_TIE_TOLERANCE = 1e-12;
+
 /** Both values, the delta and the relative delta, each with an interval, and the p-value of δ = 0. */
 export interface PairedComparison {
   base: Estimate;
@@ -68,10 +71,13 @@ export function pairedBootstrap(
     (w, out) => {
       const a = baseStatistic(w);
       const b = tunedStatistic(w);
+      // Two weighted sums that are equal in exact arithmetic (the models agree on every drawn example) can differ by
+      // an ulp; snapping such deltas to 0 keeps a tie from counting as a win for one side in the p-value and the CI.
+      const d = Math.abs(b - a) <= DELTA_TIE_TOLERANCE * Math.max(Math.abs(a), Math.abs(b)) ? 0 : b - a;
       out[0] = a;
       out[1] = b;
-      out[2] = b - a;
-      out[3] = a !== 0 ? (b - a) / Math.abs(a) : NaN;
+      out[2] = d;
+      out[3] = a !== 0 ? d / Math.abs(a) : NaN;
     },
     options,
   );
