@@ -49,3 +49,11 @@ export {
   writeJsonlFile,
 } from './jsonl.js';
 export type { ImportJsonlOptions, ImportJsonlResult, JsonlSource } from './jsonl.js';
+export { fromSpamAssassin, SPAM_ASSASSIN_GROUPS, SPAM_ASSASSIN_PACKAGE, spamAssassinLabel } from './spam-assassin.js';
+export type { FromSpamAssassinOptions, SpamAssassinDatanet, SpamAssassinGroundTruth, SpamAssassinGroup, SpamLabel } from './spam-assassin.js';
+export { fromMnist, MNIST_PACKAGE, MNIST_PIXELS, MNIST_SIDE } from './mnist.js';
+export type { FromMnistOptions, MnistDatanet, MnistExample } from './mnist.js';
+export { fromText, chunkText, normalizeProse, TEXT_SOURCES } from './text.js';
+export type { ChunkOptions, FromTextOptions, Passage, TextDatanet, TextSource } from './text.js';
+export { parseEmail, htmlToText, decodeQuotedPrintable, decodeEncodedWords } from './email.js';
+export type { ParsedEmail } from './email.js';
