@@ -1,1 +1,19 @@
-export {};
+export { LORA_CONFIG_FIELDS, resolveLoraConfig, validateLoraConfig, loraScale } from './config.js';
+export type { LoraConfig, LoraConfigField, LoraInit, LoraTargetModules } from './config.js';
+export { resolveTargetModules, resolveModulesToSave, defaultTargetModules, outputHeadModules, isTargetModule, moduleRankAlpha } from './target-modules.js';
+export { householderQr } from './init.js';
+export {
+  attachAdapter,
+  attachAdapterWeights,
+  setActiveAdapter,
+  setActiveAdapters,
+  disableAdapters,
+  activeAdapters,
+  listAdapters,
+  getAdapterInfo,
+  deleteAdapter,
+  parameterGroups,
+  trainableVariables,
+} from './adapter.js';
+export type { AttachAdapterOptions, LoraModuleWeights, AdapterInfo, ParameterGroup } from './adapter.js';
+export { mergeAdapter, unmergeAdapter, mergeActiveAdapters, unmergeAllAdapters, checkMerge } from './merge.js';

@@ -1,0 +1,147 @@
+/**
+ * Merging an adapter into the base kernels (W ← W + s·A·B, so inference costs nothing extra) and unmerging it.
+ *
+ * Unmerge is an exact inverse: merging keeps the kernel's bytes from before the merge, and unmerging writes them back —
+ * not W − s·A·B, which in float32 differs from the original W by rounding (PEFT subtracts and accepts the drift).
+ * Merges stack per module; unmerging one that is not the latest restores the bytes from before it and re-applies the
+ * later merges. If the kernel was changed after the latest merge (e.g. trained while merged), the kept bytes are stale:
+ * unmerge then falls back to subtracting s·A·B, as PEFT does, and the exactness guarantee no longer holds.
+ * The kept bytes cost one copy of each merged kernel.
+ */
+import { ProvenantError, assertArgument } from '../../core/index.js';
+import type { Linear } from '../linear.js';
+import type { Model } from '../models/model.js';
+import { tf, type Tensor } from '../tf.js';
+import { adapterState, getAdapter, getLinear, readValues } from './registry.js';
+
+function sameBits(a: Float32Array, b: Float32Array): boolean {
+  if (a.length !== b.length) return false;
+  const x = new Uint32Array(a.buffer, a.byteOffset, a.length);
+  const y = new Uint32Array(b.buffer, b.byteOffset, b.length);
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
+  return true;
+}
+
+function assignKernel(linear: Linear, values: Float32Array): void {
+  const t = tf.tensor(values, linear.kernel.shape, 'float32');
+  linear.kernel.assign(t);
+  t.dispose();
+}
+
+/** W ← W + sign·s·A·B for one adapter on one module (float32, as the forward pass computes it). */
+function applyDelta(linear: Linear, adapter: string, sign: 1 | -1): void {
+  const weights = linear.adapters.get(adapter)!;
+  tf.tidy(() => {
+    const delta = tf.matMul(weights.A, weights.B).mul(sign * weights.scale);
+    linear.kernel.assign(linear.kernel.add(delta));
+  });
+}
+
+function mergeModule(model: Model, m: string, adapter: string): void {
+  const linear = getLinear(model, m);
+  const stack = adapterState(model).merges.get(m) ?? [];
+  const before = readValues(linear.kernel);
+  applyDelta(linear, adapter, 1);
+  stack.push({ adapter, before, after: readValues(linear.kernel) });
+  adapterState(model).merges.set(m, stack);
+  linear.merged = [...linear.merged, adapter];
+}
+
+/**
+ * Merges an adapter into the kernels of its target modules: W ← W + s·A·B. The forward pass then skips it (its update is
+ * in W), whether or not it is active. Merging an already merged adapter does nothing.
+ *
+ * @example
+ * ```ts
+ * mergeAdapter(model, 'default');   // inference at base-model cost
+ * unmergeAdapter(model, 'default'); // kernels back to their exact pre-merge bytes
+ * ```
+ */
+export function mergeAdapter(model: Model, name: string): void {
+  const record = getAdapter(model, name);
+  for (const m of record.modules) {
+    if (getLinear(model, m).merged.includes(name)) continue;
+    mergeModule(model, m, name);
+  }
+}
+
+/** Undoes `mergeAdapter` exactly (see the file comment for the one case where it cannot). Unmerged adapters are skipped. */
+export function unmergeAdapter(model: Model, name: string): void {
+  const record = getAdapter(model, name);
+  const state = adapterState(model);
+  for (const m of record.modules) {
+    const linear = getLinear(model, m);
+    if (!linear.merged.includes(name)) continue;
+    const stack = state.merges.get(m) ?? [];
+    const index = stack.findIndex((e) => e.adapter === name);
+    const top = stack[stack.length - 1];
+    if (index >= 0 && top && sameBits(readValues(linear.kernel), top.after)) {
+      const later = stack.slice(index + 1).map((e) => e.adapter);
+      assignKernel(linear, stack[index]!.before);
+      stack.length = index;
+      linear.merged = linear.merged.filter((a) => a !== name && !later.includes(a));
+      for (const adapter of later) mergeModule(model, m, adapter);
+    } else {
+      // The kernel changed since the last merge: the kept bytes are stale. Subtract, as PEFT does.
+      applyDelta(linear, name, -1);
+      stack.length = 0;
+      linear.merged = linear.merged.filter((a) => a !== name);
+    }
+    if (stack.length === 0) state.merges.delete(m);
+  }
+}
+
+/** Merges every active adapter (PEFT's `merge_adapter()`). */
+export function mergeActiveAdapters(model: Model): void {
+  for (const name of adapterState(model).active) mergeAdapter(model, name);
+}
+
+/** Unmerges every merged adapter, newest first. */
+export function unmergeAllAdapters(model: Model): void {
+  const merged = new Set<string>();
+  for (const linear of model.linears.values()) for (const a of linear.merged) merged.add(a);
+  for (const name of [...merged].reverse()) unmergeAdapter(model, name);
+}
+
+/**
+ * The largest |Δlogit| between the adapter path (x·W + s·x·A·B) and the merged path (x·(W + s·A·B)) on `inputs`, for the
+ * given adapters (default: the active ones not yet merged). The model is left as it was. Expect float32 rounding,
+ * ~1e-6 relative; anything larger means the merge is wrong.
+ *
+ * @example
+ * ```ts
+ * expect(checkMerge(model, xs)).toBeLessThan(1e-4);
+ * ```
+ */
+export function checkMerge(model: Model, inputs: Tensor, options: { adapters?: readonly string[] } = {}): number {
+  const state = adapterState(model);
+  const names = options.adapters ?? state.active.filter((n) => getAdapter(model, n).modules.some((m) => !getLinear(model, m).merged.includes(n)));
+  for (const n of names) {
+    const record = getAdapter(model, n);
+    assertArgument(state.active.includes(n), 'options.adapters', `adapter "${n}" is not active, so the adapter path would not include it`, n);
+    if (record.modules.some((m) => getLinear(model, m).merged.includes(n))) {
+      throw new ProvenantError('INVALID_ARGUMENT', `Adapter "${n}" is already merged; unmerge it before checkMerge.`, { data: { adapter: n } });
+    }
+  }
+  const logits = (): Float32Array => {
+    const out = tf.tidy(() => model.forward(inputs));
+    const values = Float32Array.from(out.dataSync() as Float32Array);
+    out.dispose();
+    return values;
+  };
+  const adapterPath = logits();
+  const merged: string[] = [];
+  let mergedPath: Float32Array;
+  try {
+    for (const n of names) {
+      mergeAdapter(model, n);
+      merged.push(n);
+    }
+    mergedPath = logits();
+  } finally {
+    for (const n of merged.reverse()) unmergeAdapter(model, n);
+  }
+  let max = 0;
+  for (let i = 0; i < adapterPath.length; i++) max = Math.max(max, Math.abs(adapterPath[i]! - mergedPath[i]!));
+  return max;
+}

@@ -1,0 +1,99 @@
+/**
+ * Which modules an adapter targets, and per-module rank and alpha — matched the way PEFT matches them
+ * (`peft.tuners.tuners_utils.check_target_module_exists`, `peft.utils.other.get_pattern_key`), so a config means the
+ * same module set here and in PyTorch.
+ */
+import { ProvenantError } from '../../core/index.js';
+import type { Model } from '../models/model.js';
+import type { LoraConfig, LoraTargetModules } from './config.js';
+
+/** Names that are output heads wherever they appear (PEFT's `all-linear` leaves the output layer out). */
+const HEAD_NAMES = ['lm_head', 'classifier', 'score'];
+
+const endsWithModule = (name: string, target: string): boolean => name === target || name.endsWith(`.${target}`);
+
+/**
+ * The output head(s) of a model, which `'all-linear'` leaves out as PEFT does: `lm_head`, `classifier` or `score`
+ * anywhere in the tree, and for the LR and MLP of the zoo their last linear module (the logits layer).
+ */
+export function outputHeadModules(model: Model): Set<string> {
+  const names = [...model.linears.keys()];
+  const heads = new Set(names.filter((n) => HEAD_NAMES.some((h) => endsWithModule(n, h))));
+  if ((model.kind === 'mlp' || model.kind === 'logistic-regression') && names.length > 0) heads.add(names[names.length - 1]!);
+  return heads;
+}
+
+/**
+ * The model kind's default targets (used when `targetModules` is null): q_proj and v_proj for the transformer (Hu et al.
+ * 2021, §7.1, found adapting Wq and Wv the best use of a fixed parameter budget); every linear module for LR and MLP.
+ */
+export function defaultTargetModules(model: Model): string[] {
+  if (model.kind === 'transformer') return ['q_proj', 'v_proj'];
+  return [...model.linears.keys()];
+}
+
+/** Whether one module path is a target: a list matches exactly or as a `.`-suffix; a string is a regex over the whole path. */
+export function isTargetModule(targets: Exclude<LoraTargetModules, null>, moduleName: string, heads?: ReadonlySet<string>): boolean {
+  if (targets === 'all-linear') return !(heads ?? new Set()).has(moduleName);
+  if (typeof targets === 'string') return new RegExp(`^(?:${targets})$`).test(moduleName);
+  return targets.some((t) => endsWithModule(moduleName, t));
+}
+
+/**
+ * The module paths (in the model's order) an adapter with this config attaches to. A listed name that matches no module,
+ * or a config that matches none at all, is `LORA_TARGET_NOT_FOUND` listing the model's modules — a typo must not train
+ * nothing.
+ */
+export function resolveTargetModules(model: Model, config: Pick<LoraConfig, 'targetModules' | 'modulesToSave'>): string[] {
+  const names = [...model.linears.keys()];
+  const targets = config.targetModules ?? defaultTargetModules(model);
+  const heads = outputHeadModules(model);
+  const matched = names.filter((n) => isTargetModule(targets, n, heads));
+  const available = `modules: ${names.join(', ')}`;
+  if (Array.isArray(targets)) {
+    const unmatched = targets.filter((t) => !names.some((n) => endsWithModule(n, t)));
+    if (unmatched.length > 0) {
+      throw new ProvenantError('LORA_TARGET_NOT_FOUND', `targetModules names ${unmatched.length} module(s) this ${model.kind} does not have.`, {
+        metaMessages: [...unmatched.map((t) => `not found: ${t}`), available],
+        data: { unmatched, modules: names },
+      });
+    }
+  }
+  if (matched.length === 0) {
+    throw new ProvenantError('LORA_TARGET_NOT_FOUND', `targetModules ${JSON.stringify(targets)} matches no module of this ${model.kind}.`, {
+      metaMessages: [available, ...(targets === 'all-linear' ? [`'all-linear' leaves out the output head(s): ${[...heads].join(', ')}`] : [])],
+      data: { modules: names },
+    });
+  }
+  return matched;
+}
+
+/** The module paths `modulesToSave` names (exact or `.`-suffix); each must name a linear module. */
+export function resolveModulesToSave(model: Model, modulesToSave: readonly string[]): string[] {
+  const names = [...model.linears.keys()];
+  const unmatched = modulesToSave.filter((t) => !names.some((n) => endsWithModule(n, t)));
+  if (unmatched.length > 0) {
+    throw new ProvenantError('LORA_TARGET_NOT_FOUND', `modulesToSave names ${unmatched.length} module(s) this ${model.kind} does not have.`, {
+      metaMessages: [...unmatched.map((t) => `not found: ${t}`), `modules: ${names.join(', ')}`],
+      data: { unmatched, modules: names },
+    });
+  }
+  return names.filter((n) => modulesToSave.some((t) => endsWithModule(n, t)));
+}
+
+/**
+ * A per-module override from `rankPattern`/`alphaPattern`: an exact path first, then the first key that matches as PEFT's
+ * `get_pattern_key` does (`(.*\.)?(key)$`, the key read as a regex).
+ */
+export function patternValue(pattern: Readonly<Record<string, number>>, moduleName: string): number | undefined {
+  if (Object.prototype.hasOwnProperty.call(pattern, moduleName)) return pattern[moduleName];
+  for (const [key, value] of Object.entries(pattern)) {
+    if (new RegExp(`^(?:.*\\.)?(?:${key})$`).test(moduleName)) return value;
+  }
+  return undefined;
+}
+
+/** The rank and alpha of one module under a config. */
+export function moduleRankAlpha(config: Pick<LoraConfig, 'r' | 'alpha' | 'rankPattern' | 'alphaPattern'>, moduleName: string): { r: number; alpha: number } {
+  return { r: patternValue(config.rankPattern, moduleName) ?? config.r, alpha: patternValue(config.alphaPattern, moduleName) ?? config.alpha };
+}
