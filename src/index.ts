@@ -7,3 +7,4 @@ export * from './datanet/index.js';
 export * from './finetune/index.js';
 export * from './eval/index.js';
 export * from './attribution/index.js';
+export * from './audit/index.js';

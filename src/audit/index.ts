@@ -1,0 +1,16 @@
+export { AUDIT_RECORD_SCHEMA, AUDIT_SCHEMA_ID } from './schema.js';
+export { auditRecordViolations, readAuditRecord, writeAuditRecord, stableAuditView } from './record.js';
+export type {
+  AuditRecord,
+  AuditParameter,
+  AuditContributor,
+  AuditEvalTask,
+  AuditGateCheck,
+  AuditQuery,
+  AuditChainPublished,
+  Interval,
+  HexString,
+} from './record.js';
+export { renderAuditReport, auditChartSpecs } from './report.js';
+export { validateJsonSchema } from './json-schema.js';
+export type { JsonSchema, SchemaViolation } from './json-schema.js';
