@@ -106,7 +106,10 @@ export async function broadcastRawTransaction(client: RegistryClient, raw: Hex, 
   try {
     await withRetry(() => sendRawTransaction(client, { serializedTransaction: raw }), retry);
   } catch (error) {
-    const nonceError = error instanceof BaseError && error.walk((e) => e instanceof NonceTooLowError);
+    // sendRawTransaction does not map node messages to NonceTooLowError, so match the node's text as viem does.
+    const nonceError =
+      error instanceof BaseError &&
+      error.walk((e) => e instanceof NonceTooLowError || NonceTooLowError.nodeMessage.test(String((e as { details?: string }).details ?? '')));
     if (!nonceError) throw error;
     const known =
       (await getTransactionReceipt(client, { hash }).catch(() => null)) ?? (await getTransaction(client, { hash }).catch(() => null));

@@ -3,13 +3,11 @@
  * mnemonic. Test files run in parallel against one node, so each file takes its own account indices (see ACCOUNTS) and
  * nonces never collide.
  */
-import { createWalletClient, http, publicActions, type Account } from 'viem';
-import { mnemonicToAccount } from 'viem/accounts';
-import { foundry } from 'viem/chains';
 import { inject } from 'vitest';
 import { createRng, bytesToHex, type Hex } from '../../src/core/index.js';
+import { testClient as nodeTestClient } from './helpers-node.js';
 
-export const ANVIL_MNEMONIC = 'test test test test test test test test test test test junk';
+export { ANVIL_MNEMONIC, testAccount } from './helpers-node.js';
 
 /** Account indices owned by each test file (anvil funds 40). */
 export const ACCOUNTS = {
@@ -23,12 +21,8 @@ export function anvilUrl(): string {
   return inject('anvilRpcUrl');
 }
 
-export function testAccount(index: number): Account {
-  return mnemonicToAccount(ANVIL_MNEMONIC, { addressIndex: index });
-}
-
-export function testClient(account: Account, url: string = anvilUrl()) {
-  return createWalletClient({ account, chain: foundry, transport: http(url, { retryCount: 0 }) }).extend(publicActions);
+export function testClient(account: Parameters<typeof nodeTestClient>[0], url: string = anvilUrl()) {
+  return nodeTestClient(account, url);
 }
 
 /** Seeded random 32-byte hex (tests never use Math.random). */
