@@ -234,7 +234,8 @@ export async function fromSpamAssassin(options: FromSpamAssassinOptions = {}): P
   }
 
   // The synthetic contributors copy from rows honest contributors actually own.
-  const honest = datanet.snapshot().rows;
+  // (Read through the reports rather than a snapshot, so the caller's first snapshot is version 1.)
+  const honest = reports.flatMap((r) => r.accepted.map((id) => datanet.getRow(id)!));
   const pickHonest = (count: number, label: string): typeof honest => {
     if (count > honest.length) throw bad(`asked for ${count} ${label} rows but the honest contributors hold only ${honest.length}.`);
     return Array.from(sampleIndices(honest.length, count, rng.fork(label))).sort((a, b) => a - b).map((i) => honest[i]!);
