@@ -23,8 +23,11 @@ export interface BootstrapOptions {
   seed?: Seed;
 }
 
+/** Default number of bootstrap resamples B. */
 export const DEFAULT_BOOTSTRAP_RESAMPLES = 1000;
+/** Default alpha: 95 % intervals. */
 export const DEFAULT_BOOTSTRAP_ALPHA = 0.05;
+/** Default seed of the resampling stream. */
 export const DEFAULT_BOOTSTRAP_SEED = 0;
 
 /** A two-sided confidence interval; `level` = 1 − alpha. */

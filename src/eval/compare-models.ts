@@ -78,6 +78,7 @@ export interface CompareModelsOptions extends BootstrapOptions {
   onProgress?: ProgressCallback;
 }
 
+/** The verdict rule in words, recorded in every table's settings. */
 export const VERDICT_RULE =
   'significant when the (1 − alpha) paired percentile-bootstrap interval of tuned − base excludes 0; improved or regressed by the metric direction';
 

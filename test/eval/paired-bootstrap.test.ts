@@ -81,4 +81,19 @@ describe('paired bootstrap', () => {
     expect(rejections / trials).toBeLessThan(0.11);
     expect(rejections / trials).toBeGreaterThan(0.005);
   });
+
+  it('the 95 % interval of a paired accuracy delta covers the true delta at about the nominal rate', () => {
+    const rng = createRng('delta-coverage');
+    const trueDelta = 0.75 - 0.7;
+    let covered = 0;
+    const trials = 200;
+    for (let t = 0; t < trials; t++) {
+      const a = Array.from({ length: 200 }, () => (rng.nextDouble() < 0.7 ? 1 : 0));
+      const b = Array.from({ length: 200 }, () => (rng.nextDouble() < 0.75 ? 1 : 0));
+      const r = pairedBootstrap(200, meanOf(a), meanOf(b), { resamples: 400, seed: t });
+      if (r.delta.ci.lower <= trueDelta && trueDelta <= r.delta.ci.upper) covered++;
+    }
+    expect(covered / trials).toBeGreaterThan(0.89);
+    expect(covered / trials).toBeLessThan(0.99);
+  });
 });
