@@ -1,10 +1,10 @@
 /**
  * Influence functions on the exact reference (Koh & Liang 2017, Eq. 2–3):
- *   removing row i moves the optimum by  Δθ ≈ (1/|R|) H⁻¹ ∇ℓ_i(θ̂),  so the loss on test point t rises by
- *   τ(i, t) = (1/|R|) ∇ℓ_t(θ̂)ᵀ H⁻¹ ∇ℓ_i(θ̂),
- * H the exact Hessian of J_R (λI and the 1/|R| included). τ > 0: row i is a proponent of t (the convention of
- * ../quality/score-matrix.ts). Exactly removing a row also reweights the mean from 1/|R| to 1/(|R| − 1); that adds a term
- * the same for every i (∝ ∇ℓ_tᵀH⁻¹λθ̂), which no per-test-point correlation sees.
+ *   removing row i moves the optimum by  Δθ ≈ (1/|R|) H⁻¹ ∇ℓ_i(θ̂),  so the loss on test point t rises by τ(i, t)/|R| with
+ *   τ(i, t) = ∇ℓ_t(θ̂)ᵀ H⁻¹ ∇ℓ_i(θ̂),
+ * H the exact Hessian of J_R (λI and the 1/|R| included). τ > 0: row i is a proponent of t, and τ = |R|·ΔL_t(removal) to
+ * first order (../conventions.ts). Exactly removing a row also reweights the mean from 1/|R| to 1/(|R| − 1): then
+ * ΔL_t ≈ (τ(i, t) + ∇ℓ_tᵀH⁻¹λθ̂)/(|R| − 1), a second term the same for every i, which no per-test-point correlation sees.
  *
  * Solvers: 'explicit' factors H once by Cholesky (P up to a few thousand: memory P², time P³/3); 'cg' solves H v_t = ∇ℓ_t
  * per test point by Jacobi-preconditioned conjugate gradients on exact Hessian-vector products (any P).
@@ -19,7 +19,7 @@ import { assertTheta, parameterCount, resolveRows, type ConvexLogisticProblem } 
 export type ConvexInfluenceSolver = 'explicit' | 'cg';
 
 export interface ConvexInfluenceOptions {
-  /** The rows θ̂ was fitted on (Hessian and 1/|R|); default all. Scores are returned for every row of the problem. */
+  /** The rows θ̂ was fitted on (the Hessian's rows); default all. Scores are returned for every row of the problem. */
   rows?: ArrayLike<number>;
   /** Default 'explicit' when P ≤ 3000, else 'cg'. */
   solver?: ConvexInfluenceSolver;
@@ -99,25 +99,24 @@ export function convexInfluenceScores(
       progress.tick(t + 1);
     }
   }
-  // τ(i, t) = (1/|R|) Σ_c r_{i,c} · (x̃_iᵀ V_t)_c, using ∇ℓ_i = x̃_i ⊗ r_i: n·(d + 1)·C per test point, no n × P matrix.
+  // τ(i, t) = Σ_c r_{i,c} · (x̃_iᵀ V_t)_c, using ∇ℓ_i = x̃_i ⊗ r_i: n·(d + 1)·C per test point, no n × P matrix.
   const residuals = convexExampleResiduals(train, theta);
   const values = new Float64Array(train.n * test.n);
   const u = new Float64Array(C);
-  const scale = 1 / R.length;
   for (let t = 0; t < test.n; t++) {
     const v = solved.subarray(t * P, (t + 1) * P);
     for (let i = 0; i < train.n; i++) {
       projectRow(train, i, v, u);
       let s = 0;
       for (let c = 0; c < C; c++) s += residuals[i * C + c]! * u[c]!;
-      values[i * test.n + t] = s * scale;
+      values[i * test.n + t] = s;
     }
   }
   return { values, nTrain: train.n, nTest: test.n };
 }
 
 /**
- * Self-influence (1/|R|)·∇ℓ_iᵀ H⁻¹ ∇ℓ_i of every training row — how much a row's own loss depends on its presence; high
+ * Self-influence ∇ℓ_iᵀ H⁻¹ ∇ℓ_i of every training row — how much a row's own loss depends on its presence; high
  * for mislabelled and atypical rows (Koh & Liang 2017, §5.4). Explicit solver only (one Cholesky, P²/2 per row).
  */
 export function convexSelfInfluence(problem: ConvexLogisticProblem, theta: Float64Array, options: Omit<ConvexInfluenceOptions, 'solver' | 'cgTolerance'> = {}): Float64Array {
@@ -137,7 +136,7 @@ export function convexSelfInfluence(problem: ConvexLogisticProblem, theta: Float
     const y = forwardSubstitute(L, P, grads.slice(i * P, (i + 1) * P));
     let s = 0;
     for (let k = 0; k < P; k++) s += y[k]! * y[k]!;
-    out[i] = s / R.length;
+    out[i] = s;
     progress.tick(i + 1);
   }
   return out;

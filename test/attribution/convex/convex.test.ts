@@ -237,7 +237,7 @@ describe('influence functions against actual leave-one-out retraining', () => {
     }
   });
 
-  it('matches the first-order LOO formula, scale and constant term included: e ≈ (τ·|R| + ∇ℓ_tᵀH⁻¹λθ̂)/(|R| − 1)', () => {
+  it('matches the first-order LOO formula, scale and constant term included: e ≈ (τ + ∇ℓ_tᵀH⁻¹λθ̂)/(|R| − 1)', () => {
     // The constant term, computed with an explicit dense solve (ml-matrix), independent of the code under test.
     const P = 5 * 3;
     const H = convexLogisticHessian(train, fit.theta);
@@ -245,7 +245,7 @@ describe('influence functions against actual leave-one-out retraining', () => {
     const regularGrad = Matrix.columnVector(Array.from(fit.theta, (v) => v * train.lambda));
     const shift = new CholeskyDecomposition(Hm).solve(regularGrad).getColumn(0);
     const testGrads = convexExampleGradients(test, fit.theta);
-    // Least squares of (e − c_t/(|R|−1)) on τ·|R|/(|R|−1) through the origin: the slope must be 1 (the scale of τ is
+    // Least squares of (e − c_t/(|R|−1)) on τ/(|R|−1) through the origin: the slope must be 1 (the scale of τ is
     // right) and the residual small (what is left is second order).
     let sxy = 0;
     let sxx = 0;
@@ -255,7 +255,7 @@ describe('influence functions against actual leave-one-out retraining', () => {
       let c = 0;
       for (let k = 0; k < P; k++) c += testGrads[t * P + k]! * shift[k]!;
       for (let i = 0; i < n; i++) {
-        const predicted = (scores.values[i * test.n + t]! * n) / (n - 1);
+        const predicted = scores.values[i * test.n + t]! / (n - 1);
         const actual = effects[i * test.n + t]! - c / (n - 1);
         pairs.push([predicted, actual]);
         sxy += predicted * actual;
