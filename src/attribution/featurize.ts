@@ -83,6 +83,12 @@ export interface Featurizer {
   readonly blocks: FeatureBlock[];
   readonly dim: number;
   run(data: FeaturizeData, onProgress?: ProgressCallback): Features;
+  /**
+   * Like `run`, but the backward pass of each batch is seeded with `logitGradient(logits, classes, labels)` ([B, C]
+   * row-major ∂f/∂z) instead of the target's: rows are then ∂(Σ_c G_ic z_ic)/∂θ (per-logit Jacobian combinations for
+   * Gauss–Newton curvature). `loss` and `labelProbability` are still filled from the labels.
+   */
+  runSeeded(data: FeaturizeData, logitGradient: (logits: Float32Array, classes: number, labels: number[]) => Float32Array): Features;
   dispose(): void;
 }
 
@@ -143,6 +149,23 @@ export function createFeaturizer(model: Model, options: FeaturizeOptions = {}): 
     blocks,
     dim,
     run(data, onProgress) {
+      return runBatches(data, onProgress);
+    },
+    runSeeded(data, logitGradient) {
+      return runBatches(data, undefined, logitGradient);
+    },
+    dispose() {
+      tf.dispose(kept);
+      kept.length = 0;
+    },
+  };
+
+  function runBatches(
+    data: FeaturizeData,
+    onProgress?: ProgressCallback,
+    logitGradient?: (logits: Float32Array, classes: number, labels: number[]) => Float32Array,
+  ): Features {
+    {
       const n = data.labels.length;
       const exampleSize = data.exampleShape.reduce((a, b) => a * b, 1);
       if (data.inputs.length !== n * exampleSize) {
@@ -163,7 +186,7 @@ export function createFeaturizer(model: Model, options: FeaturizeOptions = {}): 
             const g = logitGradients(logits, classes, labels, target);
             loss.set(g.loss, start);
             labelProbability.set(g.labelProbability, start);
-            return g.grad;
+            return logitGradient ? logitGradient(logits, classes, labels) : g.grad;
           });
           try {
             const t = tf.tidy(() => project(capture, batch));
@@ -178,12 +201,8 @@ export function createFeaturizer(model: Model, options: FeaturizeOptions = {}): 
         progress.tick(end);
       }
       return { features: { rows: n, dim, data: out, blocks: blocks.map((b) => ({ ...b })) }, loss, labelProbability, info };
-    },
-    dispose() {
-      tf.dispose(kept);
-      kept.length = 0;
-    },
-  };
+    }
+  }
 }
 
 function factorizedSize(e: ParameterEntry, f: FactorizedProjectionSpec): number {

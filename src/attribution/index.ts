@@ -30,3 +30,4 @@ export { projectionMatrix, deriveSeed, validateProjection } from './projection.j
 export type { ProjectionKind, ProjectionSpec, FactorizedProjectionSpec } from './projection.js';
 export { featurize, createFeaturizer } from './featurize.js';
 export type { FeaturizeData, FeaturizeOptions, FeaturizeInfo, Features, Featurizer } from './featurize.js';
+export * from './precondition/index.js';

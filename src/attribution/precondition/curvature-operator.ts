@@ -1,0 +1,89 @@
+/**
+ * Matrix-free curvature operators for iterative inverse-Hessian-vector products (conjugate gradient, LiSSA).
+ * `apply` multiplies a block of vectors (rows) at once, so the backend sees matrix–matrix products.
+ */
+import { ProvenantError, type Rng } from '../../core/index.js';
+import type { CurvatureFeatures } from './gauss-newton.js';
+import { matMulF32 } from './dense-linear-algebra.js';
+
+export interface CurvatureOperator {
+  readonly dim: number;
+  /** H·v for each of the `rows` row vectors in V (rows × dim); float64 in and out. */
+  apply(V: Float64Array, rows: number): Float64Array;
+  /** A stochastic, unbiased estimate of H·v from a mini-batch of `batchSize` examples (LiSSA). */
+  sample?(V: Float64Array, rows: number, batchSize: number, rng: Rng): Float64Array;
+}
+
+/** H·v with an explicit d×d matrix (float64) plus `damping`·v. */
+export function explicitOperator(H: ArrayLike<number>, dim: number, damping = 0): CurvatureOperator {
+  if (H.length !== dim * dim) throw new ProvenantError('ATTRIBUTION_SHAPE_MISMATCH', `Matrix has ${H.length} entries, expected ${dim}².`);
+  return {
+    dim,
+    apply(V, rows) {
+      const out = new Float64Array(rows * dim);
+      for (let r = 0; r < rows; r++) {
+        for (let a = 0; a < dim; a++) {
+          let s = damping * V[r * dim + a]!;
+          for (let b = 0; b < dim; b++) s += H[a * dim + b]! * V[r * dim + b]!;
+          out[r * dim + a] = s;
+        }
+      }
+      return out;
+    },
+  };
+}
+
+/**
+ * H·v = (1/n) Σ_i Σ_c s_ic (s_icᵀ v) + (l2 + damping)·v over Gauss–Newton pseudo-gradients (or, with one row per example,
+ * the empirical Fisher), never forming H. The two products run as float32 matmuls on the tfjs backend.
+ */
+export function curvatureOperator(curvature: CurvatureFeatures, options: { l2?: number; damping?: number } = {}): CurvatureOperator {
+  const { features, examples, rowsPerExample } = curvature;
+  const dim = features.dim;
+  const shift = (options.l2 ?? 0) + (options.damping ?? 0);
+  const product = (S: Float32Array, sRows: number, V: Float64Array, rows: number, scale: number) => {
+    const v32 = Float32Array.from(V);
+    const proj = matMulF32(S, sRows, dim, v32, rows, true); // [sRows, rows] = S Vᵀ
+    const back = matMulF32(transpose(proj, sRows, rows), rows, sRows, S, dim, false); // [rows, dim]
+    const out = new Float64Array(rows * dim);
+    for (let k = 0; k < out.length; k++) out[k] = back[k]! * scale + shift * V[k]!;
+    return out;
+  };
+  return {
+    dim,
+    apply: (V, rows) => product(features.data, features.rows, V, rows, 1 / examples),
+    sample(V, rows, batchSize, rng) {
+      const b = Math.min(batchSize, examples);
+      const S = new Float32Array(b * rowsPerExample * dim);
+      for (let j = 0; j < b; j++) {
+        const i = rng.nextInt(examples);
+        S.set(features.data.subarray(i * rowsPerExample * dim, (i + 1) * rowsPerExample * dim), j * rowsPerExample * dim);
+      }
+      return product(S, b * rowsPerExample, V, rows, 1 / b);
+    },
+  };
+}
+
+function transpose(a: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(a.length);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = a[r * cols + c]!;
+  return out;
+}
+
+/** The largest eigenvalue of a PSD operator by power iteration (for LiSSA's scale). */
+export function largestEigenvalue(op: CurvatureOperator, iterations = 30, rng?: Rng): number {
+  let v = new Float64Array(op.dim).map((_, i) => (rng ? rng.nextNormal() : Math.sin(i + 1)));
+  let lambda = 0;
+  for (let it = 0; it < iterations; it++) {
+    let norm = 0;
+    for (const x of v) norm += x * x;
+    norm = Math.sqrt(norm);
+    if (norm === 0) return 0;
+    for (let k = 0; k < v.length; k++) v[k]! /= norm;
+    const w = op.apply(v, 1);
+    lambda = 0;
+    for (let k = 0; k < v.length; k++) lambda += v[k]! * w[k]!;
+    v = w;
+  }
+  return lambda;
+}

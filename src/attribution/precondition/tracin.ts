@@ -1,0 +1,32 @@
+/**
+ * TracInCP (Pruthi et al. 2020, eq. 3): τ(i, t) = Σ_c η_c ∇ℓ(w_c, z_i) · ∇ℓ(w_c, z_t) over saved checkpoints c with
+ * learning rates η_c. Written as one feature vector per example — the checkpoints' features side by side, each scaled by
+ * √η_c — so the ordinary dot-product scorer (and a cached index) computes it exactly.
+ */
+import { ProvenantError } from '../../core/index.js';
+import { concatColumns, type FeatureMatrix } from '../feature-matrix.js';
+import { gradDot } from './identity.js';
+import type { Preconditioner } from './preconditioner.js';
+
+/**
+ * Concatenates per-checkpoint features scaled by √η_c. Apply it to the training features and to the query features
+ * alike, then score with {@link tracInCP} (a dot product).
+ *
+ * @example
+ * const train = tracInFeatures([f1.features, f2.features], [0.1, 0.01]);
+ * const test = tracInFeatures([q1.features, q2.features], [0.1, 0.01]);
+ * const scores = denseScores(train, test, tracInCP());
+ */
+export function tracInFeatures(checkpoints: readonly FeatureMatrix[], learningRates: readonly number[]): FeatureMatrix {
+  if (checkpoints.length === 0 || checkpoints.length !== learningRates.length) {
+    throw new ProvenantError('ATTRIBUTION_INPUT_INVALID', `TracInCP needs one learning rate per checkpoint (${checkpoints.length} checkpoints, ${learningRates.length} rates).`);
+  }
+  const bad = learningRates.filter((r) => !(Number.isFinite(r) && r >= 0));
+  if (bad.length) throw new ProvenantError('ATTRIBUTION_INPUT_INVALID', `Learning rates must be finite and non-negative, got ${bad.join(', ')}.`);
+  return concatColumns(checkpoints, learningRates.map(Math.sqrt), checkpoints.map((_, c) => `ckpt${c}/`));
+}
+
+/** The TracInCP preconditioner: a dot product over {@link tracInFeatures}. */
+export function tracInCP(): Preconditioner {
+  return { ...gradDot(), method: 'tracin-cp' };
+}
