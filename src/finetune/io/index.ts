@@ -11,3 +11,15 @@ export {
   SAFETENSORS_MAX_HEADER_BYTES,
 } from './safetensors.js';
 export type { SafetensorsDtype, SafetensorsTensor, SafetensorsTypedArray, SafetensorsArrayTypes, DecodedSafetensors } from './safetensors.js';
+export {
+  saveAdapter,
+  loadAdapter,
+  saveAdapterToDir,
+  loadAdapterFromDir,
+  loraConfigToPeft,
+  loraConfigFromPeft,
+  ADAPTER_CONFIG_FILE,
+  ADAPTER_WEIGHTS_FILE,
+  PEFT_METADATA_KEYS,
+} from './peft.js';
+export type { PeftAdapterFiles, PeftLoraConfigJson, SaveAdapterOptions, LoadAdapterOptions } from './peft.js';

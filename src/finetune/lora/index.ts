@@ -17,3 +17,6 @@ export {
 } from './adapter.js';
 export type { AttachAdapterOptions, LoraModuleWeights, AdapterInfo, ParameterGroup } from './adapter.js';
 export { mergeAdapter, unmergeAdapter, mergeActiveAdapters, unmergeAllAdapters, checkMerge } from './merge.js';
+export { baseModelHash, adapterHash, BASE_MODEL_HASH_FORMAT, ADAPTER_HASH_FORMAT } from './hash.js';
+export { adapterStateDict, PEFT_KEY_PREFIX } from './state-dict.js';
+export type { StateTensor } from './state-dict.js';

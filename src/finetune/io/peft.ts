@@ -1,0 +1,327 @@
+/**
+ * Adapters in PEFT's on-disk format, so an adapter trained here is read by `PeftModel.from_pretrained` and a PEFT LoRA
+ * adapter for the same architecture loads here:
+ *
+ *   adapter_config.json         PEFT's `LoraConfig` fields (`peft_type: "LORA"`, `r`, `lora_alpha`, `target_modules`, …)
+ *   adapter_model.safetensors   `base_model.model.<module>.lora_A.weight` [r, in], `…lora_B.weight` [out, r], and the
+ *                               modules_to_save copies as `base_model.model.<module>.weight` / `.bias` (see
+ *                               `../lora/state-dict.ts`), with `__metadata__` {"format": "pt", …}
+ *
+ * Loading is strict, as PEFT's `load_adapter(..., strict)` spirit asks and silently half-loaded adapters forbid: a
+ * missing key is `ADAPTER_KEYS_MISSING`, an extra key `ADAPTER_KEYS_UNEXPECTED`, a wrong shape `LORA_SHAPE_MISMATCH`, an
+ * integer or boolean tensor `ADAPTER_DTYPE_MISMATCH` — each listing every offender. F16/BF16 (exact) and F64 (rounded,
+ * as PyTorch's `copy_` rounds) are read into float32. Provenant's extra facts ride in the safetensors metadata, which
+ * PEFT ignores: the LoRA+ ratio, and the base model's hash, which `loadAdapter` checks so an adapter is never applied to
+ * a different base (`ADAPTER_BASE_MISMATCH`).
+ */
+import { ProvenantError, describeValue } from '../../core/index.js';
+import type { Model } from '../models/model.js';
+import { attachAdapterWeights, getAdapterInfo, type LoraModuleWeights } from '../lora/adapter.js';
+import { resolveLoraConfig, type LoraConfig, type LoraInit } from '../lora/config.js';
+import { baseModelHash } from '../lora/hash.js';
+import type { ModuleValues } from '../lora/registry.js';
+import { PEFT_KEY_PREFIX, adapterStateDict, loraKey, savedModuleKey, transpose } from '../lora/state-dict.js';
+import { moduleRankAlpha, resolveModulesToSave, resolveTargetModules } from '../lora/target-modules.js';
+import {
+  bfloat16BitsToFloat32,
+  decodeSafetensors,
+  encodeSafetensors,
+  float16BitsToFloat32,
+  float32ToBfloat16Bits,
+  float32ToFloat16Bits,
+  type SafetensorsTensor,
+} from './safetensors.js';
+
+export const ADAPTER_CONFIG_FILE = 'adapter_config.json';
+export const ADAPTER_WEIGHTS_FILE = 'adapter_model.safetensors';
+
+/** Keys of the safetensors metadata Provenant writes besides PEFT's `format: "pt"`. */
+export const PEFT_METADATA_KEYS = Object.freeze({
+  loraPlusLrRatio: 'provenant.lora_plus_lr_ratio',
+  baseModelHash: 'provenant.base_model_hash',
+});
+
+/** PEFT's `adapter_config.json` for a LoRA adapter (the fields Provenant writes; PEFT accepts more). */
+export interface PeftLoraConfigJson {
+  peft_type: 'LORA';
+  task_type: string | null;
+  base_model_name_or_path: string | null;
+  revision: string | null;
+  inference_mode: boolean;
+  r: number;
+  lora_alpha: number;
+  lora_dropout: number;
+  target_modules: string[] | string;
+  use_rslora: boolean;
+  init_lora_weights: LoraInit;
+  rank_pattern: Record<string, number>;
+  alpha_pattern: Record<string, number>;
+  modules_to_save: string[] | null;
+  bias: 'none';
+  fan_in_fan_out: boolean;
+  use_dora: boolean;
+  layers_to_transform: null;
+  layers_pattern: null;
+  layer_replication: null;
+  [extra: string]: unknown;
+}
+
+/** An adapter in memory, as the two files hold it. */
+export interface PeftAdapterFiles {
+  config: PeftLoraConfigJson;
+  safetensors: Uint8Array;
+}
+
+export interface SaveAdapterOptions {
+  /** PEFT's `base_model_name_or_path` (a hub id or path to the base); default null. */
+  baseModelNameOrPath?: string | null;
+  /** PEFT's `task_type`: 'SEQ_CLS' for a classifier, 'CAUSAL_LM' for a language model; default null. */
+  taskType?: 'SEQ_CLS' | 'CAUSAL_LM' | 'TOKEN_CLS' | 'FEATURE_EXTRACTION' | null;
+  /** Storage dtype of the weights; default 'F32' (exact). 'F16' and 'BF16' halve the file and round. */
+  dtype?: 'F32' | 'F16' | 'BF16';
+}
+
+export interface LoadAdapterOptions {
+  /** Make the loaded adapter the only active one (default true). */
+  activate?: boolean;
+  /** Check the base-model hash recorded at save time, when the file has one (default true). */
+  verifyBaseModel?: boolean;
+}
+
+/** Our config → PEFT's `LoraConfig` JSON. */
+export function loraConfigToPeft(config: LoraConfig, options: SaveAdapterOptions = {}): PeftLoraConfigJson {
+  return {
+    peft_type: 'LORA',
+    task_type: options.taskType ?? null,
+    base_model_name_or_path: options.baseModelNameOrPath ?? null,
+    revision: null,
+    inference_mode: true,
+    r: config.r,
+    lora_alpha: config.alpha,
+    lora_dropout: config.dropout,
+    target_modules: Array.isArray(config.targetModules) ? [...config.targetModules] : (config.targetModules as string),
+    use_rslora: config.useRslora,
+    init_lora_weights: config.initLoraWeights,
+    rank_pattern: { ...config.rankPattern },
+    alpha_pattern: { ...config.alphaPattern },
+    modules_to_save: config.modulesToSave.length > 0 ? [...config.modulesToSave] : null,
+    bias: 'none',
+    fan_in_fan_out: false,
+    use_dora: false,
+    layers_to_transform: null,
+    layers_pattern: null,
+    layer_replication: null,
+  };
+}
+
+/** Fields PEFT's LoRA has that change the computation; Provenant refuses a file that sets them rather than ignore them. */
+const UNSUPPORTED: Array<[string, (v: unknown) => boolean, string]> = [
+  ['bias', (v) => v === undefined || v === 'none', 'only bias "none" is supported (biases are not trained)'],
+  ['use_dora', (v) => !v, 'DoRA is not supported'],
+  ['fan_in_fan_out', (v) => !v, 'fan_in_fan_out (Conv1D layouts) is not supported'],
+  ['layers_to_transform', (v) => v === undefined || v === null, 'layers_to_transform is not supported; list the modules in target_modules'],
+  ['layers_pattern', (v) => v === undefined || v === null || (Array.isArray(v) && v.length === 0), 'layers_pattern is not supported'],
+  ['layer_replication', (v) => v === undefined || v === null, 'layer_replication is not supported'],
+  ['lora_bias', (v) => !v, 'lora_bias is not supported'],
+  ['exclude_modules', (v) => v === undefined || v === null || (Array.isArray(v) && v.length === 0), 'exclude_modules is not supported'],
+  ['trainable_token_indices', (v) => v === undefined || v === null, 'trainable_token_indices is not supported'],
+  ['target_parameters', (v) => v === undefined || v === null || (Array.isArray(v) && v.length === 0), 'target_parameters is not supported'],
+];
+
+/**
+ * PEFT's `adapter_config.json` → our `LoraConfig` (validated). `pissa_niter_<n>` reads as 'pissa' (the weights are in
+ * the file; only the base's residual matters, and the base-model hash guards that). `loraPlusLrRatio` is not a PEFT
+ * field: pass it from the safetensors metadata, default 1.
+ */
+export function loraConfigFromPeft(json: unknown, loraPlusLrRatio = 1): LoraConfig {
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) {
+    throw new ProvenantError('LORA_CONFIG_INVALID', `adapter_config.json must hold an object, got ${describeValue(json)}.`);
+  }
+  const peft = json as Record<string, unknown>;
+  const problems: string[] = [];
+  if (peft.peft_type !== 'LORA') problems.push(`peft_type: expected "LORA", got ${describeValue(peft.peft_type)}`);
+  for (const [field, ok, why] of UNSUPPORTED) if (!ok(peft[field])) problems.push(`${field}: ${why} (got ${describeValue(peft[field])})`);
+  if (problems.length > 0) {
+    throw new ProvenantError('LORA_CONFIG_INVALID', 'adapter_config.json describes an adapter Provenant cannot apply faithfully.', {
+      metaMessages: problems,
+      data: { fields: problems.map((p) => p.split(':')[0]) },
+    });
+  }
+  let init = peft.init_lora_weights;
+  if (typeof init === 'string' && /^pissa_niter_\d+$/.test(init)) init = 'pissa';
+  const orDefault = <T>(v: unknown): T | undefined => (v === null || v === undefined ? undefined : (v as T));
+  return resolveLoraConfig({
+    r: orDefault(peft.r),
+    alpha: orDefault(peft.lora_alpha),
+    dropout: orDefault(peft.lora_dropout),
+    targetModules: orDefault(peft.target_modules) ?? null,
+    useRslora: orDefault(peft.use_rslora),
+    initLoraWeights: orDefault<LoraInit>(init),
+    rankPattern: orDefault(peft.rank_pattern),
+    alphaPattern: orDefault(peft.alpha_pattern),
+    modulesToSave: orDefault(peft.modules_to_save),
+    loraPlusLrRatio,
+  });
+}
+
+function encodeValues(data: Float32Array, dtype: 'F32' | 'F16' | 'BF16'): SafetensorsTensor['data'] {
+  if (dtype === 'F16') return float32ToFloat16Bits(data);
+  if (dtype === 'BF16') return float32ToBfloat16Bits(data);
+  return data;
+}
+
+/**
+ * Writes one adapter in PEFT's format, in memory: the config object and the safetensors bytes.
+ *
+ * @example
+ * ```ts
+ * const { config, safetensors } = saveAdapter(model, 'default', { taskType: 'SEQ_CLS' });
+ * loadAdapter(otherCopyOfTheBase, 'default', { config, safetensors });
+ * ```
+ */
+export function saveAdapter(model: Model, name: string, options: SaveAdapterOptions = {}): PeftAdapterFiles {
+  const { config } = getAdapterInfo(model, name);
+  const dtype = options.dtype ?? 'F32';
+  if (dtype !== 'F32' && dtype !== 'F16' && dtype !== 'BF16') {
+    throw new ProvenantError('ADAPTER_DTYPE_MISMATCH', `Adapters are saved as F32, F16 or BF16, not ${describeValue(dtype)}.`);
+  }
+  const tensors: Record<string, SafetensorsTensor> = {};
+  for (const [key, t] of Object.entries(adapterStateDict(model, name))) {
+    tensors[key] = { dtype, shape: [...t.shape], data: encodeValues(t.data, dtype) } as SafetensorsTensor;
+  }
+  const metadata: Record<string, string> = {
+    format: 'pt',
+    [PEFT_METADATA_KEYS.loraPlusLrRatio]: String(config.loraPlusLrRatio),
+    [PEFT_METADATA_KEYS.baseModelHash]: baseModelHash(model),
+  };
+  return { config: loraConfigToPeft(config, options), safetensors: encodeSafetensors(tensors, metadata) };
+}
+
+function toFloat32(tensor: SafetensorsTensor): Float32Array | null {
+  switch (tensor.dtype) {
+    case 'F32':
+      return tensor.data as Float32Array;
+    case 'F16':
+      return float16BitsToFloat32(tensor.data as Uint16Array);
+    case 'BF16':
+      return bfloat16BitsToFloat32(tensor.data as Uint16Array);
+    case 'F64':
+      return Float32Array.from(tensor.data as Float64Array);
+    default:
+      return null;
+  }
+}
+
+/**
+ * Loads a PEFT-format adapter onto `model` under `name`, strictly (see the file comment). Nothing is attached unless
+ * every key, shape and dtype checks out.
+ */
+export function loadAdapter(model: Model, name: string, files: PeftAdapterFiles, options: LoadAdapterOptions = {}): void {
+  const { tensors, metadata } = decodeSafetensors(files.safetensors);
+  const ratioText = metadata[PEFT_METADATA_KEYS.loraPlusLrRatio];
+  const ratio = ratioText === undefined ? 1 : Number(ratioText);
+  const config = loraConfigFromPeft(files.config, ratio);
+  const recordedBase = metadata[PEFT_METADATA_KEYS.baseModelHash];
+  if (options.verifyBaseModel !== false && recordedBase !== undefined) {
+    const actual = baseModelHash(model);
+    if (actual !== recordedBase) {
+      throw new ProvenantError('ADAPTER_BASE_MISMATCH', `This adapter was trained on a different base model.`, {
+        metaMessages: [`recorded base: ${recordedBase}`, `this model:    ${actual}`],
+        details: 'Load it onto the base it was trained on (PiSSA/OLoRA adapters need the residual base), or pass verifyBaseModel: false.',
+        data: { expected: recordedBase, actual },
+      });
+    }
+  }
+  const modules = resolveTargetModules(model, config);
+  const modulesToSave = resolveModulesToSave(model, config.modulesToSave);
+
+  // Expected keys and shapes (PyTorch layout).
+  const expected = new Map<string, number[]>();
+  for (const m of modules) {
+    const linear = model.linears.get(m)!;
+    const { r } = moduleRankAlpha(config, m);
+    expected.set(loraKey(m, 'A'), [r, linear.inFeatures]);
+    expected.set(loraKey(m, 'B'), [linear.outFeatures, r]);
+  }
+  for (const m of modulesToSave) {
+    const linear = model.linears.get(m)!;
+    expected.set(savedModuleKey(m, 'weight'), [linear.outFeatures, linear.inFeatures]);
+    if (linear.bias) expected.set(savedModuleKey(m, 'bias'), [linear.outFeatures]);
+  }
+  const present = Object.keys(tensors);
+  const missing = [...expected.keys()].filter((k) => !(k in tensors));
+  const unexpected = present.filter((k) => !expected.has(k)).sort();
+  if (missing.length > 0) {
+    throw new ProvenantError('ADAPTER_KEYS_MISSING', `adapter_model.safetensors lacks ${missing.length} key(s) its config requires.`, {
+      metaMessages: [...missing.map((k) => `missing: ${k}`), ...unexpected.map((k) => `unexpected: ${k}`)],
+      data: { keys: missing, unexpected },
+    });
+  }
+  if (unexpected.length > 0) {
+    throw new ProvenantError('ADAPTER_KEYS_UNEXPECTED', `adapter_model.safetensors has ${unexpected.length} key(s) its config does not account for.`, {
+      metaMessages: unexpected.map((k) => `unexpected: ${k}`),
+      details: `Keys are ${PEFT_KEY_PREFIX}<module>.lora_A.weight / .lora_B.weight for target modules and ${PEFT_KEY_PREFIX}<module>.weight / .bias for modules_to_save.`,
+      data: { keys: unexpected },
+    });
+  }
+  const badDtypes = [...expected.keys()].filter((k) => !['F32', 'F16', 'BF16', 'F64'].includes(tensors[k]!.dtype));
+  if (badDtypes.length > 0) {
+    throw new ProvenantError('ADAPTER_DTYPE_MISMATCH', `${badDtypes.length} adapter tensor(s) are not floating point.`, {
+      metaMessages: badDtypes.map((k) => `${k}: ${tensors[k]!.dtype}`),
+      data: { keys: badDtypes },
+    });
+  }
+  const badShapes = [...expected].filter(([k, shape]) => tensors[k]!.shape.join(',') !== shape.join(','));
+  if (badShapes.length > 0) {
+    throw new ProvenantError('LORA_SHAPE_MISMATCH', `${badShapes.length} adapter tensor(s) do not fit this ${model.kind}.`, {
+      metaMessages: badShapes.map(([k, shape]) => `${k}: file [${tensors[k]!.shape.join(', ')}], model needs [${shape.join(', ')}]`),
+      data: { keys: badShapes.map(([k]) => k) },
+    });
+  }
+
+  const weights = new Map<string, LoraModuleWeights>();
+  for (const m of modules) {
+    const linear = model.linears.get(m)!;
+    const { r } = moduleRankAlpha(config, m);
+    weights.set(m, {
+      A: transpose(toFloat32(tensors[loraKey(m, 'A')]!)!, r, linear.inFeatures),
+      B: transpose(toFloat32(tensors[loraKey(m, 'B')]!)!, linear.outFeatures, r),
+    });
+  }
+  const copies = new Map<string, ModuleValues>();
+  for (const m of modulesToSave) {
+    const linear = model.linears.get(m)!;
+    const kernel = transpose(toFloat32(tensors[savedModuleKey(m, 'weight')]!)!, linear.outFeatures, linear.inFeatures);
+    const biasTensor = tensors[savedModuleKey(m, 'bias')];
+    copies.set(m, { kernel, bias: biasTensor ? Float32Array.from(toFloat32(biasTensor)!) : null });
+  }
+  attachAdapterWeights(model, name, config, weights, { activate: options.activate, modulesToSaveWeights: copies });
+}
+
+/**
+ * Writes `adapter_config.json` and `adapter_model.safetensors` into `dir` (created if missing) — the folder
+ * `PeftModel.from_pretrained(base, dir)` reads. Node only (imports node:fs lazily).
+ */
+export async function saveAdapterToDir(model: Model, name: string, dir: string, options: SaveAdapterOptions = {}): Promise<void> {
+  const { mkdir, writeFile } = await import('node:fs/promises');
+  const { join } = await import('node:path');
+  const files = saveAdapter(model, name, options);
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, ADAPTER_CONFIG_FILE), `${JSON.stringify(files.config, null, 2)}\n`);
+  await writeFile(join(dir, ADAPTER_WEIGHTS_FILE), files.safetensors);
+}
+
+/** Reads a PEFT adapter folder (`adapter_config.json` + `adapter_model.safetensors`) onto `model` under `name`. Node only. */
+export async function loadAdapterFromDir(model: Model, name: string, dir: string, options: LoadAdapterOptions = {}): Promise<void> {
+  const { readFile } = await import('node:fs/promises');
+  const { join } = await import('node:path');
+  let config: unknown;
+  const configText = await readFile(join(dir, ADAPTER_CONFIG_FILE), 'utf8');
+  try {
+    config = JSON.parse(configText);
+  } catch (cause) {
+    throw new ProvenantError('LORA_CONFIG_INVALID', `${join(dir, ADAPTER_CONFIG_FILE)} is not valid JSON.`, { cause });
+  }
+  const safetensors = new Uint8Array(await readFile(join(dir, ADAPTER_WEIGHTS_FILE)));
+  loadAdapter(model, name, { config: config as PeftLoraConfigJson, safetensors }, options);
+}

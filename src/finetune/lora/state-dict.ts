@@ -1,0 +1,63 @@
+/**
+ * An adapter's weights under PEFT's key names and layouts — what `adapter_model.safetensors` holds and what the adapter
+ * hash covers (`get_peft_model_state_dict` in peft/utils/save_and_load.py, adapter name removed):
+ *
+ *   base_model.model.<module>.lora_A.weight   [r, in]   = Aᵀ   (tfjs keeps A [in, r])
+ *   base_model.model.<module>.lora_B.weight   [out, r]  = Bᵀ   (tfjs keeps B [r, out])
+ *   base_model.model.<module>.weight          [out, in] = the adapter's modules_to_save copy of the kernel, transposed
+ *   base_model.model.<module>.bias            [out]     = … and of its bias
+ *
+ * (In memory PEFT names the copy `<module>.modules_to_save.<adapter>.weight`; on disk both `modules_to_save.` and the
+ * adapter name are removed, leaving the module's own key.)
+ */
+import type { Model } from '../models/model.js';
+import { modulesToSaveValues } from './adapter.js';
+import { getAdapter, getLinear, readValues } from './registry.js';
+
+/** PEFT's prefix for a LoRA model's module paths (`PeftModel.base_model` → `LoraModel.model`). */
+export const PEFT_KEY_PREFIX = 'base_model.model.';
+
+export interface StateTensor {
+  shape: [number, number] | [number];
+  /** float32 values, row-major in the shape above (PyTorch layout). */
+  data: Float32Array;
+}
+
+/** Row-major transpose of a rows×cols matrix. */
+export function transpose(data: ArrayLike<number>, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(rows * cols);
+  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) out[j * rows + i] = data[i * cols + j]!;
+  return out;
+}
+
+export const loraKey = (module: string, factor: 'A' | 'B'): string => `${PEFT_KEY_PREFIX}${module}.lora_${factor}.weight`;
+export const savedModuleKey = (module: string, weight: 'weight' | 'bias'): string => `${PEFT_KEY_PREFIX}${module}.${weight}`;
+
+/**
+ * The adapter's tensors by PEFT key, in PyTorch layout (float32). Keys are listed sorted.
+ *
+ * @example
+ * ```ts
+ * const sd = adapterStateDict(model, 'default');
+ * sd['base_model.model.fc1.lora_A.weight'].shape; // [r, in]
+ * ```
+ */
+export function adapterStateDict(model: Model, name: string): Record<string, StateTensor> {
+  const record = getAdapter(model, name);
+  const entries: Array<[string, StateTensor]> = [];
+  for (const m of record.modules) {
+    const linear = getLinear(model, m);
+    const { A, B } = linear.adapters.get(name)!;
+    const r = A.shape[1]!;
+    entries.push([loraKey(m, 'A'), { shape: [r, linear.inFeatures], data: transpose(readValues(A), linear.inFeatures, r) }]);
+    entries.push([loraKey(m, 'B'), { shape: [linear.outFeatures, r], data: transpose(readValues(B), r, linear.outFeatures) }]);
+  }
+  for (const m of record.modulesToSave) {
+    const linear = getLinear(model, m);
+    const values = modulesToSaveValues(model, name, m);
+    entries.push([savedModuleKey(m, 'weight'), { shape: [linear.outFeatures, linear.inFeatures], data: transpose(values.kernel, linear.inFeatures, linear.outFeatures) }]);
+    if (values.bias) entries.push([savedModuleKey(m, 'bias'), { shape: [linear.outFeatures], data: Float32Array.from(values.bias) }]);
+  }
+  entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return Object.fromEntries(entries);
+}
