@@ -18,7 +18,7 @@ export interface EvalModel<Input = unknown> {
   predictProba?(inputs: readonly Input[]): ProbabilityRows | Promise<ProbabilityRows>;
   /**
    * Per text: the summed negative log-likelihood in nats of its predicted tokens, the number of those tokens, and
-   * optionally the number of characters they cover. Needed by language-modelling tasks.
+   * the number of characters they cover (required by bits-per-character tasks). Needed by language-modelling tasks.
    */
   scoreText?(texts: readonly string[]): readonly TextScore[] | Promise<readonly TextScore[]>;
   /**

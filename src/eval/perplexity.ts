@@ -17,8 +17,9 @@ export interface TextScore {
   /** Number of predicted tokens the sum runs over. */
   tokens: number;
   /**
-   * Number of characters those tokens cover (for bits per character). Optional: when a model leaves it out,
-   * `compareModels` uses the text's length in Unicode code points.
+   * Number of characters the predicted tokens cover; required for bits per character. It is never guessed from the
+   * text: a model that does not predict the first token, or that normalises the text, covers fewer characters than
+   * the text has, and a guess would silently lower the figure. A character-level model returns `tokens` here.
    */
   characters?: number;
 }

@@ -75,13 +75,6 @@ export function isLanguageMetric(metric: MetricName): metric is 'perplexity' | '
   return metric === 'perplexity' || metric === 'bits-per-character';
 }
 
-/** Code points, so an astral character (emoji) counts once. */
-function codePointLength(text: string): number {
-  let n = 0;
-  for (const _ of text) n++;
-  return n;
-}
-
 /** Runs `model` over the task's dataset in batches and validates what comes back. */
 export async function runTask<Input>(
   model: EvalModel<Input>,
@@ -115,7 +108,7 @@ export async function runTask<Input>(
       const batch = texts.slice(start, start + batchSize);
       const out = await model.scoreText!(batch);
       if (!Array.isArray(out) || out.length !== batch.length) countMismatch('scoreText', batch.length, out?.length);
-      out.forEach((s, i) => scores.push({ ...s, characters: s?.characters ?? codePointLength(batch[i]!) }));
+      scores.push(...out);
       if (nextToken) {
         const rows = await model.nextTokenProba!(batch);
         if (!Array.isArray(rows) || rows.length !== batch.length) countMismatch('nextTokenProba', batch.length, rows?.length);

@@ -137,7 +137,7 @@ describe('compareModels', () => {
     });
     const model = (name: string, sharp: number): EvalModel => ({
       name,
-      scoreText: (ts) => ts.map((t) => ({ nll: t.length, tokens: t.length })),
+      scoreText: (ts) => ts.map((t) => ({ nll: t.length, tokens: t.length, characters: t.length })),
       nextTokenProba: (ts) => ts.map((t) => rows(t, sharp)),
     });
     const table = await compareModels(model('base', 2), model('tuned', 5), [
@@ -149,8 +149,12 @@ describe('compareModels', () => {
     expect(drift.rows).toBe(all.length);
     expect(drift.units).toBe(texts.length);
     expect(drift.kl.value).toBeCloseTo(distributionDrift(all, allTuned, { resamples: 1 }).kl.value, 14);
-    // bits per character defaults to the text length in code points.
     expect(table.rows[0]!.base.value).toBeCloseTo(1 / Math.LN2, 14);
+    // Bits per character is never guessed from the text: a model must report characters.
+    const noChars: EvalModel = { scoreText: (ts) => ts.map((t) => ({ nll: t.length, tokens: t.length })) };
+    await expect(
+      compareModels(noChars, noChars, [{ name: 'lm', kind: 'retained', metric: 'bits-per-character', dataset: { texts } }]),
+    ).rejects.toMatchObject({ code: 'EVAL_INPUT_INVALID' });
   });
 
   it('calls models in batches of at most batchSize, and is reproducible per seed', async () => {
