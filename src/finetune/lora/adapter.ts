@@ -379,8 +379,11 @@ export interface ParameterGroup {
   variable: Variable;
   /** Multiply the base learning rate by this (LoRA+: `loraPlusLrRatio` for B, 1 otherwise). */
   lrMultiplier: number;
-  /** Decoupled weight decay for this variable: the given rate for matrices, 0 for vectors (biases), as is customary. */
-  weightDecay: number;
+  /**
+   * Decoupled weight decay for this variable: 0 for vectors (biases are not decayed, as is customary); for matrices the
+   * `weightDecay` passed to `parameterGroups`, or undefined (= the optimizer's own rate) when none was passed.
+   */
+  weightDecay?: number;
 }
 
 /**
@@ -390,8 +393,10 @@ export interface ParameterGroup {
  * rate (LoRA+, Hayou et al. 2024, §3: ηB = λ·ηA). Order is deterministic (model order, then adapter activation order).
  */
 export function parameterGroups(model: Model, options: { weightDecay?: number } = {}): ParameterGroup[] {
-  const weightDecay = options.weightDecay ?? 0;
-  assertArgument(Number.isFinite(weightDecay) && weightDecay >= 0, 'options.weightDecay', 'must be a non-negative number', weightDecay);
+  const weightDecay = options.weightDecay;
+  if (weightDecay !== undefined) {
+    assertArgument(Number.isFinite(weightDecay) && weightDecay >= 0, 'options.weightDecay', 'must be a non-negative number', weightDecay);
+  }
   const groups: ParameterGroup[] = [];
   const state = adapterState(model);
   // A loaded modules_to_save copy is named as PEFT names it in memory: `<module>.modules_to_save.<adapter>.<weight|bias>`.

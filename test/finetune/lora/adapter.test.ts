@@ -70,6 +70,8 @@ describe('attachAdapter', () => {
       ['fc1.lora_A.a.weight', 1, 0.01],
       ['fc1.lora_B.a.weight', 16, 0.01],
     ]);
+    // Without a rate, matrices defer to the optimizer's weight decay; vectors are never decayed.
+    expect(parameterGroups(model).map((g) => g.weightDecay)).toEqual([undefined, 0, undefined, undefined]);
     expect(getAdapterInfo(model, 'a').parameterCount).toBe(2 * (6 + 5) + 5 * 3 + 3);
     model.dispose();
   });
