@@ -100,21 +100,42 @@ function bucketsOf(keys: readonly string[]): Map<string, number[]> {
 function assignStrata(assignment: Uint8Array, fractions: readonly number[], strata: readonly string[], rng: Rng): void {
   const buckets = [...bucketsOf(strata).values()];
   const totals = apportion(strata.length, fractions);
-  // Controlled rounding: floor every cell, then hand out the remaining units by largest remainder, respecting both
-  // the stratum's size (row sums) and the split totals (column sums); a final pass settles any leftover.
+  // Controlled rounding (Cox & Ernst, 1982): floor every cell, then raise exactly rowLeft[l] fractional cells of each
+  // stratum by one so that every split total is met. That is a bipartite flow problem (strata → splits, unit edges
+  // on fractional cells), solved with augmenting paths; the graph has at most 3·L edges.
   const cells = buckets.map((b) => fractions.map((f) => Math.floor(f * b.length)));
   const rowLeft = buckets.map((b, l) => b.length - cells[l]!.reduce((a, c) => a + c, 0));
   const colLeft = totals.map((t, s) => t - cells.reduce((a, row) => a + row[s]!, 0));
-  const remainders: { l: number; s: number; r: number }[] = [];
-  buckets.forEach((b, l) => fractions.forEach((f, s) => remainders.push({ l, s, r: f * b.length - Math.floor(f * b.length) })));
-  remainders.sort((a, b) => b.r - a.r || a.l - b.l || a.s - b.s);
-  for (const { l, s, r } of remainders) {
-    if (r > 0 && rowLeft[l]! > 0 && colLeft[s]! > 0) {
-      cells[l]![s]! += 1;
-      rowLeft[l]! -= 1;
-      colLeft[s]! -= 1;
+  const fractional = buckets.map((b) => fractions.map((f) => f * b.length - Math.floor(f * b.length) > 1e-12));
+  const raised = buckets.map(() => [false, false, false]);
+  const augment = (l: number, seen: boolean[][]): boolean => {
+    // Try to give stratum l one more unit in some split s, re-routing other strata along an alternating path.
+    for (let s = 0; s < 3; s++) {
+      if (!fractional[l]![s] || raised[l]![s] || seen[l]![s]) continue;
+      seen[l]![s] = true;
+      if (colLeft[s]! > 0) {
+        colLeft[s]! -= 1;
+        raised[l]![s] = true;
+        return true;
+      }
+      for (let m = 0; m < buckets.length; m++) {
+        if (m !== l && raised[m]![s]) {
+          raised[m]![s] = false;
+          if (augment(m, seen)) {
+            raised[l]![s] = true;
+            return true;
+          }
+          raised[m]![s] = true;
+        }
+      }
     }
+    return false;
+  };
+  for (let l = 0; l < buckets.length; l++) {
+    while (rowLeft[l]! > 0 && augment(l, buckets.map(() => [false, false, false]))) rowLeft[l]! -= 1;
   }
+  raised.forEach((row, l) => row.forEach((up, s) => (cells[l]![s]! += up ? 1 : 0)));
+  // Should the flow ever fall short, settle the remainder anywhere a split still has room (sizes stay exact).
   for (let l = 0; l < buckets.length; l++) {
     for (let s = 0; s < 3 && rowLeft[l]! > 0; s++) {
       while (rowLeft[l]! > 0 && colLeft[s]! > 0) {
