@@ -31,3 +31,9 @@ export type { ProjectionKind, ProjectionSpec, FactorizedProjectionSpec } from '.
 export { featurize, createFeaturizer } from './featurize.js';
 export type { FeaturizeData, FeaturizeOptions, FeaturizeInfo, Features, Featurizer } from './featurize.js';
 export * from './precondition/index.js';
+export { TopK } from './top-k.js';
+export type { ScoredRow } from './top-k.js';
+export { createScoreIndex, denseScores, selfInfluence, argsortDescending } from './score-index.js';
+export type { ScoreIndex, ScoreIndexOptions, QueryTopK, GroupScores } from './score-index.js';
+export { aggregateScores, aggregateByContributor, aggregateByVersion, contributorShares } from './aggregate.js';
+export type { ScoreReduction, GroupAggregate } from './aggregate.js';

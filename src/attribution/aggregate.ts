@@ -1,0 +1,77 @@
+/**
+ * Aggregation of per-row scores into per-contributor (or per-Datanet-version) figures. Raw influence scales are
+ * arbitrary (they depend on the loss, the damping, the projection), so which reduction is used matters and is recorded:
+ * - `sum`: Σ_{i∈group} τ(i, t) — the group's *net* influence; to first order, n× the change in the query's loss if the
+ *   whole group were removed (influence is additive under the first-order approximation; Koh et al. 2019 on groups).
+ *   Harmful rows cancel helpful ones. The default, and the one the reward split uses.
+ * - `mean`: the sum divided by the group's row count — quality per row, independent of how much a contributor uploaded.
+ * - `positive-sum`: Σ max(τ, 0) — only the help a group gave; never negative, so it cannot flag anyone.
+ */
+import { ProvenantError } from '../core/index.js';
+
+export type ScoreReduction = 'sum' | 'mean' | 'positive-sum';
+
+export interface GroupAggregate {
+  /** The reduced score per group key. */
+  values: Record<string, number>;
+  /** Rows per group key. */
+  counts: Record<string, number>;
+  reduction: ScoreReduction;
+}
+
+/**
+ * Reduces one query's (or any) per-row scores by group. `groupOf[i]` is row i's group key (contributor id, version).
+ *
+ * @example
+ * aggregateScores([0.5, -0.1, 0.2], ['alice', 'bob', 'alice'], 'sum').values // { alice: 0.7, bob: -0.1 }
+ */
+export function aggregateScores(scores: ArrayLike<number>, groupOf: ArrayLike<string>, reduction: ScoreReduction = 'sum'): GroupAggregate {
+  if (scores.length !== groupOf.length) {
+    throw new ProvenantError('ATTRIBUTION_SHAPE_MISMATCH', `${scores.length} scores but ${groupOf.length} group keys.`);
+  }
+  if (reduction !== 'sum' && reduction !== 'mean' && reduction !== 'positive-sum') {
+    throw new ProvenantError('ATTRIBUTION_INPUT_INVALID', `Unknown reduction "${String(reduction)}" (sum, mean, positive-sum).`);
+  }
+  const values: Record<string, number> = {};
+  const counts: Record<string, number> = {};
+  for (let i = 0; i < scores.length; i++) {
+    const s = scores[i]!;
+    if (!Number.isFinite(s)) throw new ProvenantError('ATTRIBUTION_INPUT_INVALID', `Score of row ${i} is ${s}.`);
+    const key = groupOf[i]!;
+    values[key] = (values[key] ?? 0) + (reduction === 'positive-sum' ? Math.max(s, 0) : s);
+    counts[key] = (counts[key] ?? 0) + 1;
+  }
+  if (reduction === 'mean') for (const key of Object.keys(values)) values[key]! /= counts[key]!;
+  return { values, counts, reduction };
+}
+
+/** {@link aggregateScores} keyed by each row's contributor. */
+export function aggregateByContributor(scores: ArrayLike<number>, contributors: ArrayLike<string>, reduction: ScoreReduction = 'sum'): GroupAggregate {
+  return aggregateScores(scores, contributors, reduction);
+}
+
+/** {@link aggregateScores} keyed by the Datanet version (snapshot) each row entered in. */
+export function aggregateByVersion(scores: ArrayLike<number>, versions: ArrayLike<string | number>, reduction: ScoreReduction = 'sum'): GroupAggregate {
+  return aggregateScores(scores, Array.from(versions as ArrayLike<string | number>, String), reduction);
+}
+
+/**
+ * Shares for a reward split from aggregated values: positive values normalised to sum to 1; negative ones are kept as
+ * negative numbers (so `splitRewardDetailed` flags them and pays them zero); zero stays zero. Throws
+ * `REWARD_SPLIT_INVALID` when no group is positive.
+ *
+ * @example
+ * contributorShares({ a: 3, b: 1, c: -2 }) // { a: 0.75, b: 0.25, c: -2 / 4 }
+ */
+export function contributorShares(values: Record<string, number>): Record<string, number> {
+  let positive = 0;
+  for (const v of Object.values(values)) if (v > 0) positive += v;
+  if (!(positive > 0) || !Number.isFinite(positive)) {
+    throw new ProvenantError('REWARD_SPLIT_INVALID', 'No contributor has positive influence on this query, so there are no shares.', {
+      metaMessages: Object.entries(values).slice(0, 10).map(([k, v]) => `${k}: ${v}`),
+    });
+  }
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(values)) out[k] = v / positive;
+  return out;
+}

@@ -1,0 +1,214 @@
+/**
+ * Score: τ(i, t) = ⟨query(g_t), train(g_i)⟩ for a preconditioner (./precondition), computed in tiles on the tfjs backend.
+ *
+ * The training side is transformed once and kept on the backend as row tiles [tile, d]; each query batch is uploaded
+ * once as Qᵀ [d, m], so every product is a plain, non-transposed 2-D matmul tile·Qᵀ → [tile, m] (the fast XNNPACK path on
+ * wasm). Top-k and per-group sums consume one tile at a time and never hold the n × m matrix; `dense` assembles it for
+ * the quality harness (layout: ./conventions.ts).
+ */
+import { ProvenantError } from '../core/index.js';
+import { tf } from '../finetune/index.js';
+import { validateFeatureMatrix, type FeatureMatrix } from './feature-matrix.js';
+import { gradDot } from './precondition/identity.js';
+import type { Preconditioner } from './precondition/preconditioner.js';
+import type { ScoreMatrix } from './quality/index.js';
+import { TopK, type ScoredRow } from './top-k.js';
+
+export interface ScoreIndexOptions {
+  /** Default Grad-Dot. */
+  preconditioner?: Preconditioner;
+  /** Training rows per tile; default 8,192. */
+  tileRows?: number;
+}
+
+/** Top-k result for one query. */
+export interface QueryTopK {
+  /** The k highest positive scores, best first (rows whose removal would most raise the query's loss). */
+  proponents: ScoredRow[];
+  /** The k lowest negative scores, most negative first. */
+  opponents: ScoredRow[];
+}
+
+/** Per-query sums of τ over groups (contributors, versions): `sums[t * groups + g]`. */
+export interface GroupScores {
+  sums: Float64Array;
+  /** Number of rows in each group. */
+  counts: Int32Array;
+  /** Σ max(τ, 0) per query and group, same layout as `sums`. */
+  positiveSums: Float64Array;
+  groups: number;
+  queries: number;
+}
+
+/** Cached, preconditioned training features on the backend, ready for any number of queries. */
+export interface ScoreIndex {
+  readonly rows: number;
+  readonly dim: number;
+  readonly preconditioner: Preconditioner;
+  /** The dense n_train × n_test score matrix (row-major). */
+  dense(queries: FeatureMatrix): ScoreMatrix & { values: Float32Array };
+  /** Streaming top-k proponents/opponents per query. */
+  topK(queries: FeatureMatrix, k: number): QueryTopK[];
+  /** Per-query sums over `groupOf[i]` ∈ [0, groups) (e.g. contributor index of row i). */
+  groupScores(queries: FeatureMatrix, groupOf: ArrayLike<number>, groups: number): GroupScores;
+  /** Top-k and group sums in one pass over the tiles (what `attributeQuery` needs). */
+  query(queries: FeatureMatrix, k: number, groupOf?: ArrayLike<number>, groups?: number): { topK: QueryTopK[]; groups?: GroupScores };
+  /** Visits each tile's raw [tile, m] scores: rows [start, start + rows) × queries, row-major. */
+  forEachTile(queries: FeatureMatrix, visit: (start: number, rows: number, scores: Float32Array, m: number) => void): void;
+  dispose(): void;
+}
+
+/**
+ * Builds a {@link ScoreIndex}: applies `preconditioner.train` to the training features and uploads them in tiles.
+ *
+ * @example
+ * const index = createScoreIndex(trainFeatures, { preconditioner: fitDataInf(trainFeatures) });
+ * const [{ proponents, opponents }] = index.topK(queryFeatures, 10);
+ * index.dispose();
+ */
+export function createScoreIndex(train: FeatureMatrix, options: ScoreIndexOptions = {}): ScoreIndex {
+  validateFeatureMatrix(train, 'training features');
+  const preconditioner = options.preconditioner ?? gradDot();
+  const tileRows = options.tileRows ?? 8192;
+  if (!Number.isInteger(tileRows) || tileRows < 1) throw new ProvenantError('ATTRIBUTION_INPUT_INVALID', `tileRows must be a positive integer, got ${tileRows}.`);
+  const transformed = preconditioner.train(train);
+  const { rows, dim } = transformed;
+  const tiles: { start: number; rows: number; tensor: tf.Tensor2D }[] = [];
+  for (let start = 0; start < rows; start += tileRows) {
+    const r = Math.min(tileRows, rows - start);
+    tiles.push({ start, rows: r, tensor: tf.keep(tf.tensor2d(transformed.data.subarray(start * dim, (start + r) * dim), [r, dim])) });
+  }
+
+  const forEachTile: ScoreIndex['forEachTile'] = (queries, visit) => {
+    validateFeatureMatrix(queries, 'query features');
+    if (queries.dim !== train.dim) {
+      throw new ProvenantError('ATTRIBUTION_SHAPE_MISMATCH', `Query features have ${queries.dim} columns, the index ${train.dim}.`, {
+        details: 'Featurize queries with the same parameters, target and projection as the training rows.',
+      });
+    }
+    const q = preconditioner.query(queries);
+    const m = q.rows;
+    if (m === 0) return;
+    const qT = tf.tidy(() => tf.transpose(tf.tensor2d(q.data, [m, q.dim])) as tf.Tensor2D);
+    try {
+      for (const tile of tiles) {
+        const s = tf.matMul(tile.tensor, qT);
+        const values = s.dataSync() as Float32Array;
+        s.dispose();
+        visit(tile.start, tile.rows, values, m);
+      }
+    } finally {
+      qT.dispose();
+    }
+  };
+
+  const index: ScoreIndex = {
+    rows,
+    dim,
+    preconditioner,
+    forEachTile,
+    dense(queries) {
+      const m = queries.rows;
+      const values = new Float32Array(rows * m);
+      forEachTile(queries, (start, _r, scores) => values.set(scores, start * m));
+      return { values, nTrain: rows, nTest: m };
+    },
+    topK(queries, k) {
+      return index.query(queries, k).topK;
+    },
+    groupScores(queries, groupOf, groups) {
+      return index.query(queries, 0, groupOf, groups).groups!;
+    },
+    query(queries, k, groupOf, groups) {
+      if (!Number.isInteger(k) || k < 0) throw new ProvenantError('ATTRIBUTION_INPUT_INVALID', `k must be a non-negative integer, got ${k}.`);
+      const m = queries.rows;
+      const pro = Array.from({ length: m }, () => new TopK(k, 1));
+      const opp = Array.from({ length: m }, () => new TopK(k, -1));
+      let g: GroupScores | undefined;
+      if (groupOf) {
+        if (groupOf.length !== rows || !Number.isInteger(groups) || groups! < 1) {
+          throw new ProvenantError('ATTRIBUTION_SHAPE_MISMATCH', `groupOf has ${groupOf.length} entries for ${rows} rows (groups: ${groups}).`);
+        }
+        const counts = new Int32Array(groups!);
+        for (let i = 0; i < rows; i++) {
+          const gi = groupOf[i]!;
+          if (!Number.isInteger(gi) || gi < 0 || gi >= groups!) throw new ProvenantError('ATTRIBUTION_INPUT_INVALID', `groupOf[${i}] = ${gi} is not in [0, ${groups}).`);
+          counts[gi]!++;
+        }
+        g = { sums: new Float64Array(m * groups!), positiveSums: new Float64Array(m * groups!), counts, groups: groups!, queries: m };
+      }
+      forEachTile(queries, (start, r, scores) => {
+        for (let t = 0; t < m; t++) {
+          const p = pro[t]!;
+          const o = opp[t]!;
+          for (let j = 0; j < r; j++) {
+            const s = scores[j * m + t]!;
+            if (k > 0) {
+              if (s > 0) p.push(start + j, s);
+              else if (s < 0) o.push(start + j, s);
+            }
+            if (g) {
+              const at = t * g.groups + groupOf![start + j]!;
+              g.sums[at]! += s;
+              if (s > 0) g.positiveSums[at]! += s;
+            }
+          }
+        }
+      });
+      return { topK: pro.map((p, t) => ({ proponents: p.result(), opponents: opp[t]!.result() })), groups: g };
+    },
+    dispose() {
+      for (const t of tiles) t.tensor.dispose();
+      tiles.length = 0;
+    },
+  };
+  return index;
+}
+
+/**
+ * The dense n_train × n_test score matrix τ(i, t) = ⟨query(g_t), train(g_i)⟩ (row-major), computed in tiles. The input
+ * the quality harness (`linearDatamodelingScore`, `looCorrelation`, `mislabelAuc`) takes.
+ *
+ * @example
+ * const scores = denseScores(train.features, test.features, fitDataInf(train.features));
+ * linearDatamodelingScore(scores, ...);
+ */
+export function denseScores(train: FeatureMatrix, test: FeatureMatrix, preconditioner: Preconditioner = gradDot(), options: { tileRows?: number } = {}): ScoreMatrix & { values: Float32Array } {
+  const index = createScoreIndex(train, { preconditioner, tileRows: options.tileRows });
+  try {
+    return index.dense(test);
+  } finally {
+    index.dispose();
+  }
+}
+
+/**
+ * Self-influence τ(i, i) = ⟨query(g_i), train(g_i)⟩ of every training row, for data-quality screening: rows the model
+ * can only fit by memorising (mislabelled, duplicated-with-conflict, outliers) have large self-influence (Koh & Liang
+ * 2017 §5.4; Pruthi et al. 2020 §4.1 rank mislabelled rows by TracIn self-influence). Computed in row tiles.
+ *
+ * @example
+ * const suspicious = argsortDescending(selfInfluence(train.features, tracInCP())).slice(0, 50);
+ */
+export function selfInfluence(train: FeatureMatrix, preconditioner: Preconditioner = gradDot(), options: { tileRows?: number } = {}): Float64Array {
+  validateFeatureMatrix(train, 'training features');
+  const tile = options.tileRows ?? 1024;
+  const out = new Float64Array(train.rows);
+  // The training transform is row-wise (identity, normalisation, TRAK's Q̄) and may need global row indices: apply it once.
+  const trained = preconditioner.train(train);
+  for (let start = 0; start < train.rows; start += tile) {
+    const end = Math.min(train.rows, start + tile);
+    const q = preconditioner.query({ ...train, rows: end - start, data: train.data.subarray(start * train.dim, end * train.dim) });
+    for (let i = 0; i < end - start; i++) {
+      let s = 0;
+      for (let c = 0; c < train.dim; c++) s += q.data[i * train.dim + c]! * trained.data[(start + i) * train.dim + c]!;
+      out[start + i] = s;
+    }
+  }
+  return out;
+}
+
+/** Indices sorted by descending value (ties by index), e.g. to rank rows by self-influence. */
+export function argsortDescending(values: ArrayLike<number>): number[] {
+  return Array.from({ length: values.length }, (_, i) => i).sort((a, b) => values[b]! - values[a]! || a - b);
+}
