@@ -39,7 +39,7 @@ export interface TaskComparison {
   tuned: Estimate;
   /** tuned − base, in the metric's units. */
   delta: Estimate;
-  /** (tuned − base) / |base|; null when the base value is 0. */
+  /** (tuned − base) / |base|; null when the base value is 0 (or is 0 on most resamples). */
   relativeDelta: Estimate | null;
   /** Two-sided paired-bootstrap p-value of δ = 0. */
   pValue: number;

@@ -132,7 +132,7 @@ export function evaluateGates(table: ComparisonTable, gates: readonly Gate[]): G
     if (!est) {
       invalid(
         g.quantity === 'relativeDelta'
-          ? `task "${g.task}" has no relative delta (its base value is 0)`
+          ? `task "${g.task}" has no relative delta (its base value is 0, or 0 on most resamples)`
           : `task "${g.task}" has no drift measurement (enable drift, or give both models nextTokenProba)`,
         gate,
         index,

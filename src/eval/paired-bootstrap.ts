@@ -12,7 +12,7 @@
  * exactly 0 from a finite B (its floor is 2/(B + 1)).
  * Identical models give δ* = 0 everywhere and p = 1.
  */
-import { intervalForColumn, replicateColumn, runBootstrap } from './bootstrap.js';
+import { intervalForColumn, percentileInterval, replicateColumn, runBootstrap } from './bootstrap.js';
 import type { BootstrapOptions, BootstrapSummary, Estimate } from './bootstrap.js';
 import { ProvenantError } from '../core/index.js';
 
@@ -25,7 +25,7 @@ export interface PairedComparison {
   tuned: Estimate;
   /** tuned − base. */
   delta: Estimate;
-  /** (tuned − base) / |base|; null when the base value is 0. */
+  /** (tuned − base) / |base|; null when the base value is 0 (or is 0 on most resamples). */
   relativeDelta: Estimate | null;
   /** Two-sided paired-bootstrap p-value of δ = 0 (see the module note). */
   pValue: number;
@@ -91,9 +91,11 @@ export function pairedBootstrap(
   const b = intervalForColumn(replicates, 4, 1, alpha, 'the tuned value');
   const d = intervalForColumn(replicates, 4, 2, alpha, 'the delta');
   let relativeDelta: Estimate | null = null;
-  if (point[0] !== 0) {
-    const r = intervalForColumn(replicates, 4, 3, alpha, 'the relative delta');
-    relativeDelta = { value: point[3]!, ci: r.ci };
+  // The relative delta is undefined on resamples where the base value is 0; when that is most of them (a base
+  // accuracy of 1 %, say) there is no honest interval, and the field is null rather than the comparison failing.
+  const rel = replicateColumn(replicates, 4, 3);
+  if (point[0] !== 0 && rel.values.length > 0 && rel.skipped <= settings.resamples / 2) {
+    relativeDelta = { value: point[3]!, ci: percentileInterval(rel.values, alpha) };
   }
   return {
     base: { value: point[0]!, ci: a.ci },

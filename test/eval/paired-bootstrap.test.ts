@@ -96,4 +96,18 @@ describe('paired bootstrap', () => {
     expect(covered / trials).toBeGreaterThan(0.89);
     expect(covered / trials).toBeLessThan(0.99);
   });
+
+  it('the relative delta is null when the base value is 0 at the point or on most resamples', () => {
+    const tuned = Array.from({ length: 100 }, (_, i) => (i < 50 ? 1 : 0));
+    const zeroBase = new Array(100).fill(0);
+    expect(pairedBootstrap(100, meanOf(zeroBase), meanOf(tuned), { resamples: 300 }).relativeDelta).toBeNull();
+    // A base statistic that is 1 on the full sample but 0 unless example 0 is drawn at least twice (~26 % of resamples).
+    const fragile = (w: Float64Array) => (w.every((v) => v === 1) || w[0]! >= 2 ? 1 : 0);
+    const r = pairedBootstrap(100, fragile, meanOf(tuned), { resamples: 300 });
+    expect(r.relativeDelta).toBeNull();
+    expect(r.delta.value).toBeCloseTo(-0.5, 14);
+    // One correct example in 100 (base 0 on ~37 % of resamples) still has a relative delta.
+    const onePercent = Array.from({ length: 100 }, (_, i) => (i === 0 ? 1 : 0));
+    expect(pairedBootstrap(100, meanOf(onePercent), meanOf(tuned), { resamples: 300 }).relativeDelta).not.toBeNull();
+  });
 });
