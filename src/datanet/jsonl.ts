@@ -31,7 +31,7 @@ import {
 import { rowContentJson, type RowId } from './row-hash.js';
 import { resolveSchema } from './schema.js';
 import type { DatanetSnapshot } from './snapshot.js';
-import type { Contribution, RowRejectionCode } from './types.js';
+import type { Contribution, DatanetSchema, RowRejectionCode } from './types.js';
 
 export const DATANET_JSONL_FORMAT = 'provenant-datanet';
 export const DATANET_JSONL_FORMAT_VERSION = 1;
@@ -117,7 +117,7 @@ export interface ImportJsonlOptions {
   readonly contribution?: Omit<Contribution, 'rows'>;
   /** For a file of bare rows imported into a new Datanet: its name and schema. */
   readonly name?: string;
-  readonly schema?: Datanet['schema'];
+  readonly schema?: DatanetSchema;
 }
 
 /** What an import did. */

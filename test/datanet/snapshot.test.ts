@@ -162,7 +162,7 @@ describe('deduplication', () => {
     const sub = fc.array(fc.tuple(fc.constantFrom('a', 'b', 'c', 'd'), fc.array(row, { maxLength: 6 })), { minLength: 1, maxLength: 6 });
     fc.assert(
       fc.property(sub, fc.integer({ min: 0, max: 10_000 }), (contributions, seed) => {
-        const run = (list: typeof contributions) => {
+        const run = (list: readonly (readonly [string, readonly Row[]])[]) => {
           const datanet = createDatanet({ name: 't', schema: { input: 'text', labels: ['ham', 'spam'] } });
           for (const [contributor, rows] of list) datanet.addContribution({ contributor, licence: 'L', source: 's', rows });
           return datanet.snapshot();
