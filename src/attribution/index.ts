@@ -37,3 +37,25 @@ export { createScoreIndex, denseScores, selfInfluence, argsortDescending } from 
 export type { ScoreIndex, ScoreIndexOptions, QueryTopK, GroupScores } from './score-index.js';
 export { aggregateScores, aggregateByContributor, aggregateByVersion, contributorShares } from './aggregate.js';
 export type { ScoreReduction, GroupAggregate } from './aggregate.js';
+export { serializeModel, restoreModel } from './model-spec.js';
+export type { ModelSpec, TensorSpec } from './model-spec.js';
+export {
+  FEATURE_STORE_FORMAT,
+  featureModelHash,
+  writeFeatureShard,
+  mergeFeatureShards,
+  writeFeatureStore,
+  readFeatureStore,
+  shardFileName,
+} from './feature-store.js';
+export type {
+  ShardEntry,
+  FeatureStoreManifest,
+  FeatureStore,
+  RowMetadata,
+  MergeShardsOptions,
+  WriteFeatureStoreOptions,
+  ReadFeatureStoreOptions,
+} from './feature-store.js';
+export { featurizeInWorkers } from './featurize-workers.js';
+export type { FeaturizeInWorkersOptions, FeaturizeWorkerData } from './featurize-workers.js';

@@ -1,0 +1,244 @@
+/**
+ * The feature store: features computed once, stored, and reused for every query (dattri's `cache`, TRAK's saved
+ * features). A directory holds
+ *   manifest.json                 — format, model hash, snapshot root, how features were made (FeaturizeInfo), row ids,
+ *                                   contributors, blocks, and each shard's file, row range and SHA-256;
+ *   shard-00000.f32 …             — rows × dim float32, little-endian, row-major;
+ *   shard-00000.loss.f32 / .prob.f32 — per-row loss and p_y (screening baselines, TRAK's Q).
+ * Shards are written independently (by workers) and merged by writing the manifest over them.
+ */
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ProvenantError, canonicalJson, createSha256, sha256, utf8Bytes, type Hex } from '../core/index.js';
+import { baseModelHash, type Model } from '../finetune/index.js';
+import type { FeatureBlock, FeatureMatrix } from './feature-matrix.js';
+import type { Features, FeaturizeInfo } from './featurize.js';
+
+export const FEATURE_STORE_FORMAT = 'provenant.feature-store.v1';
+
+export interface ShardEntry {
+  file: string;
+  rowStart: number;
+  rows: number;
+  /** SHA-256 of the feature file's bytes. */
+  sha256: Hex;
+}
+
+export interface FeatureStoreManifest {
+  format: typeof FEATURE_STORE_FORMAT;
+  /** {@link featureModelHash} of the model the features were computed with. */
+  modelHash: Hex;
+  /** Merkle root of the Datanet snapshot the rows come from (null when not from a snapshot). */
+  snapshotRoot: string | null;
+  info: FeaturizeInfo;
+  rows: number;
+  dim: number;
+  blocks: FeatureBlock[];
+  dtype: 'float32';
+  byteOrder: 'little-endian';
+  shards: ShardEntry[];
+  rowIds: string[];
+  contributors: string[];
+  /** Datanet version each row entered in (optional; for aggregation by version). */
+  versions?: string[];
+  /** The label each row's gradient was taken at. */
+  labels: number[];
+}
+
+export interface FeatureStore {
+  manifest: FeatureStoreManifest;
+  features: FeatureMatrix;
+  loss: Float32Array;
+  labelProbability: Float32Array;
+}
+
+/** Row metadata that travels with features. */
+export interface RowMetadata {
+  rowIds: readonly string[];
+  contributors: readonly string[];
+  versions?: readonly string[];
+  labels: ArrayLike<number>;
+}
+
+/**
+ * SHA-256 binding the features to the exact weights they came from: the base model's hash (`baseModelHash`, which
+ * fine-tuning also records) and every active, unmerged adapter's scale and weight bytes.
+ */
+export function featureModelHash(model: Model): Hex {
+  const adapters: [string, number, string, string][] = [];
+  for (const layer of model.linears.values()) {
+    for (const name of layer.active) {
+      const a = layer.adapters.get(name);
+      if (!a || layer.merged.includes(name)) continue;
+      adapters.push([`${layer.name}/${name}`, a.scale, bytesHash(a.A.dataSync() as Float32Array), bytesHash(a.B.dataSync() as Float32Array)]);
+    }
+  }
+  adapters.sort((x, y) => (x[0] < y[0] ? -1 : 1));
+  return sha256(utf8Bytes(canonicalJson({ format: 'provenant.feature-model.v1', base: baseModelHash(model), adapters })));
+}
+
+function bytesHash(data: Float32Array): string {
+  return sha256(littleEndian(data));
+}
+
+const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+function littleEndian(data: Float32Array): Uint8Array {
+  const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  if (LITTLE_ENDIAN_HOST) return bytes;
+  const out = new Uint8Array(bytes.length);
+  for (let i = 0; i < bytes.length; i += 4) for (let k = 0; k < 4; k++) out[i + k] = bytes[i + 3 - k]!;
+  return out;
+}
+function fromLittleEndian(bytes: Uint8Array): Float32Array {
+  const copy = new Uint8Array(bytes); // aligned copy
+  if (!LITTLE_ENDIAN_HOST) for (let i = 0; i < copy.length; i += 4) copy.subarray(i, i + 4).reverse();
+  return new Float32Array(copy.buffer, 0, copy.length / 4);
+}
+
+export const shardFileName = (shardIndex: number): string => `shard-${String(shardIndex).padStart(5, '0')}.f32`;
+
+/** Writes one shard (features, loss, p_y) for rows [rowStart, rowStart + rows); returns its manifest entry. */
+export async function writeFeatureShard(directory: string, shardIndex: number, rowStart: number, features: Features): Promise<ShardEntry> {
+  await mkdir(directory, { recursive: true });
+  const file = shardFileName(shardIndex);
+  const bytes = littleEndian(features.features.data);
+  const hasher = createSha256();
+  hasher.update(bytes);
+  await writeFile(join(directory, file), bytes);
+  await writeFile(join(directory, file.replace(/\.f32$/, '.loss.f32')), littleEndian(features.loss));
+  await writeFile(join(directory, file.replace(/\.f32$/, '.prob.f32')), littleEndian(features.labelProbability));
+  return { file, rowStart, rows: features.features.rows, sha256: hasher.digest() };
+}
+
+export interface MergeShardsOptions extends RowMetadata {
+  modelHash: Hex;
+  snapshotRoot?: string | null;
+  info: FeaturizeInfo;
+  dim: number;
+  blocks: FeatureBlock[];
+}
+
+/**
+ * Writes the manifest over shards already in `directory` (from workers or earlier runs). Checks that the shards tile
+ * [0, rows) without gaps or overlaps and that the row metadata has one entry per row.
+ */
+export async function mergeFeatureShards(directory: string, shards: readonly ShardEntry[], options: MergeShardsOptions): Promise<FeatureStoreManifest> {
+  const sorted = [...shards].sort((a, b) => a.rowStart - b.rowStart);
+  let next = 0;
+  for (const s of sorted) {
+    if (s.rowStart !== next) {
+      throw new ProvenantError('ATTRIBUTION_FEATURE_STORE_INVALID', `Shard ${s.file} starts at row ${s.rowStart}, expected ${next} (gap or overlap).`);
+    }
+    next += s.rows;
+  }
+  const rows = next;
+  for (const [name, list] of [['rowIds', options.rowIds], ['contributors', options.contributors], ['labels', options.labels]] as const) {
+    if (list.length !== rows) throw new ProvenantError('ATTRIBUTION_FEATURE_STORE_INVALID', `${name} has ${list.length} entries for ${rows} rows.`);
+  }
+  if (options.versions && options.versions.length !== rows) {
+    throw new ProvenantError('ATTRIBUTION_FEATURE_STORE_INVALID', `versions has ${options.versions.length} entries for ${rows} rows.`);
+  }
+  const manifest: FeatureStoreManifest = {
+    format: FEATURE_STORE_FORMAT,
+    modelHash: options.modelHash,
+    snapshotRoot: options.snapshotRoot ?? null,
+    info: options.info,
+    rows,
+    dim: options.dim,
+    blocks: options.blocks,
+    dtype: 'float32',
+    byteOrder: 'little-endian',
+    shards: sorted,
+    rowIds: [...options.rowIds],
+    contributors: [...options.contributors],
+    ...(options.versions ? { versions: [...options.versions] } : {}),
+    labels: Array.from(options.labels),
+  };
+  await writeFile(join(directory, 'manifest.json'), `${JSON.stringify(manifest)}\n`);
+  return manifest;
+}
+
+export interface WriteFeatureStoreOptions extends RowMetadata {
+  model: Model;
+  snapshotRoot?: string | null;
+  /** Rows per shard file; default 65,536. */
+  shardRows?: number;
+}
+
+/**
+ * Writes features computed in this process as a store (shards + manifest).
+ *
+ * @example
+ * const f = featurize(model, data, { projection: { kind: 'rademacher', dim: 512, seed: 1 } });
+ * await writeFeatureStore('cache/features', f, { model, rowIds, contributors, labels: data.labels });
+ */
+export async function writeFeatureStore(directory: string, features: Features, options: WriteFeatureStoreOptions): Promise<FeatureStoreManifest> {
+  const shardRows = options.shardRows ?? 65_536;
+  const { rows, dim } = features.features;
+  const shards: ShardEntry[] = [];
+  for (let start = 0, k = 0; start < rows || (rows === 0 && k === 0); start += shardRows, k++) {
+    const end = Math.min(rows, start + shardRows);
+    shards.push(
+      await writeFeatureShard(directory, k, start, {
+        ...features,
+        features: { ...features.features, rows: end - start, data: features.features.data.subarray(start * dim, end * dim) },
+        loss: features.loss.subarray(start, end),
+        labelProbability: features.labelProbability.subarray(start, end),
+      }),
+    );
+    if (rows === 0) break;
+  }
+  return mergeFeatureShards(directory, shards, {
+    ...options,
+    modelHash: featureModelHash(options.model),
+    info: features.info,
+    dim,
+    blocks: features.features.blocks,
+  });
+}
+
+export interface ReadFeatureStoreOptions {
+  /** Re-hash every shard against the manifest (default true). */
+  verify?: boolean;
+  /** When given, the store must have been computed with this model (`featureModelHash`). */
+  model?: Model;
+}
+
+/** Reads a store written by {@link writeFeatureStore} or {@link mergeFeatureShards}; throws `ATTRIBUTION_FEATURE_STORE_INVALID`. */
+export async function readFeatureStore(directory: string, options: ReadFeatureStoreOptions = {}): Promise<FeatureStore> {
+  let manifest: FeatureStoreManifest;
+  try {
+    manifest = JSON.parse(await readFile(join(directory, 'manifest.json'), 'utf8')) as FeatureStoreManifest;
+  } catch (cause) {
+    throw new ProvenantError('ATTRIBUTION_FEATURE_STORE_INVALID', `No readable manifest.json in ${directory}.`, { cause });
+  }
+  if (manifest.format !== FEATURE_STORE_FORMAT) {
+    throw new ProvenantError('ATTRIBUTION_FEATURE_STORE_INVALID', `Unknown feature-store format "${String(manifest.format)}".`);
+  }
+  if (options.model) {
+    const hash = featureModelHash(options.model);
+    if (hash !== manifest.modelHash) {
+      throw new ProvenantError('ATTRIBUTION_FEATURE_STORE_INVALID', 'The feature store was computed with a different model.', {
+        metaMessages: [`store: ${manifest.modelHash}`, `model: ${hash}`],
+        details: 'Re-featurize the training rows after any change to the weights or adapters.',
+      });
+    }
+  }
+  const { rows, dim } = manifest;
+  const data = new Float32Array(rows * dim);
+  const loss = new Float32Array(rows);
+  const labelProbability = new Float32Array(rows);
+  for (const shard of manifest.shards) {
+    const bytes = new Uint8Array(await readFile(join(directory, shard.file)));
+    if (bytes.length !== shard.rows * dim * 4) {
+      throw new ProvenantError('ATTRIBUTION_FEATURE_STORE_INVALID', `Shard ${shard.file} has ${bytes.length} bytes, expected ${shard.rows * dim * 4}.`);
+    }
+    if ((options.verify ?? true) && sha256(bytes) !== shard.sha256) {
+      throw new ProvenantError('ATTRIBUTION_FEATURE_STORE_INVALID', `Shard ${shard.file} does not match its SHA-256 in the manifest.`);
+    }
+    data.set(fromLittleEndian(bytes), shard.rowStart * dim);
+    loss.set(fromLittleEndian(new Uint8Array(await readFile(join(directory, shard.file.replace(/\.f32$/, '.loss.f32'))))), shard.rowStart);
+    labelProbability.set(fromLittleEndian(new Uint8Array(await readFile(join(directory, shard.file.replace(/\.f32$/, '.prob.f32'))))), shard.rowStart);
+  }
+  return { manifest, features: { rows, dim, data, blocks: manifest.blocks }, loss, labelProbability };
+}

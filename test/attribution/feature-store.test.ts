@@ -1,0 +1,128 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  featureModelHash,
+  featurize,
+  featurizeInWorkers,
+  mergeFeatureShards,
+  readFeatureStore,
+  restoreModel,
+  serializeModel,
+  writeFeatureStore,
+} from '../../src/attribution/index.js';
+import { isProvenantError } from '../../src/core/index.js';
+import { setBaseTrainable, tf } from '../../src/finetune/index.js';
+import { attachAdapter, maxAbs, randomData, tinyMlp } from './helpers.js';
+
+const dirs: string[] = [];
+async function tempDir(): Promise<string> {
+  const d = await mkdtemp(join(tmpdir(), 'provenant-features-'));
+  dirs.push(d);
+  return d;
+}
+afterAll(async () => {
+  for (const d of dirs) await rm(d, { recursive: true, force: true });
+});
+
+function loraMlp() {
+  const model = tinyMlp(7, 6, [5], 3);
+  for (const layer of model.linears.values()) attachAdapter(layer, 2, 70 + layer.inFeatures, 1.5);
+  setBaseTrainable(model, false);
+  return model;
+}
+
+async function expectCode(p: Promise<unknown>, code: string) {
+  let error: unknown;
+  try {
+    await p;
+  } catch (e) {
+    error = e;
+  }
+  expect(isProvenantError(error, code as never)).toBe(true);
+}
+
+describe('feature store', () => {
+  const n = 13;
+  const { x, labels } = randomData(n, 6, 3, 81);
+  const rowIds = Array.from({ length: n }, (_, i) => `row-${i}`);
+  const contributors = Array.from({ length: n }, (_, i) => ['alice', 'bob', 'carol'][i % 3]!);
+
+  it('round-trips features, losses, probabilities and row metadata through shards; checks hashes and the model', async () => {
+    const model = loraMlp();
+    const f = featurize(model, { inputs: x, exampleShape: [6], labels }, { projection: { kind: 'sparse', dim: 8, seed: 3 } });
+    const dir = await tempDir();
+    const manifest = await writeFeatureStore(dir, f, { model, rowIds, contributors, labels, snapshotRoot: '0xabc', shardRows: 5 });
+    expect(manifest.shards.map((s) => [s.rowStart, s.rows])).toEqual([[0, 5], [5, 5], [10, 3]]);
+    const store = await readFeatureStore(dir, { model });
+    expect(store.features.data).toEqual(f.features.data);
+    expect(store.loss).toEqual(f.loss);
+    expect(store.labelProbability).toEqual(f.labelProbability);
+    expect(store.manifest.rowIds).toEqual(rowIds);
+    expect(store.manifest.contributors).toEqual(contributors);
+    expect(store.manifest.snapshotRoot).toBe('0xabc');
+    expect(store.manifest.info.projection).toEqual({ type: 'dense', kind: 'sparse', dim: 8, seed: 3 });
+
+    // A different adapter → a different model hash → refused.
+    const other = loraMlp();
+    tf.tidy(() => other.linears.get('fc1')!.adapters.get('default')!.B.assign(tf.onesLike(other.linears.get('fc1')!.adapters.get('default')!.B)));
+    expect(featureModelHash(other)).not.toBe(featureModelHash(model));
+    await expectCode(readFeatureStore(dir, { model: other }), 'ATTRIBUTION_FEATURE_STORE_INVALID');
+
+    // A flipped byte in a shard is caught by its SHA-256.
+    const shard = join(dir, manifest.shards[1]!.file);
+    const bytes = await readFile(shard);
+    bytes[7] = bytes[7]! ^ 1;
+    await writeFile(shard, bytes);
+    await expectCode(readFeatureStore(dir), 'ATTRIBUTION_FEATURE_STORE_INVALID');
+
+    // Shards that leave a gap are refused when merged.
+    await expectCode(
+      mergeFeatureShards(dir, [manifest.shards[0]!, manifest.shards[2]!], { ...manifest, modelHash: manifest.modelHash, labels }),
+      'ATTRIBUTION_FEATURE_STORE_INVALID',
+    );
+    model.dispose();
+    other.dispose();
+  });
+
+  it('serializeModel → restoreModel gives the same forward pass and the same model hash', () => {
+    const model = loraMlp();
+    const copy = restoreModel(serializeModel(model));
+    const xt = tf.tensor2d(x, [n, 6]);
+    const a = tf.tidy(() => model.forward(xt).dataSync());
+    const b = tf.tidy(() => copy.forward(xt).dataSync());
+    expect(maxAbs(a, b)).toBe(0);
+    expect(featureModelHash(copy)).toBe(featureModelHash(model));
+    expect(copy.linears.get('fc1')!.kernel.trainable).toBe(false);
+    xt.dispose();
+    model.dispose();
+    copy.dispose();
+  });
+
+  it('shards written by two worker threads merge into the same store as a single-process run', async () => {
+    const model = loraMlp();
+    const options = { factorizedProjection: { kind: 'gaussian' as const, inDim: 3, outDim: 2, seed: 5 }, batchSize: 4 };
+    const single = await tempDir();
+    await writeFeatureStore(single, featurize(model, { inputs: x, exampleShape: [6], labels }, options), { model, rowIds, contributors, labels });
+    const parallel = await tempDir();
+    const manifest = await featurizeInWorkers(model, { inputs: x, exampleShape: [6], labels }, {
+      directory: parallel,
+      workers: 2,
+      shardRows: 4,
+      featurize: options,
+      rowIds,
+      contributors,
+    });
+    expect(manifest.shards.length).toBe(4);
+    const a = await readFeatureStore(single, { model });
+    const b = await readFeatureStore(parallel, { model });
+    expect(b.manifest.rows).toBe(n);
+    expect(maxAbs(a.features.data, b.features.data)).toBeLessThan(1e-6);
+    expect(maxAbs(a.loss, b.loss)).toBeLessThan(1e-6);
+    expect(b.manifest.rowIds).toEqual(rowIds);
+    expect(b.manifest.info).toEqual(a.manifest.info);
+    expect(b.manifest.blocks).toEqual(a.manifest.blocks);
+    model.dispose();
+  }, 60_000);
+});
