@@ -8,3 +8,13 @@ export { createTransformer, addClassificationHead, countParameters } from './tra
 export type { TransformerConfig, TransformerModel } from './transformer.js';
 export { createCharTokenizer, normalizeText, CHAR_VOCABULARY, CHAR_VOCAB_SIZE, PAD_ID, UNK_ID, NEWLINE_ID } from './tokenizer.js';
 export type { CharTokenizer } from './tokenizer.js';
+export {
+  loadBaseModel,
+  saveBaseModel,
+  readBaseModelConfig,
+  baseModelDirectory,
+  modelStateTensors,
+  loadModelState,
+  BASE_MODEL_FORMAT,
+} from './base-model.js';
+export type { BaseModelConfig, LoadBaseModelOptions } from './base-model.js';

@@ -10,7 +10,8 @@
  * `gather` needs `UnsortedSegmentSum`, missing on wasm); every projection goes through `linearForward` on 2-D [B·T, D] tensors
  * (the gradient of a 3-D × 2-D matMul has a shape bug, and only 2-D non-transposed matmuls hit XNNPACK); the attention
  * products use custom gradients with explicit transposes (no `transposeA/B` flags, which fall to a scalar loop); GELU uses
- * `x*x*x` (wasm `pow` is slow).
+ * `x*x*x` (wasm `pow` is slow). `tf.oneHot(…, 'float32')` is cast from int32 instead: on wasm (tfjs 4.22) the dtype argument
+ * writes int32 bit patterns into a float32 tensor (1 reads as 1.4e-45).
  */
 import { ProvenantError } from '../../core/index.js';
 import { createLinear, linearForward, linearOp, uniqueName, type ForwardContext, type Linear } from '../linear.js';
@@ -212,7 +213,7 @@ export function createTransformer(config: TransformerConfig): TransformerModel {
   const hiddenStates = (ids: Tensor, ctx: ForwardContext = {}): Tensor2D => {
     const [B, T] = checkIds(ids);
     const inner: ForwardContext = { ...ctx, inputIsData: false };
-    const oneHot = tf.oneHot(ids.reshape([B * T]), V, 1, 0, 'float32');
+    const oneHot = tf.oneHot(ids.reshape([B * T]), V).cast('float32');
     let h: Tensor = linearOp(oneHot, embedTokens, false, embedTokens.trainable)
       .reshape([B, T, D])
       .add(embedPositions.slice([0, 0], [T, D]))
@@ -246,7 +247,7 @@ export function createTransformer(config: TransformerConfig): TransformerModel {
     } else {
       // Right padding: the last real position is (number of real tokens − 1); an all-pad row pools position 0.
       const last = real.sum(1).sub(1).maximum(0).cast('int32');
-      weightsBT = tf.oneHot(last, T, 1, 0, 'float32');
+      weightsBT = tf.oneHot(last, T).cast('float32');
     }
     return h.mul(weightsBT.expandDims(2)).sum(1) as Tensor2D;
   };

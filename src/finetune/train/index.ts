@@ -1,1 +1,12 @@
-export {};
+export { train, namedParameters, defaultParameterGroups, TRAINING_DEFAULTS } from './train.js';
+export type { TrainOptions, TrainResult, StepEvent, EpochEvent, EarlyStoppingOptions, ExtraLoss, ExtraLossContext } from './train.js';
+export { createAdamW, globalNorm, clipByGlobalNorm } from './optimizer.js';
+export type { AdamW, AdamWOptions, ParameterGroup } from './optimizer.js';
+export { learningRateFactor, validateSchedule } from './schedule.js';
+export type { LrSchedule, LrScheduleKind } from './schedule.js';
+export { encodeCheckpoint, decodeCheckpoint } from './checkpoint.js';
+export type { TrainingCheckpoint, TrainingLogEntry, EarlyStoppingState } from './checkpoint.js';
+export { createBatchPlan, makeBatch, disposeBatch, normalizeSources } from './data.js';
+export type { TrainingExample, DataSource, Batch, BatchPlan, TrainingTask } from './data.js';
+export { evaluateModel, taskLoss, taskLogits } from './loss.js';
+export type { EvaluationMetrics } from './loss.js';

@@ -1,0 +1,95 @@
+/**
+ * Task losses and validation metrics.
+ *
+ * Classification: mean softmax cross-entropy over the batch. Causal LM: cross-entropy of each next token, averaged over
+ * the real (non-pad) target tokens of the batch, so padding never counts; perplexity = exp(mean token loss).
+ */
+import { ProvenantError } from '../../core/index.js';
+import type { ForwardContext } from '../linear.js';
+import type { Model } from '../models/model.js';
+import type { TransformerModel } from '../models/transformer.js';
+import { tf, type Tensor } from '../tf.js';
+import { disposeBatch, makeBatch, type Batch, type TrainingExample, type TrainingTask } from './data.js';
+
+/** Logits of the task: [B, C] for classification, [B·T, V] for causal LM. */
+export function taskLogits(model: Model, task: TrainingTask, inputs: Tensor, ctx: ForwardContext = {}): Tensor {
+  if (task === 'causal-lm') {
+    if (model.kind !== 'transformer') throw new ProvenantError('TRAINING_CONFIG_INVALID', 'Causal LM needs a transformer.');
+    return (model as TransformerModel).forwardLm(inputs, ctx);
+  }
+  return model.forward(inputs, ctx);
+}
+
+/**
+ * Loss of a batch as a scalar, plus the token (LM) or example count it averages over. Call inside a tidy or gradient.
+ * `sumInsteadOfMean` returns the summed loss (for exact averages over several batches).
+ */
+export function taskLoss(model: Model, task: TrainingTask, batch: Batch, ctx: ForwardContext = {}, sumInsteadOfMean = false): tf.Scalar {
+  const logits = taskLogits(model, task, batch.inputs, ctx);
+  const classes = logits.shape[1]!;
+  const logp = tf.logSoftmax(logits);
+  if (task === 'causal-lm') {
+    const padId = (model.config as { padId?: number }).padId ?? 0;
+    const flat = batch.targets.reshape([-1]);
+    const mask = flat.notEqual(tf.scalar(padId, 'int32')).cast('float32');
+    const picked = logp.mul(tf.oneHot(flat, classes).cast('float32')).sum(1);
+    const total = picked.mul(mask).sum().neg();
+    return (sumInsteadOfMean ? total : total.div(mask.sum().maximum(1))) as tf.Scalar;
+  }
+  const picked = logp.mul(tf.oneHot(batch.targets, classes).cast('float32')).sum(1);
+  const total = picked.sum().neg();
+  return (sumInsteadOfMean ? total : total.div(batch.size)) as tf.Scalar;
+}
+
+export interface EvaluationMetrics {
+  /** Mean loss per example (classification) or per real target token (LM). */
+  loss: number;
+  /** Classification only. */
+  accuracy?: number;
+  /** Causal LM only: exp(loss). */
+  perplexity?: number;
+  /** Examples evaluated. */
+  examples: number;
+  /** LM only: target tokens evaluated. */
+  tokens?: number;
+}
+
+/**
+ * Loss and accuracy (classification) or perplexity (LM) over examples, in batches, with no dropout.
+ *
+ * @example
+ * ```ts
+ * const { loss, perplexity } = evaluateModel(model, 'causal-lm', heldOut, { batchSize: 64 });
+ * ```
+ */
+export function evaluateModel(
+  model: Model,
+  task: TrainingTask,
+  examples: readonly TrainingExample[],
+  options: { batchSize?: number; sequenceLength?: number } = {},
+): EvaluationMetrics {
+  const batchSize = options.batchSize ?? 64;
+  let lossSum = 0;
+  let count = 0;
+  let correct = 0;
+  for (let start = 0; start < examples.length; start += batchSize) {
+    const slice = examples.slice(start, start + batchSize);
+    const batch = makeBatch(model, task, slice, slice.map(() => 0), options.sequenceLength);
+    const [sum, n, hits] = tf.tidy(() => {
+      const loss = taskLoss(model, task, batch, {}, true).dataSync()[0]!;
+      if (task === 'causal-lm') {
+        const padId = (model.config as { padId?: number }).padId ?? 0;
+        return [loss, batch.targets.notEqual(tf.scalar(padId, 'int32')).sum().dataSync()[0]!, 0];
+      }
+      const predicted = taskLogits(model, task, batch.inputs).argMax(1);
+      return [loss, slice.length, predicted.equal(batch.targets).sum().dataSync()[0]!];
+    });
+    disposeBatch(batch);
+    lossSum += sum;
+    count += n;
+    correct += hits;
+  }
+  const loss = lossSum / Math.max(1, count);
+  if (task === 'causal-lm') return { loss, perplexity: Math.exp(loss), examples: examples.length, tokens: count };
+  return { loss, accuracy: correct / Math.max(1, count), examples: examples.length };
+}
