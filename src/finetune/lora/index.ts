@@ -22,3 +22,5 @@ export { adapterStateDict, PEFT_KEY_PREFIX } from './state-dict.js';
 export type { StateTensor } from './state-dict.js';
 export { addWeightedAdapter } from './weighted-merge.js';
 export type { AddWeightedAdapterOptions, WeightedAdapterReport } from './weighted-merge.js';
+export { LoraDense, loraDenseFromDense } from './lora-dense.js';
+export type { LoraDenseArgs, LoraDenseActivation } from './lora-dense.js';
