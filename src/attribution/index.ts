@@ -59,3 +59,5 @@ export type {
 } from './feature-store.js';
 export { featurizeInWorkers } from './featurize-workers.js';
 export type { FeaturizeInWorkersOptions, FeaturizeWorkerData } from './featurize-workers.js';
+export { createAttributionIndex, attributeQuery, attributeQueries } from './attribute-query.js';
+export type { AttributionIndex, AttributionIndexOptions, AttributeQueryOptions, AttributedRow, QueryAttribution } from './attribute-query.js';

@@ -31,6 +31,11 @@ export interface ParameterOptions {
   parameters?: ParameterSelection;
   /** Restrict to these module names (default: every module of the model). */
   modules?: readonly string[];
+  /**
+   * Exactly these parameter names, in this order (e.g. a feature store's `info.parameters`, so queries are featurized
+   * like the cached rows). Overrides `parameters` and `modules`.
+   */
+  names?: readonly string[];
 }
 
 /** One parameter tensor of the feature vector. */
@@ -79,6 +84,14 @@ export function selectParameters(model: Model, options: ParameterOptions = {}): 
       if (selection !== 'trainable' || a.A.trainable) add(layer, 'lora_A', a.A, name);
       if (selection !== 'trainable' || a.B.trainable) add(layer, 'lora_B', a.B, name);
     }
+  }
+  if (options.names) {
+    const all = new Map(selectParameters(model, { parameters: 'all' }).map((e) => [e.name, e]));
+    const missing = options.names.filter((n) => !all.has(n));
+    if (missing.length) {
+      throw new ProvenantError('ATTRIBUTION_INPUT_INVALID', `Parameters not in the model (or their adapter is inactive): ${missing.join(', ')}.`);
+    }
+    return options.names.map((n) => all.get(n)!);
   }
   if (entries.length === 0) {
     throw new ProvenantError('ATTRIBUTION_INPUT_INVALID', `No parameters selected ("${selection}"): nothing to featurize.`, {

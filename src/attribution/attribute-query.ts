@@ -1,0 +1,220 @@
+/**
+ * Proof of Attribution at inference time: for a paid query, the prediction, the training rows that most supported and
+ * most opposed it, per-contributor shares and the exact fee split — from the cached feature store, without touching
+ * the training set. One forward and one batched backward pass per query batch, then a tiled product against the cached
+ * (preconditioned) training features.
+ *
+ * The query's gradient is taken at the model's own predicted class (no label exists at inference): τ(i, q) > 0 means
+ * row i supports the prediction (removing it would raise the loss of the predicted class; ./conventions.ts).
+ */
+import { ProvenantError, type Hex } from '../core/index.js';
+import { tf, type Model } from '../finetune/index.js';
+import { contributorShares, type ScoreReduction } from './aggregate.js';
+import { featureModelHash, type FeatureStore } from './feature-store.js';
+import { createFeaturizer, type Featurizer } from './featurize.js';
+import { gradDot } from './precondition/identity.js';
+import type { Preconditioner } from './precondition/preconditioner.js';
+import { splitRewardDetailed, type RewardSplit } from './reward-split.js';
+import { createScoreIndex, type ScoreIndex } from './score-index.js';
+
+export interface AttributionIndexOptions {
+  /** Default Grad-Dot. Fit it on `store.features` (e.g. `fitDataInf(store.features)`). */
+  preconditioner?: Preconditioner;
+  /** Training rows per scoring tile; default 8,192. */
+  tileRows?: number;
+  /** Skip the check that `model` is the model the store was computed with. Default false. */
+  skipModelCheck?: boolean;
+  /** Examples per backward pass when featurizing query batches; default 64. */
+  batchSize?: number;
+}
+
+/** A feature store made ready for queries: training side on the backend, query featurizer built. Dispose it. */
+export interface AttributionIndex {
+  readonly store: FeatureStore;
+  readonly scores: ScoreIndex;
+  readonly featurizer: Featurizer;
+  /** Contributor keys in first-seen order, and each row's index into them. */
+  readonly contributorKeys: string[];
+  readonly contributorOf: Int32Array;
+  readonly modelHash: Hex;
+  dispose(): void;
+}
+
+/**
+ * Prepares a feature store for {@link attributeQuery}: checks the model hash, rebuilds the featurizer the store was
+ * made with (same parameters, target and seeded projection), and uploads the preconditioned training features.
+ *
+ * @example
+ * const store = await readFeatureStore('cache/features');
+ * const index = createAttributionIndex(model, store, { preconditioner: fitDataInf(store.features) });
+ * const result = attributeQuery(model, pixels, { index, topK: 5, feeWei: 10n ** 15n });
+ */
+export function createAttributionIndex(model: Model, store: FeatureStore, options: AttributionIndexOptions = {}): AttributionIndex {
+  const modelHash = featureModelHash(model);
+  if (!options.skipModelCheck && modelHash !== store.manifest.modelHash) {
+    throw new ProvenantError('ATTRIBUTION_FEATURE_STORE_INVALID', 'The feature store was computed with a different model.', {
+      metaMessages: [`store: ${store.manifest.modelHash}`, `model: ${modelHash}`],
+      details: 'Re-featurize the training rows after any change to the weights or adapters.',
+    });
+  }
+  const info = store.manifest.info;
+  const featurizer = createFeaturizer(model, {
+    names: info.parameters,
+    target: info.target,
+    batchSize: options.batchSize,
+    ...(info.projection?.type === 'dense' ? { projection: { kind: info.projection.kind, dim: info.projection.dim, seed: info.projection.seed, density: info.projection.density } } : {}),
+    ...(info.projection?.type === 'factorized'
+      ? { factorizedProjection: { kind: info.projection.kind, inDim: info.projection.inDim, outDim: info.projection.outDim, seed: info.projection.seed, density: info.projection.density } }
+      : {}),
+  });
+  if (featurizer.dim !== store.features.dim) {
+    featurizer.dispose();
+    throw new ProvenantError('ATTRIBUTION_FEATURE_STORE_INVALID', `The model featurizes to ${featurizer.dim} columns, the store holds ${store.features.dim}.`);
+  }
+  const contributorKeys: string[] = [];
+  const seen = new Map<string, number>();
+  const contributorOf = new Int32Array(store.features.rows);
+  store.manifest.contributors.forEach((c, i) => {
+    let k = seen.get(c);
+    if (k === undefined) {
+      k = contributorKeys.length;
+      seen.set(c, k);
+      contributorKeys.push(c);
+    }
+    contributorOf[i] = k;
+  });
+  let scores: ScoreIndex;
+  try {
+    scores = createScoreIndex(store.features, { preconditioner: options.preconditioner ?? gradDot(), tileRows: options.tileRows });
+  } catch (error) {
+    featurizer.dispose();
+    throw error;
+  }
+  return {
+    store,
+    scores,
+    featurizer,
+    contributorKeys,
+    contributorOf,
+    modelHash,
+    dispose() {
+      scores.dispose();
+      featurizer.dispose();
+    },
+  };
+}
+
+export interface AttributeQueryOptions {
+  index: AttributionIndex;
+  /** Proponents and opponents to return; default 10. */
+  topK?: number;
+  /** A fee in wei to split among contributors by their shares. */
+  feeWei?: bigint;
+  /** How row scores become contributor figures (./aggregate.ts); default `sum` (net influence). */
+  reduction?: ScoreReduction;
+  /** Shape of one example; default the store's featurizer input, inferred as [input.length] for a single query. */
+  exampleShape?: number[];
+}
+
+/** A training row in an attribution. */
+export interface AttributedRow {
+  /** Row index in the feature store. */
+  index: number;
+  rowId: string;
+  contributor: string;
+  /** τ(row, query); see ./conventions.ts. */
+  score: number;
+}
+
+export interface QueryAttribution {
+  prediction: { label: number; probabilities: number[] };
+  /** Rows that most support the prediction, strongest first. */
+  proponents: AttributedRow[];
+  /** Rows that most oppose it, strongest (most negative) first. */
+  opponents: AttributedRow[];
+  /** Reduced score per contributor (`reduction`). */
+  contributorScores: Record<string, number>;
+  /** Positive scores normalised to sum to 1; negative ones stay negative (flagged by the split). Null if none is positive. */
+  shares: Record<string, number> | null;
+  /** The exact split of `feeWei` (when given). */
+  split?: RewardSplit;
+  method: string;
+  reduction: ScoreReduction;
+  modelHash: Hex;
+}
+
+/**
+ * Attributes one query (one example: e.g. 784 pixels, or T token ids).
+ *
+ * @throws `REWARD_SPLIT_INVALID` when a fee is given and no contributor has positive influence on the query.
+ * @example
+ * const r = attributeQuery(model, pixels, { index, topK: 5, feeWei: 1_000_000_000_000_000n });
+ * r.prediction.label; r.proponents[0].rowId; r.split.amounts['alice'];
+ */
+export function attributeQuery(model: Model, input: Float32Array | Int32Array | number[], options: AttributeQueryOptions): QueryAttribution {
+  const data = input instanceof Int32Array || input instanceof Float32Array ? input : Float32Array.from(input);
+  return attributeQueries(model, data, { ...options, exampleShape: options.exampleShape ?? [data.length] })[0]!;
+}
+
+/**
+ * The batch form of {@link attributeQuery}: `inputs` holds m examples of `exampleShape`, row-major. One forward pass,
+ * batched backward passes and one tiled pass over the cached training features for the whole batch.
+ */
+export function attributeQueries(
+  model: Model,
+  inputs: Float32Array | Int32Array,
+  options: AttributeQueryOptions & { exampleShape: number[] },
+): QueryAttribution[] {
+  const { index } = options;
+  const topK = options.topK ?? 10;
+  const reduction = options.reduction ?? 'sum';
+  if (reduction !== 'sum' && reduction !== 'mean' && reduction !== 'positive-sum') {
+    throw new ProvenantError('ATTRIBUTION_INPUT_INVALID', `Unknown reduction "${String(reduction)}".`);
+  }
+  const exampleSize = options.exampleShape.reduce((a, b) => a * b, 1);
+  if (exampleSize < 1 || inputs.length % exampleSize !== 0 || inputs.length === 0) {
+    throw new ProvenantError('ATTRIBUTION_SHAPE_MISMATCH', `inputs hold ${inputs.length} values, not a positive multiple of ${exampleSize}.`);
+  }
+  const m = inputs.length / exampleSize;
+  const dtype = inputs instanceof Int32Array ? 'int32' : 'float32';
+  const probs = tf.tidy(() => tf.softmax(model.forward(tf.tensor(inputs, [m, ...options.exampleShape], dtype)) as tf.Tensor2D).dataSync() as Float32Array);
+  const classes = probs.length / m;
+  const labels = new Int32Array(m);
+  for (let t = 0; t < m; t++) {
+    let best = 0;
+    for (let c = 1; c < classes; c++) if (probs[t * classes + c]! > probs[t * classes + best]!) best = c;
+    labels[t] = best;
+  }
+  const { features } = index.featurizer.run({ inputs, exampleShape: options.exampleShape, labels });
+  const G = index.contributorKeys.length;
+  const { topK: tops, groups } = index.scores.query(features, topK, index.contributorOf, G);
+  const { rowIds, contributors } = index.store.manifest;
+  const row = (r: { index: number; score: number }): AttributedRow => ({ index: r.index, rowId: rowIds[r.index]!, contributor: contributors[r.index]!, score: r.score });
+
+  return tops.map((top, t) => {
+    const contributorScores: Record<string, number> = {};
+    index.contributorKeys.forEach((key, g) => {
+      const at = t * G + g;
+      contributorScores[key] = reduction === 'sum' ? groups!.sums[at]! : reduction === 'mean' ? groups!.sums[at]! / groups!.counts[g]! : groups!.positiveSums[at]!;
+    });
+    const anyPositive = Object.values(contributorScores).some((v) => v > 0);
+    const shares = anyPositive ? contributorShares(contributorScores) : null;
+    const result: QueryAttribution = {
+      prediction: { label: labels[t]!, probabilities: Array.from(probs.subarray(t * classes, (t + 1) * classes)) },
+      proponents: top.proponents.map(row),
+      opponents: top.opponents.map(row),
+      contributorScores,
+      shares,
+      method: index.scores.preconditioner.method,
+      reduction,
+      modelHash: index.modelHash,
+    };
+    if (options.feeWei !== undefined) {
+      if (!shares) {
+        throw new ProvenantError('REWARD_SPLIT_INVALID', `No contributor has positive influence on query ${t}; the fee cannot be split.`, { data: { query: t } });
+      }
+      result.split = splitRewardDetailed(options.feeWei, shares);
+    }
+    return result;
+  });
+}
