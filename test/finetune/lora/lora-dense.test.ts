@@ -3,7 +3,9 @@ import { LoraDense, loraDenseFromDense, tf } from '../../../src/finetune/index.j
 import { matmul64, maxAbsDiff, sameBits, values } from './helpers.js';
 
 function randomize(variable: tf.LayerVariable, seed: number, std = 0.5): void {
-  tf.tidy(() => variable.write(tf.randomNormal(variable.shape as number[], 0, std, 'float32', seed)));
+  tf.tidy(() => {
+    variable.write(tf.randomNormal(variable.shape as number[], 0, std, 'float32', seed));
+  });
 }
 
 function predict(model: tf.LayersModel, x: tf.Tensor): Float32Array {
@@ -17,7 +19,9 @@ describe('LoraDense', () => {
   it('wrapping a trained dense layer: B = 0 ⇒ the same outputs; only A and B are trainable', () => {
     const dense = tf.layers.dense({ units: 3, inputShape: [5], activation: 'tanh', kernelInitializer: tf.initializers.randomNormal({ seed: 1 }) });
     const baseModel = tf.sequential({ layers: [dense] });
-    tf.tidy(() => dense.setWeights([dense.getWeights()[0]!, tf.tensor1d([0.1, -0.2, 0.3])]));
+    tf.tidy(() => {
+      dense.setWeights([dense.getWeights()[0]!, tf.tensor1d([0.1, -0.2, 0.3])]);
+    });
     const lora = loraDenseFromDense(dense, { r: 2, alpha: 4, seed: 7 });
     const model = tf.sequential({ layers: [tf.layers.inputLayer({ inputShape: [5] }), lora] });
     const x = tf.randomNormal([6, 5], 0, 1, 'float32', 3);
