@@ -6,5 +6,6 @@ export * from './models/index.js';
 export * from './lora/index.js';
 export * from './io/index.js';
 export * from './train/index.js';
+export * from './guards/index.js';
 // Both the adapter API (what to optimise) and the optimizer (how) name this shape; the optimizer's looser form is the public one.
 export type { ParameterGroup } from './train/optimizer.js';
