@@ -1,0 +1,695 @@
+/**
+ * Attribution quality on MNIST-10, the field's ground-truth benchmark (dattri, Deng et al. 2024; TRAK, Park et al. 2023):
+ * 5,000 training and 500 test digits, logistic regression and a small MLP, every method → LOO correlation, LDS,
+ * mislabel-detection AUC (10 % of labels flipped), runtime — printed beside the published anchors of DESIGN.md.
+ *
+ *   npm run bench:attribution                       # everything (long: run it with nohup)
+ *   npm run bench:attribution -- --only lr          # one part: lr | mlp | torch (comma-separated)
+ *   npm run bench:attribution -- --subsets 50       # LDS subsets (retrains)
+ *
+ * Options: --train 5000 --test 500 --pca 64 --lambda 1e-2 --subsets 100 --loo-rows 100 --mlp-subsets 50 --mlp-hidden 128
+ * --mlp-epochs 6 --mlp-batch 128 --mlp-lr 2e-3 --mlp-proj 32x16 --trak-models 10,50 --seed 0
+ * --out benchmarks/results/attribution.json.
+ *
+ * Set-up of the logistic regression ("LR", the exact float64 reference of src/attribution/convex): the 784 pixels are
+ * reduced to their first `--pca` principal components (fitted on the training digits only), because a 784×10 model takes
+ * ~60 s per exact retrain on 2 cores and LDS needs ~100 retrains; PCA keeps the model convex and the retrains exact.
+ * λ on every parameter (bias included), Newton–CG to ‖∇J‖ ≤ 1e-10, every retrain warm-started from the full optimum.
+ * LOO: `--loo-rows` removed rows drawn with the seed, every test point; per-test-point correlation over the removed rows,
+ * averaged (dattri's convention). LDS: `--subsets` subsets of half the rows, output = −loss of the retrained model.
+ * The partial results of each part are merged into the JSON by model, so parts can run alone.
+ */
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
+import {
+  computeLdsGroundTruth,
+  computeLooGroundTruth,
+  convexAccuracy,
+  convexExampleGradients,
+  convexExampleLosses,
+  convexInfluenceScores,
+  convexLogisticHessian,
+  convexSelfInfluence,
+  createConvexLogisticProblem,
+  explicitOperator,
+  fitConvexLogistic,
+  fitDataInf,
+  fitFisher,
+  fitLissa,
+  fitTrak,
+  flipLabels,
+  gradCos,
+  gradDot,
+  linearDatamodelingScore,
+  looCorrelation,
+  matMulF32,
+  mislabelAuc,
+  sampleLdsSubsets,
+  tracInCP,
+  tracInFeatures,
+  trakFeatures,
+  createFeaturizer,
+  type ConvexLogisticProblem,
+  type FeatureMatrix,
+  type LdsGroundTruth,
+  type LooGroundTruth,
+  type Preconditioner,
+  type ScoreMatrix,
+} from '../src/attribution/index.js';
+import { createRng } from '../src/core/index.js';
+import { fromMnist } from '../src/datanet/index.js';
+import { createMlp, initBackend, tf, train, type Model } from '../src/finetune/index.js';
+
+// ---------------------------------------------------------------------------------------------------------------- args
+
+interface Args {
+  only: Set<string>;
+  train: number;
+  test: number;
+  pca: number;
+  lambda: number;
+  subsets: number;
+  looRows: number;
+  mlpSubsets: number;
+  mlpHidden: number;
+  mlpEpochs: number;
+  mlpBatch: number;
+  mlpLr: number;
+  mlpProj: [number, number];
+  trakModels: number[];
+  seed: number;
+  out: string;
+}
+
+function parseArgs(argv: string[]): Args {
+  const get = (name: string, fallback: string) => {
+    const k = argv.indexOf(`--${name}`);
+    return k >= 0 && argv[k + 1] !== undefined ? argv[k + 1]! : fallback;
+  };
+  return {
+    only: new Set(get('only', 'lr,mlp,torch').split(',')),
+    train: Number(get('train', '5000')),
+    test: Number(get('test', '500')),
+    pca: Number(get('pca', '64')),
+    lambda: Number(get('lambda', '1e-2')),
+    subsets: Number(get('subsets', '100')),
+    looRows: Number(get('loo-rows', '100')),
+    mlpSubsets: Number(get('mlp-subsets', '50')),
+    mlpHidden: Number(get('mlp-hidden', '128')),
+    mlpEpochs: Number(get('mlp-epochs', '6')),
+    mlpBatch: Number(get('mlp-batch', '128')),
+    mlpLr: Number(get('mlp-lr', '2e-3')),
+    mlpProj: get('mlp-proj', '32x16').split('x').map(Number) as [number, number],
+    trakModels: get('trak-models', '10,50').split(',').map(Number),
+    seed: Number(get('seed', '0')),
+    out: get('out', 'benchmarks/results/attribution.json'),
+  };
+}
+
+const log = (...parts: unknown[]) => console.error(`[${new Date().toISOString().slice(11, 19)}]`, ...parts);
+const seconds = (start: number) => (performance.now() - start) / 1000;
+
+// ---------------------------------------------------------------------------------------------------------------- data
+
+interface MnistArrays {
+  xTrain: Float64Array;
+  yTrain: Int32Array;
+  xTest: Float64Array;
+  yTest: Int32Array;
+  nTrain: number;
+  nTest: number;
+  source: string;
+}
+
+const PIXELS = 784;
+
+async function loadMnist(args: Args): Promise<MnistArrays> {
+  const { datanet, test } = await fromMnist({ train: args.train, test: args.test, seed: args.seed });
+  const snapshot = datanet.snapshot();
+  const nTrain = snapshot.size;
+  const xTrain = new Float64Array(nTrain * PIXELS);
+  snapshot.rows.forEach((row, i) => xTrain.set(row.input as readonly number[], i * PIXELS));
+  const classIndex = snapshot.labelIndices();
+  // labelIndices are positions in `classes`; map them back to the digits.
+  const yTrain = Int32Array.from(classIndex, (k) => Number(snapshot.classes[k]));
+  const xTest = new Float64Array(test.length * PIXELS);
+  test.forEach((e, i) => xTest.set(e.input as readonly number[], i * PIXELS));
+  const yTest = Int32Array.from(test, (e) => e.label);
+  return { xTrain, yTrain, xTest, yTest, nTrain, nTest: test.length, source: `fromMnist({ train: ${args.train}, test: ${args.test}, seed: ${args.seed} }) → ${nTrain} rows after dedup` };
+}
+
+/** PCA on the training pixels (covariance eigenvectors, ml-matrix), applied to both sets. Deterministic. */
+function pca(data: MnistArrays, k: number): { train: Float64Array; test: Float64Array; explained: number } {
+  const D = PIXELS;
+  const { nTrain, xTrain } = data;
+  const mean = new Float64Array(D);
+  for (let i = 0; i < nTrain; i++) for (let j = 0; j < D; j++) mean[j]! += xTrain[i * D + j]! / nTrain;
+  const cov = new Float64Array(D * D);
+  const row = new Float64Array(D);
+  for (let i = 0; i < nTrain; i++) {
+    for (let j = 0; j < D; j++) row[j] = xTrain[i * D + j]! - mean[j]!;
+    for (let j = 0; j < D; j++) {
+      const a = row[j]!;
+      if (a === 0) continue;
+      for (let m = j; m < D; m++) cov[j * D + m]! += a * row[m]!;
+    }
+  }
+  const M = new Matrix(D, D);
+  for (let j = 0; j < D; j++) for (let m = j; m < D; m++) {
+    M.set(j, m, cov[j * D + m]! / nTrain);
+    M.set(m, j, cov[j * D + m]! / nTrain);
+  }
+  const eig = new EigenvalueDecomposition(M, { assumeSymmetric: true });
+  const values = eig.realEigenvalues;
+  const order = Array.from(values.keys()).sort((a, b) => values[b]! - values[a]!);
+  const total = values.reduce((a, b) => a + Math.max(0, b), 0);
+  const explained = order.slice(0, k).reduce((a, c) => a + values[c]!, 0) / total;
+  const V = eig.eigenvectorMatrix;
+  const basis = new Float64Array(D * k);
+  for (let j = 0; j < D; j++) for (let c = 0; c < k; c++) basis[j * k + c] = V.get(j, order[c]!);
+  const project = (x: Float64Array, n: number) => {
+    const out = new Float64Array(n * k);
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < D; j++) {
+        const v = x[i * D + j]! - mean[j]!;
+        if (v === 0) continue;
+        for (let c = 0; c < k; c++) out[i * k + c]! += v * basis[j * k + c]!;
+      }
+    }
+    return out;
+  };
+  return { train: project(xTrain, nTrain), test: project(data.xTest, data.nTest), explained };
+}
+
+// ---------------------------------------------------------------------------------------------------------------- rows
+
+interface ResultRow {
+  model: string;
+  method: string;
+  loo: number | null;
+  lds: number | null;
+  auc: number | null;
+  featurizeSeconds: number | null;
+  scoreSeconds: number | null;
+  /** Extra figures: LOO Pearson, mislabel baseline, notes. */
+  looPearson?: number | null;
+  note?: string;
+}
+
+/** τ = pre.train(train) · pre.query(test)ᵀ as an nTrain × nTest score matrix (the harness layout). */
+function denseScores(train: FeatureMatrix, test: FeatureMatrix, pre: Preconditioner): ScoreMatrix {
+  const a = pre.train(train);
+  const b = pre.query(test);
+  return { values: matMulF32(a.data, a.rows, a.dim, b.data, b.rows, true), nTrain: a.rows, nTest: b.rows };
+}
+
+/** ⟨pre.query(g_i), pre.train(g_i)⟩ per row: the method's self-influence. */
+function selfScores(features: FeatureMatrix, pre: Preconditioner): Float64Array {
+  const a = pre.train(features);
+  const b = pre.query(features);
+  const out = new Float64Array(features.rows);
+  for (let i = 0; i < features.rows; i++) {
+    let s = 0;
+    for (let c = 0; c < a.dim; c++) s += a.data[i * a.dim + c]! * b.data[i * b.dim + c]!;
+    out[i] = s;
+  }
+  return out;
+}
+
+/** Float64 per-example gradients as E1's FeatureMatrix (blocks `linear.weight`, `linear.bias`). */
+function toFeatures(grads: Float64Array, rows: number, d: number, C: number): FeatureMatrix {
+  const dim = (d + 1) * C;
+  return {
+    rows,
+    dim,
+    data: Float32Array.from(grads),
+    blocks: [
+      { name: 'linear.weight', module: 'linear', offset: 0, size: d * C },
+      { name: 'linear.bias', module: 'linear', offset: d * C, size: C },
+    ],
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------------- LR
+
+async function runLogisticRegression(data: MnistArrays, args: Args): Promise<{ rows: ResultRow[]; setup: Record<string, unknown> }> {
+  const C = 10;
+  const k = args.pca;
+  let start = performance.now();
+  const reduced = pca(data, k);
+  log(`PCA ${k}: ${(reduced.explained * 100).toFixed(1)} % of pixel variance, ${seconds(start).toFixed(1)} s`);
+  const train = createConvexLogisticProblem(reduced.train, data.yTrain, { numClasses: C, lambda: args.lambda, d: k });
+  const test = createConvexLogisticProblem(reduced.test, data.yTest, { numClasses: C, lambda: args.lambda, d: k });
+  start = performance.now();
+  const fit = fitConvexLogistic(train, { tolerance: 1e-10, recordPath: true });
+  const fitSeconds = seconds(start);
+  const accuracy = { train: convexAccuracy(train, fit.theta), test: convexAccuracy(test, fit.theta) };
+  log(`LR fit: ${fit.iterations} Newton steps, ${fit.cgIterations} Hv, ‖∇J‖ = ${fit.gradientNorm.toExponential(1)}, ${fitSeconds.toFixed(1)} s; accuracy train ${accuracy.train.toFixed(3)} test ${accuracy.test.toFixed(3)}`);
+
+  const retrain = (rows: Uint32Array) => {
+    const refit = fitConvexLogistic(train, { rows, init: fit.theta, tolerance: 1e-10 });
+    return convexExampleLosses(test, refit.theta).map((l) => -l);
+  };
+  start = performance.now();
+  const loo: LooGroundTruth = await computeLooGroundTruth({
+    nTrain: train.n,
+    nTest: test.n,
+    train: retrain,
+    sampleRows: args.looRows,
+    seed: args.seed + 1,
+    onProgress: (e) => e.done % 20 === 0 && log(`LR LOO retrain ${e.done}/${e.total}`),
+  });
+  const looSeconds = seconds(start);
+  log(`LR LOO ground truth: ${loo.rows.length} rows × ${loo.tests.length} tests, ${looSeconds.toFixed(0)} s`);
+  start = performance.now();
+  const lds: LdsGroundTruth = await computeLdsGroundTruth({
+    nTrain: train.n,
+    nTest: test.n,
+    train: retrain,
+    count: args.subsets,
+    fraction: 0.5,
+    seed: args.seed + 2,
+    onProgress: (e) => e.done % 20 === 0 && log(`LR LDS retrain ${e.done}/${e.total}`),
+  });
+  const ldsSeconds = seconds(start);
+  log(`LR LDS ground truth: ${args.subsets} subsets, ${ldsSeconds.toFixed(0)} s`);
+
+  // Mislabel set-up: 10 % of the training labels flipped, the reference refitted on them.
+  const flip = flipLabels(data.yTrain, { fraction: 0.1, numClasses: C, seed: args.seed + 3 });
+  const noisy = createConvexLogisticProblem(reduced.train, flip.labels, { numClasses: C, lambda: args.lambda, d: k });
+  const noisyFit = fitConvexLogistic(noisy, { tolerance: 1e-10, recordPath: true });
+  const ownLoss = convexExampleLosses(noisy, noisyFit.theta);
+  const baselineAuc = mislabelAuc(ownLoss, flip.flipped).auc;
+
+  const rows: ResultRow[] = [];
+  const evaluate = (method: string, scores: ScoreMatrix, featurizeSeconds: number, scoreSeconds: number, auc: number | null, note?: string) => {
+    const l = looCorrelation(scores, loo);
+    const d = linearDatamodelingScore(scores, lds);
+    const row: ResultRow = { model: 'LR', method, loo: l.spearman, looPearson: l.pearson, lds: d.score, auc, featurizeSeconds, scoreSeconds, note };
+    rows.push(row);
+    log(`LR ${method}: LOO ρ ${l.spearman.toFixed(3)} r ${l.pearson.toFixed(3)}, LDS ${d.score.toFixed(3)}, AUC ${auc?.toFixed(3) ?? '—'}, featurize ${featurizeSeconds.toFixed(2)} s, score ${scoreSeconds.toFixed(2)} s`);
+  };
+
+  // Per-example gradient features (exact, float64 → float32 for E1's preconditioners).
+  start = performance.now();
+  const trainFeatures = toFeatures(convexExampleGradients(train, fit.theta), train.n, k, C);
+  const testFeatures = toFeatures(convexExampleGradients(test, fit.theta), test.n, k, C);
+  const featurizeSeconds = seconds(start);
+  const noisyFeatures = toFeatures(convexExampleGradients(noisy, noisyFit.theta), noisy.n, k, C);
+
+  // Influence function, explicit inverse Hessian (Cholesky) and CG on exact Hessian-vector products.
+  start = performance.now();
+  const ifExplicit = convexInfluenceScores(train, fit.theta, test, { solver: 'explicit' });
+  const ifSeconds = seconds(start);
+  const selfIf = convexSelfInfluence(noisy, noisyFit.theta);
+  evaluate('IF (explicit H⁻¹, float64)', ifExplicit, 0, ifSeconds, mislabelAuc(selfIf, flip.flipped).auc, 'self-influence for AUC');
+  start = performance.now();
+  const ifCg = convexInfluenceScores(train, fit.theta, test, { solver: 'cg', cgTolerance: 1e-8 });
+  const cgSeconds = seconds(start);
+  let maxDiff = 0;
+  let maxAbs = 0;
+  for (let q = 0; q < ifCg.values.length; q++) {
+    maxDiff = Math.max(maxDiff, Math.abs(ifCg.values[q]! - ifExplicit.values[q]!));
+    maxAbs = Math.max(maxAbs, Math.abs(ifExplicit.values[q]!));
+  }
+  evaluate('IF (CG on exact Hv, float64)', ifCg, 0, cgSeconds, null, `max |CG − explicit| / max |τ| = ${(maxDiff / maxAbs).toExponential(1)}`);
+
+  // Grad-Dot, Grad-Cos at θ̂; mislabel AUC by the self-score (‖g_i‖² for Grad-Dot).
+  for (const [name, make] of [['Grad-Dot', gradDot], ['Grad-Cos', () => gradCos()]] as const) {
+    start = performance.now();
+    const pre = make();
+    const scores = denseScores(trainFeatures, testFeatures, pre);
+    const t = seconds(start);
+    const auc = name === 'Grad-Dot' ? mislabelAuc(selfScores(noisyFeatures, pre), flip.flipped).auc : null;
+    evaluate(name, scores, featurizeSeconds, t, auc);
+  }
+
+  // TracInCP over the Newton iterates of the fit (the optimisation path's checkpoints, equal weights).
+  {
+    const path = fit.path!;
+    const noisyPath = noisyFit.path!;
+    start = performance.now();
+    const ckTrain = path.map((theta) => toFeatures(convexExampleGradients(train, theta), train.n, k, C));
+    const ckTest = path.map((theta) => toFeatures(convexExampleGradients(test, theta), test.n, k, C));
+    const fz = seconds(start);
+    const rates = path.map(() => 1);
+    start = performance.now();
+    const scores = denseScores(tracInFeatures(ckTrain, rates), tracInFeatures(ckTest, rates), tracInCP());
+    const t = seconds(start);
+    const ckNoisy = noisyPath.map((theta) => toFeatures(convexExampleGradients(noisy, theta), noisy.n, k, C));
+    const self = selfScores(tracInFeatures(ckNoisy, noisyPath.map(() => 1)), tracInCP());
+    evaluate('TracInCP (Newton-path checkpoints)', scores, fz, t, mislabelAuc(self, flip.flipped).auc, `${path.length} checkpoints`);
+  }
+
+  // E1's DataInf, damped empirical Fisher, LiSSA on the exact Hessian.
+  {
+    start = performance.now();
+    const pre = fitDataInf(trainFeatures);
+    const scores = denseScores(trainFeatures, testFeatures, pre);
+    const t = seconds(start);
+    const auc = mislabelAuc(selfScores(noisyFeatures, fitDataInf(noisyFeatures)), flip.flipped).auc;
+    evaluate('DataInf', scores, featurizeSeconds, t, auc);
+  }
+  {
+    start = performance.now();
+    const pre = fitFisher(trainFeatures);
+    const scores = denseScores(trainFeatures, testFeatures, pre);
+    evaluate('Fisher (damped 0.1·tr/d)', scores, featurizeSeconds, seconds(start), null);
+  }
+  {
+    start = performance.now();
+    const P = (k + 1) * C;
+    const pre = fitLissa(explicitOperator(convexLogisticHessian(train, fit.theta), P), { depth: 200, seed: args.seed });
+    const scores = denseScores(trainFeatures, testFeatures, pre);
+    evaluate('LiSSA (exact H, depth 200)', scores, featurizeSeconds, seconds(start), null);
+  }
+
+  // TRAK: M models retrained on random halves (warm-started), exact margin-gradient features (P ≤ n: no projection).
+  {
+    const maxModels = Math.max(...args.trakModels);
+    const halves = sampleLdsSubsets(train.n, { fraction: 0.5, count: Math.max(2, maxModels), seed: args.seed + 4 });
+    const perModel: Array<{ train: FeatureMatrix; test: FeatureMatrix; p: Float32Array }> = [];
+    start = performance.now();
+    for (let m = 0; m < maxModels; m++) {
+      const theta = fitConvexLogistic(train, { rows: halves[m], init: fit.theta, tolerance: 1e-8 }).theta;
+      perModel.push({ train: marginFeatures(train, theta, k, C), test: marginFeatures(test, theta, k, C), p: labelProbabilities(train, theta) });
+    }
+    const fzAll = seconds(start);
+    for (const M of args.trakModels) {
+      start = performance.now();
+      const models = perModel.slice(0, M);
+      const pre = fitTrak(models.map((m) => ({ features: m.train, labelProbability: m.p })));
+      const scores = denseScores(trakFeatures(models.map((m) => m.train)), trakFeatures(models.map((m) => m.test)), pre);
+      evaluate(`TRAK-${M}`, scores, (fzAll * M) / maxModels, seconds(start), null, `${M} models on random halves`);
+    }
+  }
+  rows.push({ model: 'LR', method: 'own training loss (baseline)', loo: null, lds: null, auc: baselineAuc, featurizeSeconds: null, scoreSeconds: null });
+  log(`LR mislabel baseline (own loss) AUC ${baselineAuc.toFixed(3)}`);
+  return {
+    rows,
+    setup: {
+      features: `PCA-${k} of the pixels (${(reduced.explained * 100).toFixed(1)} % variance), fitted on the training digits`,
+      lambda: args.lambda,
+      parameters: (k + 1) * C,
+      fit: { newtonSteps: fit.iterations, hessianVectorProducts: fit.cgIterations, gradientNorm: fit.gradientNorm, seconds: fitSeconds },
+      accuracy,
+      loo: { removedRows: loo.rows.length, tests: loo.tests.length, seconds: looSeconds, output: '−loss' },
+      lds: { subsets: args.subsets, fraction: 0.5, seconds: ldsSeconds, output: '−loss' },
+      mislabel: { flipped: flip.flipped.length, fraction: 0.1 },
+    },
+  };
+}
+
+/** ∂m/∂θ for TRAK's margin m = log(p_y/(1 − p_y)): ∂m/∂z = (e_y − p)/(1 − p_y), times x̃ (see conventions.ts). */
+function marginFeatures(problem: ConvexLogisticProblem, theta: Float64Array, k: number, C: number): FeatureMatrix {
+  const g = convexExampleGradients(problem, theta);
+  const p = labelProbabilities(problem, theta);
+  const P = (k + 1) * C;
+  for (let i = 0; i < problem.n; i++) {
+    const s = -1 / Math.max(1e-12, 1 - p[i]!);
+    for (let q = 0; q < P; q++) g[i * P + q]! *= s;
+  }
+  return toFeatures(g, problem.n, k, C);
+}
+
+function labelProbabilities(problem: ConvexLogisticProblem, theta: Float64Array): Float32Array {
+  const losses = convexExampleLosses(problem, theta);
+  return Float32Array.from(losses, (l) => Math.exp(-l));
+}
+
+// ---------------------------------------------------------------------------------------------------------------- MLP
+
+interface MlpData {
+  xTrain: Float32Array;
+  xTest: Float32Array;
+  yTrain: Int32Array;
+  yTest: Int32Array;
+  nTrain: number;
+  nTest: number;
+}
+
+/** Trains a fresh MLP on `rows` with the finetune training loop (AdamW, batch 64); returns it and its per-epoch snapshots. */
+async function trainMlp(d: MlpData, rows: ArrayLike<number>, args: Args, seed: number, labels = d.yTrain, keepEpochs = false) {
+  const model = createMlp({ inputSize: PIXELS, hiddenSizes: [args.mlpHidden], numClasses: 10, seed });
+  const examples = Array.from(rows, (i) => ({ input: d.xTrain.subarray(i * PIXELS, (i + 1) * PIXELS), label: labels[i]! }));
+  const epochs: Array<Map<string, Float32Array>> = [];
+  await train(model, {
+    task: 'classification',
+    train: examples,
+    seed,
+    epochs: args.mlpEpochs,
+    batchSize: args.mlpBatch,
+    learningRate: args.mlpLr,
+    onEpoch: keepEpochs ? () => void epochs.push(snapshotWeights(model)) : undefined,
+  });
+  return { model, epochs };
+}
+
+function snapshotWeights(model: Model): Map<string, Float32Array> {
+  return new Map([...model.weights].map(([name, v]) => [name, v.dataSync() as Float32Array]));
+}
+
+function restoreWeights(model: Model, weights: Map<string, Float32Array>): void {
+  for (const [name, v] of model.weights) v.assign(tf.tensor(weights.get(name)!, v.shape));
+}
+
+/** −cross-entropy of each test digit (the "higher is better" output the harness retrains against). */
+function negativeTestLoss(model: Model, d: MlpData): Float64Array {
+  const logits = tf.tidy(() => model.forward(tf.tensor2d(d.xTest, [d.nTest, PIXELS])));
+  const z = logits.dataSync() as Float32Array;
+  logits.dispose();
+  const out = new Float64Array(d.nTest);
+  for (let t = 0; t < d.nTest; t++) {
+    let max = -Infinity;
+    for (let c = 0; c < 10; c++) max = Math.max(max, z[t * 10 + c]!);
+    let sum = 0;
+    for (let c = 0; c < 10; c++) sum += Math.exp(z[t * 10 + c]! - max);
+    out[t] = -(Math.log(sum) + max - z[t * 10 + d.yTest[t]!]!);
+  }
+  return out;
+}
+
+function mlpAccuracy(model: Model, x: Float32Array, y: Int32Array): number {
+  const n = y.length;
+  const logits = tf.tidy(() => model.forward(tf.tensor2d(x, [n, PIXELS])));
+  const z = logits.dataSync() as Float32Array;
+  logits.dispose();
+  let right = 0;
+  for (let i = 0; i < n; i++) {
+    let best = 0;
+    for (let c = 1; c < 10; c++) if (z[i * 10 + c]! > z[i * 10 + best]!) best = c;
+    if (best === y[i]) right++;
+  }
+  return right / n;
+}
+
+async function runMlp(data: MnistArrays, args: Args): Promise<{ rows: ResultRow[]; setup: Record<string, unknown> }> {
+  const backend = await initBackend({ backend: 'wasm' });
+  const d: MlpData = {
+    xTrain: Float32Array.from(data.xTrain),
+    xTest: Float32Array.from(data.xTest),
+    yTrain: data.yTrain,
+    yTest: data.yTest,
+    nTrain: data.nTrain,
+    nTest: data.nTest,
+  };
+  const all = Uint32Array.from({ length: d.nTrain }, (_, i) => i);
+  const modelSeed = args.seed + 100;
+  let start = performance.now();
+  const { model, epochs } = await trainMlp(d, all, args, modelSeed, d.yTrain, true);
+  const trainSeconds = seconds(start);
+  const accuracy = { train: mlpAccuracy(model, d.xTrain, d.yTrain), test: mlpAccuracy(model, d.xTest, d.yTest) };
+  log(`MLP 784-${args.mlpHidden}-10: ${args.mlpEpochs} epochs in ${trainSeconds.toFixed(1)} s; accuracy train ${accuracy.train.toFixed(3)} test ${accuracy.test.toFixed(3)}`);
+
+  // LDS ground truth: the same recipe (init seed, epochs, batch order seed) on each half.
+  start = performance.now();
+  const lds = await computeLdsGroundTruth({
+    nTrain: d.nTrain,
+    nTest: d.nTest,
+    count: args.mlpSubsets,
+    fraction: 0.5,
+    seed: args.seed + 12,
+    train: async (rows) => {
+      const { model: m } = await trainMlp(d, rows, args, modelSeed);
+      const out = negativeTestLoss(m, d);
+      m.dispose();
+      return out;
+    },
+    onProgress: (e) => e.done % 10 === 0 && log(`MLP LDS retrain ${e.done}/${e.total}`),
+  });
+  const ldsSeconds = seconds(start);
+  log(`MLP LDS ground truth: ${args.mlpSubsets} subsets, ${ldsSeconds.toFixed(0)} s`);
+
+  const rows: ResultRow[] = [];
+  const evaluate = (method: string, scores: ScoreMatrix, featurizeSeconds: number, scoreSeconds: number, note?: string) => {
+    const r = linearDatamodelingScore(scores, lds);
+    rows.push({ model: 'MLP', method, loo: null, lds: r.score, auc: null, featurizeSeconds, scoreSeconds, note });
+    log(`MLP ${method}: LDS ${r.score.toFixed(3)}, featurize ${featurizeSeconds.toFixed(1)} s, score ${scoreSeconds.toFixed(1)} s`);
+  };
+  const projection = { kind: 'rademacher' as const, inDim: args.mlpProj[0], outDim: args.mlpProj[1], seed: args.seed + 7 };
+  const featurizeAll = (m: Model, target: 'loss' | 'margin') => {
+    const featurizer = createFeaturizer(m, { target, factorizedProjection: projection, batchSize: 128 });
+    try {
+      const trainF = featurizer.run({ inputs: d.xTrain, exampleShape: [PIXELS], labels: d.yTrain });
+      const testF = featurizer.run({ inputs: d.xTest, exampleShape: [PIXELS], labels: d.yTest });
+      return { train: trainF, test: testF };
+    } finally {
+      featurizer.dispose();
+    }
+  };
+  start = performance.now();
+  const base = featurizeAll(model, 'loss');
+  const featurizeSeconds = seconds(start);
+  log(`MLP featurize (factorized ${projection.kind} ${projection.inDim}×${projection.outDim} per module → ${base.train.features.dim} dims): ${featurizeSeconds.toFixed(1)} s`);
+  for (const [name, pre] of [
+    ['Grad-Dot', gradDot()],
+    ['Grad-Cos', gradCos()],
+    ['DataInf', fitDataInf(base.train.features)],
+    ['Fisher (damped 0.1·tr/d, projected)', fitFisher(base.train.features)],
+  ] as const) {
+    start = performance.now();
+    const scores = denseScores(base.train.features, base.test.features, pre);
+    evaluate(name, scores, featurizeSeconds, seconds(start));
+  }
+  {
+    // TracInCP over the per-epoch checkpoints, η = the constant learning rate.
+    start = performance.now();
+    const current = snapshotWeights(model);
+    const ckTrain: FeatureMatrix[] = [];
+    const ckTest: FeatureMatrix[] = [];
+    for (const w of epochs) {
+      restoreWeights(model, w);
+      const f = featurizeAll(model, 'loss');
+      ckTrain.push(f.train.features);
+      ckTest.push(f.test.features);
+    }
+    restoreWeights(model, current);
+    const fz = seconds(start);
+    start = performance.now();
+    const rates = epochs.map(() => args.mlpLr);
+    const scores = denseScores(tracInFeatures(ckTrain, rates), tracInFeatures(ckTest, rates), tracInCP());
+    evaluate('TracInCP (per-epoch checkpoints)', scores, fz, seconds(start), `${epochs.length} checkpoints`);
+  }
+  {
+    // TRAK: M independently seeded models on the full training set, projected margin gradients.
+    const maxModels = Math.max(...args.trakModels);
+    const perModel: Array<{ train: FeatureMatrix; test: FeatureMatrix; p: Float32Array }> = [];
+    start = performance.now();
+    for (let m = 0; m < maxModels; m++) {
+      const trained = m === 0 ? model : (await trainMlp(d, all, args, modelSeed + 1000 + m)).model;
+      const f = featurizeAll(trained, 'margin');
+      perModel.push({ train: f.train.features, test: f.test.features, p: f.train.labelProbability });
+      if (m > 0) trained.dispose();
+      if ((m + 1) % 10 === 0) log(`MLP TRAK models ${m + 1}/${maxModels}`);
+    }
+    const perModelSeconds = seconds(start) / maxModels;
+    for (const M of args.trakModels) {
+      start = performance.now();
+      const models = perModel.slice(0, M);
+      const pre = fitTrakRobust(models.map((m) => ({ features: m.train, labelProbability: m.p })));
+      const scores = denseScores(trakFeatures(models.map((m) => m.train)), trakFeatures(models.map((m) => m.test)), pre);
+      evaluate(`TRAK-${M}`, scores, perModelSeconds * M, seconds(start), `${M} models (train + featurize ${perModelSeconds.toFixed(1)} s each); ${JSON.stringify(pre.params.damping).slice(0, 40)}`);
+    }
+  }
+  model.dispose();
+  return {
+    rows,
+    setup: {
+      model: `MLP 784-${args.mlpHidden}-10 (ReLU), AdamW lr ${args.mlpLr}, batch ${args.mlpBatch}, ${args.mlpEpochs} epochs, tfjs ${backend.backend}`,
+      accuracy,
+      trainSeconds,
+      features: `loss (TRAK: margin) gradients of every weight, factorized ${projection.kind} projection ${projection.inDim}×${projection.outDim} per module`,
+      lds: { subsets: args.mlpSubsets, fraction: 0.5, seconds: ldsSeconds, output: '−loss', retrain: 'same init seed and recipe' },
+      loo: 'not measured (single-seed MLP leave-one-out effects are below retraining noise)',
+    },
+  };
+}
+
+/** TRAK with its default round-off damping, or (when ΦᵀΦ is singular in float32, n ≲ k) 1e-3 × the mean diagonal. */
+function fitTrakRobust(models: Parameters<typeof fitTrak>[0]): Preconditioner {
+  try {
+    return fitTrak(models);
+  } catch {
+    const f = models[0]!.features;
+    let meanDiag = 0;
+    for (let q = 0; q < f.data.length; q++) meanDiag += (f.data[q]! * f.data[q]!) / f.dim;
+    log(`TRAK: ΦᵀΦ singular at the default damping; using 1e-3 × mean diagonal = ${(1e-3 * meanDiag).toExponential(2)}`);
+    return fitTrak(models, { damping: 1e-3 * meanDiag });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------- torch
+
+async function runTorch(_data: MnistArrays, _args: Args): Promise<{ rows: ResultRow[]; setup: Record<string, unknown> }> {
+  return { rows: [], setup: { skipped: 'not yet written' } };
+}
+
+// ---------------------------------------------------------------------------------------------------------------- report
+
+const ANCHORS: Record<string, string> = {
+  'LR|IF (explicit H⁻¹, float64)': 'LOO ≈ 0.88, LDS ≈ 0.80 (IF explicit/CG)',
+  'LR|IF (CG on exact Hv, float64)': 'LOO ≈ 0.88, LDS ≈ 0.80 (IF explicit/CG)',
+  'LR|Grad-Dot': 'LDS ≈ 0.33 (TracIn / Grad-Dot)',
+  'LR|TracInCP (Newton-path checkpoints)': 'LDS ≈ 0.33; mislabel AUC ≈ 0.98',
+  'LR|TRAK-10': 'LDS ≈ 0.64',
+  'LR|TRAK-50': 'LDS ≈ 0.68',
+  'MLP|TRAK-50': 'LDS ≈ 0.45',
+};
+
+function fmt(v: number | null | undefined, digits = 3): string {
+  return v === null || v === undefined || Number.isNaN(v) ? '—' : v.toFixed(digits);
+}
+
+function printTable(rows: ResultRow[]): void {
+  const header = ['model', 'method', 'LOO ρ', 'LOO r', 'LDS', 'AUC', 'feat s', 'score s', 'anchor (dattri, MNIST-10)'];
+  const lines = rows.map((r) => [
+    r.model,
+    r.method,
+    fmt(r.loo),
+    fmt(r.looPearson),
+    fmt(r.lds),
+    fmt(r.auc),
+    fmt(r.featurizeSeconds, 1),
+    fmt(r.scoreSeconds, 1),
+    ANCHORS[`${r.model}|${r.method}`] ?? '',
+  ]);
+  const widths = header.map((h, c) => Math.max(h.length, ...lines.map((l) => l[c]!.length)));
+  const render = (cells: string[]) => cells.map((cell, c) => cell.padEnd(widths[c]!)).join('  ');
+  console.log(render(header));
+  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  for (const l of lines) console.log(render(l));
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const data = await loadMnist(args);
+  log(`MNIST: ${data.nTrain} train, ${data.nTest} test (${data.source})`);
+  const previous = existsSync(args.out) ? (JSON.parse(readFileSync(args.out, 'utf8')) as { rows: ResultRow[]; setup: Record<string, unknown> }) : { rows: [], setup: {} };
+  const parts: Array<[string, string, (d: MnistArrays, a: Args) => Promise<{ rows: ResultRow[]; setup: Record<string, unknown> }>]> = [
+    ['lr', 'LR', runLogisticRegression],
+    ['mlp', 'MLP', runMlp],
+    ['torch', 'MLP (PyTorch check)', runTorch],
+  ];
+  let rows = previous.rows;
+  const setup: Record<string, unknown> = { ...previous.setup, data: data.source, seed: args.seed };
+  for (const [key, model, run] of parts) {
+    if (!args.only.has(key)) continue;
+    const start = performance.now();
+    const result = await run(data, args);
+    // Re-read just before writing: parts may run concurrently in separate processes.
+    const latest = existsSync(args.out) ? (JSON.parse(readFileSync(args.out, 'utf8')) as typeof previous) : { rows: [], setup: {} };
+    rows = [...latest.rows.filter((r) => r.model !== model), ...result.rows];
+    Object.assign(setup, latest.setup, { data: data.source, seed: args.seed });
+    setup[key] = { ...result.setup, wallSeconds: seconds(start), date: new Date().toISOString() };
+    mkdirSync(dirname(args.out), { recursive: true });
+    writeFileSync(args.out, `${JSON.stringify({ benchmark: 'attribution', rows, setup, anchors: ANCHORS }, null, 2)}\n`);
+    log(`${model} done in ${seconds(start).toFixed(0)} s; wrote ${args.out}`);
+  }
+  printTable(rows);
+  void spawnSync;
+  void createRng;
+}
+
+await main();
