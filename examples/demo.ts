@@ -3,34 +3,36 @@
  *
  *   npm run demo                       # the full security Datanet (6,046 e-mails) + a noisy and a duplicate contributor
  *   npm run demo -- --limit 200        # at most 200 e-mails per corpus group (fast)
- *   npm run demo -- --noisy 300 --duplicate 150 --seed 7 --json
+ *   npm run demo -- --noisy 300 --duplicate 150 --seed 7 --split-groups 4 --json
  *
  * Each step prints what it did and how long it took. Later steps (fine-tuning, evaluation, attribution, audit record,
  * chain) are added below the Datanet steps in the same shape.
  */
-import { fromSpamAssassin, type DatanetSnapshot, type DatanetSplit, type SpamAssassinDatanet } from '../src/index.js';
+import { SPAM_ASSASSIN_GROUPS, fromSpamAssassin, type DatanetSnapshot, type DatanetSplit, type SpamAssassinDatanet } from '../src/index.js';
 
 // ── flags ────────────────────────────────────────────────────────────────────────────────────────────────────────
 interface Flags {
   limit?: number;
-  noisy: number;
-  duplicate: number;
+  noisy?: number;
+  duplicate?: number;
   seed: number;
+  splitGroups: number;
   json: boolean;
   help: boolean;
 }
 
 const FLAG_HELP: Record<string, string> = {
   '--limit N': 'at most N e-mails per SpamAssassin group (default: all 6,046 e-mails)',
-  '--noisy N': 'label-flipped copies submitted by the noisy contributor (default 200)',
-  '--duplicate N': 'verbatim re-submissions by the duplicate contributor (default 150)',
+  '--noisy N': 'label-flipped copies submitted by the noisy contributor (default: 1 in 30 e-mails, 200 for the full corpus)',
+  '--duplicate N': 'verbatim re-submissions by the duplicate contributor (default: 1 in 40 e-mails, 151 for the full corpus)',
   '--seed N': 'seed for every random step (default 7)',
+  '--split-groups N': 'split every corpus group into N contributors (default 1: one contributor per group)',
   '--json': 'also print the snapshot summary as JSON',
   '--help': 'show this help',
 };
 
 function parseFlags(argv: readonly string[]): Flags {
-  const flags: Flags = { noisy: 200, duplicate: 150, seed: 7, json: false, help: false };
+  const flags: Flags = { seed: 7, splitGroups: 1, json: false, help: false };
   const integer = (name: string, value: string | undefined): number => {
     const n = Number(value);
     if (value === undefined || !Number.isSafeInteger(n) || n < 0) throw new Error(`${name} needs a non-negative integer, got ${String(value)}`);
@@ -45,6 +47,7 @@ function parseFlags(argv: readonly string[]): Flags {
       case '--noisy': flags.noisy = integer(name, value()); break;
       case '--duplicate': flags.duplicate = integer(name, value()); break;
       case '--seed': flags.seed = integer(name, value()); break;
+      case '--split-groups': flags.splitGroups = Math.max(1, integer(name, value())); break;
       case '--json': flags.json = true; break;
       case '--help': case '-h': flags.help = true; break;
       default: throw new Error(`unknown flag ${arg} (try --help)`);
@@ -77,21 +80,27 @@ async function main(): Promise<void> {
   const flags = parseFlags(process.argv.slice(2));
   if (flags.help) {
     console.log('Usage: npm run demo -- [flags]\n');
-    for (const [flag, help] of Object.entries(FLAG_HELP)) console.log(`  ${flag.padEnd(16)} ${help}`);
+    for (const [flag, help] of Object.entries(FLAG_HELP)) console.log(`  ${flag.padEnd(18)} ${help}`);
     return;
   }
   const total = performance.now();
 
   // Step 1: the security Datanet — five SpamAssassin groups as contributors, plus a noisy and a duplicate contributor.
-  const built: SpamAssassinDatanet = await step('Step 1 · Build the security Datanet from the SpamAssassin corpus', () =>
-    fromSpamAssassin({ limitPerGroup: flags.limit, noisy: flags.noisy, duplicate: flags.duplicate, seed: flags.seed }),
-  );
-  for (const report of built.reports) {
-    console.log(
-      `  ${report.contributor.padEnd(12)} submitted ${fmt(report.submitted).padStart(5)}  accepted ${fmt(report.accepted.length).padStart(5)}` +
-        `  duplicates ${fmt(report.duplicates.length).padStart(4)}  rejected ${fmt(report.rejections.length).padStart(3)}`,
-    );
-  }
+  const built: SpamAssassinDatanet = await step('Step 1 · Build the security Datanet from the SpamAssassin corpus', async () => {
+    const splitGroups = flags.splitGroups > 1 ? Object.fromEntries(SPAM_ASSASSIN_GROUPS.map((g) => [g, flags.splitGroups])) : undefined;
+    // Corpus group sizes (see the package README): the synthetic contributors scale with the e-mails read.
+    const emails = [2500, 1400, 250, 500, 1396].reduce((a, size) => a + Math.min(size, flags.limit ?? size), 0);
+    const noisy = flags.noisy ?? Math.round(emails / 30);
+    const duplicate = flags.duplicate ?? Math.round(emails / 40);
+    const result = await fromSpamAssassin({ limitPerGroup: flags.limit, noisy, duplicate, splitGroups, seed: flags.seed });
+    for (const report of result.reports) {
+      console.log(
+        `  ${report.contributor.padEnd(14)} submitted ${fmt(report.submitted).padStart(5)}  accepted ${fmt(report.accepted.length).padStart(5)}` +
+          `  duplicates ${fmt(report.duplicates.length).padStart(4)}  rejected ${fmt(report.rejections.length).padStart(3)}`,
+      );
+    }
+    return result;
+  });
 
   // Step 2: snapshot — version, Merkle root over row ids, contributor table.
   const snapshot: DatanetSnapshot = await step('Step 2 · Snapshot: version, Merkle root, contributor table', () => built.datanet.snapshot());

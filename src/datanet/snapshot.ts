@@ -168,7 +168,14 @@ const labelKey = (label: Label): string => String(label);
  * verifyDatanetRow(snapshot.root, row, proof); // true
  */
 export function verifyDatanetRow(root: Hex, rowOrId: Row | StoredRow | RowId, proof: readonly Hex[]): boolean {
-  const id = typeof rowOrId === 'string' ? rowOrId : rowId(rowOrId);
+  let id: string;
+  try {
+    id = typeof rowOrId === 'string' ? rowOrId.toLowerCase() : rowId(rowOrId);
+  } catch (error) {
+    // Content JSON cannot carry (NaN, Infinity) is in no snapshot.
+    if (error instanceof ProvenantError && error.code === 'JSON_NOT_CANONICAL') return false;
+    throw error;
+  }
   if (!isHex(id, 32) || !isHex(root, 32)) return false;
   try {
     return verifyMerkleProof(root, DATANET_LEAF_TYPES, [id], proof);

@@ -155,6 +155,15 @@ describe('snapshot', () => {
     expect(isProvenantError(caught, 'DATANET_ROW_NOT_FOUND')).toBe(true);
     expect(snapshot.verifyRow({ input: 'x' }, [])).toBe(false);
   });
+
+  it('a row JSON cannot carry verifies against nothing, without throwing', () => {
+    const snapshot = createDatanet({ name: 'v', schema: { input: 'vector' } });
+    snapshot.addContribution({ contributor: 'a', licence: 'L', source: 's', rows: [{ input: [1] }] });
+    const s = snapshot.snapshot();
+    expect(s.verifyRow({ input: [Number.NaN] }, s.getProof(0))).toBe(false);
+    expect(s.verifyRow({ input: [1] }, s.getProof(0))).toBe(true);
+    expect(s.verifyRow(s.rows[0]!.id.toUpperCase().replace('0X', '0x') as never, s.getProof(0))).toBe(true);
+  });
 });
 
 describe('deduplication', () => {
