@@ -97,6 +97,8 @@ export function resolveAccount(client: RegistryClient, account: Account | Addres
   return parseAccount(resolved);
 }
 
+const REPLACEMENT = /replacement transaction underpriced|replacement fee too low/;
+
 /**
  * Broadcasts already-signed bytes. "already known" or "nonce too low" from the node mean either our transaction is in
  * (fine) or its nonce was taken by another one: the latter throws CHAIN_RPC_FAILED with `data.nonceConsumed`.
@@ -106,10 +108,14 @@ export async function broadcastRawTransaction(client: RegistryClient, raw: Hex, 
   try {
     await withRetry(() => sendRawTransaction(client, { serializedTransaction: raw }), retry);
   } catch (error) {
-    // sendRawTransaction does not map node messages to NonceTooLowError, so match the node's text as viem does.
+    // sendRawTransaction does not map node messages to NonceTooLowError, so match the node's text as viem does. A
+    // pending transaction holding the nonce (not yet mined) shows up as an underpriced replacement.
     const nonceError =
       error instanceof BaseError &&
-      error.walk((e) => e instanceof NonceTooLowError || NonceTooLowError.nodeMessage.test(String((e as { details?: string }).details ?? '')));
+      error.walk((e) => {
+        const details = String((e as { details?: string }).details ?? '');
+        return e instanceof NonceTooLowError || NonceTooLowError.nodeMessage.test(details) || REPLACEMENT.test(details);
+      });
     if (!nonceError) throw error;
     const known =
       (await getTransactionReceipt(client, { hash }).catch(() => null)) ?? (await getTransaction(client, { hash }).catch(() => null));
@@ -194,22 +200,33 @@ export async function sendReliably(
   let info: SignedTransactionInfo;
   try {
     if (account.type === 'local') {
-      const request = await withRetry(
-        () =>
-          prepareTransactionRequest(client, {
-            account,
-            chain: client.chain ?? null,
-            to: to ?? null,
-            data,
-            ...(parameters.gas !== undefined ? { gas: parameters.gas } : {}),
-            ...(parameters.nonce !== undefined ? { nonce: parameters.nonce } : {}),
-          } as never),
-        parameters.retry,
-      );
-      const raw = await account.signTransaction(request as never, { serializer: client.chain?.serializers?.transaction });
-      info = { hash: keccak256(raw), nonce: (request as { nonce: number }).nonce, raw };
-      await parameters.onSigned?.(info);
-      await broadcastRawTransaction(client, raw, parameters.retry);
+      // A nonce we chose ourselves may be taken by a concurrent send from the same account (two publishes in
+      // parallel read the same pending count): then the signed bytes can never be mined, so sign again with a fresh
+      // nonce. A nonce pinned by the caller is never changed here.
+      for (let attempt = 0; ; attempt++) {
+        const request = await withRetry(
+          () =>
+            prepareTransactionRequest(client, {
+              account,
+              chain: client.chain ?? null,
+              to: to ?? null,
+              data,
+              ...(parameters.gas !== undefined ? { gas: parameters.gas } : {}),
+              ...(parameters.nonce !== undefined ? { nonce: parameters.nonce } : {}),
+            } as never),
+          parameters.retry,
+        );
+        const raw = await account.signTransaction(request as never, { serializer: client.chain?.serializers?.transaction });
+        info = { hash: keccak256(raw), nonce: (request as { nonce: number }).nonce, raw };
+        await parameters.onSigned?.(info);
+        try {
+          await broadcastRawTransaction(client, raw, parameters.retry);
+          break;
+        } catch (error) {
+          const taken = error instanceof ProvenantError && error.data.nonceConsumed === true;
+          if (!taken || parameters.nonce !== undefined || attempt >= 5) throw error;
+        }
+      }
     } else {
       const nonce =
         parameters.nonce ??

@@ -18,7 +18,9 @@ export const ACCOUNTS = {
 } as const;
 
 export function anvilUrl(): string {
-  return inject('anvilRpcUrl');
+  const url = inject('anvilRpcUrl');
+  if (!url) throw new Error(`anvil did not start in the global setup: ${inject('anvilError')}`);
+  return url;
 }
 
 export function testClient(account: Parameters<typeof nodeTestClient>[0], url: string = anvilUrl()) {

@@ -211,3 +211,22 @@ describe('AttributionRegistry on anvil', () => {
     expect(logs.map((l) => l.args.contributor?.toLowerCase())).toEqual(input.map((r) => r.contributor));
   });
 });
+
+describe('nonces', () => {
+  it('parallel publishes from one account each get their own nonce', async () => {
+    const [ownerAccount, publisherAccount] = [testAccount(ACCOUNTS.registry[0]), testAccount(ACCOUNTS.registry[3])];
+    const admin = testClient(ownerAccount);
+    const sender = testClient(publisherAccount);
+    const { address } = await deployRegistry(admin, { publishers: [publisherAccount.address] });
+    const [b, a, s, c] = randomHashes(900, 4) as [Hex, Hex, Hex, Hex];
+    const model = (await publishModel(sender, { address, baseHash: b, adapterHash: a, snapshotRoot: s, configHash: c })).record.modelId;
+    const nonce = await sender.getTransactionCount({ address: publisherAccount.address });
+    const batches = [0, 1, 2, 3].map((i) => buildAttributionBatch(records(1000 + 10 * i, 2, model)));
+    // All four read the same pending nonce; all but one find it taken at broadcast and re-sign (10 signatures for 4
+    // transactions in a typical run).
+    const results = await Promise.all(batches.map((batch) => publishAttributionBatch(sender, { address, batch })));
+    expect(results.map((r) => r.status)).toEqual(['published', 'published', 'published', 'published']);
+    expect(await sender.getTransactionCount({ address: publisherAccount.address })).toBe(nonce + 4);
+    for (const batch of batches) expect((await getRecord(sender, { address, kind: 'attributionBatch', batchId: batch.batchId })).root).toBe(batch.root);
+  });
+});

@@ -14,7 +14,9 @@ import type { TestProject } from 'vitest/node';
 
 declare module 'vitest' {
   export interface ProvidedContext {
+    /** RPC URL of the shared anvil, or '' when it could not start (then `anvilError` says why). */
     anvilRpcUrl: string;
+    anvilError: string;
   }
 }
 
@@ -27,27 +29,27 @@ const PLATFORM_PACKAGES: Record<string, Record<string, string>> = {
   win32: { x64: '@foundry-rs/anvil-win32-amd64' },
 };
 
-/** Finds the anvil binary shipped by `@foundry-rs/anvil`'s platform package; `ANVIL_BIN` overrides. */
+/**
+ * Finds the anvil binary that `@foundry-rs/anvil` installs through its per-platform optional dependency
+ * (`@foundry-rs/anvil-<os>-<arch>`), resolved from the wrapper package first (where npm puts it) and then from here.
+ * `ANVIL_BIN` overrides, e.g. for a system-wide Foundry install.
+ */
 export function resolveAnvilBinary(): string {
   if (process.env.ANVIL_BIN) return process.env.ANVIL_BIN;
   const pkg = PLATFORM_PACKAGES[process.platform]?.[process.arch];
   if (!pkg) throw new Error(`No @foundry-rs/anvil binary package for ${process.platform}/${process.arch}; set ANVIL_BIN.`);
   const binary = process.platform === 'win32' ? 'anvil.exe' : 'anvil';
-  const require = createRequire(import.meta.url);
-  // The platform package is an optional dependency of @foundry-rs/anvil, so resolve it from there first.
-  const bases = [require.resolve('@foundry-rs/anvil/package.json')];
-  for (const base of bases) {
+  const here = createRequire(import.meta.url);
+  const resolvers = [() => createRequire(here.resolve('@foundry-rs/anvil/package.json')), () => here];
+  for (const resolver of resolvers) {
     try {
-      const manifest = createRequire(base).resolve(`${pkg}/package.json`);
-      const path = join(dirname(manifest), 'bin', binary);
+      const path = join(dirname(resolver().resolve(`${pkg}/package.json`)), 'bin', binary);
       if (existsSync(path)) return path;
     } catch {
-      // fall through to a direct resolution
+      // try the next place
     }
   }
-  const path = join(dirname(require.resolve(`${pkg}/package.json`)), 'bin', binary);
-  if (!existsSync(path)) throw new Error(`anvil binary missing at ${path}; reinstall @foundry-rs/anvil.`);
-  return path;
+  throw new Error(`anvil binary not found in ${pkg}; run npm install (it is an optional dependency of @foundry-rs/anvil) or set ANVIL_BIN.`);
 }
 
 /** Spawns anvil and resolves with its RPC URL once it answers `eth_chainId`. */
@@ -101,8 +103,16 @@ export function stopAnvil(child: ChildProcess): void {
 }
 
 export default async function setup(project: TestProject): Promise<() => void> {
-  const { url, child } = await startAnvil();
-  project.provide('anvilRpcUrl', url);
-  process.env.PROVENANT_ANVIL_RPC_URL = url;
-  return () => stopAnvil(child);
+  // A node that cannot start fails the chain tests (through `anvilError`), never the other modules' tests.
+  try {
+    const { url, child } = await startAnvil();
+    project.provide('anvilRpcUrl', url);
+    project.provide('anvilError', '');
+    process.env.PROVENANT_ANVIL_RPC_URL = url;
+    return () => stopAnvil(child);
+  } catch (error) {
+    project.provide('anvilRpcUrl', '');
+    project.provide('anvilError', (error as Error).message);
+    return () => {};
+  }
 }
