@@ -33,8 +33,11 @@ function readNumbers(
     }
     if (!Number.isFinite(v)) return { ok: false, code: 'INPUT_NON_FINITE', reason: `${what}[${i}] is ${v}; only finite numbers are allowed.` };
   }
-  // Copy plain arrays so a caller mutating theirs later cannot change a stored (hashed) row.
-  return { ok: true, values: values === value ? values.slice() : values };
+  // Copy plain arrays so a caller mutating theirs later cannot change a stored (hashed) row. −0 becomes 0: the
+  // content hash (canonical JSON) cannot tell them apart, so neither may the stored row, or JSONL would not round-trip.
+  const out = values === value ? values.slice() : values;
+  for (let i = 0; i < out.length; i++) if (out[i] === 0) out[i] = 0;
+  return { ok: true, values: out };
 }
 
 function deepFreeze<T>(value: T): T {

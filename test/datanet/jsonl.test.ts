@@ -55,6 +55,13 @@ describe('JSONL', () => {
     );
   });
 
+  it('stores -0 as 0, so a vector round-trips bit for bit', () => {
+    const original = build([['a', [{ input: [-0, 0.1, -2.5e-310], label: 0 }]]]);
+    const { datanet } = importJsonl(exportJsonl(original));
+    expect(Object.is((original.snapshot().rows[0]!.input as readonly number[])[0], 0)).toBe(true);
+    expect(datanet.snapshot().rows[0]!.input).toEqual([0, 0.1, -2.5e-310]);
+  });
+
   it('streams from a file path, a Readable, an async iterable and an array of lines', async () => {
     const original = build([['a', [{ input: [1, 2, 3], label: 0 }, { input: [4, 5, 6], label: 1, metadata: { k: 'v' } }, { input: [1, 2], label: 0 }]], ['b', [{ input: [1, 2, 3], label: 0 }]]]);
     const path = join(dir, 'datanet.jsonl');
