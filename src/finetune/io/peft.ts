@@ -18,9 +18,9 @@ import { ProvenantError, describeValue } from '../../core/index.js';
 import type { Model } from '../models/model.js';
 import { attachAdapterWeights, getAdapterInfo, type LoraModuleWeights } from '../lora/adapter.js';
 import { resolveLoraConfig, type LoraConfig, type LoraInit } from '../lora/config.js';
-import { baseModelHash } from '../lora/hash.js';
+import { baseModelHash, baseModelHashWithKernels } from '../lora/hash.js';
 import type { ModuleValues } from '../lora/registry.js';
-import { PEFT_KEY_PREFIX, adapterStateDict, loraKey, savedModuleKey, transpose } from '../lora/state-dict.js';
+import { PEFT_KEY_PREFIX, adapterStateDict, convertedAdapterStateDict, loraKey, savedModuleKey, transpose } from '../lora/state-dict.js';
 import { moduleRankAlpha, resolveModulesToSave, resolveTargetModules } from '../lora/target-modules.js';
 import {
   bfloat16BitsToFloat32,
@@ -79,6 +79,12 @@ export interface SaveAdapterOptions {
   taskType?: 'SEQ_CLS' | 'CAUSAL_LM' | 'TOKEN_CLS' | 'FEATURE_EXTRACTION' | null;
   /** Storage dtype of the weights; default 'F32' (exact). 'F16' and 'BF16' halve the file and round. */
   dtype?: 'F32' | 'F16' | 'BF16';
+  /**
+   * For a PiSSA/OLoRA adapter: save it as a plain rank-2r LoRA adapter for the original base (see
+   * `convertedAdapterStateDict`), so it loads onto the unmodified base model — in PEFT as here. Default false (the
+   * file then needs the residual base, and its recorded base hash says so). No effect on other adapters.
+   */
+  convertToLora?: boolean;
 }
 
 export interface LoadAdapterOptions {
@@ -185,16 +191,18 @@ export function saveAdapter(model: Model, name: string, options: SaveAdapterOpti
   if (dtype !== 'F32' && dtype !== 'F16' && dtype !== 'BF16') {
     throw new ProvenantError('ADAPTER_DTYPE_MISMATCH', `Adapters are saved as F32, F16 or BF16, not ${describeValue(dtype)}.`);
   }
+  const converted = options.convertToLora ? convertedAdapterStateDict(model, name) : null;
+  const stateDict = converted?.stateDict ?? adapterStateDict(model, name);
   const tensors: Record<string, SafetensorsTensor> = {};
-  for (const [key, t] of Object.entries(adapterStateDict(model, name))) {
+  for (const [key, t] of Object.entries(stateDict)) {
     tensors[key] = { dtype, shape: [...t.shape], data: encodeValues(t.data, dtype) } as SafetensorsTensor;
   }
   const metadata: Record<string, string> = {
     format: 'pt',
     [PEFT_METADATA_KEYS.loraPlusLrRatio]: String(config.loraPlusLrRatio),
-    [PEFT_METADATA_KEYS.baseModelHash]: baseModelHash(model),
+    [PEFT_METADATA_KEYS.baseModelHash]: converted ? baseModelHashWithKernels(model, converted.originalKernels) : baseModelHash(model),
   };
-  return { config: loraConfigToPeft(config, options), safetensors: encodeSafetensors(tensors, metadata) };
+  return { config: loraConfigToPeft(converted?.config ?? config, options), safetensors: encodeSafetensors(tensors, metadata) };
 }
 
 function toFloat32(tensor: SafetensorsTensor): Float32Array | null {

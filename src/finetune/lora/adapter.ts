@@ -111,15 +111,20 @@ export function attachAdapter(model: Model, name: string, loraConfig: Partial<Lo
     }
   }
   const weights = new Map<string, LoraModuleWeights>();
+  const initial = new Map<string, { kernel: Float32Array; A: Float32Array; B: Float32Array }>();
   for (const m of modules) {
     const linear = getLinear(model, m);
     const { r, alpha } = moduleRankAlpha(config, m);
     const kernel = Float32Array.from(linear.kernel.dataSync() as Float32Array);
     const factors = initialLoraFactors(kernel, linear.inFeatures, linear.outFeatures, r, loraScale(alpha, r, config.useRslora), config.initLoraWeights, createRng(`${String(options.seed)}/${name}/${m}`));
-    if (factors.residual) assignValues(linear.kernel, factors.residual);
+    if (factors.residual) {
+      assignValues(linear.kernel, factors.residual);
+      initial.set(m, { kernel, A: Float32Array.from(factors.A), B: Float32Array.from(factors.B) });
+    }
     weights.set(m, { A: factors.A, B: factors.B });
   }
-  registerAdapter(model, name, config, modules, modulesToSave, weights, new Map(modulesToSave.map((m) => [m, baseValuesOf(state, model, m)])));
+  const copies = new Map(modulesToSave.map((m) => [m, baseValuesOf(state, model, m)]));
+  registerAdapter(model, name, config, modules, modulesToSave, weights, copies, reinit ? initial : undefined);
   if (options.activate !== false) setActiveAdapters(model, [name]);
 }
 
@@ -181,6 +186,7 @@ function registerAdapter(
   modulesToSave: string[],
   weights: ReadonlyMap<string, LoraModuleWeights>,
   copies: Map<string, ModuleValues>,
+  initial?: AdapterRecord['initial'],
 ): void {
   // Validate every shape before creating any variable, so a bad adapter leaves the model untouched.
   const sizes = modules.map((m) => {
@@ -206,7 +212,7 @@ function registerAdapter(
     });
   });
   const state = adapterState(model);
-  const record: AdapterRecord = { name, config, modules, modulesToSave, savedCopies: copies };
+  const record: AdapterRecord = { name, config, modules, modulesToSave, savedCopies: copies, initial };
   state.adapters.set(name, record);
   for (const m of modulesToSave) if (!state.loadedCopy.has(m)) state.loadedCopy.set(m, null);
   setBaseTrainable(model, false);

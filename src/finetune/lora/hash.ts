@@ -66,10 +66,19 @@ function variableTensor(name: string, variable: Variable, override?: Float32Arra
  * ```
  */
 export function baseModelHash(model: Model): Hex {
+  return baseModelHashWithKernels(model, new Map());
+}
+
+/**
+ * `baseModelHash` with some modules' kernels replaced (by module path) — the hash of the original base of a PiSSA/OLoRA
+ * adapter, whose residual kernels are what the model holds.
+ * @internal
+ */
+export function baseModelHashWithKernels(model: Model, kernels: ReadonlyMap<string, Float32Array>): Hex {
   const overrides = new Map<Variable, Float32Array>();
   for (const [m, linear] of model.linears) {
     const values = baseModuleValues(model, m);
-    overrides.set(linear.kernel, values.kernel);
+    overrides.set(linear.kernel, kernels.get(m) ?? values.kernel);
     if (linear.bias && values.bias) overrides.set(linear.bias, values.bias);
   }
   const tensors = [...model.weights].map(([name, v]) => variableTensor(name, v, overrides.get(v)));

@@ -18,7 +18,7 @@ export {
 export type { AttachAdapterOptions, LoraModuleWeights, AdapterInfo, ParameterGroup } from './adapter.js';
 export { mergeAdapter, unmergeAdapter, mergeActiveAdapters, unmergeAllAdapters, checkMerge } from './merge.js';
 export { baseModelHash, adapterHash, BASE_MODEL_HASH_FORMAT, ADAPTER_HASH_FORMAT } from './hash.js';
-export { adapterStateDict, PEFT_KEY_PREFIX } from './state-dict.js';
+export { adapterStateDict, convertedAdapterStateDict, PEFT_KEY_PREFIX } from './state-dict.js';
 export type { StateTensor } from './state-dict.js';
 export { addWeightedAdapter } from './weighted-merge.js';
 export type { AddWeightedAdapterOptions, WeightedAdapterReport } from './weighted-merge.js';

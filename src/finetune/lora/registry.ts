@@ -24,6 +24,11 @@ export interface AdapterRecord {
   readonly modulesToSave: readonly string[];
   /** This adapter's copy of each modules_to_save module while that copy is not loaded in the module's variables. */
   readonly savedCopies: Map<string, ModuleValues>;
+  /**
+   * PiSSA/OLoRA only: per module, the kernel before it was replaced by its residual and the initial A₀, B₀ — what
+   * converting the adapter to a plain LoRA for the original base needs.
+   */
+  readonly initial?: ReadonlyMap<string, { kernel: Float32Array; A: Float32Array; B: Float32Array }>;
 }
 
 export interface MergeEntry {

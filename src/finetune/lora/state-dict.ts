@@ -12,6 +12,7 @@
  */
 import type { Model } from '../models/model.js';
 import { modulesToSaveValues } from './adapter.js';
+import type { LoraConfig } from './config.js';
 import { getAdapter, getLinear, readValues } from './registry.js';
 
 /** PEFT's prefix for a LoRA model's module paths (`PeftModel.base_model` → `LoraModel.model`). */
@@ -60,4 +61,51 @@ export function adapterStateDict(model: Model, name: string): Record<string, Sta
   }
   entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   return Object.fromEntries(entries);
+}
+
+/**
+ * A PiSSA or OLoRA adapter rewritten as a plain LoRA adapter for the *original* base (PEFT's
+ * `path_initial_model_for_weight_conversion`): the tuned model computes W_res + s·A·B = W + s·(A·B − A₀·B₀), which is
+ * the rank-2r adapter A' = [A | −A₀], B' = [B; B₀] at the same scale s (so r' = 2r and alpha' = 2·alpha, or √2·alpha
+ * with rsLoRA). Returns null for an adapter whose initialisation left the base alone.
+ */
+export function convertedAdapterStateDict(model: Model, name: string): { stateDict: Record<string, StateTensor>; config: LoraConfig; originalKernels: Map<string, Float32Array> } | null {
+  const record = getAdapter(model, name);
+  if (!record.initial || record.initial.size === 0) return null;
+  const stateDict = adapterStateDict(model, name);
+  const originalKernels = new Map<string, Float32Array>();
+  const doubleAlpha = (alpha: number) => (record.config.useRslora ? alpha * Math.SQRT2 : 2 * alpha);
+  for (const [m, initial] of record.initial) {
+    const linear = getLinear(model, m);
+    const { A, B } = linear.adapters.get(name)!;
+    const r = A.shape[1]!;
+    const n = linear.inFeatures;
+    const o = linear.outFeatures;
+    const a = readValues(A);
+    const b = readValues(B);
+    const wideA = new Float32Array(n * 2 * r);
+    for (let i = 0; i < n; i++) {
+      for (let c = 0; c < r; c++) {
+        wideA[i * 2 * r + c] = a[i * r + c]!;
+        wideA[i * 2 * r + r + c] = -initial.A[i * r + c]!;
+      }
+    }
+    const tallB = new Float32Array(2 * r * o);
+    tallB.set(b, 0);
+    tallB.set(initial.B, r * o);
+    stateDict[loraKey(m, 'A')] = { shape: [2 * r, n], data: transpose(wideA, n, 2 * r) };
+    stateDict[loraKey(m, 'B')] = { shape: [o, 2 * r], data: transpose(tallB, 2 * r, o) };
+    originalKernels.set(m, initial.kernel);
+  }
+  const mapValues = (pattern: Readonly<Record<string, number>>, f: (v: number) => number) =>
+    Object.fromEntries(Object.entries(pattern).map(([k, v]) => [k, f(v)]));
+  const config: LoraConfig = {
+    ...record.config,
+    r: 2 * record.config.r,
+    alpha: doubleAlpha(record.config.alpha),
+    rankPattern: mapValues(record.config.rankPattern, (v) => 2 * v),
+    alphaPattern: mapValues(record.config.alphaPattern, doubleAlpha),
+    initLoraWeights: true,
+  };
+  return { stateDict, config, originalKernels };
 }

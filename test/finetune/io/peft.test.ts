@@ -188,6 +188,33 @@ describe('PEFT format', () => {
     model.dispose();
   });
 
+  for (const [init, useRslora] of [['pissa', false], ['olora', true]] as const) {
+    it(`a tuned ${init} adapter${useRslora ? ' (rsLoRA)' : ''} saved with convertToLora loads onto the original base with the same outputs`, () => {
+      const model = base();
+      const x = randomInputs(6, 6, 4);
+      attachAdapter(model, 'p', { r: 2, alpha: 3, useRslora, targetModules: ['fc1', 'fc2'], rankPattern: { fc2: 1 }, initLoraWeights: init }, { seed: 1 });
+      for (const m of ['fc1', 'fc2']) {
+        const { A, B } = model.linears.get(m)!.adapters.get('p')!;
+        tf.tidy(() => {
+          A.assign(A.add(tf.randomNormal(A.shape, 0, 0.1, 'float32', 5)));
+          B.assign(B.add(tf.randomNormal(B.shape, 0, 0.1, 'float32', 6)));
+        });
+      }
+      const tuned = logitsOf(model, x);
+      // As saved by default, the adapter needs the residual base: the original base refuses it.
+      const original = base();
+      expectCode(() => loadAdapter(original, 'p', saveAdapter(model, 'p')), 'ADAPTER_BASE_MISMATCH');
+      const files = saveAdapter(model, 'p', { convertToLora: true });
+      expect(files.config).toMatchObject({ r: 4, rank_pattern: { fc2: 2 }, init_lora_weights: true });
+      loadAdapter(original, 'p', files);
+      expect(maxAbsDiff(logitsOf(original, x), tuned)).toBeLessThan(1e-4);
+      expect(original.linears.get('fc1')!.adapters.get('p')!.scale).toBeCloseTo(model.linears.get('fc1')!.adapters.get('p')!.scale, 12);
+      x.dispose();
+      model.dispose();
+      original.dispose();
+    });
+  }
+
   it('saveAdapterToDir / loadAdapterFromDir write and read the two PEFT files', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'provenant-peft-'));
     try {
