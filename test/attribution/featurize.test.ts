@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { deriveSeed, featurize, perExampleGradients, projectionMatrix, selectParameters } from '../../src/attribution/index.js';
 import { tf } from '../../src/finetune/index.js';
-import { attachAdapter, maxAbs, randomData, tinyMlp } from './helpers.js';
+import { attachAdapter, kroneckerProject, maxAbs, randomData, tinyMlp } from './helpers.js';
 
 describe('projection matrices', () => {
   it('are deterministic per seed and have the documented entry distributions (E[PPᵀ] = I)', () => {
@@ -73,48 +73,9 @@ describe('featurize', () => {
       factorizedProjection: { kind: 'rademacher', inDim: kIn, outDim: kOut, seed },
     });
     const entries = selectParameters(model, { parameters: 'all' });
-    const expected: number[][] = Array.from({ length: 7 }, () => []);
-    let rawOffset = 0;
-    for (const e of entries) {
-      const layer = model.linears.get(e.module)!;
-      const Pin = projectionMatrix('rademacher', layer.inFeatures, kIn, deriveSeed(seed, `${e.module}/in`));
-      const Pout = projectionMatrix('rademacher', layer.outFeatures, kOut, deriveSeed(seed, `${e.module}/out`));
-      for (let i = 0; i < 7; i++) {
-        const g = (idx: number) => raw.data[i * raw.dim + rawOffset + idx]!;
-        const row = expected[i]!;
-        if (e.kind === 'weight') {
-          const [din, dout] = e.shape as [number, number];
-          for (let a = 0; a < kIn; a++) for (let b = 0; b < kOut; b++) {
-            let s = 0;
-            for (let p = 0; p < din; p++) for (let q = 0; q < dout; q++) s += g(p * dout + q) * Pin[p * kIn + a]! * Pout[q * kOut + b]!;
-            row.push(s);
-          }
-        } else if (e.kind === 'bias') {
-          for (let b = 0; b < kOut; b++) {
-            let s = 0;
-            for (let q = 0; q < e.size; q++) s += g(q) * Pout[q * kOut + b]!;
-            row.push(s);
-          }
-        } else if (e.kind === 'lora_A') {
-          const [din, r] = e.shape as [number, number];
-          for (let a = 0; a < kIn; a++) for (let c = 0; c < r; c++) {
-            let s = 0;
-            for (let p = 0; p < din; p++) s += g(p * r + c) * Pin[p * kIn + a]!;
-            row.push(s);
-          }
-        } else {
-          const [r, dout] = e.shape as [number, number];
-          for (let c = 0; c < r; c++) for (let b = 0; b < kOut; b++) {
-            let s = 0;
-            for (let q = 0; q < dout; q++) s += g(c * dout + q) * Pout[q * kOut + b]!;
-            row.push(s);
-          }
-        }
-      }
-      rawOffset += e.size;
-    }
-    expect(f.features.dim).toBe(expected[0]!.length);
-    expect(maxAbs(f.features.data, expected.flat())).toBeLessThan(1e-5);
+    const expected = kroneckerProject(raw, 7, entries, model, { kind: 'rademacher', inDim: kIn, outDim: kOut, seed }, projectionMatrix, deriveSeed);
+    expect(f.features.dim * 7).toBe(expected.length);
+    expect(maxAbs(f.features.data, expected)).toBeLessThan(1e-5);
     expect(f.features.blocks.map((b) => b.name)).toEqual(entries.map((e) => e.name));
     model.dispose();
   });

@@ -97,3 +97,60 @@ export function pearson(a: ArrayLike<number>, b: ArrayLike<number>): number {
   }
   return sab / Math.sqrt(saa * sbb);
 }
+
+/**
+ * The factorized projection computed the slow way from full per-example gradients `raw` (rows × rawDim): each block is
+ * multiplied by P_in ⊗ P_out (weights), P_out (bias), P_in (LoRA A's input side) or P_out (LoRA B's output side).
+ */
+export function kroneckerProject(
+  raw: { data: Float32Array; dim: number },
+  rows: number,
+  entries: { kind: string; module: string; shape: number[]; size: number }[],
+  model: Model,
+  spec: { kind: 'gaussian' | 'rademacher' | 'sparse'; inDim: number; outDim: number; seed: number },
+  projectionMatrix: (kind: 'gaussian' | 'rademacher' | 'sparse', d: number, k: number, seed: number) => Float32Array,
+  deriveSeed: (seed: number, label: string) => number,
+): number[] {
+  const { inDim: kIn, outDim: kOut, seed } = spec;
+  const expected: number[][] = Array.from({ length: rows }, () => []);
+  let rawOffset = 0;
+  for (const e of entries) {
+    const layer = model.linears.get(e.module)!;
+    const Pin = projectionMatrix(spec.kind, layer.inFeatures, kIn, deriveSeed(seed, `${e.module}/in`));
+    const Pout = projectionMatrix(spec.kind, layer.outFeatures, kOut, deriveSeed(seed, `${e.module}/out`));
+    for (let i = 0; i < rows; i++) {
+      const g = (idx: number) => raw.data[i * raw.dim + rawOffset + idx]!;
+      const row = expected[i]!;
+      if (e.kind === 'weight') {
+        const [din, dout] = e.shape as [number, number];
+        for (let a = 0; a < kIn; a++) for (let b = 0; b < kOut; b++) {
+          let s = 0;
+          for (let p = 0; p < din; p++) for (let q = 0; q < dout; q++) s += g(p * dout + q) * Pin[p * kIn + a]! * Pout[q * kOut + b]!;
+          row.push(s);
+        }
+      } else if (e.kind === 'bias') {
+        for (let b = 0; b < kOut; b++) {
+          let s = 0;
+          for (let q = 0; q < e.size; q++) s += g(q) * Pout[q * kOut + b]!;
+          row.push(s);
+        }
+      } else if (e.kind === 'lora_A') {
+        const [din, r] = e.shape as [number, number];
+        for (let a = 0; a < kIn; a++) for (let c = 0; c < r; c++) {
+          let s = 0;
+          for (let p = 0; p < din; p++) s += g(p * r + c) * Pin[p * kIn + a]!;
+          row.push(s);
+        }
+      } else {
+        const [r, dout] = e.shape as [number, number];
+        for (let c = 0; c < r; c++) for (let b = 0; b < kOut; b++) {
+          let s = 0;
+          for (let q = 0; q < dout; q++) s += g(c * dout + q) * Pout[q * kOut + b]!;
+          row.push(s);
+        }
+      }
+    }
+    rawOffset += e.size;
+  }
+  return expected.flat();
+}
