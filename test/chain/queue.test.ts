@@ -160,8 +160,14 @@ describe('resumable publisher queue', () => {
   it('a signed transaction whose nonce was taken by another one is re-signed after checking the chain', async () => {
     const job = batchJob();
     const path = freshQueue('nonce-consumed', [job]);
-    await runChild(path, { CRASH_AT: 'signed' });
+    // Stop in process right after signing (the child-process crash is covered above): the file says `signed`.
+    const stop = new Error('stop after signing');
+    const stopped = await openPublisherQueue(path, address)
+      .process(publisher, { onEvent: (e) => { if (e.type === 'signed') throw stop; } })
+      .catch((e: unknown) => e);
+    expect((stopped as { walk: () => unknown }).walk()).toBe(stop);
     const onDisk = readFile(path).items[0]!;
+    expect(onDisk.state).toBe('signed');
     // Another transaction from the same account uses the nonce first.
     await publisher.sendTransaction({ to: owner.account.address, value: 1n, nonce: onDisk.nonce });
     const events: string[] = [];
