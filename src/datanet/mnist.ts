@@ -115,7 +115,7 @@ export async function fromMnist(options: FromMnistOptions = {}): Promise<MnistDa
     while (starts[d]! > k) d -= 1;
     return [d, k - starts[d]!];
   };
-  const pixels = (digit: number, position: number): number[] => Array.from({ length: MNIST_PIXELS }, (_, p) => digits[digit]!.raw[position * MNIST_PIXELS + p]!);
+  const pixels = (digit: number, position: number): number[] => Array.prototype.slice.call(digits[digit]!.raw, position * MNIST_PIXELS, (position + 1) * MNIST_PIXELS) as number[];
   const toInput = (values: number[]): readonly number[] | ImageInput => (as === 'vector' ? values : { width: MNIST_SIDE, height: MNIST_SIDE, channels: 1, data: values });
 
   const order = permutation(total, rng.fork('draw'));
