@@ -1,0 +1,302 @@
+/**
+ * The learning-versus-forgetting sweep: LoRA fine-tunes over rank × learning rate × steps × guard (kind and strength),
+ * each compared with the base model by `compareModels` on a domain task (what the fine-tune is for) and a retained
+ * language task (general-text perplexity), giving one point per run — domain gain and relative perplexity increase,
+ * each with its paired-bootstrap interval — and the points' Pareto front (`learningForgettingFront`).
+ *
+ * All runs share one model object: run i attaches a fresh adapter `sweep_<i>` (seeded by the sweep seed and i), trains
+ * it, evaluates it against the adapters-disabled base, and deletes it, so the base weights are never copied or changed.
+ * The base side of every comparison is computed once and memoised (it is the same model on the same data each run).
+ */
+import { ProvenantError, createProgressReporter } from '../core/index.js';
+import type { ProgressCallback, Seed } from '../core/index.js';
+import {
+  attachAdapter,
+  createEwcGuard,
+  createKlToBaseGuard,
+  createL2SpGuard,
+  createReplayGuard,
+  deleteAdapter,
+  estimateDiagonalFisher,
+  getAdapterInfo,
+  train,
+  type DiagonalFisher,
+  type Guard,
+  type LoraConfig,
+  type Model,
+  type TrainingExample,
+  type TrainingTask,
+} from '../finetune/index.js';
+import type { BootstrapOptions, Estimate } from './bootstrap.js';
+import { compareModels } from './compare-models.js';
+import type { TaskComparison } from './compare-models.js';
+import type { EvalModel, EvalTask, LanguageTask } from './eval-model.js';
+import { toEvalModel, type FinetuneInput } from './finetune-adapter.js';
+import { learningForgettingFront } from './pareto.js';
+
+/** A guard setting of the grid: no guard, or one guard kind at a strength (its weight, for replay). */
+export type SweepGuard = { kind: 'none' } | { kind: 'replay' | 'l2-sp' | 'kl-to-base' | 'ewc'; strength: number };
+
+export interface SweepGrid {
+  ranks: readonly number[];
+  learningRates: readonly number[];
+  steps: readonly number[];
+  /** Default [{ kind: 'none' }]. */
+  guards?: readonly SweepGuard[];
+}
+
+/** Data the guards need (only the kinds in the grid are required). */
+export interface SweepGuardData {
+  /** General-text token sequences: replay batches, and the base task of EWC's Fisher. */
+  general?: readonly TrainingExample[];
+  /** Probe sequences of KL-to-base (next-token distributions); default the first 16 of `general`. */
+  probe?: readonly TrainingExample[];
+  /** Replay sequences per batch. Default 8. */
+  replayBatchSize?: number;
+  /** Examples for EWC's Fisher. Default 64. */
+  fisherExamples?: number;
+  /** Default 'sampled' (the true Fisher's estimate). */
+  fisherMethod?: 'empirical' | 'sampled';
+}
+
+export interface SweepOptions {
+  /** The base model; it gets one adapter per run and is left as it was found. */
+  model: Model;
+  /** The fine-tuning task. Default 'classification'. */
+  task?: TrainingTask;
+  /** Domain training examples. */
+  train: readonly TrainingExample[];
+  /** The domain evaluation (e.g. macro-F1 on held-out e-mails); its kind is forced to 'domain'. */
+  domainTask: EvalTask<FinetuneInput>;
+  /** The retained evaluation: perplexity (or bits per character) on held-out general text. */
+  retainedTask: LanguageTask;
+  grid: SweepGrid;
+  /** LoRA settings other than r (alpha defaults to 2·r, as many recipes use; targets default to the model's). */
+  lora?: Partial<Omit<LoraConfig, 'r'>> & { alphaPerRank?: number };
+  guardData?: SweepGuardData;
+  /** Training batch size. Default 16. */
+  batchSize?: number;
+  /** Truncate training sequences. */
+  sequenceLength?: number;
+  /** Evaluation batch size. Default 32. */
+  evalBatchSize?: number;
+  /** Seed of every run (adapter init, batch order) and of the bootstrap unless `bootstrap.seed` is given. */
+  seed: number;
+  bootstrap?: BootstrapOptions;
+  onProgress?: ProgressCallback;
+  /** Called after each run with its point (for logging partial results). */
+  onRun?: (point: SweepPoint) => void | Promise<void>;
+}
+
+/** One run of the sweep. */
+export interface SweepPoint {
+  run: number;
+  rank: number;
+  learningRate: number;
+  steps: number;
+  guard: SweepGuard['kind'];
+  guardStrength: number;
+  /** Domain metric, tuned − base (larger is better), with interval. */
+  gain: number;
+  gainCi: Estimate['ci'];
+  /** Relative increase of the retained metric, (tuned − base)/base (e.g. 0.05 = perplexity up 5 %), with interval. */
+  forgetting: number;
+  forgettingCi: Estimate['ci'];
+  domain: TaskComparison;
+  retained: TaskComparison;
+  finalTrainLoss: number;
+  trainSeconds: number;
+  trainableParameters: number;
+}
+
+export interface SweepResult {
+  points: SweepPoint[];
+  /** Non-dominated points (max gain, min forgetting), best gain first. */
+  front: SweepPoint[];
+  frontRuns: number[];
+  settings: Record<string, unknown>;
+}
+
+function invalid(message: string): ProvenantError {
+  return new ProvenantError('EVAL_INPUT_INVALID', `sweep: ${message}`);
+}
+
+/** An EvalModel whose answers are memoised by (method, batch): the base side of every run is the same computation. */
+function memoised(inner: EvalModel<FinetuneInput>): EvalModel<FinetuneInput> {
+  const cache = new Map<string, unknown>();
+  const keyOf = (method: string, items: readonly FinetuneInput[]) =>
+    `${method}\u0001${items.map((x) => (typeof x === 'string' ? x : Array.from(x).join(','))).join('\u0000')}`;
+  const wrap = <R>(method: 'predictProba' | 'scoreText' | 'nextTokenProba') =>
+    (items: readonly FinetuneInput[]): R => {
+      const key = keyOf(method, items);
+      if (!cache.has(key)) cache.set(key, (inner[method] as (x: readonly FinetuneInput[]) => R).call(inner, items));
+      return cache.get(key) as R;
+    };
+  return {
+    name: inner.name,
+    ...(inner.predictProba ? { predictProba: wrap('predictProba') } : {}),
+    ...(inner.scoreText ? { scoreText: wrap('scoreText') as EvalModel<FinetuneInput>['scoreText'] } : {}),
+    ...(inner.nextTokenProba ? { nextTokenProba: wrap('nextTokenProba') as EvalModel<FinetuneInput>['nextTokenProba'] } : {}),
+  };
+}
+
+/** The runs of a grid in order: rank, then learning rate, then steps, then guard (the last varies fastest). */
+export function sweepRuns(grid: SweepGrid): Array<{ rank: number; learningRate: number; steps: number; guard: SweepGuard }> {
+  const guards = grid.guards ?? [{ kind: 'none' }];
+  const runs: Array<{ rank: number; learningRate: number; steps: number; guard: SweepGuard }> = [];
+  for (const rank of grid.ranks) for (const learningRate of grid.learningRates) for (const steps of grid.steps) for (const guard of guards) runs.push({ rank, learningRate, steps, guard });
+  return runs;
+}
+
+function validateGrid(grid: SweepGrid): void {
+  const positiveInts = (name: string, xs: readonly number[]) => {
+    if (!Array.isArray(xs) || xs.length === 0 || xs.some((x) => !Number.isInteger(x) || x < 1)) throw invalid(`grid.${name} must be a non-empty list of positive integers.`);
+  };
+  positiveInts('ranks', grid.ranks);
+  positiveInts('steps', grid.steps);
+  if (!Array.isArray(grid.learningRates) || grid.learningRates.length === 0 || grid.learningRates.some((x) => !(x > 0) || !Number.isFinite(x))) {
+    throw invalid('grid.learningRates must be a non-empty list of positive numbers.');
+  }
+  for (const g of grid.guards ?? []) {
+    if (g.kind === 'none') continue;
+    if (!['replay', 'l2-sp', 'kl-to-base', 'ewc'].includes(g.kind)) throw invalid(`unknown guard kind ${JSON.stringify((g as { kind: unknown }).kind)}.`);
+    if (!(g.strength >= 0) || !Number.isFinite(g.strength)) throw invalid(`guard ${g.kind} needs a finite strength ≥ 0.`);
+  }
+}
+
+/**
+ * Runs the sweep (see the module note) and returns its points and Pareto front.
+ *
+ * @example
+ * ```ts
+ * const result = await sweep({
+ *   model: await loadBaseModel(), train: emails, seed: 1,
+ *   domainTask: { name: 'spam', kind: 'domain', metric: 'macro-f1', dataset: { inputs: testTexts, labels: testLabels } },
+ *   retainedTask: { name: 'english', kind: 'retained', metric: 'perplexity', dataset: { texts: passages } },
+ *   grid: { ranks: [4], learningRates: [1e-3, 1e-2], steps: [50, 200], guards: [{ kind: 'none' }, { kind: 'l2-sp', strength: 0.1 }] },
+ *   lora: { modulesToSave: ['classifier'] }, guardData: { general: sequences },
+ * });
+ * console.table(result.front.map((p) => ({ run: p.run, gain: p.gain, forgetting: p.forgetting })));
+ * ```
+ */
+export async function sweep(options: SweepOptions): Promise<SweepResult> {
+  const { model, grid } = options;
+  const task = options.task ?? 'classification';
+  validateGrid(grid);
+  if (!Array.isArray(options.train) || options.train.length === 0) throw invalid('no training examples.');
+  if (!Number.isInteger(options.seed)) throw invalid(`seed must be an integer, got ${options.seed}.`);
+  if (options.retainedTask.metric !== 'perplexity' && options.retainedTask.metric !== 'bits-per-character') throw invalid('the retained task must be a language task.');
+  const runs = sweepRuns(grid);
+  const kinds = new Set(runs.map((r) => r.guard.kind));
+  const general = options.guardData?.general;
+  if ((kinds.has('replay') || kinds.has('ewc') || (kinds.has('kl-to-base') && !options.guardData?.probe)) && !general?.length) {
+    throw invalid('replay, EWC and KL-to-base need guardData.general (general-text token sequences).');
+  }
+  const probe = options.guardData?.probe ?? general?.slice(0, 16);
+  const alphaPerRank = options.lora?.alphaPerRank ?? 2;
+  const { alphaPerRank: _unused, ...loraRest } = options.lora ?? {};
+  const bootstrap = { ...options.bootstrap, seed: options.bootstrap?.seed ?? (options.seed as Seed) };
+  const evalBatchSize = options.evalBatchSize ?? 32;
+  const tasks: EvalTask<FinetuneInput>[] = [{ ...options.domainTask, kind: 'domain' } as EvalTask<FinetuneInput>, { ...options.retainedTask, kind: 'retained' }];
+  const base = memoised(toEvalModel(model, { name: 'base', adapters: [], batchSize: evalBatchSize }));
+  const progress = createProgressReporter('sweep', runs.length, options.onProgress, 0);
+  let fisher: DiagonalFisher | null = null;
+
+  const guardFor = (g: SweepGuard, adapterModules: readonly string[]): Guard | undefined => {
+    switch (g.kind) {
+      case 'none':
+        return undefined;
+      case 'l2-sp':
+        return createL2SpGuard({ strength: g.strength });
+      case 'kl-to-base':
+        return createKlToBaseGuard(model, { probe: probe!, task: 'causal-lm', strength: g.strength, sequenceLength: options.sequenceLength ?? null });
+      case 'replay':
+        return createReplayGuard({ sequences: general!, weight: g.strength, batchSize: options.guardData?.replayBatchSize ?? 8, seed: options.seed, sequenceLength: options.sequenceLength ?? null });
+      case 'ewc':
+        // The base task's Fisher is a property of the base model alone: estimate it once, on the adapted modules.
+        fisher ??= estimateDiagonalFisher(model, general!, 'causal-lm', {
+          method: options.guardData?.fisherMethod ?? 'sampled',
+          maxExamples: options.guardData?.fisherExamples ?? 64,
+          modules: adapterModules,
+          seed: options.seed,
+          sequenceLength: options.sequenceLength ?? null,
+        });
+        return createEwcGuard(fisher, { strength: g.strength });
+    }
+  };
+
+  const points: SweepPoint[] = [];
+  progress.tick(0);
+  for (let i = 0; i < runs.length; i++) {
+    const run = runs[i]!;
+    const adapter = `sweep_${i}`;
+    attachAdapter(model, adapter, { ...loraRest, r: run.rank, alpha: alphaPerRank * run.rank }, { seed: `${options.seed}/${i}` });
+    let guard: Guard | undefined;
+    try {
+      guard = guardFor(run.guard, getAdapterInfo(model, adapter).modules);
+      const trained = await train(model, {
+        task,
+        train: options.train as TrainingExample[],
+        seed: options.seed + i,
+        epochs: 1_000_000,
+        maxSteps: run.steps,
+        batchSize: options.batchSize ?? 16,
+        learningRate: run.learningRate,
+        sequenceLength: options.sequenceLength,
+        ...(guard ? { extraLoss: guard } : {}),
+      });
+      const tuned = toEvalModel(model, { name: adapter, adapters: [adapter], batchSize: evalBatchSize });
+      const table = await compareModels(base, tuned, tasks, { ...bootstrap, batchSize: evalBatchSize, drift: false });
+      const [domain, retained] = table.rows as [TaskComparison, TaskComparison];
+      if (!retained.relativeDelta) throw invalid('the retained metric of the base model is 0; relative forgetting is undefined.');
+      const point: SweepPoint = {
+        run: i,
+        rank: run.rank,
+        learningRate: run.learningRate,
+        steps: run.steps,
+        guard: run.guard.kind,
+        guardStrength: run.guard.kind === 'none' ? 0 : run.guard.strength,
+        gain: domain.higherIsBetter ? domain.delta.value : -domain.delta.value,
+        gainCi: domain.higherIsBetter ? domain.delta.ci : { lower: -domain.delta.ci.upper, upper: -domain.delta.ci.lower, level: domain.delta.ci.level },
+        forgetting: retained.relativeDelta.value,
+        forgettingCi: retained.relativeDelta.ci,
+        domain,
+        retained,
+        finalTrainLoss: trained.log.at(-1)?.loss ?? NaN,
+        trainSeconds: trained.elapsedSeconds,
+        trainableParameters: trained.trainableParameters,
+      };
+      points.push(point);
+      await options.onRun?.(point);
+      progress.tick(i + 1, { gain: point.gain, forgetting: point.forgetting }, `run ${i}: r ${run.rank}, lr ${run.learningRate}, ${run.steps} steps, ${run.guard.kind}`);
+    } finally {
+      guard?.dispose();
+      deleteAdapter(model, adapter);
+    }
+  }
+  const { front, indices } = learningForgettingFront(points);
+  return {
+    points,
+    front,
+    frontRuns: indices.map((k) => points[k]!.run),
+    settings: {
+      task,
+      seed: options.seed,
+      grid: { ranks: [...grid.ranks], learningRates: [...grid.learningRates], steps: [...grid.steps], guards: (grid.guards ?? [{ kind: 'none' }]).map((g) => ({ ...g })) },
+      lora: { ...loraRest, alphaPerRank },
+      batchSize: options.batchSize ?? 16,
+      sequenceLength: options.sequenceLength ?? null,
+      trainExamples: options.train.length,
+      domainTask: { name: options.domainTask.name, metric: options.domainTask.metric },
+      retainedTask: { name: options.retainedTask.name, metric: options.retainedTask.metric },
+      guardData: {
+        general: general?.length ?? 0,
+        probe: probe?.length ?? 0,
+        replayBatchSize: options.guardData?.replayBatchSize ?? 8,
+        fisherExamples: options.guardData?.fisherExamples ?? 64,
+        fisherMethod: options.guardData?.fisherMethod ?? 'sampled',
+      },
+      bootstrap,
+    },
+  };
+}
