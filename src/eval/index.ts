@@ -55,3 +55,7 @@ export { paretoFront, learningForgettingFront } from './pareto.js';
 export type { LearningForgettingPoint, ParetoObjective } from './pareto.js';
 export { formatTable, formatNumber, formatComparisonTable, formatGateReport, formatForgettingMeasures } from './format.js';
 export type { FormatTableOptions } from './format.js';
+export { toEvalModel } from './finetune-adapter.js';
+export type { FinetuneInput, ToEvalModelOptions } from './finetune-adapter.js';
+export { sweep, sweepRuns } from './sweep.js';
+export type { SweepGrid, SweepGuard, SweepGuardData, SweepOptions, SweepPoint, SweepResult } from './sweep.js';
