@@ -16,7 +16,7 @@ export interface PublishAttributionBatchParameters extends WriteOptions {
 
 /**
  * Publishes one Merkle root over a batch of attribution records — the "one root per block" strategy: one transaction
- * (≈ 99k gas, see `npm run bench:chain`) commits to any number of records. Idempotent on `batchId`: a batch already on
+ * (≈ 97k gas, see `npm run bench:chain`) commits to any number of records. Idempotent on `batchId`: a batch already on
  * chain returns `status: 'exists'` and nothing is sent; the same id with another root is CHAIN_RECORD_CONFLICT.
  *
  * @example
