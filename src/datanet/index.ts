@@ -57,3 +57,5 @@ export { fromText, chunkText, normalizeProse, TEXT_SOURCES } from './text.js';
 export type { ChunkOptions, FromTextOptions, Passage, TextDatanet, TextSource } from './text.js';
 export { parseEmail, htmlToText, decodeQuotedPrintable, decodeEncodedWords } from './email.js';
 export type { ParsedEmail } from './email.js';
+export { toMatrix } from './matrix.js';
+export type { RowMatrix, RowMatrixOptions } from './matrix.js';
