@@ -158,3 +158,35 @@ export function validateLoraConfig(config: Record<string, unknown>, unknownField
 export function loraScale(alpha: number, r: number, useRslora: boolean): number {
   return useRslora ? alpha / Math.sqrt(r) : alpha / r;
 }
+
+/** One row of a config as the audit record prints it. */
+export interface LoraConfigRow {
+  field: keyof LoraConfig;
+  value: unknown;
+  default: unknown;
+  /** True when the value equals the default (compared as JSON). */
+  isDefault: boolean;
+  peftName: string | null;
+  meaning: string;
+}
+
+/**
+ * Every field of a config beside its default and meaning, in `LORA_CONFIG_FIELDS` order — the table the audit record
+ * prints, so a reader sees what was chosen and what was left at its default.
+ *
+ * @example
+ * ```ts
+ * describeLoraConfig({ r: 16 }).filter((row) => !row.isDefault); // [{ field: 'r', value: 16, default: 8, … }]
+ * ```
+ */
+export function describeLoraConfig(config: Partial<LoraConfig>): LoraConfigRow[] {
+  const full = resolveLoraConfig(config);
+  return LORA_CONFIG_FIELDS.map((row) => ({
+    field: row.field,
+    value: full[row.field],
+    default: row.default,
+    isDefault: JSON.stringify(full[row.field]) === JSON.stringify(row.default),
+    peftName: row.peftName,
+    meaning: row.meaning,
+  }));
+}

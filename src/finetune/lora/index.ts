@@ -1,5 +1,5 @@
-export { LORA_CONFIG_FIELDS, resolveLoraConfig, validateLoraConfig, loraScale } from './config.js';
-export type { LoraConfig, LoraConfigField, LoraInit, LoraTargetModules } from './config.js';
+export { LORA_CONFIG_FIELDS, resolveLoraConfig, validateLoraConfig, loraScale, describeLoraConfig } from './config.js';
+export type { LoraConfig, LoraConfigField, LoraConfigRow, LoraInit, LoraTargetModules } from './config.js';
 export { resolveTargetModules, resolveModulesToSave, defaultTargetModules, outputHeadModules, isTargetModule, moduleRankAlpha } from './target-modules.js';
 export { householderQr } from './init.js';
 export {

@@ -3,6 +3,7 @@ import { isProvenantError } from '../../../src/core/index.js';
 import {
   LORA_CONFIG_FIELDS,
   createMlp,
+  describeLoraConfig,
   createLogisticRegression,
   householderQr,
   loraScale,
@@ -50,6 +51,16 @@ describe('LoraConfig', () => {
     expect(invalidFields({ rankPattern: { fc1: 0 }, alphaPattern: { fc1: 'big' } }).sort()).toEqual(['alphaPattern', 'rankPattern']);
     expect(invalidFields({ modulesToSave: 'classifier' })).toEqual(['modulesToSave']);
     expect(invalidFields({ rank: 4 })).toEqual(['rank']);
+  });
+
+  it('describeLoraConfig: every field with value, default and meaning, flagging the changed ones', () => {
+    const rows = describeLoraConfig({ r: 16, targetModules: ['fc1'] });
+    expect(rows.map((row) => row.field)).toEqual(LORA_CONFIG_FIELDS.map((f) => f.field));
+    expect(rows.filter((row) => !row.isDefault).map((row) => [row.field, row.value, row.default])).toEqual([
+      ['r', 16, 8],
+      ['targetModules', ['fc1'], null],
+    ]);
+    expect(rows.find((row) => row.field === 'alpha')!.peftName).toBe('lora_alpha');
   });
 
   it('scale is alpha/r, or alpha/√r with rsLoRA', () => {
