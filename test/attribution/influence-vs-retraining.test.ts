@@ -53,10 +53,12 @@ function train(model: Model, x: Float32Array, labels: Int32Array, keep: Float32A
 }
 
 function testLoss(model: Model, xq: Float32Array, yq: Int32Array): Float64Array {
-  return tf.tidy(() => {
-    const ce = tf.losses.softmaxCrossEntropy(tf.oneHot(tf.tensor1d(yq, 'int32'), C), model.forward(tf.tensor2d(xq, [yq.length, din])), undefined, undefined, tf.Reduction.NONE);
-    return Float64Array.from(ce.dataSync());
-  });
+  const ce = tf.tidy(() =>
+    tf.losses.softmaxCrossEntropy(tf.oneHot(tf.tensor1d(yq, 'int32'), C), model.forward(tf.tensor2d(xq, [yq.length, din])), undefined, undefined, tf.Reduction.NONE),
+  );
+  const out = Float64Array.from(ce.dataSync());
+  ce.dispose();
+  return out;
 }
 
 describe('influence vs leave-one-out retraining', () => {
