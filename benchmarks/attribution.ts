@@ -19,8 +19,9 @@
  * averaged (dattri's convention). LDS: `--subsets` subsets of half the rows, output = −loss of the retrained model.
  * The partial results of each part are merged into the JSON by model, so parts can run alone.
  */
-import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
 import {
@@ -46,6 +47,7 @@ import {
   looCorrelation,
   matMulF32,
   mislabelAuc,
+  pearsonCorrelation,
   sampleLdsSubsets,
   tracInCP,
   tracInFeatures,
@@ -58,7 +60,6 @@ import {
   type Preconditioner,
   type ScoreMatrix,
 } from '../src/attribution/index.js';
-import { createRng } from '../src/core/index.js';
 import { fromMnist } from '../src/datanet/index.js';
 import { createMlp, initBackend, tf, train, type Model } from '../src/finetune/index.js';
 
@@ -81,6 +82,8 @@ interface Args {
   trakModels: number[];
   seed: number;
   out: string;
+  /** Another results file whose rows (by model) and setup are merged into `out` (parts run as separate processes). */
+  merge?: string;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -105,6 +108,7 @@ function parseArgs(argv: string[]): Args {
     trakModels: get('trak-models', '10,50').split(',').map(Number),
     seed: Number(get('seed', '0')),
     out: get('out', 'benchmarks/results/attribution.json'),
+    merge: argv.includes('--merge') ? get('merge', '') : undefined,
   };
 }
 
@@ -195,6 +199,9 @@ interface ResultRow {
   scoreSeconds: number | null;
   /** Extra figures: LOO Pearson, mislabel baseline, notes. */
   looPearson?: number | null;
+  /** PyTorch cross-check: Pearson of our scores with torch's, and torch's seconds (featurize + score). */
+  pearsonWithTorch?: number;
+  torchSeconds?: number;
   note?: string;
 }
 
@@ -622,8 +629,110 @@ function fitTrakRobust(models: Parameters<typeof fitTrak>[0]): Preconditioner {
 
 // ---------------------------------------------------------------------------------------------------------------- torch
 
-async function runTorch(_data: MnistArrays, _args: Args): Promise<{ rows: ResultRow[]; setup: Record<string, unknown> }> {
-  return { rows: [], setup: { skipped: 'not yet written' } };
+/**
+ * Side by side with PyTorch (Debian's python3-torch, functorch vmap(grad)): Grad-Dot and TracInCP on the MNIST MLP from
+ * the same weights and digits, unprojected. Scores must agree (Pearson ≥ 0.999); the time ratio is printed.
+ */
+async function runTorch(data: MnistArrays, args: Args): Promise<{ rows: ResultRow[]; setup: Record<string, unknown> }> {
+  const python = '/usr/bin/python3';
+  const probe = () => spawnSync(python, ['-c', 'import torch, functorch'], { encoding: 'utf8' }).status === 0;
+  if (!probe()) {
+    log('python3-torch missing: trying apt-get install -y python3-torch');
+    spawnSync('apt-get', ['install', '-y', 'python3-torch'], { stdio: 'inherit' });
+    if (!probe()) {
+      log('PyTorch comparison skipped: /usr/bin/python3 cannot import torch and functorch (apt-get install -y python3-torch failed).');
+      return { rows: [], setup: { skipped: 'python3-torch unavailable' } };
+    }
+  }
+  await initBackend({ backend: 'wasm' });
+  const nTrain = Math.min(500, data.nTrain);
+  const nTest = Math.min(100, data.nTest);
+  const d: MlpData = {
+    xTrain: Float32Array.from(data.xTrain),
+    xTest: Float32Array.from(data.xTest.subarray(0, nTest * PIXELS)),
+    yTrain: data.yTrain,
+    yTest: data.yTest.subarray(0, nTest),
+    nTrain: data.nTrain,
+    nTest,
+  };
+  const all = Uint32Array.from({ length: d.nTrain }, (_, i) => i);
+  // Two epochs on all training digits give the two TracIn checkpoints; scores are taken on the first nTrain rows.
+  const { model, epochs } = await trainMlp(d, all, { ...args, mlpEpochs: 2 }, args.seed + 200, d.yTrain, true);
+  const dir = mkdtempSync(join(tmpdir(), 'provenant-torch-'));
+  const xSub = d.xTrain.subarray(0, nTrain * PIXELS);
+  const ySub = Int32Array.from(d.yTrain.subarray(0, nTrain));
+  writeFileSync(join(dir, 'x_train.f32'), Buffer.from(xSub.buffer, xSub.byteOffset, xSub.byteLength));
+  writeFileSync(join(dir, 'x_test.f32'), Buffer.from(d.xTest.buffer, d.xTest.byteOffset, d.xTest.byteLength));
+  writeFileSync(join(dir, 'y_train.i32'), Buffer.from(ySub.buffer));
+  writeFileSync(join(dir, 'y_test.i32'), Buffer.from(Int32Array.from(d.yTest).buffer));
+  epochs.forEach((weights, c) => {
+    for (const [name, values] of weights) writeFileSync(join(dir, `ck${c}_${name}.f32`), Buffer.from(values.buffer, values.byteOffset, values.byteLength));
+  });
+  const lr = args.mlpLr;
+  writeFileSync(join(dir, 'meta.json'), JSON.stringify({ nTrain, nTest, hidden: args.mlpHidden, checkpoints: epochs.map(() => ({ lr })) }));
+
+  // Ours: unprojected per-example gradients (E1's featurize) and dense products, per checkpoint.
+  let featurizeSeconds = 0;
+  let scoreSeconds = 0;
+  const ckTrain: FeatureMatrix[] = [];
+  const ckTest: FeatureMatrix[] = [];
+  for (const weights of epochs) {
+    restoreWeights(model, weights);
+    let start = performance.now();
+    const featurizer = createFeaturizer(model, { target: 'loss', batchSize: 100 });
+    const train = featurizer.run({ inputs: xSub, exampleShape: [PIXELS], labels: ySub }).features;
+    const test = featurizer.run({ inputs: d.xTest, exampleShape: [PIXELS], labels: d.yTest }).features;
+    featurizer.dispose();
+    featurizeSeconds += seconds(start);
+    ckTrain.push(train);
+    ckTest.push(test);
+    start = performance.now();
+    denseScores(train, test, gradDot());
+    scoreSeconds += seconds(start);
+  }
+  const oursGradDot = denseScores(ckTrain[ckTrain.length - 1]!, ckTest[ckTest.length - 1]!, gradDot());
+  const rates = epochs.map(() => lr);
+  const oursTracIn = denseScores(tracInFeatures(ckTrain, rates), tracInFeatures(ckTest, rates), tracInCP());
+  model.dispose();
+
+  const script = join(dirname(new URL(import.meta.url).pathname), 'attribution-torch.py');
+  const env = { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1', MKL_NUM_THREADS: '1' };
+  const run = spawnSync(python, [script, dir], { encoding: 'utf8', env });
+  if (run.status !== 0) throw new Error(`PyTorch side failed: ${run.stderr}`);
+  const times = JSON.parse(readFileSync(join(dir, 'torch_times.json'), 'utf8')) as { featurizeSeconds: number; scoreSeconds: number; torch: string };
+  const read = (name: string) => new Float32Array(new Uint8Array(readFileSync(join(dir, name))).buffer);
+  const torchGradDot = read('torch_graddot.f32');
+  const torchTracIn = read('torch_tracin.f32');
+  rmSync(dir, { recursive: true, force: true });
+  const rows: ResultRow[] = [];
+  for (const [method, ours, theirs] of [
+    ['Grad-Dot', oursGradDot.values, torchGradDot],
+    ['TracInCP (2 epoch checkpoints)', oursTracIn.values, torchTracIn],
+  ] as const) {
+    const r = pearsonCorrelation(ours, theirs);
+    let maxRel = 0;
+    let maxAbs = 0;
+    for (let q = 0; q < ours.length; q++) {
+      maxRel = Math.max(maxRel, Math.abs(ours[q]! - theirs[q]!));
+      maxAbs = Math.max(maxAbs, Math.abs(theirs[q]!));
+    }
+    const oursSeconds = method === 'Grad-Dot' ? (featurizeSeconds + scoreSeconds) / epochs.length : featurizeSeconds + scoreSeconds;
+    const torchSeconds = method === 'Grad-Dot' ? (times.featurizeSeconds + times.scoreSeconds) / epochs.length : times.featurizeSeconds + times.scoreSeconds;
+    rows.push({
+      model: 'MLP (PyTorch check)',
+      method,
+      loo: null,
+      lds: null,
+      auc: null,
+      featurizeSeconds: method === 'Grad-Dot' ? featurizeSeconds / epochs.length : featurizeSeconds,
+      scoreSeconds: method === 'Grad-Dot' ? scoreSeconds / epochs.length : scoreSeconds,
+      pearsonWithTorch: r,
+      torchSeconds,
+      note: `${nTrain}×${nTest} scores, unprojected (${ckTrain[0]!.dim} params); max |Δ|/max|τ| ${(maxRel / maxAbs).toExponential(1)}; ours/torch time ${(oursSeconds / torchSeconds).toFixed(2)}×`,
+    });
+    log(`PyTorch check ${method}: Pearson ${r.toFixed(6)}, ours ${oursSeconds.toFixed(2)} s vs torch ${torchSeconds.toFixed(2)} s (1 thread) → ${(oursSeconds / torchSeconds).toFixed(2)}×`);
+  }
+  return { rows, setup: { torch: times.torch, threads: 1, nTrain, nTest, checkpoints: epochs.length, note: 'same weights and digits; functorch vmap(grad)' } };
 }
 
 // ---------------------------------------------------------------------------------------------------------------- report
@@ -664,8 +773,9 @@ function printTable(rows: ResultRow[]): void {
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
-  const data = await loadMnist(args);
-  log(`MNIST: ${data.nTrain} train, ${data.nTest} test (${data.source})`);
+  const needsData = ['lr', 'mlp', 'torch'].some((k) => args.only.has(k));
+  const data = needsData ? await loadMnist(args) : null;
+  if (data) log(`MNIST: ${data.nTrain} train, ${data.nTest} test (${data.source})`);
   const previous = existsSync(args.out) ? (JSON.parse(readFileSync(args.out, 'utf8')) as { rows: ResultRow[]; setup: Record<string, unknown> }) : { rows: [], setup: {} };
   const parts: Array<[string, string, (d: MnistArrays, a: Args) => Promise<{ rows: ResultRow[]; setup: Record<string, unknown> }>]> = [
     ['lr', 'LR', runLogisticRegression],
@@ -673,23 +783,30 @@ async function main(): Promise<void> {
     ['torch', 'MLP (PyTorch check)', runTorch],
   ];
   let rows = previous.rows;
-  const setup: Record<string, unknown> = { ...previous.setup, data: data.source, seed: args.seed };
+  const setup: Record<string, unknown> = { ...previous.setup, ...(data ? { data: data.source, seed: args.seed } : {}) };
   for (const [key, model, run] of parts) {
     if (!args.only.has(key)) continue;
     const start = performance.now();
-    const result = await run(data, args);
+    const result = await run(data!, args);
     // Re-read just before writing: parts may run concurrently in separate processes.
     const latest = existsSync(args.out) ? (JSON.parse(readFileSync(args.out, 'utf8')) as typeof previous) : { rows: [], setup: {} };
     rows = [...latest.rows.filter((r) => r.model !== model), ...result.rows];
-    Object.assign(setup, latest.setup, { data: data.source, seed: args.seed });
+    Object.assign(setup, latest.setup, { data: data!.source, seed: args.seed });
     setup[key] = { ...result.setup, wallSeconds: seconds(start), date: new Date().toISOString() };
     mkdirSync(dirname(args.out), { recursive: true });
     writeFileSync(args.out, `${JSON.stringify({ benchmark: 'attribution', rows, setup, anchors: ANCHORS }, null, 2)}\n`);
     log(`${model} done in ${seconds(start).toFixed(0)} s; wrote ${args.out}`);
   }
+  if (args.merge) {
+    const other = JSON.parse(readFileSync(args.merge, 'utf8')) as typeof previous;
+    const latest = existsSync(args.out) ? (JSON.parse(readFileSync(args.out, 'utf8')) as typeof previous) : { rows: [], setup: {} };
+    const models = new Set(other.rows.map((r) => r.model));
+    rows = [...latest.rows.filter((r) => !models.has(r.model)), ...other.rows];
+    const merged = { ...latest.setup, ...Object.fromEntries(Object.entries(other.setup).filter(([k]) => !['data', 'seed'].includes(k))) };
+    writeFileSync(args.out, `${JSON.stringify({ benchmark: 'attribution', rows, setup: merged, anchors: ANCHORS }, null, 2)}\n`);
+    log(`merged ${other.rows.length} rows of ${args.merge} into ${args.out}`);
+  }
   printTable(rows);
-  void spawnSync;
-  void createRng;
 }
 
 await main();
