@@ -291,9 +291,10 @@ export function openPublisherQueue(path: string, registry: Address): PublisherQu
           update(item, { state: 'signed', txHash: tx.hash, rawTx: tx.raw, nonce: tx.nonce });
           await emit('signed');
         },
-        onSent: async () => {
+        onSent: async (tx: SignedTransactionInfo) => {
           await emit('broadcast');
-          update(item, { state: 'sent' });
+          // Node-signed (JSON-RPC) accounts learn their hash only here.
+          update(item, { state: 'sent', txHash: tx.hash, nonce: tx.nonce });
           await emit('sent');
         },
       });

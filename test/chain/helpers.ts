@@ -14,7 +14,7 @@ export const ACCOUNTS = {
   registry: [1, 2, 3, 4],
   queue: [5, 6, 7],
   retry: [8, 9],
-  leaf: [10],
+  jsonRpc: [10],
 } as const;
 
 export function anvilUrl(): string {

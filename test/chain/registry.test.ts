@@ -1,5 +1,8 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { StandardMerkleTree } from '@openzeppelin/merkle-tree';
-import { encodeAbiParameters, encodeFunctionData, keccak256 as viemKeccak, type Address, type Hex } from 'viem';
+import { createWalletClient, encodeAbiParameters, encodeFunctionData, http, publicActions, keccak256 as viemKeccak, type Address, type Hex } from 'viem';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { isProvenantError, type ProvenantError } from '../../src/core/index.js';
 import {
@@ -12,6 +15,7 @@ import {
   getRegistryEvents,
   modelId,
   normalizeAttributionRecord,
+  openPublisherQueue,
   publishAttributionBatch,
   publishEvaluation,
   publishModel,
@@ -23,7 +27,8 @@ import {
   writeRegistry,
   type AttributionRecordInput,
 } from '../../src/chain/index.js';
-import { ACCOUNTS, randomAddresses, randomHashes, testAccount, testClient } from './helpers.js';
+import { foundry } from 'viem/chains';
+import { ACCOUNTS, anvilUrl, randomAddresses, randomHashes, testAccount, testClient } from './helpers.js';
 
 const [ownerIndex, publisherIndex, strangerIndex, laterIndex] = ACCOUNTS.registry;
 const owner = testClient(testAccount(ownerIndex));
@@ -228,5 +233,31 @@ describe('nonces', () => {
     expect(results.map((r) => r.status)).toEqual(['published', 'published', 'published', 'published']);
     expect(await sender.getTransactionCount({ address: publisherAccount.address })).toBe(nonce + 4);
     for (const batch of batches) expect((await getRecord(sender, { address, kind: 'attributionBatch', batchId: batch.batchId })).root).toBe(batch.root);
+  });
+});
+
+describe('JSON-RPC accounts (the node signs)', () => {
+  it('publish directly and through the queue, with the transaction hash recorded', async () => {
+    const admin = testClient(testAccount(ACCOUNTS.registry[0]));
+    const nodeSigner = testAccount(ACCOUNTS.jsonRpc[0]).address;
+    const client = createWalletClient({ account: nodeSigner, chain: foundry, transport: http(anvilUrl()) }).extend(publicActions);
+    const { address } = await deployRegistry(admin, { publishers: [nodeSigner] });
+    const [b, a, s, c] = randomHashes(950, 4) as [Hex, Hex, Hex, Hex];
+    const published = await publishModel(client, { address, baseHash: b, adapterHash: a, snapshotRoot: s, configHash: c });
+    expect(published.status).toBe('published');
+    expect((await client.getTransaction({ hash: published.txHash! })).from.toLowerCase()).toBe(nodeSigner.toLowerCase());
+    const dir = mkdtempSync(join(tmpdir(), 'provenant-rpc-queue-'));
+    try {
+      const queue = openPublisherQueue(join(dir, 'queue.json'), address);
+      const batch = buildAttributionBatch(records(960, 3, published.record.modelId));
+      queue.enqueue({ kind: 'attributionBatch', batchId: batch.batchId, root: batch.root, recordCount: '3', modelRef: batch.modelRef });
+      expect(await queue.process(client)).toEqual({ confirmed: 1, failed: 0, alreadyOnChain: 0 });
+      const item = queue.items()[0]!;
+      const logs = await getRegistryEvents(client, { address, eventName: 'AttributionBatchPublished', args: { batchId: batch.batchId } });
+      expect(logs.map((l) => l.transactionHash)).toEqual([item.txHash]);
+      expect(item.rawTx).toBeUndefined();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
