@@ -12,6 +12,7 @@ import { tf, type Tensor, type Variable } from '../tf.js';
 import type { EarlyStoppingState, TrainingCheckpoint, TrainingLogEntry } from './checkpoint.js';
 import { createBatchPlan, disposeBatch, makeBatch, normalizeSources, type Batch, type DataSource, type TrainingExample, type TrainingTask } from './data.js';
 import { evaluateModel, taskLoss, type EvaluationMetrics } from './loss.js';
+import { parameterGroups } from '../lora/adapter.js';
 import { clipByGlobalNorm, createAdamW, globalNorm, type AdamWOptions, type ParameterGroup } from './optimizer.js';
 import { learningRateFactor, validateSchedule, type LrSchedule } from './schedule.js';
 
@@ -140,32 +141,28 @@ export const TRAINING_DEFAULTS: ReadonlyArray<{ field: string; default: unknown;
   { field: 'evalBatchSize', default: 64, reason: 'no gradients at eval, so larger batches are cheap' },
 ]);
 
-/** The stable name of each tensor a model could optimise: base weights by their PEFT-style name, adapters as `<module>.lora_A.<adapter>`. */
+/**
+ * The stable name of each tensor a model could optimise, as C1's `parameterGroups` names them: base weights by their
+ * PEFT-style name, adapters as `<module>.lora_A.<adapter>.weight` / `lora_B`.
+ */
 export function namedParameters(model: Model): Map<string, Variable> {
   const out = new Map<string, Variable>(model.weights);
   for (const linear of model.linears.values()) {
     for (const [adapter, w] of linear.adapters) {
-      out.set(`${linear.name}.lora_A.${adapter}`, w.A);
-      out.set(`${linear.name}.lora_B.${adapter}`, w.B);
+      out.set(`${linear.name}.lora_A.${adapter}.weight`, w.A);
+      out.set(`${linear.name}.lora_B.${adapter}.weight`, w.B);
     }
   }
   return out;
 }
 
-/** The default trainable set (see `TrainOptions.parameters`); rank-1 tensors (biases, LayerNorm) get no weight decay. */
+/**
+ * The default trainable set (see `TrainOptions.parameters`): the adapter API's `parameterGroups(model)` — trainable base
+ * weights (all of them for full training, `modulesToSave` after attaching LoRA) and the A, B of active, unmerged adapters,
+ * with LoRA+ multipliers on B; rank-1 tensors (biases, LayerNorm) get no weight decay.
+ */
 export function defaultParameterGroups(model: Model): ParameterGroup[] {
-  const groups: ParameterGroup[] = [];
-  for (const [name, variable] of model.weights) {
-    if (variable.trainable) groups.push({ name, variable, ...(variable.rank < 2 ? { weightDecay: 0 } : {}) });
-  }
-  for (const linear of model.linears.values()) {
-    for (const [adapter, w] of linear.adapters) {
-      if (!linear.active.includes(adapter) || linear.merged.includes(adapter)) continue;
-      if (w.A.trainable) groups.push({ name: `${linear.name}.lora_A.${adapter}`, variable: w.A });
-      if (w.B.trainable) groups.push({ name: `${linear.name}.lora_B.${adapter}`, variable: w.B });
-    }
-  }
-  return groups;
+  return parameterGroups(model);
 }
 
 function resolveGroups(model: Model, given: TrainOptions['parameters']): ParameterGroup[] {

@@ -182,3 +182,27 @@ describe('createTransformer', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 });
+
+describe('transformer on wasm', () => {
+  it('gives the cpu backend’s logits and gradients (wasm one-hot and matmul paths)', async () => {
+    const run = async (backend: 'cpu' | 'wasm') => {
+      await initBackend({ backend });
+      const model = createTransformer({ ...small, numClasses: 3 });
+      randomise(model, 21);
+      const ids = idsTensor([[1, 5, 10, 3, 0], [2, 2, 7, 9, 4]]);
+      const labels = tf.oneHot(tf.tensor1d([0, 2], 'int32'), 3).cast('float32');
+      const lm = tf.tidy(() => Array.from(model.forwardLm(ids).dataSync()));
+      const variables = [...model.weights].filter(([name]) => name !== 'lm_head.weight').map(([, v]) => v);
+      const { grads, value } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(labels, model.forward(ids)) as tf.Scalar, variables);
+      const g = variables.map((v) => Array.from(grads[v.name]!.dataSync()));
+      tf.dispose([ids, labels, value, Object.values(grads)]);
+      model.dispose();
+      return { lm, g };
+    };
+    const cpu = await run('cpu');
+    const wasm = await run('wasm');
+    await initBackend({ backend: 'cpu' });
+    wasm.lm.forEach((x, i) => expect(x).toBeCloseTo(cpu.lm[i]!, 4));
+    wasm.g.forEach((g, i) => g.forEach((x, j) => expect(x).toBeCloseTo(cpu.g[i]![j]!, 4)));
+  });
+});

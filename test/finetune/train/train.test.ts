@@ -1,6 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createRng, isProvenantError } from '../../../src/core/index.js';
 import {
+  addClassificationHead,
+  adapterHash,
+  attachAdapter,
   createBatchPlan,
   createLogisticRegression,
   createMlp,
@@ -114,11 +117,32 @@ describe('train', () => {
     const a = await run(7);
     const b = await run(7);
     const c = await run(8);
-    expect([...a.keys()]).toContain('fc1.lora_B.default');
+    expect([...a.keys()]).toContain('fc1.lora_B.default.weight');
     expect(b).toEqual(a);
-    expect(c.get('fc1.lora_B.default')).not.toEqual(a.get('fc1.lora_B.default'));
+    expect(c.get('fc1.lora_B.default.weight')).not.toEqual(a.get('fc1.lora_B.default.weight'));
     // Frozen base weights did not move.
     expect(a.get('fc1.weight')).toEqual(c.get('fc1.weight'));
+  });
+
+  it('with attachAdapter (LoRA+, dropout, classifier in modulesToSave): same seed ⇒ same adapter hash', async () => {
+    const run = async (seed: number) => {
+      const model = tinyTransformer(2);
+      addClassificationHead(model, 2, { seed: 4 });
+      attachAdapter(model, 'default', { r: 2, alpha: 4, dropout: 0.1, targetModules: ['q_proj', 'v_proj'], loraPlusLrRatio: 4, modulesToSave: ['classifier'] }, { seed: 9 });
+      const examples = sequences(12, 6).map((e, i) => ({ ...e, label: i % 2 }));
+      const result = await train(model, { task: 'classification', train: examples, seed, epochs: 2, batchSize: 4 });
+      const hash = adapterHash(model, 'default');
+      model.dispose();
+      return { hash, result };
+    };
+    const a = await run(3);
+    const b = await run(3);
+    const c = await run(4);
+    expect(b.hash).toBe(a.hash);
+    expect(c.hash).not.toBe(a.hash);
+    expect(a.result.parameterNames).toContain('blocks.0.attn.q_proj.lora_B.default.weight');
+    expect(a.result.parameterNames.some((n) => n.startsWith('classifier'))).toBe(true);
+    expect(a.result.parameterNames.some((n) => n.startsWith('embed_tokens'))).toBe(false);
   });
 
   it('gradient accumulation of 2 × 4 equals one batch of 8', async () => {
