@@ -37,6 +37,16 @@ describe('auroc', () => {
       { numRuns: 200 },
     );
   });
+  it('reverses to 1 − AUC when the scores are negated (fast-check)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.double({ min: -5, max: 5, noNaN: true }), fc.boolean()), { minLength: 2, maxLength: 50 }).filter((a) => a.some((p) => p[1]) && a.some((p) => !p[1])), (pairs) => {
+        const scores = pairs.map((p) => p[0]);
+        const positive = pairs.map((p) => p[1]);
+        expect(auroc(scores, positive) + auroc(scores.map((v) => -v), positive)).toBeCloseTo(1, 12);
+      }),
+      { numRuns: 100 },
+    );
+  });
   it('needs both classes', () => {
     expect(() => auroc([1, 2], [true, true])).toThrow(/at least one flagged/);
   });

@@ -2,6 +2,7 @@
  * LOO, LDS and brittleness against toy "models" whose retrained output is an exact, known function of the subset, so
  * the right answer is computed by an independent loop.
  */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { brittleness } from '../../../src/attribution/quality/brittleness.js';
 import { averageRanks } from '../../../src/attribution/quality/correlation.js';
@@ -90,6 +91,21 @@ describe('linearDatamodelingScore', () => {
     expect(result.score).toBeGreaterThan(0);
     expect(result.score).toBeLessThan(1);
     expect(result.testsUsed).toBe(nTest);
+  });
+
+  it('is invariant to a positive scale and a shift of each test column, as equal-size subsets make it (fast-check)', async () => {
+    const { train } = additiveTrainer(w, nTest);
+    const truth = await computeLdsGroundTruth({ nTrain, nTest, train, count: 12, seed: 6 });
+    const noisy = randomMatrix(nTrain, nTest, 21).map((v, k) => w[k]! + v);
+    const base = linearDatamodelingScore(scoreMatrix(noisy, nTrain, nTest), truth).perTest;
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.double({ min: 0.01, max: 100, noNaN: true }), fc.double({ min: -10, max: 10, noNaN: true })), { minLength: nTest, maxLength: nTest }), (affine) => {
+        const moved = noisy.map((v, k) => affine[k % nTest]![0] * v + affine[k % nTest]![1]);
+        const result = linearDatamodelingScore(scoreMatrix(moved, nTrain, nTest), truth).perTest;
+        for (let t = 0; t < nTest; t++) expect(result[t]).toBeCloseTo(base[t]!, 9);
+      }),
+      { numRuns: 30 },
+    );
   });
 
   it('rejects a ground truth of another shape and a retrain function that returns the wrong length', async () => {
