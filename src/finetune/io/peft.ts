@@ -32,6 +32,7 @@ import {
   type SafetensorsTensor,
 } from './safetensors.js';
 
+/** The two file names PEFT's `save_pretrained` writes and `from_pretrained` reads. */
 export const ADAPTER_CONFIG_FILE = 'adapter_config.json';
 export const ADAPTER_WEIGHTS_FILE = 'adapter_model.safetensors';
 

@@ -101,6 +101,7 @@ export const SAFETENSORS_MAX_HEADER_BYTES = 100_000_000;
 const METADATA_KEY = '__metadata__';
 const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
+/** Whether a value names a dtype this implementation reads and writes. */
 export function isSafetensorsDtype(value: unknown): value is SafetensorsDtype {
   return typeof value === 'string' && Object.prototype.hasOwnProperty.call(DTYPES, value);
 }

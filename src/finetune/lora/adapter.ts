@@ -286,10 +286,12 @@ export function disableAdapters(model: Model): void {
   setActiveAdapters(model, []);
 }
 
+/** The active adapter names, in activation order. */
 export function activeAdapters(model: Model): string[] {
   return [...adapterState(model).active];
 }
 
+/** Every attached adapter's name, in attachment order. */
 export function listAdapters(model: Model): string[] {
   return [...adapterState(model).adapters.keys()];
 }
@@ -304,6 +306,14 @@ export interface AdapterInfo {
   parameterCount: number;
 }
 
+/**
+ * An attached adapter's resolved config, modules and trainable-parameter count (for the audit record).
+ *
+ * @example
+ * ```ts
+ * getAdapterInfo(model, 'default').parameterCount; // Σ r·(in + out) + modules_to_save sizes
+ * ```
+ */
 export function getAdapterInfo(model: Model, name: string): AdapterInfo {
   const record = getAdapter(model, name);
   let parameterCount = 0;

@@ -18,6 +18,7 @@ import { baseModuleValues } from './adapter.js';
 import { getAdapter } from './registry.js';
 import { adapterStateDict } from './state-dict.js';
 
+/** Format tags inside the hashed manifests; a change of canonical bytes gets a new tag, never a silent new hash. */
 export const BASE_MODEL_HASH_FORMAT = 'provenant.base-model.v1';
 export const ADAPTER_HASH_FORMAT = 'provenant.adapter.v1';
 

@@ -48,6 +48,15 @@ const ACTIVATIONS: Record<LoraDenseActivation, (t: Tensor) => Tensor> = {
   softmax: (t) => tf.softmax(t),
 };
 
+/**
+ * A dense layer with a frozen base kernel and a trainable LoRA update (see the file comment).
+ *
+ * @example
+ * ```ts
+ * const model = tf.sequential({ layers: [new LoraDense({ units: 2, r: 4, alpha: 8, inputShape: [16], seed: 1 })] });
+ * model.compile({ optimizer: 'adam', loss: 'meanSquaredError' }); // trains lora_A and lora_B only
+ * ```
+ */
 export class LoraDense extends tf.layers.Layer {
   static className = 'ProvenantLoraDense';
   readonly units: number;

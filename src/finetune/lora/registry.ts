@@ -76,6 +76,7 @@ export function getAdapter(model: Model, name: string): AdapterRecord {
   return record;
 }
 
+/** A module by path, or `LORA_TARGET_NOT_FOUND`. */
 export function getLinear(model: Model, moduleName: string): Linear {
   const linear = model.linears.get(moduleName);
   if (!linear) throw new ProvenantError('LORA_TARGET_NOT_FOUND', `This ${model.kind} has no module "${moduleName}".`, { data: { module: moduleName } });
@@ -87,6 +88,7 @@ export function readValues(variable: { dataSync(): ArrayLike<number> | Uint8Arra
   return Float32Array.from(variable.dataSync() as ArrayLike<number>);
 }
 
+/** Copies of a module's kernel and bias values. */
 export function readModuleValues(linear: Linear): ModuleValues {
   return { kernel: readValues(linear.kernel), bias: linear.bias ? readValues(linear.bias) : null };
 }

@@ -31,7 +31,9 @@ export function transpose(data: ArrayLike<number>, rows: number, cols: number): 
   return out;
 }
 
+/** PEFT's file key of a module's lora_A / lora_B weight. */
 export const loraKey = (module: string, factor: 'A' | 'B'): string => `${PEFT_KEY_PREFIX}${module}.lora_${factor}.weight`;
+/** PEFT's file key of a modules_to_save copy's weight or bias. */
 export const savedModuleKey = (module: string, weight: 'weight' | 'bias'): string => `${PEFT_KEY_PREFIX}${module}.${weight}`;
 
 /**
