@@ -30,7 +30,6 @@ import {
   type Model,
   type TrainingExample,
   type TransformerModel,
-  type Variable,
 } from '../../../src/finetune/index.js';
 
 beforeAll(async () => {
@@ -61,7 +60,7 @@ function adaptedMlp(seed: number, r = 3, alpha = 6): Model {
 }
 
 /** Central finite differences of f at every entry of v (float32 model, so a coarse h and a relative tolerance). */
-function finiteDifferences(v: Variable, f: () => number, h = 1e-2): Float64Array {
+function finiteDifferences(v: tf.Variable, f: () => number, h = 1e-2): Float64Array {
   const base = Float32Array.from(v.dataSync() as Float32Array);
   const out = new Float64Array(base.length);
   for (let i = 0; i < base.length; i++) {
@@ -79,7 +78,7 @@ function finiteDifferences(v: Variable, f: () => number, h = 1e-2): Float64Array
   return out;
 }
 
-function gradientOf(g: ExtraLoss, model: Model, v: Variable): Float32Array {
+function gradientOf(g: ExtraLoss, model: Model, v: tf.Variable): Float32Array {
   const { value, grads } = tf.variableGrads(() => g(ctx(model))!, [v]);
   value.dispose();
   const out = Float32Array.from(grads[v.name]!.dataSync() as Float32Array);
