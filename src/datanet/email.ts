@@ -64,17 +64,6 @@ export function decodeBytes(bytes: Uint8Array, charset: string | undefined): str
   }
 }
 
-// Characters above U+00FF cannot be a single byte; keep them as UTF-8 so nothing is lost.
-function charsToBytes(text: string): Uint8Array {
-  const out: number[] = [];
-  for (const ch of text) {
-    const code = ch.codePointAt(0)!;
-    if (code < 256) out.push(code);
-    else out.push(...new TextEncoder().encode(ch));
-  }
-  return Uint8Array.from(out);
-}
-
 /** Quoted-printable (RFC 2045 §6.7): soft breaks `=\n` vanish, `=XX` runs are bytes in the part's charset. */
 export function decodeQuotedPrintable(text: string, charset?: string): string {
   return text.replace(/=[ \t]*\n/g, '').replace(/(?:=[0-9A-Fa-f]{2})+/g, (run) => {
@@ -84,6 +73,7 @@ export function decodeQuotedPrintable(text: string, charset?: string): string {
   });
 }
 
+/** Base64 (RFC 2045 §6.8; non-alphabet characters such as line breaks ignored), decoded in the part's charset. */
 export function decodeBase64(text: string, charset?: string): string {
   const clean = text.replace(/[^A-Za-z0-9+/=]/g, '');
   return decodeBytes(new Uint8Array(Buffer.from(clean, 'base64')), charset);

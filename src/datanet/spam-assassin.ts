@@ -34,6 +34,7 @@ const GROUP_DATES: Record<SpamAssassinGroup, string> = {
 };
 const LICENCE = 'PDDL-1.0 AND CC0-1.0';
 
+/** The label of every e-mail in a corpus group: 'spam' for spam-1/spam-2, 'ham' otherwise. */
 export const spamAssassinLabel = (group: SpamAssassinGroup): SpamLabel => (group.startsWith('spam') ? 'spam' : 'ham');
 
 export interface FromSpamAssassinOptions {
