@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bytesToHex, type Address, type Hex } from 'viem';
 import type { HDAccount } from 'viem/accounts';
+import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isProvenantError } from '../../src/core/index.js';
 import {
@@ -26,6 +27,7 @@ const publisherAccount = testAccount(publisherIndex) as HDAccount;
 const publisherKey = bytesToHex(publisherAccount.getHdKey().privateKey!);
 const publisher = testClient(publisherAccount);
 const dir = mkdtempSync(join(tmpdir(), 'provenant-queue-'));
+const childBundle = join(dir, 'queue-child.mjs');
 
 let address: Address;
 let model: Hex;
@@ -44,7 +46,7 @@ function batchJob(): QueueJob & { kind: 'attributionBatch' } {
 
 /** Runs the child; resolves with its stdout lines once it exits (killed or not). `killOn` kills it from here. */
 function runChild(queuePath: string, env: { CRASH_AT?: string; CONFIRMATIONS?: number; killOn?: string }): Promise<{ lines: string[]; signal: NodeJS.Signals | null }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(here, 'fixtures/queue-child.ts')], {
+  const child = spawn(process.execPath, [childBundle], {
     env: {
       ...process.env,
       RPC_URL: anvilUrl(),
@@ -92,6 +94,8 @@ const publishedLogs = (batchId: Hex) => getRegistryEvents(publisher, { address, 
 
 describe('resumable publisher queue', () => {
   beforeAll(async () => {
+    // Bundled once, so each child starts in well under a second (tsx plus viem's module graph takes seconds).
+    await build({ entryPoints: [join(here, 'fixtures/queue-child.ts')], bundle: true, platform: 'node', format: 'esm', target: 'node20', outfile: childBundle, logLevel: 'silent' });
     address = (await deployRegistry(owner, { publishers: [publisher.account.address] })).address;
     const [baseHash, adapterHash, snapshotRoot, configHash] = randomHashes(77, 4) as [Hex, Hex, Hex, Hex];
     model = (await publishModel(publisher, { address, baseHash, adapterHash, snapshotRoot, configHash })).record.modelId;
