@@ -283,10 +283,9 @@ export function openPublisherQueue(path: string, registry: Address): PublisherQu
         ...options,
         address: registry,
         action: 'publisherQueue',
+        // `call` pairs each job kind with its function and argument tuple; the union is checked there, not here.
         functionName: functionName as 'publishAttributionBatch',
         args: args as never,
-        // The receipt is awaited below, from the hash on disk, exactly as a resumed run would.
-        confirmations: options.confirmations,
         onSigned: async (tx: SignedTransactionInfo) => {
           update(item, { state: 'signed', txHash: tx.hash, rawTx: tx.raw, nonce: tx.nonce });
           await emit('signed');
