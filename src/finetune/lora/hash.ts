@@ -5,7 +5,8 @@
  * every tensor's length, so the byte string is unambiguous; nothing in it depends on variable names, memory layout,
  * host endianness, or the order weights were created — so the same weights hash alike after a save and a load.
  *
- * - `baseModelHash` covers the base's own weights (tfjs layout): with adapters merged, the exact pre-merge kernels;
+ * - `baseModelHash` covers the model kind, its configuration less the initialisation-only fields (`seed`, `initStd`),
+ *   and the base's own weights (tfjs layout): with adapters merged, the exact pre-merge kernels;
  *   with a modules_to_save copy loaded, the base's original module. (PiSSA/OLoRA replace W by its residual: that *is* a
  *   different base, and its hash says so.)
  * - `adapterHash` covers the resolved LoRA config and the adapter's PEFT state dict (`adapterStateDict`: PEFT keys and
@@ -21,6 +22,9 @@ import { adapterStateDict } from './state-dict.js';
 /** Format tags inside the hashed manifests; a change of canonical bytes gets a new tag, never a silent new hash. */
 export const BASE_MODEL_HASH_FORMAT = 'provenant.base-model.v1';
 export const ADAPTER_HASH_FORMAT = 'provenant.adapter.v1';
+
+/** Model-config fields that only shape the initial weights, left out of the base-model hash. */
+export const INIT_ONLY_CONFIG_FIELDS: readonly string[] = Object.freeze(['seed', 'initStd']);
 
 const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
@@ -83,7 +87,10 @@ export function baseModelHashWithKernels(model: Model, kernels: ReadonlyMap<stri
     if (linear.bias && values.bias) overrides.set(linear.bias, values.bias);
   }
   const tensors = [...model.weights].map(([name, v]) => variableTensor(name, v, overrides.get(v)));
-  return hashTensors(BASE_MODEL_HASH_FORMAT, { kind: model.kind, config: model.config }, tensors);
+  // Initialisation-only fields do not change the function the weights compute: the same weights under another seed are
+  // the same base.
+  const config = Object.fromEntries(Object.entries(model.config).filter(([key]) => !INIT_ONLY_CONFIG_FIELDS.includes(key)));
+  return hashTensors(BASE_MODEL_HASH_FORMAT, { kind: model.kind, config }, tensors);
 }
 
 /**

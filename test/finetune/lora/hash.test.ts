@@ -24,7 +24,7 @@ describe('baseModelHash', () => {
     const bias = Float32Array.from(model.weights.get('linear.bias')!.dataSync() as Float32Array);
     const manifest = canonicalJson({
       format: 'provenant.base-model.v1',
-      config: { kind: 'logistic-regression', config: model.config },
+      config: { kind: 'logistic-regression', config: { inputSize: 3, numClasses: 2 } },
       tensors: [['linear.bias', 'F32', [2]], ['linear.weight', 'F32', [3, 2]]],
     });
     const bytes = Buffer.concat([Buffer.from(`${manifest}\n`), Buffer.from(bias.buffer), Buffer.from(weight.buffer)]);
@@ -42,6 +42,11 @@ describe('baseModelHash', () => {
     tf.tidy(() => w.assign(tf.tensor1d(values)));
     expect(baseModelHash(b)).not.toBe(baseModelHash(a));
     expect(baseModelHash(mlp(4))).not.toBe(baseModelHash(a));
+    // The same weights under another seed are the same base: the seed only shaped the initial values.
+    const c = mlp(4);
+    for (const [name, v] of c.weights) tf.tidy(() => v.assign(a.weights.get(name)!));
+    expect(baseModelHash(c)).toBe(baseModelHash(a));
+    c.dispose();
     a.dispose();
     b.dispose();
   });
