@@ -23,8 +23,10 @@ import {
   encodeCheckpoint,
   evaluateModel,
   initBackend,
+  loadModelState,
   saveBaseModel,
   train,
+  type TrainingCheckpoint,
   type TrainingExample,
   type TransformerConfig,
 } from '../src/finetune/index.js';
@@ -101,7 +103,10 @@ if (resumeFrom) console.log(`resuming from step ${resumeFrom.step}`);
 mkdirSync(dirname(checkpointFile), { recursive: true });
 
 const started = performance.now();
-const result = await train(model, {
+// --finalize: write the base model from the last checkpoint without training further (when a run must stop early).
+const finalize = flag('finalize') && resumeFrom;
+if (finalize) console.log(`finalizing from the checkpoint at step ${resumeFrom.step} of ${STEPS}`);
+const trained = (): ReturnType<typeof train> => train(model, {
   task: 'causal-lm',
   // Equal shares of both corpora in every batch; an "epoch" is a pass over Moby Dick, SOTU cycles beside it.
   train: split.map((s) => ({ name: s.name, examples: s.train, weight: 1 })),
@@ -124,7 +129,14 @@ const result = await train(model, {
   },
   onEpoch: (e) => console.log(`epoch ${e.epoch} at step ${e.step}: train loss ${e.trainLoss.toFixed(4)}, held-out ${JSON.stringify(e.validation)}`),
 });
-const seconds = (performance.now() - started) / 1000;
+let result: { steps: number; log: TrainingCheckpoint['log']; validations: TrainingCheckpoint['validations']; settings: Record<string, unknown> };
+if (finalize) {
+  loadModelState(model, Object.fromEntries(Object.entries(resumeFrom.parameters).map(([name, p]) => [name, { dtype: 'F32' as const, shape: p.shape, data: p.data }])));
+  result = { steps: resumeFrom.step, log: resumeFrom.log, validations: resumeFrom.validations, settings: { note: `finalized from the checkpoint at step ${resumeFrom.step} of ${STEPS}` } };
+} else {
+  result = await trained();
+}
+const seconds = finalize ? result.log.reduce((a, e) => a + e.ms, 0) / 1000 : (performance.now() - started) / 1000;
 
 const perplexity: Record<string, { loss: number; perplexity: number; tokens: number; windows: number }> = {};
 let lossTokens = 0;
