@@ -306,7 +306,7 @@ function createImporter(options: ImportJsonlOptions) {
     return { datanet, lines: lineNumber, rows, duplicates, rejections, ...(expectedRoot ? { expectedRoot } : {}) };
   };
 
-  return { onLine, finish };
+  return { onLine, finish, partial: () => ({ datanet, rows, lines: lineNumber }) };
 }
 
 /**
@@ -362,6 +362,15 @@ export async function importJsonlStream(source: JsonlSource, options: ImportJson
       if (typeof line !== 'string') throw new ProvenantError('INVALID_ARGUMENT', 'An iterable JSONL source must yield strings (one line each).');
       importer.onLine(line);
     }
+  } catch (error) {
+    if (error instanceof ProvenantError) throw error;
+    // An I/O failure (missing file, broken stream): typed, with the partial Datanet like a malformed line.
+    const partial = importer.partial();
+    throw new ProvenantError('INVALID_ARGUMENT', `Could not read the JSONL source: ${(error as Error).message}`, {
+      details: partial.datanet ? `Rows read before the failure (${partial.rows}) are in error.data.datanet.` : undefined,
+      data: { line: partial.lines, rowsImported: partial.rows, ...(partial.datanet ? { datanet: partial.datanet } : {}) },
+      cause: error,
+    });
   } finally {
     close?.();
   }

@@ -128,6 +128,26 @@ describe('JSONL', () => {
     expect(() => importJsonl(text, { into: other })).toThrow(expect.objectContaining({ code: 'DATANET_SCHEMA_INVALID' }));
   });
 
+  it('a missing file or a failing stream is a typed error', async () => {
+    await expect(importJsonlStream(join(dir, 'missing.jsonl'))).rejects.toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+    const lines = exportJsonl(build([['a', [{ input: [1, 2, 3], label: 0 }]]])).split('\n');
+    async function* failing() {
+      yield lines[0]!;
+      yield lines[1]!;
+      yield lines[2]!;
+      throw new Error('connection reset');
+    }
+    let caught: unknown;
+    try {
+      await importJsonlStream(failing());
+    } catch (error) {
+      caught = error;
+    }
+    expect(isProvenantError(caught, 'INVALID_ARGUMENT')).toBe(true);
+    expect((caught as ProvenantError).message).toContain('connection reset');
+    expect(((caught as ProvenantError).data.datanet as Datanet).size).toBe(1);
+  });
+
   it('imports bare rows as one contribution, reporting bad rows instead of stopping', async () => {
     const lines = ['{"input":"hello","label":"ham"}', '', '{"input":"","label":"ham"}', '{"input":"buy now","label":"spam","metadata":{"n":1}}', '{"input":"hello","label":"ham"}'];
     const result = await importJsonlStream(lines, {
