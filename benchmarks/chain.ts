@@ -225,7 +225,7 @@ async function main(): Promise<void> {
     }
 
     console.log(
-      `* not a gas bound: one root per block carries any number of events; the bound is hashing the leaves off chain (${fmt(leavesPerSecond)} leaves/s on one core of this machine, load average ${loadavg()[0]!.toFixed(1)}; leaf hashing parallelises across cores).`,
+      `* not a gas bound: one root per block carries any number of events; the bound is hashing the leaves off chain (${fmt(leavesPerSecond)} leaves/s on one core of this machine at load average ${loadavg()[0]!.toFixed(1)}; the core merkleTree hashes on one thread).`,
     );
     const at30 = plans[0]!.plan.strategies.find((s) => s.strategy === 'per-block-root')!;
     const maxVerify = Math.max(...verify.filter((v) => v.depth <= 32).map((v) => v.gas), realVerifyGas);
