@@ -4,7 +4,8 @@
  * language task (general-text perplexity), giving one point per run — domain gain and relative perplexity increase,
  * each with its paired-bootstrap interval — and the points' Pareto front (`learningForgettingFront`).
  *
- * All runs share one model object: run i attaches a fresh adapter `sweep_<i>` (seeded by the sweep seed and i), trains
+ * All runs share one model object: run i attaches a fresh adapter `sweep` (initialised from the sweep seed and the
+ * rank, and trained on the same seeded batch order, so runs differing only in guard or schedule are paired), trains
  * it, evaluates it against the adapters-disabled base, and deletes it, so the base weights are never copied or changed.
  * The base side of every comparison is computed once and memoised (it is the same model on the same data each run).
  */
@@ -229,15 +230,17 @@ export async function sweep(options: SweepOptions): Promise<SweepResult> {
   progress.tick(0);
   for (let i = 0; i < runs.length; i++) {
     const run = runs[i]!;
-    const adapter = `sweep_${i}`;
-    attachAdapter(model, adapter, { ...loraRest, r: run.rank, alpha: alphaPerRank * run.rank }, { seed: `${options.seed}/${i}` });
+    // One name for every run (each is deleted before the next): LoRA init streams are keyed by adapter name too.
+    const adapter = 'sweep';
+    // Same init and batch order for every run of a rank: guard and schedule comparisons are paired, not confounded by seeds.
+    attachAdapter(model, adapter, { ...loraRest, r: run.rank, alpha: alphaPerRank * run.rank }, { seed: `${options.seed}/r${run.rank}` });
     let guard: Guard | undefined;
     try {
       guard = guardFor(run.guard, getAdapterInfo(model, adapter).modules);
       const trained = await train(model, {
         task,
         train: options.train as TrainingExample[],
-        seed: options.seed + i,
+        seed: options.seed,
         epochs: 1_000_000,
         maxSteps: run.steps,
         batchSize: options.batchSize ?? 16,
@@ -245,7 +248,7 @@ export async function sweep(options: SweepOptions): Promise<SweepResult> {
         sequenceLength: options.sequenceLength,
         ...(guard ? { extraLoss: guard } : {}),
       });
-      const tuned = toEvalModel(model, { name: adapter, adapters: [adapter], batchSize: evalBatchSize });
+      const tuned = toEvalModel(model, { name: `run ${i}`, adapters: [adapter], batchSize: evalBatchSize });
       const table = await compareModels(base, tuned, tasks, { ...bootstrap, batchSize: evalBatchSize, drift: false });
       const [domain, retained] = table.rows as [TaskComparison, TaskComparison];
       if (!retained.relativeDelta) throw invalid('the retained metric of the base model is 0; relative forgetting is undefined.');
