@@ -112,7 +112,8 @@ for (const cachedRows of [10_000, 100_000]) {
   ];
   for (const [name, make] of methods) {
     t0 = performance.now();
-    const index = createAttributionIndex(model, store, { preconditioner: make() });
+    const preconditioner = make();
+    const index = createAttributionIndex(model, store, { preconditioner });
     const indexBuildSeconds = (performance.now() - t0) / 1000;
     const fee = 10n ** 15n;
     attributeQuery(model, queries.subarray(0, 784), { index, topK: 10, feeWei: fee }); // warm-up
@@ -133,6 +134,7 @@ for (const cachedRows of [10_000, 100_000]) {
       results.push({ cachedRows: store.features.rows, method: name, mode, queriesPerSecond: 1000 / ms, msPerQuery: ms, cpuMsPerQuery: cpu, k: K, backend: backend.backend, indexBuildSeconds });
     }
     index.dispose();
+    preconditioner.dispose?.();
   }
 }
 

@@ -18,7 +18,10 @@ import { splitRewardDetailed, type RewardSplit } from './reward-split.js';
 import { createScoreIndex, type ScoreIndex } from './score-index.js';
 
 export interface AttributionIndexOptions {
-  /** Default Grad-Dot. Fit it on `store.features` (e.g. `fitDataInf(store.features)`). */
+  /**
+   * Default Grad-Dot. Fit it on `store.features` (e.g. `fitDataInf(store.features)`). The caller owns it: call its
+   * `dispose?.()` when done (the index does not).
+   */
   preconditioner?: Preconditioner;
   /** Training rows per scoring tile; default 8,192. */
   tileRows?: number;
@@ -114,6 +117,11 @@ export interface AttributeQueryOptions {
   reduction?: ScoreReduction;
   /** Shape of one example; default the store's featurizer input, inferred as [input.length] for a single query. */
   exampleShape?: number[];
+  /**
+   * Take each query's gradient at these classes instead of the predicted ones (e.g. a labelled evaluation query, to ask
+   * which rows support its true label). One per query.
+   */
+  labels?: ArrayLike<number>;
 }
 
 /** A training row in an attribution. */
@@ -127,7 +135,10 @@ export interface AttributedRow {
 }
 
 export interface QueryAttribution {
+  /** The predicted class and the class probabilities. */
   prediction: { label: number; probabilities: number[] };
+  /** The class the query's gradient was taken at: the predicted one unless `labels` was given. */
+  attributedLabel: number;
   /** Rows that most support the prediction, strongest first. */
   proponents: AttributedRow[];
   /** Rows that most oppose it, strongest (most negative) first. */
@@ -180,10 +191,15 @@ export function attributeQueries(
   const probs = tf.tidy(() => tf.softmax(model.forward(tf.tensor(inputs, [m, ...options.exampleShape], dtype)) as tf.Tensor2D).dataSync() as Float32Array);
   const classes = probs.length / m;
   const labels = new Int32Array(m);
+  if (options.labels && options.labels.length !== m) {
+    throw new ProvenantError('ATTRIBUTION_SHAPE_MISMATCH', `${options.labels.length} labels for ${m} queries.`);
+  }
   for (let t = 0; t < m; t++) {
-    let best = 0;
-    for (let c = 1; c < classes; c++) if (probs[t * classes + c]! > probs[t * classes + best]!) best = c;
-    labels[t] = best;
+    if (options.labels) {
+      labels[t] = options.labels[t]!;
+      continue;
+    }
+    labels[t] = argmax(probs, t * classes, classes);
   }
   const { features } = index.featurizer.run({ inputs, exampleShape: options.exampleShape, labels });
   const G = index.contributorKeys.length;
@@ -200,7 +216,8 @@ export function attributeQueries(
     const anyPositive = Object.values(contributorScores).some((v) => v > 0);
     const shares = anyPositive ? contributorShares(contributorScores) : null;
     const result: QueryAttribution = {
-      prediction: { label: labels[t]!, probabilities: Array.from(probs.subarray(t * classes, (t + 1) * classes)) },
+      prediction: { label: argmax(probs, t * classes, classes), probabilities: Array.from(probs.subarray(t * classes, (t + 1) * classes)) },
+      attributedLabel: labels[t]!,
       proponents: top.proponents.map(row),
       opponents: top.opponents.map(row),
       contributorScores,
@@ -217,4 +234,10 @@ export function attributeQueries(
     }
     return result;
   });
+}
+
+function argmax(values: ArrayLike<number>, offset: number, length: number): number {
+  let best = 0;
+  for (let c = 1; c < length; c++) if (values[offset + c]! > values[offset + best]!) best = c;
+  return best;
 }

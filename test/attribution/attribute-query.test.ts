@@ -107,6 +107,17 @@ describe('attributeQuery', () => {
       const top = batch[t]!.proponents[0];
       if (top) expect(Math.abs(dense.values[top.index * 4 + t]! - top.score)).toBeLessThan(1e-4 * Math.max(1, Math.abs(top.score)));
     }
+    // Given labels: the gradient is taken at them (here: the least likely class of each query).
+    const given = Int32Array.from(batch.map((b) => b.prediction.probabilities.indexOf(Math.min(...b.prediction.probabilities))));
+    const labelled = attributeQueries(model, queries, { index, topK: 5, exampleShape: [d], labels: given });
+    const lf = featurize(model, { inputs: queries, exampleShape: [d], labels: given }, { projection: { kind: 'gaussian', dim: k, seed: 4 } });
+    const ldense = denseScores(store.features, lf.features, pre);
+    for (let t = 0; t < 4; t++) {
+      expect(labelled[t]!.attributedLabel).toBe(given[t]);
+      expect(labelled[t]!.prediction.label).toBe(batch[t]!.prediction.label);
+      const top = labelled[t]!.proponents[0];
+      if (top) expect(Math.abs(ldense.values[top.index * 4 + t]! - top.score)).toBeLessThan(1e-4 * Math.max(1, Math.abs(top.score)));
+    }
     index.dispose();
     tf.tidy(() => model.weights.get('fc1.bias')!.assign(tf.onesLike(model.weights.get('fc1.bias')!)));
     expect(() => createAttributionIndex(model, store)).toThrow(/ATTRIBUTION_FEATURE_STORE_INVALID/);

@@ -80,6 +80,9 @@ describe('DataInf', () => {
     const q = randomFeatures(3, 6, 8, blocks);
     const pre = fitDataInf(train);
     const got = pre.query(q);
+    // The second query reuses the kept training gradients and gives the same numbers.
+    expect(pre.query(q).data).toEqual(got.data);
+    pre.dispose!();
     for (const [module, cols] of [['a', [0, 1, 2, 3]], ['b', [4, 5]]] as const) {
       const d = cols.length;
       let meanSq = 0;

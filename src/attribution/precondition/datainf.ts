@@ -9,7 +9,8 @@
  */
 import { ProvenantError } from '../../core/index.js';
 import type { FeatureMatrix } from '../feature-matrix.js';
-import { columnSlice, matMulF32 } from './dense-linear-algebra.js';
+import { tf } from '../../finetune/index.js';
+import { columnSlice } from './dense-linear-algebra.js';
 import { identityTransform, type Preconditioner } from './preconditioner.js';
 
 export interface DataInfOptions {
@@ -30,6 +31,8 @@ interface Layer {
   train: Float32Array;
   /** 1 / (n (λ + ‖g_i‖²)) per row. */
   weight: Float32Array;
+  /** Kept on the backend after the first query: G_l [n, size], G_lᵀ [size, n], weights [1, n]. */
+  tensors?: { G: tf.Tensor2D; GT: tf.Tensor2D; w: tf.Tensor2D };
 }
 
 /**
@@ -79,9 +82,16 @@ export function fitDataInf(train: FeatureMatrix, options: DataInfOptions = {}): 
       const m = Math.min(tile, q.rows - start);
       for (const layer of layers) {
         const ql = gatherColumns(q, layer.ranges, layer.size, start, m);
-        const c = matMulF32(ql, m, layer.size, layer.train, n, true); // [m, n] = Q_l G_lᵀ
-        for (let r = 0; r < m; r++) for (let i = 0; i < n; i++) c[r * n + i]! *= layer.weight[i]!;
-        const correction = matMulF32(c, m, n, layer.train, layer.size, false); // [m, size]
+        // Both products are plain 2-D matmuls on the backend against the kept training gradients (the fast path):
+        // C = (Q_l G_lᵀ) ⊙ w, correction = C G_l.
+        layer.tensors ??= tf.tidy(() => {
+          const G = tf.keep(tf.tensor2d(layer.train, [n, layer.size]));
+          return { G, GT: tf.keep(tf.transpose(G) as tf.Tensor2D), w: tf.keep(tf.tensor2d(layer.weight, [1, n])) };
+        });
+        const { G, GT, w } = layer.tensors;
+        const t = tf.tidy(() => tf.matMul(tf.mul(tf.matMul(tf.tensor2d(ql, [m, layer.size]), GT), w) as tf.Tensor2D, G));
+        const correction = t.dataSync() as Float32Array;
+        t.dispose();
         let col = 0;
         for (const [offset, size] of layer.ranges) {
           for (let r = 0; r < m; r++) {
@@ -101,6 +111,12 @@ export function fitDataInf(train: FeatureMatrix, options: DataInfOptions = {}): 
     params: { lambda: Object.fromEntries(layers.map((l) => [l.module, l.lambda])), lambdaScale: scale },
     query,
     train: identityTransform,
+    dispose() {
+      for (const layer of layers) {
+        if (layer.tensors) tf.dispose([layer.tensors.G, layer.tensors.GT, layer.tensors.w]);
+        layer.tensors = undefined;
+      }
+    },
   };
 }
 

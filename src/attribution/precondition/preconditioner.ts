@@ -14,6 +14,8 @@ export interface Preconditioner {
   query(features: FeatureMatrix): FeatureMatrix;
   /** The training side, applied once when an index or a dense score matrix is built. */
   train(features: FeatureMatrix): FeatureMatrix;
+  /** Frees backend memory some preconditioners keep between queries (DataInf keeps the training gradients). Idempotent. */
+  dispose?(): void;
 }
 
 export const identityTransform = (f: FeatureMatrix): FeatureMatrix => f;
