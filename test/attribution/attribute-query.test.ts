@@ -8,6 +8,7 @@ import {
   createAttributionIndex,
   denseScores,
   featurize,
+  fitDataInf,
   fitFisher,
   projectionMatrix,
   readFeatureStore,
@@ -83,6 +84,19 @@ describe('attributeQuery', () => {
       expect(Math.abs(diff)).toBeLessThan(1e-4 * Number(fee));
     }
     index.dispose();
+    model.dispose();
+  });
+
+  it('leaks no tensors: featurizing, indexing, querying and disposing leave the backend as it was', async () => {
+    const { model, store } = await setup();
+    const before = tf.memory().numTensors;
+    const pre = fitDataInf(store.features);
+    const index = createAttributionIndex(model, store, { preconditioner: pre, tileRows: 8 });
+    attributeQueries(model, randomData(3, d, C, 8).x, { index, topK: 2, exampleShape: [d] });
+    featurize(model, { inputs: x, exampleShape: [d], labels }, { factorizedProjection: { kind: 'sparse', inDim: 2, outDim: 2, seed: 1 } });
+    index.dispose();
+    pre.dispose!();
+    expect(tf.memory().numTensors).toBe(before);
     model.dispose();
   });
 
