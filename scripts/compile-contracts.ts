@@ -12,6 +12,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ProvenantError } from '../src/core/index.js';
 
 const require = createRequire(import.meta.url);
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -90,22 +91,35 @@ export function renderArtifact(compiled: CompiledContract): string {
   ].join('\n');
 }
 
-function main(): void {
-  const text = renderArtifact(compileAttributionRegistry());
-  if (process.argv.includes('--check')) {
-    let committed = '';
+/** Throws CHAIN_ARTIFACT_STALE unless `committed` (default: the file on disk) equals the artifact of `compiled`. */
+export function assertArtifactFresh(compiled: CompiledContract, committed?: string): void {
+  let text = committed;
+  if (text === undefined) {
     try {
-      committed = readFileSync(ARTIFACT_PATH, 'utf8');
+      text = readFileSync(ARTIFACT_PATH, 'utf8');
     } catch {
-      // missing counts as stale
+      text = '';
     }
-    if (committed !== text) {
-      console.error(`${ARTIFACT_PATH} is stale: run \`npm run compile:contracts\`.`);
-      process.exit(1);
-    }
+  }
+  const expected = renderArtifact(compiled);
+  if (text !== expected) {
+    const line = expected.split('\n').findIndex((l, i) => l !== text!.split('\n')[i]);
+    throw new ProvenantError('CHAIN_ARTIFACT_STALE', 'The committed contract artifact differs from a fresh compile.', {
+      details: 'Run `npm run compile:contracts` and commit src/chain/contracts/attribution-registry.ts.',
+      metaMessages: [`first differing line: ${line + 1}`],
+      data: { path: ARTIFACT_PATH, line: line + 1 },
+    });
+  }
+}
+
+function main(): void {
+  const compiled = compileAttributionRegistry();
+  if (process.argv.includes('--check')) {
+    assertArtifactFresh(compiled);
     console.log('contract artifacts are up to date');
     return;
   }
+  const text = renderArtifact(compiled);
   writeFileSync(ARTIFACT_PATH, text);
   console.log(`wrote ${ARTIFACT_PATH}`);
 }

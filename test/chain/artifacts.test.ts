@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { build } from 'esbuild';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ARTIFACT_PATH, compileAttributionRegistry, renderArtifact, type CompiledContract } from '../../scripts/compile-contracts.js';
+import { ARTIFACT_PATH, assertArtifactFresh, compileAttributionRegistry, renderArtifact, type CompiledContract } from '../../scripts/compile-contracts.js';
 import { attributionRegistryAbi, attributionRegistryBytecode, attributionRegistryCompiler } from '../../src/chain/index.js';
 
 describe('committed contract artifacts', () => {
@@ -13,6 +13,9 @@ describe('committed contract artifacts', () => {
 
   it('equal a fresh compile with the pinned compiler (run `npm run compile:contracts` when this fails)', () => {
     expect(readFileSync(ARTIFACT_PATH, 'utf8')).toBe(renderArtifact(fresh));
+    expect(() => assertArtifactFresh(fresh)).not.toThrow();
+    const edited = renderArtifact(fresh).replace('"name": "BatchExists"', '"name": "BatchAlreadyExists"');
+    expect(() => assertArtifactFresh(fresh, edited)).toThrow(expect.objectContaining({ code: 'CHAIN_ARTIFACT_STALE' }));
     expect(attributionRegistryBytecode).toBe(fresh.bytecode);
     expect(attributionRegistryAbi).toEqual(fresh.abi);
   });
