@@ -189,10 +189,13 @@ describe('AttributionRegistry on anvil', () => {
 
   it('watches events as they are published, and emits per-event logs decodable by the ABI', async () => {
     const batch = buildAttributionBatch(records(400, 4, model));
+    // From the current block on, so the log is delivered however late the watcher's first poll is.
+    const fromBlock = await publisher.getBlockNumber();
     const seen = new Promise<Hex>((resolve, reject) => {
       const stop = watchRegistryEvents(publisher, {
         address,
         eventName: 'AttributionBatchPublished',
+        fromBlock,
         pollingInterval: 50,
         onLogs: (logs) => {
           const match = logs.find((l) => l.args.batchId === batch.batchId);
@@ -204,7 +207,6 @@ describe('AttributionRegistry on anvil', () => {
         onError: reject,
       });
     });
-    await new Promise((r) => setTimeout(r, 150));
     await publishAttributionBatch(publisher, { address, batch });
     expect(await seen).toBe(batch.root);
 
