@@ -139,6 +139,9 @@ async function main(): Promise<void> {
     const fractions = { train: 0.8, validation: 0.1, test: 0.1 };
     show('stratified by label', snapshot.split({ seed: flags.seed, fractions, stratifyBy: 'label' }));
     show('grouped by contributor', snapshot.split({ seed: flags.seed, fractions, groupBy: 'contributor', stratifyBy: 'label' }));
+    // Drift: the "-2" groups were collected months later; train on the early mail, test on the late.
+    const groupOf = built.groundTruth.contributorGroups;
+    show('drift (2002 → 2003 mail)', snapshot.splitBy((row) => (String(groupOf[row.contributor]).endsWith('-2') ? 'test' : 'train'), { rule: 'test = groups easy-ham-2 and spam-2 (collected 2003-02)' }));
   });
 
   if (flags.json) console.log(`\n${JSON.stringify(summary, null, 2)}`);

@@ -36,6 +36,7 @@ export type {
   SnapshotRow,
   SnapshotSplitOptions,
   SplitPart,
+  SplitPartName,
 } from './snapshot.js';
 export { splitIndices } from './split.js';
 export type { SplitFractions, SplitIndices, SplitIndicesOptions } from './split.js';

@@ -103,13 +103,23 @@ export interface DatanetSplit {
   readonly train: SplitPart;
   readonly validation: SplitPart;
   readonly test: SplitPart;
-  readonly seed: Seed;
+  /** The seed of a seeded split (absent for `splitBy`). */
+  readonly seed?: Seed;
+  /** Requested fractions (seeded split) or the realised ones (`splitBy`). */
   readonly fractions: { readonly train: number; readonly validation: number; readonly test: number };
   readonly stratifyBy?: 'label';
   readonly groupBy?: 'contributor';
-  /** keccak256 of the canonical JSON {root, seed, fractions, stratifyBy, groupBy, train, validation, test}: names this exact split in an audit record. */
+  /** For `splitBy`: the caller's description of the rule (a function cannot be hashed, its description can). */
+  readonly rule?: string;
+  /**
+   * keccak256 of the canonical JSON {root, seed, fractions, stratifyBy, groupBy, train, validation, test} (seeded) or
+   * {root, rule, train, validation, test} (`splitBy`): names this exact split in an audit record.
+   */
   readonly digest: Hex;
 }
+
+/** Which part a row goes to in {@link DatanetSnapshot.splitBy}. */
+export type SplitPartName = 'train' | 'validation' | 'test';
 
 export interface DatanetSnapshot {
   readonly name: string;
@@ -146,6 +156,14 @@ export interface DatanetSnapshot {
   verifyRow(rowOrId: Row | StoredRow | RowId, proof: readonly Hex[]): boolean;
   /** Seeded train/validation/test split; the parts are disjoint and together cover every row. */
   split(options: SnapshotSplitOptions): DatanetSplit;
+  /**
+   * A split by an explicit rule, e.g. drift: train on the earlier-collected corpus groups, test on the later ones.
+   * `rule` describes the rule in words for the audit record and the digest.
+   *
+   * @example
+   * snapshot.splitBy((row) => (String(row.metadata?.group).endsWith('-2') ? 'test' : 'train'), { rule: 'test = groups collected in 2003' });
+   */
+  splitBy(assign: (row: SnapshotRow) => SplitPartName, options: { readonly rule: string }): DatanetSplit;
   summary(): DatanetSummary;
 }
 
@@ -315,6 +333,31 @@ export function buildSnapshot(source: SnapshotSource): DatanetSnapshot {
         ...(stratifyBy ? { stratifyBy } : {}),
         ...(groupBy ? { groupBy } : {}),
         digest,
+      });
+    },
+    splitBy(assign, options) {
+      if (typeof assign !== 'function' || typeof options?.rule !== 'string' || options.rule.trim() === '') {
+        throw new ProvenantError('DATANET_SPLIT_INVALID', 'splitBy needs an assign(row) function and { rule } describing it.');
+      }
+      const parts: Record<SplitPartName, number[]> = { train: [], validation: [], test: [] };
+      rows.forEach((row, i) => {
+        const name = assign(row);
+        if (name !== 'train' && name !== 'validation' && name !== 'test') {
+          throw new ProvenantError('DATANET_SPLIT_INVALID', `splitBy's rule sent row ${i} to ${JSON.stringify(name)}; use "train", "validation" or "test".`, {
+            data: { index: i, id: row.id },
+          });
+        }
+        parts[name].push(i);
+      });
+      const n = Math.max(1, rows.length);
+      const part = (indices: number[]): SplitPart => Object.freeze({ indices: Object.freeze(indices), rows: Object.freeze(indices.map((i) => rows[i]!)) });
+      return Object.freeze({
+        train: part(parts.train),
+        validation: part(parts.validation),
+        test: part(parts.test),
+        fractions: Object.freeze({ train: parts.train.length / n, validation: parts.validation.length / n, test: parts.test.length / n }),
+        rule: options.rule,
+        digest: keccak256(canonicalJson({ root, rule: options.rule, train: parts.train, validation: parts.validation, test: parts.test })),
       });
     },
     summary() {

@@ -96,6 +96,19 @@ describe('snapshot.split', () => {
     expect(split.digest).not.toBe(snapshot.split({ seed: 4, fractions: { train: 0.7, validation: 0.15, test: 0.15 }, groupBy: 'contributor', stratifyBy: 'label' }).digest);
   });
 
+  it('splitBy follows an explicit rule and names it in the digest', () => {
+    const late = new Set(['c5', 'c6', 'c7']);
+    const split = snapshot.splitBy((row) => (late.has(row.contributor) ? 'test' : 'train'), { rule: 'test = contributors c5–c7' });
+    expect(split.test.rows.every((r) => late.has(r.contributor))).toBe(true);
+    expect(split.train.rows.some((r) => late.has(r.contributor))).toBe(false);
+    const expectedTest = snapshot.rows.filter((r) => late.has(r.contributor)).length;
+    expect([split.test.indices.length, split.train.indices.length + split.test.indices.length]).toEqual([expectedTest, snapshot.size]);
+    expect(split.fractions.test).toBeCloseTo(expectedTest / snapshot.size, 12);
+    const renamed = snapshot.splitBy((row) => (late.has(row.contributor) ? 'test' : 'train'), { rule: 'another description' });
+    expect(renamed.digest).not.toBe(split.digest);
+    expect(() => snapshot.splitBy(() => 'holdout' as never, { rule: 'x' })).toThrow(expect.objectContaining({ code: 'DATANET_SPLIT_INVALID' }));
+  });
+
   it('rejects unknown stratify/group keys', () => {
     expect(() => snapshot.split({ seed: 0, fractions: { train: 1 }, stratifyBy: 'colour' as never })).toThrow(expect.objectContaining({ code: 'DATANET_SPLIT_INVALID' }));
     expect(() => snapshot.split({ seed: 0, fractions: { train: 1 }, groupBy: 'licence' as never })).toThrow(expect.objectContaining({ code: 'DATANET_SPLIT_INVALID' }));
