@@ -17,6 +17,7 @@ export interface PublishReturnType<R extends RegistryRecord> {
   gasUsed?: bigint;
 }
 
+/** Internal: check, send, or report the record already there (see the module comment). */
 export async function publishOnce<R extends RegistryRecord>(
   client: RegistryClient,
   key: GetRecordParameters<RecordKey & { kind: R['kind'] }>,
