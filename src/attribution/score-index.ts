@@ -1,10 +1,12 @@
 /**
  * Score: τ(i, t) = ⟨query(g_t), train(g_i)⟩ for a preconditioner (./precondition), computed in tiles on the tfjs backend.
  *
- * The training side is transformed once and kept on the backend as row tiles [tile, d]; each query batch is uploaded
- * once as Qᵀ [d, m], so every product is a plain, non-transposed 2-D matmul tile·Qᵀ → [tile, m] (the fast XNNPACK path on
- * wasm). Top-k and per-group sums consume one tile at a time and never hold the n × m matrix; `dense` assembles it for
- * the quality harness (layout: ./conventions.ts).
+ * The training side is transformed once and kept on the backend as transposed tiles [d, tile]; each query batch is
+ * uploaded once as Q [m, d], so every product is a plain, non-transposed 2-D matmul Q·tileᵀ → [m, tile] (the fast XNNPACK
+ * path on wasm). With the tile as the matmul's right operand, XNNPACK packs it once and keeps it (it is the "weights" of a
+ * fully-connected op), and one query is a GEMV over packed weights: measured here 0.29 ms per 8,192 × 256 tile against
+ * 2.9 ms for tile·qᵀ (1.2–1.6× faster for 8–64 queries). Top-k and per-group sums consume one tile at a time and never hold
+ * the n × m matrix; `dense` assembles it for the quality harness (layout: ./conventions.ts).
  */
 import { ProvenantError } from '../core/index.js';
 import { tf } from '../finetune/index.js';
@@ -53,7 +55,10 @@ export interface ScoreIndex {
   groupScores(queries: FeatureMatrix, groupOf: ArrayLike<number>, groups: number): GroupScores;
   /** Top-k and group sums in one pass over the tiles (what `attributeQuery` needs). */
   query(queries: FeatureMatrix, k: number, groupOf?: ArrayLike<number>, groups?: number): { topK: QueryTopK[]; groups?: GroupScores };
-  /** Visits each tile's raw [tile, m] scores: rows [start, start + rows) × queries, row-major. */
+  /**
+   * Visits each tile's raw scores, query-major: `scores[t * rows + j]` = τ(start + j, t) for the tile's training rows
+   * [start, start + rows) and the m queries.
+   */
   forEachTile(queries: FeatureMatrix, visit: (start: number, rows: number, scores: Float32Array, m: number) => void): void;
   dispose(): void;
 }
@@ -76,7 +81,8 @@ export function createScoreIndex(train: FeatureMatrix, options: ScoreIndexOption
   const tiles: { start: number; rows: number; tensor: tf.Tensor2D }[] = [];
   for (let start = 0; start < rows; start += tileRows) {
     const r = Math.min(tileRows, rows - start);
-    tiles.push({ start, rows: r, tensor: tf.keep(tf.tensor2d(transformed.data.subarray(start * dim, (start + r) * dim), [r, dim])) });
+    const tensor = tf.tidy(() => tf.keep(tf.transpose(tf.tensor2d(transformed.data.subarray(start * dim, (start + r) * dim), [r, dim])) as tf.Tensor2D));
+    tiles.push({ start, rows: r, tensor });
   }
 
   const forEachTile: ScoreIndex['forEachTile'] = (queries, visit) => {
@@ -89,16 +95,16 @@ export function createScoreIndex(train: FeatureMatrix, options: ScoreIndexOption
     const q = preconditioner.query(queries);
     const m = q.rows;
     if (m === 0) return;
-    const qT = tf.tidy(() => tf.transpose(tf.tensor2d(q.data, [m, q.dim])) as tf.Tensor2D);
+    const qt = tf.tensor2d(q.data, [m, q.dim]);
     try {
       for (const tile of tiles) {
-        const s = tf.matMul(tile.tensor, qT);
+        const s = tf.matMul(qt, tile.tensor);
         const values = s.dataSync() as Float32Array;
         s.dispose();
         visit(tile.start, tile.rows, values, m);
       }
     } finally {
-      qT.dispose();
+      qt.dispose();
     }
   };
 
@@ -110,7 +116,9 @@ export function createScoreIndex(train: FeatureMatrix, options: ScoreIndexOption
     dense(queries) {
       const m = queries.rows;
       const values = new Float32Array(rows * m);
-      forEachTile(queries, (start, _r, scores) => values.set(scores, start * m));
+      forEachTile(queries, (start, r, scores) => {
+        for (let t = 0; t < m; t++) for (let j = 0; j < r; j++) values[(start + j) * m + t] = scores[t * r + j]!;
+      });
       return { values, nTrain: rows, nTest: m };
     },
     topK(queries, k) {
@@ -142,7 +150,7 @@ export function createScoreIndex(train: FeatureMatrix, options: ScoreIndexOption
           const p = pro[t]!;
           const o = opp[t]!;
           for (let j = 0; j < r; j++) {
-            const s = scores[j * m + t]!;
+            const s = scores[t * r + j]!;
             if (k > 0) {
               if (s > 0) p.push(start + j, s);
               else if (s < 0) o.push(start + j, s);
