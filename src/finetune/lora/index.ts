@@ -16,7 +16,7 @@ export {
   trainableVariables,
 } from './adapter.js';
 export type { AttachAdapterOptions, LoraModuleWeights, AdapterInfo, ParameterGroup } from './adapter.js';
-export { mergeAdapter, unmergeAdapter, mergeActiveAdapters, unmergeAllAdapters, checkMerge } from './merge.js';
+export { mergeAdapter, unmergeAdapter, mergeActiveAdapters, unmergeAllAdapters, checkMerge, mergeAndUnload } from './merge.js';
 export { baseModelHash, adapterHash, BASE_MODEL_HASH_FORMAT, ADAPTER_HASH_FORMAT, INIT_ONLY_CONFIG_FIELDS } from './hash.js';
 export { adapterStateDict, convertedAdapterStateDict, PEFT_KEY_PREFIX } from './state-dict.js';
 export type { StateTensor } from './state-dict.js';

@@ -14,6 +14,7 @@
  * it then subtracts s·A·B, which is exact only up to float32 rounding).
  */
 import { ProvenantError } from '../../core/index.js';
+import { linearOp } from '../linear.js';
 import { tf, type Tensor } from '../tf.js';
 import { loraScale } from './config.js';
 
@@ -132,15 +133,17 @@ export class LoraDense extends tf.layers.Layer {
       const inFeatures = input.shape[input.shape.length - 1]!;
       // Reshape to 2-D: tfjs's gradient of a batched matMul against a 2-D weight has a shape bug (DESIGN.md).
       const x = input.reshape([-1, inFeatures]) as tf.Tensor2D;
-      let y = tf.matMul(x, this.kernel!.read() as tf.Tensor2D);
+      // linearOp: the fast-path matmul gradients of ../linear.ts (explicit transposes, no gradient for the frozen kernel).
+      const kernel = this.kernel!.read();
+      let y: Tensor = linearOp(x, kernel, true, this.kernel!.trainable);
       if (this.bias) y = y.add(this.bias.read());
       if (!this.mergedFlag) {
         let xin: Tensor = x;
         if (kwargs.training && this.loraDropout > 0) {
           xin = tf.dropout(x, this.loraDropout, undefined, this.seed === undefined ? undefined : this.seed + 2 + this.calls++);
         }
-        const hidden = tf.matMul(xin as tf.Tensor2D, this.loraA!.read() as tf.Tensor2D);
-        y = y.add(tf.matMul(hidden, this.loraB!.read() as tf.Tensor2D).mul(this.scale));
+        const hidden = linearOp(xin, this.loraA!.read(), true, this.loraA!.trainable);
+        y = y.add(linearOp(hidden, this.loraB!.read(), true, this.loraB!.trainable).mul(this.scale));
       }
       const out = y.reshape([...input.shape.slice(0, -1), this.units]);
       return ACTIVATIONS[this.activation](out);

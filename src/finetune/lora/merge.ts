@@ -145,3 +145,34 @@ export function checkMerge(model: Model, inputs: Tensor, options: { adapters?: r
   for (let i = 0; i < adapterPath.length; i++) max = Math.max(max, Math.abs(adapterPath[i]! - mergedPath[i]!));
   return max;
 }
+
+/**
+ * Merges an adapter for good and removes it (PEFT's `merge_and_unload` for one adapter): W ← W + s·A·B becomes the new
+ * base kernel, the adapter's A and B are freed, and no pre-merge bytes are kept. The base-model hash changes to that of
+ * the merged weights — it is a new base. Adapters with modules_to_save are refused (their head copy would have to
+ * replace the base's head; do it explicitly if that is what you mean).
+ */
+export function mergeAndUnload(model: Model, name: string): void {
+  const record = getAdapter(model, name);
+  if (record.modulesToSave.length > 0) {
+    throw new ProvenantError('INVALID_ARGUMENT', `Adapter "${name}" has modules_to_save copies; mergeAndUnload only folds LoRA factors.`, { data: { adapter: name } });
+  }
+  const state = adapterState(model);
+  for (const m of record.modules) {
+    const linear = getLinear(model, m);
+    if (state.merges.get(m)?.length) {
+      throw new ProvenantError('INVALID_ARGUMENT', `Module "${m}" has merged adapters (${linear.merged.join(', ')}); unmerge them first.`, { data: { module: m } });
+    }
+  }
+  for (const m of record.modules) {
+    const linear = getLinear(model, m);
+    applyDelta(linear, name, 1);
+    const weights = linear.adapters.get(name)!;
+    weights.A.dispose();
+    weights.B.dispose();
+    linear.adapters.delete(name);
+    linear.active = linear.active.filter((a) => a !== name);
+  }
+  state.adapters.delete(name);
+  state.active = state.active.filter((a) => a !== name);
+}

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   activeAdapters,
   attachAdapter,
+  baseModelHash,
   checkMerge,
   createLogisticRegression,
   createMlp,
@@ -12,6 +13,7 @@ import {
   linearForward,
   listAdapters,
   mergeAdapter,
+  mergeAndUnload,
   parameterGroups,
   setActiveAdapter,
   setActiveAdapters,
@@ -199,6 +201,27 @@ describe('merge / unmerge', () => {
     tf.tidy(() => k.assign(k.add(0.5)));
     unmergeAdapter(model, 'b');
     expect(maxAbsDiff(values(k), w0.map((v) => v + 0.5))).toBeLessThan(1e-5);
+    model.dispose();
+  });
+});
+
+describe('mergeAndUnload', () => {
+  it('folds the update into the base for good: same outputs, no adapter left, a new base hash', () => {
+    const model = mlp(12);
+    const x = randomInputs(4, 6, 12);
+    attachAdapter(model, 'a', { r: 2, initLoraWeights: false }, { seed: 3 });
+    const tuned = logitsOf(model, x);
+    const hash = baseModelHash(model);
+    const start = tf.memory().numTensors;
+    mergeAndUnload(model, 'a');
+    expect(baseModelHash(model)).not.toBe(hash);
+    expect(tf.memory().numTensors).toBe(start - 4);
+    expect(listAdapters(model)).toEqual([]);
+    expect(maxAbsDiff(logitsOf(model, x), tuned)).toBeLessThan(1e-5);
+    for (const l of model.linears.values()) expect([l.adapters.size, l.merged.length, l.active.length]).toEqual([0, 0, 0]);
+    attachAdapter(model, 'b', { modulesToSave: ['fc2'], targetModules: ['fc1'] }, { seed: 1 });
+    expect(() => mergeAndUnload(model, 'b')).toThrow(/modules_to_save/);
+    x.dispose();
     model.dispose();
   });
 });
