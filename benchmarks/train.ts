@@ -193,7 +193,7 @@ for (const r of rows) {
   console.log(`| ${r.workload} | ${fmt(r.wasmExamplesPerSecond)} | ${fmt(r.cpuExamplesPerSecond)} | ${fmt(r.torchExamplesPerSecond)} | ${r.wasmVsTorch === null ? '—' : `${r.wasmVsTorch.toFixed(2)}×`} | ${r.cpuVsTorch === null ? '—' : `${r.cpuVsTorch.toFixed(1)}×`} |`);
 }
 const target = rows.filter((r) => r.wasmVsTorch !== null);
-if (target.length) console.log(`\ntarget (wasm within 3× of PyTorch): ${target.map((r) => `${r.workload.split(',')[0]} ${r.wasmVsTorch! <= 3 ? 'met' : 'missed'}`).join('; ')}`);
+if (target.length) console.log(`\ntarget (wasm within 3× of PyTorch): ${target.map((r) => `${r.workload.split(' ')[0]}${r.workload.includes('LoRA') ? '+LoRA' : r.workload.includes('full') ? ' full' : ''} ${r.wasmVsTorch! <= 3 ? 'met' : 'missed'}`).join('; ')}`);
 
 const out = {
   benchmark: 'train',
