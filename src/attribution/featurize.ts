@@ -165,43 +165,41 @@ export function createFeaturizer(model: Model, options: FeaturizeOptions = {}): 
     onProgress?: ProgressCallback,
     logitGradient?: (logits: Float32Array, classes: number, labels: number[]) => Float32Array,
   ): Features {
-    {
-      const n = data.labels.length;
-      const exampleSize = data.exampleShape.reduce((a, b) => a * b, 1);
-      if (data.inputs.length !== n * exampleSize) {
-        throw new ProvenantError('ATTRIBUTION_SHAPE_MISMATCH', `inputs hold ${data.inputs.length} values, expected ${n} × ${exampleSize}.`);
-      }
-      const out = new Float32Array(n * dim);
-      const loss = new Float32Array(n);
-      const labelProbability = new Float32Array(n);
-      const progress = createProgressReporter('featurize', n, onProgress);
-      const dtype = data.inputs instanceof Int32Array ? 'int32' : 'float32';
-      for (let start = 0; start < n; start += batchSize) {
-        const end = Math.min(n, start + batchSize);
-        const batch = end - start;
-        const labels = Array.prototype.slice.call(data.labels, start, end) as number[];
-        const x = tf.tensor(data.inputs.subarray(start * exampleSize, end * exampleSize), [batch, ...data.exampleShape], dtype);
-        try {
-          const { capture } = captureBackward(model, x, entries, (logits, classes) => {
-            const g = logitGradients(logits, classes, labels, target);
-            loss.set(g.loss, start);
-            labelProbability.set(g.labelProbability, start);
-            return logitGradient ? logitGradient(logits, classes, labels) : g.grad;
-          });
-          try {
-            const t = tf.tidy(() => project(capture, batch));
-            out.set(t.dataSync() as Float32Array, start * dim);
-            t.dispose();
-          } finally {
-            disposeCapture(capture);
-          }
-        } finally {
-          x.dispose();
-        }
-        progress.tick(end);
-      }
-      return { features: { rows: n, dim, data: out, blocks: blocks.map((b) => ({ ...b })) }, loss, labelProbability, info };
+    const n = data.labels.length;
+    const exampleSize = data.exampleShape.reduce((a, b) => a * b, 1);
+    if (data.inputs.length !== n * exampleSize) {
+      throw new ProvenantError('ATTRIBUTION_SHAPE_MISMATCH', `inputs hold ${data.inputs.length} values, expected ${n} × ${exampleSize}.`);
     }
+    const out = new Float32Array(n * dim);
+    const loss = new Float32Array(n);
+    const labelProbability = new Float32Array(n);
+    const progress = createProgressReporter('featurize', n, onProgress);
+    const dtype = data.inputs instanceof Int32Array ? 'int32' : 'float32';
+    for (let start = 0; start < n; start += batchSize) {
+      const end = Math.min(n, start + batchSize);
+      const batch = end - start;
+      const labels = Array.prototype.slice.call(data.labels, start, end) as number[];
+      const x = tf.tensor(data.inputs.subarray(start * exampleSize, end * exampleSize), [batch, ...data.exampleShape], dtype);
+      try {
+        const { capture } = captureBackward(model, x, entries, (logits, classes) => {
+          const g = logitGradients(logits, classes, labels, target);
+          loss.set(g.loss, start);
+          labelProbability.set(g.labelProbability, start);
+          return logitGradient ? logitGradient(logits, classes, labels) : g.grad;
+        });
+        try {
+          const t = tf.tidy(() => project(capture, batch));
+          out.set(t.dataSync() as Float32Array, start * dim);
+          t.dispose();
+        } finally {
+          disposeCapture(capture);
+        }
+      } finally {
+        x.dispose();
+      }
+      progress.tick(end);
+    }
+    return { features: { rows: n, dim, data: out, blocks: blocks.map((b) => ({ ...b })) }, loss, labelProbability, info };
   }
 }
 
