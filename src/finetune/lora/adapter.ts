@@ -111,7 +111,7 @@ export function attachAdapter(model: Model, name: string, loraConfig: Partial<Lo
     }
   }
   const weights = new Map<string, LoraModuleWeights>();
-  const initial = new Map<string, { kernel: Float32Array; A: Float32Array; B: Float32Array }>();
+  const initial = new Map<string, { kernel: Float32Array; residual: Float32Array; A: Float32Array; B: Float32Array }>();
   for (const m of modules) {
     const linear = getLinear(model, m);
     const { r, alpha } = moduleRankAlpha(config, m);
@@ -119,7 +119,7 @@ export function attachAdapter(model: Model, name: string, loraConfig: Partial<Lo
     const factors = initialLoraFactors(kernel, linear.inFeatures, linear.outFeatures, r, loraScale(alpha, r, config.useRslora), config.initLoraWeights, createRng(`${String(options.seed)}/${name}/${m}`));
     if (factors.residual) {
       assignValues(linear.kernel, factors.residual);
-      initial.set(m, { kernel, A: Float32Array.from(factors.A), B: Float32Array.from(factors.B) });
+      initial.set(m, { kernel, residual: Float32Array.from(factors.residual), A: Float32Array.from(factors.A), B: Float32Array.from(factors.B) });
     }
     weights.set(m, { A: factors.A, B: factors.B });
   }
@@ -358,13 +358,20 @@ export function baseModuleValues(model: Model, m: string): ModuleValues {
 
 /**
  * Removes an adapter: unmerges it if merged, restores the base's values of its modules_to_save modules if its copy is
- * loaded, drops it from the active set, and frees its variables.
+ * loaded, drops it from the active set, and frees its variables. A PiSSA/OLoRA adapter also gives back the original
+ * kernels (exact bytes) of modules still holding the residual it left — so attach then delete changes nothing.
  */
 export function deleteAdapter(model: Model, name: string): void {
   const record = getAdapter(model, name);
   const state = adapterState(model);
   if (record.modules.some((m) => getLinear(model, m).merged.includes(name))) unmergeAdapter(model, name);
   for (const m of record.modulesToSave) if (state.loadedCopy.get(m) === name) loadCopy(model, state, m, null);
+  for (const [m, initial] of record.initial ?? []) {
+    const kernel = getLinear(model, m).kernel;
+    const current = new Uint32Array(Float32Array.from(kernel.dataSync() as Float32Array).buffer);
+    const residual = new Uint32Array(initial.residual.buffer, initial.residual.byteOffset, initial.residual.length);
+    if (current.every((bits, i) => bits === residual[i])) assignValues(kernel, initial.kernel);
+  }
   for (const m of record.modules) {
     const linear: Linear = getLinear(model, m);
     const weights = linear.adapters.get(name);

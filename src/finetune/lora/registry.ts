@@ -28,7 +28,7 @@ export interface AdapterRecord {
    * PiSSA/OLoRA only: per module, the kernel before it was replaced by its residual and the initial A₀, B₀ — what
    * converting the adapter to a plain LoRA for the original base needs.
    */
-  readonly initial?: ReadonlyMap<string, { kernel: Float32Array; A: Float32Array; B: Float32Array }>;
+  readonly initial?: ReadonlyMap<string, { kernel: Float32Array; residual: Float32Array; A: Float32Array; B: Float32Array }>;
 }
 
 export interface MergeEntry {

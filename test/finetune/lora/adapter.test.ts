@@ -243,6 +243,12 @@ describe('PiSSA and OLoRA', () => {
         // Independent check: W_res + s·A·B = W.
         expect(maxAbsDiff(residual.map((v, i) => v + lora.scale * AB[i]!), w)).toBeLessThan(1e-5);
         expect(maxAbsDiff(residual, w)).toBeGreaterThan(0.01);
+        // Deleting a PiSSA/OLoRA adapter gives the original kernel back, bit for bit.
+        const fc2Original = values(model.linears.get('fc2')!.kernel);
+        attachAdapter(model, 'q', { r: 1, targetModules: ['fc2'], initLoraWeights: init }, { seed: 1, activate: false });
+        expect(sameBits(values(model.linears.get('fc2')!.kernel), fc2Original)).toBe(false);
+        deleteAdapter(model, 'q');
+        expect(sameBits(values(model.linears.get('fc2')!.kernel), fc2Original)).toBe(true);
         if (init === 'pissa') {
           // s·A·B is the best rank-2 approximation: the residual's norm² = the sum of the remaining singular values², which
           // is the smallest any rank-2 update can leave — check against a power-iteration estimate of the top two.
