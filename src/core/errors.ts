@@ -75,7 +75,17 @@ export interface ProvenantErrorOptions {
   cause?: unknown;
 }
 
+const BRAND = Symbol.for('provenant.error');
+
 export class ProvenantError extends Error {
+  /**
+   * `instanceof` by brand, not by identity: the `provenant` and `provenant/chain` bundles (and two installed copies of the
+   * package) each carry their own class, and an error from one must still be recognised by the other.
+   */
+  static [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
+  }
+
   override readonly name = 'ProvenantError';
   readonly code: ProvenantErrorCode;
   readonly shortMessage: string;
@@ -91,6 +101,7 @@ export class ProvenantError extends Error {
     if (options.docsPath) lines.push(`Docs: ${options.docsPath}`);
     lines.push(`Code: ${code}`);
     super(lines.join('\n'), options.cause === undefined ? undefined : { cause: options.cause });
+    Object.defineProperty(this, BRAND, { value: true });
     this.code = code;
     this.shortMessage = shortMessage;
     this.details = options.details;

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { ProvenantError, assertArgument, describeValue, isProvenantError } from '../../src/core/index.js';
 
 describe('ProvenantError', () => {
@@ -37,5 +37,18 @@ describe('ProvenantError', () => {
     const cyclic: Record<string, unknown> = {};
     cyclic.me = cyclic;
     expect(describeValue(cyclic)).toBe('[object Object]');
+  });
+});
+
+describe('ProvenantError identity across bundles', () => {
+  it('is recognised by brand, so an error from a second copy of the class (another bundle) still matches', async () => {
+    vi.resetModules();
+    const { ProvenantError: Other } = await import('../../src/core/errors.js');
+    expect(Other).not.toBe(ProvenantError);
+    const foreign = new Other('CHAIN_REVERTED', 'reverted');
+    expect(foreign instanceof ProvenantError).toBe(true);
+    expect(isProvenantError(foreign, 'CHAIN_REVERTED')).toBe(true);
+    expect(new Error('plain') instanceof ProvenantError).toBe(false);
+    expect(null instanceof ProvenantError).toBe(false);
   });
 });
