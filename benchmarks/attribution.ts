@@ -4,7 +4,8 @@
  * mislabel-detection AUC (10 % of labels flipped), runtime — printed beside the published anchors of DESIGN.md.
  *
  *   npm run bench:attribution                       # everything (long: run it with nohup)
- *   npm run bench:attribution -- --only lr          # one part: lr | mlp | torch (comma-separated)
+ *   npm run bench:attribution -- --only lr          # one part: lr | mlp | torch | brittle (comma-separated;
+ *                                                   # default lr,mlp,torch)
  *   npm run bench:attribution -- --subsets 50       # LDS subsets (retrains)
  *
  * Options: --train 5000 --test 500 --pca 64 --lambda 1e-2 --subsets 100 --loo-rows 100 --mlp-subsets 50 --mlp-hidden 128
@@ -48,6 +49,8 @@ import {
   looCorrelation,
   matMulF32,
   mislabelAuc,
+  brittleness,
+  convexExampleMargins,
   pearsonCorrelation,
   sampleLdsSubsets,
   tracInCP,
@@ -61,6 +64,7 @@ import {
   type Preconditioner,
   type ScoreMatrix,
 } from '../src/attribution/index.js';
+import { createRng, sampleIndices } from '../src/core/index.js';
 import { fromMnist } from '../src/datanet/index.js';
 import { createMlp, initBackend, tf, train, type Model } from '../src/finetune/index.js';
 
@@ -203,6 +207,8 @@ interface ResultRow {
   /** PyTorch cross-check: Pearson of our scores with torch's, and torch's seconds (featurize + score). */
   pearsonWithTorch?: number;
   torchSeconds?: number;
+  /** Brittleness: median over test points of the smallest k that flipped (among those flipped). */
+  brittleMedianK?: number | null;
   note?: string;
 }
 
@@ -459,6 +465,45 @@ function marginFeatures(problem: ConvexLogisticProblem, theta: Float64Array, k: 
 function labelProbabilities(problem: ConvexLogisticProblem, theta: Float64Array): Float32Array {
   const losses = convexExampleLosses(problem, theta);
   return Float32Array.from(losses, (l) => Math.exp(-l));
+}
+
+// ---------------------------------------------------------------------------------------------------------------- brittleness
+
+/**
+ * Brittleness on the LR reference (Ilyas et al. 2022, §4.2): for 10 correctly classified test digits, the smallest k of
+ * their top proponents whose removal (and exact retraining) flips the prediction; IF and Grad-Dot rankings beside a random
+ * ranking. Fewer rows = a sharper attribution.
+ */
+async function runBrittleness(data: MnistArrays, args: Args): Promise<{ rows: ResultRow[]; setup: Record<string, unknown> }> {
+  const C = 10;
+  const k = args.pca;
+  const reduced = pca(data, k);
+  const train = createConvexLogisticProblem(reduced.train, data.yTrain, { numClasses: C, lambda: args.lambda, d: k });
+  const test = createConvexLogisticProblem(reduced.test, data.yTest, { numClasses: C, lambda: args.lambda, d: k });
+  const fit = fitConvexLogistic(train, { tolerance: 1e-10 });
+  const margins = convexExampleMargins(test, fit.theta);
+  const correct = Array.from(margins.keys()).filter((t) => margins[t]! > 0);
+  const tests = Array.from(sampleIndices(correct.length, 10, args.seed + 5), (j) => correct[j]!).sort((a, b) => a - b);
+  const ks = [10, 20, 40, 80, 160, 320, 640];
+  const retrainMargins = (rows: Uint32Array) => convexExampleMargins(test, fitConvexLogistic(train, { rows, init: fit.theta, tolerance: 1e-8 }).theta);
+  const trainFeatures = toFeatures(convexExampleGradients(train, fit.theta), train.n, k, C);
+  const testFeatures = toFeatures(convexExampleGradients(test, fit.theta), test.n, k, C);
+  const rng = createRng(args.seed + 6);
+  const random: ScoreMatrix = { values: Float64Array.from({ length: train.n * test.n }, () => rng.nextDouble()), nTrain: train.n, nTest: test.n };
+  const rows: ResultRow[] = [];
+  for (const [method, scores] of [
+    ['IF (explicit H⁻¹, float64)', convexInfluenceScores(train, fit.theta, test)],
+    ['Grad-Dot', denseScores(trainFeatures, testFeatures, gradDot())],
+    ['random ranking', random],
+  ] as const) {
+    const start = performance.now();
+    const result = await brittleness(scores, { train: retrainMargins, tests, ks, onProgress: (e) => log(`brittleness ${method} ${e.done}/${e.total}`) });
+    const found = Array.from(result.smallestK).filter((v) => v > 0).sort((a, b) => a - b);
+    const note = `smallest k per test: [${Array.from(result.smallestK).join(', ')}] (−1: not flipped by ${ks[ks.length - 1]}); flipped by k: ${ks.map((kk, m) => `${kk}→${(result.flippedFraction[m]! * 100).toFixed(0)}%`).join(' ')}; ${result.retrains} retrains`;
+    rows.push({ model: 'LR (brittleness)', method, loo: null, lds: null, auc: null, featurizeSeconds: null, scoreSeconds: seconds(start), brittleMedianK: found.length ? found[Math.floor(found.length / 2)]! : null, note });
+    log(`brittleness ${method}: ${note}`);
+  }
+  return { rows, setup: { tests: tests.length, ks, features: `PCA-${k}`, lambda: args.lambda } };
 }
 
 // ---------------------------------------------------------------------------------------------------------------- MLP
@@ -808,7 +853,7 @@ function printTable(rows: ResultRow[]): void {
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
-  const needsData = ['lr', 'mlp', 'torch'].some((k) => args.only.has(k));
+  const needsData = ['lr', 'mlp', 'torch', 'brittle'].some((k) => args.only.has(k));
   const data = needsData ? await loadMnist(args) : null;
   if (data) log(`MNIST: ${data.nTrain} train, ${data.nTest} test (${data.source})`);
   const previous = existsSync(args.out) ? (JSON.parse(readFileSync(args.out, 'utf8')) as { rows: ResultRow[]; setup: Record<string, unknown> }) : { rows: [], setup: {} };
@@ -816,6 +861,7 @@ async function main(): Promise<void> {
     ['lr', 'LR', runLogisticRegression],
     ['mlp', 'MLP', runMlp],
     ['torch', 'MLP (PyTorch check)', runTorch],
+    ['brittle', 'LR (brittleness)', runBrittleness],
   ];
   let rows = previous.rows;
   const setup: Record<string, unknown> = { ...previous.setup, ...(data ? { data: data.source, seed: args.seed } : {}) };
