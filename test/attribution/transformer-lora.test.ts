@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { deriveSeed, featurize, projectionMatrix, selectParameters } from '../../src/attribution/index.js';
+import {
+  attributeQuery,
+  createAttributionIndex,
+  denseScores,
+  deriveSeed,
+  featureModelHash,
+  featurize,
+  projectionMatrix,
+  selectParameters,
+  type FeatureStore,
+} from '../../src/attribution/index.js';
 import { createTransformer, setBaseTrainable, tf } from '../../src/finetune/index.js';
 import { attachAdapter, kroneckerProject, maxAbs, referenceObjective } from './helpers.js';
 
@@ -41,6 +51,38 @@ describe('LoRA featurizer on the tiny transformer (sum over positions)', () => {
     const fp = featurize(model, { inputs: ids, exampleShape: [T], labels }, { batchSize: 2, factorizedProjection: spec });
     const expected = kroneckerProject(f.features, n, entries, model, spec, projectionMatrix, deriveSeed);
     expect(maxAbs(fp.features.data, expected)).toBeLessThan(1e-5);
+
+    // attributeQuery on token ids: an in-memory store of the factorized features, one int32 query.
+    const store: FeatureStore = {
+      manifest: {
+        format: 'provenant.feature-store.v1',
+        modelHash: featureModelHash(model),
+        snapshotRoot: null,
+        info: fp.info,
+        rows: n,
+        dim: fp.features.dim,
+        blocks: fp.features.blocks,
+        dtype: 'float32',
+        byteOrder: 'little-endian',
+        shards: [],
+        rowIds: ['a', 'b', 'c', 'd'],
+        contributors: ['x', 'y', 'x', 'y'],
+        labels: Array.from(labels),
+      },
+      features: fp.features,
+      loss: fp.loss,
+      labelProbability: fp.labelProbability,
+    };
+    const index = createAttributionIndex(model, store);
+    const query = Int32Array.from([4, 4, 13, 0, 0]);
+    const r = attributeQuery(model, query, { index, topK: 4 });
+    const qf = featurize(model, { inputs: query, exampleShape: [T], labels: [r.prediction.label] }, { factorizedProjection: spec });
+    const ref = denseScores(fp.features, qf.features);
+    const sums = { x: ref.values[0]! + ref.values[2]!, y: ref.values[1]! + ref.values[3]! };
+    expect(Math.abs(r.contributorScores.x! - sums.x)).toBeLessThan(1e-5 * Math.max(1, Math.abs(sums.x)));
+    expect(Math.abs(r.contributorScores.y! - sums.y)).toBeLessThan(1e-5 * Math.max(1, Math.abs(sums.y)));
+    expect(r.proponents.length + r.opponents.length).toBe(4 - Array.from(ref.values).filter((v) => v === 0).length);
+    index.dispose();
     model.dispose();
   });
 });
