@@ -117,12 +117,11 @@ export function attachAdapter(model: Model, name: string, loraConfig: Partial<Lo
     const { r, alpha } = moduleRankAlpha(config, m);
     const kernel = Float32Array.from(linear.kernel.dataSync() as Float32Array);
     const factors = initialLoraFactors(kernel, linear.inFeatures, linear.outFeatures, r, loraScale(alpha, r, config.useRslora), config.initLoraWeights, createRng(`${String(options.seed)}/${name}/${m}`));
-    if (factors.residual) {
-      assignValues(linear.kernel, factors.residual);
-      initial.set(m, { kernel, residual: Float32Array.from(factors.residual), A: Float32Array.from(factors.A), B: Float32Array.from(factors.B) });
-    }
+    if (factors.residual) initial.set(m, { kernel, residual: factors.residual, A: Float32Array.from(factors.A), B: Float32Array.from(factors.B) });
     weights.set(m, { A: factors.A, B: factors.B });
   }
+  // Only now, with every factor computed, replace kernels by their residuals: a failure above leaves the model untouched.
+  for (const [m, { residual }] of initial) assignValues(getLinear(model, m).kernel, residual);
   const copies = new Map(modulesToSave.map((m) => [m, baseValuesOf(state, model, m)]));
   registerAdapter(model, name, config, modules, modulesToSave, weights, copies, reinit ? initial : undefined);
   if (options.activate !== false) setActiveAdapters(model, [name]);
