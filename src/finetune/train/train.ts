@@ -6,7 +6,7 @@
  * uninterrupted run ends. A non-finite loss or gradient stops training before the bad update, with the typed error
  * `TRAINING_NON_FINITE_LOSS` carrying a checkpoint of the last good state.
  */
-import { ProvenantError, canonicalJson, sha256, utf8Bytes } from '../../core/index.js';
+import { ProvenantError, canonicalJson, createProgressReporter, sha256, utf8Bytes, type ProgressCallback } from '../../core/index.js';
 import type { Model } from '../models/model.js';
 import { tf, type Tensor, type Variable } from '../tf.js';
 import type { EarlyStoppingState, TrainingCheckpoint, TrainingLogEntry } from './checkpoint.js';
@@ -100,6 +100,8 @@ export interface TrainOptions {
   extraLoss?: ExtraLoss;
   onStep?: (event: StepEvent) => void | Promise<void>;
   onEpoch?: (event: EpochEvent) => void | Promise<void>;
+  /** The library-wide progress callback (stage 'train', done/total in steps, metrics loss, lr, gradNorm, examplesPerSecond); throttled to 5/s. */
+  onProgress?: ProgressCallback;
   /** Take a checkpoint every this many steps (and at the end) and hand it to `onCheckpoint`. */
   checkpointEvery?: number;
   onCheckpoint?: (checkpoint: TrainingCheckpoint) => void | Promise<void>;
@@ -308,6 +310,7 @@ export async function train(model: Model, options: TrainOptions): Promise<TrainR
 
     let epochLossSum = 0;
     let epochSteps = 0;
+    const progress = createProgressReporter('train', totalSteps, options.onProgress);
     while (step < totalSteps && !esState.stopped) {
       const t0 = performance.now();
       const accumulated = new Map<string, Tensor>();
@@ -376,11 +379,12 @@ export async function train(model: Model, options: TrainOptions): Promise<TrainR
       log.push(entry);
       epochLossSum += loss;
       epochSteps += 1;
-      if (options.onStep) {
+      if (options.onStep || options.onProgress) {
         const recent = log.slice(-20);
         const meanMs = recent.reduce((a, e) => a + e.ms, 0) / recent.length;
         const meanExamples = recent.reduce((a, e) => a + e.examples, 0) / recent.length;
-        await options.onStep({
+        progress.tick(step, { loss, lr, gradNorm, examplesPerSecond: (meanExamples * 1000) / meanMs });
+        await options.onStep?.({
           step,
           totalSteps,
           epoch: entry.epoch,

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createRng, isProvenantError } from '../../../src/core/index.js';
+import { createRng, isProvenantError, type ProgressEvent } from '../../../src/core/index.js';
 import {
   addClassificationHead,
   adapterHash,
@@ -77,6 +77,7 @@ describe('train', () => {
     const model = createLogisticRegression({ inputSize: 4, numClasses: 3, seed: 1 });
     const steps: number[] = [];
     const epochs: number[] = [];
+    const progress: ProgressEvent[] = [];
     const result = await train(model, {
       task: 'classification',
       train: blobs(96, 1),
@@ -92,8 +93,11 @@ describe('train', () => {
         expect(e.etaSeconds).toBeGreaterThanOrEqual(0);
       },
       onEpoch: (e) => void epochs.push(e.epoch),
+      onProgress: (e) => void progress.push(e),
     });
     expect(result.steps).toBe(30);
+    expect(progress.at(-1)).toMatchObject({ stage: 'train', done: 30, total: 30 });
+    expect(progress.at(-1)!.metrics!.loss).toBe(result.log.at(-1)!.loss);
     expect(steps).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
     expect(epochs).toEqual([1, 2, 3, 4, 5]);
     expect(result.log).toHaveLength(30);
