@@ -49,6 +49,6 @@ describe('ProvenantError identity across bundles', () => {
     expect(foreign instanceof ProvenantError).toBe(true);
     expect(isProvenantError(foreign, 'CHAIN_REVERTED')).toBe(true);
     expect(new Error('plain') instanceof ProvenantError).toBe(false);
-    expect(null instanceof ProvenantError).toBe(false);
+    expect((null as unknown) instanceof ProvenantError).toBe(false);
   });
 });
