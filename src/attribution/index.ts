@@ -1,6 +1,19 @@
 /**
  * Attribution: featurize → precondition → score, aggregation, reward split, and attribution at inference time.
- * Sign convention and score layout: see ./conventions.ts.
+ * Sign convention (τ > 0: proponent) and layouts (scores n_train × n_test row-major): see ./conventions.ts.
+ *
+ * @example
+ * ```ts
+ * // 1. Featurize once (cacheable): per-example loss gradients, projected.
+ * const train = featurize(model, { inputs, exampleShape: [784], labels }, { projection: { kind: 'rademacher', dim: 512, seed: 1 } });
+ * await writeFeatureStore('cache/features', train, { model, rowIds, contributors, labels });
+ * // 2. Precondition (pluggable) and 3. score: a dense matrix for the quality harness …
+ * const pre = fitDataInf(train.features);
+ * const scores = denseScores(train.features, testFeatures.features, pre); // { values, nTrain, nTest }
+ * // … or Proof of Attribution per paid query, from the store.
+ * const index = createAttributionIndex(model, await readFeatureStore('cache/features'), { preconditioner: pre });
+ * const { prediction, proponents, shares, split } = attributeQuery(model, pixels, { index, topK: 5, feeWei: 10n ** 15n });
+ * ```
  */
 export { splitReward, splitRewardDetailed } from './reward-split.js';
 export type { RewardSplit } from './reward-split.js';
