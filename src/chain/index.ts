@@ -93,3 +93,6 @@ export {
   DEFAULT_MAX_TX_BYTES,
 } from './throughput-planner.js';
 export type { ThroughputStrategy, ChainProfile, MeasuredGas, PlanThroughputParameters, StrategyPlan, ThroughputPlan } from './throughput-planner.js';
+
+export { startLocalNode, resolveAnvilBinary, ANVIL_PACKAGE } from './local-node.js';
+export type { StartLocalNodeOptions, LocalNode } from './local-node.js';

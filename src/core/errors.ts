@@ -61,6 +61,7 @@ export type ProvenantErrorCode =
   | 'CHAIN_RECORD_NOT_FOUND'
   | 'CHAIN_QUEUE_INVALID'
   | 'CHAIN_RECORD_CONFLICT'
+  | 'CHAIN_NODE_FAILED'
   | 'CHAIN_ARTIFACT_STALE';
 
 export interface ProvenantErrorOptions {

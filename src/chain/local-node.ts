@@ -1,0 +1,230 @@
+/**
+ * A throwaway local EVM node for demos and tests: spawns the anvil binary of the optional peer dependency
+ * `@foundry-rs/anvil` on 127.0.0.1, on a port the OS picks (`--port 0`, read back from anvil's "Listening on" line, so
+ * two nodes never race for a port), and stops it by its pid — never by name, since other nodes may be running.
+ *
+ * Not for production: the accounts are anvil's well-known test keys (mnemonic "test test … junk"), which anyone can
+ * spend on any chain that funds them.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import type { Hex } from 'viem';
+import { assertArgument, ProvenantError } from '../core/index.js';
+
+/** The npm package that ships the anvil binary (through one optional dependency per platform). */
+export const ANVIL_PACKAGE = '@foundry-rs/anvil';
+
+const PLATFORM_PACKAGES: Record<string, Record<string, string>> = {
+  linux: { x64: '@foundry-rs/anvil-linux-amd64', arm64: '@foundry-rs/anvil-linux-arm64' },
+  darwin: { x64: '@foundry-rs/anvil-darwin-amd64', arm64: '@foundry-rs/anvil-darwin-arm64' },
+  win32: { x64: '@foundry-rs/anvil-win32-amd64' },
+};
+
+// Resolve from this library's own location (CJS build: __filename; ESM build: import.meta.url), then from the working
+// directory, so an anvil installed beside either the library or the app is found.
+function requirers(): NodeRequire[] {
+  const bases: string[] = [];
+  if (typeof __filename === 'string') bases.push(__filename);
+  else {
+    try {
+      const url = import.meta.url;
+      if (typeof url === 'string') bases.push(url);
+    } catch {
+      // import.meta is unavailable in this module format.
+    }
+  }
+  bases.push(join(process.cwd(), 'package.json'));
+  return bases.map((base) => createRequire(base));
+}
+
+function missing(details: string, cause?: unknown): ProvenantError {
+  return new ProvenantError('OPTIONAL_DEPENDENCY_MISSING', `A local node needs the optional package "${ANVIL_PACKAGE}", and its anvil binary was not found.`, {
+    details,
+    data: { packageName: ANVIL_PACKAGE },
+    cause,
+  });
+}
+
+/**
+ * Finds the anvil binary that `@foundry-rs/anvil` installs through its per-platform optional dependency
+ * (`@foundry-rs/anvil-<os>-<arch>`): resolved from the wrapper package first (where npm puts it), then directly.
+ * The `ANVIL_BIN` environment variable overrides (e.g. a system-wide Foundry install). Throws
+ * OPTIONAL_DEPENDENCY_MISSING naming the package when it is not installed.
+ *
+ * @example
+ * resolveAnvilBinary(); // '/app/node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil'
+ */
+export function resolveAnvilBinary(): string {
+  if (process.env.ANVIL_BIN) return process.env.ANVIL_BIN;
+  const pkg = PLATFORM_PACKAGES[process.platform]?.[process.arch];
+  if (!pkg) throw missing(`${ANVIL_PACKAGE} ships no binary for ${process.platform}/${process.arch}; install Foundry and set ANVIL_BIN.`);
+  const binary = process.platform === 'win32' ? 'anvil.exe' : 'anvil';
+  let lastError: unknown;
+  for (const base of requirers()) {
+    const candidates = [() => createRequire(base.resolve(`${ANVIL_PACKAGE}/package.json`)), () => base];
+    for (const candidate of candidates) {
+      try {
+        const path = join(dirname(candidate().resolve(`${pkg}/package.json`)), 'bin', binary);
+        if (existsSync(path)) return path;
+      } catch (error) {
+        lastError = error;
+      }
+    }
+  }
+  throw missing(`Install it: npm install --save-dev ${ANVIL_PACKAGE} (its ${pkg} optional dependency carries the binary), or set ANVIL_BIN.`, lastError);
+}
+
+export interface StartLocalNodeOptions {
+  /** Funded accounts anvil derives from its test mnemonic. Default 10. */
+  accounts?: number;
+  /** Chain id. Default: anvil's 31337. */
+  chainId?: number;
+  /** Extra anvil arguments (e.g. `['--gas-limit', '30000000']`). */
+  args?: readonly string[];
+  /** Path of the anvil binary. Default: `resolveAnvilBinary()`. */
+  binary?: string;
+  /** Give up when the node has not answered within this many ms. Default 15,000. */
+  startTimeoutMs?: number;
+}
+
+export interface LocalNode {
+  /** HTTP JSON-RPC URL, e.g. `http://127.0.0.1:45393`. */
+  rpcUrl: string;
+  chainId: number;
+  /** Private keys of anvil's funded test accounts, in derivation order (index 0 first). */
+  accounts: Hex[];
+  /** The anvil process id. */
+  pid: number;
+  /** Stops the node (SIGTERM by pid, SIGKILL after 5 s) and resolves once it has exited. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+async function rpcChainId(url: string): Promise<number | null> {
+  try {
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_chainId', params: [] }),
+    });
+    if (!response.ok) return null;
+    const body = (await response.json()) as { result?: string };
+    return typeof body.result === 'string' ? Number(BigInt(body.result)) : null;
+  } catch {
+    return null;
+  }
+}
+
+function exited(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => child.once('exit', () => resolve()));
+}
+
+/**
+ * Starts a local anvil node for demos and tests, and resolves once it answers `eth_chainId`. Always call `stop()` (the
+ * node is also killed if this process exits first). Throws OPTIONAL_DEPENDENCY_MISSING when `@foundry-rs/anvil` is not
+ * installed, CHAIN_NODE_FAILED when anvil exits or does not answer in time.
+ *
+ * @example
+ * const node = await startLocalNode();
+ * try {
+ *   const client = createWalletClient({ account: privateKeyToAccount(node.accounts[0]), chain: foundry, transport: http(node.rpcUrl) });
+ *   await deployRegistry(client);
+ * } finally {
+ *   await node.stop();
+ * }
+ */
+export async function startLocalNode(options: StartLocalNodeOptions = {}): Promise<LocalNode> {
+  const accounts = options.accounts ?? 10;
+  const startTimeoutMs = options.startTimeoutMs ?? 15_000;
+  assertArgument(Number.isInteger(accounts) && accounts >= 1, 'accounts', 'must be a positive integer', accounts);
+  if (options.chainId !== undefined) {
+    assertArgument(Number.isSafeInteger(options.chainId) && options.chainId > 0, 'chainId', 'must be a positive integer', options.chainId);
+  }
+  const binary = options.binary ?? resolveAnvilBinary();
+  const args = ['--host', '127.0.0.1', '--port', '0', '--accounts', String(accounts)];
+  if (options.chainId !== undefined) args.push('--chain-id', String(options.chainId));
+  args.push(...(options.args ?? []));
+
+  const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // A crashed demo must not leave an orphan node behind.
+  const killOnExit = (): void => {
+    if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) process.kill(child.pid, 'SIGKILL');
+  };
+  process.once('exit', killOnExit);
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      process.off('exit', killOnExit);
+      if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+      const done = exited(child);
+      process.kill(child.pid, 'SIGTERM');
+      let timer: NodeJS.Timeout | undefined;
+      const forced = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), 5_000)));
+      if ((await Promise.race([done, forced])) === 'timeout' && child.exitCode === null && child.signalCode === null) {
+        process.kill(child.pid, 'SIGKILL');
+        await done;
+      }
+      clearTimeout(timer);
+    })();
+    return stopping;
+  };
+
+  let output = '';
+  const fail = async (message: string, cause?: unknown): Promise<never> => {
+    await stop();
+    throw new ProvenantError('CHAIN_NODE_FAILED', `startLocalNode: ${message}`, {
+      metaMessages: output ? ['anvil output (last 2,000 characters):', output.slice(-2000)] : [],
+      data: { binary, args },
+      cause,
+    });
+  };
+
+  let url: string;
+  try {
+    url = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`anvil did not listen within ${startTimeoutMs} ms`)), startTimeoutMs);
+      const onData = (chunk: Buffer): void => {
+        output += chunk.toString();
+        const match = /Listening on (127\.0\.0\.1:\d+)/.exec(output);
+        if (match) {
+          clearTimeout(timer);
+          child.stdout!.off('data', onData);
+          child.stdout!.resume(); // keep draining so anvil never blocks on a full pipe
+          resolve(`http://${match[1]}`);
+        }
+      };
+      child.stdout!.on('data', onData);
+      child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      child.once('error', (error) => {
+        clearTimeout(timer);
+        reject(error);
+      });
+      child.once('exit', (code, signal) => {
+        clearTimeout(timer);
+        reject(new Error(`anvil exited (${signal ?? `code ${code}`}) before listening`));
+      });
+    });
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code === 'ENOENT' && options.binary === undefined) {
+      await stop();
+      throw missing(`The anvil binary at ${binary} could not be run; reinstall ${ANVIL_PACKAGE} or set ANVIL_BIN.`, error);
+    }
+    return fail((error as Error).message, error);
+  }
+
+  // The "Private Keys" block of anvil's banner: "(0) 0xac09…".
+  const keysSection = /Private Keys\s*=+\s*([\s\S]*?)(?:\n\s*\n[A-Z]|$)/.exec(output)?.[1] ?? '';
+  const keys = [...keysSection.matchAll(/\((\d+)\)\s+(0x[0-9a-fA-F]{64})/g)].map((m) => m[2]!.toLowerCase() as Hex);
+  if (keys.length !== accounts) return fail(`expected ${accounts} private keys in anvil's banner, found ${keys.length}`);
+
+  const deadline = Date.now() + startTimeoutMs;
+  let chainId: number | null = null;
+  while ((chainId = await rpcChainId(url)) === null) {
+    if (Date.now() > deadline) return fail(`anvil listens on ${url} but did not answer eth_chainId within ${startTimeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return { rpcUrl: url, chainId, accounts: keys, pid: child.pid!, stop };
+}
