@@ -216,6 +216,7 @@ describe('inverse-Hessian preconditioners', () => {
     const stochastic = fitLissa(op, { depth: 300, repeats: 8, batchSize: 10, seed: 3 }).query(queries).data;
     const norm = Math.max(...Array.from(ref, Math.abs));
     expect(maxAbs(stochastic, ref) / norm).toBeLessThan(0.15);
+    op.dispose!();
   });
 });
 

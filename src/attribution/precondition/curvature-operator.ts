@@ -4,6 +4,7 @@
  */
 import { ProvenantError, type Rng } from '../../core/index.js';
 import type { CurvatureFeatures } from './gauss-newton.js';
+import { tf } from '../../finetune/index.js';
 import { matMulF32 } from './dense-linear-algebra.js';
 
 export interface CurvatureOperator {
@@ -12,6 +13,8 @@ export interface CurvatureOperator {
   apply(V: Float64Array, rows: number): Float64Array;
   /** A stochastic, unbiased estimate of H·v from a mini-batch of `batchSize` examples (LiSSA). */
   sample?(V: Float64Array, rows: number, batchSize: number, rng: Rng): Float64Array;
+  /** Frees backend memory kept between products. Idempotent. */
+  dispose?(): void;
 }
 
 /** H·v with an explicit d×d matrix (float64) plus `damping`·v. */
@@ -35,7 +38,8 @@ export function explicitOperator(H: ArrayLike<number>, dim: number, damping = 0)
 
 /**
  * H·v = (1/n) Σ_i Σ_c s_ic (s_icᵀ v) + (l2 + damping)·v over Gauss–Newton pseudo-gradients (or, with one row per example,
- * the empirical Fisher), never forming H. The two products run as float32 matmuls on the tfjs backend.
+ * the empirical Fisher), never forming H. The two products run as float32 matmuls on the tfjs backend against S and Sᵀ
+ * kept there after the first call (as right operands, so XNNPACK packs them once); call `dispose()` when done.
  */
 export function curvatureOperator(curvature: CurvatureFeatures, options: { l2?: number; damping?: number } = {}): CurvatureOperator {
   const { features, examples, rowsPerExample } = curvature;
@@ -49,9 +53,26 @@ export function curvatureOperator(curvature: CurvatureFeatures, options: { l2?: 
     for (let k = 0; k < out.length; k++) out[k] = back[k]! * scale + shift * V[k]!;
     return out;
   };
+  let kept: { S: tf.Tensor2D; ST: tf.Tensor2D } | undefined;
   return {
     dim,
-    apply: (V, rows) => product(features.data, features.rows, V, rows, 1 / examples),
+    apply(V, rows) {
+      kept ??= tf.tidy(() => {
+        const S = tf.keep(tf.tensor2d(features.data, [features.rows, dim]));
+        return { S, ST: tf.keep(tf.transpose(S) as tf.Tensor2D) };
+      });
+      const { S, ST } = kept;
+      const t = tf.tidy(() => tf.matMul(tf.matMul(tf.tensor2d(Float32Array.from(V), [rows, dim]), ST), S));
+      const back = t.dataSync();
+      t.dispose();
+      const out = new Float64Array(rows * dim);
+      for (let k = 0; k < out.length; k++) out[k] = back[k]! / examples + shift * V[k]!;
+      return out;
+    },
+    dispose() {
+      if (kept) tf.dispose([kept.S, kept.ST]);
+      kept = undefined;
+    },
     sample(V, rows, batchSize, rng) {
       const b = Math.min(batchSize, examples);
       const S = new Float32Array(b * rowsPerExample * dim);
