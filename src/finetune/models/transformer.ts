@@ -62,21 +62,57 @@ export interface TransformerModel extends Model<TransformerConfig> {
 type CustomGradientFunc = Parameters<typeof tf.customGrad>[0];
 const swapLast = (t: Tensor): Tensor => tf.transpose(t, [0, 2, 1]);
 
-/** a·b for [N, m, k]·[N, k, n], gradients by plain (non-transposed) batched products. */
+/**
+ * Batched products for attention, [N, ·, ·] with N = batch·heads. On wasm, a batched `matMul` runs a scalar loop
+ * (~1.5 GFLOP/s); the same product written as a depthwise convolution runs in XNNPACK: with the N heads as channels,
+ * row i of `x` as the image row and the contraction index as the filter width, out[i, n·P + p] = Σ_k x[i, k, n]·f[k, n, p].
+ * Measured here for [128, 64, 16]·[128, 16, 64]: 11.0 ms → 6.0 ms including the layout transposes (2.3 ms for the
+ * convolution alone). Other backends keep `matMul`. No gradient kernels are needed: the custom gradients below are
+ * products of the same kind.
+ */
+function contract(x: Tensor, f: Tensor, M: number, K: number, N: number, P: number): tf.Tensor3D {
+  // x: [M, K, N], f: [K, N, P] → [N, M, P]
+  const out = tf.depthwiseConv2d(x.reshape([1, M, K, N]) as tf.Tensor4D, f.reshape([1, K, N, P]) as tf.Tensor4D, 1, 'valid');
+  return tf.transpose(out.reshape([M, N, P]), [1, 0, 2]) as tf.Tensor3D;
+}
+const useConv = () => tf.getBackend() === 'wasm';
+
+/** a·bᵀ: [N, M, K]·[N, P, K] → [N, M, P]. */
+function productNT(a: Tensor, b: Tensor): tf.Tensor3D {
+  if (!useConv()) return tf.matMul(a as tf.Tensor3D, swapLast(b) as tf.Tensor3D);
+  const [N, M, K] = a.shape as [number, number, number];
+  return contract(tf.transpose(a, [1, 2, 0]), tf.transpose(b, [2, 0, 1]), M, K, N, b.shape[1]!);
+}
+
+/** a·b: [N, M, K]·[N, K, P] → [N, M, P]. */
+function productNN(a: Tensor, b: Tensor): tf.Tensor3D {
+  if (!useConv()) return tf.matMul(a as tf.Tensor3D, b as tf.Tensor3D);
+  const [N, M, K] = a.shape as [number, number, number];
+  return contract(tf.transpose(a, [1, 2, 0]), tf.transpose(b, [1, 0, 2]), M, K, N, b.shape[2]!);
+}
+
+/** aᵀ·b: [N, K, M]·[N, K, P] → [N, M, P]. */
+function productTN(a: Tensor, b: Tensor): tf.Tensor3D {
+  if (!useConv()) return tf.matMul(swapLast(a) as tf.Tensor3D, b as tf.Tensor3D);
+  const [N, K, M] = a.shape as [number, number, number];
+  return contract(tf.transpose(a, [2, 1, 0]), tf.transpose(b, [1, 0, 2]), M, K, N, b.shape[2]!);
+}
+
+/** a·b for [N, m, k]·[N, k, n]; gradients da = dy·bᵀ, db = aᵀ·dy. */
 const batchMatMul = tf.customGrad(((a: Tensor, b: Tensor, save: tf.GradSaveFunc) => {
   save([a, b]);
   return {
-    value: tf.matMul(a as tf.Tensor3D, b as tf.Tensor3D),
-    gradFunc: (dy: Tensor, [sa, sb]: Tensor[]) => [tf.matMul(dy as tf.Tensor3D, swapLast(sb!) as tf.Tensor3D), tf.matMul(swapLast(sa!) as tf.Tensor3D, dy as tf.Tensor3D)],
+    value: productNN(a, b),
+    gradFunc: (dy: Tensor, [sa, sb]: Tensor[]) => [productNT(dy, sb!), productTN(sa!, dy)],
   };
 }) as unknown as CustomGradientFunc) as (a: Tensor, b: Tensor) => tf.Tensor3D;
 
-/** a·bᵀ for [N, m, k]·[N, n, k] (attention scores), gradients da = dy·b, db = dyᵀ·a. */
+/** a·bᵀ for [N, m, k]·[N, n, k] (attention scores); gradients da = dy·b, db = dyᵀ·a. */
 const batchMatMulNT = tf.customGrad(((a: Tensor, b: Tensor, save: tf.GradSaveFunc) => {
   save([a, b]);
   return {
-    value: tf.matMul(a as tf.Tensor3D, swapLast(b) as tf.Tensor3D),
-    gradFunc: (dy: Tensor, [sa, sb]: Tensor[]) => [tf.matMul(dy as tf.Tensor3D, sb as tf.Tensor3D), tf.matMul(swapLast(dy) as tf.Tensor3D, sa as tf.Tensor3D)],
+    value: productNT(a, b),
+    gradFunc: (dy: Tensor, [sa, sb]: Tensor[]) => [productNN(dy, sb!), productTN(dy, sa!)],
   };
 }) as unknown as CustomGradientFunc) as (a: Tensor, b: Tensor) => tf.Tensor3D;
 
