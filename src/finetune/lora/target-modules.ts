@@ -82,11 +82,10 @@ export function resolveModulesToSave(model: Model, modulesToSave: readonly strin
 }
 
 /**
- * A per-module override from `rankPattern`/`alphaPattern`: an exact path first, then the first key that matches as PEFT's
- * `get_pattern_key` does (`(.*\.)?(key)$`, the key read as a regex).
+ * A per-module override from `rankPattern`/`alphaPattern`: the first key, in the object's order, that matches as PEFT's
+ * `get_pattern_key` matches (`re.match(rf"(.*\.)?({key})$", module)`: the key is a regex for the path's tail).
  */
 export function patternValue(pattern: Readonly<Record<string, number>>, moduleName: string): number | undefined {
-  if (Object.prototype.hasOwnProperty.call(pattern, moduleName)) return pattern[moduleName];
   for (const [key, value] of Object.entries(pattern)) {
     if (new RegExp(`^(?:.*\\.)?(?:${key})$`).test(moduleName)) return value;
   }

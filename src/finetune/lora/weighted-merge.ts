@@ -124,8 +124,10 @@ export function addWeightedAdapter(model: Model, options: AddWeightedAdapterOpti
   const alphaPattern: Record<string, number> = {};
   for (const [m, rm] of ranks) {
     if (rm !== r) {
-      rankPattern[m] = rm;
-      alphaPattern[m] = rm;
+      // Pattern keys are regexes for a path's tail (PEFT): escape the path so it names exactly this module.
+      const key = m.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      rankPattern[key] = rm;
+      alphaPattern[key] = rm;
     }
   }
   const base = records[0]!.config;

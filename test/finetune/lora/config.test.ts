@@ -87,12 +87,15 @@ describe('target modules (PEFT matching)', () => {
     expect(() => resolveTargetModules(lr, config('all-linear'))).toThrow(/output head/);
     lr.dispose();
   });
-  it('rank and alpha patterns: exact name first, then PEFT regex on the path suffix', () => {
-    const c = resolveLoraConfig({ r: 4, alpha: 8, rankPattern: { 'fc[23]': 2, fc3: 6 }, alphaPattern: { 'fc.': 1 } });
+  it("rank and alpha patterns: the first key in order whose regex matches the path's tail (PEFT's get_pattern_key)", () => {
+    const c = resolveLoraConfig({ r: 4, alpha: 8, rankPattern: { 'fc[23]': 2, fc3: 6, 'blocks\\.1\\.fc1': 3 }, alphaPattern: { 'fc.': 1 } });
     expect(moduleRankAlpha(c, 'fc1')).toEqual({ r: 4, alpha: 1 });
     expect(moduleRankAlpha(c, 'fc2')).toEqual({ r: 2, alpha: 1 });
-    expect(moduleRankAlpha(c, 'fc3')).toEqual({ r: 6, alpha: 1 });
+    expect(moduleRankAlpha(c, 'fc3')).toEqual({ r: 2, alpha: 1 }); // 'fc[23]' comes first, as in PEFT
     expect(moduleRankAlpha(c, 'blocks.0.fc2')).toEqual({ r: 2, alpha: 1 });
+    expect(moduleRankAlpha(c, 'blocks.1.fc1')).toEqual({ r: 3, alpha: 1 });
+    expect(moduleRankAlpha(c, 'blocks.0.fc1')).toEqual({ r: 4, alpha: 1 });
+    expect(moduleRankAlpha(c, 'xfc2')).toEqual({ r: 4, alpha: 8 }); // a tail match starts at a '.'
   });
 });
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   addClassificationHead,
+  addWeightedAdapter,
   adapterHash,
   attachAdapter,
   baseModelHash,
@@ -9,9 +10,10 @@ import {
   getAdapterInfo,
   loadAdapter,
   saveAdapter,
+  setActiveAdapters,
   tf,
 } from '../../../src/finetune/index.js';
-import { logitsOf, sameBits } from './helpers.js';
+import { logitsOf, maxAbsDiff, sameBits } from './helpers.js';
 
 const config = { vocabSize: 20, dModel: 16, nHeads: 2, nLayers: 2, maxSeqLen: 8, seed: 4 };
 function classifier() {
@@ -54,6 +56,30 @@ describe('adapters on the tiny transformer', () => {
     loadAdapter(other, 'cls', saveAdapter(model, 'cls', { taskType: 'SEQ_CLS' }));
     expect(sameBits(logitsOf(other, ids), tuned)).toBe(true);
     expect(adapterHash(other, 'cls')).toBe(adapterHash(model, 'cls'));
+    ids.dispose();
+    model.dispose();
+    other.dispose();
+  });
+
+  it('a weighted merge over dotted module paths gets per-module ranks right and round-trips', () => {
+    const model = classifier();
+    attachAdapter(model, 'a', { r: 2, targetModules: ['q_proj'], initLoraWeights: false }, { seed: 1 });
+    attachAdapter(model, 'b', { r: 2, targetModules: ['q_proj', 'v_proj'], initLoraWeights: false }, { seed: 2 });
+    addWeightedAdapter(model, { adapters: ['a', 'b'], weights: [1, 1], name: 'ab' });
+    const info = getAdapterInfo(model, 'ab');
+    // Ranks: 4 on q_proj (2 + 2), 2 on v_proj; a tie in frequency goes to the smaller rank as the config's r.
+    expect(info.config.r).toBe(2);
+    expect(info.config.rankPattern).toEqual({ 'blocks\\.0\\.attn\\.q_proj': 4, 'blocks\\.1\\.attn\\.q_proj': 4 });
+    expect(model.linears.get('blocks.1.attn.q_proj')!.adapters.get('ab')!.A.shape).toEqual([16, 4]);
+    expect(model.linears.get('blocks.1.attn.v_proj')!.adapters.get('ab')!.A.shape).toEqual([16, 2]);
+    const ids = tf.tensor2d([[1, 2, 3, 4, 5, 6, 7, 8]], [1, 8], 'int32');
+    setActiveAdapters(model, ['a', 'b']);
+    const both = logitsOf(model, ids);
+    setActiveAdapters(model, ['ab']);
+    expect(maxAbsDiff(logitsOf(model, ids), both)).toBeLessThan(1e-4);
+    const other = classifier();
+    loadAdapter(other, 'ab', saveAdapter(model, 'ab'));
+    expect(sameBits(logitsOf(other, ids), logitsOf(model, ids))).toBe(true);
     ids.dispose();
     model.dispose();
     other.dispose();

@@ -48,6 +48,7 @@ describe('addWeightedAdapter', () => {
     const info = getAdapterInfo(model, 'mix');
     expect(info.modules).toEqual(['fc1', 'fc2']);
     expect(info.config.rankPattern).toEqual({ fc1: 5 });
+    expect(info.config.alphaPattern).toEqual({ fc1: 5 });
     for (const m of ['fc1', 'fc2']) {
       const expected = delta(model, 'a', m).map((v, i) => 0.5 * v - 2 * delta(model, 'b', m)[i]!);
       expect(maxAbsDiff(delta(model, 'mix', m), expected)).toBeLessThan(1e-5);
