@@ -8,3 +8,4 @@ export * from './finetune/index.js';
 export * from './eval/index.js';
 export * from './attribution/index.js';
 export * from './audit/index.js';
+export * from './pipeline/index.js';

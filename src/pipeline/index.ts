@@ -1,0 +1,6 @@
+export { runPipeline, ADAPTER_NAME } from './run-pipeline.js';
+export type { PipelineResult } from './run-pipeline.js';
+export { PIPELINE_DEFAULTS, DEFAULT_LORA } from './options.js';
+export type { PipelineOptions, PipelineParameter, AttributionMethod, GuardChoice } from './options.js';
+export { generalEnglish } from './general-english.js';
+export type { GeneralEnglish, GeneralEnglishOptions } from './general-english.js';
