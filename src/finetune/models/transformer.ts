@@ -121,11 +121,15 @@ function layerNorm(x: Tensor, weight: Variable, bias: Variable, eps: number): Te
   return x.sub(mean).mul(tf.rsqrt(variance.add(eps))).mul(weight).add(bias);
 }
 
-/** GELU, tanh approximation (Hendrycks & Gimpel 2016, eq. in §2), as GPT-2 and PyTorch's `approximate='tanh'`. */
+/**
+ * GELU, tanh approximation (Hendrycks & Gimpel 2016, §2), as GPT-2 and PyTorch's `approximate='tanh'`:
+ * 0.5·x·(1 + tanh(z)) with z = √(2/π)(x + 0.044715x³), computed as x·σ(2z) (the same function, since 1 + tanh(z) = 2σ(2z))
+ * because wasm's Tanh is a scalar loop: 10.8 ms vs 2.1 ms for Sigmoid on [2048, 256] here, and 15 vs 6.6 ms for the gradient.
+ */
 function gelu(x: Tensor): Tensor {
-  const c = Math.sqrt(2 / Math.PI);
+  const c = 2 * Math.sqrt(2 / Math.PI);
   const cube = x.mul(x).mul(x);
-  return x.mul(0.5).mul(tf.tanh(x.add(cube.mul(0.044715)).mul(c)).add(1));
+  return x.mul(tf.sigmoid(x.add(cube.mul(0.044715)).mul(c)));
 }
 
 interface Block {
