@@ -1,0 +1,300 @@
+/**
+ * Publishes an audit record's claims to the registry and returns the record's `chain` section: the Datanet snapshot,
+ * the model, the evaluation summary hash and one Merkle batch of attribution leaves, then one leaf's proof checked on
+ * chain and off chain.
+ *
+ * What is hashed (so anyone holding the record can recompute every on-chain value):
+ *
+ * | on chain            | from the record                                                                     |
+ * |---------------------|-------------------------------------------------------------------------------------|
+ * | snapshot datanetId  | keccak256(utf8(datanet.name)); version, root, rowCount = datanet.version/root/rows  |
+ * | model baseHash      | baseModel.hash                                                                      |
+ * | model adapterHash   | fineTuning.adapterHash                                                              |
+ * | model snapshotRoot  | datanet.root                                                                        |
+ * | model configHash    | keccak256(canonicalJson(fineTuning.parameters))                                     |
+ * | evaluation summary  | keccak256(canonicalJson(evaluation))                                                |
+ * | attribution batch   | one leaf per contributor total — see `auditAttributionRecords`                      |
+ *
+ * Leaves are per contributor *total*, not per query × contributor share, because the record's rewards are per
+ * contributor (the fee is split once over the whole attribution run, `record.rewards`); a per-query leaf would have no
+ * reward to carry.
+ */
+import { zeroAddress, type Address, type Hex } from 'viem';
+import { getChainId, getTransactionReceipt } from 'viem/actions';
+import type { AuditChainPublished, AuditRecord } from '../audit/index.js';
+import { assertArgument, canonicalJson, isHex, keccak256, ProvenantError, verifyMerkleProof } from '../core/index.js';
+import {
+  ATTRIBUTION_LEAF_TYPES,
+  attributionLeafValues,
+  buildAttributionBatch,
+  evaluationId as computeEvaluationId,
+  modelId as computeModelId,
+  type AttributionBatch,
+  type AttributionRecordInput,
+} from './attribution-record.js';
+import { deployRegistry } from './deploy-registry.js';
+import type { PublishReturnType } from './publish-once.js';
+import { publishAttributionBatch } from './publish-attribution-batch.js';
+import { publishEvaluation } from './publish-evaluation.js';
+import { publishModel } from './publish-model.js';
+import { publishSnapshot } from './publish-snapshot.js';
+import type { RegistryRecord } from './get-record.js';
+import type { RegistryClient, WriteOptions } from './send-transaction.js';
+import { verifyAttributionOnChain } from './verify-attribution-on-chain.js';
+import { getRegistryEvents, type RegistryEventName } from './watch-registry-events.js';
+
+/** The `kind` of each transaction in the section, in publishing order. */
+export type AuditTransactionKind = 'deployRegistry' | 'publishSnapshot' | 'publishModel' | 'publishEvaluation' | 'publishAttributionBatch';
+
+export interface PublishAuditRecordClients {
+  /** Reads: chain id, event logs, receipts, the on-chain proof check. */
+  publicClient: RegistryClient;
+  /** Signs and sends; must carry an account that may publish to `registry` (or deploy one). */
+  walletClient: RegistryClient;
+  /** An existing registry. When omitted a fresh one is deployed (owned by, and publishable by, the wallet's account). */
+  registry?: Address;
+}
+
+export interface PublishAuditRecordOptions extends Pick<WriteOptions, 'confirmations' | 'retry' | 'pollingInterval' | 'receiptTimeoutMs'> {
+  /**
+   * Payout address of each contributor id. Default: the id itself when it is an address, else
+   * `contributorAddress(id)` — a placeholder nobody holds a key to; pass real addresses to pay real people.
+   */
+  contributorAddresses?: Readonly<Record<string, Address>>;
+  /** Which leaf (index into `attribution.contributorTotals`) to prove in the section. Default 0. */
+  proofIndex?: number;
+  /** Batch id; default content-derived (`attributionBatchId(root, modelRef, count)`), so republishing is a no-op. */
+  batchId?: Hex;
+  /** URI of the snapshot's rows (stored on chain). Default ''. */
+  snapshotUri?: string;
+  /** URI of the full evaluation, e.g. the audit record itself (stored on chain). Default ''. */
+  evaluationUri?: string;
+  /**
+   * First block searched for the transactions of records that already exist (to report their hashes and gas).
+   * Default 'earliest' — fine on a local node; on a long chain pass the registry's deployment block.
+   */
+  fromBlock?: bigint;
+}
+
+/** What happened to one step: sent now (`published`) or found on chain (`exists`, nothing sent). */
+export interface AuditPublishStep {
+  kind: AuditTransactionKind;
+  status: 'published' | 'exists';
+  txHash: Hex;
+  gasUsed: bigint;
+}
+
+export interface PublishAuditRecordReturnType {
+  /** The record's `chain` section (JSON-safe, valid against the audit schema): `record.chain = result.chain`. */
+  chain: AuditChainPublished;
+  /** `exists` when every step was already on chain and nothing was sent; else `published`. */
+  status: 'published' | 'exists';
+  steps: AuditPublishStep[];
+  datanetId: Hex;
+  modelId: Hex;
+  configHash: Hex;
+  summaryHash: Hex;
+  evaluationId: Hex;
+  /** The whole batch, for proofs of the other leaves (`batch.getProof(i)`). */
+  batch: AttributionBatch;
+}
+
+/**
+ * The placeholder payout address of a contributor id that is not an address: the last 20 bytes of
+ * keccak256("provenant.contributor:" + id). Deterministic, so a verifier can recompute it; nobody holds its key.
+ *
+ * @example
+ * contributorAddress('spam-1'); // '0x…' (40 hex digits)
+ */
+export function contributorAddress(id: string): Address {
+  assertArgument(typeof id === 'string' && id.length > 0, 'id', 'must be a non-empty string', id);
+  return `0x${keccak256(`provenant.contributor:${id}`).slice(26)}` as Address;
+}
+
+function recordInvalid(message: string, data: Record<string, unknown>): ProvenantError {
+  return new ProvenantError('AUDIT_RECORD_INVALID', `publishAuditRecord: ${message}`, { data });
+}
+
+/**
+ * The attribution records (leaves) of an audit record, one per entry of `attribution.contributorTotals`, in that
+ * order: queryHash = `attribution.scoreDigest` (the digest of the whole score set the totals were summed from),
+ * contributor = its payout address, score = the total (fixed point, 18 decimals), rewardWei = its amount in
+ * `rewards.split` (0 when absent, e.g. flagged), modelRef = `modelId`. Throws AUDIT_RECORD_INVALID when there are no
+ * totals, a contributor repeats, or a reward goes to a contributor without a total.
+ */
+export function auditAttributionRecords(
+  record: AuditRecord,
+  modelRef: Hex,
+  contributorAddresses: Readonly<Record<string, Address>> = {},
+): AttributionRecordInput[] {
+  const totals = record.attribution.contributorTotals;
+  if (totals.length === 0) throw recordInvalid('attribution.contributorTotals is empty: there is nothing to publish.', {});
+  const seen = new Set<string>();
+  for (const t of totals) {
+    if (seen.has(t.contributor)) throw recordInvalid(`contributor "${t.contributor}" has two totals.`, { contributor: t.contributor });
+    seen.add(t.contributor);
+  }
+  const rewards = new Map<string, bigint>();
+  for (const { contributor, amountWei } of record.rewards.split) {
+    if (!seen.has(contributor)) throw recordInvalid(`rewards.split pays "${contributor}", who has no attribution total.`, { contributor });
+    if (!/^[0-9]+$/.test(amountWei)) throw recordInvalid(`reward of "${contributor}" is not a decimal wei string.`, { contributor, amountWei });
+    rewards.set(contributor, (rewards.get(contributor) ?? 0n) + BigInt(amountWei));
+  }
+  const addressOf = (id: string): Address => {
+    const given = contributorAddresses[id];
+    if (given !== undefined) {
+      assertArgument(isHex(given, 20), `contributorAddresses.${id}`, 'must be a 20-byte address', given);
+      return given;
+    }
+    return isHex(id, 20) ? (id as Address) : contributorAddress(id);
+  };
+  return totals.map((t) => ({
+    queryHash: record.attribution.scoreDigest,
+    contributor: addressOf(t.contributor),
+    score: t.score,
+    rewardWei: rewards.get(t.contributor) ?? 0n,
+    modelRef,
+  }));
+}
+
+/** The transaction that emitted the first matching registry event (how an `exists` step reports its hash and gas). */
+async function findEventTransaction(
+  client: RegistryClient,
+  address: Address,
+  eventName: RegistryEventName,
+  args: Record<string, unknown>,
+  options: PublishAuditRecordOptions,
+): Promise<{ txHash: Hex; gasUsed: bigint } | null> {
+  const logs = await getRegistryEvents(client, { address, eventName, args, fromBlock: options.fromBlock, retry: options.retry });
+  const txHash = logs[0]?.transactionHash;
+  if (!txHash) return null;
+  const receipt = await getTransactionReceipt(client, { hash: txHash });
+  return { txHash, gasUsed: receipt.gasUsed };
+}
+
+/**
+ * Publishes an audit record's Datanet snapshot, model, evaluation summary and attribution batch (deploying a registry
+ * first when none is given), proves one attribution leaf on chain and off chain, and returns the record's `chain`
+ * section with the transaction hashes and gas used.
+ *
+ * Idempotent: publishing the same record to the same registry again sends nothing, returns `status: 'exists'`, and
+ * the same section (hashes of the original transactions, found through the registry's events). Pass the first
+ * result's `chain.registry` as `registry` to get this — without one, every call deploys a new registry. A record that
+ * reuses a Datanet name and version with a different root fails with CHAIN_RECORD_CONFLICT (records are write-once).
+ *
+ * @example
+ * const node = await startLocalNode();
+ * const account = privateKeyToAccount(node.accounts[0]);
+ * const walletClient = createWalletClient({ account, chain: foundry, transport: http(node.rpcUrl) });
+ * const publicClient = createPublicClient({ chain: foundry, transport: http(node.rpcUrl) });
+ * const { chain } = await publishAuditRecord({ publicClient, walletClient }, record);
+ * record.chain = chain; // then writeAuditRecord(record)
+ * await node.stop();
+ */
+export async function publishAuditRecord(
+  clients: PublishAuditRecordClients,
+  record: AuditRecord,
+  options: PublishAuditRecordOptions = {},
+): Promise<PublishAuditRecordReturnType> {
+  const { publicClient, walletClient } = clients;
+  const proofIndex = options.proofIndex ?? 0;
+  const totals = record.attribution.contributorTotals.length;
+  assertArgument(Number.isInteger(proofIndex) && proofIndex >= 0 && proofIndex < Math.max(totals, 1), 'proofIndex', `must be an index into the ${totals} contributor totals`, proofIndex);
+  if (clients.registry !== undefined) assertArgument(isHex(clients.registry, 20), 'registry', 'must be a 20-byte address', clients.registry);
+
+  // Everything derivable from the record is computed (and validated) before anything is sent.
+  const datanetId = keccak256(record.datanet.name);
+  const configHash = keccak256(canonicalJson(record.fineTuning.parameters));
+  const summaryHash = keccak256(canonicalJson(record.evaluation));
+  const model = { baseHash: record.baseModel.hash, adapterHash: record.fineTuning.adapterHash, snapshotRoot: record.datanet.root, configHash };
+  const modelId = computeModelId(model);
+  const evaluationId = computeEvaluationId(modelId, summaryHash);
+  const batch = buildAttributionBatch(auditAttributionRecords(record, modelId, options.contributorAddresses), { batchId: options.batchId });
+
+  const write = { confirmations: options.confirmations, retry: options.retry, pollingInterval: options.pollingInterval, receiptTimeoutMs: options.receiptTimeoutMs };
+  const chainId = await getChainId(publicClient);
+  const steps: AuditPublishStep[] = [];
+
+  let address: Address;
+  if (clients.registry === undefined) {
+    const deployed = await deployRegistry(walletClient, write);
+    address = deployed.address;
+    steps.push({ kind: 'deployRegistry', status: 'published', txHash: deployed.txHash, gasUsed: deployed.gasUsed });
+  } else {
+    address = clients.registry;
+    // The constructor's OwnershipTransferred(0, owner) marks the deployment; outside the searched range it is left out.
+    const creation = await findEventTransaction(publicClient, address, 'OwnershipTransferred', { previousOwner: zeroAddress }, options);
+    if (creation) steps.push({ kind: 'deployRegistry', status: 'exists', ...creation });
+  }
+
+  const step = async <R extends RegistryRecord>(
+    kind: AuditTransactionKind,
+    result: PublishReturnType<R>,
+    eventName: RegistryEventName,
+    args: Record<string, unknown>,
+  ): Promise<void> => {
+    if (result.status === 'published') {
+      steps.push({ kind, status: 'published', txHash: result.txHash!, gasUsed: result.gasUsed! });
+      return;
+    }
+    const found = await findEventTransaction(publicClient, address, eventName, args, options);
+    if (!found) {
+      throw new ProvenantError('CHAIN_RECORD_NOT_FOUND', `publishAuditRecord: the ${kind} record is on chain but its transaction was not found.`, {
+        details: 'Its event lies before `fromBlock`; pass an earlier `fromBlock` (the registry deployment block).',
+        data: { kind, args },
+      });
+    }
+    steps.push({ kind, status: 'exists', ...found });
+  };
+
+  const version = BigInt(record.datanet.version);
+  const snapshot = await publishSnapshot(walletClient, {
+    ...write,
+    address,
+    datanetId,
+    version,
+    root: record.datanet.root,
+    rowCount: record.datanet.rows,
+    uri: options.snapshotUri,
+  });
+  await step('publishSnapshot', snapshot, 'SnapshotPublished', { datanetId, version });
+  await step('publishModel', await publishModel(walletClient, { ...write, address, ...model }), 'ModelPublished', { modelId });
+  const evaluation = await publishEvaluation(walletClient, { ...write, address, modelId, summaryHash, uri: options.evaluationUri });
+  await step('publishEvaluation', evaluation, 'EvaluationPublished', { evaluationId });
+  const published = await publishAttributionBatch(walletClient, { ...write, address, batch });
+  await step('publishAttributionBatch', published, 'AttributionBatchPublished', { batchId: batch.batchId });
+
+  const leafRecord = batch.records[proofIndex]!;
+  const leaf = attributionLeafValues(leafRecord);
+  const proof = batch.getProof(proofIndex);
+  const verifiedOnChain = await verifyAttributionOnChain(publicClient, { address, batchId: batch.batchId, record: leafRecord, proof, retry: options.retry });
+  const verifiedOffChain = verifyMerkleProof(batch.root, ATTRIBUTION_LEAF_TYPES, leaf, proof);
+
+  const lower = (hex: Hex): Hex => hex.toLowerCase() as Hex;
+  const chain: AuditChainPublished = {
+    status: 'published',
+    chainId,
+    registry: lower(address),
+    transactions: steps.map((s) => ({ kind: s.kind, txHash: lower(s.txHash), gasUsed: s.gasUsed.toString() })),
+    attributionBatch: {
+      batchId: lower(batch.batchId),
+      root: lower(batch.root),
+      leafEncoding: [...ATTRIBUTION_LEAF_TYPES],
+      leaf: leaf.map((v) => (typeof v === 'bigint' ? v.toString() : lower(v))),
+      proof: proof.map(lower),
+      verifiedOnChain,
+      verifiedOffChain,
+    },
+  };
+  return {
+    chain,
+    status: steps.some((s) => s.status === 'published') ? 'published' : 'exists',
+    steps,
+    datanetId,
+    modelId,
+    configHash,
+    summaryHash,
+    evaluationId,
+    batch,
+  };
+}
