@@ -83,7 +83,7 @@ export class ProvenantError extends Error {
    * `instanceof` by brand, not by identity: the `provenant` and `provenant/chain` bundles (and two installed copies of the
    * package) each carry their own class, and an error from one must still be recognised by the other.
    */
-  static [Symbol.hasInstance](value: unknown): boolean {
+  static override [Symbol.hasInstance](value: unknown): boolean {
     return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
   }
 
