@@ -127,12 +127,20 @@ type CustomGradientFunc = Parameters<typeof tf.customGrad>[0];
 
 const transpose2d = (t: tf.Tensor): tf.Tensor => tf.transpose(t);
 
+/**
+ * What the backward pass keeps of an operand. `save` clones, and on wasm a clone is a memory copy; a Variable needs no
+ * copy (tidy never frees variables, and none is assigned between a forward pass and its backward pass), while any other
+ * tensor must be saved — variableGrads runs the forward pass in a tidy that frees every intermediate not saved.
+ */
+const needsSave = (t: tf.Tensor): boolean => !(t instanceof tf.Variable);
+
 const matMulBoth = tf.customGrad(((a: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
-  save([a, b]);
+  const saveB = needsSave(b);
+  save(saveB ? [a, b] : [a]);
   return {
     value: tf.matMul(a as Tensor2D, b as Tensor2D),
     gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [
-      tf.matMul(dy as Tensor2D, transpose2d(saved[1]!) as Tensor2D),
+      tf.matMul(dy as Tensor2D, transpose2d(saveB ? saved[1]! : b) as Tensor2D),
       tf.matMul(transpose2d(saved[0]!) as Tensor2D, dy as Tensor2D),
     ],
   };
@@ -140,12 +148,12 @@ const matMulBoth = tf.customGrad(((a: tf.Tensor, b: tf.Tensor, save: tf.GradSave
 
 /** a·b, gradient to `a` only (b frozen). */
 function matMulGradA(a: tf.Tensor, b: tf.Tensor): Tensor2D {
+  const saveB = needsSave(b);
   const op = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
-    // Save the closed-over operand too: variableGrads runs the forward pass in a tidy, which frees intermediates not saved.
-    save([x, b]);
+    save(saveB ? [b] : []);
     return {
       value: tf.matMul(x as Tensor2D, b as Tensor2D),
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [tf.matMul(dy as Tensor2D, transpose2d(saved[1]!) as Tensor2D)],
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [tf.matMul(dy as Tensor2D, transpose2d(saveB ? saved[0]! : b) as Tensor2D)],
     };
   }) as unknown as CustomGradientFunc);
   return op(a) as Tensor2D;
@@ -153,11 +161,12 @@ function matMulGradA(a: tf.Tensor, b: tf.Tensor): Tensor2D {
 
 /** a·b, gradient to `b` only (a is data). */
 function matMulGradB(a: tf.Tensor, b: tf.Tensor): Tensor2D {
+  const saveA = needsSave(a);
   const op = tf.customGrad(((w: tf.Tensor, save: tf.GradSaveFunc) => {
-    save([w, a]);
+    save(saveA ? [a] : []);
     return {
       value: tf.matMul(a as Tensor2D, w as Tensor2D),
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [tf.matMul(transpose2d(saved[1]!) as Tensor2D, dy as Tensor2D)],
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [tf.matMul(transpose2d(saveA ? saved[0]! : a) as Tensor2D, dy as Tensor2D)],
     };
   }) as unknown as CustomGradientFunc);
   return op(b) as Tensor2D;
