@@ -96,11 +96,12 @@ export type { ThroughputStrategy, ChainProfile, MeasuredGas, PlanThroughputParam
 
 export { startLocalNode, resolveAnvilBinary, ANVIL_PACKAGE } from './local-node.js';
 export type { StartLocalNodeOptions, LocalNode } from './local-node.js';
-export { publishAuditRecord, auditAttributionRecords, contributorAddress } from './publish-audit.js';
+export { publishAuditRecord, publishAuditRecordWithKey, auditAttributionRecords, contributorAddress } from './publish-audit.js';
 export type {
   PublishAuditRecordClients,
   PublishAuditRecordOptions,
   PublishAuditRecordReturnType,
+  PublishAuditRecordTarget,
   AuditPublishStep,
   AuditTransactionKind,
 } from './publish-audit.js';

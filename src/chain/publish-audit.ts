@@ -19,7 +19,8 @@
  * contributor (the fee is split once over the whole attribution run, `record.rewards`); a per-query leaf would have no
  * reward to carry.
  */
-import { zeroAddress, type Address, type Hex } from 'viem';
+import { createPublicClient, createWalletClient, defineChain, http, zeroAddress, type Address, type Hex } from 'viem';
+import { privateKeyToAccount } from 'viem/accounts';
 import { getChainId, getTransactionReceipt } from 'viem/actions';
 import type { AuditChainPublished, AuditRecord } from '../audit/index.js';
 import { assertArgument, canonicalJson, isHex, keccak256, ProvenantError, verifyMerkleProof } from '../core/index.js';
@@ -297,4 +298,51 @@ export async function publishAuditRecord(
     evaluationId,
     batch,
   };
+}
+
+/** Where `publishAuditRecordWithKey` publishes: an RPC URL and a funded key — a `LocalNode` from `startLocalNode` fits. */
+export interface PublishAuditRecordTarget {
+  rpcUrl: string;
+  /** Default: asked from the node (`eth_chainId`). */
+  chainId?: number;
+  /** The signing key. Default: `accounts[0]`. */
+  privateKey?: Hex;
+  /** Funded keys (a `LocalNode`'s `accounts`); the first signs when `privateKey` is not given. */
+  accounts?: readonly Hex[];
+  /** An existing registry; default: deploy one. */
+  registry?: Address;
+}
+
+/**
+ * `publishAuditRecord` for scripts and demos that hold an RPC URL and a private key rather than viem clients: builds
+ * the clients (HTTP, a local account) and returns just the record's `chain` section.
+ *
+ * @example
+ * const node = await startLocalNode();
+ * try {
+ *   record.chain = await publishAuditRecordWithKey(node, record);
+ * } finally {
+ *   await node.stop();
+ * }
+ */
+export async function publishAuditRecordWithKey(
+  target: PublishAuditRecordTarget,
+  record: AuditRecord,
+  options: PublishAuditRecordOptions = {},
+): Promise<AuditChainPublished> {
+  const privateKey = target.privateKey ?? target.accounts?.[0];
+  assertArgument(isHex(privateKey, 32), 'privateKey', 'must be a 32-byte private key (or give accounts[0])', privateKey === undefined ? undefined : '(redacted)');
+  assertArgument(typeof target.rpcUrl === 'string' && /^https?:\/\//.test(target.rpcUrl), 'rpcUrl', 'must be an http(s) URL', target.rpcUrl);
+  const transport = http(target.rpcUrl);
+  const chainId = target.chainId ?? (await getChainId(createPublicClient({ transport })));
+  const chain = defineChain({
+    id: chainId,
+    name: `chain ${chainId}`,
+    nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
+    rpcUrls: { default: { http: [target.rpcUrl] } },
+  });
+  const publicClient = createPublicClient({ chain, transport });
+  const walletClient = createWalletClient({ account: privateKeyToAccount(privateKey), chain, transport });
+  const result = await publishAuditRecord({ publicClient, walletClient, registry: target.registry }, record, options);
+  return result.chain;
 }

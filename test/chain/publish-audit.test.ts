@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { StandardMerkleTree } from '@openzeppelin/merkle-tree';
 import { createPublicClient, createWalletClient, encodeAbiParameters, http, keccak256, toHex, type Address, type Hex } from 'viem';
+import { privateKeyToAccount } from 'viem/accounts';
 import { getTransactionCount, getTransactionReceipt } from 'viem/actions';
 import { foundry } from 'viem/chains';
 import { auditRecordViolations, type AuditRecord } from '../../src/audit/index.js';
@@ -9,6 +10,8 @@ import {
   contributorAddress,
   getRecord,
   publishAuditRecord,
+  publishAuditRecordWithKey,
+  startLocalNode,
   verifyAttributionOnChain,
   type PublishAuditRecordReturnType,
 } from '../../src/chain/index.js';
@@ -159,5 +162,31 @@ describe('publishAuditRecord', () => {
     await expect(publishAuditRecord({ publicClient, walletClient }, empty)).rejects.toSatisfy((e) => isProvenantError(e, 'AUDIT_RECORD_INVALID'));
     await expect(publishAuditRecord({ publicClient, walletClient }, record, { proofIndex: 3 })).rejects.toSatisfy((e) => isProvenantError(e, 'INVALID_ARGUMENT'));
     expect(await getTransactionCount(publicClient, { address: account.address })).toBe(nonce);
+  });
+});
+
+describe('publishAuditRecordWithKey', () => {
+  it('publishes to a node started by startLocalNode with its first key, and the section validates', async () => {
+    const node = await startLocalNode({ accounts: 1, chainId: 777 });
+    try {
+      const record = sampleAuditRecord();
+      record.chain = await publishAuditRecordWithKey(node, record);
+      expect(auditRecordViolations(JSON.parse(JSON.stringify(record)))).toEqual([]);
+      if (record.chain.status !== 'published') throw new Error('expected a published section');
+      expect(record.chain.chainId).toBe(777);
+      expect(record.chain.attributionBatch.verifiedOnChain).toBe(true);
+      const client = createPublicClient({ transport: http(node.rpcUrl) });
+      const receipt = await getTransactionReceipt(client, { hash: record.chain.transactions[1]!.txHash });
+      expect(receipt.from).toBe(privateKeyToAccount(node.accounts[0]!).address.toLowerCase());
+      // Republishing through the same registry sends nothing and yields the same section.
+      const again = await publishAuditRecordWithKey({ ...node, registry: record.chain.registry }, record);
+      expect(again).toEqual(record.chain);
+    } finally {
+      await node.stop();
+    }
+  });
+
+  it('needs a key', async () => {
+    await expect(publishAuditRecordWithKey({ rpcUrl: 'http://127.0.0.1:1' }, sampleAuditRecord())).rejects.toSatisfy((e) => isProvenantError(e, 'INVALID_ARGUMENT'));
   });
 });
