@@ -177,8 +177,8 @@ function resolveGroups(model: Model, given: TrainOptions['parameters']): Paramet
   });
 }
 
-function invalid(message: string, data?: Record<string, unknown>): ProvenantError {
-  return new ProvenantError('TRAINING_CONFIG_INVALID', message, { data });
+function invalid(message: string, details?: string): ProvenantError {
+  return new ProvenantError('TRAINING_CONFIG_INVALID', message, details ? { details } : {});
 }
 
 const positiveInt = (v: number) => Number.isInteger(v) && v > 0;
@@ -234,9 +234,7 @@ export async function train(model: Model, options: TrainOptions): Promise<TrainR
 
   const groups = resolveGroups(model, options.parameters);
   if (groups.length === 0) {
-    throw invalid('Nothing to train: no trainable weights or active adapters.', {
-      details: 'Attach an adapter, set base weights trainable (setBaseTrainable), or pass `parameters`.',
-    });
+    throw invalid('Nothing to train: no trainable weights or active adapters.', 'Attach an adapter, set base weights trainable (setBaseTrainable), or pass `parameters`.');
   }
   const variables = groups.map((g) => g.variable);
   const nameOf = new Map(groups.map((g) => [g.variable.name, g.name]));
