@@ -62,19 +62,25 @@ export interface RowMetadata {
 
 /**
  * SHA-256 binding the features to the exact weights they came from: the base model's hash (`baseModelHash`, which
- * fine-tuning also records) and every active, unmerged adapter's scale and weight bytes.
+ * fine-tuning also records; with adapters merged it is the pre-merge base) and every active or merged adapter's scale,
+ * merged flag and weight bytes — together they determine the effective weights.
  */
 export function featureModelHash(model: Model): Hex {
-  const adapters: [string, number, string, string][] = [];
+  const adapters: [string, number, boolean, string, string][] = [];
   for (const layer of model.linears.values()) {
-    for (const name of layer.active) {
+    for (const name of new Set([...layer.active, ...layer.merged])) {
       const a = layer.adapters.get(name);
-      if (!a || layer.merged.includes(name)) continue;
-      adapters.push([`${layer.name}/${name}`, a.scale, bytesHash(a.A.dataSync() as Float32Array), bytesHash(a.B.dataSync() as Float32Array)]);
+      if (!a) continue;
+      adapters.push([`${layer.name}/${name}`, a.scale, layer.merged.includes(name), bytesHash(a.A.dataSync() as Float32Array), bytesHash(a.B.dataSync() as Float32Array)]);
     }
   }
   adapters.sort((x, y) => (x[0] < y[0] ? -1 : 1));
   return sha256(utf8Bytes(canonicalJson({ format: 'provenant.feature-model.v1', base: baseModelHash(model), adapters })));
+}
+
+/** SHA-256 of a store's manifest (canonical JSON): one digest for the audit record that pins every shard's hash. */
+export function featureStoreDigest(manifest: FeatureStoreManifest): Hex {
+  return sha256(utf8Bytes(canonicalJson(manifest)));
 }
 
 function bytesHash(data: Float32Array): string {

@@ -55,6 +55,7 @@ export type { ModelSpec, TensorSpec } from './model-spec.js';
 export {
   FEATURE_STORE_FORMAT,
   featureModelHash,
+  featureStoreDigest,
   writeFeatureShard,
   mergeFeatureShards,
   writeFeatureStore,

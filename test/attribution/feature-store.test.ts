@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   featureModelHash,
+  featureStoreDigest,
   featurize,
   featurizeInWorkers,
   mergeFeatureShards,
@@ -63,11 +64,19 @@ describe('feature store', () => {
     expect(store.manifest.contributors).toEqual(contributors);
     expect(store.manifest.snapshotRoot).toBe('0xabc');
     expect(store.manifest.info.projection).toEqual({ type: 'dense', kind: 'sparse', dim: 8, seed: 3 });
+    // The manifest digest survives the round trip and pins the row metadata.
+    expect(featureStoreDigest(store.manifest)).toBe(featureStoreDigest(manifest));
+    expect(featureStoreDigest({ ...manifest, rowIds: [...rowIds.slice(0, -1), 'other'] })).not.toBe(featureStoreDigest(manifest));
 
     // A different adapter → a different model hash → refused.
     const other = loraMlp();
     tf.tidy(() => other.linears.get('fc1')!.adapters.get('default')!.B.assign(tf.onesLike(other.linears.get('fc1')!.adapters.get('default')!.B)));
     expect(featureModelHash(other)).not.toBe(featureModelHash(model));
+    // Merging an adapter into the kernel changes the effective weights' description (merged flag), so the hash too.
+    const merged = restoreModel(serializeModel(model));
+    merged.linears.get('fc2')!.merged = ['default'];
+    expect(featureModelHash(merged)).not.toBe(featureModelHash(model));
+    merged.dispose();
     await expectCode(readFeatureStore(dir, { model: other }), 'ATTRIBUTION_FEATURE_STORE_INVALID');
 
     // A flipped byte in a shard is caught by its SHA-256.
