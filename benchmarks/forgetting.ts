@@ -46,6 +46,98 @@ const SEED = 4242;
 const PRETRAIN_SEED = 20261124;
 
 const started = performance.now();
+
+type StoredPoint = Omit<SweepPoint, 'domain' | 'retained'> & {
+  domain: { base: { value: number }; tuned: { value: number } };
+  retained: { base: { value: number }; tuned: { value: number } };
+};
+
+/**
+ * Prints the table and the answers, writes the JSON. "At equal domain gain" means: unguarded runs whose gain interval
+ * overlaps the guarded run's (statistically indistinguishable gain); a guard lowers forgetting when its forgetting
+ * interval lies entirely below that of the least-forgetting such run. Each guarded run is also set beside its paired
+ * unguarded run (same rank, learning rate, steps, adapter init and batch order).
+ */
+function report(meta: Record<string, unknown>, points: StoredPoint[], seconds: number): void {
+  const { indices } = learningForgettingFront(points);
+  const unguarded = points.filter((p) => p.guard === 'none');
+  const overlaps = (a: StoredPoint, b: StoredPoint) => a.gainCi.lower <= b.gainCi.upper && b.gainCi.lower <= a.gainCi.upper;
+  const same = (a: StoredPoint, b: StoredPoint) => a.rank === b.rank && a.learningRate === b.learningRate && a.steps === b.steps;
+  // Per rank, the most aggressive unguarded run: highest learning rate, then most steps.
+  const ranks = [...new Set(unguarded.map((p) => p.rank))];
+  const aggressive = ranks.map((r) => unguarded.filter((p) => p.rank === r).sort((a, b) => b.learningRate - a.learningRate || b.steps - a.steps)[0]!);
+  const guardAnswers = points
+    .filter((p) => p.guard !== 'none')
+    .map((p) => {
+      const paired = unguarded.find((u) => same(u, p)) ?? null;
+      const peers = unguarded.filter((u) => overlaps(u, p));
+      const best = peers.length ? peers.reduce((a, b) => (b.forgetting < a.forgetting ? b : a)) : null;
+      return {
+        run: p.run,
+        guard: p.guard,
+        strength: p.guardStrength,
+        rank: p.rank,
+        learningRate: p.learningRate,
+        steps: p.steps,
+        gain: p.gain,
+        gainCi: p.gainCi,
+        forgetting: p.forgetting,
+        forgettingCi: p.forgettingCi,
+        paired: paired && { run: paired.run, gain: paired.gain, gainCi: paired.gainCi, forgetting: paired.forgetting, forgettingCi: paired.forgettingCi },
+        equalGainPeers: peers.map((u) => u.run),
+        bestEqualGainPeer: best && { run: best.run, gain: best.gain, forgetting: best.forgetting, forgettingCi: best.forgettingCi },
+        lowersForgettingAtEqualGain: best ? p.forgettingCi.upper < best.forgettingCi.lower : null,
+      };
+    });
+  const pct = (x: number) => `${(100 * x).toFixed(2)} %`;
+  const ci = (c: { lower: number; upper: number }, f: (x: number) => string) => `[${f(c.lower)}, ${f(c.upper)}]`;
+  const three = (x: number) => x.toFixed(3);
+  const rows = points.map((p, k) => [
+    String(p.run),
+    String(p.rank),
+    String(p.learningRate),
+    String(p.steps),
+    p.guard === 'none' ? '—' : `${p.guard} ${p.guardStrength}`,
+    `${formatNumber(p.domain.base.value)} → ${formatNumber(p.domain.tuned.value)}`,
+    `${three(p.gain)} ${ci(p.gainCi, three)}`,
+    `${formatNumber(p.retained.base.value)} → ${formatNumber(p.retained.tuned.value)}`,
+    `${pct(p.forgetting)} ${ci(p.forgettingCi, pct)}`,
+    indices.includes(k) ? '*' : '',
+    p.trainSeconds.toFixed(0),
+  ]);
+  console.log('');
+  console.log(formatTable(['run', 'r', 'lr', 'steps', 'guard', 'macro-F1 base → tuned', 'gain [95 % CI]', 'ppl base → tuned', 'ppl increase [95 % CI]', 'front', 'train s'], rows));
+  console.log('');
+  const verdict = (p: StoredPoint) =>
+    p.forgettingCi.lower > 0 ? 'measurably raised (interval excludes 0)' : p.forgettingCi.upper < 0 ? 'measurably lowered' : 'not measurably changed (interval includes 0)';
+  for (const a of aggressive) console.log(`Most aggressive unguarded run at r${a.rank} (lr ${a.learningRate}, ${a.steps} steps): perplexity ${pct(a.forgetting)} ${ci(a.forgettingCi, pct)} — ${verdict(a)}; gain ${three(a.gain)} ${ci(a.gainCi, three)}.`);
+  for (const a of guardAnswers) {
+    console.log(
+      `  run ${a.run} ${`${a.guard} ${a.strength}`.padEnd(16)} gain ${three(a.gain)}, forgetting ${pct(a.forgetting)}` +
+        (a.paired ? ` | paired unguarded run ${a.paired.run}: gain ${three(a.paired.gain)}, forgetting ${pct(a.paired.forgetting)}` : '') +
+        ` | equal-gain unguarded runs ${JSON.stringify(a.equalGainPeers)}` +
+        (a.bestEqualGainPeer ? `, least forgetting ${pct(a.bestEqualGainPeer.forgetting)} (run ${a.bestEqualGainPeer.run}) → ${a.lowersForgettingAtEqualGain ? 'LOWER forgetting at equal gain' : 'no lower forgetting at equal gain'}` : ' → no unguarded run at equal gain'),
+    );
+  }
+  console.log(`total ${(seconds / 60).toFixed(1)} min`);
+  mkdirSync(dirname(outFile), { recursive: true });
+  const answers = {
+    rule: 'equal gain = gain intervals overlap; lower forgetting = forgetting interval entirely below the least-forgetting equal-gain unguarded run',
+    aggressive: aggressive.map((a) => ({ run: a.run, rank: a.rank, learningRate: a.learningRate, steps: a.steps, forgetting: a.forgetting, ci: a.forgettingCi, raisedPerplexity: a.forgettingCi.lower > 0 })),
+    guards: guardAnswers,
+  };
+  writeFileSync(outFile, JSON.stringify({ ...meta, points, front: indices.map((k) => points[k]!.run), answers, seconds }, null, 2) + '\n');
+  console.log(`wrote ${outFile}`);
+}
+
+const from = option('from', '');
+if (from) {
+  // Re-analyse a stored run (no training): `--from benchmarks/results/forgetting.json`.
+  const stored = JSON.parse(readFileSync(from, 'utf8')) as Record<string, unknown> & { points: StoredPoint[]; seconds: number };
+  const { points: storedPoints, seconds: storedSeconds, answers: _a, front: _f, ...storedMeta } = stored;
+  report(storedMeta, storedPoints, storedSeconds);
+  process.exit(0);
+}
 const backend = await initBackend({ backend: 'wasm' });
 const tok = createCharTokenizer();
 
@@ -135,13 +227,12 @@ const grids: Record<string, SweepGrid> = quick
   : {
       // Learning vs forgetting without guards: gentle to aggressive.
       schedule: { ranks: [2, 8], learningRates: [1e-3, 1e-2], steps: [30, 150] },
-      // Each guard at the aggressive setting (the same init and batch order as the unguarded r8/1e-2/150 run: paired).
+      // Each guard at a strong and an aggressive setting (same init and batch order as the unguarded r8 runs of 150 steps: paired).
       guards: {
         ranks: [8],
-        learningRates: [1e-2],
+        learningRates: [1e-3, 1e-2],
         steps: [150],
         guards: [
-          { kind: 'l2-sp', strength: 0.1 },
           { kind: 'l2-sp', strength: 1 },
           { kind: 'replay', strength: 1 },
           { kind: 'kl-to-base', strength: 1 },
@@ -160,86 +251,25 @@ for (const [name, grid] of Object.entries(grids)) {
 }
 
 // The Pareto front over all runs, and the honest answers.
-const { front, indices } = learningForgettingFront(points);
-// The aggressive unguarded run is the one the guards are paired with (same rank, learning rate, steps, init, batches).
-const g = grids.guards!;
-const aggressive = points.find((p) => p.guard === 'none' && p.rank === g.ranks[0] && p.learningRate === g.learningRates[0] && p.steps === g.steps[0])!;
-const raised = aggressive.forgettingCi.lower > 0;
-const unguardedFront = learningForgettingFront(points.filter((p) => p.guard === 'none')).front;
-/** Forgetting of the unguarded front at a given gain: the least forgetting among unguarded runs gaining at least as much. */
-const frontForgettingAt = (gain: number) => {
-  const candidates = unguardedFront.filter((p) => p.gain >= gain);
-  return candidates.length ? Math.min(...candidates.map((p) => p.forgetting)) : Infinity;
+const meta = {
+  benchmark: 'forgetting',
+  date: new Date().toISOString(),
+  backend: { backend: backend.backend, wasmSimd: backend.wasmSimd, tfjsVersion: backend.tfjsVersion },
+  base: source,
+  quick,
+  data: {
+    securityDatanet: { emails: snapshot.size, root: snapshot.root, train: trainRows.length, test: testRows.length, limitPerGroup: limit, charactersSeen: T },
+    english: { heldOutWindows: retainedTexts.length, generalWindows: general.length, windowTokens: T + 1, pretrainSplitSeed: PRETRAIN_SEED },
+  },
+  sweeps: sections,
 };
-const guardAnswers = points
-  .filter((p) => p.guard !== 'none')
-  .map((p) => ({
-    guard: `${p.guard} ${p.guardStrength}`,
-    gain: p.gain,
-    forgetting: p.forgetting,
-    pairedUnguarded: { gain: aggressive.gain, forgetting: aggressive.forgetting },
-    forgettingOfUnguardedAtEqualOrHigherGain: frontForgettingAt(p.gain),
-    belowUnguardedFront: p.forgetting < frontForgettingAt(p.gain),
-    intervalsSeparateFromPaired: p.forgettingCi.upper < aggressive.forgettingCi.lower,
-  }));
-
-const pct = (x: number) => `${(100 * x).toFixed(2)} %`;
-const rows = points.map((p) => [
-  String(p.run),
-  String(p.rank),
-  String(p.learningRate),
-  String(p.steps),
-  p.guard === 'none' ? '—' : `${p.guard} ${p.guardStrength}`,
-  `${formatNumber(p.domain.base.value)} → ${formatNumber(p.domain.tuned.value)}`,
-  `${p.gain.toFixed(3)} [${p.gainCi.lower.toFixed(3)}, ${p.gainCi.upper.toFixed(3)}]`,
-  `${formatNumber(p.retained.base.value)} → ${formatNumber(p.retained.tuned.value)}`,
-  `${pct(p.forgetting)} [${pct(p.forgettingCi.lower)}, ${pct(p.forgettingCi.upper)}]`,
-  indices.includes(points.indexOf(p)) ? '*' : '',
-  `${p.trainSeconds.toFixed(0)}`,
-]);
-console.log('');
-console.log(formatTable(['run', 'r', 'lr', 'steps', 'guard', 'macro-F1 base → tuned', 'gain [95 % CI]', 'ppl base → tuned', 'ppl increase [95 % CI]', 'front', 'train s'], rows));
-console.log('');
-console.log(`Aggressive unguarded run (r${aggressive.rank}, lr ${aggressive.learningRate}, ${aggressive.steps} steps): perplexity ${pct(aggressive.forgetting)} [${pct(aggressive.forgettingCi.lower)}, ${pct(aggressive.forgettingCi.upper)}] — ${raised ? 'measurably raised (interval excludes 0)' : aggressive.forgettingCi.upper < 0 ? 'measurably LOWERED (interval below 0)' : 'not measurably changed (interval includes 0)'}.`);
-for (const a of guardAnswers) {
-  console.log(
-    `  ${a.guard.padEnd(16)} gain ${a.gain.toFixed(3)}, forgetting ${pct(a.forgetting)} vs paired unguarded ${pct(a.pairedUnguarded.forgetting)}; ` +
-      `${a.belowUnguardedFront ? 'BELOW' : 'not below'} the unguarded front at equal or higher gain (${Number.isFinite(a.forgettingOfUnguardedAtEqualOrHigherGain) ? pct(a.forgettingOfUnguardedAtEqualOrHigherGain) : 'no unguarded run gains as much'})`,
-  );
-}
-const seconds = (performance.now() - started) / 1000;
-console.log(`total ${(seconds / 60).toFixed(1)} min`);
-
-mkdirSync(dirname(outFile), { recursive: true });
-writeFileSync(
-  outFile,
-  JSON.stringify(
-    {
-      benchmark: 'forgetting',
-      date: new Date().toISOString(),
-      backend: { backend: backend.backend, wasmSimd: backend.wasmSimd, tfjsVersion: backend.tfjsVersion },
-      base: source,
-      quick,
-      data: {
-        securityDatanet: { emails: snapshot.size, root: snapshot.root, train: trainRows.length, test: testRows.length, limitPerGroup: limit, charactersSeen: T },
-        english: { heldOutWindows: retainedTexts.length, generalWindows: general.length, windowTokens: T + 1, pretrainSplitSeed: PRETRAIN_SEED },
-      },
-      sweeps: sections,
-      points: points.map(({ domain, retained, ...rest }) => ({
-        ...rest,
-        domain: { base: domain.base, tuned: domain.tuned, delta: domain.delta, pValue: domain.pValue, verdict: domain.verdict },
-        retained: { base: retained.base, tuned: retained.tuned, delta: retained.delta, relativeDelta: retained.relativeDelta, pValue: retained.pValue, verdict: retained.verdict },
-      })),
-      front: indices,
-      answers: {
-        aggressive: { run: aggressive.run, forgetting: aggressive.forgetting, ci: aggressive.forgettingCi, raisedPerplexity: raised },
-        guards: guardAnswers.map((a) => ({ ...a, forgettingOfUnguardedAtEqualOrHigherGain: Number.isFinite(a.forgettingOfUnguardedAtEqualOrHigherGain) ? a.forgettingOfUnguardedAtEqualOrHigherGain : null })),
-      },
-      seconds,
-    },
-    null,
-    2,
-  ) + '\n',
+report(
+  meta,
+  points.map(({ domain, retained, ...rest }) => ({
+    ...rest,
+    domain: { base: domain.base, tuned: domain.tuned, delta: domain.delta, pValue: domain.pValue, verdict: domain.verdict },
+    retained: { base: retained.base, tuned: retained.tuned, delta: retained.delta, relativeDelta: retained.relativeDelta, pValue: retained.pValue, verdict: retained.verdict },
+  })),
+  (performance.now() - started) / 1000,
 );
-console.log(`wrote ${outFile}`);
 model.dispose();
