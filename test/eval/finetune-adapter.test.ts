@@ -156,3 +156,23 @@ describe('toEvalModel: transformer', () => {
     model.dispose();
   });
 });
+
+describe('toEvalModel: tensors', () => {
+  it('leaves no tensor behind', async () => {
+    const model = createTransformer({ vocabSize: CHAR_VOCAB_SIZE, dModel: 16, nHeads: 2, nLayers: 1, maxSeqLen: 8, mlpHidden: 32, numClasses: 2, seed: 3 });
+    attachAdapter(model, 'tuned', { r: 2, initLoraWeights: false }, { seed: 1 });
+    const view = toEvalModel(model, { adapters: ['tuned'], batchSize: 2 });
+    const texts = ['a', 'bb', 'a longer text than eight'];
+    const all = async () => {
+      await view.predictProba!(texts);
+      await view.scoreText!(texts);
+      await view.nextTokenProba!(texts);
+    };
+    // The first pass fills the model's causal-mask cache (one kept mask per sequence length, freed by model.dispose).
+    await all();
+    const before = tf.memory().numTensors;
+    await all();
+    expect(tf.memory().numTensors).toBe(before);
+    model.dispose();
+  });
+});

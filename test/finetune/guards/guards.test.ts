@@ -447,3 +447,26 @@ describe('guards reduce drift from the base', () => {
     expect(replay).toBeLessThan(none);
   });
 });
+
+describe('guards: tensors', () => {
+  it('a KL-to-base or EWC guard frees what it keeps on dispose, and a step leaves nothing behind', () => {
+    const model = tinyTransformer(6);
+    attachAdapter(model, 'default', { r: 2, targetModules: ['q_proj', 'v_proj'] }, { seed: 6 });
+    const cycle = () => {
+      const kl = createKlToBaseGuard(model, { probe: sequences(4, 9, 1), batchSize: 2 });
+      const ewc = createEwcGuard(estimateDiagonalFisher(model, sequences(3, 9, 2), 'causal-lm', { method: 'sampled', seed: 1 }));
+      const both = combineExtraLosses(kl, ewc, createL2SpGuard(), createReplayGuard({ sequences: sequences(4, 9, 3), batchSize: 2 }));
+      const during = tf.memory().numTensors;
+      valueOf(both, model, 0);
+      valueOf(both, model, 1);
+      expect(tf.memory().numTensors).toBe(during);
+      both.dispose();
+    };
+    // The first cycle fills the model's causal-mask cache (one kept mask per sequence length, freed by model.dispose).
+    cycle();
+    const before = tf.memory().numTensors;
+    cycle();
+    expect(tf.memory().numTensors).toBe(before);
+    model.dispose();
+  });
+});
