@@ -24,6 +24,8 @@
  *   base, adapter initialisation and seed; output per test e-mail = the correct-class margin log(p_y/(1−p_y)) (and, as a
  *   second reading, −loss); Spearman over subsets per test e-mail, averaged. Baselines: random scores, and "same label"
  *   (τ = +1 when the row's label equals the test e-mail's, −1 otherwise) — the part of LDS a class prior alone explains.
+ * - Noise ceiling (`--ceiling N`): the first N subsets retrained with another seed; the mean Spearman between the two
+ *   seeds' outputs is how well *retraining itself* ranks the subsets — read every LDS against it.
  * - LOO is not measured: single-seed leave-one-out effects of a non-convex fine-tune are below the retraining noise.
  * Retrain outputs are cached per subset under the OS temp directory (key: the whole configuration and base-model
  * hash), so an interrupted run resumes where it stopped.
@@ -60,6 +62,7 @@ import {
   mislabelAuc,
   sampleLdsSubsets,
   selfInfluence,
+  spearmanCorrelation,
   tracInCP,
   tracInFeatures,
   type FeatureMatrix,
@@ -92,6 +95,12 @@ export interface SecurityAttributionOptions {
   checkpoints: number;
   subsets: number;
   fraction: number;
+  /**
+   * Retrain the first this-many subsets a second time with another seed (adapter initialisation and batch order) and
+   * report the mean Spearman between the two seeds' outputs: how much of the between-subset ranking survives retraining
+   * noise alone, the ceiling any method's LDS is read against. 0 skips it.
+   */
+  ceilingSubsets: number;
   /** 'shipped' (loadBaseModel, falling back to 'random' when models/base is absent) or 'random'. */
   base: 'shipped' | 'random';
   /** Shape of the freshly initialised base (used when base is 'random' or the shipped one is absent). */
@@ -119,6 +128,7 @@ export const SECURITY_DEFAULTS: SecurityAttributionOptions = {
   checkpoints: 4,
   subsets: 24,
   fraction: 0.5,
+  ceilingSubsets: 0,
   base: 'shipped',
   randomBase: { dModel: 64, nHeads: 4, nLayers: 2, mlpHidden: 256 },
   cacheDir: join(tmpdir(), 'provenant-attribution-security'),
@@ -165,6 +175,8 @@ export interface SecurityAttributionResult {
     testLabels: Int32Array;
     /** Outputs of the full fine-tune on the test e-mails (margin, −loss), and of a retrain on every row (same recipe). */
     fullOutputs: { margin: Float64Array; negLoss: Float64Array };
+    /** Margins of the noise-ceiling retrains (the first `ceilingSubsets` subsets, other seed), or null. */
+    ceilingMargins: Float64Array[] | null;
     retrain: (rows: Uint32Array) => Promise<{ margin: Float64Array; negLoss: Float64Array }>;
   };
 }
@@ -287,15 +299,15 @@ export async function measureSecurityAttribution(overrides: Partial<SecurityAttr
   log(`base ${baseKind} (${baseHash.slice(0, 10)}…): probe ${o.probeSteps} steps in ${probeSeconds} s, test accuracy ${probeAccuracy.toFixed(3)}`);
 
   const lora = { r: o.rank, alpha: o.alpha, targetModules: ['q_proj', 'v_proj'], modulesToSave: ['classifier'] };
-  const recipe = (set: TrainingExample[], onStep?: (step: number, lr: number, totalSteps: number) => Promise<void>) =>
+  const recipe = (set: TrainingExample[], onStep?: (step: number, lr: number, totalSteps: number) => Promise<void>, runSeed = seed) =>
     train(model, {
-      task: 'classification', train: set, seed, epochs: o.epochs, batchSize: o.batchSize, learningRate: o.learningRate,
+      task: 'classification', train: set, seed: runSeed, epochs: o.epochs, batchSize: o.batchSize, learningRate: o.learningRate,
       schedule: { kind: 'linear', warmupSteps: o.warmupSteps }, sequenceLength: T,
       ...(onStep ? { onStep: (e) => onStep(e.step, e.lr, e.totalSteps) } : {}),
     });
-  const freshAdapter = () => {
+  const freshAdapter = (runSeed = seed) => {
     if (model.linears.get('blocks.0.attn.q_proj')!.adapters.has(ADAPTER)) deleteAdapter(model, ADAPTER);
-    attachAdapter(model, ADAPTER, lora, { seed });
+    attachAdapter(model, ADAPTER, lora, { seed: runSeed });
   };
   const features = (ids: Int32Array, labels: Int32Array) => featurize(model, { inputs: ids, exampleShape: [T], labels }, { batchSize: 64 });
 
@@ -361,13 +373,15 @@ export async function measureSecurityAttribution(overrides: Partial<SecurityAttr
   methods.push({ method: 'same label ±1 (baseline)', scores: { nTrain, nTest, values: sameLabel }, selfInfluence: null });
 
   // ── LDS ground truth: retrain the LoRA fine-tune on each subset (cached per subset) ───────────────────────────────
-  const retrain = async (subset: Uint32Array) => {
-    freshAdapter();
-    await recipe(Array.from(subset, (i) => trainExamples[i]!));
+  const retrain = async (subset: Uint32Array, runSeed = seed) => {
+    freshAdapter(runSeed);
+    await recipe(Array.from(subset, (i) => trainExamples[i]!), undefined, runSeed);
     return marginAndNegLoss(logitsOf(model, testIds, T), classes.length, testLabels);
   };
   const subsets = sampleLdsSubsets(nTrain, { fraction: o.fraction, count: o.subsets, seed: seed + 5 });
-  const key = sha256(utf8Bytes(canonicalJson({ ...o, log: null, cacheDir: null, baseHash, backend: String(backend.backend), v: 1 }))).slice(2, 18);
+  // The ceiling's count is left out of the key: its retrains sit beside the subsets' in the same cache file.
+  const { ceilingSubsets: _ceiling, ...keyOptions } = o;
+  const key = sha256(utf8Bytes(canonicalJson({ ...keyOptions, log: null, cacheDir: null, baseHash, backend: String(backend.backend), v: 1 }))).slice(2, 18);
   const cacheFile = o.cacheDir ? join(o.cacheDir, `${key}.json`) : null;
   const cache: Record<string, { margin: number[]; negLoss: number[] }> =
     cacheFile && existsSync(cacheFile) ? JSON.parse(readFileSync(cacheFile, 'utf8')) : {};
@@ -393,6 +407,38 @@ export async function measureSecurityAttribution(overrides: Partial<SecurityAttr
     margins.push(Float64Array.from(out.margin));
     negLosses.push(Float64Array.from(out.negLoss));
   }
+  // The noise ceiling: the same subsets retrained with another seed (cached under "c<j>").
+  const nCeiling = Math.min(o.ceilingSubsets, subsets.length);
+  let ceiling: { margin: number; negLoss: number; subsets: number } | null = null;
+  let other: { margin: number[]; negLoss: number[] }[] | null = null;
+  if (nCeiling >= 2) {
+    other = [];
+    for (let j = 0; j < nCeiling; j++) {
+      let out = cache[`c${j}`];
+      if (!out) {
+        const r0 = performance.now();
+        const r = await retrain(subsets[j]!, seed + 1000);
+        out = { margin: Array.from(r.margin), negLoss: Array.from(r.negLoss) };
+        retrainSeconds += seconds(r0);
+        retrained++;
+        cache[`c${j}`] = out;
+        if (cacheFile) writeFileSync(cacheFile, JSON.stringify(cache));
+        log(`ceiling retrain ${j + 1}/${nCeiling}: ${seconds(r0).toFixed(1)} s`);
+      }
+      other.push(out);
+    }
+    const agreement = (pick: (x: { margin: ArrayLike<number>; negLoss: ArrayLike<number> }) => ArrayLike<number>) => {
+      const per = new Float64Array(nTest);
+      for (let t = 0; t < nTest; t++) {
+        const a = Float64Array.from({ length: nCeiling }, (_, j) => pick({ margin: margins[j]!, negLoss: negLosses[j]! })[t]!);
+        const b = Float64Array.from({ length: nCeiling }, (_, j) => pick(other![j]!)[t]!);
+        per[t] = spearmanCorrelation(a, b);
+      }
+      const ok = Array.from(per).filter(Number.isFinite);
+      return ok.reduce((x, v) => x + v, 0) / ok.length;
+    };
+    ceiling = { margin: agreement((x) => x.margin), negLoss: agreement((x) => x.negLoss), subsets: nCeiling };
+  }
   const marginTruth: LdsGroundTruth = { nTrain, nTest, subsets, outputs: margins };
   const lossTruth: LdsGroundTruth = { nTrain, nTest, subsets, outputs: negLosses };
 
@@ -415,6 +461,14 @@ export async function measureSecurityAttribution(overrides: Partial<SecurityAttr
       scoreSeconds: scoreTimes[m.method] ?? null,
     });
   }
+  if (ceiling) {
+    // Scored on the first nCeiling subsets only, so every method's LDS on those same subsets sits beside it in `setup`.
+    out.push({
+      model: modelName, method: `retrain, other seed (noise ceiling, ${ceiling.subsets} subsets)`, loo: null, lds: round(ceiling.margin),
+      ldsLoss: round(ceiling.negLoss), ldsTestsUsed: null, auc: null, featurizeSeconds: null, scoreSeconds: null,
+      note: 'mean over test e-mails of Spearman(outputs of seed A, outputs of seed B) across the same subsets',
+    });
+  }
   out.push({
     model: modelName, method: 'own training loss (baseline)', loo: null, lds: null, ldsLoss: null, ldsTestsUsed: null,
     auc: round(mislabelAuc(trainF.loss, flagged).auc), featurizeSeconds: null, scoreSeconds: null,
@@ -435,6 +489,12 @@ export async function measureSecurityAttribution(overrides: Partial<SecurityAttr
     lds: {
       subsets: subsets.length, fraction: o.fraction, subsetSize: subsets[0]!.length, output: 'margin log(p_y/(1−p_y)); ldsLoss: −loss',
       retrainedThisRun: retrained, secondsThisRun: round(retrainSeconds),
+      ...(ceiling
+        ? {
+            ceilingSubsets: ceiling.subsets,
+            methodsOnCeilingSubsets: Object.fromEntries(methods.map((m) => [m.method, round(linearDatamodelingScore(m.scores, { ...marginTruth, subsets: subsets.slice(0, ceiling!.subsets), outputs: margins.slice(0, ceiling!.subsets) }).score)])),
+          }
+        : {}),
     },
     totalSeconds: seconds(started),
   };
@@ -443,7 +503,7 @@ export async function measureSecurityAttribution(overrides: Partial<SecurityAttr
     setup,
     details: {
       train: trainF, test: testF, checkpointTrain, checkpointTest, checkpointRates, methods, marginTruth, lossTruth, flagged,
-      trainLabels, testLabels, fullOutputs: full, retrain,
+      trainLabels, testLabels, fullOutputs: full, retrain, ceilingMargins: other ? other.map((x) => Float64Array.from(x.margin)) : null,
     },
   };
 }
@@ -457,7 +517,7 @@ function repoRoot(): string {
 function parseArgs(argv: string[]): Partial<SecurityAttributionOptions> & { out: string } {
   const flags: Record<string, keyof SecurityAttributionOptions> = {
     '--seed': 'seed', '--train': 'nTrain', '--test': 'nTest', '--noisy': 'noisy', '--per-group': 'limitPerGroup', '--epochs': 'epochs',
-    '--subsets': 'subsets', '--checkpoints': 'checkpoints', '--rank': 'rank', '--lr': 'learningRate', '--probe-rows': 'probeRows',
+    '--subsets': 'subsets', '--checkpoints': 'checkpoints', '--rank': 'rank', '--lr': 'learningRate', '--probe-rows': 'probeRows', '--ceiling': 'ceilingSubsets',
   };
   const out: Partial<SecurityAttributionOptions> & { out: string } = { out: join(repoRoot(), 'benchmarks', 'results', 'attribution-security.json') };
   for (let k = 0; k < argv.length; k++) {

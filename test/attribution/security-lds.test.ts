@@ -21,7 +21,8 @@ const tiny = {
   epochs: 2,
   batchSize: 8,
   checkpoints: 2,
-  subsets: 4,
+  subsets: 5,
+  ceilingSubsets: 3,
   base: 'random' as const,
   randomBase: { dModel: 16, nHeads: 2, nLayers: 1, mlpHidden: 32 },
   cacheDir: null,
@@ -81,7 +82,8 @@ describe('security-Datanet attribution benchmark (tiny run)', () => {
     const { rows, details } = result;
     expect(details.flagged.filter(Boolean).length).toBe(tiny.noisy);
     expect(rows.map((r) => r.method)).toEqual([
-      'Grad-Dot', 'Grad-Cos', 'DataInf', 'TracInCP (2 checkpoints)', 'random scores (baseline)', 'same label ±1 (baseline)', 'own training loss (baseline)',
+      'Grad-Dot', 'Grad-Cos', 'DataInf', 'TracInCP (2 checkpoints)', 'random scores (baseline)', 'same label ±1 (baseline)',
+      'retrain, other seed (noise ceiling, 3 subsets)', 'own training loss (baseline)',
     ]);
     for (const r of rows.slice(0, 6)) {
       expect(r.lds).toBeGreaterThanOrEqual(-1);
@@ -90,7 +92,7 @@ describe('security-Datanet attribution benchmark (tiny run)', () => {
       expect(r.ldsTestsUsed).toBeLessThanOrEqual(tiny.nTest);
       expect(r.loo).toBeNull();
     }
-    for (const r of [...rows.slice(0, 4), rows[6]!]) {
+    for (const r of [...rows.slice(0, 4), rows[7]!]) {
       expect(r.auc).toBeGreaterThanOrEqual(0);
       expect(r.auc).toBeLessThanOrEqual(1);
     }
@@ -134,6 +136,16 @@ describe('security-Datanet attribution benchmark (tiny run)', () => {
       if (m.selfInfluence) expect(row.auc!).toBeCloseTo(aucByPairs(m.selfInfluence, details.flagged), 3);
     }
     const baseline = rows.find((r) => r.method === 'own training loss (baseline)')!;
+    // The ceiling: per test point, Spearman between the two seeds' margins over the first 3 subsets, averaged.
+    const other = details.ceilingMargins!;
+    expect(other.length).toBe(3);
+    const agree: number[] = [];
+    for (let t = 0; t < tiny.nTest; t++) {
+      const rho = spearmanByHand(outputs.slice(0, 3).map((o) => o[t]!), other.map((o) => o[t]!));
+      if (Number.isFinite(rho)) agree.push(rho);
+    }
+    const ceiling = rows.find((r) => r.method.startsWith('retrain, other seed'))!;
+    expect(ceiling.lds!).toBeCloseTo(agree.reduce((a, v) => a + v, 0) / agree.length, 3);
     expect(baseline.auc!).toBeCloseTo(aucByPairs(details.train.loss, details.flagged), 3);
   });
 
