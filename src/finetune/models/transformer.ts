@@ -51,11 +51,11 @@ export interface TransformerModel extends Model<TransformerConfig> {
   forward(inputs: Tensor, ctx?: ForwardContext): Tensor;
   /** Next-token logits [B·T, V]: row b·T + t predicts the token after position t of sequence b. */
   forwardLm(ids: Tensor, ctx?: ForwardContext): Tensor2D;
-  /** Class logits [B, numClasses]; throws MODEL_CONFIG_INVALID without a classifier head. */
+  /** Class logits [B, numClasses]; T may exceed maxSeqLen (windows). Throws MODEL_CONFIG_INVALID without a classifier head. */
   forwardClassifier(ids: Tensor, ctx?: ForwardContext): Tensor2D;
   /** Final (LayerNorm'd) hidden states [B·T, D]. */
   hiddenStates(ids: Tensor, ctx?: ForwardContext): Tensor2D;
-  /** Pooled hidden states [B, D], as the classifier sees them. */
+  /** Pooled hidden states [B, D], as the classifier sees them; T may exceed maxSeqLen (read in windows, see `pooled`). */
   pooled(ids: Tensor, ctx?: ForwardContext): Tensor2D;
 }
 
@@ -237,12 +237,12 @@ export function createTransformer(config: TransformerConfig): TransformerModel {
     return mask;
   };
 
-  const checkIds = (ids: Tensor): [number, number] => {
+  const checkIds = (ids: Tensor, allowWindows = false): [number, number] => {
     if (ids.rank !== 2 || ids.dtype !== 'int32') {
       throw new ProvenantError('MODEL_CONFIG_INVALID', `transformer: inputs must be int32 ids [B, T], got ${ids.dtype} [${ids.shape}].`);
     }
     const [B, T] = ids.shape as [number, number];
-    if (T > maxSeqLen) {
+    if (T > maxSeqLen && !allowWindows) {
       throw new ProvenantError('MODEL_CONFIG_INVALID', `transformer: sequence length ${T} exceeds maxSeqLen ${maxSeqLen}.`, {
         details: 'Truncate the input (tokenizer.encodeBatch(texts, maxSeqLen)) or build a model with a longer context.',
       });
@@ -277,10 +277,23 @@ export function createTransformer(config: TransformerConfig): TransformerModel {
     return layerNorm(h, lnF[0], lnF[1], eps) as Tensor2D;
   };
 
+  /**
+   * Pooling for classification. Inputs longer than the context are cut into consecutive windows of maxSeqLen tokens,
+   * each read independently (no attention across windows), and pooled together over all their real tokens: the
+   * classifier then sees a whole e-mail rather than its first maxSeqLen characters, at a cost linear in the length.
+   */
   const pooled = (ids: Tensor, ctx: ForwardContext = {}): Tensor2D => {
-    const [B, T] = checkIds(ids);
-    const h = hiddenStates(ids, ctx).reshape([B, T, D]);
-    const real = ids.notEqual(tf.scalar(padId, 'int32')).cast('float32');
+    const [B, T0] = checkIds(ids, true);
+    let windowed = ids;
+    let T = T0;
+    if (T0 > maxSeqLen) {
+      const windows = Math.ceil(T0 / maxSeqLen);
+      T = windows * maxSeqLen;
+      windowed = tf.pad(ids, [[0, 0], [0, T - T0]], padId);
+    }
+    const S = Math.min(T, maxSeqLen);
+    const h = hiddenStates(windowed.reshape([(B * T) / S, S]), ctx).reshape([B, T, D]);
+    const real = windowed.notEqual(tf.scalar(padId, 'int32')).cast('float32');
     let weightsBT: Tensor;
     if ((cfg.pooling ?? 'mean') === 'mean') {
       weightsBT = real.div(real.sum(1, true).maximum(1));

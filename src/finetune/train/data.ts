@@ -98,10 +98,13 @@ export function createBatchPlan(sources: readonly DataSource[], batchSize: numbe
   };
 }
 
-/** Sequence length of a batch for a transformer: the longest example, capped by the model's context. */
+/**
+ * Sequence length of a batch for a transformer: the longest example, capped by `sequenceLength` (default the model's
+ * context). Causal LM never exceeds the context; classification may (the model reads longer inputs in windows).
+ */
 function transformerLength(model: Model, task: TrainingTask, examples: readonly TrainingExample[], cap?: number): number {
   const maxSeqLen = (model.config as { maxSeqLen: number }).maxSeqLen;
-  const limit = Math.min(cap ?? maxSeqLen, maxSeqLen);
+  const limit = task === 'causal-lm' ? Math.min(cap ?? maxSeqLen, maxSeqLen) : cap ?? maxSeqLen;
   const longest = Math.max(1, ...examples.map((e) => e.input.length - (task === 'causal-lm' ? 1 : 0)));
   return Math.min(limit, longest);
 }

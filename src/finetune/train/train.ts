@@ -92,7 +92,10 @@ export interface TrainOptions {
    * Pass C1's `parameterGroups(model)` to get LoRA+ learning-rate multipliers; unnamed groups are named by `parameterName`.
    */
   parameters?: ReadonlyArray<ParameterGroup | Omit<ParameterGroup, 'name'>>;
-  /** Transformer: cap on the sequence length (default the model's maxSeqLen). */
+  /**
+   * Transformer: cap on the sequence length, default the model's maxSeqLen. For classification it may be larger: longer
+   * inputs are read in windows of maxSeqLen tokens and pooled together.
+   */
   sequenceLength?: number;
   earlyStopping?: EarlyStoppingOptions;
   /** Batch size of validation passes. Default 64. */

@@ -154,6 +154,27 @@ describe('createTransformer', () => {
     }
   });
 
+  it('classifies inputs longer than the context by pooling over independent windows', () => {
+    const model = createTransformer({ ...small, numClasses: 2 });
+    randomise(model, 31);
+    // 14 tokens with maxSeqLen 6: windows [0..6), [6..12), [12..14) + padding; a second, shorter row padded throughout.
+    const long = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 1, 2, 3, 4];
+    const short = [5, 6, 7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+    const x = idsTensor([long, short]);
+    const pooled = tf.tidy(() => model.pooled(x));
+    expect(pooled.shape).toEqual([2, 8]);
+    const { hidden } = referenceForward(model, [long.slice(0, 6), long.slice(6, 12), long.slice(12)]);
+    const rows = hidden.flat();
+    const expected = rows[0]!.map((_, d) => rows.reduce((a, r) => a + r[d]!, 0) / rows.length);
+    const got = pooled.arraySync() as number[][];
+    expected.forEach((v, d) => expect(got[0]![d]!).toBeCloseTo(v, 4));
+    const shortRef = referenceForward(model, [[5, 6, 7]]).hidden[0]!;
+    shortRef[0]!.forEach((_, d) => expect(got[1]![d]!).toBeCloseTo((shortRef[0]![d]! + shortRef[1]![d]! + shortRef[2]![d]!) / 3, 4));
+    expect(tf.tidy(() => model.forward(x).shape)).toEqual([2, 2]);
+    tf.dispose([x, pooled]);
+    model.dispose();
+  });
+
   it('addClassificationHead switches forward to class logits; bad configs are typed errors', () => {
     const model = createTransformer(small);
     const x = idsTensor([[1, 2, 3]]);
@@ -164,7 +185,7 @@ describe('createTransformer', () => {
     expect(model.config.numClasses).toBe(2);
     expect(model.linears.has('classifier')).toBe(true);
     expect(() => addClassificationHead(model, 2, { seed: 1 })).toThrow(/already has/);
-    expect(() => tf.tidy(() => model.forward(idsTensor([[1, 2, 3, 4, 5, 6, 7]])))).toThrow(/maxSeqLen/);
+    expect(() => tf.tidy(() => model.forwardLm(idsTensor([[1, 2, 3, 4, 5, 6, 7]])))).toThrow(/maxSeqLen/);
     expect(() => tf.tidy(() => model.forward(tf.zeros([1, 3])))).toThrow(/int32/);
     x.dispose();
     model.dispose();

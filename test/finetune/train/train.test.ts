@@ -6,6 +6,8 @@ import {
   attachAdapter,
   createBatchPlan,
   createLogisticRegression,
+  disposeBatch,
+  makeBatch,
   createMlp,
   createTransformer,
   decodeCheckpoint,
@@ -147,6 +149,22 @@ describe('train', () => {
     expect(a.result.parameterNames).toContain('blocks.0.attn.q_proj.lora_B.default.weight');
     expect(a.result.parameterNames.some((n) => n.startsWith('classifier'))).toBe(true);
     expect(a.result.parameterNames.some((n) => n.startsWith('embed_tokens'))).toBe(false);
+  });
+
+  it('classification batches may exceed the context (windows); causal-LM batches may not', () => {
+    const model = tinyTransformer(5);
+    addClassificationHead(model, 2, { seed: 1 });
+    const long = [{ input: Array.from({ length: 30 }, (_, i) => 1 + (i % 9)), label: 1 }, { input: [1, 2, 3], label: 0 }];
+    const cls = makeBatch(model, 'classification', long, [0, 0], 40);
+    expect(cls.inputs.shape).toEqual([2, 30]);
+    const logits = tf.tidy(() => model.forward(cls.inputs));
+    expect(logits.shape).toEqual([2, 2]);
+    const lm = makeBatch(model, 'causal-lm', long, [0, 0], 40);
+    expect(lm.inputs.shape).toEqual([2, 12]);
+    tf.dispose([logits]);
+    disposeBatch(cls);
+    disposeBatch(lm);
+    model.dispose();
   });
 
   it('gradient accumulation of 2 × 4 equals one batch of 8', async () => {
