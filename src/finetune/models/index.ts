@@ -18,3 +18,5 @@ export {
   BASE_MODEL_FORMAT,
 } from './base-model.js';
 export type { BaseModelConfig, LoadBaseModelOptions } from './base-model.js';
+export { generateText } from './generate.js';
+export type { GenerateOptions } from './generate.js';

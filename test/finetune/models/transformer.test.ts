@@ -227,3 +227,29 @@ describe('transformer on wasm', () => {
     wasm.g.forEach((g, i) => g.forEach((x, j) => expect(x).toBeCloseTo(cpu.g[i]![j]!, 4)));
   });
 });
+
+describe('generateText', () => {
+  it('greedy decoding picks the argmax at every step, past the context; sampling is seeded', async () => {
+    await initBackend({ backend: 'cpu' });
+    const { createCharTokenizer, generateText } = await import('../../../src/finetune/index.js');
+    const tok = createCharTokenizer();
+    const model = createTransformer({ ...small, vocabSize: 98 });
+    randomise(model, 41);
+    const text = generateText(model, tok, 'ab', { seed: 1, temperature: 0, maxNewTokens: 8 });
+    expect(text).toHaveLength(8);
+    // Independent replay: argmax over ids 2…97 of the last position's logits, over the last maxSeqLen ids.
+    const ids = tok.encode('ab');
+    for (const ch of text) {
+      const window = ids.slice(-small.maxSeqLen);
+      const row = tf.tidy(() => (model.forwardLm(tf.tensor2d(window, [1, window.length], 'int32')).arraySync() as number[][])[window.length - 1]!);
+      let best = 2;
+      for (let id = 2; id < 98; id++) if (row[id]! > row[best]!) best = id;
+      expect(tok.encode(ch)).toEqual([best]);
+      ids.push(best);
+    }
+    const s1 = generateText(model, tok, 'ab', { seed: 5, maxNewTokens: 10, topK: 5 });
+    expect(generateText(model, tok, 'ab', { seed: 5, maxNewTokens: 10, topK: 5 })).toBe(s1);
+    expect(() => generateText(model, tok, 'ab', { seed: 1, temperature: -1 })).toThrow(/INVALID_ARGUMENT/);
+    model.dispose();
+  });
+});
