@@ -1,17 +1,19 @@
 /**
  * Proof of Attribution at inference time: for a paid query, the prediction, the training rows that most supported and
  * most opposed it, per-contributor shares and the exact fee split — from the cached feature store, without touching
- * the training set. One forward and one batched backward pass per query batch, then a tiled product against the cached
+ * the training set. One forward and one batched backward pass per query batch (the prediction comes from the same
+ * forward pass), then a tiled product against the cached
  * (preconditioned) training features.
  *
  * The query's gradient is taken at the model's own predicted class (no label exists at inference): τ(i, q) > 0 means
  * row i supports the prediction (removing it would raise the loss of the predicted class; ./conventions.ts).
  */
 import { ProvenantError, type Hex } from '../core/index.js';
-import { tf, type Model } from '../finetune/index.js';
+import type { Model } from '../finetune/index.js';
 import { contributorShares, type ScoreReduction } from './aggregate.js';
 import { featureModelHash, type FeatureStore } from './feature-store.js';
 import { createFeaturizer, type Featurizer } from './featurize.js';
+import { logitGradients } from './per-example-gradients.js';
 import { gradDot } from './precondition/identity.js';
 import type { Preconditioner } from './precondition/preconditioner.js';
 import { splitRewardDetailed, type RewardSplit } from './reward-split.js';
@@ -188,20 +190,31 @@ export function attributeQueries(
   }
   const m = inputs.length / exampleSize;
   const dtype = inputs instanceof Int32Array ? 'int32' : 'float32';
-  const probs = tf.tidy(() => tf.softmax(model.forward(tf.tensor(inputs, [m, ...options.exampleShape], dtype)) as tf.Tensor2D).dataSync() as Float32Array);
-  const classes = probs.length / m;
-  const labels = new Int32Array(m);
   if (options.labels && options.labels.length !== m) {
     throw new ProvenantError('ATTRIBUTION_SHAPE_MISMATCH', `${options.labels.length} labels for ${m} queries.`);
   }
-  for (let t = 0; t < m; t++) {
-    if (options.labels) {
-      labels[t] = options.labels[t]!;
-      continue;
+  // One forward pass serves both the prediction and the gradient: the backward pass is seeded from the logits it
+  // produced, at the given label or else at the predicted class.
+  let classes = 0;
+  let probs = new Float32Array(0);
+  const labels = new Int32Array(m);
+  const target = index.store.manifest.info.target;
+  const { features } = index.featurizer.runSeeded({ inputs, exampleShape: options.exampleShape, labels: new Int32Array(m) }, (logits, C, _dummy, start) => {
+    if (classes === 0) {
+      classes = C;
+      probs = new Float32Array(m * C);
     }
-    labels[t] = argmax(probs, t * classes, classes);
-  }
-  const { features } = index.featurizer.run({ inputs, exampleShape: options.exampleShape, labels });
+    const rows = logits.length / C;
+    for (let r = 0; r < rows; r++) {
+      let max = -Infinity;
+      for (let c = 0; c < C; c++) max = Math.max(max, logits[r * C + c]!);
+      let sum = 0;
+      for (let c = 0; c < C; c++) sum += Math.exp(logits[r * C + c]! - max);
+      for (let c = 0; c < C; c++) probs[(start + r) * C + c] = Math.exp(logits[r * C + c]! - max) / sum;
+      labels[start + r] = options.labels ? options.labels[start + r]! : argmax(logits, r * C, C);
+    }
+    return logitGradients(logits, C, labels.subarray(start, start + rows), target).grad;
+  });
   const G = index.contributorKeys.length;
   const { topK: tops, groups } = index.scores.query(features, topK, index.contributorOf, G);
   const { rowIds, contributors } = index.store.manifest;

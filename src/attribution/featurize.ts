@@ -86,9 +86,10 @@ export interface Featurizer {
   /**
    * Like `run`, but the backward pass of each batch is seeded with `logitGradient(logits, classes, labels)` ([B, C]
    * row-major ∂f/∂z) instead of the target's: rows are then ∂(Σ_c G_ic z_ic)/∂θ (per-logit Jacobian combinations for
-   * Gauss–Newton curvature). `loss` and `labelProbability` are still filled from the labels.
+   * Gauss–Newton curvature, or gradients at the predicted class). `loss` and `labelProbability` are still filled from
+   * the labels. `start` is the batch's first row.
    */
-  runSeeded(data: FeaturizeData, logitGradient: (logits: Float32Array, classes: number, labels: number[]) => Float32Array): Features;
+  runSeeded(data: FeaturizeData, logitGradient: (logits: Float32Array, classes: number, labels: number[], start: number) => Float32Array): Features;
   dispose(): void;
 }
 
@@ -163,7 +164,7 @@ export function createFeaturizer(model: Model, options: FeaturizeOptions = {}): 
   function runBatches(
     data: FeaturizeData,
     onProgress?: ProgressCallback,
-    logitGradient?: (logits: Float32Array, classes: number, labels: number[]) => Float32Array,
+    logitGradient?: (logits: Float32Array, classes: number, labels: number[], start: number) => Float32Array,
   ): Features {
     const n = data.labels.length;
     const exampleSize = data.exampleShape.reduce((a, b) => a * b, 1);
@@ -185,7 +186,7 @@ export function createFeaturizer(model: Model, options: FeaturizeOptions = {}): 
           const g = logitGradients(logits, classes, labels, target);
           loss.set(g.loss, start);
           labelProbability.set(g.labelProbability, start);
-          return logitGradient ? logitGradient(logits, classes, labels) : g.grad;
+          return logitGradient ? logitGradient(logits, classes, labels, start) : g.grad;
         });
         try {
           const t = tf.tidy(() => project(capture, batch));
