@@ -140,6 +140,11 @@ function spawnWorker(workerUrl: URL | undefined, workerData: FeaturizeWorkerData
   let register = '';
   if (!workerUrl && !existsSync(fileURLToPath(url))) {
     url = new URL('./featurize-worker.ts', import.meta.url);
+    if (!existsSync(fileURLToPath(url))) {
+      throw new ProvenantError('ATTRIBUTION_INPUT_INVALID', 'The featurization worker entry (featurize-worker.js) is not beside this module.', {
+        details: 'A bundler moved it: build src/attribution/featurize-worker.ts as its own entry and pass its URL as options.workerUrl.',
+      });
+    }
     const require = createRequire(import.meta.url);
     const tsxApi = pathToFileURL(require.resolve('tsx/package.json').replace(/package\.json$/, 'dist/esm/api/index.mjs')).href;
     register = `const { register } = await import(${JSON.stringify(tsxApi)}); register();`;
