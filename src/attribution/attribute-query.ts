@@ -41,6 +41,9 @@ export interface AttributionIndex {
   /** Contributor keys in first-seen order, and each row's index into them. */
   readonly contributorKeys: string[];
   readonly contributorOf: Int32Array;
+  /** Datanet versions in first-seen order and each row's index into them (one version when the store has none). */
+  readonly versionKeys: string[];
+  readonly versionOf: Int32Array;
   readonly modelHash: Hex;
   dispose(): void;
 }
@@ -76,18 +79,8 @@ export function createAttributionIndex(model: Model, store: FeatureStore, option
     featurizer.dispose();
     throw new ProvenantError('ATTRIBUTION_FEATURE_STORE_INVALID', `The model featurizes to ${featurizer.dim} columns, the store holds ${store.features.dim}.`);
   }
-  const contributorKeys: string[] = [];
-  const seen = new Map<string, number>();
-  const contributorOf = new Int32Array(store.features.rows);
-  store.manifest.contributors.forEach((c, i) => {
-    let k = seen.get(c);
-    if (k === undefined) {
-      k = contributorKeys.length;
-      seen.set(c, k);
-      contributorKeys.push(c);
-    }
-    contributorOf[i] = k;
-  });
+  const { keys: contributorKeys, of: contributorOf } = indexKeys(store.manifest.contributors);
+  const { keys: versionKeys, of: versionOf } = indexKeys(store.manifest.versions ?? store.manifest.contributors.map(() => 'all'));
   let scores: ScoreIndex;
   try {
     scores = createScoreIndex(store.features, { preconditioner: options.preconditioner ?? gradDot(), tileRows: options.tileRows });
@@ -101,6 +94,8 @@ export function createAttributionIndex(model: Model, store: FeatureStore, option
     featurizer,
     contributorKeys,
     contributorOf,
+    versionKeys,
+    versionOf,
     modelHash,
     dispose() {
       scores.dispose();
@@ -147,6 +142,8 @@ export interface QueryAttribution {
   opponents: AttributedRow[];
   /** Reduced score per contributor (`reduction`). */
   contributorScores: Record<string, number>;
+  /** Reduced score per Datanet version the rows entered in (`reduction`; key `all` when the store has no versions). */
+  versionScores: Record<string, number>;
   /** Positive scores normalised to sum to 1; negative ones stay negative (flagged by the split). Null if none is positive. */
   shares: Record<string, number> | null;
   /** The exact split of `feeWei` (when given). */
@@ -215,17 +212,32 @@ export function attributeQueries(
     }
     return logitGradients(logits, C, labels.subarray(start, start + rows), target).grad;
   });
-  const G = index.contributorKeys.length;
-  const { topK: tops, groups } = index.scores.query(features, topK, index.contributorOf, G);
+  // One pass over the tiles with composite groups (contributor × version); both aggregations are sums over them.
+  const V = index.versionKeys.length;
+  const G = index.contributorKeys.length * V;
+  const composite = new Int32Array(index.contributorOf.length);
+  for (let i = 0; i < composite.length; i++) composite[i] = index.contributorOf[i]! * V + index.versionOf[i]!;
+  const { topK: tops, groups } = index.scores.query(features, topK, composite, G);
   const { rowIds, contributors } = index.store.manifest;
   const row = (r: { index: number; score: number }): AttributedRow => ({ index: r.index, rowId: rowIds[r.index]!, contributor: contributors[r.index]!, score: r.score });
+  const reduce = (sum: number, positive: number, count: number) => (reduction === 'sum' ? sum : reduction === 'mean' ? (count > 0 ? sum / count : 0) : positive);
 
   return tops.map((top, t) => {
+    const cSum = new Float64Array(index.contributorKeys.length), cPos = new Float64Array(cSum.length), cCount = new Float64Array(cSum.length);
+    const vSum = new Float64Array(V), vPos = new Float64Array(V), vCount = new Float64Array(V);
+    for (let g = 0; g < G; g++) {
+      const c = Math.floor(g / V), v = g % V, at = t * G + g;
+      cSum[c]! += groups!.sums[at]!;
+      cPos[c]! += groups!.positiveSums[at]!;
+      cCount[c]! += groups!.counts[g]!;
+      vSum[v]! += groups!.sums[at]!;
+      vPos[v]! += groups!.positiveSums[at]!;
+      vCount[v]! += groups!.counts[g]!;
+    }
     const contributorScores: Record<string, number> = {};
-    index.contributorKeys.forEach((key, g) => {
-      const at = t * G + g;
-      contributorScores[key] = reduction === 'sum' ? groups!.sums[at]! : reduction === 'mean' ? groups!.sums[at]! / groups!.counts[g]! : groups!.positiveSums[at]!;
-    });
+    index.contributorKeys.forEach((key, c) => (contributorScores[key] = reduce(cSum[c]!, cPos[c]!, cCount[c]!)));
+    const versionScores: Record<string, number> = {};
+    index.versionKeys.forEach((key, v) => (versionScores[key] = reduce(vSum[v]!, vPos[v]!, vCount[v]!)));
     const anyPositive = Object.values(contributorScores).some((v) => v > 0);
     const shares = anyPositive ? contributorShares(contributorScores) : null;
     const result: QueryAttribution = {
@@ -234,6 +246,7 @@ export function attributeQueries(
       proponents: top.proponents.map(row),
       opponents: top.opponents.map(row),
       contributorScores,
+      versionScores,
       shares,
       method: index.scores.preconditioner.method,
       reduction,
@@ -253,4 +266,20 @@ function argmax(values: ArrayLike<number>, offset: number, length: number): numb
   let best = 0;
   for (let c = 1; c < length; c++) if (values[offset + c]! > values[offset + best]!) best = c;
   return best;
+}
+
+function indexKeys(values: readonly string[]): { keys: string[]; of: Int32Array } {
+  const keys: string[] = [];
+  const seen = new Map<string, number>();
+  const of = new Int32Array(values.length);
+  values.forEach((value, i) => {
+    let k = seen.get(value);
+    if (k === undefined) {
+      k = keys.length;
+      seen.set(value, k);
+      keys.push(value);
+    }
+    of[i] = k;
+  });
+  return { keys, of };
 }

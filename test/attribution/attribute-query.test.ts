@@ -83,7 +83,25 @@ describe('attributeQuery', () => {
       const diff = Number(r.split!.amounts[key]! - expected[key]!);
       expect(Math.abs(diff)).toBeLessThan(1e-4 * Number(fee));
     }
+    const total = scores.reduce((a, b) => a + b, 0);
+    expect(Math.abs(r.versionScores.all! - total)).toBeLessThan(1e-4 * Math.max(1, Math.abs(total)));
     index.dispose();
+
+    // With Datanet versions in the store: per-version and per-contributor means from the one composite pass.
+    const versions = Array.from({ length: n }, (_, i) => (i < 12 ? 'v1' : 'v2'));
+    const versioned = createAttributionIndex(model, { ...store, manifest: { ...store.manifest, versions } });
+    const rm = attributeQuery(model, query, { index: versioned, topK: 3, reduction: 'mean' });
+    for (const v of ['v1', 'v2']) {
+      const rows = scores.filter((_, i) => versions[i] === v);
+      const mean = rows.reduce((a, b) => a + b, 0) / rows.length;
+      expect(Math.abs(rm.versionScores[v]! - mean)).toBeLessThan(1e-4 * Math.max(1, Math.abs(mean)));
+    }
+    for (const c of ['alice', 'bob']) {
+      const rows = scores.filter((_, i) => contributors[i] === c);
+      const mean = rows.reduce((a, b) => a + b, 0) / rows.length;
+      expect(Math.abs(rm.contributorScores[c]! - mean)).toBeLessThan(1e-4 * Math.max(1, Math.abs(mean)));
+    }
+    versioned.dispose();
     model.dispose();
   });
 
