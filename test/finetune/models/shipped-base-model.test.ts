@@ -1,0 +1,62 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createRng, sha256 } from '../../../src/core/index.js';
+import {
+  baseModelDirectory,
+  createCharTokenizer,
+  evaluateModel,
+  initBackend,
+  loadBaseModel,
+  readBaseModelConfig,
+} from '../../../src/finetune/index.js';
+
+beforeAll(async () => {
+  await initBackend({ backend: 'cpu' });
+});
+
+// A passage written for this test (not from the training corpora).
+const ENGLISH =
+  'The ship left the harbour before dawn, and the men on the deck watched the lights of the town grow small. ' +
+  'Nobody spoke of the storm that the old captain had promised them.';
+
+describe('the shipped base model (models/base)', () => {
+  it('is found beside the package, matches its recorded hash, and loads with no network', async () => {
+    const dir = await baseModelDirectory();
+    const config = await readBaseModelConfig();
+    expect(dir.endsWith(join('models', 'base'))).toBe(true);
+    expect(sha256(new Uint8Array(readFileSync(join(dir, config.weightsFile))))).toBe(config.weightsSha256);
+    expect(config.tokenizer).toEqual({ kind: 'char', vocabSize: 98 });
+    const model = await loadBaseModel();
+    let count = 0;
+    for (const v of model.weights.values()) count += v.size;
+    expect(count).toBe(config.parameters);
+    // The checkpoint stays small (a few MB at most).
+    expect(readFileSync(join(dir, config.weightsFile)).byteLength).toBeLessThan(4 * 1024 * 1024);
+    model.dispose();
+  });
+
+  it('has learned English: far lower loss on an unseen English passage than on random characters, and a recorded held-out perplexity', async () => {
+    const config = await readBaseModelConfig();
+    const model = await loadBaseModel();
+    const tok = createCharTokenizer();
+    const seq = config.config.maxSeqLen;
+    const windows = (ids: number[]) => {
+      const out = [];
+      for (let s = 0; s + seq + 1 <= ids.length; s += seq) out.push({ input: ids.slice(s, s + seq + 1) });
+      return out;
+    };
+    const english = tok.encode(ENGLISH);
+    const rng = createRng(1);
+    const random = english.map(() => 3 + rng.nextInt(95));
+    const onEnglish = evaluateModel(model, 'causal-lm', windows(english));
+    const onRandom = evaluateModel(model, 'causal-lm', windows(random));
+    // Uniform guessing costs ln 98 ≈ 4.58 nats per character.
+    expect(onEnglish.loss).toBeLessThan(2.5);
+    expect(onRandom.loss).toBeGreaterThan(onEnglish.loss + 1.5);
+    const heldOut = config.heldOut as { overall: { loss: number; perplexity: number } };
+    expect(heldOut.overall.perplexity).toBeCloseTo(Math.exp(heldOut.overall.loss), 6);
+    expect(heldOut.overall.perplexity).toBeLessThan(12);
+    model.dispose();
+  });
+});
