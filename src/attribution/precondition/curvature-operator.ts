@@ -100,7 +100,7 @@ function transpose(a: Float32Array, rows: number, cols: number): Float32Array {
 
 /** The largest eigenvalue of a PSD operator by power iteration (for LiSSA's scale). */
 export function largestEigenvalue(op: CurvatureOperator, iterations = 30, rng?: Rng): number {
-  let v = new Float64Array(op.dim).map((_, i) => (rng ? rng.nextNormal() : Math.sin(i + 1)));
+  let v: Float64Array = new Float64Array(op.dim).map((_, i) => (rng ? rng.nextNormal() : Math.sin(i + 1)));
   let lambda = 0;
   for (let it = 0; it < iterations; it++) {
     let norm = 0;
