@@ -66,5 +66,8 @@ for c, ck in enumerate(meta["checkpoints"]):
         gd = s
 gd.numpy().astype(np.float32).tofile(f"{d}/torch_graddot.f32")
 tracin.numpy().astype(np.float32).tofile(f"{d}/torch_tracin.f32")
-json.dump({"featurizeSeconds": featurize_s, "scoreSeconds": score_s, "torch": torch.__version__, "threads": torch.get_num_threads()}, open(f"{d}/torch_times.json", "w"))
+# Debian's python3-torch reports BLAS_INFO=generic: its matmuls go through the libblas.so.3 alternative (the reference
+# BLAS unless OpenBLAS is selected), which makes the dense scoring product slow; the per-example gradients are not.
+blas = "generic (libblas.so.3)" if "BLAS_INFO=generic" in torch.__config__.show() else "optimized"
+json.dump({"featurizeSeconds": featurize_s, "scoreSeconds": score_s, "torch": torch.__version__, "threads": torch.get_num_threads(), "blas": blas}, open(f"{d}/torch_times.json", "w"))
 print(json.dumps({"featurizeSeconds": featurize_s, "scoreSeconds": score_s}))

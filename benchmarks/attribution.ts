@@ -779,7 +779,7 @@ async function runTorch(data: MnistArrays, args: Args): Promise<{ rows: ResultRo
   const env = { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1', MKL_NUM_THREADS: '1' };
   const run = spawnSync(python, [script, dir], { encoding: 'utf8', env });
   if (run.status !== 0) throw new Error(`PyTorch side failed: ${run.stderr}`);
-  const times = JSON.parse(readFileSync(join(dir, 'torch_times.json'), 'utf8')) as { featurizeSeconds: number; scoreSeconds: number; torch: string };
+  const times = JSON.parse(readFileSync(join(dir, 'torch_times.json'), 'utf8')) as { featurizeSeconds: number; scoreSeconds: number; torch: string; blas: string };
   const read = (name: string) => new Float32Array(new Uint8Array(readFileSync(join(dir, name))).buffer);
   const torchGradDot = read('torch_graddot.f32');
   const torchTracIn = read('torch_tracin.f32');
@@ -796,8 +796,10 @@ async function runTorch(data: MnistArrays, args: Args): Promise<{ rows: ResultRo
       maxRel = Math.max(maxRel, Math.abs(ours[q]! - theirs[q]!));
       maxAbs = Math.max(maxAbs, Math.abs(theirs[q]!));
     }
-    const oursSeconds = method === 'Grad-Dot' ? (featurizeSeconds + scoreSeconds) / epochs.length : featurizeSeconds + scoreSeconds;
-    const torchSeconds = method === 'Grad-Dot' ? (times.featurizeSeconds + times.scoreSeconds) / epochs.length : times.featurizeSeconds + times.scoreSeconds;
+    const share = method === 'Grad-Dot' ? 1 / epochs.length : 1;
+    const oursSeconds = (featurizeSeconds + scoreSeconds) * share;
+    const torchSeconds = (times.featurizeSeconds + times.scoreSeconds) * share;
+    const split = `featurize ours ${(featurizeSeconds * share).toFixed(2)} s / torch ${(times.featurizeSeconds * share).toFixed(2)} s, score ours ${(scoreSeconds * share).toFixed(2)} s / torch ${(times.scoreSeconds * share).toFixed(2)} s`;
     rows.push({
       model: 'MLP (PyTorch check)',
       method,
@@ -808,11 +810,11 @@ async function runTorch(data: MnistArrays, args: Args): Promise<{ rows: ResultRo
       scoreSeconds: method === 'Grad-Dot' ? scoreSeconds / epochs.length : scoreSeconds,
       pearsonWithTorch: r,
       torchSeconds,
-      note: `${nTrain}×${nTest} scores, unprojected (${ckTrain[0]!.dim} params); max |Δ|/max|τ| ${(maxRel / maxAbs).toExponential(1)}; ours/torch time ${(oursSeconds / torchSeconds).toFixed(2)}×`,
+      note: `${nTrain}×${nTest} scores, unprojected (${ckTrain[0]!.dim} params); max |Δ|/max|τ| ${(maxRel / maxAbs).toExponential(1)}; ours/torch time ${(oursSeconds / torchSeconds).toFixed(2)}× (${split}; torch BLAS: ${times.blas})`,
     });
-    log(`PyTorch check ${method}: Pearson ${r.toFixed(6)}, ours ${oursSeconds.toFixed(2)} s vs torch ${torchSeconds.toFixed(2)} s (1 thread) → ${(oursSeconds / torchSeconds).toFixed(2)}×`);
+    log(`PyTorch check ${method}: Pearson ${r.toFixed(6)}, ours ${oursSeconds.toFixed(2)} s vs torch ${torchSeconds.toFixed(2)} s (1 thread) → ${(oursSeconds / torchSeconds).toFixed(2)}×; ${split}`);
   }
-  return { rows, setup: { torch: times.torch, threads: 1, nTrain, nTest, checkpoints: epochs.length, note: 'same weights and digits; functorch vmap(grad)' } };
+  return { rows, setup: { torch: times.torch, blas: times.blas, threads: 1, nTrain, nTest, checkpoints: epochs.length, note: 'same weights and digits; functorch vmap(grad)' } };
 }
 
 // ---------------------------------------------------------------------------------------------------------------- report
