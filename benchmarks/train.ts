@@ -195,8 +195,16 @@ for (const r of rows) {
 const target = rows.filter((r) => r.wasmVsTorch !== null);
 if (target.length) console.log(`\ntarget (wasm within 3× of PyTorch): ${target.map((r) => `${r.workload.split(' ')[0]}${r.workload.includes('LoRA') ? '+LoRA' : r.workload.includes('full') ? ' full' : ''} ${r.wasmVsTorch! <= 3 ? 'met' : 'missed'}`).join('; ')}`);
 
+const busy = Math.max(load0[0]!, os.loadavg()[0]!) > os.cpus().length;
+if (busy) {
+  console.log(
+    `\nWARNING: the machine was busy (load average ${load0[0]!.toFixed(1)} → ${os.loadavg()[0]!.toFixed(1)} on ${os.cpus().length} cores). ` +
+      'Contention inflates the two sides unequally (PyTorch far more than wasm here), so the ratios are not a fair comparison; rerun on an idle machine.',
+  );
+}
 const out = {
   benchmark: 'train',
+  busy,
   started,
   finished: new Date().toISOString(),
   quick,
