@@ -5,7 +5,8 @@
  * set-up; the field's anchors (DESIGN.md) are for MNIST-10.
  *
  *   npx tsx benchmarks/attribution-security.ts                   # writes benchmarks/results/attribution-security.json
- *   npx tsx benchmarks/attribution-security.ts --subsets 16 --train 200 --test 64 --epochs 8
+ *   npx tsx benchmarks/attribution-security.ts --subsets 32 --ceiling 16                # + retraining-noise ceiling
+ *   npx tsx benchmarks/attribution-security.ts --lr 1e-2 --variant lr1e-2              # filed under `variants`
  *
  * Set-up (every step seeded):
  * - Data: `fromSpamAssassin({ limitPerGroup, noisy, seed })`. Training rows = a seeded sample of honest rows plus every
@@ -23,7 +24,8 @@
  * - LDS (Park et al. 2023, Def. 2.3): `--subsets` subsets of α = 0.5 of the training rows; each retrained from the same
  *   base, adapter initialisation and seed; output per test e-mail = the correct-class margin log(p_y/(1−p_y)) (and, as a
  *   second reading, −loss); Spearman over subsets per test e-mail, averaged. Baselines: random scores, and "same label"
- *   (τ = +1 when the row's label equals the test e-mail's, −1 otherwise) — the part of LDS a class prior alone explains.
+ *   (τ = +1 when the row's label equals the test e-mail's, −1 otherwise) — the part of LDS a class prior alone explains;
+ *   "LDS beyond label" partials that baseline out of each method's per-e-mail rank correlation (see `partialLds`).
  * - Noise ceiling (`--ceiling N`): the first N subsets retrained with another seed; the mean Spearman between the two
  *   seeds' outputs is how well *retraining itself* ranks the subsets — read every LDS against it.
  * - LOO is not measured: single-seed leave-one-out effects of a non-convex fine-tune are below the retraining noise.
@@ -141,8 +143,14 @@ export interface SecurityRow {
   loo: number | null;
   /** LDS with the retrained correct-class margin as output. */
   lds: number | null;
-  /** LDS with the retrained −loss as output. */
+  /** LDS with the retrained −loss as output (identical to `lds` for two classes: −loss = −softplus(−margin) is monotone). */
   ldsLoss: number | null;
+  /**
+   * LDS with the class prior partialled out: per test e-mail, the partial Spearman correlation of the method's subset sums
+   * and the retrained margins given the "same label ±1" subset sums (how many rows of the e-mail's class the subset holds),
+   * averaged. What a method knows beyond counting same-class rows.
+   */
+  ldsBeyondLabel: number | null;
   ldsTestsUsed: number | null;
   /** Mislabel AUC of the noisy contributor's rows, ranked by this method's self-influence. */
   auc: number | null;
@@ -183,6 +191,45 @@ export interface SecurityAttributionResult {
 
 const ADAPTER = 'security';
 const seconds = (start: number) => +((performance.now() - start) / 1000).toFixed(3);
+
+/** Σ_{i∈S_j} scores(i, t) for every subset j and test point t: out[j * nTest + t]. */
+function subsetSums(scores: ScoreMatrix, subsets: readonly Uint32Array[]): Float64Array {
+  const { nTest, values } = scores;
+  const out = new Float64Array(subsets.length * nTest);
+  subsets.forEach((subset, j) => {
+    for (const i of subset) for (let t = 0; t < nTest; t++) out[j * nTest + t] += values[i * nTest + t]!;
+  });
+  return out;
+}
+
+/**
+ * Mean over test points of the partial Spearman correlation ρ_gf·h = (ρ_gf − ρ_gh ρ_fh) / √((1 − ρ_gh²)(1 − ρ_fh²))
+ * (Kendall & Stuart's first-order partial correlation, on ranks) of a method's predictions g and the retrained outputs
+ * f, controlling for the predictions h of a baseline. Test points where any ρ is undefined or |ρ_gh| = 1 are skipped.
+ */
+export function partialLds(scores: ScoreMatrix, control: ScoreMatrix, truth: LdsGroundTruth): { score: number; testsUsed: number } {
+  const S = truth.subsets.length;
+  const { nTest } = scores;
+  const g = subsetSums(scores, truth.subsets);
+  const h = subsetSums(control, truth.subsets);
+  let sum = 0;
+  let used = 0;
+  for (let t = 0; t < nTest; t++) {
+    const gt = Float64Array.from({ length: S }, (_, j) => g[j * nTest + t]!);
+    const ht = Float64Array.from({ length: S }, (_, j) => h[j * nTest + t]!);
+    const ft = Float64Array.from({ length: S }, (_, j) => truth.outputs[j]![t]!);
+    const gf = spearmanCorrelation(gt, ft);
+    const gh = spearmanCorrelation(gt, ht);
+    const fh = spearmanCorrelation(ft, ht);
+    const denominator = Math.sqrt((1 - gh * gh) * (1 - fh * fh));
+    const rho = (gf - gh * fh) / denominator;
+    if (Number.isFinite(rho) && denominator > 1e-9) {
+      sum += rho;
+      used++;
+    }
+  }
+  return { score: used ? sum / used : Number.NaN, testsUsed: used };
+}
 
 /** Margin log(p_y/(1−p_y)) = z_y − logsumexp_{c≠y} z_c and −loss = log p_y of each row, in float64. */
 export function marginAndNegLoss(logits: Float32Array, classes: number, labels: ArrayLike<number>): { margin: Float64Array; negLoss: Float64Array } {
@@ -445,9 +492,11 @@ export async function measureSecurityAttribution(overrides: Partial<SecurityAttr
   // ── table ─────────────────────────────────────────────────────────────────────────────────────────────────────────
   const modelName = `tiny transformer (${baseKind} base) + LoRA r${o.rank}, security Datanet`;
   const out: SecurityRow[] = [];
+  const sameLabelScores: ScoreMatrix = { nTrain, nTest, values: sameLabel };
   for (const m of methods) {
     const lds = linearDatamodelingScore(m.scores, marginTruth);
     const ldsLoss = linearDatamodelingScore(m.scores, lossTruth);
+    const beyond = m.scores.values === sameLabel ? null : partialLds(m.scores, sameLabelScores, marginTruth).score;
     const isBaseline = m.selfInfluence === null;
     out.push({
       model: modelName,
@@ -455,6 +504,7 @@ export async function measureSecurityAttribution(overrides: Partial<SecurityAttr
       loo: null,
       lds: round(lds.score),
       ldsLoss: round(ldsLoss.score),
+      ldsBeyondLabel: beyond === null ? null : round(beyond),
       ldsTestsUsed: lds.testsUsed,
       auc: m.selfInfluence ? round(mislabelAuc(m.selfInfluence, flagged).auc) : null,
       featurizeSeconds: isBaseline ? null : m.method.startsWith('TracIn') ? round(featurizeSeconds + checkpointSeconds) : featurizeSeconds,
@@ -465,12 +515,12 @@ export async function measureSecurityAttribution(overrides: Partial<SecurityAttr
     // Scored on the first nCeiling subsets only, so every method's LDS on those same subsets sits beside it in `setup`.
     out.push({
       model: modelName, method: `retrain, other seed (noise ceiling, ${ceiling.subsets} subsets)`, loo: null, lds: round(ceiling.margin),
-      ldsLoss: round(ceiling.negLoss), ldsTestsUsed: null, auc: null, featurizeSeconds: null, scoreSeconds: null,
+      ldsLoss: round(ceiling.negLoss), ldsBeyondLabel: null, ldsTestsUsed: null, auc: null, featurizeSeconds: null, scoreSeconds: null,
       note: 'mean over test e-mails of Spearman(outputs of seed A, outputs of seed B) across the same subsets',
     });
   }
   out.push({
-    model: modelName, method: 'own training loss (baseline)', loo: null, lds: null, ldsLoss: null, ldsTestsUsed: null,
+    model: modelName, method: 'own training loss (baseline)', loo: null, lds: null, ldsLoss: null, ldsBeyondLabel: null, ldsTestsUsed: null,
     auc: round(mislabelAuc(trainF.loss, flagged).auc), featurizeSeconds: null, scoreSeconds: null,
     note: 'rows ranked by their cross-entropy under the final adapter',
   });
@@ -514,17 +564,18 @@ function repoRoot(): string {
   return join(dirname(fileURLToPath(import.meta.url)), '..');
 }
 
-function parseArgs(argv: string[]): Partial<SecurityAttributionOptions> & { out: string } {
+function parseArgs(argv: string[]): Partial<SecurityAttributionOptions> & { out: string; variant?: string } {
   const flags: Record<string, keyof SecurityAttributionOptions> = {
     '--seed': 'seed', '--train': 'nTrain', '--test': 'nTest', '--noisy': 'noisy', '--per-group': 'limitPerGroup', '--epochs': 'epochs',
     '--subsets': 'subsets', '--checkpoints': 'checkpoints', '--rank': 'rank', '--lr': 'learningRate', '--probe-rows': 'probeRows', '--ceiling': 'ceilingSubsets',
   };
-  const out: Partial<SecurityAttributionOptions> & { out: string } = { out: join(repoRoot(), 'benchmarks', 'results', 'attribution-security.json') };
+  const out: Partial<SecurityAttributionOptions> & { out: string; variant?: string } = { out: join(repoRoot(), 'benchmarks', 'results', 'attribution-security.json') };
   for (let k = 0; k < argv.length; k++) {
     const a = argv[k]!;
     if (a === '--out') out.out = argv[++k]!;
     else if (a === '--base') out.base = argv[++k] as 'shipped' | 'random';
     else if (a === '--no-cache') out.cacheDir = null;
+    else if (a === '--variant') out.variant = argv[++k]!;
     else if (flags[a]) (out as Record<string, unknown>)[flags[a]] = Number(argv[++k]);
     else throw new Error(`Unknown option ${a}`);
   }
@@ -533,8 +584,8 @@ function parseArgs(argv: string[]): Partial<SecurityAttributionOptions> & { out:
 
 function printTable(rows: SecurityRow[]): void {
   const cell = (v: number | null | undefined) => (v === null || v === undefined ? '—' : String(v));
-  const head = ['method', 'LDS (margin)', 'LDS (−loss)', 'tests used', 'flipped-row AUC', 'featurize s', 'score s'];
-  const body = rows.map((r) => [r.method, cell(r.lds), cell(r.ldsLoss), cell(r.ldsTestsUsed), cell(r.auc), cell(r.featurizeSeconds), cell(r.scoreSeconds)]);
+  const head = ['method', 'LDS (margin)', 'LDS (−loss)', 'LDS beyond label', 'tests used', 'flipped-row AUC', 'featurize s', 'score s'];
+  const body = rows.map((r) => [r.method, cell(r.lds), cell(r.ldsLoss), cell(r.ldsBeyondLabel), cell(r.ldsTestsUsed), cell(r.auc), cell(r.featurizeSeconds), cell(r.scoreSeconds)]);
   const widths = head.map((h, c) => Math.max(h.length, ...body.map((b) => b[c]!.length)));
   const line = (cells: string[]) => cells.map((x, c) => (c === 0 ? x.padEnd(widths[c]!) : x.padStart(widths[c]!))).join('  ');
   console.log(line(head));
@@ -543,12 +594,19 @@ function printTable(rows: SecurityRow[]): void {
 }
 
 async function main(): Promise<void> {
-  const { out, ...options } = parseArgs(process.argv.slice(2));
+  const { out, variant, ...options } = parseArgs(process.argv.slice(2));
   const result = await measureSecurityAttribution(options);
-  console.log(`\n${result.rows[0]!.model}: no published anchor exists (the field's anchors are MNIST-10).`);
+  console.log(`\n${result.rows[0]!.model}${variant ? ` [${variant}]` : ''}: no published anchor exists (the field's anchors are MNIST-10).`);
   printTable(result.rows);
   mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(out, `${JSON.stringify({ benchmark: 'attribution-security', createdAt: new Date().toISOString(), rows: result.rows, setup: result.setup }, null, 2)}\n`);
+  const createdAt = new Date().toISOString();
+  // `--variant NAME` keeps the main rows and files this run under `variants` (replacing an earlier run of that name).
+  const previous = existsSync(out) ? (JSON.parse(readFileSync(out, 'utf8')) as Record<string, unknown>) : {};
+  const variants = ((previous.variants as { variant: string }[] | undefined) ?? []).filter((v) => v.variant !== variant);
+  const json = variant
+    ? { ...previous, benchmark: 'attribution-security', variants: [...variants, { variant, createdAt, rows: result.rows, setup: result.setup }] }
+    : { benchmark: 'attribution-security', createdAt, rows: result.rows, setup: result.setup, variants };
+  writeFileSync(out, `${JSON.stringify(json, null, 2)}\n`);
   console.log(`\nwrote ${out}`);
 }
 

@@ -144,6 +144,22 @@ describe('security-Datanet attribution benchmark (tiny run)', () => {
       const rho = spearmanByHand(outputs.slice(0, 3).map((o) => o[t]!), other.map((o) => o[t]!));
       if (Number.isFinite(rho)) agree.push(rho);
     }
+    // LDS beyond the label: first-order partial rank correlation given the same-label subset sums, by hand.
+    const control = details.methods.find((m) => m.method.startsWith('same label'))!.scores.values;
+    const sums = (v: ArrayLike<number>, t: number) => subsets.map((s) => Array.from(s).reduce((a, i) => a + v[i * tiny.nTest + t]!, 0));
+    for (const m of details.methods.filter((x) => x.selfInfluence)) {
+      const partial: number[] = [];
+      for (let t = 0; t < tiny.nTest; t++) {
+        const g = sums(m.scores.values, t), h = sums(control, t), f = outputs.map((o) => o[t]!);
+        const gf = spearmanByHand(g, f), gh = spearmanByHand(g, h), fh = spearmanByHand(f, h);
+        const den = Math.sqrt((1 - gh * gh) * (1 - fh * fh));
+        const rho = (gf - gh * fh) / den;
+        if (Number.isFinite(rho) && den > 1e-9) partial.push(rho);
+      }
+      const row = rows.find((r) => r.method === m.method)!;
+      if (partial.length === 0) expect(row.ldsBeyondLabel).toBeNaN();
+      else expect(row.ldsBeyondLabel!).toBeCloseTo(partial.reduce((a, v) => a + v, 0) / partial.length, 3);
+    }
     const ceiling = rows.find((r) => r.method.startsWith('retrain, other seed'))!;
     expect(ceiling.lds!).toBeCloseTo(agree.reduce((a, v) => a + v, 0) / agree.length, 3);
     expect(baseline.auc!).toBeCloseTo(aucByPairs(details.train.loss, details.flagged), 3);
