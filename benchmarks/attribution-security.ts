@@ -152,6 +152,8 @@ export interface SecurityRow {
    */
   ldsBeyondLabel: number | null;
   ldsTestsUsed: number | null;
+  /** Standard error of `lds` over test e-mails (sample s.d. of the per-e-mail ρ / √count): differences below ~2 SE are noise. */
+  ldsSe: number | null;
   /** Mislabel AUC of the noisy contributor's rows, ranked by this method's self-influence. */
   auc: number | null;
   featurizeSeconds: number | null;
@@ -506,6 +508,7 @@ export async function measureSecurityAttribution(overrides: Partial<SecurityAttr
       ldsLoss: round(ldsLoss.score),
       ldsBeyondLabel: beyond === null ? null : round(beyond),
       ldsTestsUsed: lds.testsUsed,
+      ldsSe: round(standardError(lds.perTest)),
       auc: m.selfInfluence ? round(mislabelAuc(m.selfInfluence, flagged).auc) : null,
       featurizeSeconds: isBaseline ? null : m.method.startsWith('TracIn') ? round(featurizeSeconds + checkpointSeconds) : featurizeSeconds,
       scoreSeconds: scoreTimes[m.method] ?? null,
@@ -515,12 +518,12 @@ export async function measureSecurityAttribution(overrides: Partial<SecurityAttr
     // Scored on the first nCeiling subsets only, so every method's LDS on those same subsets sits beside it in `setup`.
     out.push({
       model: modelName, method: `retrain, other seed (noise ceiling, ${ceiling.subsets} subsets)`, loo: null, lds: round(ceiling.margin),
-      ldsLoss: round(ceiling.negLoss), ldsBeyondLabel: null, ldsTestsUsed: null, auc: null, featurizeSeconds: null, scoreSeconds: null,
+      ldsLoss: round(ceiling.negLoss), ldsBeyondLabel: null, ldsTestsUsed: null, ldsSe: null, auc: null, featurizeSeconds: null, scoreSeconds: null,
       note: 'mean over test e-mails of Spearman(outputs of seed A, outputs of seed B) across the same subsets',
     });
   }
   out.push({
-    model: modelName, method: 'own training loss (baseline)', loo: null, lds: null, ldsLoss: null, ldsBeyondLabel: null, ldsTestsUsed: null,
+    model: modelName, method: 'own training loss (baseline)', loo: null, lds: null, ldsLoss: null, ldsBeyondLabel: null, ldsTestsUsed: null, ldsSe: null,
     auc: round(mislabelAuc(trainF.loss, flagged).auc), featurizeSeconds: null, scoreSeconds: null,
     note: 'rows ranked by their cross-entropy under the final adapter',
   });
@@ -558,6 +561,14 @@ export async function measureSecurityAttribution(overrides: Partial<SecurityAttr
   };
 }
 
+/** Sample standard deviation / √count of the finite entries. */
+function standardError(values: ArrayLike<number>): number {
+  const ok = Array.from(values).filter(Number.isFinite);
+  const mean = ok.reduce((a, v) => a + v, 0) / ok.length;
+  const variance = ok.reduce((a, v) => a + (v - mean) ** 2, 0) / (ok.length - 1);
+  return Math.sqrt(variance / ok.length);
+}
+
 const round = (v: number) => (Number.isFinite(v) ? +v.toFixed(4) : v);
 
 function repoRoot(): string {
@@ -584,8 +595,8 @@ function parseArgs(argv: string[]): Partial<SecurityAttributionOptions> & { out:
 
 function printTable(rows: SecurityRow[]): void {
   const cell = (v: number | null | undefined) => (v === null || v === undefined ? '—' : String(v));
-  const head = ['method', 'LDS (margin)', 'LDS (−loss)', 'LDS beyond label', 'tests used', 'flipped-row AUC', 'featurize s', 'score s'];
-  const body = rows.map((r) => [r.method, cell(r.lds), cell(r.ldsLoss), cell(r.ldsBeyondLabel), cell(r.ldsTestsUsed), cell(r.auc), cell(r.featurizeSeconds), cell(r.scoreSeconds)]);
+  const head = ['method', 'LDS (margin)', '± SE', 'LDS (−loss)', 'LDS beyond label', 'tests used', 'flipped-row AUC', 'featurize s', 'score s'];
+  const body = rows.map((r) => [r.method, cell(r.lds), cell(r.ldsSe), cell(r.ldsLoss), cell(r.ldsBeyondLabel), cell(r.ldsTestsUsed), cell(r.auc), cell(r.featurizeSeconds), cell(r.scoreSeconds)]);
   const widths = head.map((h, c) => Math.max(h.length, ...body.map((b) => b[c]!.length)));
   const line = (cells: string[]) => cells.map((x, c) => (c === 0 ? x.padEnd(widths[c]!) : x.padStart(widths[c]!))).join('  ');
   console.log(line(head));

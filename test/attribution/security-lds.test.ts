@@ -132,7 +132,10 @@ describe('security-Datanet attribution benchmark (tiny run)', () => {
       }
       const row = rows.find((r) => r.method === m.method)!;
       expect(row.ldsTestsUsed).toBe(perTest.length);
-      expect(row.lds!).toBeCloseTo(perTest.reduce((a, v) => a + v, 0) / perTest.length, 3);
+      const mean = perTest.reduce((a, v) => a + v, 0) / perTest.length;
+      expect(row.lds!).toBeCloseTo(mean, 3);
+      const sd = Math.sqrt(perTest.reduce((a, v) => a + (v - mean) ** 2, 0) / (perTest.length - 1));
+      expect(row.ldsSe!).toBeCloseTo(sd / Math.sqrt(perTest.length), 3);
       if (m.selfInfluence) expect(row.auc!).toBeCloseTo(aucByPairs(m.selfInfluence, details.flagged), 3);
     }
     const baseline = rows.find((r) => r.method === 'own training loss (baseline)')!;
