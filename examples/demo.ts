@@ -5,10 +5,32 @@
  *   npm run demo -- --limit 200        # at most 200 e-mails per corpus group (fast)
  *   npm run demo -- --noisy 300 --duplicate 150 --seed 7 --split-groups 4 --json
  *
- * Each step prints what it did and how long it took. Later steps (fine-tuning, evaluation, attribution, audit record,
- * chain) are added below the Datanet steps in the same shape.
+ *   npm run demo -- --rank 16 --lr 5e-3 --steps 300 --guard replay --method grad-dot --no-chain
+ *
+ * Steps: Datanet → snapshot → proof → splits → load the shipped base model → LoRA fine-tune → base-vs-tuned evaluation
+ * and gates → attribution and contributor shares → reward split → publish to a local anvil → out/audit.json and
+ * out/report.html. Each step prints what it did and how long it took; long steps show a progress bar.
  */
-import { SPAM_ASSASSIN_GROUPS, fromSpamAssassin, type DatanetSnapshot, type DatanetSplit, type SpamAssassinDatanet } from '../src/index.js';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import {
+  SPAM_ASSASSIN_GROUPS,
+  formatComparisonTable,
+  formatGateReport,
+  fromSpamAssassin,
+  generalEnglish,
+  loadBaseModel,
+  readBaseModelConfig,
+  renderAuditReport,
+  runPipeline,
+  writeAuditRecord,
+  type AttributionMethod,
+  type DatanetSnapshot,
+  type DatanetSplit,
+  type GuardChoice,
+  type PipelineResult,
+  type ProgressEvent,
+  type SpamAssassinDatanet,
+} from '../src/index.js';
 
 // ── flags ────────────────────────────────────────────────────────────────────────────────────────────────────────
 interface Flags {
@@ -19,6 +41,13 @@ interface Flags {
   splitGroups: number;
   json: boolean;
   help: boolean;
+  rank: number;
+  lr: number;
+  steps: number;
+  guard: GuardChoice;
+  method: AttributionMethod;
+  chain: boolean;
+  out: string;
 }
 
 const FLAG_HELP: Record<string, string> = {
@@ -27,12 +56,28 @@ const FLAG_HELP: Record<string, string> = {
   '--duplicate N': 'verbatim re-submissions by the duplicate contributor (default: 1 in 40 e-mails, 151 for the full corpus)',
   '--seed N': 'seed for every random step (default 7)',
   '--split-groups N': 'split every corpus group into N contributors (default 1: one contributor per group)',
+  '--rank N': 'LoRA rank r (default 8; alpha = 2r)',
+  '--lr X': 'peak learning rate of the LoRA fine-tune (default 3e-3)',
+  '--steps N': 'LoRA fine-tuning steps (default 160)',
+  '--guard G': 'forgetting guard: none, replay, l2-sp or kl-to-base (default none)',
+  '--method M': 'attribution method: datainf, grad-dot or grad-cos (default datainf)',
+  '--no-chain': 'do not start a local anvil nor publish (the audit record says so)',
+  '--out DIR': 'where audit.json and report.html are written (default out)',
   '--json': 'also print the snapshot summary as JSON',
   '--help': 'show this help',
 };
 
 function parseFlags(argv: readonly string[]): Flags {
-  const flags: Flags = { seed: 7, splitGroups: 1, json: false, help: false };
+  const flags: Flags = { seed: 7, splitGroups: 1, json: false, help: false, rank: 8, lr: 3e-3, steps: 160, guard: 'none', method: 'datainf', chain: true, out: 'out' };
+  const positive = (name: string, value: string | undefined): number => {
+    const x = Number(value);
+    if (value === undefined || !(x > 0) || !Number.isFinite(x)) throw new Error(`${name} needs a positive number, got ${String(value)}`);
+    return x;
+  };
+  const oneOf = <T extends string>(name: string, value: string | undefined, allowed: readonly T[]): T => {
+    if (!allowed.includes(value as T)) throw new Error(`${name} must be one of ${allowed.join(', ')}, got ${String(value)}`);
+    return value as T;
+  };
   const integer = (name: string, value: string | undefined): number => {
     const n = Number(value);
     if (value === undefined || !Number.isSafeInteger(n) || n < 0) throw new Error(`${name} needs a non-negative integer, got ${String(value)}`);
@@ -48,6 +93,13 @@ function parseFlags(argv: readonly string[]): Flags {
       case '--duplicate': flags.duplicate = integer(name, value()); break;
       case '--seed': flags.seed = integer(name, value()); break;
       case '--split-groups': flags.splitGroups = Math.max(1, integer(name, value())); break;
+      case '--rank': flags.rank = integer(name, value()); break;
+      case '--lr': flags.lr = positive(name, value()); break;
+      case '--steps': flags.steps = integer(name, value()); break;
+      case '--guard': flags.guard = oneOf(name, value(), ['none', 'replay', 'l2-sp', 'kl-to-base'] as const); break;
+      case '--method': flags.method = oneOf(name, value(), ['datainf', 'grad-dot', 'grad-cos'] as const); break;
+      case '--no-chain': flags.chain = false; break;
+      case '--out': flags.out = value() ?? 'out'; break;
       case '--json': flags.json = true; break;
       case '--help': case '-h': flags.help = true; break;
       default: throw new Error(`unknown flag ${arg} (try --help)`);
@@ -65,6 +117,29 @@ function table(headers: string[], rows: (string | number)[][]): string {
   const widths = headers.map((_, j) => Math.max(...cells.map((r) => String(r[j]).length)));
   const line = (r: (string | number)[]) => r.map((c, j) => (j === 0 ? String(c).padEnd(widths[j]!) : String(c).padStart(widths[j]!))).join('  ');
   return [line(cells[0]!), widths.map((w) => '─'.repeat(w)).join('  '), ...cells.slice(1).map(line)].join('\n');
+}
+
+const indent = (text: string, spaces = 2): string => text.split('\n').map((l) => ' '.repeat(spaces) + l).join('\n');
+
+let progressShown = false;
+/** One line per stage, redrawn in place on a terminal; every few seconds otherwise (CI logs). */
+function progressBar(event: ProgressEvent): void {
+  const fraction = event.total ? Math.min(1, event.done / event.total) : 0;
+  const width = 24;
+  const bar = event.total ? `${'█'.repeat(Math.round(fraction * width))}${'░'.repeat(width - Math.round(fraction * width))} ${(fraction * 100).toFixed(0).padStart(3)}%` : `${event.done}`;
+  const eta = event.etaSeconds !== undefined ? ` eta ${event.etaSeconds.toFixed(0)} s` : '';
+  const metrics = event.metrics?.loss !== undefined ? ` loss ${event.metrics.loss.toFixed(3)}` : '';
+  const line = `  ${event.stage.padEnd(12)} ${bar}${eta}${metrics}`;
+  if (process.stderr.isTTY) {
+    process.stderr.write(`\r${line.padEnd(90)}`);
+    progressShown = true;
+  } else if (fraction === 1 || event.done % 50 === 0) {
+    process.stderr.write(`${line}\n`);
+  }
+}
+function clearProgress(): void {
+  if (progressShown) process.stderr.write(`\r${' '.repeat(90)}\r`);
+  progressShown = false;
 }
 
 async function step<T>(title: string, work: () => Promise<T> | T): Promise<T> {
@@ -142,6 +217,85 @@ async function main(): Promise<void> {
     // Drift: the "-2" groups were collected months later; train on the early mail, test on the late.
     const groupOf = built.groundTruth.contributorGroups;
     show('drift (2002 → 2003 mail)', snapshot.splitBy((row) => (String(groupOf[row.contributor]).endsWith('-2') ? 'test' : 'train'), { rule: 'test = groups easy-ham-2 and spam-2 (collected 2003-02)' }));
+  });
+
+  // Step 5: the shipped base model — pretrained by `npm run pretrain`, loaded from models/base with its hash checked.
+  const baseModel = await step('Step 5 · Load the shipped base model (no network)', async () => {
+    const model = await loadBaseModel();
+    const config = await readBaseModelConfig();
+    const heldOut = config.heldOut as { overall?: { perplexity?: number }; bitsPerCharacter?: number } | undefined;
+    console.log(`  ${config.name}: ${fmt(config.parameters)} parameters, weights sha256 ${config.weightsSha256.slice(0, 18)}…`);
+    if (heldOut?.overall?.perplexity) console.log(`  held-out perplexity ${heldOut.overall.perplexity.toFixed(3)} (${heldOut.bitsPerCharacter?.toFixed(3)} bits/char) on never-seen English`);
+    return { model, config };
+  });
+  const english = await generalEnglish({ count: 120, chars: 256, pretrainSeed: Number((baseModel.config.training as { seed?: number } | undefined)?.seed ?? 20261124) });
+
+  // Steps 6–9: fine-tune, evaluate, attribute, split a fee — one library call, progress shown per stage.
+  const groupOf = built.groundTruth.contributorGroups;
+  const result: PipelineResult = await step('Steps 6–9 · LoRA fine-tune → base vs tuned → attribution → reward split', () =>
+    runPipeline({
+      snapshot,
+      isDriftRow: (row) => String(groupOf[row.contributor]).endsWith('-2'),
+      driftRule: 'held out: groups easy-ham-2 and spam-2 (collected 2003-02, after the training mail)',
+      baseModel: baseModel.model,
+      baseModelName: baseModel.config.name,
+      generalTexts: english.heldOut,
+      replayTexts: english.train,
+      mislabelledRowIds: built.groundTruth.noisyRowIds,
+      seed: flags.seed,
+      lora: { r: flags.rank, alpha: 2 * flags.rank },
+      steps: flags.steps,
+      learningRate: flags.lr,
+      guard: flags.guard,
+      attributionMethod: flags.method,
+      onProgress: progressBar,
+    }),
+  );
+  const { record } = result;
+  clearProgress();
+  console.log(`\n  Fine-tuning: ${record.fineTuning.log.steps} steps, final loss ${record.fineTuning.log.finalLoss.toFixed(4)}, adapter ${record.fineTuning.adapterHash.slice(0, 18)}…`);
+  console.log(`\n${indent(formatComparisonTable(result.comparison))}`);
+  console.log(`\n  Deploy gates:\n${indent(formatGateReport(result.gates), 4)}`);
+  console.log('\n  Attribution for held-out e-mails (top proponent rows and contributor shares):');
+  for (const q of record.attribution.queries) {
+    console.log(`  ${q.id}: predicted ${q.prediction.label} (${q.prediction.probability.toFixed(3)}) — ${JSON.stringify(q.input.slice(0, 70))}`);
+    for (const r of q.topProponents.slice(0, 3)) console.log(`      + ${r.rowId.slice(0, 14)}…  ${r.contributor.padEnd(12)} ${r.score.toExponential(2)}`);
+    console.log(`      shares ${Object.entries(q.contributorShares).map(([c, v]) => `${c} ${(v * 100).toFixed(1)}%`).join(', ')}`);
+  }
+  console.log('\n  Contributors over the evaluated test e-mails (influence at the true label, class-balanced; reward share of paid queries):');
+  console.log(indent(table(['contributor', 'net influence', 'reward share', 'flagged'], record.attribution.contributorTotals.map((c) => [c.contributor, c.score.toExponential(3), `${(c.share * 100).toFixed(1)}%`, c.flagged ? 'yes' : '']))));
+  if (record.attribution.quality) console.log(`  noisy-row detection: ${JSON.stringify(record.attribution.quality)}`);
+  const noisyName = built.groundTruth.noisyContributor;
+  const duplicateName = built.groundTruth.duplicateContributor;
+  const paid = (c: string | undefined) => record.rewards.split.find((s) => s.contributor === c)?.amountWei ?? '0';
+  console.log(`\n  Reward split of ${record.rewards.feeWei} wei: ${record.rewards.split.map((s) => `${s.contributor} ${s.amountWei}`).join(', ')}`);
+  if (noisyName) console.log(`  noisy contributor "${noisyName}" (label-flipped copies): paid ${paid(noisyName)} wei${record.rewards.flagged.includes(noisyName) ? ', flagged: its data pushes predictions away from the true label' : ''}`);
+  if (duplicateName) console.log(`  duplicate contributor "${duplicateName}" (re-submissions): owns 0 rows after dedup, paid ${paid(duplicateName)} wei`);
+
+  // Step 10: publish to a local chain the demo starts and stops itself.
+  if (flags.chain) {
+    await step('Step 10 · Publish snapshot, model, evaluation and attribution batch to a local anvil', async () => {
+      const chain = await import('../src/chain/index.js');
+      const node = await chain.startLocalNode();
+      try {
+        record.chain = await chain.publishAuditRecordWithKey(node, record);
+        for (const tx of record.chain.transactions) console.log(`  ${tx.kind.padEnd(18)} ${tx.txHash}  gas ${tx.gasUsed}`);
+        console.log(`  attribution batch root ${record.chain.attributionBatch.root}: one record's proof verifies on chain ${record.chain.attributionBatch.verifiedOnChain}, off chain ${record.chain.attributionBatch.verifiedOffChain}`);
+      } finally {
+        await node.stop();
+      }
+    });
+  } else {
+    record.chain = { status: 'skipped', reason: '--no-chain: not published' };
+    console.log('\n▶ Step 10 · Chain publishing skipped (--no-chain): the audit record says so.');
+  }
+
+  // Step 11: the audit record and its HTML report.
+  await step(`Step 11 · Write ${flags.out}/audit.json and ${flags.out}/report.html`, async () => {
+    mkdirSync(flags.out, { recursive: true });
+    writeFileSync(`${flags.out}/audit.json`, writeAuditRecord(record));
+    writeFileSync(`${flags.out}/report.html`, await renderAuditReport(record));
+    console.log(`  audit record (schema ${record.schema}, validated) and a self-contained HTML report written`);
   });
 
   if (flags.json) console.log(`\n${JSON.stringify(summary, null, 2)}`);

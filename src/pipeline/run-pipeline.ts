@@ -224,16 +224,33 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
   const index = createAttributionIndex(model, store, { preconditioner });
   let queries: QueryAttribution[];
   let totals: Record<string, number>;
+  const paidShares: Record<string, number> = {};
   let scoreDigest: Hex;
   let selfScores: Float64Array;
   try {
     const queryRows = testRows.slice(0, resolved.sampleQueries);
     queries = attributeQueries(model, idsOf(queryRows), { index, topK: resolved.topK, exampleShape: [resolved.sequenceLength] });
-    // Contributor totals over every evaluated test e-mail, each attributed at its own prediction (as paid queries would be).
-    const all = attributeQueries(model, idsOf(testRows), { index, topK: 1, exampleShape: [resolved.sequenceLength] });
+    // Rewards: every evaluated test e-mail is a paid query attributed at its own prediction (no label exists at inference);
+    // each query pays the contributors with positive net influence on it, in proportion. Summing those per-query shares
+    // pays a contributor for the queries its data supported, whatever the mix of queries.
+    const paid = attributeQueries(model, idsOf(testRows), { index, topK: 1, exampleShape: [resolved.sequenceLength] });
+    for (const q of paid) for (const [c, share] of Object.entries(q.shares ?? {})) paidShares[c] = (paidShares[c] ?? 0) + Math.max(0, share);
+    // Quality flag: influence on the *correct* label, normalised per query and balanced over classes, so a contributor is
+    // flagged only when its data pushes predictions away from the truth on balance — not merely because most queries
+    // belong to another class.
+    const truth = attributeQueries(model, idsOf(testRows), { index, topK: 1, exampleShape: [resolved.sequenceLength], labels: Int32Array.from(testRows, labelOf) });
+    const perClass = new Map<number, { n: number; sums: Record<string, number> }>();
+    truth.forEach((q, t) => {
+      const k = labelOf(testRows[t]!);
+      const entry = perClass.get(k) ?? { n: 0, sums: {} };
+      const scale = Object.values(q.contributorScores).reduce((a, v) => a + Math.abs(v), 0) || 1;
+      for (const [c, v] of Object.entries(q.contributorScores)) entry.sums[c] = (entry.sums[c] ?? 0) + v / scale;
+      entry.n += 1;
+      perClass.set(k, entry);
+    });
     totals = {};
-    for (const q of all) for (const [c, s] of Object.entries(q.contributorScores)) totals[c] = (totals[c] ?? 0) + s;
-    scoreDigest = keccak256(canonicalJson(all.map((q) => Object.entries(q.contributorScores).sort().map(([c, s]) => [c, round(s)]))));
+    for (const { n, sums } of perClass.values()) for (const [c, v] of Object.entries(sums)) totals[c] = (totals[c] ?? 0) + v / n / perClass.size;
+    scoreDigest = keccak256(canonicalJson(truth.map((q) => Object.entries(q.contributorScores).sort().map(([c, v]) => [c, round(v)]))));
     selfScores = selfInfluence(store.features, preconditioner);
   } finally {
     index.dispose();
@@ -250,8 +267,11 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
   }
   // Contributors with rows but no training rows sampled still appear, with zero influence.
   const contributorIds = snapshot.contributors.map((c) => c.contributor);
-  const split2 = splitRewardDetailed(resolved.feeWei, Object.fromEntries(contributorIds.map((c) => [c, totals[c] ?? 0])));
-  const positiveTotal = Object.values(totals).reduce((a, v) => a + Math.max(0, v), 0);
+  // Flagged contributors (net harmful on the truth) are paid nothing, whatever their per-query shares.
+  const flaggedIds = contributorIds.filter((c) => (totals[c] ?? 0) < 0);
+  const rewardShares = Object.fromEntries(contributorIds.map((c) => [c, flaggedIds.includes(c) ? 0 : paidShares[c] ?? 0]));
+  const split2 = splitRewardDetailed(resolved.feeWei, rewardShares);
+  const paidTotal = Object.values(rewardShares).reduce((a, v) => a + v, 0);
   clock('attribution', t);
   timings.total = +((performance.now() - started) / 1000).toFixed(3);
 
@@ -340,15 +360,17 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
         { name: 'attribution.target', value: 'loss', default: 'loss', meaning: 'Gradients of the cross-entropy at the predicted class (τ > 0: the row supports the prediction).' },
         { name: 'attribution.parameters', value: store.manifest.info.parameters.length, default: null, meaning: 'Number of trainable tensors (LoRA A, B and the head copy) whose gradients are compared.' },
         { name: 'attribution.projectionDim', value: resolved.projectionDim, default: 0, meaning: 'Random projection width (0 = exact gradients).' },
-        { name: 'attribution.reduction', value: 'sum', default: 'sum', meaning: 'Row scores summed per contributor (net influence; negative totals are flagged, paid nothing).' },
+        { name: 'attribution.reduction', value: 'sum', default: 'sum', meaning: 'Row scores summed per contributor within each query (net influence of the contributor on that query).' },
+        { name: 'attribution.rewardRule', value: 'per-query positive shares', default: 'per-query positive shares', meaning: 'Each evaluated e-mail is a paid query at its predicted label; its fee goes to contributors with positive net influence on it, in proportion; the sample fee is split over the summed shares.' },
+        { name: 'attribution.flagRule', value: 'class-balanced net influence at the true label < 0', default: 'class-balanced net influence at the true label < 0', meaning: 'A contributor whose data, on balance over classes, pushes predictions away from the true label is flagged and paid nothing.' },
         { name: 'attribution.preconditioner', value: jsonSafe(preconditioner.params), default: null, meaning: `Fitted parameters of ${preconditioner.method}.` },
       ],
       ...(Object.keys(quality).length ? { quality } : {}),
       contributorTotals: contributorIds.map((c) => ({
         contributor: c,
         score: round(totals[c] ?? 0),
-        share: positiveTotal > 0 ? round(Math.max(0, totals[c] ?? 0) / positiveTotal) : 0,
-        flagged: (totals[c] ?? 0) < 0,
+        share: paidTotal > 0 ? round((rewardShares[c] ?? 0) / paidTotal) : 0,
+        flagged: flaggedIds.includes(c),
       })),
       queries: queries.map((q, i) => ({
         id: `q${i + 1}`,
@@ -363,7 +385,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
     rewards: {
       feeWei: resolved.feeWei.toString(),
       split: Object.entries(split2.amounts).map(([contributor, amount]) => ({ contributor, amountWei: amount.toString() })),
-      flagged: [...split2.flagged],
+      flagged: [...new Set([...flaggedIds, ...split2.flagged])].sort(),
     },
     chain: { status: 'skipped', reason: 'not published (run provenant/chain publishAuditRecord to publish)' },
     timings,
