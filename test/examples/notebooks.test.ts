@@ -5,7 +5,7 @@
  * CI sets PROVENANT_REQUIRE_JUPYTER=1 so a missing Jupyter fails there instead of being skipped.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -53,20 +53,37 @@ describe.runIf(available)('tslab notebooks', () => {
   it.each(notebooks)('%s runs every cell without an error', (notebook) => {
     ensureBuild();
     const jupyterPath = kernelDir();
-    const out = mkdtempSync(join(tmpdir(), 'provenant-nb-'));
+    // Run where a user would: a folder whose node_modules holds the package (tslab resolves imports the classic Node way).
+    const work = mkdtempSync(join(tmpdir(), 'provenant-nb-'));
+    mkdirSync(join(work, 'node_modules'));
+    symlinkSync(ROOT, join(work, 'node_modules/provenant'), 'dir');
+    copyFileSync(join(ROOT, 'examples/notebooks', notebook), join(work, notebook));
+    const out = join(work, 'executed');
     try {
       execFileSync(
         JUPYTER,
-        ['nbconvert', '--to', 'notebook', '--execute', '--ExecutePreprocessor.timeout=240', '--ExecutePreprocessor.kernel_name=tslab', '--output-dir', out, join(ROOT, 'examples/notebooks', notebook)],
-        { cwd: join(ROOT, 'examples/notebooks'), env: { ...process.env, JUPYTER_PATH: jupyterPath }, stdio: 'pipe', timeout: 300_000 },
+        ['nbconvert', '--to', 'notebook', '--execute', '--allow-errors', '--ExecutePreprocessor.timeout=240', '--ExecutePreprocessor.kernel_name=tslab', '--output-dir', out, join(work, notebook)],
+        { cwd: work, env: { ...process.env, JUPYTER_PATH: jupyterPath }, stdio: 'pipe', timeout: 300_000 },
       );
     } catch (error) {
       const e = error as { stderr?: Buffer; stdout?: Buffer };
       throw new Error(`notebook ${notebook} failed:\n${e.stderr?.toString().slice(-3000) ?? ''}${e.stdout?.toString().slice(-1000) ?? ''}`);
     }
-    const executed = JSON.parse(String(execFileSync('cat', [join(out, notebook)]))) as { cells: { cell_type: string; outputs?: { output_type: string }[] }[] };
+    type Output = { output_type: string; name?: string; text?: string | string[]; ename?: string; evalue?: string };
+    const executed = JSON.parse(readFileSync(join(out, notebook), 'utf8')) as { cells: { cell_type: string; source: string | string[]; outputs?: Output[] }[] };
     const codeCells = executed.cells.filter((c) => c.cell_type === 'code');
     expect(codeCells.length).toBeGreaterThan(0);
-    for (const cell of codeCells) expect(cell.outputs?.some((o) => o.output_type === 'error') ?? false).toBe(false);
+    // A failing cell (a thrown error, or a type error tslab prints on stderr) is reported with its source and output.
+    const failures = codeCells
+      .map((cell, i) => {
+        const text = (v: string | string[] | undefined) => (Array.isArray(v) ? v.join('') : (v ?? ''));
+        // tfjs prints a banner on stderr; errors and tslab's type errors ("3:14 - …") are what count.
+        const bad = (cell.outputs ?? []).filter(
+          (o) => o.output_type === 'error' || (o.output_type === 'stream' && o.name === 'stderr' && /(^\d+:\d+ - |Error)/m.test(text(o.text))),
+        );
+        return bad.length ? `cell ${i}:\n${text(cell.source).slice(0, 300)}\n→ ${bad.map((o) => `${o.ename ?? ''} ${o.evalue ?? ''}${text(o.text)}`).join('\n')}` : null;
+      })
+      .filter((f): f is string => f !== null);
+    expect(failures).toEqual([]);
   }, 320_000);
 });

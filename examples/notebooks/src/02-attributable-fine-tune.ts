@@ -34,11 +34,12 @@ console.log(`${snapshot.size} rows, root ${snapshot.root}`);
 // %% [markdown]
 // ## Fine-tune, evaluate, attribute
 // %%
+// (tslab rewrites top-level names, so write `name: name` rather than the shorthand `{ name }` across cells.)
 const result = await runPipeline({
-  snapshot,
+  snapshot: snapshot,
   isDriftRow: (row) => String(groups[row.contributor]).endsWith('-2'),
   driftRule: 'later-collected groups',
-  baseModel,
+  baseModel: baseModel,
   generalTexts: english.heldOut,
   replayTexts: english.train,
   mislabelledRowIds: built.groundTruth.noisyRowIds,
