@@ -19,6 +19,8 @@ const escapeHtml = (text: unknown): string =>
   String(text).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 const fmt = (x: number, digits = 3): string => (Number.isFinite(x) ? Number(x.toPrecision(digits)).toString() : String(x));
+/** Long values (fitted λ per layer, patterns) are clipped in the table; the audit record keeps them whole. */
+const clip = (text: string | undefined, max = 160): string => (text === undefined ? 'undefined' : text.length > max ? `${text.slice(0, max - 1)}…` : text);
 const short = (hex: string): string => (hex.length > 18 ? `${hex.slice(0, 10)}…${hex.slice(-6)}` : hex);
 
 function table(headers: string[], rows: unknown[][], className = ''): string {
@@ -32,8 +34,8 @@ function parameterRows(parameters: AuditParameter[]): unknown[][] {
     const isDefault = JSON.stringify(p.value) === JSON.stringify(p.default);
     return [
       `<code>${escapeHtml(p.name)}</code>`,
-      `<code>${escapeHtml(JSON.stringify(p.value))}</code>${isDefault ? '' : ' <span class="changed">changed</span>'}`,
-      `<code>${escapeHtml(JSON.stringify(p.default))}</code>`,
+      `<code>${escapeHtml(clip(JSON.stringify(p.value)))}</code>${isDefault ? '' : ' <span class="changed">changed</span>'}`,
+      `<code>${escapeHtml(clip(JSON.stringify(p.default)))}</code>`,
       escapeHtml(p.meaning),
     ];
   });
@@ -66,15 +68,19 @@ export function auditChartSpecs(record: AuditRecord): Record<string, VegaLiteSpe
     },
     evaluationDeltas: {
       ...base,
-      title: 'Tuned minus base, with 95% intervals (sign: positive = better)',
+      // Tasks have different units (F1, perplexity), so changes are shown relative to the base value, signed so that
+      // positive is better; the interval is the delta's interval on the same scale.
+      title: 'Tuned vs base: change in % of the base value, 95% interval (positive = better)',
       data: {
         values: record.evaluation.tasks.map((t) => {
           const sign = t.higherIsBetter ? 1 : -1;
-          return { task: `${t.name} (${t.metric})`, gain: sign * t.delta.value, low: sign * (t.higherIsBetter ? t.delta.low : t.delta.high), high: sign * (t.higherIsBetter ? t.delta.high : t.delta.low), verdict: t.verdict };
+          const scale = 100 / (Math.abs(t.base.value) || 1);
+          const ends = [sign * t.delta.low * scale, sign * t.delta.high * scale];
+          return { task: `${t.name} (${t.metric})`, gain: sign * t.delta.value * scale, low: Math.min(...ends), high: Math.max(...ends), verdict: t.verdict };
         }),
       },
       layer: [
-        { mark: 'rule', encoding: { y: { field: 'task', type: 'nominal', title: null }, x: { field: 'low', type: 'quantitative', title: 'improvement' }, x2: { field: 'high' } } },
+        { mark: 'rule', encoding: { y: { field: 'task', type: 'nominal', title: null, axis: { labelLimit: 260 } }, x: { field: 'low', type: 'quantitative', title: 'improvement (% of base)' }, x2: { field: 'high' } } },
         { mark: { type: 'point', filled: true, size: 80 }, encoding: { y: { field: 'task', type: 'nominal' }, x: { field: 'gain', type: 'quantitative' }, color: { field: 'verdict', type: 'nominal' } } },
         { mark: { type: 'rule', strokeDash: [4, 4] }, encoding: { x: { datum: 0 } } },
       ],
@@ -105,7 +111,8 @@ export function auditChartSpecs(record: AuditRecord): Record<string, VegaLiteSpe
       data: { values: record.evaluation.learningVsForgetting },
       mark: { type: 'point', filled: true, size: 70 },
       encoding: {
-        x: { field: 'forgetting', type: 'quantitative', title: 'forgetting (general perplexity increase, %)' },
+        // symlog: forgetting spans 0.1 % to thousands of % in a typical sweep.
+        x: { field: 'forgetting', type: 'quantitative', title: 'forgetting (general perplexity increase, %, symlog scale)', scale: { type: 'symlog' } },
         y: { field: 'domainGain', type: 'quantitative', title: 'domain gain' },
         color: { field: 'pareto', type: 'nominal' },
         tooltip: [{ field: 'label' }],
@@ -144,7 +151,13 @@ export async function renderAuditReport(record: AuditRecord): Promise<string> {
 ${d.rejections} rows rejected. Snapshot root <code>${escapeHtml(d.root)}</code> (leaves: <code>${escapeHtml(d.leafEncoding.join(', '))}</code>).
 Splits: ${d.splits.train} train / ${d.splits.validation} validation / ${d.splits.test} test.</p>
 ${charts.contributors}
-${table(['contributor', 'role', 'rows', 'bytes', 'labels', 'duplicates', 'rejections'], d.contributors.map((c) => [escapeHtml(c.id), escapeHtml(c.role ?? ''), c.rows, c.bytes, escapeHtml(Object.entries(c.labels).map(([k, v]) => `${k}: ${v}`).join(', ')), c.duplicates, c.rejections]))}
+${(() => {
+  const withRole = d.contributors.some((c) => c.role);
+  return table(
+    ['contributor', ...(withRole ? ['role'] : []), 'rows', 'bytes', 'labels', 'duplicates', 'rejections'],
+    d.contributors.map((c) => [escapeHtml(c.id), ...(withRole ? [escapeHtml(c.role ?? '')] : []), c.rows, c.bytes, escapeHtml(Object.entries(c.labels).map(([k, v]) => `${k}: ${v}`).join(', ')), c.duplicates, c.rejections]),
+  );
+})()}
 </section>`,
     `<section id="decisions"><h2>Decisions</h2>
 <p>Base model <b>${escapeHtml(record.baseModel.name)}</b> <code>${escapeHtml(short(record.baseModel.hash))}</code>${record.baseModel.heldOutPerplexity ? `, held-out perplexity ${fmt(record.baseModel.heldOutPerplexity)}` : ''};
@@ -200,7 +213,9 @@ one record's proof verified on chain: <b>${chain.attributionBatch.verifiedOnChai
 <style>
 body{font-family:system-ui,sans-serif;max-width:1000px;margin:2rem auto;padding:0 1rem;color:#222;line-height:1.45}
 h1{margin-bottom:.2rem} h2{border-bottom:2px solid #ddd;padding-bottom:.2rem;margin-top:2.2rem}
-table{border-collapse:collapse;margin:.8rem 0;font-size:.88rem} th,td{border:1px solid #ddd;padding:.25rem .5rem;text-align:left;vertical-align:top}
+table{border-collapse:collapse;margin:.8rem 0;font-size:.88rem;max-width:100%}
+table.params{table-layout:fixed;width:100%} table.params td:nth-child(1){width:22%} table.params td:nth-child(2),table.params td:nth-child(3){width:19%}
+td{overflow-wrap:anywhere} th,td{border:1px solid #ddd;padding:.25rem .5rem;text-align:left;vertical-align:top}
 th{background:#f4f4f4} code{font-size:.85em} pre{background:#f7f7f7;padding:.6rem;overflow:auto;font-size:.8rem;max-height:14rem}
 .badge{padding:.1rem .5rem;border-radius:.3rem;color:#fff;font-weight:bold}.pass{background:#2e7d32}.fail{background:#c62828}
 .changed{color:#b45309;font-size:.75rem} figure.chart{margin:1rem 0} nav a{margin-right:1rem}
