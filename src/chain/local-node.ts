@@ -11,7 +11,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { Hex } from 'viem';
-import { assertArgument, ProvenantError } from '../core/index.js';
+import { assertArgument, ProvenantError, packageRequirers } from '../core/index.js';
 
 /** The npm package that ships the anvil binary (through one optional dependency per platform). */
 export const ANVIL_PACKAGE = '@foundry-rs/anvil';
@@ -22,22 +22,6 @@ const PLATFORM_PACKAGES: Record<string, Record<string, string>> = {
   win32: { x64: '@foundry-rs/anvil-win32-amd64' },
 };
 
-// Resolve from this library's own location (CJS build: __filename; ESM build: import.meta.url), then from the working
-// directory, so an anvil installed beside either the library or the app is found.
-function requirers(): NodeRequire[] {
-  const bases: string[] = [];
-  if (typeof __filename === 'string') bases.push(__filename);
-  else {
-    try {
-      const url = import.meta.url;
-      if (typeof url === 'string') bases.push(url);
-    } catch {
-      // import.meta is unavailable in this module format.
-    }
-  }
-  bases.push(join(process.cwd(), 'package.json'));
-  return bases.map((base) => createRequire(base));
-}
 
 function missing(details: string, cause?: unknown): ProvenantError {
   return new ProvenantError('OPTIONAL_DEPENDENCY_MISSING', `A local node needs the optional package "${ANVIL_PACKAGE}", and its anvil binary was not found.`, {
@@ -62,7 +46,7 @@ export function resolveAnvilBinary(): string {
   if (!pkg) throw missing(`${ANVIL_PACKAGE} ships no binary for ${process.platform}/${process.arch}; install Foundry and set ANVIL_BIN.`);
   const binary = process.platform === 'win32' ? 'anvil.exe' : 'anvil';
   let lastError: unknown;
-  for (const base of requirers()) {
+  for (const base of packageRequirers()) {
     const candidates = [() => createRequire(base.resolve(`${ANVIL_PACKAGE}/package.json`)), () => base];
     for (const candidate of candidates) {
       try {

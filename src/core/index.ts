@@ -31,3 +31,4 @@ export {
 export type { MerkleTree, MerkleMultiProof, MerkleTreeDump, MerkleTreeOptions } from './merkle.js';
 export { createProgressReporter } from './progress.js';
 export type { ProgressEvent, ProgressCallback } from './progress.js';
+export { packageRequirers } from './package-requirers.js';

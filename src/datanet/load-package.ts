@@ -4,26 +4,10 @@
  * `DATASET_PACKAGE_MISSING` error naming the package to install instead of a bare MODULE_NOT_FOUND.
  */
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ProvenantError } from '../core/index.js';
+import { ProvenantError, packageRequirers } from '../core/index.js';
 
-// Resolve from this library's own location first (CJS build: __filename; ESM build: import.meta.url), then from the
-// working directory, so a data package installed beside either is found.
-function requirers(): NodeRequire[] {
-  const bases: string[] = [];
-  if (typeof __filename === 'string') bases.push(__filename);
-  else {
-    try {
-      const url = import.meta.url;
-      if (typeof url === 'string') bases.push(url);
-    } catch {
-      // import.meta is unavailable in this module format.
-    }
-  }
-  bases.push(join(process.cwd(), 'package.json'));
-  return bases.map((base) => createRequire(base));
-}
 
 function missing(name: string, feature: string, cause?: unknown): ProvenantError {
   return new ProvenantError('DATASET_PACKAGE_MISSING', `${feature} needs the optional package "${name}", which is not installed.`, {
@@ -36,7 +20,7 @@ function missing(name: string, feature: string, cause?: unknown): ProvenantError
 /** Resolves a module specifier of an optional data package to a file path; throws DATASET_PACKAGE_MISSING. */
 export function resolveDatasetModule(packageName: string, specifier: string, feature: string): string {
   let lastError: unknown;
-  for (const req of requirers()) {
+  for (const req of packageRequirers()) {
     try {
       return req.resolve(specifier);
     } catch (error) {
