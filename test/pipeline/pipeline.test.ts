@@ -43,7 +43,13 @@ describe('runPipeline (tiny model, small Datanet)', () => {
     const { record } = first;
     expect(auditRecordViolations(record)).toEqual([]);
     expect(record.fineTuning.log.steps).toBe(4);
-    expect(record.evaluation.tasks.map((t) => t.name)).toEqual(['spam detection', 'later-collected mail (drift)', 'general English']);
+    expect(record.evaluation.tasks.map((t) => t.name)).toEqual([
+      'spam detection',
+      'spam detection (accuracy)',
+      'later-collected mail (drift)',
+      'later-collected mail (accuracy)',
+      'general English',
+    ]);
     expect(record.fineTuning.parameters.map((p) => p.name)).toEqual(expect.arrayContaining(['lora.r', 'training.learningRate', 'pipeline.steps']));
     const paid = record.rewards.split.reduce((sum, s) => sum + BigInt(s.amountWei), 0n);
     expect(paid).toBe(10n ** 15n);
