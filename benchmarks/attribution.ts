@@ -834,7 +834,7 @@ function fmt(v: number | null | undefined, digits = 3): string {
 }
 
 function printTable(rows: ResultRow[]): void {
-  const header = ['model', 'method', 'LOO ρ', 'LOO r', 'LDS', 'AUC', 'feat s', 'score s', 'anchor (dattri, MNIST-10)'];
+  const header = ['model', 'method', 'LOO ρ', 'LOO r', 'LDS', 'AUC', 'feat s', 'score s', 'other', 'anchor (dattri, MNIST-10)'];
   const lines = rows.map((r) => [
     r.model,
     r.method,
@@ -844,6 +844,11 @@ function printTable(rows: ResultRow[]): void {
     fmt(r.auc),
     fmt(r.featurizeSeconds, 1),
     fmt(r.scoreSeconds, 1),
+    r.pearsonWithTorch !== undefined
+      ? `r vs torch ${r.pearsonWithTorch.toFixed(6)}, torch ${fmt(r.torchSeconds, 1)} s`
+      : r.brittleMedianK !== undefined
+        ? `median smallest k ${r.brittleMedianK ?? '—'}`
+        : '',
     ANCHORS[`${r.model}|${r.method}`] ?? '',
   ]);
   const widths = header.map((h, c) => Math.max(h.length, ...lines.map((l) => l[c]!.length)));
