@@ -403,7 +403,8 @@ export async function measureSecurityAttribution(overrides: Partial<SecurityAttr
     try {
       const scores = denseScores(train, test, pre);
       scoreTimes[method] = seconds(s0);
-      methods.push({ method, scores, selfInfluence: selfInfluence(train, pre) });
+      // Under Grad-Cos every row's self-influence is cos(g, g) = 1: ranking by it is float noise, so no AUC is reported.
+      methods.push({ method, scores, selfInfluence: method === 'Grad-Cos' ? null : selfInfluence(train, pre) });
     } finally {
       pre.dispose?.();
     }
@@ -499,7 +500,7 @@ export async function measureSecurityAttribution(overrides: Partial<SecurityAttr
     const lds = linearDatamodelingScore(m.scores, marginTruth);
     const ldsLoss = linearDatamodelingScore(m.scores, lossTruth);
     const beyond = m.scores.values === sameLabel ? null : partialLds(m.scores, sameLabelScores, marginTruth).score;
-    const isBaseline = m.selfInfluence === null;
+    const isBaseline = m.method.includes('(baseline)');
     out.push({
       model: modelName,
       method: m.method,
@@ -512,6 +513,7 @@ export async function measureSecurityAttribution(overrides: Partial<SecurityAttr
       auc: m.selfInfluence ? round(mislabelAuc(m.selfInfluence, flagged).auc) : null,
       featurizeSeconds: isBaseline ? null : m.method.startsWith('TracIn') ? round(featurizeSeconds + checkpointSeconds) : featurizeSeconds,
       scoreSeconds: scoreTimes[m.method] ?? null,
+      ...(m.method === 'Grad-Cos' ? { note: 'no flipped-row AUC: self-influence cos(g, g) = 1 for every row' } : {}),
     });
   }
   if (ceiling) {
