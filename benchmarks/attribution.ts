@@ -847,7 +847,7 @@ function printTable(rows: ResultRow[]): void {
     r.pearsonWithTorch !== undefined
       ? `r vs torch ${r.pearsonWithTorch.toFixed(6)}, torch ${fmt(r.torchSeconds, 1)} s`
       : r.brittleMedianK !== undefined
-        ? `median smallest k ${r.brittleMedianK ?? '—'}`
+        ? `flipped by k: ${(r.note ?? '').split('flipped by k: ')[1]?.split(';')[0] ?? '—'}`
         : '',
     ANCHORS[`${r.model}|${r.method}`] ?? '',
   ]);
