@@ -227,6 +227,14 @@ export function openPublisherQueue(path: string, registry: Address): PublisherQu
       update(item, { state: 'pending', txHash: undefined, rawTx: undefined, nonce: undefined });
       await emit('requeued');
     };
+    /** A revert ends the item as failed — unless the record is on chain after all (our earlier attempt, or another publisher). */
+    const failOnRevert = async (error: unknown): Promise<void> => {
+      if (!isProvenantError(error, 'CHAIN_REVERTED') && !isProvenantError(error, 'CHAIN_UNAUTHORIZED')) throw error;
+      if (error.code === 'CHAIN_REVERTED' && (await onChain())) return;
+      update(item, { state: 'failed', error: { code: error.code, message: error.shortMessage, errorName: error.data.errorName as string | undefined } });
+      result.failed++;
+      await emit('failed');
+    };
     const waitAndConfirm = async (hash: Hex): Promise<void> => {
       try {
         const receipt = await waitForConfirmedReceipt(client, hash, { ...options, action: 'publisherQueue', address: registry });
@@ -234,15 +242,7 @@ export function openPublisherQueue(path: string, registry: Address): PublisherQu
         result.confirmed++;
         await emit('confirmed');
       } catch (error) {
-        if (isProvenantError(error, 'CHAIN_REVERTED') || isProvenantError(error, 'CHAIN_UNAUTHORIZED')) {
-          // Our own earlier attempt (or another publisher) may have written it first.
-          if (isProvenantError(error, 'CHAIN_REVERTED') && (await onChain())) return;
-          update(item, { state: 'failed', error: { code: error.code, message: error.shortMessage, errorName: error.data.errorName as string | undefined } });
-          result.failed++;
-          await emit('failed');
-          return;
-        }
-        throw error;
+        await failOnRevert(error);
       }
     };
 
@@ -303,14 +303,7 @@ export function openPublisherQueue(path: string, registry: Address): PublisherQu
       result.confirmed++;
       await emit('confirmed');
     } catch (error) {
-      if (isProvenantError(error, 'CHAIN_REVERTED') || isProvenantError(error, 'CHAIN_UNAUTHORIZED')) {
-        if (isProvenantError(error, 'CHAIN_REVERTED') && (await onChain())) return;
-        update(item, { state: 'failed', error: { code: error.code, message: error.shortMessage, errorName: error.data.errorName as string | undefined } });
-        result.failed++;
-        await emit('failed');
-        return;
-      }
-      throw error;
+      await failOnRevert(error);
     }
   };
 
