@@ -113,11 +113,9 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
     return k;
   };
   const isDrift = options.isDriftRow ?? (() => false);
-  const split = snapshot.splitBy
-    ? snapshot.splitBy((row) => (isDrift(row) ? 'test' : 'train'), { rule: options.driftRule ?? 'none' })
-    : null;
-  const driftRows = split ? split.test.rows : [];
-  const inDomain = split ? split.train.rows : snapshot.rows;
+  const driftSplit = snapshot.splitBy((row) => (isDrift(row) ? 'test' : 'train'), { rule: options.driftRule ?? 'none' });
+  const driftRows = driftSplit.test.rows;
+  const inDomain = driftSplit.train.rows;
   const inDomainSplit = stratifiedSplit(inDomain, labelOf, resolved.fractions, seed);
   const trainRows = sample(inDomainSplit.train, resolved.maxTrainRows, seed);
   const validationRows = sample(inDomainSplit.validation, Math.max(32, Math.round(resolved.maxEvalRows / 4)), seed + 1);
@@ -275,7 +273,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
   // Flagged contributors (net harmful on the truth) are paid nothing, whatever their per-query shares.
   const flaggedIds = contributorIds.filter((c) => (totals[c] ?? 0) < 0);
   const rewardShares = Object.fromEntries(contributorIds.map((c) => [c, flaggedIds.includes(c) ? 0 : paidShares[c] ?? 0]));
-  const split2 = splitRewardDetailed(resolved.feeWei, rewardShares);
+  const rewardSplit = splitRewardDetailed(resolved.feeWei, rewardShares);
   const paidTotal = Object.values(rewardShares).reduce((a, v) => a + v, 0);
   clock('attribution', t);
   timings.total = +((performance.now() - started) / 1000).toFixed(3);
@@ -389,8 +387,8 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
     },
     rewards: {
       feeWei: resolved.feeWei.toString(),
-      split: Object.entries(split2.amounts).map(([contributor, amount]) => ({ contributor, amountWei: amount.toString() })),
-      flagged: [...new Set([...flaggedIds, ...split2.flagged])].sort(),
+      split: Object.entries(rewardSplit.amounts).map(([contributor, amount]) => ({ contributor, amountWei: amount.toString() })),
+      flagged: [...new Set([...flaggedIds, ...rewardSplit.flagged])].sort(),
     },
     chain: { status: 'skipped', reason: 'not published (run provenant/chain publishAuditRecord to publish)' },
     timings,
