@@ -4,7 +4,7 @@
  * split them (a seeded 95 / 5 split of each corpus's documents). Held-out passages were never trained on, so their
  * perplexity measures general ability honestly; training-side passages feed the replay guard.
  */
-import { createRng, randomSplit } from '../core/index.js';
+import { randomSplit, shuffle } from '../core/index.js';
 import { importDatasetPackage } from '../datanet/load-package.js';
 import { TEXT_SOURCES } from '../datanet/text.js';
 
@@ -46,14 +46,6 @@ export async function generalEnglish(options: GeneralEnglishOptions = {}): Promi
       }
     }
   });
-  const pick = (list: string[], seed: number) => {
-    const rng = createRng(seed);
-    const out = list.slice();
-    for (let i = out.length - 1; i > 0; i--) {
-      const j = rng.nextInt(i + 1);
-      [out[i], out[j]] = [out[j]!, out[i]!];
-    }
-    return out.slice(0, count);
-  };
+  const pick = (list: string[], seed: number) => shuffle(list, seed).slice(0, count);
   return { heldOut: pick(passages.heldOut, (options.seed ?? 0) + 1), train: pick(passages.train, (options.seed ?? 0) + 2) };
 }

@@ -11,7 +11,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ProvenantError, createProgressReporter, createRng, keccak256, canonicalJson, type Hex } from '../core/index.js';
+import { ProvenantError, createProgressReporter, keccak256, canonicalJson, shuffle, type Hex } from '../core/index.js';
 import type { Label, SnapshotRow } from '../datanet/index.js';
 import { compareModels, evaluateGates, toEvalModel, type ComparisonTable, type EvalTask, type Gate, type GateReport } from '../eval/index.js';
 import {
@@ -444,13 +444,7 @@ function stratifiedSplit(
 
 /** A seeded sample of at most `count` rows, in a seeded order. */
 function sample<T>(items: readonly T[], count: number, seed: number): T[] {
-  const rng = createRng(seed);
-  const out = items.slice();
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = rng.nextInt(i + 1);
-    [out[i], out[j]] = [out[j]!, out[i]!];
-  }
-  return out.slice(0, Math.min(count, out.length));
+  return shuffle(items, seed).slice(0, Math.min(count, items.length));
 }
 
 const round = (x: number): number => (Number.isFinite(x) ? Number(x.toPrecision(6)) : x);
