@@ -79,9 +79,17 @@ function writeWord(out: Uint8Array, offset: number, word: bigint): void {
     }
     return;
   }
-  // One hex conversion is much faster than 32 BigInt shift-and-mask steps.
-  const hex = BigInt.asUintN(256, word).toString(16).padStart(64, '0');
-  for (let i = 0; i < 32; i++) out[offset + i] = parseInt(hex.substr(2 * i, 2), 16);
+  // 32-bit limbs from the least significant end, stopping at the first all-zero remainder (the region is zero-filled):
+  // two BigInt operations per limb instead of a hex round trip.
+  let w = BigInt.asUintN(256, word);
+  for (let o = offset + 28; o >= offset && w > 0n; o -= 4) {
+    const v = Number(w & 0xffffffffn);
+    out[o] = v >>> 24;
+    out[o + 1] = (v >>> 16) & 0xff;
+    out[o + 2] = (v >>> 8) & 0xff;
+    out[o + 3] = v & 0xff;
+    w >>= 32n;
+  }
 }
 
 const NIBBLE = new Int8Array(128).fill(-1);

@@ -122,9 +122,10 @@ describe('canonicalJson', () => {
 });
 
 describe('single-block keccak (unrolled Keccak-f[1600])', () => {
-  it('equals @noble/hashes keccak256 for every length 0..135', async () => {
+  it.each(['wasm', 'js'] as const)('equals @noble/hashes keccak256 for every length 0..135 (%s permutation)', async (engine) => {
     const { createKeccakScratch, keccak256Into } = await import('../../src/core/keccak-block.js');
-    const scratch = createKeccakScratch();
+    const scratch = createKeccakScratch(engine);
+    expect(scratch.engine).toBe(engine);
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 135 }), fc.nat(7), (bytes, offset) => {
         const input = new Uint8Array(offset + bytes.length);
