@@ -4,6 +4,7 @@
  *   ∇²J_R = (1/|R|) Σ_i (x̃_i x̃_iᵀ) ⊗ (diag p_i − p_i p_iᵀ) + λI
  */
 import { accumulateOuter, forwardRows, projectRow } from './kernels.js';
+import { probabilitiesOnRows } from './outputs.js';
 import { assertTheta, parameterCount, resolveRows, type ConvexLogisticProblem } from './problem.js';
 
 export interface ConvexObjective {
@@ -114,10 +115,7 @@ export function hessianOperatorFromProbabilities(problem: ConvexLogisticProblem,
 export function convexLogisticHessian(problem: ConvexLogisticProblem, theta: Float64Array, rows?: ArrayLike<number>): Float64Array {
   assertTheta(problem, theta);
   const R = resolveRows(problem, rows);
-  const C = problem.numClasses;
-  const probs = new Float64Array(R.length * C);
-  forwardRows(problem, theta, R, probs);
-  return hessianFromProbabilities(problem, R, probs);
+  return hessianFromProbabilities(problem, R, probabilitiesOnRows(problem, theta, R));
 }
 
 export function hessianFromProbabilities(problem: ConvexLogisticProblem, R: Uint32Array, probs: Float64Array): Float64Array {
@@ -185,8 +183,7 @@ export function convexExampleResiduals(problem: ConvexLogisticProblem, theta: Fl
   assertTheta(problem, theta);
   const R = resolveRows(problem, rows);
   const C = problem.numClasses;
-  const probs = new Float64Array(R.length * C);
-  forwardRows(problem, theta, R, probs);
+  const probs = probabilitiesOnRows(problem, theta, R);
   for (let r = 0; r < R.length; r++) probs[r * C + problem.labels[R[r]!]!]! -= 1;
   return probs;
 }

@@ -8,7 +8,11 @@ import { assertTheta, resolveRows, type ConvexLogisticProblem } from './problem.
 /** Softmax probabilities (|R| × C, row-major). */
 export function convexProbabilities(problem: ConvexLogisticProblem, theta: Float64Array, rows?: ArrayLike<number>): Float64Array {
   assertTheta(problem, theta);
-  const R = resolveRows(problem, rows);
+  return probabilitiesOnRows(problem, theta, resolveRows(problem, rows));
+}
+
+/** Softmax probabilities of rows already resolved by `resolveRows` (θ already checked). */
+export function probabilitiesOnRows(problem: ConvexLogisticProblem, theta: Float64Array, R: Uint32Array): Float64Array {
   const probs = new Float64Array(R.length * problem.numClasses);
   forwardRows(problem, theta, R, probs);
   return probs;
@@ -29,8 +33,7 @@ export function convexExampleMargins(problem: ConvexLogisticProblem, theta: Floa
   assertTheta(problem, theta);
   const R = resolveRows(problem, rows);
   const C = problem.numClasses;
-  const probs = new Float64Array(R.length * C);
-  forwardRows(problem, theta, R, probs);
+  const probs = probabilitiesOnRows(problem, theta, R);
   const out = new Float64Array(R.length);
   for (let r = 0; r < R.length; r++) {
     const y = problem.labels[R[r]!]!;
