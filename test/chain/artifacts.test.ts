@@ -29,19 +29,13 @@ describe('committed contract artifacts', () => {
   });
 });
 
+/** Bundles an entry with packages kept external, so the metafile lists our own module graph and the package specifiers it imports. */
+const metafileOf = (entry: string) =>
+  build({ entryPoints: [entry], bundle: true, write: false, metafile: true, platform: 'node', format: 'esm', logLevel: 'silent', packages: 'external' });
+
 describe('entry points', () => {
   it('the `provenant` entry never loads viem or src/chain', async () => {
-    const result = await build({
-      entryPoints: ['src/index.ts'],
-      bundle: true,
-      write: false,
-      metafile: true,
-      platform: 'node',
-      format: 'esm',
-      logLevel: 'silent',
-      // Keep packages external so the graph is ours; their import specifiers are still listed in the metafile.
-      packages: 'external',
-    });
+    const result = await metafileOf('src/index.ts');
     const inputs = Object.keys(result.metafile.inputs);
     expect(inputs).toContain('src/index.ts');
     expect(inputs.filter((p) => p.includes('src/chain/'))).toEqual([]);
@@ -54,16 +48,7 @@ describe('entry points', () => {
     expect(config).toMatch(/'chain\/index':\s*'src\/chain\/index\.ts'/);
     const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { exports: Record<string, { import: { default: string } }> };
     expect(pkg.exports['./chain']!.import.default).toBe('./dist/chain/index.js');
-    const result = await build({
-      entryPoints: ['src/chain/index.ts'],
-      bundle: true,
-      write: false,
-      metafile: true,
-      platform: 'node',
-      format: 'esm',
-      logLevel: 'silent',
-      packages: 'external',
-    });
+    const result = await metafileOf('src/chain/index.ts');
     const imported = Object.values(result.metafile.inputs).flatMap((input) => input.imports.map((i) => i.path));
     expect(imported.some((p) => /^viem(\/|$)/.test(p))).toBe(true);
   });
