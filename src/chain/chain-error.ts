@@ -4,8 +4,9 @@
  * one-line reason a user can act on. Transport failures become `CHAIN_RPC_FAILED`; `isRetryableRpcError` says which of
  * them a retry can fix.
  */
-import { BaseError, ContractFunctionRevertedError } from 'viem';
-import { describeValue, ProvenantError, type ProvenantErrorCode } from '../core/index.js';
+import { BaseError, ContractFunctionRevertedError, ContractFunctionZeroDataError, InvalidAddressError, decodeErrorResult, type Hex } from 'viem';
+import { describeValue, isHex, ProvenantError, type ProvenantErrorCode } from '../core/index.js';
+import { attributionRegistryAbi } from './contracts/attribution-registry.js';
 
 export interface DecodedRevert {
   /** The custom error's name (`BatchExists`), `Error` for `require(…, "reason")`, or `Panic`. */
@@ -17,17 +18,56 @@ export interface DecodedRevert {
 
 const UNAUTHORIZED = new Set(['NotPublisher', 'NotOwner']);
 
-/** Finds and decodes a contract revert anywhere in an error's cause chain; null when the error is not a revert. */
+/** Revert arguments are public chain data (ids, roots, addresses): rendered in full, unlike echoed user input. */
+function renderArgument(value: unknown): string {
+  if (typeof value === 'bigint') return value.toString();
+  if (typeof value === 'string') return isHex(value) ? value : JSON.stringify(value);
+  return String(value);
+}
+
+/**
+ * The raw revert data anywhere in an error's cause chain: a node answering `eth_estimateGas`, `eth_call` or
+ * `eth_sendTransaction` with "execution reverted" puts the ABI-encoded custom error in the JSON-RPC error's `data`
+ * (viem keeps it on `RpcRequestError.data` / `RawContractError.data`, but does not decode it outside `simulateContract`).
+ */
+function findRevertData(error: BaseError): Hex | null {
+  let found: Hex | null = null;
+  error.walk((e) => {
+    const data = (e as { data?: unknown }).data;
+    const candidate = typeof data === 'string' ? data : typeof (data as { data?: unknown })?.data === 'string' ? (data as { data: string }).data : undefined;
+    if (candidate && /^0x[0-9a-fA-F]{8,}$/.test(candidate)) found = candidate as Hex;
+    return false;
+  });
+  return found;
+}
+
+/**
+ * Finds and decodes a contract revert anywhere in an error's cause chain; null when the error is not a revert. Decoded
+ * against the registry ABI (plus `Error(string)` and `Panic(uint256)`), whether viem decoded it (simulation) or only
+ * carried the raw bytes (gas estimation, a node-signed send).
+ */
 export function decodeRevert(error: unknown): DecodedRevert | null {
   if (!(error instanceof BaseError)) return null;
   const revert = error.walk((e) => e instanceof ContractFunctionRevertedError) as ContractFunctionRevertedError | null;
-  if (!revert) return null;
-  const errorName = revert.data?.errorName ?? (revert.reason !== undefined ? 'Error' : 'UnknownRevert');
-  const args = revert.data?.args ?? (revert.reason !== undefined ? [revert.reason] : []);
-  const reason = revert.data
-    ? `${errorName}(${args.map((a) => describeValue(a, 80)).join(', ')})`
-    : (revert.reason ?? revert.signature ?? 'execution reverted without a reason');
-  return { errorName, args, reason };
+  if (revert && (revert.data || revert.reason !== undefined)) {
+    const errorName = revert.data?.errorName ?? 'Error';
+    const args = revert.data?.args ?? [revert.reason];
+    const reason = revert.data ? `${errorName}(${args.map(renderArgument).join(', ')})` : revert.reason!;
+    return { errorName, args, reason };
+  }
+  const data = findRevertData(error);
+  if (data) {
+    try {
+      const decoded = decodeErrorResult({ abi: attributionRegistryAbi, data });
+      const args = (decoded.args ?? []) as readonly unknown[];
+      if ((decoded.errorName as string) === 'Error') return { errorName: 'Error', args, reason: String(args[0]) };
+      return { errorName: decoded.errorName, args, reason: `${decoded.errorName}(${args.map(renderArgument).join(', ')})` };
+    } catch {
+      return { errorName: 'UnknownRevert', args: [data], reason: `custom error ${data.slice(0, 10)} (not in the registry ABI)` };
+    }
+  }
+  if (revert) return { errorName: 'UnknownRevert', args: [], reason: revert.signature ?? 'execution reverted without a reason' };
+  return null;
 }
 
 const RETRYABLE_NAMES = new Set([
@@ -70,8 +110,17 @@ export interface ChainErrorContext {
 /** Wraps any error from a chain call into a ProvenantError with a stable code and the decoded revert, if any. */
 export function toChainError(error: unknown, context: ChainErrorContext): ProvenantError {
   if (error instanceof ProvenantError) return error;
+  // Never echo an address argument raw: a private key passed where the address belongs would be printed in full.
+  const address = context.address === undefined ? undefined : isHex(context.address, 20) ? context.address : describeValue(context.address);
+  if (error instanceof BaseError && error.walk((e) => e instanceof InvalidAddressError)) {
+    // viem's message quotes the bad value; the cause is dropped so no logger can print it from the chain either.
+    return new ProvenantError('INVALID_ARGUMENT', `${context.action}: an address argument is not a 20-byte 0x-hex address.`, {
+      metaMessages: [`value: ${describeValue((/Address "(.*)" is invalid/.exec(error.message) ?? [])[1] ?? '(unknown)')}`],
+      data: { action: context.action },
+    });
+  }
   const where = [
-    ...(context.address ? [`registry: ${context.address}`] : []),
+    ...(address ? [`registry: ${address}`] : []),
     ...(context.txHash ? [`transaction: ${context.txHash}`] : []),
   ];
   const revert = decodeRevert(error);
@@ -83,7 +132,15 @@ export function toChainError(error: unknown, context: ChainErrorContext): Proven
         code === 'CHAIN_UNAUTHORIZED'
           ? 'The sending account is not allowed to do this; the registry owner can add it with setPublisher.'
           : 'The registry rejected the call; the decoded reason names the check that failed.',
-      data: { action: context.action, errorName: revert.errorName, args: revert.args, txHash: context.txHash },
+      data: { action: context.action, errorName: revert.errorName, args: revert.args, reason: revert.reason, txHash: context.txHash },
+      cause: error,
+    });
+  }
+  if (error instanceof BaseError && error.walk((e) => e instanceof ContractFunctionZeroDataError)) {
+    return new ProvenantError('CHAIN_NOT_A_REGISTRY', `${context.action}: the contract at ${address ?? 'the given address'} returned no data — it is not an AttributionRegistry.`, {
+      metaMessages: where,
+      details: 'An account without code, or a contract with another interface, answers calls without returning a record. Check the registry address (and the chain).',
+      data: { action: context.action, address },
       cause: error,
     });
   }

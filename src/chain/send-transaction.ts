@@ -36,7 +36,7 @@ import {
   simulateContract,
   waitForTransactionReceipt,
 } from 'viem/actions';
-import { ProvenantError } from '../core/index.js';
+import { assertArgument, isHex, ProvenantError } from '../core/index.js';
 import { attributionRegistryAbi } from './contracts/attribution-registry.js';
 import { toChainError } from './chain-error.js';
 import { withRetry, type RetryOptions } from './retry.js';
@@ -86,13 +86,21 @@ export interface SentTransaction {
   receipt: TransactionReceipt;
 }
 
-/** The account a write will use; throws INVALID_ARGUMENT when there is none. */
+/**
+ * The account a write will use; throws INVALID_ARGUMENT when there is none or it is malformed. A string must be a
+ * 20-byte address: a private key passed here is refused without being echoed (wrap it with `privateKeyToAccount`).
+ */
 export function resolveAccount(client: RegistryClient, account: Account | Address | undefined, action: string): Account {
   const resolved = account ?? client.account;
   if (!resolved) {
     throw new ProvenantError('INVALID_ARGUMENT', `${action} needs an account: pass \`account\` or use a client created with one.`, {
       data: { action },
     });
+  }
+  if (typeof resolved === 'string') {
+    assertArgument(isHex(resolved, 20), 'account', 'must be a 20-byte address or a viem Account (a private key goes through privateKeyToAccount, never as a string)', resolved);
+  } else {
+    assertArgument(typeof resolved === 'object' && isHex(resolved.address, 20), 'account', 'must be a viem Account with a 20-byte address', resolved);
   }
   return parseAccount(resolved);
 }
@@ -148,15 +156,25 @@ export async function waitForConfirmedReceipt(
   ).catch((error: unknown) => {
     throw toChainError(error, { action: options.action, address: options.address, txHash: hash });
   });
+  // viem follows a same-nonce replacement and resolves with *its* receipt: that is never our transaction's success.
+  if (receipt.transactionHash.toLowerCase() !== hash.toLowerCase()) throw replacedError(options.action, hash, receipt);
   if (receipt.status === 'reverted') throw await explainRevertedReceipt(client, receipt, options.action);
   return receipt;
+}
+
+function replacedError(action: string, hash: Hex, receipt: TransactionReceipt): ProvenantError {
+  return new ProvenantError('CHAIN_TX_REPLACED', `${action}: the transaction was replaced by another with the same nonce before it was mined.`, {
+    metaMessages: [`transaction: ${hash}`, `replaced by: ${receipt.transactionHash} (block ${receipt.blockNumber}, ${receipt.status})`],
+    details: 'Someone (a wallet speeding it up or cancelling it, another process with the same key) sent another transaction with this nonce. Our call did not execute; read the registry to see whether the record is there, and send again if not.',
+    data: { action, txHash: hash, replacementHash: receipt.transactionHash, replacementStatus: receipt.status, blockNumber: receipt.blockNumber },
+  });
 }
 
 /**
  * Replays a reverted transaction against the state before its block to recover the revert reason (receipts carry
  * none), and returns the typed error: CHAIN_UNAUTHORIZED for NotPublisher/NotOwner, else CHAIN_REVERTED.
  */
-async function explainRevertedReceipt(client: RegistryClient, receipt: TransactionReceipt, action: string): Promise<ProvenantError> {
+export async function explainRevertedReceipt(client: RegistryClient, receipt: TransactionReceipt, action: string): Promise<ProvenantError> {
   const context = { action, address: receipt.to ?? receipt.contractAddress ?? undefined, txHash: receipt.transactionHash };
   try {
     const tx = await getTransaction(client, { hash: receipt.transactionHash });
@@ -189,12 +207,20 @@ async function explainRevertedReceipt(client: RegistryClient, receipt: Transacti
   });
 }
 
-/** Signs (or asks the node to sign) and broadcasts `data` to `to` (or a contract creation), then waits for the receipt. */
-export async function sendReliably(
+/**
+ * Signs (or asks the node to sign) and broadcasts `data` to `to` (or a contract creation), without waiting: returns
+ * the hash and nonce (and, for local accounts, the signed bytes). Gas estimation runs here, so a call that would
+ * revert throws the decoded revert (CHAIN_REVERTED / CHAIN_UNAUTHORIZED) even with `simulate: false`.
+ *
+ * @example
+ * const { hash, nonce } = await signAndBroadcast(client, { to: registry, data, action: 'publish' });
+ */
+export async function signAndBroadcast(
   client: RegistryClient,
   parameters: WriteOptions & { to?: Address; data: Hex; action: string },
-): Promise<SentTransaction> {
+): Promise<SignedTransactionInfo> {
   const { action, to, data } = parameters;
+  if (to !== undefined) assertArgument(isHex(to, 20), 'to', 'must be a 20-byte address', to);
   const account = resolveAccount(client, parameters.account, action);
   const context = { action, address: to };
   let info: SignedTransactionInfo;
@@ -249,7 +275,19 @@ export async function sendReliably(
   } catch (error) {
     throw toChainError(error, context);
   }
-  const receipt = await waitForConfirmedReceipt(client, info.hash, { ...parameters, action, address: to });
+  return info;
+}
+
+/**
+ * Signs (or asks the node to sign) and broadcasts `data` to `to` (or a contract creation), then waits for the receipt
+ * with `confirmations`. Throws CHAIN_TX_REPLACED when another transaction with the same nonce was mined instead.
+ */
+export async function sendReliably(
+  client: RegistryClient,
+  parameters: WriteOptions & { to?: Address; data: Hex; action: string },
+): Promise<SentTransaction> {
+  const info = await signAndBroadcast(client, parameters);
+  const receipt = await waitForConfirmedReceipt(client, info.hash, { ...parameters, address: parameters.to });
   return { txHash: info.hash, receipt };
 }
 
@@ -265,14 +303,29 @@ export async function writeRegistry<F extends RegistryWriteFunction>(
 ): Promise<SentTransaction> {
   const { address, functionName, args, action } = parameters;
   const account = resolveAccount(client, parameters.account, action);
-  if (parameters.simulate ?? true) {
-    await withRetry(
-      () => simulateContract(client, { address, abi: attributionRegistryAbi, functionName, args, account } as never),
-      parameters.retry,
-    ).catch((error: unknown) => {
-      throw toChainError(error, { action, address });
-    });
-  }
+  if (parameters.simulate ?? true) await simulateRegistryWrite(client, { ...parameters, args: args as readonly unknown[], account });
   const data = encodeFunctionData({ abi: attributionRegistryAbi, functionName, args } as never);
   return sendReliably(client, { ...parameters, account, to: address, data });
+}
+
+/**
+ * Runs a registry write as an `eth_call` from the sender: resolves when it would succeed, throws the decoded revert
+ * (CHAIN_REVERTED / CHAIN_UNAUTHORIZED) when it would not. Costs no gas.
+ *
+ * @example
+ * await simulateRegistryWrite(client, { address, functionName: 'publishAttributionBatch', args, action: 'check' });
+ */
+export async function simulateRegistryWrite(
+  client: RegistryClient,
+  parameters: Pick<WriteOptions, 'account' | 'retry'> & { address: Address; functionName: string; args: readonly unknown[]; action: string },
+): Promise<void> {
+  const { address, functionName, args, action } = parameters;
+  assertArgument(isHex(address, 20), 'address', 'must be the registry address', address);
+  const account = resolveAccount(client, parameters.account, action);
+  await withRetry(
+    () => simulateContract(client, { address, abi: attributionRegistryAbi, functionName, args, account } as never),
+    parameters.retry,
+  ).catch((error: unknown) => {
+    throw toChainError(error, { action, address });
+  });
 }

@@ -1,5 +1,6 @@
 import type { Address, Hex } from 'viem';
 import { readContract } from 'viem/actions';
+import { assertArgument, isHex } from '../core/index.js';
 import { normalizeAttributionRecord, type AttributionRecordInput } from './attribution-record.js';
 import { toChainError } from './chain-error.js';
 import { attributionRegistryAbi } from './contracts/attribution-registry.js';
@@ -24,6 +25,7 @@ export interface VerifyAttributionOnChainParameters {
  */
 export async function verifyAttributionOnChain(client: RegistryClient, parameters: VerifyAttributionOnChainParameters): Promise<boolean> {
   const { address, batchId, proof } = parameters;
+  assertArgument(isHex(address, 20), 'address', 'must be the registry address', address);
   const r = normalizeAttributionRecord(parameters.record);
   return withRetry(
     () =>

@@ -5,6 +5,7 @@
  */
 import type { Address, BlockNumber, BlockTag, ContractEventName, Log } from 'viem';
 import { getContractEvents, watchContractEvent } from 'viem/actions';
+import { assertArgument, isHex } from '../core/index.js';
 import { toChainError } from './chain-error.js';
 import { attributionRegistryAbi } from './contracts/attribution-registry.js';
 import { withRetry, type RetryOptions } from './retry.js';
@@ -43,6 +44,7 @@ export function watchRegistryEvents<E extends RegistryEventName | undefined = un
   parameters: WatchRegistryEventsParameters<E>,
 ): () => void {
   const { onError } = parameters;
+  assertArgument(isHex(parameters.address, 20), 'address', 'must be the registry address', parameters.address);
   return watchContractEvent(client, {
     address: parameters.address,
     abi: attributionRegistryAbi,
@@ -78,6 +80,7 @@ export async function getRegistryEvents<E extends RegistryEventName | undefined 
   client: RegistryClient,
   parameters: GetRegistryEventsParameters<E>,
 ): Promise<RegistryEventLogs<E>> {
+  assertArgument(isHex(parameters.address, 20), 'address', 'must be the registry address', parameters.address);
   return withRetry<RegistryEventLogs<E>>(
     () =>
       getContractEvents(client, {

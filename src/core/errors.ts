@@ -4,6 +4,7 @@
  * The shape follows viem's BaseError: a one-line `shortMessage` a user can act on, `details`, the offending
  * values in `metaMessages`, and `walk()` to find a root cause.
  */
+import { isAccountLike, redactHexSecrets, redactingReplacer } from './redact.js';
 
 /** Stable error codes. Add new codes at the end of their group; never rename one. */
 export type ProvenantErrorCode =
@@ -62,7 +63,9 @@ export type ProvenantErrorCode =
   | 'CHAIN_QUEUE_INVALID'
   | 'CHAIN_RECORD_CONFLICT'
   | 'CHAIN_NODE_FAILED'
-  | 'CHAIN_ARTIFACT_STALE';
+  | 'CHAIN_ARTIFACT_STALE'
+  | 'CHAIN_TX_REPLACED'
+  | 'CHAIN_NOT_A_REGISTRY';
 
 export interface ProvenantErrorOptions {
   /** Longer explanation: why this happened and how to fix it. */
@@ -138,7 +141,11 @@ export function assertArgument(condition: unknown, name: string, message: string
   }
 }
 
-/** A short, safe rendering of a value for error messages (never throws, never prints megabytes). */
+/**
+ * A short, safe rendering of a value for error messages (never throws, never prints megabytes, never prints key
+ * material: 64-hex-digit runs, secret-named fields and account objects are redacted *before* truncation, so not even a
+ * prefix of a key survives — see `redact.ts`).
+ */
 export function describeValue(value: unknown, maxLength = 120): string {
   let text: string;
   try {
@@ -146,9 +153,10 @@ export function describeValue(value: unknown, maxLength = 120): string {
     else if (typeof value === 'number' && !Number.isFinite(value)) text = String(value);
     else if (typeof value === 'string') text = JSON.stringify(value);
     else if (ArrayBuffer.isView(value)) text = `${value.constructor.name}(${(value as unknown as ArrayLike<number>).length})`;
-    else text = JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? `${v}n` : v)) ?? String(value);
+    else text = JSON.stringify(value, redactingReplacer) ?? String(value);
   } catch {
-    text = String(value);
+    text = isAccountLike(value) ? '<account>' : String(value);
   }
+  text = redactHexSecrets(text);
   return text.length > maxLength ? `${text.slice(0, maxLength - 1)}…` : text;
 }

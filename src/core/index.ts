@@ -32,3 +32,4 @@ export type { MerkleTree, MerkleMultiProof, MerkleTreeDump, MerkleTreeOptions } 
 export { createProgressReporter } from './progress.js';
 export type { ProgressEvent, ProgressCallback } from './progress.js';
 export { packageRequirers } from './package-requirers.js';
+export { looksLikePrivateKey, isAccountLike, redactHexSecrets, redactingReplacer } from './redact.js';

@@ -15,6 +15,8 @@ export const ACCOUNTS = {
   queue: [5, 6, 7],
   retry: [8, 9],
   jsonRpc: [10],
+  secrets: [30],
+  queueFaults: [31, 32, 33, 34],
 } as const;
 
 export function anvilUrl(): string {
