@@ -31,6 +31,7 @@ export { withRetry, backoffDelay } from './retry.js';
 export type { RetryOptions } from './retry.js';
 
 export { sendReliably, writeRegistry, broadcastRawTransaction, waitForConfirmedReceipt, resolveAccount } from './send-transaction.js';
+export { signAndBroadcast, simulateRegistryWrite, explainRevertedReceipt } from './send-transaction.js';
 export type { RegistryClient, RegistryAbi, RegistryWriteFunction, WriteOptions, SentTransaction, SignedTransactionInfo } from './send-transaction.js';
 
 export { deployRegistry } from './deploy-registry.js';
@@ -69,7 +70,7 @@ export type {
   GetRegistryEventsParameters,
 } from './watch-registry-events.js';
 
-export { openPublisherQueue, queueItemId } from './publisher-queue.js';
+export { openPublisherQueue, queueItemId, queueRecordKey, queueJobMatches } from './publisher-queue.js';
 export type {
   PublisherQueue,
   QueueJob,
@@ -77,6 +78,9 @@ export type {
   QueueItemState,
   QueueFile,
   QueueEvent,
+  QueueClaim,
+  RequeueReason,
+  RetryQueueOptions,
   ProcessQueueOptions,
   ProcessQueueResult,
 } from './publisher-queue.js';
@@ -105,3 +109,9 @@ export type {
   AuditPublishStep,
   AuditTransactionKind,
 } from './publish-audit.js';
+export { reconcile } from './reconcile.js';
+export type { ReconcileOptions, ReconcileResult } from './reconcile.js';
+export { readRecordAtDepth, assertRegistry } from './record-at-depth.js';
+export type { RecordDepth } from './record-at-depth.js';
+export { withFileLock, processAlive } from './file-lock.js';
+export type { FileLockOptions } from './file-lock.js';
