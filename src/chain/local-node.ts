@@ -11,7 +11,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { Hex } from 'viem';
-import { assertArgument, ProvenantError, packageRequirers } from '../core/index.js';
+import { assertArgument, ProvenantError, packageRequirers, redactHexSecrets } from '../core/index.js';
 
 /** The npm package that ships the anvil binary (through one optional dependency per platform). */
 export const ANVIL_PACKAGE = '@foundry-rs/anvil';
@@ -100,6 +100,11 @@ async function rpcChainId(url: string): Promise<number | null> {
   }
 }
 
+/** anvil's output without key material: hex keys and the mnemonic line. */
+function redactBanner(output: string): string {
+  return redactHexSecrets(output).replace(/^(\s*Mnemonic:\s*).*$/gim, '$1<redacted>');
+}
+
 function exited(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => child.once('exit', () => resolve()));
@@ -159,7 +164,8 @@ export async function startLocalNode(options: StartLocalNodeOptions = {}): Promi
   const fail = async (message: string, cause?: unknown): Promise<never> => {
     await stop();
     throw new ProvenantError('CHAIN_NODE_FAILED', `startLocalNode: ${message}`, {
-      metaMessages: output ? ['anvil output (last 2,000 characters):', output.slice(-2000)] : [],
+      // anvil's banner lists its private keys and mnemonic: never echoed, even though they are public test keys.
+      metaMessages: output ? ['anvil output (last 2,000 characters, keys redacted):', redactBanner(output).slice(-2000)] : [],
       data: { binary, args },
       cause,
     });

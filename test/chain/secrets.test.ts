@@ -3,7 +3,7 @@
  * A known private key is passed where an address or account belongs at every chain entry point; its hex (with or
  * without 0x, any case) must appear nowhere in what the error carries — including the cause chain a logger prints.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
@@ -28,6 +28,7 @@ import {
   resolveAccount,
   sendReliably,
   setPublisher,
+  startLocalNode,
   toChainError,
   verifyAttributionOnChain,
   watchRegistryEvents,
@@ -143,6 +144,18 @@ describe('no key material in errors (issue 13, kind 8)', () => {
     const error = await caught(() => queue.process(client, { account: KEY as Address, onEvent: (e) => void lines.push(JSON.stringify(e)) }));
     expectNoKey(error);
     expect(`${readFileSync(path, 'utf8')}\n${lines.join('\n')}`.toLowerCase()).not.toContain(BARE.toLowerCase());
+  });
+
+  it("startLocalNode's failure report never repeats the banner's keys or mnemonic", async () => {
+    // A stand-in binary that prints an anvil-like banner (one key where two are expected), then listens nowhere.
+    const fake = join(dir, 'fake-anvil.sh');
+    writeFileSync(fake, `#!/bin/sh\nprintf 'Private Keys\\n==================\\n\\n(0) ${KEY}\\n\\nWallet\\n==================\\nMnemonic:          correct horse battery staple\\n\\nListening on 127.0.0.1:1\\n'\nsleep 5\n`);
+    chmodSync(fake, 0o755);
+    const error = await caught(() => startLocalNode({ binary: fake, accounts: 2, startTimeoutMs: 3_000 }));
+    expect(isProvenantError(error, 'CHAIN_NODE_FAILED')).toBe(true);
+    expect((error as ProvenantError).message).toContain('expected 2 private keys');
+    expectNoKey(error);
+    expect(surfaces(error)).not.toContain('correct horse');
   });
 
   it('describeValue redacts keys, secret-named fields and accounts, before truncating', () => {
