@@ -191,7 +191,8 @@ export async function startLocalNode(options: StartLocalNodeOptions = {}): Promi
         clearTimeout(timer);
         reject(error);
       });
-      child.once('exit', (code, signal) => {
+      // 'close', not 'exit': it comes after stdout/stderr are drained, so the error carries anvil's last words.
+      child.once('close', (code, signal) => {
         clearTimeout(timer);
         reject(new Error(`anvil exited (${signal ?? `code ${code}`}) before listening`));
       });

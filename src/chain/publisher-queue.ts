@@ -383,6 +383,13 @@ export function openPublisherQueue(path: string, registry: Address): PublisherQu
       const processItem = async (start: QueueItem): Promise<void> => {
         let item = start;
         const update = (values: Partial<QueueItem>): QueueItem => (item = mutate(item.id, (i) => patch(i, values, claimMs)));
+        let renewedAt = Date.now();
+        /** Keeps our claim alive while waiting, without rewriting the file on every poll. */
+        const renewClaim = (): void => {
+          if (Date.now() - renewedAt < claimMs / 3) return;
+          renewedAt = Date.now();
+          update({});
+        };
         const key = { ...queueRecordKey(item.job), address: registry, retry: options.retry };
         const { functionName, args } = call(item.job);
 
@@ -540,7 +547,7 @@ export function openPublisherQueue(path: string, registry: Address): PublisherQu
                 data: { action, txHash: item.txHash, retryable: true },
               });
             }
-            update({}); // renews the claim
+            renewClaim();
             await sleep(pollMs);
           }
         };
@@ -585,7 +592,7 @@ export function openPublisherQueue(path: string, registry: Address): PublisherQu
                 data: { action, id: item.id, retryable: true },
               });
             }
-            update({});
+            renewClaim();
             await sleep(pollMs);
           }
         }

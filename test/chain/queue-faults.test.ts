@@ -147,6 +147,41 @@ describe('publisher queue under chain faults (issue 13, kind 1)', () => {
     expect(logs[0]!.transactionHash).toBe(item.txHash);
   });
 
+  it('a "speed up" (same call, higher fee) confirms from the registry: the record is there, written by the replacement', async () => {
+    const job = batchJob();
+    const queue = openPublisherQueue(join(dir, 'repriced.json'), address);
+    queue.enqueue(job);
+    await rpc('evm_setAutomine', [false], node.rpcUrl);
+    let stopMiner: (() => Promise<void>) | undefined;
+    let replacement: Hex | undefined;
+    try {
+      const result = await queue.process(publisher, {
+        pollingInterval: 50,
+        onEvent: async (event) => {
+          if (event.type !== 'sent' || replacement) return;
+          const original = await publisher.getTransaction({ hash: event.item.txHash! });
+          replacement = await publisher.sendTransaction({
+            to: original.to!,
+            data: original.input,
+            gas: original.gas,
+            nonce: event.item.nonce!,
+            maxFeePerGas: original.maxFeePerGas! * 2n,
+            maxPriorityFeePerGas: original.maxPriorityFeePerGas! * 2n + 1n,
+          });
+          stopMiner = miner(node.rpcUrl, 100);
+        },
+      });
+      expect(result).toMatchObject({ confirmed: 1, failed: 0, alreadyOnChain: 1, requeued: 0 });
+    } finally {
+      await stopMiner?.();
+      await rpc('evm_setAutomine', [true], node.rpcUrl);
+    }
+    expect(queue.items()[0]).toMatchObject({ state: 'confirmed', confirmedBy: 'already-on-chain', attempts: 1 });
+    const logs = await logsOf(publisher, address, job.batchId);
+    expect(logs).toHaveLength(1);
+    expect(logs[0]!.transactionHash).toBe(replacement);
+  });
+
   it('a direct publish whose transaction is replaced never reports success', async () => {
     const job = batchJob();
     await rpc('evm_setAutomine', [false], node.rpcUrl);

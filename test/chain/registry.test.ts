@@ -253,7 +253,7 @@ describe('JSON-RPC accounts (the node signs)', () => {
       const queue = openPublisherQueue(join(dir, 'queue.json'), address);
       const batch = buildAttributionBatch(records(960, 3, published.record.modelId));
       queue.enqueue({ kind: 'attributionBatch', batchId: batch.batchId, root: batch.root, recordCount: '3', modelRef: batch.modelRef });
-      expect(await queue.process(client)).toEqual({ confirmed: 1, failed: 0, alreadyOnChain: 0 });
+      expect(await queue.process(client)).toMatchObject({ confirmed: 1, failed: 0, alreadyOnChain: 0 });
       const item = queue.items()[0]!;
       const logs = await getRegistryEvents(client, { address, eventName: 'AttributionBatchPublished', args: { batchId: batch.batchId } });
       expect(logs.map((l) => l.transactionHash)).toEqual([item.txHash]);
