@@ -192,13 +192,14 @@ describe('publisher queue under chain faults (issue 13, kind 1)', () => {
           address,
           batch: { ...job, recordCount: Number(job.recordCount) },
           pollingInterval: 50,
+          receiptTimeoutMs: 30_000,
           onSent: (tx) => {
             // After viem has seen the pending transaction (so it follows the replacement to its receipt).
             setTimeout(async () => {
               const original = await publisher.getTransaction({ hash: tx.hash });
               await publisher.sendTransaction({ to: publisher.account.address, value: 0n, nonce: tx.nonce, maxFeePerGas: original.maxFeePerGas! * 2n, maxPriorityFeePerGas: original.maxPriorityFeePerGas! * 2n + 1n });
               stopMiner = miner(node.rpcUrl, 100);
-            }, 400);
+            }, 800);
           },
         }),
       );
@@ -221,7 +222,7 @@ describe('publisher queue under chain faults (issue 13, kind 1)', () => {
     expect(queue.items().every((i) => i.state === 'confirmed' && i.confirmedBy === 'transaction')).toBe(true);
 
     const head = await publisher.getBlockNumber();
-    const depth = 8; // > confirmations
+    const depth = 10; // > confirmations
     const inReorgedBlocks = queue.items().filter((i) => BigInt(i.blockNumber!) > head - BigInt(depth)).map((i) => i.id);
     expect(inReorgedBlocks.length).toBeGreaterThanOrEqual(1);
     await rpc('anvil_reorg', [depth, []], node.rpcUrl);
