@@ -32,7 +32,12 @@ function sleepSync(ms: number): void {
   Atomics.wait(sleeper, 0, 0, ms);
 }
 
-/** True when a process with this pid exists on this host (EPERM: it exists but is not ours). */
+/**
+ * True when a process with this pid exists on this host (EPERM: it exists but is not ours).
+ *
+ * @example
+ * processAlive(process.pid); // true
+ */
 export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);

@@ -170,7 +170,12 @@ export function queueItemId(job: QueueJob): string {
   }
 }
 
-/** The registry key a job writes. */
+/**
+ * The registry key a job writes.
+ *
+ * @example
+ * await readRecord(client, { ...queueRecordKey(item.job), address });
+ */
 export function queueRecordKey(job: QueueJob): RecordKey {
   switch (job.kind) {
     case 'snapshot':
@@ -184,7 +189,13 @@ export function queueRecordKey(job: QueueJob): RecordKey {
   }
 }
 
-/** True when the registry's record under the job's key carries the job's content. */
+/**
+ * True when the registry's record under the job's key carries the job's content.
+ *
+ * @example
+ * const record = await readRecord(client, { ...queueRecordKey(job), address });
+ * const done = record !== null && queueJobMatches(job, record);
+ */
 export function queueJobMatches(job: QueueJob, record: RegistryRecord): boolean {
   const eq = (a: string, b: string): boolean => a.toLowerCase() === b.toLowerCase();
   if (job.kind === 'snapshot' && record.kind === 'snapshot') return eq(record.root, job.root) && record.rowCount === BigInt(job.rowCount) && record.uri === job.uri;

@@ -173,6 +173,9 @@ function replacedError(action: string, hash: Hex, receipt: TransactionReceipt): 
 /**
  * Replays a reverted transaction against the state before its block to recover the revert reason (receipts carry
  * none), and returns the typed error: CHAIN_UNAUTHORIZED for NotPublisher/NotOwner, else CHAIN_REVERTED.
+ *
+ * @example
+ * if (receipt.status === 'reverted') throw await explainRevertedReceipt(client, receipt, 'publish');
  */
 export async function explainRevertedReceipt(client: RegistryClient, receipt: TransactionReceipt, action: string): Promise<ProvenantError> {
   const context = { action, address: receipt.to ?? receipt.contractAddress ?? undefined, txHash: receipt.transactionHash };

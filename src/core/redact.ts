@@ -15,12 +15,25 @@
 const HEX_RUN = /(?:0x)?[0-9a-fA-F]{64,}/g;
 const SECRET_FIELD = /private.?key|secret|mnemonic|seed.?phrase|passphrase|password|hd.?key/i;
 
-/** True for a string that has the shape of a private key: exactly 32 bytes of hex, `0x` optional. */
+/**
+ * True for a string that has the shape of a private key: exactly 32 bytes of hex, `0x` optional.
+ *
+ * @example
+ * looksLikePrivateKey('0x' + 'ab'.repeat(32)); // true
+ * looksLikePrivateKey('0x' + 'ab'.repeat(20)); // false (an address)
+ */
 export function looksLikePrivateKey(value: unknown): boolean {
   return typeof value === 'string' && /^(?:0x)?[0-9a-fA-F]{64}$/.test(value.trim());
 }
 
-/** True for an object that can sign (a viem local, HD or smart account) or carries key material by name. */
+/**
+ * True for an object that can sign (a viem local, HD or smart account) or carries key material by name.
+ *
+ * @example
+ * isAccountLike(privateKeyToAccount(key)); // true
+ * isAccountLike({ privateKey: '…' });      // true
+ * isAccountLike({ address: '0x…' });       // false
+ */
 export function isAccountLike(value: unknown): boolean {
   if (typeof value !== 'object' || value === null) return false;
   const v = value as Record<string, unknown>;
@@ -45,6 +58,9 @@ export function redactHexSecrets(text: string): string {
 /**
  * A JSON.stringify replacer that drops secret-named fields and account objects (bigints become `123n`). Used by
  * `describeValue`; pair it with `redactHexSecrets` on the resulting text.
+ *
+ * @example
+ * JSON.stringify({ rpcUrl, privateKey }, redactingReplacer); // '{"rpcUrl":"http://…","privateKey":"<redacted>"}'
  */
 export function redactingReplacer(key: string, value: unknown): unknown {
   if (key !== '' && SECRET_FIELD.test(key)) return '<redacted>';
