@@ -393,7 +393,14 @@ export function openPublisherQueue(path: string, registry: Address): PublisherQu
 
       const processItem = async (start: QueueItem): Promise<void> => {
         let item = start;
-        const update = (values: Partial<QueueItem>): QueueItem => (item = mutate(item.id, (i) => patch(i, values, claimMs)));
+        const update = (values: Partial<QueueItem>): QueueItem =>
+          (item = mutate(item.id, (i) => {
+            // Our lease ran out and another process took the item over: stop touching it (it finishes it).
+            if (claimLive(i.claim, Date.now())) {
+              throw new ProvenantError('CHAIN_QUEUE_INVALID', `Item ${i.id} was taken over by another process.`, { data: { id: i.id, claimLost: true } });
+            }
+            patch(i, values, claimMs);
+          }));
         let renewedAt = Date.now();
         /** Keeps our claim alive while waiting, without rewriting the file on every poll. */
         const renewClaim = (): void => {
@@ -520,11 +527,13 @@ export function openPublisherQueue(path: string, registry: Address): PublisherQu
                 if ((await count('latest')) > nonce) {
                   // Another transaction took our nonce (a replacement, a cancel, another process): unless ours was
                   // mined just now, send again — after the registry is read once more in the pending path.
-                  if (!(await receiptOf(hash))) {
-                    await requeue('nonce-consumed');
-                    return 'resend';
-                  }
-                  continue;
+                  if (await receiptOf(hash)) continue;
+                  // A "speed up" of the same call may have written the record meanwhile: then there is nothing to resend.
+                  const again = await consultRegistry();
+                  if (again === 'done') return 'done';
+                  if (again === 'wait') continue;
+                  await requeue('nonce-consumed');
+                  return 'resend';
                 }
                 const known = await getTransaction(client, { hash }).catch(() => null);
                 if (!known) {
@@ -616,6 +625,8 @@ export function openPublisherQueue(path: string, registry: Address): PublisherQu
         skip.add(item.id);
         try {
           await processItem(item);
+        } catch (error) {
+          if (!(isProvenantError(error, 'CHAIN_QUEUE_INVALID') && error.data.claimLost)) throw error;
         } finally {
           release(item.id);
         }

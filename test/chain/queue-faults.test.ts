@@ -6,7 +6,7 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -330,6 +330,25 @@ describe('publisher queue under chain faults (issue 13, kind 1)', () => {
     expect(byWorker.every((n) => n > 0)).toBe(true); // both really worked on the shared file
     for (const job of jobSets.flat()) expect(await logsOf(publisher, address, job.batchId)).toHaveLength(1);
     console.info(`2 processes × 50 jobs: ${new Set(confirmedEvents).size}/100 confirmed exactly once (split ${byWorker.join(' + ')}), ${lines.filter(([t]) => t === 'signed').length} transactions signed`);
+  });
+
+  it('an item claimed by another live process is left to it; an expired claim is taken over', async () => {
+    const job = batchJob();
+    const path = join(dir, 'claims.json');
+    const queue = openPublisherQueue(path, address);
+    queue.enqueue(job);
+    const claimBy = (expiresAt: number): void => {
+      const file = JSON.parse(readFileSync(path, 'utf8')) as { items: Record<string, unknown>[] };
+      file.items[0]!.claim = { owner: 'another-worker', pid: process.ppid, host: hostname(), expiresAt: new Date(expiresAt).toISOString() };
+      writeFileSync(path, JSON.stringify(file));
+    };
+    claimBy(Date.now() + 60_000);
+    expect(await queue.process(publisher, { pollingInterval: 25 })).toMatchObject({ confirmed: 0, claimedElsewhere: 1 });
+    expect(queue.items()[0]!.state).toBe('pending');
+    claimBy(Date.now() - 1); // its lease ran out (a hung worker)
+    expect(await queue.process(publisher, { pollingInterval: 25 })).toMatchObject({ confirmed: 1, claimedElsewhere: 0 });
+    expect(queue.items()[0]).toMatchObject({ state: 'confirmed' });
+    expect(queue.items()[0]!.claim).toBeUndefined();
   });
 
   it('a revert during gas estimation is decoded (BatchExists), and the queue then finds the record', async () => {
