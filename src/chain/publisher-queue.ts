@@ -26,7 +26,15 @@
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { encodeFunctionData, type Address, type Hex, type TransactionReceipt } from 'viem';
+import {
+  BaseError,
+  encodeFunctionData,
+  TransactionNotFoundError,
+  TransactionReceiptNotFoundError,
+  type Address,
+  type Hex,
+  type TransactionReceipt,
+} from 'viem';
 import { getBlock, getTransaction, getTransactionCount, getTransactionReceipt } from 'viem/actions';
 import { assertArgument, isHex, isProvenantError, ProvenantError } from '../core/index.js';
 import { evaluationId, modelId } from './attribution-record.js';
@@ -435,8 +443,14 @@ export function openPublisherQueue(path: string, registry: Address): PublisherQu
           result.requeued++;
           await emit({ type: 'requeued', item: structuredClone(item), reason });
         };
+        /** null only when the node says "not found"; a transport failure is retried, then thrown (never read as absence). */
+        const notFound = <T>(read: () => Promise<T>): Promise<T | null> =>
+          withRetry(read, options.retry).catch((error: unknown) => {
+            if (error instanceof BaseError && error.walk((e) => e instanceof TransactionReceiptNotFoundError || e instanceof TransactionNotFoundError)) return null;
+            throw toChainError(error, { action, address: registry, txHash: item.txHash });
+          });
         const receiptOf = (hash: Hex | undefined): Promise<TransactionReceipt | null> =>
-          hash ? getTransactionReceipt(client, { hash }).catch(() => null) : Promise.resolve(null);
+          hash ? notFound(() => getTransactionReceipt(client, { hash })) : Promise.resolve(null);
 
         /**
          * The registry decides: `confirmed` at depth → done; present but shallow → `wait`; another record under the key
@@ -535,7 +549,7 @@ export function openPublisherQueue(path: string, registry: Address): PublisherQu
                   await requeue('nonce-consumed');
                   return 'resend';
                 }
-                const known = await getTransaction(client, { hash }).catch(() => null);
+                const known = await notFound(() => getTransaction(client, { hash }));
                 if (!known) {
                   if (nonce > (await count('pending'))) {
                     // Nonces below ours are missing (a node restarted from an older state): ours can never be mined.

@@ -219,7 +219,7 @@ describe('publisher queue under chain faults (issue 13, kind 1)', () => {
     for (const job of jobs) queue.enqueue(job);
     let stopMiner = miner(node.rpcUrl, 50);
     await queue.process(publisher, { confirmations, pollingInterval: 25 }).finally(stopMiner);
-    expect(queue.items().every((i) => i.state === 'confirmed' && i.confirmedBy === 'transaction')).toBe(true);
+    expect(queue.items().map((i) => [i.state, i.confirmedBy])).toEqual(jobs.map(() => ['confirmed', 'transaction']));
 
     const head = await publisher.getBlockNumber();
     const depth = 10; // > confirmations
