@@ -31,7 +31,6 @@ export { withRetry, backoffDelay } from './retry.js';
 export type { RetryOptions } from './retry.js';
 
 export { sendReliably, writeRegistry, broadcastRawTransaction, waitForConfirmedReceipt, resolveAccount } from './send-transaction.js';
-export { signAndBroadcast, simulateRegistryWrite, explainRevertedReceipt } from './send-transaction.js';
 export type { RegistryClient, RegistryAbi, RegistryWriteFunction, WriteOptions, SentTransaction, SignedTransactionInfo } from './send-transaction.js';
 
 export { deployRegistry } from './deploy-registry.js';
@@ -70,7 +69,7 @@ export type {
   GetRegistryEventsParameters,
 } from './watch-registry-events.js';
 
-export { openPublisherQueue, queueItemId, queueRecordKey, queueJobMatches } from './publisher-queue.js';
+export { openPublisherQueue, queueItemId } from './publisher-queue.js';
 export type {
   PublisherQueue,
   QueueJob,
@@ -78,9 +77,6 @@ export type {
   QueueItemState,
   QueueFile,
   QueueEvent,
-  QueueClaim,
-  RequeueReason,
-  RetryQueueOptions,
   ProcessQueueOptions,
   ProcessQueueResult,
 } from './publisher-queue.js';
@@ -109,6 +105,10 @@ export type {
   AuditPublishStep,
   AuditTransactionKind,
 } from './publish-audit.js';
+
+export { signAndBroadcast, simulateRegistryWrite, explainRevertedReceipt } from './send-transaction.js';
+export { queueRecordKey, queueJobMatches } from './publisher-queue.js';
+export type { QueueClaim, RequeueReason, RetryQueueOptions } from './publisher-queue.js';
 export { reconcile } from './reconcile.js';
 export type { ReconcileOptions, ReconcileResult } from './reconcile.js';
 export { readRecordAtDepth, assertRegistry } from './record-at-depth.js';
