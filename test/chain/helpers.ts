@@ -16,7 +16,6 @@ export const ACCOUNTS = {
   retry: [8, 9],
   jsonRpc: [10],
   secrets: [30],
-  queueFaults: [31, 32, 33, 34],
 } as const;
 
 export function anvilUrl(): string {
