@@ -440,5 +440,18 @@ describe('publisher queue under chain faults (issue 13, kind 1)', () => {
     // A direct publish to the fake does send (it cannot know before), and then refuses to call it published.
     const direct = await rejection(publishAttributionBatch(publisher, { address: fake, batch: { ...job, recordCount: Number(job.recordCount) } }));
     expect(direct.code).toBe('CHAIN_NOT_A_REGISTRY');
+
+    // A cleverer impostor answers owner() with a non-zero address (word 0 = 1) and every record read with a zero
+    // publisher: it passes the up-front check, the queue sends, the receipt says success — and the item still fails,
+    // because the registry read after the receipt finds nothing.
+    const [impostor] = randomAddresses(seed++, 1) as [Address];
+    await rpc('anvil_setCode', [impostor, '0x600160005260a06000f3'], node.rpcUrl);
+    const queue = openPublisherQueue(join(dir, 'impostor.json'), impostor);
+    queue.enqueue(job);
+    const result = await queue.process(publisher, { pollingInterval: 25 });
+    expect(result).toMatchObject({ confirmed: 0, failed: 1 });
+    const item = queue.items()[0]!;
+    expect(item).toMatchObject({ state: 'failed', error: expect.objectContaining({ code: 'CHAIN_NOT_A_REGISTRY' }) });
+    expect((await publisher.getTransactionReceipt({ hash: item.txHash! })).status).toBe('success');
   });
 });
