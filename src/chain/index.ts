@@ -105,3 +105,5 @@ export type {
   AuditPublishStep,
   AuditTransactionKind,
 } from './publish-audit.js';
+
+export * from './op-stack/index.js';

@@ -1,0 +1,22 @@
+/** OP Stack economics of attribution publishing: L1 data fee, FastLZ, EIP-1559 base fee, finality, load simulation. */
+export { flzCompressLength } from './fastlz.js';
+export {
+  estimateL1Fee,
+  l1FeeUpperBound,
+  calldataGas,
+  fjordEstimatedSize,
+  FJORD_COST_INTERCEPT,
+  FJORD_COST_FASTLZ_COEF,
+  FJORD_MIN_TRANSACTION_SIZE,
+  UNSIGNED_TX_PADDING,
+} from './l1-fee.js';
+export type { L1FeeFork, L1FeeParameters } from './l1-fee.js';
+export {
+  easAttestAbi,
+  EAS_PREDEPLOY,
+  easAttestCalldata,
+  recordAttributionsCalldata,
+  publishRootCalldata,
+  unsignedTransaction,
+} from './strategy-transactions.js';
+export type { UnsignedTransactionFields } from './strategy-transactions.js';
