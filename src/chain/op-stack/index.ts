@@ -20,3 +20,7 @@ export {
   unsignedTransaction,
 } from './strategy-transactions.js';
 export type { UnsignedTransactionFields } from './strategy-transactions.js';
+export { OP_STACK_PROFILE_FIELDS, resolveOpStackProfile, opStackProfileParameters, gasTarget } from './chain-profile.js';
+export type { OpStackProfile, OpStackProfileField, OpStackProfileParameter } from './chain-profile.js';
+export { nextBaseFee, baseFeeSeries } from './eip1559.js';
+export type { BaseFeeParameters } from './eip1559.js';
