@@ -93,9 +93,33 @@ export function fjordEstimatedSize(fastLzSize: bigint | number): bigint {
 
 const feeScaled = (p: CheckedParameters): bigint => p.baseFeeScalar * 16n * p.l1BaseFee + p.blobBaseFeeScalar * p.blobBaseFee;
 
-/** `_fjordL1Cost`: the Fjord fee of a transaction whose FastLZ size (signature padding included) is `fastLzSize`. */
-function fjordL1Cost(fastLzSize: bigint, p: CheckedParameters): bigint {
+function fjordCost(fastLzSize: bigint, p: CheckedParameters): bigint {
   return (fjordEstimatedSize(fastLzSize) * feeScaled(p)) / (DECIMALS * DECIMALS);
+}
+
+function ecotoneCost(gas: bigint, p: CheckedParameters): bigint {
+  return (gas * (p.baseFeeScalar * 16n * p.l1BaseFee + p.blobBaseFeeScalar * p.blobBaseFee)) / (16n * DECIMALS);
+}
+
+/**
+ * The oracle's `_fjordL1Cost`: the Fjord fee, wei, of a transaction whose FastLZ size *including* the 68-byte signature
+ * padding is `fastLzSize` — for models that know a size but not the bytes (the load simulation).
+ *
+ * @example
+ * fjordL1Cost(200, { l1BaseFee: 2e9, blobBaseFee: 1, baseFeeScalar: 2269, blobBaseFeeScalar: 1_055_762, fork: 'fjord' });
+ */
+export function fjordL1Cost(fastLzSize: number | bigint, parameters: L1FeeParameters): bigint {
+  return fjordCost(toUint(fastLzSize, 'fastLzSize', UINT256_MAX), checkParameters({ ...parameters, fork: 'fjord' }));
+}
+
+/**
+ * The oracle's Ecotone fee, wei, from a calldata gas figure (`calldataGas(data)`, padding included).
+ *
+ * @example
+ * ecotoneL1Cost(calldataGas(tx), { l1BaseFee: 2e9, blobBaseFee: 1, baseFeeScalar: 2269, blobBaseFeeScalar: 1_055_762, fork: 'ecotone' });
+ */
+export function ecotoneL1Cost(gas: number | bigint, parameters: L1FeeParameters): bigint {
+  return ecotoneCost(toUint(gas, 'gas', UINT256_MAX), checkParameters({ ...parameters, fork: 'ecotone' }));
 }
 
 /**
@@ -122,8 +146,8 @@ function fjordL1Cost(fastLzSize: bigint, p: CheckedParameters): bigint {
 export function estimateL1Fee(data: Uint8Array | string, parameters: L1FeeParameters): bigint {
   const p = checkParameters(parameters);
   const bytes = toBytes(data);
-  if (p.fork === 'fjord') return fjordL1Cost(BigInt(flzCompressLength(bytes)) + UNSIGNED_TX_PADDING, p);
-  return (calldataGas(bytes) * (p.baseFeeScalar * 16n * p.l1BaseFee + p.blobBaseFeeScalar * p.blobBaseFee)) / (16n * DECIMALS);
+  if (p.fork === 'fjord') return fjordCost(BigInt(flzCompressLength(bytes)) + UNSIGNED_TX_PADDING, p);
+  return ecotoneCost(calldataGas(bytes), p);
 }
 
 /**
@@ -140,5 +164,5 @@ export function l1FeeUpperBound(unsignedTxSize: number | bigint, parameters: L1F
   const p = checkParameters(parameters);
   assertArgument(p.fork === 'fjord', 'fork', "getL1FeeUpperBound only supports 'fjord'", p.fork);
   const txSize = toUint(unsignedTxSize, 'unsignedTxSize', UINT256_MAX) + UNSIGNED_TX_PADDING;
-  return fjordL1Cost(txSize + txSize / 255n + 16n, p);
+  return fjordCost(txSize + txSize / 255n + 16n, p);
 }
