@@ -21,6 +21,10 @@ import {
   buildAttributionBatch,
   deployRegistry,
   EAS_ATTEST_GAS,
+  EAS_PREDEPLOY,
+  easAttestCalldata,
+  resolveOpStackProfile,
+  unsignedTransaction,
   OP_STACK_105M,
   OP_STACK_30M,
   perEventCapacity,
@@ -36,6 +40,8 @@ import {
 } from '../src/chain/index.js';
 import { bytesToHex, createRng, processMerkleProof, standardLeafHash } from '../src/core/index.js';
 import { startAnvil, stopAnvil } from '../test/setup/anvil.js';
+import { l1FeeTable, realRootRun, simulate, strategyModels, unsignedOf, LOADS_EVENTS_PER_SECOND, EVENTS_PER_QUERY, ROOT_INTERVAL_SECONDS, type MeasuredTransaction } from './chain-op-stack.js';
+import { chainChartSpecs } from '../src/audit/report-chain.js';
 
 const TARGET_EVENTS_PER_SECOND = 10_000;
 const rng = createRng(20261124);
@@ -101,6 +107,7 @@ async function main(): Promise<void> {
     ops.push({ operation: 'publishEvaluation', gas: Number(evaluation.gasUsed), txBytes: size(), note: '59-char URI' });
 
     // One Merkle root per block: several fresh batches (new storage each time, as in production).
+    const measured: MeasuredTransaction[] = [];
     const rootGas: number[] = [];
     const rootBytes: number[] = [];
     for (let i = 0; i < 5; i++) {
@@ -108,6 +115,7 @@ async function main(): Promise<void> {
       const r = await publishAttributionBatch(client, { address, batch, ...capture });
       rootGas.push(Number(r.gasUsed));
       rootBytes.push(size());
+      measured.push({ strategy: 'per-block-root', label: 'publishAttributionBatch (one root)', events: 1, gasUsed: Number(r.gasUsed), unsigned: unsignedOf(lastRaw) });
     }
     const rootPerBlock = Math.max(...rootGas);
     ops.push({ operation: 'publishAttributionBatch (one root)', gas: rootPerBlock, txBytes: Math.max(...rootBytes), note: `max of ${rootGas.length}; any number of records` });
@@ -119,6 +127,7 @@ async function main(): Promise<void> {
       const sent = await recordAttributions(client, { address, records: records(1, modelRef), ...capture });
       single.push(Number(sent.receipt.gasUsed));
       singleBytes.push(size());
+      measured.push({ strategy: 'per-event', label: 'recordAttribution (one event)', events: 1, gasUsed: Number(sent.receipt.gasUsed), unsigned: unsignedOf(lastRaw) });
     }
     const perEventTx = Math.max(...single);
     ops.push({ operation: 'recordAttribution (one event)', gas: perEventTx, txBytes: Math.max(...singleBytes), note: `max of ${single.length}` });
@@ -131,6 +140,7 @@ async function main(): Promise<void> {
       const sent = await recordAttributions(client, { address, records: records(n, modelRef), ...capture });
       batchedGas.push(Number(sent.receipt.gasUsed));
       batchedBytes.push(size());
+      measured.push({ strategy: 'batched-events', label: `recordAttributions (${n} events)`, events: n, gasUsed: Number(sent.receipt.gasUsed), unsigned: unsignedOf(lastRaw) });
       ops.push({ operation: `recordAttributions (${n} events)`, gas: batchedGas.at(-1)!, txBytes: size(), note: `${fmt(batchedGas.at(-1)! / n)} gas/event` });
     }
     const gasFit = fitLine(ns, batchedGas);
@@ -236,6 +246,82 @@ async function main(): Promise<void> {
     );
     console.log(`EAS per-event attest: ${fmt(plans[0]!.eas.atLimit, 1)} events/s at 30M (limit), ${fmt(plans[0]!.eas.atTarget, 1)} sustained.`);
 
+    // ---- OP Stack: L1 data fee, base fee, finality, load simulation, real root run
+    const profile = resolveOpStackProfile();
+    const schema = hash();
+    const easRecord = records(1, modelRef)[0]!;
+    const easUnsigned = unsignedTransaction({ to: EAS_PREDEPLOY, data: easAttestCalldata(easRecord, schema), gas: 300_000n });
+    const feeTable = await l1FeeTable(url, [{ strategy: 'eas-per-event', label: 'EAS attest (one event)', events: 1, gasUsed: EAS_ATTEST_GAS, unsigned: easUnsigned }, ...measured], profile);
+    console.log(`\nL1 data fee of our transactions at the default profile (L1 ${fmt(profile.l1BaseFeeWei / 1e9, 1)} gwei, blob ${profile.blobBaseFeeWei} wei, scalars ${profile.baseFeeScalar}/${profile.blobBaseFeeScalar}): estimateL1Fee vs the real GasPriceOracle (contracts-bedrock ${feeTable.contractsBedrock}) on anvil\n`);
+    console.log(`${'fork'.padEnd(8)} | ${'transaction'.padEnd(36)} | ${'bytes'.padStart(6)} | ${'FastLZ'.padStart(6)} | ${'L1 fee (wei)'.padStart(14)} | ${'oracle (wei)'.padStart(14)} | equal`);
+    const seen = new Set<string>();
+    for (const r of feeTable.rows as { fork: string; transaction: string; unsignedBytes: number; fastLzBytes: number; l1FeeWei: string; oracleWei: string; equal: boolean }[]) {
+      const key = `${r.fork}:${r.transaction}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      console.log(`${r.fork.padEnd(8)} | ${r.transaction.padEnd(36)} | ${String(r.unsignedBytes).padStart(6)} | ${String(r.fastLzBytes).padStart(6)} | ${r.l1FeeWei.padStart(14)} | ${r.oracleWei.padStart(14)} | ${r.equal}`);
+    }
+    const allEqual = (feeTable.rows as { equal: boolean }[]).every((r) => r.equal);
+    console.log(`all ${feeTable.rows.length} equal to the wei: ${allEqual}`);
+
+    const models = strategyModels(measured, easRecord, schema);
+    const sim = simulate(models, leavesPerSecond, profile);
+    const gwei = (wei: number): string => (wei / 1e9).toPrecision(3);
+    console.log(`\nWhere each strategy stops holding (OP Stack profile: ${fmt(profile.gasLimit)} gas, ${profile.blockTimeSeconds} s blocks, elasticity ${profile.elasticity}, denominator ${profile.baseFeeMaxChangeDenominator}, L2 base fee ≥ ${gwei(profile.minBaseFeeWei)} gwei, batcher every ${profile.batcherIntervalSeconds} s; ${EVENTS_PER_QUERY} events per query; periodic root every ${ROOT_INTERVAL_SECONDS} s; tree hashing ${fmt(leavesPerSecond)} leaves/s measured)\n`);
+    const easCost = sim.breaking[0]!.atLimit.costPerEventWei;
+    const head2 = `${'strategy'.padEnd(15)} | ${'sustained ev/s'.padStart(14)} | ${'burst ev/s'.padStart(10)} | ${'queries/s'.padStart(9)} | ${'gwei/event'.padStart(10)} | ${'L1 share'.padStart(8)} | ${'× cheaper than EAS'.padStart(18)} | ${'unsafe p50/p99 s'.padStart(16)} | ${'safe p50/p99 s'.padStart(14)} | finalized p50 s`;
+    console.log(head2);
+    console.log('-'.repeat(head2.length));
+    for (const b of sim.breaking) {
+      const a = b.atLimit;
+      console.log(
+        `${b.strategy.padEnd(15)} | ${(fmt(b.sustainedEventsPerSecond, 1) + (b.beyondSearchRange ? '+' : '')).padStart(14)} | ${fmt(b.burstEventsPerSecond, 1).padStart(10)} | ${fmt(b.sustainedQueriesPerSecond, 1).padStart(9)} | ${gwei(a.costPerEventWei).padStart(10)} | ${fmt((100 * a.l1FeePerEventWei) / a.costPerEventWei, 1).padStart(7)}% | ${fmt(easCost / a.costPerEventWei, 0).padStart(18)} | ${`${fmt(a.inclusionLatency.p50, 1)} / ${fmt(a.inclusionLatency.p99, 1)}`.padStart(16)} | ${`${fmt(a.safeLatency.p50, 0)} / ${fmt(a.safeLatency.p99, 0)}`.padStart(14)} | ${fmt(a.finalizedLatency.p50, 0)}`,
+      );
+    }
+    console.log(`\nCost per million attributions (gwei; * = the strategy does not hold that load: backlog or above the gas target) by load, steady ${EVENTS_PER_QUERY} events/query, 10-minute run\n`);
+    console.log(`${'strategy'.padEnd(15)} | ${LOADS_EVENTS_PER_SECOND.map((l) => `${fmt(l)} ev/s`.padStart(14)).join(' | ')}`);
+    for (const m of models) {
+      const cells = LOADS_EVENTS_PER_SECOND.map((l) => {
+        const r = sim.byLoad.find((x) => x.strategy === m.strategy && Math.abs(x.eventsPerSecond - l) < 1e-9)!;
+        const cost = Number.isFinite(r.costPerMillionEventsWei) ? Number((r.costPerMillionEventsWei / 1e9).toPrecision(3)).toLocaleString('en-US') : 'none included';
+        return `${cost}${r.holds ? ' ' : '*'}`.padStart(14);
+      });
+      console.log(`${m.strategy.padEnd(15)} | ${cells.join(' | ')}`);
+    }
+    console.log('\nAt 10,000 events/s by arrival shape (seeded): holds, backlog at end, unsafe p99, safe p99, cost per event\n');
+    for (const r of sim.shapes) console.log(`${r.strategy.padEnd(15)} ${r.shape.padEnd(8)} holds ${String(r.holds).padEnd(5)} (${r.reason.padEnd(12)}) backlog ${fmt(r.backlogEnd).padStart(10)}  unsafe p99 ${fmt(r.inclusionLatency.p99, 1).padStart(7)} s  safe p99 ${fmt(r.safeLatency.p99, 0).padStart(5)} s  ${gwei(r.costPerEventWei)} gwei/event`);
+    console.log('\nBase fee after 10 minutes at 1.5× each strategy’s sustainable rate\n');
+    for (const s of sim.sustained) console.log(`${s.strategy.padEnd(15)} ${fmt(s.eventsPerSecond, 1).padStart(10)} ev/s: base fee ${gwei(profile.minBaseFeeWei)} → ${gwei(s.endWei)} gwei; ${gwei(s.costPerEventWei)} gwei/event; ${s.reason}`);
+
+    // The root strategy for real: anvil mining every 2 s, 30M gas, through the publisher queue.
+    const real = await realRootRun({ windows: 6, eventsPerSecond: TARGET_EVENTS_PER_SECOND, records });
+    const rootModel = sim.byLoad.find((x) => x.strategy === 'per-block-root' && x.eventsPerSecond === TARGET_EVENTS_PER_SECOND)!;
+    console.log(`\nRoot per block for real (anvil ${real.anvil}; ${fmt(TARGET_EVENTS_PER_SECOND)} events/s → ${fmt(2 * TARGET_EVENTS_PER_SECOND)} records per window, publisher queue)\n`);
+    console.log(`${'window'.padEnd(6)} | ${'build ms'.padStart(8)} | ${'close → receipt s'.padStart(17)} | ${'blocks later'.padStart(12)} | ${'gas'.padStart(8)}`);
+    for (const r of real.rows) console.log(`${String(r.window).padEnd(6)} | ${fmt(r.buildMs, 0).padStart(8)} | ${fmt(r.latencySeconds, 2).padStart(17)} | ${String(r.blockGap).padStart(12)} | ${fmt(r.gasUsed).padStart(8)}`);
+    const realMeanLatency = real.rows.reduce((s, r) => s + r.latencySeconds, 0) / real.rows.length;
+    console.log(`measured: window close → receipt ${fmt(realMeanLatency, 2)} s mean (+ 1 s mean arrival within the window = ${fmt(realMeanLatency + 1, 2)} s from inference); model: ${fmt(rootModel.inclusionLatency.mean, 2)} s mean from inference (${fmt(rootModel.inclusionLatency.p99, 2)} s p99); gas ${fmt(Math.max(...real.rows.map((r) => r.gasUsed)))} measured vs ${fmt(models[3]!.gasBase)} modelled.`);
+
+    const rootBreak = sim.breaking.find((b) => b.strategy === 'per-block-root')!;
+    const rootAt10k = rootModel;
+    const ratio = easCost / rootAt10k.costPerEventWei;
+    const l2Target = rootBreak.sustainedEventsPerSecond >= TARGET_EVENTS_PER_SECOND && rootAt10k.holds && ratio >= 100 && allEqual;
+    console.log(
+      `\nTarget (root per block ≥ 10,000 events/s sustained, cost per event incl. L1 fee ≥ 100× below EAS attest, latency to safe reported; GasPriceOracle equality): ${l2Target ? 'MET' : 'NOT MET'} — ` +
+        `sustains ${fmt(rootBreak.sustainedEventsPerSecond)} events/s; at 10,000 events/s ${gwei(rootAt10k.costPerEventWei)} gwei/event vs EAS ${gwei(easCost)} gwei/event (${fmt(ratio)}× cheaper); safe p50 ${fmt(rootAt10k.safeLatency.p50, 0)} s, p99 ${fmt(rootAt10k.safeLatency.p99, 0)} s; finalized p50 ${fmt(rootAt10k.finalizedLatency.p50, 0)} s.`,
+    );
+    const chartData = {
+      costByLoad: sim.byLoad.map((r) => ({ strategy: r.strategy, eventsPerSecond: r.eventsPerSecond, costPerMillionEventsWei: r.costPerMillionEventsWei, holds: r.holds })),
+      finality: sim.breaking.flatMap((b) =>
+        (['unsafe', 'safe', 'finalized'] as const).map((stage) => {
+          const l = stage === 'unsafe' ? b.atLimit.inclusionLatency : stage === 'safe' ? b.atLimit.safeLatency : b.atLimit.finalizedLatency;
+          return { strategy: b.strategy, stage, p50Seconds: l.p50, p99Seconds: l.p99 };
+        }),
+      ),
+      baseFee: sim.sustained.flatMap((s) => s.series.map((p) => ({ strategy: s.strategy, timeSeconds: p.timeSeconds, baseFeeWei: p.baseFeeWei }))),
+    };
+    const opStack = { l1Fees: feeTable, simulation: sim, realRootRun: { ...real, meanLatencySeconds: realMeanLatency, model: { inclusionLatency: rootAt10k.inclusionLatency, gas: models[3]!.gasBase } }, target: { met: l2Target, rootSustainedEventsPerSecond: rootBreak.sustainedEventsPerSecond, costRatioVsEas: ratio, safeLatency: rootAt10k.safeLatency, finalizedLatency: rootAt10k.finalizedLatency }, chartData, charts: chainChartSpecs(chartData) };
+
     mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
     const out = {
       benchmark: 'chain',
@@ -255,6 +341,7 @@ async function main(): Promise<void> {
       plans: plans.map(({ name, plan, eas }) => ({ name, eas, plan })),
       table: rows,
       targetMet,
+      opStack,
     };
     writeFileSync(new URL('./results/chain.json', import.meta.url), `${JSON.stringify(out, (_k, v) => (typeof v === 'bigint' ? v.toString() : v), 2)}\n`);
     console.log('\nwrote benchmarks/results/chain.json');

@@ -76,8 +76,9 @@ export async function installGasPriceOracle(url: string): Promise<GasPriceOracle
     const receipt = await publicClient.waitForTransactionReceipt({ hash, pollingInterval: 50 });
     if (receipt.status !== 'success') throw new Error(`depositor call to ${to} reverted`);
   };
+  // FastLZ in the EVM is expensive: ~128 KiB of input needs more than a 30M-gas block, so calls get a large gas allowance.
   const read = (functionName: string, args: readonly unknown[] = []) =>
-    publicClient.readContract({ address: GAS_PRICE_ORACLE, abi: oracle.abi, functionName, args } as never) as Promise<unknown>;
+    publicClient.readContract({ address: GAS_PRICE_ORACLE, abi: oracle.abi, functionName, args, gas: 1_000_000_000n } as never) as Promise<unknown>;
   let sequenceNumber = 0n;
   return {
     abi: oracle.abi,
