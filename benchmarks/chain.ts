@@ -166,14 +166,22 @@ async function main(): Promise<void> {
     // The off-chain bound of per-block roots: one block's records at 10,000 events/s (2 s) hashed into a tree.
     const blockRecords = records(TARGET_EVENTS_PER_SECOND * OP_STACK_30M.blockTimeSeconds, modelRef);
     const times: number[] = [];
+    const cpuTimes: number[] = [];
     let realBatch = buildAttributionBatch(blockRecords.slice(0, 100));
     for (let i = 0; i < 3; i++) {
       const t0 = performance.now();
+      const c0 = process.cpuUsage();
       realBatch = buildAttributionBatch(blockRecords);
+      const c = process.cpuUsage(c0);
+      cpuTimes.push((c.user + c.system) / 1000);
       times.push(performance.now() - t0);
     }
     const buildMs = times.sort((a, b) => a - b)[1]!;
     const leavesPerSecond = blockRecords.length / (buildMs / 1000);
+    // CPU time of the process (all its threads, GC included): what one dedicated core does, whatever else the shared
+    // machine runs — the rate the load simulation gives its publisher.
+    const buildCpuMs = cpuTimes.sort((a, b) => a - b)[1]!;
+    const leavesPerCpuSecond = blockRecords.length / (buildCpuMs / 1000);
     await publishAttributionBatch(client, { address, batch: realBatch });
     const realArgs = [realBatch.batchId, realBatch.records[12_345]!, realBatch.getProof(12_345)] as const;
     const realValid = await client.readContract({ address, abi: attributionRegistryAbi, functionName: 'verifyAttribution', args: realArgs });
@@ -265,9 +273,9 @@ async function main(): Promise<void> {
     console.log(`all ${feeTable.rows.length} equal to the wei: ${allEqual}`);
 
     const models = strategyModels(measured, easRecord, schema);
-    const sim = simulate(models, leavesPerSecond, profile);
+    const sim = simulate(models, leavesPerCpuSecond, profile);
     const gwei = (wei: number): string => (wei / 1e9).toPrecision(3);
-    console.log(`\nWhere each strategy stops holding (OP Stack profile: ${fmt(profile.gasLimit)} gas, ${profile.blockTimeSeconds} s blocks, elasticity ${profile.elasticity}, denominator ${profile.baseFeeMaxChangeDenominator}, L2 base fee ≥ ${gwei(profile.minBaseFeeWei)} gwei, batcher every ${profile.batcherIntervalSeconds} s; ${EVENTS_PER_QUERY} events per query; periodic root every ${ROOT_INTERVAL_SECONDS} s; tree hashing ${fmt(leavesPerSecond)} leaves/s measured)\n`);
+    console.log(`\nWhere each strategy stops holding (OP Stack profile: ${fmt(profile.gasLimit)} gas, ${profile.blockTimeSeconds} s blocks, elasticity ${profile.elasticity}, denominator ${profile.baseFeeMaxChangeDenominator}, L2 base fee ≥ ${gwei(profile.minBaseFeeWei)} gwei, batcher every ${profile.batcherIntervalSeconds} s; ${EVENTS_PER_QUERY} events per query; periodic root every ${ROOT_INTERVAL_SECONDS} s; tree hashing ${fmt(leavesPerCpuSecond)} leaves per CPU-second measured — one dedicated core; wall clock ${fmt(leavesPerSecond)}/s on this shared machine at load average ${loadavg()[0]!.toFixed(1)})\n`);
     const easCost = sim.breaking[0]!.atLimit.costPerEventWei;
     const head2 = `${'strategy'.padEnd(15)} | ${'sustained ev/s'.padStart(14)} | ${'burst ev/s'.padStart(10)} | ${'queries/s'.padStart(9)} | ${'gwei/event'.padStart(10)} | ${'L1 share'.padStart(8)} | ${'× cheaper than EAS'.padStart(18)} | ${'unsafe p50/p99 s'.padStart(16)} | ${'safe p50/p99 s'.padStart(14)} | finalized p50 s`;
     console.log(head2);
@@ -294,13 +302,21 @@ async function main(): Promise<void> {
     for (const s of sim.sustained) console.log(`${s.strategy.padEnd(15)} ${fmt(s.eventsPerSecond, 1).padStart(10)} ev/s: base fee ${gwei(profile.minBaseFeeWei)} → ${gwei(s.endWei)} gwei; ${gwei(s.costPerEventWei)} gwei/event; ${s.reason}`);
 
     // The root strategy for real: anvil mining every 2 s, 30M gas, through the publisher queue.
-    const real = await realRootRun({ windows: 6, eventsPerSecond: TARGET_EVENTS_PER_SECOND, records });
+    // A rate this shared 2-core machine keeps up with in wall-clock time (hashing 2,000 records per 2 s window).
+    const REAL_RATE = 1_000;
+    const real = await realRootRun({ windows: 8, eventsPerSecond: REAL_RATE, records });
     const rootModel = sim.byLoad.find((x) => x.strategy === 'per-block-root' && x.eventsPerSecond === TARGET_EVENTS_PER_SECOND)!;
-    console.log(`\nRoot per block for real (anvil ${real.anvil}; ${fmt(TARGET_EVENTS_PER_SECOND)} events/s → ${fmt(2 * TARGET_EVENTS_PER_SECOND)} records per window, publisher queue)\n`);
+    const rootModelReal = sim.byLoad.find((x) => x.strategy === 'per-block-root' && x.eventsPerSecond === REAL_RATE)!;
+    console.log(`\nRoot per block for real (anvil ${real.anvil}; ${fmt(REAL_RATE)} events/s → ${fmt(2 * REAL_RATE)} records per window, publisher queue, 50 ms receipt polling)\n`);
     console.log(`${'window'.padEnd(6)} | ${'build ms'.padStart(8)} | ${'close → receipt s'.padStart(17)} | ${'blocks later'.padStart(12)} | ${'gas'.padStart(8)}`);
     for (const r of real.rows) console.log(`${String(r.window).padEnd(6)} | ${fmt(r.buildMs, 0).padStart(8)} | ${fmt(r.latencySeconds, 2).padStart(17)} | ${String(r.blockGap).padStart(12)} | ${fmt(r.gasUsed).padStart(8)}`);
     const realMeanLatency = real.rows.reduce((s, r) => s + r.latencySeconds, 0) / real.rows.length;
-    console.log(`measured: window close → receipt ${fmt(realMeanLatency, 2)} s mean (+ 1 s mean arrival within the window = ${fmt(realMeanLatency + 1, 2)} s from inference); model: ${fmt(rootModel.inclusionLatency.mean, 2)} s mean from inference (${fmt(rootModel.inclusionLatency.p99, 2)} s p99); gas ${fmt(Math.max(...real.rows.map((r) => r.gasUsed)))} measured vs ${fmt(models[3]!.gasBase)} modelled.`);
+    const realBuild = real.rows.reduce((s, r) => s + r.buildMs, 0) / real.rows.length / 1000;
+    console.log(
+      `measured: window close → receipt ${fmt(realMeanLatency, 2)} s mean (build ${fmt(realBuild, 2)} s + wait for the next 2 s block + receipt); + 1 s mean arrival within the window = ${fmt(realMeanLatency + 1, 2)} s from inference.\n` +
+        `model at ${fmt(REAL_RATE)} events/s: ${fmt(rootModelReal.inclusionLatency.mean, 2)} s mean from inference (p50 ${fmt(rootModelReal.inclusionLatency.p50, 2)}, p99 ${fmt(rootModelReal.inclusionLatency.p99, 2)}) with build at ${fmt(leavesPerCpuSecond)} leaves per CPU-second; with this run's wall-clock build (${fmt(realBuild, 2)} s) the model's mean is 1 s arrival + build + 1 s mean wait = ${fmt(2 + realBuild, 2)} s.\n` +
+        `gas: ${fmt(Math.min(...real.rows.map((r) => r.gasUsed)))}–${fmt(Math.max(...real.rows.map((r) => r.gasUsed)))} measured vs ${fmt(models[3]!.gasBase)} modelled.`,
+    );
 
     const rootBreak = sim.breaking.find((b) => b.strategy === 'per-block-root')!;
     const rootAt10k = rootModel;
@@ -320,7 +336,7 @@ async function main(): Promise<void> {
       ),
       baseFee: sim.sustained.flatMap((s) => s.series.map((p) => ({ strategy: s.strategy, timeSeconds: p.timeSeconds, baseFeeWei: p.baseFeeWei }))),
     };
-    const opStack = { l1Fees: feeTable, simulation: sim, realRootRun: { ...real, meanLatencySeconds: realMeanLatency, model: { inclusionLatency: rootAt10k.inclusionLatency, gas: models[3]!.gasBase } }, target: { met: l2Target, rootSustainedEventsPerSecond: rootBreak.sustainedEventsPerSecond, costRatioVsEas: ratio, safeLatency: rootAt10k.safeLatency, finalizedLatency: rootAt10k.finalizedLatency }, chartData, charts: chainChartSpecs(chartData) };
+    const opStack = { l1Fees: feeTable, simulation: sim, realRootRun: { ...real, meanLatencySeconds: realMeanLatency, meanBuildSeconds: realBuild, model: { inclusionLatency: rootModelReal.inclusionLatency, gas: models[3]!.gasBase } }, target: { met: l2Target, rootSustainedEventsPerSecond: rootBreak.sustainedEventsPerSecond, costRatioVsEas: ratio, safeLatency: rootAt10k.safeLatency, finalizedLatency: rootAt10k.finalizedLatency }, chartData, charts: chainChartSpecs(chartData) };
 
     mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
     const out = {
@@ -335,7 +351,7 @@ async function main(): Promise<void> {
       operations: ops,
       batchedEventsFit: { gas: gasFit, bytes: bytesFit, ns, gasUsed: batchedGas, txBytes: batchedBytes },
       verifyAttribution: verify,
-      realTree: { records: blockRecords.length, buildMs, leavesPerSecond, proofDepth: realBatch.getProof(12_345).length, verifyGas: realVerifyGas, valid: realValid },
+      realTree: { records: blockRecords.length, buildMs, leavesPerSecond, buildCpuMs, leavesPerCpuSecond, proofDepth: realBatch.getProof(12_345).length, verifyGas: realVerifyGas, valid: realValid },
       measuredGas: gas,
       easAttestGas: EAS_ATTEST_GAS,
       plans: plans.map(({ name, plan, eas }) => ({ name, eas, plan })),

@@ -91,6 +91,7 @@ export {
   OP_STACK_105M,
   EAS_ATTEST_GAS,
   DEFAULT_MAX_TX_BYTES,
+  DEFAULT_MAX_TX_GAS,
 } from './throughput-planner.js';
 export type { ThroughputStrategy, ChainProfile, MeasuredGas, PlanThroughputParameters, StrategyPlan, ThroughputPlan } from './throughput-planner.js';
 
