@@ -336,7 +336,17 @@ async function main(): Promise<void> {
       ),
       baseFee: sim.sustained.flatMap((s) => s.series.map((p) => ({ strategy: s.strategy, timeSeconds: p.timeSeconds, baseFeeWei: p.baseFeeWei }))),
     };
-    const opStack = { l1Fees: feeTable, simulation: sim, realRootRun: { ...real, meanLatencySeconds: realMeanLatency, meanBuildSeconds: realBuild, model: { inclusionLatency: rootModelReal.inclusionLatency, gas: models[3]!.gasBase } }, target: { met: l2Target, rootSustainedEventsPerSecond: rootBreak.sustainedEventsPerSecond, costRatioVsEas: ratio, safeLatency: rootAt10k.safeLatency, finalizedLatency: rootAt10k.finalizedLatency }, chartData, charts: chainChartSpecs(chartData) };
+    const charts = chainChartSpecs(chartData);
+    // The charts as SVG files beside the JSON, for the README (vega + vega-lite, no canvas).
+    const vegaLite = (await import('vega-lite')) as unknown as { compile(spec: unknown): { spec: unknown } };
+    const vega = (await import('vega')) as unknown as { View: new (runtime: unknown, options: { renderer: 'none' }) => { toSVG(): Promise<string>; finalize(): void }; parse(spec: unknown): unknown };
+    mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
+    for (const [id, spec] of Object.entries(charts)) {
+      const view = new vega.View(vega.parse(vegaLite.compile(spec).spec), { renderer: 'none' });
+      writeFileSync(new URL(`./results/${id.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}.svg`, import.meta.url), await view.toSVG());
+      view.finalize();
+    }
+    const opStack = { l1Fees: feeTable, simulation: { ...sim, sustained: sim.sustained.map(({ series: _series, ...rest }) => rest) }, realRootRun: { ...real, meanLatencySeconds: realMeanLatency, meanBuildSeconds: realBuild, model: { inclusionLatency: rootModelReal.inclusionLatency, gas: models[3]!.gasBase } }, target: { met: l2Target, rootSustainedEventsPerSecond: rootBreak.sustainedEventsPerSecond, costRatioVsEas: ratio, safeLatency: rootAt10k.safeLatency, finalizedLatency: rootAt10k.finalizedLatency }, chartData, charts };
 
     mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
     const out = {
