@@ -24,6 +24,8 @@ import {
   EAS_PREDEPLOY,
   easAttestCalldata,
   resolveOpStackProfile,
+  simulateAttributionLoad,
+  inferenceTrace,
   unsignedTransaction,
   OP_STACK_105M,
   OP_STACK_30M,
@@ -286,6 +288,15 @@ async function main(): Promise<void> {
         `${b.strategy.padEnd(15)} | ${(fmt(b.sustainedEventsPerSecond, 1) + (b.beyondSearchRange ? '+' : '')).padStart(14)} | ${fmt(b.burstEventsPerSecond, 1).padStart(10)} | ${fmt(b.sustainedQueriesPerSecond, 1).padStart(9)} | ${gwei(a.costPerEventWei).padStart(10)} | ${fmt((100 * a.l1FeePerEventWei) / a.costPerEventWei, 1).padStart(7)}% | ${fmt(easCost / a.costPerEventWei, 0).padStart(18)} | ${`${fmt(a.inclusionLatency.p50, 1)} / ${fmt(a.inclusionLatency.p99, 1)}`.padStart(16)} | ${`${fmt(a.safeLatency.p50, 0)} / ${fmt(a.safeLatency.p99, 0)}`.padStart(14)} | ${fmt(a.finalizedLatency.p50, 0)}`,
       );
     }
+    // Price sensitivity: the same loads on a congested day (L2 base fee 0.05 gwei, L1 30 gwei, blobs 1 gwei).
+    const busy = resolveOpStackProfile({ initialBaseFeeWei: 50_000_000, minBaseFeeWei: 50_000_000, l1BaseFeeWei: 30_000_000_000, blobBaseFeeWei: 1_000_000_000 });
+    const busyRows = sim.breaking.map((b) => {
+      const model = models.find((m) => m.strategy === b.strategy)!;
+      const r = simulateAttributionLoad({ profile: busy, model, trace: inferenceTrace({ queriesPerSecond: b.sustainedQueriesPerSecond, eventsPerQuery: EVENTS_PER_QUERY, durationSeconds: 600, blockTimeSeconds: busy.blockTimeSeconds }), offChainLeavesPerSecond: leavesPerCpuSecond, rootIntervalSeconds: ROOT_INTERVAL_SECONDS, seriesPoints: 2 });
+      return { strategy: b.strategy, eventsPerSecond: b.sustainedEventsPerSecond, costPerEventWei: r.costPerEventWei, l1Share: r.l1FeePerEventWei / r.costPerEventWei };
+    });
+    console.log('\nSame loads on a congested day (L2 base fee 0.05 gwei, L1 30 gwei, blob base fee 1 gwei): cost per attribution\n');
+    for (const r of busyRows) console.log(`${r.strategy.padEnd(15)} ${fmt(r.eventsPerSecond, 1).padStart(10)} ev/s: ${gwei(r.costPerEventWei).padStart(9)} gwei/event (L1 ${fmt(100 * r.l1Share, 1)} %), ${fmt(busyRows[0]!.costPerEventWei / r.costPerEventWei)}× below EAS`);
     console.log(`\nCost per million attributions (gwei; * = the strategy does not hold that load: backlog or above the gas target) by load, steady ${EVENTS_PER_QUERY} events/query, 10-minute run\n`);
     console.log(`${'strategy'.padEnd(15)} | ${LOADS_EVENTS_PER_SECOND.map((l) => `${fmt(l)} ev/s`.padStart(14)).join(' | ')}`);
     for (const m of models) {
@@ -346,7 +357,7 @@ async function main(): Promise<void> {
       writeFileSync(new URL(`./results/${id.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}.svg`, import.meta.url), await view.toSVG());
       view.finalize();
     }
-    const opStack = { l1Fees: feeTable, simulation: { ...sim, sustained: sim.sustained.map(({ series: _series, ...rest }) => rest) }, realRootRun: { ...real, meanLatencySeconds: realMeanLatency, meanBuildSeconds: realBuild, model: { inclusionLatency: rootModelReal.inclusionLatency, gas: models[3]!.gasBase } }, target: { met: l2Target, rootSustainedEventsPerSecond: rootBreak.sustainedEventsPerSecond, costRatioVsEas: ratio, safeLatency: rootAt10k.safeLatency, finalizedLatency: rootAt10k.finalizedLatency }, chartData, charts };
+    const opStack = { l1Fees: feeTable, congested: { profile: busy, rows: busyRows }, simulation: { ...sim, sustained: sim.sustained.map(({ series: _series, ...rest }) => rest) }, realRootRun: { ...real, meanLatencySeconds: realMeanLatency, meanBuildSeconds: realBuild, model: { inclusionLatency: rootModelReal.inclusionLatency, gas: models[3]!.gasBase } }, target: { met: l2Target, rootSustainedEventsPerSecond: rootBreak.sustainedEventsPerSecond, costRatioVsEas: ratio, safeLatency: rootAt10k.safeLatency, finalizedLatency: rootAt10k.finalizedLatency }, chartData, charts };
 
     mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
     const out = {

@@ -80,8 +80,13 @@ interface Segment {
 function mixtureQuantile(segments: readonly Segment[], q: number): number {
   if (segments.length === 0) return Number.NaN;
   const total = segments.reduce((s, g) => s + g.weight, 0);
-  let lo = Math.min(...segments.map((g) => g.lo));
-  let hi = Math.max(...segments.map((g) => g.hi));
+  // A loop, not Math.min(...): a long run has more segments than a spread may pass as arguments.
+  let lo = Number.POSITIVE_INFINITY;
+  let hi = Number.NEGATIVE_INFINITY;
+  for (const g of segments) {
+    if (g.lo < lo) lo = g.lo;
+    if (g.hi > hi) hi = g.hi;
+  }
   for (let it = 0; it < 60; it++) {
     const x = (lo + hi) / 2;
     let mass = 0;
@@ -175,7 +180,11 @@ export function simulateAttributionLoad(parameters: SimulateAttributionLoadParam
   };
   const txGas = (n: number): number => Math.ceil(model.gasBase + model.gasPerEvent * n);
 
+  // FIFO of waiting events by window; `head` is the oldest with events left, `queued` their total. Readiness is
+  // non-decreasing along the queue, so the ready cohorts are a prefix (kept O(1) per block under any backlog).
   const cohorts: Cohort[] = [];
+  let head = 0;
+  let queued = 0;
   const roots: Root[] = [];
   let builderFree = 0;
   let periodParts: { window: number; count: number }[] = [];
@@ -227,7 +236,10 @@ export function simulateAttributionLoad(parameters: SimulateAttributionLoadParam
         releaseRoot(periodParts, (k + 1) * t);
         periodParts = [];
       }
-    } else if (count > 0) cohorts.push({ window: k, remaining: count, readyBlock: sentOnArrival ? k : k + 1 });
+    } else if (count > 0) {
+      cohorts.push({ window: k, remaining: count, readyBlock: sentOnArrival ? k : k + 1 });
+      queued += count;
+    }
 
     let room = available;
     let ourGas = 0;
@@ -248,24 +260,30 @@ export function simulateAttributionLoad(parameters: SimulateAttributionLoadParam
       }
     } else {
       // First come, first served: transactions of up to perTxMax events while gas remains.
+      const take = (n: number): void => {
+        let left = n;
+        for (let i = head; left > 0; i++) {
+          const c = cohorts[i]!;
+          const part = Math.min(c.remaining, left);
+          c.remaining -= part;
+          left -= part;
+          if (part > 0) record(c.window, part, k);
+        }
+        queued -= n;
+        while (head < cohorts.length && cohorts[head]!.remaining === 0) head++;
+      };
       for (;;) {
-        let ready = 0;
-        for (const c of cohorts) if (c.readyBlock <= k) ready += c.remaining;
-        if (ready === 0) break;
+        // Only the newest cohort can be not yet ready (batched events wait for their window to close).
+        const last = cohorts[cohorts.length - 1];
+        const ready = queued - (last && last.readyBlock > k ? last.remaining : 0);
+        if (ready <= 0) break;
         let m = Math.min(ready, perTxMax);
         if (txGas(m) > room) m = model.gasPerEvent > 0 ? Math.min(m, Math.floor((room - model.gasBase) / model.gasPerEvent)) : 0;
         if (m < 1 || txGas(m) > room) break;
         if (sentOnArrival) {
           // m = 1 per transaction: charge in bulk for speed (identical transactions).
           const n = Math.min(ready, Math.floor(room / txGas(1)));
-          let left = n;
-          for (const c of cohorts) {
-            if (left === 0 || c.readyBlock > k) continue;
-            const take = Math.min(c.remaining, left);
-            c.remaining -= take;
-            left -= take;
-            record(c.window, take, k);
-          }
+          take(n);
           const gas = txGas(1) * n;
           room -= gas;
           ourGas += gas;
@@ -274,17 +292,9 @@ export function simulateAttributionLoad(parameters: SimulateAttributionLoadParam
           l1FeeTotal += l1Fee(1) * BigInt(n);
           transactions += n;
         } else {
-          let left = m;
-          for (const c of cohorts) {
-            if (left === 0 || c.readyBlock > k) continue;
-            const take = Math.min(c.remaining, left);
-            c.remaining -= take;
-            left -= take;
-            record(c.window, take, k);
-          }
+          take(m);
           charge(m);
         }
-        while (cohorts.length > 0 && cohorts[0]!.remaining === 0) cohorts.shift();
       }
     }
     const used = ourGas + profile.backgroundGasPerBlock;
@@ -305,7 +315,7 @@ export function simulateAttributionLoad(parameters: SimulateAttributionLoadParam
   const recent = trace.eventsPerBlock.slice(Math.max(0, blocks - lag - 2)).reduce((s, x) => s + x, 0);
   const backlogEnd = arrived - included;
   const totalTargetUtilisation = blocks > 0 ? gasTotal / blocks / target : 0;
-  const grew = backlogEnd - backlogEarlier > Math.max(0, ...trace.eventsPerBlock);
+  const grew = backlogEnd - backlogEarlier > trace.eventsPerBlock.reduce((m, x) => Math.max(m, x), 0);
   const reason: LoadSimulationResult['reason'] = backlogEnd > recent || grew ? 'backlog' : totalTargetUtilisation > 1 ? 'above-target' : 'ok';
   const totalFee = l2Fee + l1FeeTotal;
   const per = (x: bigint | number): number => (included > 0 ? Number(x) / included : Number.NaN);

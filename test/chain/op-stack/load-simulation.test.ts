@@ -151,6 +151,16 @@ describe('load simulation', () => {
     expect(r.reason).toBe('backlog');
   });
 
+  it('runs a day of blocks (43,200) under overload without running out of stack, backlog growing linearly', () => {
+    const profile = resolveOpStackProfile();
+    const trace = inferenceTrace({ queriesPerSecond: 10, eventsPerQuery: 10, durationSeconds: 86_400, blockTimeSeconds: 2, shape: 'poisson', seed: 3 });
+    const r = simulateAttributionLoad({ profile, trace, model: model('eas-per-event', 277_553, 0) });
+    // 108 attestations fit a 30M block: the rest of ~200 events per block waits.
+    expect(r.eventsIncluded).toBe(108 * 43_200);
+    expect(r.backlogEnd).toBe(r.eventsArrived - 108 * 43_200);
+    expect(r.inclusionLatency.p99).toBeGreaterThan(30_000);
+  });
+
   it('finds the breaking load of EAS-style per-event attestation at the closed form (target 5M gas / 277,553 / 2 s ≈ 9.0 events/s; limit 54)', () => {
     const b = findBreakingLoad({ profile: resolveOpStackProfile(), model: model('eas-per-event', 277_553, 0), eventsPerQuery: 1, durationSeconds: 400 });
     expect(b.sustainedEventsPerSecond).toBeGreaterThan((5_000_000 / 277_553 / 2) * 0.99);
