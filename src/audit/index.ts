@@ -14,3 +14,5 @@ export type {
 export { renderAuditReport, auditChartSpecs } from './report.js';
 export { validateJsonSchema } from './json-schema.js';
 export type { JsonSchema, SchemaViolation } from './json-schema.js';
+export { chainChartSpecs } from './report-chain.js';
+export type { ChainChartData } from './report-chain.js';

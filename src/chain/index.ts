@@ -91,6 +91,7 @@ export {
   OP_STACK_105M,
   EAS_ATTEST_GAS,
   DEFAULT_MAX_TX_BYTES,
+  DEFAULT_MAX_TX_GAS,
 } from './throughput-planner.js';
 export type { ThroughputStrategy, ChainProfile, MeasuredGas, PlanThroughputParameters, StrategyPlan, ThroughputPlan } from './throughput-planner.js';
 
@@ -115,3 +116,4 @@ export { readRecordAtDepth, assertRegistry } from './record-at-depth.js';
 export type { RecordDepth } from './record-at-depth.js';
 export { withFileLock, processAlive } from './file-lock.js';
 export type { FileLockOptions } from './file-lock.js';
+export * from './op-stack/index.js';

@@ -33,6 +33,8 @@ export const OP_STACK_105M: ChainProfile = { gasLimit: 105_000_000, blockTimeSec
 export const EAS_ATTEST_GAS = 277_553;
 /** Default maximum size of one transaction a node's pool accepts (geth's txMaxSize, 128 KiB). */
 export const DEFAULT_MAX_TX_BYTES = 128 * 1024;
+/** Default per-transaction gas cap (EIP-7825, 2^24, as on current OP Stack chains). */
+export const DEFAULT_MAX_TX_GAS = 2 ** 24;
 
 /** Gas and serialized bytes per operation, measured on our contract (see `benchmarks/chain.ts`). */
 export interface MeasuredGas {
@@ -61,6 +63,8 @@ export interface PlanThroughputParameters {
   gas: MeasuredGas;
   /** Largest transaction the node accepts, bytes. Default 128 KiB. */
   maxTxBytes?: number;
+  /** Per-transaction gas cap. Default 2^24. */
+  maxTxGas?: number;
   /** Leaves per second the publisher can hash into a tree (bounds `per-block-root`). Default: unbounded. */
   offChainLeavesPerSecond?: number;
 }
@@ -107,9 +111,14 @@ export function perEventEventsPerBlock(gasBudget: number, gasPerTx: number): num
   return Math.floor(gasBudget / gasPerTx);
 }
 
-/** Events per transaction in the batched strategy: as many as the transaction-size limit allows (at least 1). */
-export function batchedEventsPerTransaction(gas: MeasuredGas, maxTxBytes: number = DEFAULT_MAX_TX_BYTES): number {
-  return Math.max(1, Math.floor((maxTxBytes - gas.batchedEventsBaseBytes) / gas.batchedEventsPerEventBytes));
+/**
+ * Events per transaction in the batched strategy: as many as both the transaction-size limit and the per-transaction gas
+ * cap allow (at least 1).
+ */
+export function batchedEventsPerTransaction(gas: MeasuredGas, maxTxBytes: number = DEFAULT_MAX_TX_BYTES, maxTxGas: number = DEFAULT_MAX_TX_GAS): number {
+  const byBytes = Math.floor((maxTxBytes - gas.batchedEventsBaseBytes) / gas.batchedEventsPerEventBytes);
+  const byGas = Math.floor((maxTxGas - gas.batchedEventsBase) / gas.batchedEventsPerEvent);
+  return Math.max(1, Math.min(byBytes, byGas));
 }
 
 /**
@@ -165,7 +174,7 @@ export function planThroughput(parameters: PlanThroughputParameters): Throughput
 
   // batched events
   const batched: StrategyPlan = (() => {
-    const k = batchedEventsPerTransaction(gas, maxTxBytes);
+    const k = batchedEventsPerTransaction(gas, maxTxBytes, parameters.maxTxGas ?? DEFAULT_MAX_TX_GAS);
     const atLimit = batchedEventsPerBlock(chain.gasLimit, gas.batchedEventsBase, gas.batchedEventsPerEvent, k) / t;
     const atTarget = batchedEventsPerBlock(target, gas.batchedEventsBase, gas.batchedEventsPerEvent, k) / t;
     // At the requested load, each block's events go into ceil(events / k) transactions.

@@ -58,6 +58,9 @@ describe('throughput planner', () => {
       { numRuns: 200 },
     );
     expect(batchedEventsPerTransaction(gas, 128 * 1024)).toBe(Math.floor((131072 - 180) / 160));
+    // The per-transaction gas cap binds once transactions may be large: ⌊(2^24 − 27,000) / 4,500⌋ = 3,722 events.
+    expect(batchedEventsPerTransaction(gas, 10_000_000)).toBe(Math.floor((2 ** 24 - 27_000) / 4_500));
+    expect(batchedEventsPerTransaction(gas, 10_000_000, 1_000_000)).toBe(Math.floor((1_000_000 - 27_000) / 4_500));
   });
 
   it('at 10,000 events/s on 30M gas and 2 s blocks only one root per block holds, at a fixed gas per second', () => {
