@@ -1,0 +1,9 @@
+/**
+ * Attribution of generated text (Proof of Attribution for a causal LM's answers): causal-LM featurization with LoGra's
+ * factorized projection, verbatim span tracing over a suffix array, the per-inference fee model, and
+ * `attributeGeneration`, which ties them together.
+ */
+export { causalLogits, contextLength, causalWindows, tokenLossGradients, packWindows } from './causal-lm.js';
+export type { CausalLmModel, TextTokenizer, CausalExample, CausalWindow } from './causal-lm.js';
+export { CAUSAL_FEATURIZE_DEFAULTS, createCausalFeaturizer, featurizeCausal, isCausalInfo, causalOptionsFromInfo } from './causal-featurize.js';
+export type { CausalFeaturizeOptions, CausalFeaturizeInfo, CausalFeatures, CausalFeaturizer } from './causal-featurize.js';
