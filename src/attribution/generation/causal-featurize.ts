@@ -99,7 +99,7 @@ function sideWidths(e: ParameterEntry): [number, number] {
  * ```
  */
 export function createCausalFeaturizer(model: CausalLmModel, options: CausalFeaturizeOptions = {}): CausalFeaturizer {
-  const projection = options.projection === undefined ? CAUSAL_FEATURIZE_DEFAULTS.projection : options.projection;
+  const projection: FactorizedProjectionSpec | null = options.projection === undefined ? { ...CAUSAL_FEATURIZE_DEFAULTS.projection } : options.projection;
   const batchSize = options.batchSize ?? CAUSAL_FEATURIZE_DEFAULTS.batchSize;
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new ProvenantError('ATTRIBUTION_INPUT_INVALID', `batchSize must be a positive integer, got ${batchSize}.`);
   if (projection) validateProjection(projection.kind, [projection.inDim, projection.outDim], projection.density);
