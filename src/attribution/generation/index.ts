@@ -7,3 +7,6 @@ export { causalLogits, contextLength, causalWindows, tokenLossGradients, packWin
 export type { CausalLmModel, TextTokenizer, CausalExample, CausalWindow } from './causal-lm.js';
 export { CAUSAL_FEATURIZE_DEFAULTS, createCausalFeaturizer, featurizeCausal, isCausalInfo, causalOptionsFromInfo } from './causal-featurize.js';
 export type { CausalFeaturizeOptions, CausalFeaturizeInfo, CausalFeatures, CausalFeaturizer } from './causal-featurize.js';
+export { suffixArray } from './suffix-array.js';
+export { SPAN_TRACE_DEFAULTS, buildSpanIndex, traceSpans } from './span-index.js';
+export type { SpanIndex, SpanIndexRows, TracedSpan, TraceSpansOptions, SpanTrace } from './span-index.js';
