@@ -10,3 +10,5 @@ export type { CausalFeaturizeOptions, CausalFeaturizeInfo, CausalFeatures, Causa
 export { suffixArray } from './suffix-array.js';
 export { SPAN_TRACE_DEFAULTS, buildSpanIndex, traceSpans } from './span-index.js';
 export type { SpanIndex, SpanIndexRows, TracedSpan, TraceSpansOptions, SpanTrace } from './span-index.js';
+export { FEE_MODEL_FIELDS, resolveFeeModel, inferenceFee, splitGenerationFee } from './fee-model.js';
+export type { FeeModel, FeeModelField, GenerationFeeSplit, UnpaidReason } from './fee-model.js';
