@@ -12,3 +12,14 @@ export { SPAN_TRACE_DEFAULTS, buildSpanIndex, traceSpans } from './span-index.js
 export type { SpanIndex, SpanIndexRows, TracedSpan, TraceSpansOptions, SpanTrace } from './span-index.js';
 export { FEE_MODEL_FIELDS, resolveFeeModel, inferenceFee, splitGenerationFee } from './fee-model.js';
 export type { FeeModel, FeeModelField, GenerationFeeSplit, UnpaidReason } from './fee-model.js';
+export { COMPLETION_DEFAULTS, generateCompletion } from './generate.js';
+export type { CompletionOptions } from './generate.js';
+export { attributeGeneration, createGenerationIndex, inMemoryFeatureStore } from './attribute-generation.js';
+export type {
+  AttributeGenerationOptions,
+  GenerationAttribution,
+  GenerationIndex,
+  GenerationIndexOptions,
+  GenerationRow,
+  TokenAttribution,
+} from './attribute-generation.js';
