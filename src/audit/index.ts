@@ -14,3 +14,5 @@ export type {
 export { renderAuditReport, auditChartSpecs } from './report.js';
 export { validateJsonSchema } from './json-schema.js';
 export type { JsonSchema, SchemaViolation } from './json-schema.js';
+export { renderGenerationReport, highlightSpans } from './report-generation.js';
+export type { GenerationAnswerRecord, GenerationSpanRecord, GenerationRowRecord } from './report-generation.js';

@@ -22,6 +22,7 @@ import {
 import { fitDataInf, type Preconditioner } from '../attribution/index.js';
 import type { FactorizedProjectionSpec } from '../attribution/index.js';
 import type { Hex } from '../core/index.js';
+import type { GenerationAnswerRecord, GenerationSpanRecord } from '../audit/report-generation.js';
 
 /** One training row as plain data. */
 export interface TextRow {
@@ -71,39 +72,9 @@ export interface GenerativeStageOptions {
   feeModel?: Partial<FeeModel>;
 }
 
-/** A span of an answer, plain. */
-export interface GenerativeSpanRecord {
-  start: number;
-  length: number;
-  text: string;
-  count: number;
-  rows: { rowId: string; contributor: string; datanet: string }[];
-}
-
-/** One answer as the audit record holds it. */
-export interface GenerativeAnswerRecord {
-  prompt: string;
-  completion: string;
-  logLikelihood: number;
-  proponents: { rowId: string; contributor: string; datanet: string; score: number; text: string }[];
-  opponents: { rowId: string; contributor: string; datanet: string; score: number; text: string }[];
-  contributorShares: Record<string, number> | null;
-  datanetShares: Record<string, number> | null;
-  spans: GenerativeSpanRecord[];
-  fee: {
-    feeWei: string;
-    platformWei: string;
-    ownerWei: string;
-    stakersWei: string;
-    contributorsWei: string;
-    unallocatedWei: string;
-    contributorAmounts: Record<string, string>;
-    paid: boolean;
-    reason: string | null;
-    flagged: string[];
-  };
-  attributionMs: number;
-}
+/** A span of an answer and one answer as the audit record holds them (defined by the report that renders them). */
+export type GenerativeSpanRecord = GenerationSpanRecord;
+export type GenerativeAnswerRecord = GenerationAnswerRecord;
 
 /** The record section of the generative stage (plain JSON). */
 export interface GenerativeStageRecord {
