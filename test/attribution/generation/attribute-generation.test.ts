@@ -1,4 +1,8 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { readFeatureStore, writeFeatureStore } from '../../../src/attribution/index.js';
 import {
   attributeGeneration,
   buildSpanIndex,
@@ -100,6 +104,24 @@ describe('attributeGeneration', () => {
     expect(r.contributorShares).toBeNull();
     expect(() => attributeGeneration(model, 'ab', { index, tokenizer, completion: 'c', excludeRows: ['nope'] })).toThrow(/nope/);
     index.dispose();
+  });
+
+  it('round-trips causal features through the on-disk feature store', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'genattr-'));
+    try {
+      await writeFeatureStore(dir, rows, { model, rowIds, contributors, versions: datanets, labels: rows.tokens });
+      const read = await readFeatureStore(dir, { model });
+      const index = createGenerationIndex(model, read);
+      const fromDisk = attributeGeneration(model, 'kk', { index, tokenizer, completion: 'abcdefgh', topK: 3 });
+      const inMemory = createGenerationIndex(model, store);
+      const fromMemory = attributeGeneration(model, 'kk', { index: inMemory, tokenizer, completion: 'abcdefgh', topK: 3 });
+      expect(fromDisk.proponents).toEqual(fromMemory.proponents);
+      expect({ ...fromDisk.datanetScores }).toEqual({ ...fromMemory.datanetScores });
+      index.dispose();
+      inMemory.dispose();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses features computed with another model', () => {
