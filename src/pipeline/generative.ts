@@ -39,10 +39,11 @@ export interface TextRow {
 export const GENERATIVE_DEFAULTS = Object.freeze({
   adapterName: 'generative',
   lora: { r: 8, alpha: 16, targetModules: ['q_proj', 'v_proj', 'fc_in', 'fc_out'] } as Partial<LoraConfig>,
-  /** Enough steps for the tiny model to take up short repeated facts (measured by bench:generation-attribution). */
-  steps: 200,
-  batchSize: 32,
-  learningRate: 3e-3,
+  /** With the planted rows oversampled (weight 2), 300 steps of 16 rows let the shipped model reproduce 9 of 12 planted
+   * facts verbatim (bench:generation-attribution); 250 steps of 32 at 3e-3 with weight 1/3 reproduced 1 of 12. */
+  steps: 300,
+  batchSize: 16,
+  learningRate: 1e-2,
   seed: 1,
   projection: { kind: 'gaussian', inDim: 16, outDim: 16, seed: 7 } as FactorizedProjectionSpec,
   /** DataInf: the influence estimator derived for LoRA (Kwon et al. 2024). */
@@ -157,9 +158,15 @@ export function sampleInOrder<T>(items: readonly T[], n: number, seed: number): 
  * @example
  * const { rows, prompts } = await generativeDemoData({ sotuRows: 600 });
  */
-export async function generativeDemoData(options: { sotuRows?: number; seed?: number } = {}): Promise<{ rows: TextRow[]; prompts: string[]; facts: readonly (readonly [string, string])[] }> {
+export async function generativeDemoData(options: { sotuRows?: number; seed?: number } = {}): Promise<{
+  rows: TextRow[];
+  prompts: string[];
+  facts: readonly (readonly [string, string])[];
+  /** Pass to the stage: the planted rows drawn as two thirds of each batch (the recipe the benchmark measured). */
+  oversample: { contributors: string[]; weight: number }[];
+}> {
   const sotu = sampleInOrder(await sotuPassageRows(), options.sotuRows ?? 600, options.seed ?? 1);
-  return { rows: [...sotu, ...plantedFactRows()], prompts: PLANTED_FACTS.map(([p]) => p), facts: PLANTED_FACTS };
+  return { rows: [...sotu, ...plantedFactRows()], prompts: PLANTED_FACTS.map(([p]) => p), facts: PLANTED_FACTS, oversample: [{ contributors: ['planted'], weight: 2 }] };
 }
 
 /** Step 1: attach a LoRA adapter and fine-tune the causal LM on the rows (next-token loss over whole rows). */
