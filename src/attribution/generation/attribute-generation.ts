@@ -250,7 +250,8 @@ export function attributeGeneration(model: CausalLmModel, prompt: string, option
 
   // Groups: contributor × Datanet, and one extra group for excluded rows (scored, never counted).
   const excluded = new Set(options.excludeRows ?? []);
-  const unknown = [...excluded].filter((id) => !rowIds.includes(id));
+  const known = excluded.size > 0 ? new Set(rowIds) : null;
+  const unknown = [...excluded].filter((id) => !known!.has(id));
   if (unknown.length) throw new ProvenantError('ATTRIBUTION_INPUT_INVALID', `excludeRows names rows not in the index: ${unknown.slice(0, 5).join(', ')}.`, { data: { rows: unknown } });
   const D = index.datanetKeys.length;
   const G = index.contributorKeys.length * D;
