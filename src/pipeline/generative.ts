@@ -45,7 +45,8 @@ export const GENERATIVE_DEFAULTS = Object.freeze({
   batchSize: 16,
   learningRate: 1e-2,
   seed: 1,
-  projection: { kind: 'gaussian', inDim: 16, outDim: 16, seed: 7 } as FactorizedProjectionSpec,
+  /** k_in = k_out = 8: 1,024 features per row for r 8 on four module kinds × 2 blocks (what the benchmark measured). */
+  projection: { kind: 'gaussian', inDim: 8, outDim: 8, seed: 7 } as FactorizedProjectionSpec,
   /** DataInf: the influence estimator derived for LoRA (Kwon et al. 2024). */
   preconditioner: 'datainf' as 'datainf' | 'grad-dot',
   topK: 5,
@@ -156,7 +157,7 @@ export function sampleInOrder<T>(items: readonly T[], n: number, seed: number): 
  * facts, and the fact prompts to ask.
  *
  * @example
- * const { rows, prompts } = await generativeDemoData({ sotuRows: 600 });
+ * const { rows, prompts, oversample } = await generativeDemoData();
  */
 export async function generativeDemoData(options: { sotuRows?: number; seed?: number } = {}): Promise<{
   rows: TextRow[];
@@ -165,7 +166,7 @@ export async function generativeDemoData(options: { sotuRows?: number; seed?: nu
   /** Pass to the stage: the planted rows drawn as two thirds of each batch (the recipe the benchmark measured). */
   oversample: { contributors: string[]; weight: number }[];
 }> {
-  const sotu = sampleInOrder(await sotuPassageRows(), options.sotuRows ?? 600, options.seed ?? 1);
+  const sotu = sampleInOrder(await sotuPassageRows(), options.sotuRows ?? 1200, options.seed ?? 1);
   return { rows: [...sotu, ...plantedFactRows()], prompts: PLANTED_FACTS.map(([p]) => p), facts: PLANTED_FACTS, oversample: [{ contributors: ['planted'], weight: 2 }] };
 }
 
