@@ -176,7 +176,7 @@ export function createCausalFeaturizer(model: CausalLmModel, options: CausalFeat
     const capture = createGradientCapture(new Set(entries.map((e) => e.module)));
     const restore = entries.map((e) => [e.variable, e.variable.trainable] as const);
     for (const e of entries) e.variable.trainable = true;
-    let loss = new Float64Array(B);
+    let loss: Float64Array = new Float64Array(B);
     try {
       const { value, grads } = tf.variableGrads(() => {
         const z = causalLogits(model, tf.tensor2d(ids, [B, T], 'int32'), { capture });
