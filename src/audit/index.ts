@@ -16,3 +16,5 @@ export { validateJsonSchema } from './json-schema.js';
 export type { JsonSchema, SchemaViolation } from './json-schema.js';
 export { chainChartSpecs } from './report-chain.js';
 export type { ChainChartData } from './report-chain.js';
+export { renderGenerationReport, highlightSpans } from './report-generation.js';
+export type { GenerationAnswerRecord, GenerationSpanRecord, GenerationRowRecord } from './report-generation.js';

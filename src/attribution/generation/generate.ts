@@ -1,0 +1,75 @@
+/**
+ * Completion of a prompt by any causal LM of the generic interface (./causal-lm.ts): seeded sampling from
+ * softmax(logits / temperature), restricted to the top k tokens when asked; temperature 0 is greedy. The model sees the
+ * last `context` tokens. Kept here (not in finetune/models/generate.ts, which serves the character model) so
+ * attribution never depends on a particular model family; a Hugging Face model's own KV-cache generation can be used
+ * instead by passing its text as `completion` to `attributeGeneration`.
+ */
+import { ProvenantError, createRng } from '../../core/index.js';
+import { tf } from '../../finetune/index.js';
+import { causalLogits, contextLength, type CausalLmModel } from './causal-lm.js';
+
+export interface CompletionOptions {
+  /** Tokens to generate. Default 64. */
+  maxNewTokens?: number;
+  /** Default 0 (greedy: reproducible answers for paid queries). */
+  temperature?: number;
+  /** Sample among the k most likely tokens only. Default: all. */
+  topK?: number;
+  /** Seed of the sampling. Default 0. */
+  seed?: number;
+  /** Token ids never produced (padding, unknown). */
+  bannedIds?: readonly number[];
+  /** Stop after producing this id (e.g. end-of-text); it is kept in the output. */
+  stopId?: number;
+}
+
+/** The defaults of {@link CompletionOptions}, recorded with every attribution. */
+export const COMPLETION_DEFAULTS = Object.freeze({ maxNewTokens: 64, temperature: 0, seed: 0 });
+
+/**
+ * Generates up to `maxNewTokens` ids after `promptIds`.
+ *
+ * @example
+ * const ids = generateCompletion(model, tok.encode('The capital of Zorbania is'), { maxNewTokens: 16, bannedIds: [0, 1] });
+ */
+export function generateCompletion(model: CausalLmModel, promptIds: readonly number[], options: CompletionOptions = {}): number[] {
+  const maxNew = options.maxNewTokens ?? COMPLETION_DEFAULTS.maxNewTokens;
+  const temperature = options.temperature ?? COMPLETION_DEFAULTS.temperature;
+  if (!Number.isInteger(maxNew) || maxNew < 0 || !(temperature >= 0) || (options.topK !== undefined && (!Number.isInteger(options.topK) || options.topK < 1))) {
+    throw new ProvenantError('INVALID_ARGUMENT', 'generateCompletion needs maxNewTokens ≥ 0, temperature ≥ 0 and topK ≥ 1 (integers where counts).');
+  }
+  if (promptIds.length === 0) throw new ProvenantError('INVALID_ARGUMENT', 'generateCompletion needs a non-empty prompt.');
+  const banned = new Set(options.bannedIds ?? []);
+  const rng = createRng(options.seed ?? COMPLETION_DEFAULTS.seed);
+  const context = contextLength(model);
+  const ids = [...promptIds];
+  const out: number[] = [];
+  for (let n = 0; n < maxNew; n++) {
+    const window = ids.slice(-context);
+    const logits = tf.tidy(() => {
+      const z = causalLogits(model, tf.tensor2d(window, [1, window.length], 'int32'));
+      return z.slice([window.length - 1, 0], [1, z.shape[1]!]).dataSync() as Float32Array;
+    });
+    const candidates = Array.from(logits, (l, id) => ({ id, l })).filter((c) => !banned.has(c.id));
+    candidates.sort((a, b) => b.l - a.l || a.id - b.id);
+    let next = candidates[0]!.id;
+    if (temperature > 0) {
+      const kept = candidates.slice(0, options.topK ?? candidates.length);
+      const weights = kept.map((c) => Math.exp((c.l - kept[0]!.l) / temperature));
+      let u = rng.nextDouble() * weights.reduce((a, b) => a + b, 0);
+      next = kept.at(-1)!.id;
+      for (let i = 0; i < kept.length; i++) {
+        u -= weights[i]!;
+        if (u <= 0) {
+          next = kept[i]!.id;
+          break;
+        }
+      }
+    }
+    ids.push(next);
+    out.push(next);
+    if (options.stopId !== undefined && next === options.stopId) break;
+  }
+  return out;
+}
