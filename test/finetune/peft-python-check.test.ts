@@ -91,6 +91,8 @@ describe.skipIf(!hasPython)('check_peft_load.py (the Python checker itself)', ()
 interface HfApi {
   loadPretrained(dir: string, options?: { numLabels?: number; seed?: number }): Promise<Model>;
   computeLogits(model: Model, inputs: { inputIds: number[][]; attentionMask?: number[][] }): { shape: number[]; data: Float32Array };
+  /** The model with its active adapters folded in, as a Hugging Face folder (optional in older builds). */
+  saveMergedPretrained?(model: Model, dir: string): Promise<void>;
 }
 
 async function hfApi(): Promise<HfApi | null> {
@@ -139,9 +141,16 @@ describe.skipIf(!hasPython || !api)("PEFT loads Provenant's adapters", () => {
       const { shape, data } = api!.computeLogits(model, { inputIds: inputs.input_ids, attentionMask: inputs.attention_mask });
       const ours = { input_ids: inputs.input_ids, attention_mask: inputs.attention_mask, compare_mask: inputs.compare_mask ?? null, logits_shape: shape, logits: Array.from(data) };
       writeFileSync(join(dir, 'ours.json'), JSON.stringify(ours));
-      const { code, report } = await runChecker(['--base', join(FIXTURES, c.base), '--adapter', dir, '--ours', join(dir, 'ours.json')]);
+      const merged = join(scratch, `${c.base}-merged`);
+      if (api!.saveMergedPretrained) await api!.saveMergedPretrained(model, merged);
+      const extra = api!.saveMergedPretrained ? ['--merged', merged] : [];
+      const { code, report } = await runChecker(['--base', join(FIXTURES, c.base), '--adapter', dir, '--ours', join(dir, 'ours.json'), ...extra]);
+      console.log(`[peft-python-check] ${c.name}\n${report.checks.map((k) => `  ${k.ok ? 'ok ' : 'BAD'} ${k.name}: ${k.detail}`).join('\n')}`);
       expect(report.checks.filter((k) => !k.ok)).toEqual([]);
+      expect(report.checks.map((k) => k.name)).toContain('PeftModel logits');
+      if (api!.saveMergedPretrained) expect(report.checks.map((k) => k.name)).toContain('merged logits');
       expect(code).toBe(0);
+      model.dispose();
     });
   }
 });
