@@ -4,6 +4,7 @@
  */
 import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
 import { describe, expect, it } from 'vitest';
+import { featureModelHash } from '../../../src/attribution/index.js';
 import { bytesToHex, canonicalJson, isProvenantError, ProvenantError } from '../../../src/core/index.js';
 import {
   addClassificationHead,
@@ -80,6 +81,20 @@ describe('baseModelHash and the classification head', () => {
     expect(baseModelHash(other)).not.toBe(before);
     model.dispose();
     other.dispose();
+  });
+
+  it('feature stores still bind the head in use: the same base with another head has another featureModelHash', () => {
+    const a = transformer();
+    const b = transformer();
+    addClassificationHead(a, 3, { seed: 2 });
+    addClassificationHead(b, 3, { seed: 3 });
+    expect(baseModelHash(a)).toBe(baseModelHash(b));
+    expect(featureModelHash(a)).not.toBe(featureModelHash(b));
+    perturb(b, 'classifier.weight', 0); // same values again → same binding
+    const c = transformer();
+    addClassificationHead(c, 3, { seed: 2 });
+    expect(featureModelHash(c)).toBe(featureModelHash(a));
+    for (const m of [a, b, c]) m.dispose();
   });
 
   it('keeps the output layer of a logistic regression or MLP in the base (there it is the model, not a head)', () => {
