@@ -1,7 +1,8 @@
 /**
  * `npm run bench:train` — examples/s of one training step (forward, loss, backward, clip, AdamW) for logistic regression,
  * an MLP and the tiny transformer (LoRA r=8 on q,v; and full training), on the wasm and cpu backends, beside the same
- * models in PyTorch on this machine (Debian's python3-torch, one thread). Prints a table, writes
+ * models in PyTorch on this machine (Debian's python3-torch on OpenBLAS — scripts/setup-openblas.sh — one thread; the BLAS
+ * library mapped into the torch process is printed). Prints a table, writes
  * benchmarks/results/train.json.
  *
  *   npx tsx benchmarks/train.ts [--quick] [--no-torch]
@@ -139,10 +140,14 @@ function ensureTorch(): string | null {
   return 'python3-torch is not installed and `apt-get install -y python3-torch` failed (needs root and the Debian archive)';
 }
 
-function runTorch(): { torch: string; results: TorchResult[] } | { skipped: string } {
+function runTorch(): { torch: string; blas: string[]; results: TorchResult[] } | { skipped: string } {
   if (noTorch) return { skipped: '--no-torch' };
   const missing = ensureTorch();
   if (missing) return { skipped: missing };
+  // OpenBLAS under PyTorch (Debian's torch falls back to the ~0.4 GFLOP/s reference BLAS without it).
+  const setup = spawnSync('bash', [join(root, 'scripts/setup-openblas.sh')], { encoding: 'utf8' });
+  console.log(`${setup.stdout}${setup.stderr}`.trim());
+  if (setup.status !== 0) return { skipped: `OpenBLAS is not set up for PyTorch (scripts/setup-openblas.sh exited ${setup.status}); a ratio against the reference BLAS would be meaningless` };
   const spec = {
     workloads: workloads.map((w) => ({ name: w.name, kind: w.kind, batch: w.batch, warmup: 3, steps: w.kind.startsWith('transformer') ? scale(30) : scale(100), ...w.sizes })),
   };
@@ -153,7 +158,7 @@ function runTorch(): { torch: string; results: TorchResult[] } | { skipped: stri
   });
   const line = run.stdout.split('\n').find((l) => l.startsWith('RESULT '));
   if (run.status !== 0 || !line) return { skipped: `PyTorch run failed: ${run.stderr.trim().split('\n').slice(-3).join(' | ')}` };
-  return JSON.parse(line.slice(7)) as { torch: string; results: TorchResult[] };
+  return JSON.parse(line.slice(7)) as { torch: string; blas: string[]; results: TorchResult[] };
 }
 
 const load0 = os.loadavg();
@@ -171,6 +176,7 @@ for (const backend of ['wasm', 'cpu'] as const) {
 const torchRun = runTorch();
 const torchBy = new Map('results' in torchRun ? torchRun.results.map((r) => [r.name, r]) : []);
 if ('skipped' in torchRun) console.log(`PyTorch column skipped: ${torchRun.skipped}`);
+else console.log(`PyTorch ${torchRun.torch}, 1 thread, BLAS mapped into its process: ${torchRun.blas.join(', ') || 'none found'}`);
 
 const rows = workloads.map((w) => {
   const t = torchBy.get(w.name);
@@ -215,7 +221,7 @@ const out = {
   quick,
   machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', node: process.version, loadAverageBefore: load0, loadAverageAfter: os.loadavg() },
   backends,
-  torch: 'results' in torchRun ? { version: torchRun.torch, threads: 1, env: 'OPENBLAS_NUM_THREADS=1' } : { skipped: torchRun.skipped },
+  torch: 'results' in torchRun ? { version: torchRun.torch, threads: 1, env: 'OPENBLAS_NUM_THREADS=1', blas: torchRun.blas } : { skipped: torchRun.skipped },
   note: 'examplesPerSecond and ratios use the fastest timed step (minMsPerStep) of each side; median wall (msPerStep) and median process-CPU (cpuMsPerStep) are beside them',
   rows,
 };

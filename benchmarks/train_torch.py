@@ -114,5 +114,19 @@ def run(spec):
 
 
 spec = json.loads(sys.argv[1])
-out = {'torch': torch.__version__, 'threads': torch.get_num_threads(), 'results': [run(w) for w in spec['workloads']]}
+def blas_in_use():
+    # The BLAS actually mapped into this process after a matmul (Debian's torch takes whatever libblas.so.3 points at).
+    import os, re
+    a = torch.randn(64, 64)
+    (a @ a).sum().item()
+    libs = set()
+    with open('/proc/self/maps') as f:
+        for line in f:
+            path = line.split()[-1]
+            if re.search(r'blas|mkl|lapack', os.path.basename(path)):
+                libs.add(os.path.realpath(path))
+    return sorted(libs)
+
+
+out = {'torch': torch.__version__, 'threads': torch.get_num_threads(), 'blas': blas_in_use(), 'results': [run(w) for w in spec['workloads']]}
 print('RESULT ' + json.dumps(out))

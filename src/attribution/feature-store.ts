@@ -10,7 +10,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ProvenantError, canonicalJson, createSha256, sha256, utf8Bytes, type Hex } from '../core/index.js';
-import { baseModelHash, type Model } from '../finetune/index.js';
+import { baseModelHash, classificationHeadModules, type Model } from '../finetune/index.js';
 import type { FeatureBlock, FeatureMatrix } from './feature-matrix.js';
 import type { Features, FeaturizeInfo } from './featurize.js';
 
@@ -62,8 +62,9 @@ export interface RowMetadata {
 
 /**
  * SHA-256 binding the features to the exact weights they came from: the base model's hash (`baseModelHash`, which
- * fine-tuning also records; with adapters merged it is the pre-merge base) and every active or merged adapter's scale,
- * merged flag and weight bytes — together they determine the effective weights.
+ * fine-tuning also records; with adapters merged it is the pre-merge base), the classification head in use (its
+ * effective kernel and bias: the base hash leaves the head out), and every active or merged adapter's scale, merged flag
+ * and weight bytes — together they determine the effective weights.
  */
 export function featureModelHash(model: Model): Hex {
   const adapters: [string, number, boolean, string, string][] = [];
@@ -75,7 +76,12 @@ export function featureModelHash(model: Model): Hex {
     }
   }
   adapters.sort((x, y) => (x[0] < y[0] ? -1 : 1));
-  return sha256(utf8Bytes(canonicalJson({ format: 'provenant.feature-model.v1', base: baseModelHash(model), adapters })));
+  // The base hash leaves a classification head out (it travels in adapters); the features depend on the head in use.
+  const head = classificationHeadModules(model).map((m) => {
+    const linear = model.linears.get(m)!;
+    return [m, bytesHash(linear.kernel.dataSync() as Float32Array), linear.bias ? bytesHash(linear.bias.dataSync() as Float32Array) : null];
+  });
+  return sha256(utf8Bytes(canonicalJson({ format: 'provenant.feature-model.v2', base: baseModelHash(model), head, adapters })));
 }
 
 /** SHA-256 of a store's manifest (canonical JSON): one digest for the audit record that pins every shard's hash. */

@@ -81,7 +81,10 @@ export interface LocalNode {
   accounts: Hex[];
   /** The anvil process id. */
   pid: number;
-  /** Stops the node (SIGTERM by pid, SIGKILL after 5 s) and resolves once it has exited. Safe to call twice. */
+  /**
+   * Stops the node (SIGTERM by pid, SIGKILL after 5 s) and resolves once it has exited. Safe to call twice. If this
+   * process dies first — an uncaught error, or a signal that runs no hooks — the node is killed too.
+   */
   stop(): Promise<void>;
 }
 
@@ -103,6 +106,33 @@ async function rpcChainId(url: string): Promise<number | null> {
 /** anvil's output without key material: hex keys and the mnemonic line. */
 function redactBanner(output: string): string {
   return redactHexSecrets(output).replace(/^(\s*Mnemonic:\s*).*$/gim, '$1<redacted>');
+}
+
+/**
+ * A tiny Node process that SIGKILLs `pid` as soon as its stdin — a pipe from this process — closes, which the OS does
+ * when this process dies for any reason (Node has no PR_SET_PDEATHSIG); it exits by itself once `pid` is gone. It holds
+ * no reference on this process's event loop.
+ */
+const WATCHDOG_SOURCE = `
+const pid = Number(process.argv[1]);
+const kill = () => { try { process.kill(pid, 'SIGKILL'); } catch {} process.exit(0); };
+process.stdin.on('end', kill);
+process.stdin.on('close', kill);
+process.stdin.on('error', kill);
+process.stdin.resume();
+setInterval(() => { try { process.kill(pid, 0); } catch { process.exit(0); } }, 1000);
+`;
+
+function startWatchdog(pid: number): ChildProcess | null {
+  try {
+    const watchdog = spawn(process.execPath, ['-e', WATCHDOG_SOURCE, String(pid)], { stdio: ['pipe', 'ignore', 'ignore'] });
+    watchdog.on('error', () => undefined); // no watchdog (e.g. no usable execPath): the 'exit' hook still covers normal exits
+    watchdog.unref();
+    (watchdog.stdin as unknown as { unref?: () => void } | null)?.unref?.();
+    return watchdog;
+  } catch {
+    return null;
+  }
 }
 
 function exited(child: ChildProcess): Promise<void> {
@@ -137,15 +167,19 @@ export async function startLocalNode(options: StartLocalNodeOptions = {}): Promi
   args.push(...(options.args ?? []));
 
   const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  // A crashed demo must not leave an orphan node behind.
+  // A crashed demo must not leave an orphan node behind: on a normal exit (an uncaught error included) the 'exit' hook
+  // kills it; when this process dies without running hooks (SIGKILL, SIGTERM, a fatal signal), the watchdog does.
   const killOnExit = (): void => {
     if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) process.kill(child.pid, 'SIGKILL');
   };
   process.once('exit', killOnExit);
+  const watchdog = child.pid === undefined ? null : startWatchdog(child.pid);
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
       process.off('exit', killOnExit);
+      // The watchdog goes first, so it can never signal a pid the OS has reused after anvil exited.
+      if (watchdog && watchdog.exitCode === null && watchdog.signalCode === null) watchdog.kill('SIGKILL');
       if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
       const done = exited(child);
       process.kill(child.pid, 'SIGTERM');

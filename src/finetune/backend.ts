@@ -6,6 +6,19 @@
  * optional peer dependencies and never required. `wasm` with SIMD is ~30× faster than the pure-JS `cpu` backend and is the
  * default. `cpu` is the fallback, and the exactness reference. Wasm threads stay off: tfjs hard-codes them off in Node,
  * and enabling them there breaks the backend.
+ *
+ * Two side effects of tfjs are undone here, because they are not the library user's choice:
+ * - the `cpu` backend prints "Hi, looks like you are running TensorFlow.js in Node.js…" on its first tensor
+ *   (tfjs-backend-cpu `MathBackendCPU.write`, gated by a per-instance `firstUse` flag): every `cpu` instance is created
+ *   with the flag already spent, so the banner never prints while other tfjs warnings still do;
+ * - the wasm backend's emscripten module installs `process.on('uncaughtException', e => { throw e })` and
+ *   `process.on('unhandledRejection', r => { throw r })` when it starts: any later error of the user's program is then
+ *   re-thrown from inside a handler, which Node reports as exit code 7 with the minified 38 KB source line of the
+ *   handler. The listeners the module adds are removed as soon as it has started, so errors surface as themselves,
+ *   exit code 1.
+ *
+ * Without an explicit `initBackend()`, the library's async entry points call `ensureBackend()`, which picks the fastest
+ * available backend once (the `auto` order) — unless the program already chose one itself.
  */
 import { ProvenantError } from '../core/index.js';
 import { tf } from './tf.js';
@@ -53,6 +66,71 @@ const WASM_PACKAGE = '@tensorflow/tfjs-backend-wasm';
 
 const defaultLoader: ModuleLoader = (specifier) => import(/* @vite-ignore */ specifier);
 
+/** Backend factories already wrapped (a factory is wrapped once, whichever path registered it). */
+const wrappedFactories = new WeakSet<object>();
+
+/** Wraps a registered backend's factory in place (tfjs keeps factories in a public registry; it has no other hook). */
+function wrapFactory(name: string, wrap: (factory: () => unknown) => () => unknown): void {
+  const entry = (tf.engine() as unknown as { registryFactory: Record<string, { factory: () => unknown }> }).registryFactory[name];
+  if (!entry || wrappedFactories.has(entry)) return;
+  entry.factory = wrap(entry.factory);
+  wrappedFactories.add(entry);
+}
+
+/**
+ * Creates every `cpu` backend with its Node.js banner already spent (see the file comment). Idempotent.
+ * @internal
+ */
+export function silenceCpuBanner(): void {
+  const spend = (backend: unknown): void => {
+    if (backend && typeof backend === 'object' && 'firstUse' in backend) (backend as { firstUse: boolean }).firstUse = false;
+  };
+  spend((tf.engine() as unknown as { registry: Record<string, unknown> }).registry['cpu']);
+  wrapFactory('cpu', (factory) => () => {
+    const backend = factory();
+    spend(backend);
+    return backend;
+  });
+}
+
+type ProcessEvent = 'uncaughtException' | 'unhandledRejection';
+const PROCESS_EVENTS: readonly ProcessEvent[] = ['uncaughtException', 'unhandledRejection'];
+
+/** Removes the process listeners added since `before` was taken (the emscripten module's re-throwing handlers). */
+function removeAddedListeners(before: ReadonlyMap<ProcessEvent, readonly unknown[]>): void {
+  if (typeof process === 'undefined' || typeof process.listeners !== 'function') return;
+  for (const event of PROCESS_EVENTS) {
+    const old = new Set(before.get(event) ?? []);
+    for (const listener of (process as NodeJS.EventEmitter).listeners(event)) if (!old.has(listener)) (process as NodeJS.EventEmitter).removeListener(event, listener as (...args: unknown[]) => void);
+  }
+}
+
+function snapshotListeners(): Map<ProcessEvent, unknown[]> {
+  const snapshot = new Map<ProcessEvent, unknown[]>();
+  if (typeof process !== 'undefined' && typeof process.listeners === 'function') {
+    for (const event of PROCESS_EVENTS) snapshot.set(event, [...(process as NodeJS.EventEmitter).listeners(event)]);
+  }
+  return snapshot;
+}
+
+/**
+ * Makes the wasm backend start without leaving emscripten's re-throwing `uncaughtException` / `unhandledRejection`
+ * listeners behind (see the file comment). Call after `@tensorflow/tfjs-backend-wasm` has registered. Idempotent.
+ * @internal
+ */
+export function neutraliseWasmProcessHandlers(): void {
+  wrapFactory('wasm', (factory) => async () => {
+    const before = snapshotListeners();
+    try {
+      return await factory();
+    } finally {
+      removeAddedListeners(before);
+    }
+  });
+}
+
+silenceCpuBanner();
+
 function versionOf(module: unknown, fallback: string): string {
   const version = (module as { version_wasm?: string; version?: unknown } | null)?.version_wasm ?? (module as { version?: unknown } | null)?.version;
   if (typeof version === 'string') return version;
@@ -61,6 +139,7 @@ function versionOf(module: unknown, fallback: string): string {
 }
 
 async function activate(name: BackendName): Promise<void> {
+  if (name === 'cpu') silenceCpuBanner();
   const ok = await tf.setBackend(name);
   await tf.ready();
   if (!ok || tf.getBackend() !== name) throw new Error(`tf.setBackend('${name}') did not take effect (active: ${tf.getBackend()})`);
@@ -87,6 +166,7 @@ async function tryNative(loader: ModuleLoader): Promise<{ pkg: string; version: 
 async function tryWasm(loader: ModuleLoader): Promise<{ version: string; simd: boolean }> {
   // Threads stay off whatever the environment claims (tfjs turns them off in Node; a user's flag must not turn them on).
   const module = await loader(WASM_PACKAGE);
+  neutraliseWasmProcessHandlers();
   // The flag exists only once the wasm package has registered it, and is read when the backend first initialises.
   if ('WASM_HAS_MULTITHREAD_SUPPORT' in (tf.env() as unknown as { flagRegistry: object }).flagRegistry) {
     tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
@@ -106,6 +186,38 @@ async function tryWasm(loader: ModuleLoader): Promise<{ version: string; simd: b
  * ```
  */
 export async function initBackend(options: InitBackendOptions = {}): Promise<BackendInfo> {
+  const chosen = selectBackend(options);
+  explicitChoice = chosen;
+  return chosen;
+}
+
+/** The pending or settled choice of the last `initBackend` call (null before any). */
+let explicitChoice: Promise<BackendInfo> | null = null;
+/** The automatic choice made by `ensureBackend` (null until it runs). */
+let automaticChoice: Promise<BackendInfo | null> | null = null;
+
+/**
+ * Makes sure a fast backend is active before the library's first heavy work, without an explicit `initBackend()`: the
+ * first call picks one as `initBackend()` does (`auto`: tfjs-node, else wasm with SIMD, else cpu); later calls return
+ * that choice. It changes nothing when the program chose itself — an `initBackend` call, or a non-`cpu` backend set
+ * through tfjs (a tfjs `cpu` that no one asked for is the default tfjs falls back to, and is replaced). Resolves to
+ * what was chosen, or null when the program's own choice stands.
+ *
+ * @example
+ * ```ts
+ * await ensureBackend(); // wasm here, with no initBackend() in the user's program
+ * ```
+ */
+export async function ensureBackend(): Promise<BackendInfo | null> {
+  if (explicitChoice) return explicitChoice.catch(() => null);
+  if (automaticChoice) return automaticChoice;
+  const current = (tf.engine() as unknown as { backendName: string | null }).backendName;
+  if (current && current !== 'cpu') return null;
+  automaticChoice = selectBackend({}).catch(() => null);
+  return automaticChoice;
+}
+
+async function selectBackend(options: InitBackendOptions): Promise<BackendInfo> {
   const requested = options.backend ?? 'auto';
   const loader = options.loader ?? defaultLoader;
   if (!['auto', 'wasm', 'cpu', 'tensorflow'].includes(requested)) {
