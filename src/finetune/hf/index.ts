@@ -1,0 +1,14 @@
+export { loadPretrained, architectureOf, CONFIG_FILE } from './load-pretrained.js';
+export type { LoadPretrainedOptions } from './load-pretrained.js';
+export { computeLogits, flattenRows } from './logits.js';
+export type { ComputeLogitsInputs, LogitsResult, IdRows } from './logits.js';
+export { parseHfConfig, hfClassName } from './config.js';
+export type { HfModelConfig, Gpt2Config, LlamaConfig, BertConfig, HfArchitecture, HfTask, HeadOptions } from './config.js';
+export { openCheckpoint, WEIGHTS_FILE, WEIGHTS_INDEX_FILE } from './checkpoint.js';
+export type { Checkpoint, CheckpointTensorInfo } from './checkpoint.js';
+export { createPretrainedTokenizer, TOKENIZER_FILE, TOKENIZER_CONFIG_FILE } from './tokenizer.js';
+export type { PretrainedTokenizer, ChatMessage } from './tokenizer.js';
+export { createCache, disposeCache } from './pretrained-model.js';
+export type { PretrainedModel, FileTensor } from './pretrained-model.js';
+export type { HfForwardInputs, KvCache, ParamSpec, WeightLayout } from './architecture.js';
+export { lastTokenIndices } from './pooling.js';
