@@ -12,3 +12,5 @@ export { createCache, disposeCache } from './pretrained-model.js';
 export type { PretrainedModel, FileTensor } from './pretrained-model.js';
 export type { HfForwardInputs, KvCache, ParamSpec, WeightLayout } from './architecture.js';
 export { lastTokenIndices } from './pooling.js';
+export { saveMergedPretrained, mergedStateDict, COPIED_FILES } from './save-pretrained.js';
+export type { SaveMergedPretrainedOptions } from './save-pretrained.js';

@@ -11,6 +11,7 @@ import {
   loadAdapterFromDir,
   loadPretrained,
   saveAdapterToDir,
+  saveMergedPretrained,
   type PeftAdapterFiles,
 } from '../../../src/finetune/index.js';
 import { SHARED_FIXTURES, maxAbsDiff, readLogitsFixture } from './fixtures.js';
@@ -69,6 +70,18 @@ describe('PEFT adapters on Hugging Face models', () => {
       await loadAdapterFromDir(fresh, 'default', dir);
       expect(maxAbsDiff(computeLogits(fresh, inputs).data, out.data)).toBe(0);
       fresh.dispose();
+
+      // Merged export: a plain Hugging Face folder whose logits are the adapted model's (PEFT's merge_and_unload).
+      const merged = join(tmp, `${arch}-merged`);
+      await saveMergedPretrained(model, merged);
+      const reloaded = await loadPretrained(merged);
+      const mergedErr = maxAbsDiff(computeLogits(reloaded, inputs).data, fx.logits);
+      console.log(`${arch} merged max abs error ${mergedErr.toExponential(2)}`);
+      expect(mergedErr).toBeLessThan(1e-4);
+      expect(JSON.parse(readFileSync(join(merged, 'config.json'), 'utf8')).architectures).toEqual([model.config.className]);
+      // The model in memory still carries its unmerged adapter.
+      expect([...model.linears.values()].some((l) => l.adapters.size > 0 && l.merged.length === 0)).toBe(true);
+      reloaded.dispose();
       model.dispose();
     });
   }
