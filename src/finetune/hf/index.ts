@@ -14,3 +14,5 @@ export type { HfForwardInputs, KvCache, ParamSpec, WeightLayout } from './archit
 export { lastTokenIndices } from './pooling.js';
 export { saveMergedPretrained, mergedStateDict, COPIED_FILES } from './save-pretrained.js';
 export type { SaveMergedPretrainedOptions } from './save-pretrained.js';
+export { generate, generateTokens } from './generate.js';
+export type { GenerateTextOptions, GenerateTokensOptions, GenerateTokensResult } from './generate.js';
