@@ -119,7 +119,8 @@ export function parseHfConfig(json: unknown, options: HeadOptions = {}): HfModel
   if (json === null || typeof json !== 'object' || Array.isArray(json)) {
     throw new ProvenantError('PRETRAINED_CONFIG_UNSUPPORTED', `config.json must hold an object, got ${describeValue(json)}.`);
   }
-  const c = json as Record<string, unknown>;
+  // A shallow copy: normalising (e.g. rope_parameters.rope_theta → rope_theta) must not touch the caller's object.
+  const c = { ...(json as Record<string, unknown>) };
   const problems: string[] = [];
   const modelType = c.model_type;
   const architecture = typeof modelType === 'string' ? MODEL_TYPES[modelType] : undefined;
@@ -207,7 +208,13 @@ export function parseHfConfig(json: unknown, options: HeadOptions = {}): HfModel
     const heads = int('num_attention_heads');
     const act = c.hidden_act ?? 'silu';
     if (act !== 'silu') problems.push(`hidden_act: only silu is implemented, got ${describeValue(act)}`);
-    refuse('rope_scaling', (v) => absent(v) || (typeof v === 'object' && ['default', undefined].includes((v as Record<string, unknown>).rope_type as string | undefined) && ['default', undefined].includes((v as Record<string, unknown>).type as string | undefined)), 'RoPE scaling (linear, dynamic, yarn, llama3 …) is not implemented');
+    // transformers 5 writes `rope_parameters: { rope_theta, rope_type }`; 4.x wrote `rope_theta` and `rope_scaling`.
+    const plainRope = (v: unknown) =>
+      absent(v) || (typeof v === 'object' && ['default', undefined].includes((v as Record<string, unknown>).rope_type as string | undefined) && ['default', undefined].includes((v as Record<string, unknown>).type as string | undefined));
+    refuse('rope_scaling', plainRope, 'RoPE scaling (linear, dynamic, yarn, llama3 …) is not implemented');
+    refuse('rope_parameters', plainRope, 'RoPE scaling (linear, dynamic, yarn, llama3 …) is not implemented');
+    const ropeParameters = c.rope_parameters && typeof c.rope_parameters === 'object' ? (c.rope_parameters as Record<string, unknown>) : null;
+    if (ropeParameters && ropeParameters.rope_theta !== undefined) c.rope_theta = ropeParameters.rope_theta;
     refuse('pretraining_tp', (v) => absent(v) || v === 1, 'tensor-parallel pretraining slices change rounding only with pretraining_tp > 1, which is not implemented');
     const qwen = modelType === 'qwen2';
     const sliding =

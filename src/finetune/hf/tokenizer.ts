@@ -83,7 +83,8 @@ export function createPretrainedTokenizer(tokenizerJson: unknown, configJson: un
   return {
     encode: (text, options = {}) => [...tokenizer.encode(text, { add_special_tokens: options.addSpecialTokens ?? true, text_pair: options.pair ?? null }).ids],
     encodeWithTypes,
-    decode: (ids, options = {}) => tokenizer.decode([...ids], { skip_special_tokens: options.skipSpecialTokens ?? false }),
+    // tokenizers.js throws on an empty list where transformers returns ''.
+    decode: (ids, options = {}) => (ids.length === 0 ? '' : tokenizer.decode([...ids], { skip_special_tokens: options.skipSpecialTokens ?? false })),
     applyChatTemplate(messages, options = {}) {
       if (!chatTemplate) {
         throw new ProvenantError('TOKENIZER_INVALID', 'This tokenizer has no chat_template in tokenizer_config.json.', {

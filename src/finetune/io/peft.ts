@@ -160,6 +160,10 @@ export const UNSUPPORTED_PEFT_KEYS: ReadonlyArray<readonly [string, (v: unknown)
   ['alora_invocation_tokens', absent, 'activated LoRA (aLoRA) is not implemented'],
   ['arrow_config', absent, 'Arrow routing is not implemented'],
   ['use_bdlora', absent, 'block-diagonal LoRA is not implemented'],
+  ['kasa_config', absent, 'KaSA (singular-value adaptation) is not implemented'],
+  ['lora_ga_config', absent, 'LoRA-GA initialisation (which rewrites the base weights) is not implemented'],
+  ['monteclora_config', absent, 'MonteCLoRA is not implemented'],
+  ['velora_config', absent, 'VeLoRA is not implemented'],
   ['init_lora_weights', (v: unknown) => !(typeof v === 'string' && ['loftq', 'corda'].includes(v)), 'this initialisation rewrites the base weights and is not implemented'],
 ] as const);
 
