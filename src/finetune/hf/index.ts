@@ -16,3 +16,5 @@ export { saveMergedPretrained, mergedStateDict, COPIED_FILES } from './save-pret
 export type { SaveMergedPretrainedOptions } from './save-pretrained.js';
 export { generate, generateTokens } from './generate.js';
 export type { GenerateTextOptions, GenerateTokensOptions, GenerateTokensResult } from './generate.js';
+export { prepareClassificationExamples, prepareCausalLmExamples, createLabelMap } from './prepare-examples.js';
+export type { TextRow, LabelMap, PrepareClassificationOptions, PrepareCausalLmOptions } from './prepare-examples.js';
