@@ -8,7 +8,7 @@ export { openCheckpoint, WEIGHTS_FILE, WEIGHTS_INDEX_FILE } from './checkpoint.j
 export type { Checkpoint, CheckpointTensorInfo } from './checkpoint.js';
 export { createPretrainedTokenizer, TOKENIZER_FILE, TOKENIZER_CONFIG_FILE } from './tokenizer.js';
 export type { PretrainedTokenizer, ChatMessage } from './tokenizer.js';
-export { createCache, disposeCache } from './pretrained-model.js';
+export { createCache, disposeCache, isPretrainedModel } from './pretrained-model.js';
 export type { PretrainedModel, FileTensor } from './pretrained-model.js';
 export type { HfForwardInputs, KvCache, ParamSpec, WeightLayout } from './architecture.js';
 export { lastTokenIndices } from './pooling.js';
@@ -18,3 +18,5 @@ export { generate, generateTokens } from './generate.js';
 export type { GenerateTextOptions, GenerateTokensOptions, GenerateTokensResult } from './generate.js';
 export { prepareClassificationExamples, prepareCausalLmExamples, createLabelMap } from './prepare-examples.js';
 export type { TextRow, LabelMap, PrepareClassificationOptions, PrepareCausalLmOptions } from './prepare-examples.js';
+export { pretrainedEvalView } from './eval-view.js';
+export type { PretrainedEvalView, PretrainedEvalViewOptions, PretrainedTextScore } from './eval-view.js';

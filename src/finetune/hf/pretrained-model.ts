@@ -44,6 +44,11 @@ export interface PretrainedModel extends Model<HfModelConfig> {
   forward(inputIds: Tensor, ctx?: ForwardContext): Tensor;
 }
 
+/** Whether a model is a Hugging Face checkpoint loaded by `loadPretrained`. */
+export function isPretrainedModel(model: Model): model is PretrainedModel {
+  return model.kind === 'gpt2' || model.kind === 'llama' || model.kind === 'bert';
+}
+
 /** An empty key/value cache for `hiddenStates`/`logits`; free it with `disposeCache`. */
 export function createCache(model: PretrainedModel): KvCache {
   return { layers: Array.from({ length: model.config.numLayers }, () => null), length: 0 };

@@ -10,7 +10,7 @@
  * other sources cycle (each cycle reshuffled), which is how replay of general text is mixed in.
  */
 import { ProvenantError, apportion, permutation } from '../../core/index.js';
-import type { PretrainedModel } from '../hf/pretrained-model.js';
+import { isPretrainedModel, type PretrainedModel } from '../hf/pretrained-model.js';
 import type { Model } from '../models/model.js';
 import { tf, type Tensor } from '../tf.js';
 
@@ -186,10 +186,6 @@ export function disposeBatch(batch: Batch): void {
   batch.lossMask?.dispose();
 }
 
-/** Whether a model is a Hugging Face checkpoint loaded by `loadPretrained`. */
-export function isPretrainedModel(model: Model): model is PretrainedModel {
-  return model.kind === 'gpt2' || model.kind === 'llama' || model.kind === 'bert';
-}
 
 /**
  * A batch for a Hugging Face model: ids right-padded with the model's pad id (else its EOS, else 0) to the longest

@@ -9,7 +9,8 @@ import type { ForwardContext } from '../linear.js';
 import type { Model } from '../models/model.js';
 import type { TransformerModel } from '../models/transformer.js';
 import { tf, type Tensor } from '../tf.js';
-import { disposeBatch, isPretrainedModel, makeBatch, type Batch, type TrainingExample, type TrainingTask } from './data.js';
+import { isPretrainedModel } from '../hf/pretrained-model.js';
+import { disposeBatch, makeBatch, type Batch, type TrainingExample, type TrainingTask } from './data.js';
 
 /**
  * Logits of the task: [B, C] for classification, [B·T, V] for causal LM. Hugging Face models read the batch's attention
