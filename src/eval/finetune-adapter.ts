@@ -16,8 +16,6 @@ import { ProvenantError } from '../core/index.js';
 import {
   activeAdapters,
   createCharTokenizer,
-  isPretrainedModel,
-  pretrainedEvalView,
   setActiveAdapters,
   tf,
   type CharTokenizer,
@@ -71,8 +69,6 @@ function hasAdapterSystem(model: Model): boolean {
  * ```
  */
 export function toEvalModel(model: Model, options: ToEvalModelOptions = {}): EvalModel<FinetuneInput> {
-  // Hugging Face checkpoints (loadPretrained) bring their own tokenizer and heads.
-  if (isPretrainedModel(model)) return pretrainedEvalView(model, { name: options.name, adapters: options.adapters, batchSize: options.batchSize, maxTokens: options.maxTokens });
   const batchSize = options.batchSize ?? 32;
   if (!Number.isInteger(batchSize) || batchSize < 1) {
     throw new ProvenantError('EVAL_INPUT_INVALID', `toEvalModel: batchSize must be a positive integer, got ${batchSize}.`);

@@ -17,7 +17,7 @@ export const gpt2Prefix = (config: Gpt2Config): string => (config.task === 'base
 export function gpt2Specs(config: Gpt2Config): ParamSpec[] {
   const p = gpt2Prefix(config);
   const D = config.hiddenSize;
-  const vector = (name: string): ParamSpec => ({ type: 'tensor', name, shape: [D], init: 'ones' });
+  const vector = (name: string): ParamSpec => ({ type: 'tensor', name, shape: [D], init: name.endsWith('.bias') ? 'zeros' : 'ones' });
   const conv = (module: string, inF: number, outF: number): ParamSpec => ({ type: 'linear', module, inFeatures: inF, outFeatures: outF, bias: true, layout: 'conv1d' });
   const specs: ParamSpec[] = [
     { type: 'tensor', name: `${p}wpe.weight`, shape: [config.maxPositions, D], init: 'normal' },

@@ -1,4 +1,4 @@
-export { loadPretrained, architectureOf, CONFIG_FILE } from './load-pretrained.js';
+export { loadPretrained, createPretrainedFromConfig, architectureOf, CONFIG_FILE } from './load-pretrained.js';
 export type { LoadPretrainedOptions } from './load-pretrained.js';
 export { computeLogits, flattenRows } from './logits.js';
 export type { ComputeLogitsInputs, LogitsResult, IdRows } from './logits.js';
@@ -18,5 +18,3 @@ export { generate, generateTokens } from './generate.js';
 export type { GenerateTextOptions, GenerateTokensOptions, GenerateTokensResult } from './generate.js';
 export { prepareClassificationExamples, prepareCausalLmExamples, createLabelMap } from './prepare-examples.js';
 export type { TextRow, LabelMap, PrepareClassificationOptions, PrepareCausalLmOptions } from './prepare-examples.js';
-export { pretrainedEvalView } from './eval-view.js';
-export type { PretrainedEvalView, PretrainedEvalViewOptions, PretrainedTextScore } from './eval-view.js';

@@ -10,7 +10,7 @@ import { linearForward } from '../linear.js';
 import { tf, type Tensor, type Tensor2D } from '../tf.js';
 import type { ArchitectureForward, BuiltParams, HfForwardInputs, KvCache, ParamSpec } from './architecture.js';
 import type { LlamaConfig } from './config.js';
-import { activation, anyTrainable, applyRope, attend, attentionBias, dataInput, defaultPositions, embed, ropeTables, rmsNorm } from './layers.js';
+import { activation, anyTrainable, applyRope, attendGrouped, attentionBias, dataInput, defaultPositions, embed, ropeTables, rmsNorm } from './layers.js';
 import { classificationHead } from './pooling.js';
 
 export const llamaPrefix = (config: LlamaConfig): string => (config.task === 'base' ? '' : 'model.');
@@ -73,9 +73,6 @@ export function llamaForward(config: LlamaConfig, params: BuiltParams): Architec
 
   /** [B·T, heads·d] → [B, heads, T, d]. */
   const split = (x: Tensor, B: number, T: number, heads: number) => x.reshape([B, T, heads, hd]).transpose([0, 2, 1, 3]);
-  /** [B, Hkv, S, d] → [B·H, S, d], each key/value head repeated for its query group (`repeat_kv`). */
-  const repeatKv = (x: Tensor, B: number, S: number) =>
-    groups === 1 ? x.reshape([B * H, S, hd]) : x.reshape([B * Hkv, 1, S * hd]).tile([1, groups, 1]).reshape([B * H, S, hd]);
 
   const hidden = (inputs: HfForwardInputs, ctx: ForwardContext, cache?: KvCache): Tensor2D => {
     const [B, T] = inputs.inputIds.shape as [number, number];
@@ -103,7 +100,9 @@ export function llamaForward(config: LlamaConfig, params: BuiltParams): Architec
         }
         cache.layers[i] = { key: tf.keep(k.clone()), value: tf.keep(v.clone()) };
       }
-      const attention = attend(q.reshape([B * H, T, hd]), repeatKv(k, B, S), repeatKv(v, B, S), bias, B, H, T, S, hd, 1 / Math.sqrt(hd));
+      // Grouped-query attention without copying keys and values (`repeat_kv`): query heads g·groups … g·groups + groups − 1
+      // share key/value head g, so the queries of one group stack into one [groups·T, d] block per key/value head.
+      const attention = attendGrouped(q, k, v, bias, B, H, Hkv, T, S, hd, 1 / Math.sqrt(hd));
       h = h.add(linearForward(layer.o, attention, ctx));
       const m = rmsNorm(h, layer.postNorm, eps);
       const gated = activation('silu', linearForward(layer.gate, m, ctx)).mul(linearForward(layer.up, m, ctx));

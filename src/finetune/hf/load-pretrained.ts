@@ -183,3 +183,30 @@ export async function loadPretrained(dir: string, options: LoadPretrainedOptions
     await checkpoint.close();
   }
 }
+
+/**
+ * A model of a `config.json`'s architecture with freshly initialised weights (N(0, initializer_range) matrices, unit
+ * norms, zero biases — transformers' `_init_weights` scheme) and no file: for benchmarks, tests and pretraining.
+ *
+ * @example
+ * ```ts
+ * const model = await createPretrainedFromConfig({ model_type: 'llama', architectures: ['LlamaForCausalLM'], hidden_size: 256, … }, { seed: 1 });
+ * ```
+ */
+export async function createPretrainedFromConfig(configJson: Record<string, unknown>, options: HeadOptions & { seed: number; tokenizer?: PretrainedTokenizer | null }): Promise<PretrainedModel> {
+  const config = parseHfConfig(configJson, { numLabels: options.numLabels });
+  const { specs, forward } = architectureOf(config);
+  const initializerRange = typeof configJson.initializer_range === 'number' ? configJson.initializer_range : 0.02;
+  return buildPretrainedModel({
+    config,
+    rawConfig: { ...configJson },
+    specs,
+    forward,
+    source: async () => null,
+    seed: options.seed,
+    initializerRange,
+    directory: null,
+    tokenizer: options.tokenizer ?? null,
+    ignoredTensors: [],
+  });
+}
