@@ -7,10 +7,16 @@
  * (`[]` = the base model), and the model's own active set is restored after every call — so a sweep compares base and
  * tuned without copying weights.
  *
- * Language scoring: a text of n tokens is cut into consecutive windows of at most maxSeqLen + 1 tokens that overlap by
+ * Language scoring: a text of n tokens is cut into consecutive windows of at most maxTokens + 1 tokens that overlap by
  * one, each predicting its tokens from the context inside the window, so every token but the first is predicted exactly
- * once (n − 1 predictions). The tokenizer is character-level, so `characters` = `tokens` (characters of the normalised
- * text; see tokenizer.ts).
+ * once (n − 1 predictions). The character tokenizer makes `characters` = `tokens` (characters of the normalised text;
+ * see tokenizer.ts); a Hugging Face tokenizer's `characters` are those of the decoded predicted tokens.
+ *
+ * Hugging Face models (`loadPretrained`: GPT-2, the Llama family, BERT) are viewed through their own tokenizer and
+ * `logits`: a `sequence-classification` head classifies texts (right-padded with the pad token, masked), a `causal-lm`
+ * head scores texts. The context — the longest `maxTokens` accepted, and the default — is the model's own: `maxSeqLen`
+ * for the zoo transformer, `n_positions` / `max_position_embeddings` for a Hugging Face model, so a model is evaluated
+ * at the sequence length it was trained at.
  */
 import { ProvenantError } from '../core/index.js';
 import {
@@ -40,8 +46,26 @@ export interface ToEvalModelOptions {
   batchSize?: number;
   /** Transformer tokenizer. Default the character tokenizer. */
   tokenizer?: CharTokenizer;
-  /** Transformer classification: truncate inputs to this many tokens. Default the model's maxSeqLen. */
+  /**
+   * Tokens per classified input and per scoring window (longer inputs are truncated, longer texts windowed). Default and
+   * maximum: the model's context (`maxSeqLen`; a Hugging Face model's `maxPositions`).
+   */
   maxTokens?: number;
+}
+
+/** What a Hugging Face model (`loadPretrained`) exposes that a view needs; matched structurally. */
+interface HfViewModel extends Model {
+  readonly config: Readonly<{ task: string; maxPositions: number; padTokenId: number | null; numLabels?: number }>;
+  readonly tokenizer: {
+    encode(text: string): number[];
+    decode?(ids: readonly number[], options?: { skipSpecialTokens?: boolean }): string;
+  } | null;
+  logits(inputs: { inputIds: tf.Tensor; attentionMask?: ArrayLike<number> | null }): tf.Tensor;
+}
+
+function isHfModel(model: Model): model is HfViewModel {
+  const config = model.config as { task?: unknown; maxPositions?: unknown };
+  return typeof (model as { logits?: unknown }).logits === 'function' && typeof config.task === 'string' && typeof config.maxPositions === 'number';
 }
 
 /** A window of token ids and the rows of it that are predicted. */
@@ -97,6 +121,8 @@ export function toEvalModel(model: Model, options: ToEvalModelOptions = {}): Eva
   const rowsOf = (values: Float32Array, n: number, K: number): Float64Array[] =>
     Array.from({ length: n }, (_, i) => Float64Array.from(values.subarray(i * K, (i + 1) * K)));
 
+  if (isHfModel(model)) return hfView(model, name, batchSize, options.maxTokens, withView, rowsOf);
+
   if (model.kind !== 'transformer') {
     const F = (model.config as { inputSize: number }).inputSize;
     return {
@@ -131,10 +157,7 @@ export function toEvalModel(model: Model, options: ToEvalModelOptions = {}): Eva
   const tokenizer = options.tokenizer ?? createCharTokenizer();
   const T = transformer.config.maxSeqLen;
   const padId = transformer.config.padId ?? 0;
-  const maxTokens = options.maxTokens ?? T;
-  if (!Number.isInteger(maxTokens) || maxTokens < 1 || maxTokens > T) {
-    throw new ProvenantError('EVAL_INPUT_INVALID', `toEvalModel: maxTokens must be an integer in [1, ${T}], got ${maxTokens}.`);
-  }
+  const maxTokens = checkedMaxTokens(options.maxTokens, T, 'maxSeqLen');
   const idsOf = (input: FinetuneInput): number[] => (typeof input === 'string' ? tokenizer.encode(input) : Array.from(input));
 
   const windowsOf = (texts: readonly string[]): { windows: Window[]; tokens: number[] } => {
@@ -143,7 +166,7 @@ export function toEvalModel(model: Model, options: ToEvalModelOptions = {}): Eva
     texts.forEach((text, t) => {
       const ids = tokenizer.encode(text);
       tokens.push(Math.max(0, ids.length - 1));
-      for (let start = 0; start + 1 < ids.length; start += T) windows.push({ text: t, ids: ids.slice(start, start + T + 1) });
+      for (let start = 0; start + 1 < ids.length; start += maxTokens) windows.push({ text: t, ids: ids.slice(start, start + maxTokens + 1) });
     });
     return { windows, tokens };
   };
@@ -210,4 +233,109 @@ export function toEvalModel(model: Model, options: ToEvalModelOptions = {}): Eva
       });
     },
   };
+}
+
+/** `maxTokens` checked against the model's context (default: the context itself). */
+function checkedMaxTokens(maxTokens: number | undefined, context: number, field: string): number {
+  const value = maxTokens ?? context;
+  if (!Number.isInteger(value) || value < 1 || value > context) {
+    throw new ProvenantError('EVAL_INPUT_INVALID', `toEvalModel: maxTokens must be an integer in [1, ${context}] (the model's ${field}), got ${value}.`, {
+      data: { maxTokens: value, context },
+    });
+  }
+  return value;
+}
+
+/** The view of a Hugging Face model: its tokenizer, right padding with its pad token, its `logits`. */
+function hfView(
+  model: HfViewModel,
+  name: string,
+  batchSize: number,
+  maxTokensOption: number | undefined,
+  withView: <T>(fn: () => T) => T,
+  rowsOf: (values: Float32Array, n: number, K: number) => Float64Array[],
+): EvalModel<FinetuneInput> {
+  const maxTokens = checkedMaxTokens(maxTokensOption, model.config.maxPositions, 'maxPositions');
+  const tokenizer = model.tokenizer;
+  const idsOf = (input: FinetuneInput): number[] => {
+    if (typeof input !== 'string') return Array.from(input);
+    if (!tokenizer) throw new ProvenantError('EVAL_INPUT_INVALID', 'toEvalModel: this model was loaded without a tokenizer, so pass token ids, not texts.');
+    return tokenizer.encode(input);
+  };
+  // Without a pad token rows cannot share a padded batch (transformers refuses it too): one row per pass.
+  const padId = model.config.padTokenId;
+  const rowsPerPass = padId === null ? 1 : batchSize;
+
+  /** logits of right-padded rows (pads masked), read out and freed. */
+  const logitsOfRows = (rows: readonly number[][]): { values: Float32Array; L: number; width: number } => {
+    const L = Math.max(1, ...rows.map((r) => r.length));
+    const ids = new Int32Array(rows.length * L).fill(padId ?? 0);
+    const mask = new Int32Array(rows.length * L);
+    rows.forEach((r, b) => {
+      ids.set(r, b * L);
+      mask.fill(1, b * L, b * L + r.length);
+    });
+    const out = tf.tidy(() => model.logits({ inputIds: tf.tensor2d(ids, [rows.length, L], 'int32'), attentionMask: mask }));
+    const values = Float32Array.from(out.dataSync() as Float32Array);
+    const width = out.shape[out.shape.length - 1]!;
+    out.dispose();
+    return { values, L, width };
+  };
+
+  const view: EvalModel<FinetuneInput> = { name };
+  if (model.config.task === 'sequence-classification') {
+    view.predictProba = (inputs) =>
+      withView(() => {
+        const out: Float64Array[] = [];
+        for (let start = 0; start < inputs.length; start += rowsPerPass) {
+          const rows = inputs.slice(start, start + rowsPerPass).map((x) => idsOf(x).slice(0, maxTokens));
+          const { values, width } = logitsOfRows(rows);
+          const probs = tf.tidy(() => tf.softmax(tf.tensor2d(values, [rows.length, width])));
+          out.push(...rowsOf(Float32Array.from(probs.dataSync() as Float32Array), rows.length, width));
+          probs.dispose();
+        }
+        return out;
+      });
+  }
+  if (model.config.task === 'causal-lm') {
+    /** Per text, −log p of each predicted token's row, window by window (windows overlap by one token). */
+    const eachWindow = (texts: readonly string[], each: (text: number, ids: readonly number[], logp: Float32Array, V: number) => void): number[][] => {
+      const encoded = texts.map((t) => idsOf(t));
+      const windows: Array<{ text: number; ids: number[] }> = [];
+      encoded.forEach((ids, text) => {
+        for (let start = 0; start + 1 < ids.length; start += maxTokens) windows.push({ text, ids: ids.slice(start, start + maxTokens + 1) });
+      });
+      for (let start = 0; start < windows.length; start += rowsPerPass) {
+        const slice = windows.slice(start, start + rowsPerPass);
+        const { values, L, width } = logitsOfRows(slice.map((w) => w.ids.slice(0, -1)));
+        const logp = tf.tidy(() => tf.logSoftmax(tf.tensor2d(values, [slice.length * L, width])));
+        const all = Float32Array.from(logp.dataSync() as Float32Array);
+        logp.dispose();
+        slice.forEach((w, b) => each(w.text, w.ids, all.subarray(b * L * width, (b * L + w.ids.length - 1) * width), width));
+      }
+      return encoded;
+    };
+    view.scoreText = (texts) =>
+      withView(() => {
+        const nll = new Float64Array(texts.length);
+        const encoded = eachWindow(texts, (t, ids, logp, V) => {
+          for (let j = 0; j + 1 < ids.length; j++) nll[t] = nll[t]! - logp[j * V + ids[j + 1]!]!;
+        });
+        return texts.map((_, t): TextScore => {
+          const predicted = encoded[t]!.slice(1);
+          // Characters the predicted tokens cover, measured by decoding them (special tokens cover none).
+          const characters = tokenizer?.decode ? [...(predicted.length > 0 ? tokenizer.decode(predicted, { skipSpecialTokens: true }) : '')].length : undefined;
+          return { nll: nll[t]!, tokens: predicted.length, ...(characters === undefined ? {} : { characters }) };
+        });
+      });
+    view.nextTokenProba = (texts) =>
+      withView(() => {
+        const rows: Float64Array[][] = texts.map(() => []);
+        eachWindow(texts, (t, ids, logp, V) => {
+          for (let j = 0; j + 1 < ids.length; j++) rows[t]!.push(Float64Array.from(logp.subarray(j * V, (j + 1) * V), Math.exp));
+        });
+        return rows;
+      });
+  }
+  return view;
 }

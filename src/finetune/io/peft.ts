@@ -19,7 +19,7 @@ import type { Model } from '../models/model.js';
 import type { PretrainedModel } from '../hf/pretrained-model.js';
 import { attachAdapterWeights, getAdapterInfo, type LoraModuleWeights } from '../lora/adapter.js';
 import { resolveLoraConfig, type LoraConfig, type LoraInit } from '../lora/config.js';
-import { baseModelHash, baseModelHashWithKernels } from '../lora/hash.js';
+import { baseModelMetadata, verifyAdapterBase } from '../lora/hash.js';
 import type { ModuleValues } from '../lora/registry.js';
 import { PEFT_KEY_PREFIX, adapterStateDict, convertedAdapterStateDict, loraKey, savedModuleKey, transpose } from '../lora/state-dict.js';
 import { moduleRankAlpha, resolveModulesToSave, resolveTargetModules } from '../lora/target-modules.js';
@@ -239,7 +239,7 @@ export function saveAdapter(model: Model, name: string, options: SaveAdapterOpti
   const metadata: Record<string, string> = {
     format: 'pt',
     [PEFT_METADATA_KEYS.loraPlusLrRatio]: String(config.loraPlusLrRatio),
-    [PEFT_METADATA_KEYS.baseModelHash]: converted ? baseModelHashWithKernels(model, converted.originalKernels) : baseModelHash(model),
+    ...baseModelMetadata(model, (converted?.config ?? config).modulesToSave, converted?.originalKernels),
   };
   const hf = model as Partial<Pick<PretrainedModel, 'moduleLayouts' | 'config' | 'rawConfig' | 'directory'>> & Model;
   const layouts = hf.moduleLayouts;
@@ -280,17 +280,7 @@ export function loadAdapter(model: Model, name: string, files: PeftAdapterFiles,
   const ratioText = metadata[PEFT_METADATA_KEYS.loraPlusLrRatio];
   const ratio = ratioText === undefined ? 1 : Number(ratioText);
   const config = loraConfigFromPeft(files.config, ratio);
-  const recordedBase = metadata[PEFT_METADATA_KEYS.baseModelHash];
-  if (options.verifyBaseModel !== false && recordedBase !== undefined) {
-    const actual = baseModelHash(model);
-    if (actual !== recordedBase) {
-      throw new ProvenantError('ADAPTER_BASE_MISMATCH', `This adapter was trained on a different base model.`, {
-        metaMessages: [`recorded base: ${recordedBase}`, `this model:    ${actual}`],
-        details: 'Load it onto the base it was trained on (PiSSA/OLoRA adapters need the residual base), or pass verifyBaseModel: false.',
-        data: { expected: recordedBase, actual },
-      });
-    }
-  }
+  if (options.verifyBaseModel !== false) verifyAdapterBase(model, metadata, config.modulesToSave);
   const modules = resolveTargetModules(model, config);
   const modulesToSave = resolveModulesToSave(model, config.modulesToSave);
 

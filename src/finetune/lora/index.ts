@@ -24,3 +24,15 @@ export { addWeightedAdapter } from './weighted-merge.js';
 export type { AddWeightedAdapterOptions, WeightedAdapterReport } from './weighted-merge.js';
 export { LoraDense, loraDenseFromDense } from './lora-dense.js';
 export type { LoraDenseArgs, LoraDenseActivation } from './lora-dense.js';
+export {
+  baseModelFingerprint,
+  baseModelMetadata,
+  classificationHeadModules,
+  diffBaseTensors,
+  headHash,
+  verifyAdapterBase,
+  BASE_METADATA_KEYS,
+  HEAD_CONFIG_FIELDS,
+  HEAD_HASH_FORMAT,
+} from './hash.js';
+export type { BaseModelFingerprint, BaseTensorDiff } from './hash.js';

@@ -22,13 +22,16 @@ describe('baseModelHash', () => {
     const model = createLogisticRegression({ inputSize: 3, numClasses: 2, seed: 1, initStd: 1 });
     const weight = Float32Array.from(model.weights.get('linear.weight')!.dataSync() as Float32Array);
     const bias = Float32Array.from(model.weights.get('linear.bias')!.dataSync() as Float32Array);
+    const digest = (a: Float32Array) => bytesToHex(nobleSha256(new Uint8Array(a.buffer)));
     const manifest = canonicalJson({
-      format: 'provenant.base-model.v1',
+      format: 'provenant.base-model.v2',
       config: { kind: 'logistic-regression', config: { inputSize: 3, numClasses: 2 } },
-      tensors: [['linear.bias', 'F32', [2]], ['linear.weight', 'F32', [3, 2]]],
+      tensors: [
+        ['linear.bias', 'F32', [2], digest(bias)],
+        ['linear.weight', 'F32', [3, 2], digest(weight)],
+      ],
     });
-    const bytes = Buffer.concat([Buffer.from(`${manifest}\n`), Buffer.from(bias.buffer), Buffer.from(weight.buffer)]);
-    expect(baseModelHash(model)).toBe(bytesToHex(nobleSha256(bytes)));
+    expect(baseModelHash(model)).toBe(bytesToHex(nobleSha256(Buffer.from(manifest))));
     model.dispose();
   });
 
