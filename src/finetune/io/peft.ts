@@ -41,6 +41,8 @@ export const ADAPTER_WEIGHTS_FILE = 'adapter_model.safetensors';
 export const PEFT_METADATA_KEYS = Object.freeze({
   loraPlusLrRatio: 'provenant.lora_plus_lr_ratio',
   baseModelHash: 'provenant.base_model_hash',
+  /** A classifier adapter's class names by index (JSON array), e.g. `prepareClassificationExamples`' label map. */
+  labels: 'provenant.labels',
 });
 
 /** PEFT's `adapter_config.json` for a LoRA adapter (the fields Provenant writes; PEFT accepts more). */
@@ -92,6 +94,8 @@ export interface SaveAdapterOptions {
    * from the model (`moduleLayouts` of a Hugging Face model), else false.
    */
   fanInFanOut?: boolean;
+  /** Class names by index for a classifier adapter (the label map); stored in the safetensors metadata. */
+  labels?: readonly string[];
 }
 
 export interface LoadAdapterOptions {
@@ -99,6 +103,28 @@ export interface LoadAdapterOptions {
   activate?: boolean;
   /** Check the base-model hash recorded at save time, when the file has one (default true). */
   verifyBaseModel?: boolean;
+}
+
+/**
+ * The label map saved with a classifier adapter (`SaveAdapterOptions.labels`), or null when it has none.
+ *
+ * @example
+ * ```ts
+ * const files = saveAdapter(model, 'default', { labels: labelMap.labels });
+ * readAdapterLabels(files); // ['ham', 'spam']
+ * ```
+ */
+export function readAdapterLabels(files: Pick<PeftAdapterFiles, 'safetensors'>): string[] | null {
+  const text = decodeSafetensors(files.safetensors).metadata[PEFT_METADATA_KEYS.labels];
+  if (text === undefined) return null;
+  let labels: unknown;
+  try {
+    labels = JSON.parse(text);
+  } catch (cause) {
+    throw new ProvenantError('ADAPTER_WEIGHTS_INVALID', 'The adapter\'s label map is not valid JSON.', { cause });
+  }
+  if (!Array.isArray(labels) || !labels.every((l) => typeof l === 'string')) throw new ProvenantError('ADAPTER_WEIGHTS_INVALID', 'The adapter\'s label map must be an array of strings.');
+  return labels as string[];
 }
 
 /** Our config → PEFT's `LoraConfig` JSON. */
@@ -241,6 +267,12 @@ export function saveAdapter(model: Model, name: string, options: SaveAdapterOpti
     [PEFT_METADATA_KEYS.loraPlusLrRatio]: String(config.loraPlusLrRatio),
     ...baseModelMetadata(model, (converted?.config ?? config).modulesToSave, converted?.originalKernels),
   };
+  if (options.labels !== undefined) {
+    if (!Array.isArray(options.labels) || !options.labels.every((l) => typeof l === 'string') || new Set(options.labels).size !== options.labels.length) {
+      throw new ProvenantError('INVALID_ARGUMENT', 'labels must be distinct strings (class names by index).');
+    }
+    metadata[PEFT_METADATA_KEYS.labels] = JSON.stringify(options.labels);
+  }
   const hf = model as Partial<Pick<PretrainedModel, 'moduleLayouts' | 'config' | 'rawConfig' | 'directory'>> & Model;
   const layouts = hf.moduleLayouts;
   const { modules } = getAdapterInfo(model, name);

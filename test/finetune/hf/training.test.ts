@@ -7,8 +7,11 @@ import {
   computeLogits,
   disposeBatch,
   initBackend,
+  loadAdapter,
   loadPretrained,
   makeBatch,
+  readAdapterLabels,
+  saveAdapter,
   prepareCausalLmExamples,
   prepareClassificationExamples,
   taskLoss,
@@ -118,6 +121,16 @@ describe('training Hugging Face models', () => {
     const predicted = tf.tidy(() => Array.from(model.logits({ inputIds: batch.inputs, attentionMask: batch.attentionMask }).argMax(1).dataSync()));
     expect(predicted).toEqual(examples.map((e) => e.label));
     disposeBatch(batch);
+    // The label map travels with the adapter, and a fresh base with the saved adapter predicts the same classes.
+    const files = saveAdapter(model, 'default', { labels: labelMap.labels });
+    expect(readAdapterLabels(files)).toEqual(['sea', 'whale']);
+    expect(files.config.task_type).toBe('SEQ_CLS');
+    const fresh = await loadPretrained(join(ROOT, 'tiny-chat'), { numLabels: 2, seed: 99 });
+    loadAdapter(fresh, 'default', files);
+    const again = makeBatch(fresh, 'classification', examples, [0, 0, 0, 0]);
+    expect(tf.tidy(() => Array.from(fresh.logits({ inputIds: again.inputs, attentionMask: again.attentionMask }).argMax(1).dataSync()))).toEqual(predicted);
+    disposeBatch(again);
+    fresh.dispose();
     model.dispose();
   });
 
