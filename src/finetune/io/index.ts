@@ -18,6 +18,8 @@ export {
   loadAdapterFromDir,
   loraConfigToPeft,
   loraConfigFromPeft,
+  readAdapterLabels,
+  UNSUPPORTED_PEFT_KEYS,
   ADAPTER_CONFIG_FILE,
   ADAPTER_WEIGHTS_FILE,
   PEFT_METADATA_KEYS,

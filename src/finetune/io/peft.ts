@@ -16,6 +16,7 @@
  */
 import { ProvenantError, describeValue } from '../../core/index.js';
 import type { Model } from '../models/model.js';
+import type { PretrainedModel } from '../hf/pretrained-model.js';
 import { attachAdapterWeights, getAdapterInfo, type LoraModuleWeights } from '../lora/adapter.js';
 import { resolveLoraConfig, type LoraConfig, type LoraInit } from '../lora/config.js';
 import { baseModelMetadata, verifyAdapterBase } from '../lora/hash.js';
@@ -40,6 +41,8 @@ export const ADAPTER_WEIGHTS_FILE = 'adapter_model.safetensors';
 export const PEFT_METADATA_KEYS = Object.freeze({
   loraPlusLrRatio: 'provenant.lora_plus_lr_ratio',
   baseModelHash: 'provenant.base_model_hash',
+  /** A classifier adapter's class names by index (JSON array), e.g. `prepareClassificationExamples`' label map. */
+  labels: 'provenant.labels',
 });
 
 /** PEFT's `adapter_config.json` for a LoRA adapter (the fields Provenant writes; PEFT accepts more). */
@@ -86,6 +89,13 @@ export interface SaveAdapterOptions {
    * file then needs the residual base, and its recorded base hash says so). No effect on other adapters.
    */
   convertToLora?: boolean;
+  /**
+   * PEFT's `fan_in_fan_out`: true when the targeted modules store their weight [in, out] (GPT-2's Conv1D). Default: read
+   * from the model (`moduleLayouts` of a Hugging Face model), else false.
+   */
+  fanInFanOut?: boolean;
+  /** Class names by index for a classifier adapter (the label map); stored in the safetensors metadata. */
+  labels?: readonly string[];
 }
 
 export interface LoadAdapterOptions {
@@ -93,6 +103,28 @@ export interface LoadAdapterOptions {
   activate?: boolean;
   /** Check the base-model hash recorded at save time, when the file has one (default true). */
   verifyBaseModel?: boolean;
+}
+
+/**
+ * The label map saved with a classifier adapter (`SaveAdapterOptions.labels`), or null when it has none.
+ *
+ * @example
+ * ```ts
+ * const files = saveAdapter(model, 'default', { labels: labelMap.labels });
+ * readAdapterLabels(files); // ['ham', 'spam']
+ * ```
+ */
+export function readAdapterLabels(files: Pick<PeftAdapterFiles, 'safetensors'>): string[] | null {
+  const text = decodeSafetensors(files.safetensors).metadata[PEFT_METADATA_KEYS.labels];
+  if (text === undefined) return null;
+  let labels: unknown;
+  try {
+    labels = JSON.parse(text);
+  } catch (cause) {
+    throw new ProvenantError('ADAPTER_WEIGHTS_INVALID', 'The adapter\'s label map is not valid JSON.', { cause });
+  }
+  if (!Array.isArray(labels) || !labels.every((l) => typeof l === 'string')) throw new ProvenantError('ADAPTER_WEIGHTS_INVALID', 'The adapter\'s label map must be an array of strings.');
+  return labels as string[];
 }
 
 /** Our config → PEFT's `LoraConfig` JSON. */
@@ -113,27 +145,53 @@ export function loraConfigToPeft(config: LoraConfig, options: SaveAdapterOptions
     alpha_pattern: { ...config.alphaPattern },
     modules_to_save: config.modulesToSave.length > 0 ? [...config.modulesToSave] : null,
     bias: 'none',
-    fan_in_fan_out: false,
+    fan_in_fan_out: options.fanInFanOut ?? false,
     use_dora: false,
     layers_to_transform: null,
     layers_pattern: null,
     layer_replication: null,
+    // The remaining fields PEFT 0.14's `save_pretrained` writes, at their defaults, so the file is field-for-field PEFT's.
+    auto_mapping: null,
+    eva_config: null,
+    exclude_modules: null,
+    loftq_config: {},
+    lora_bias: false,
+    megatron_config: null,
+    megatron_core: 'megatron.core',
   };
 }
 
-/** Fields PEFT's LoRA has that change the computation; Provenant refuses a file that sets them rather than ignore them. */
-const UNSUPPORTED: Array<[string, (v: unknown) => boolean, string]> = [
-  ['bias', (v) => v === undefined || v === 'none', 'only bias "none" is supported (biases are not trained)'],
-  ['use_dora', (v) => !v, 'DoRA is not supported'],
-  ['fan_in_fan_out', (v) => !v, 'fan_in_fan_out (Conv1D layouts) is not supported'],
-  ['layers_to_transform', (v) => v === undefined || v === null, 'layers_to_transform is not supported; list the modules in target_modules'],
-  ['layers_pattern', (v) => v === undefined || v === null || (Array.isArray(v) && v.length === 0), 'layers_pattern is not supported'],
-  ['layer_replication', (v) => v === undefined || v === null, 'layer_replication is not supported'],
-  ['lora_bias', (v) => !v, 'lora_bias is not supported'],
-  ['exclude_modules', (v) => v === undefined || v === null || (Array.isArray(v) && v.length === 0), 'exclude_modules is not supported'],
-  ['trainable_token_indices', (v) => v === undefined || v === null, 'trainable_token_indices is not supported'],
-  ['target_parameters', (v) => v === undefined || v === null || (Array.isArray(v) && v.length === 0), 'target_parameters is not supported'],
-];
+const absent = (v: unknown): boolean => v === undefined || v === null || v === false || (Array.isArray(v) && v.length === 0) || (typeof v === 'object' && v !== null && Object.keys(v).length === 0);
+
+/**
+ * PEFT LoRA variants that change the forward pass (or the base weights) and that Provenant does not implement: a file
+ * that sets any of them is refused with `ADAPTER_UNSUPPORTED` naming each key, never applied as plain LoRA.
+ * `fan_in_fan_out` is not among them: PEFT itself overrides it by the module type (true for GPT-2's Conv1D, false for
+ * nn.Linear), and the factors' shapes are the same either way.
+ */
+export const UNSUPPORTED_PEFT_KEYS: ReadonlyArray<readonly [string, (v: unknown) => boolean, string]> = Object.freeze([
+  ['bias', (v: unknown) => v === undefined || v === null || v === 'none', 'only bias "none" is supported (biases are not trained)'],
+  ['use_dora', absent, 'DoRA (weight-decomposed LoRA) is not implemented'],
+  ['lora_bias', absent, 'a bias on lora_B is not implemented'],
+  ['use_qalora', absent, 'QALoRA is not implemented'],
+  ['layer_replication', absent, 'layer replication is not implemented'],
+  ['layers_to_transform', absent, 'layers_to_transform is not implemented; list the modules in target_modules'],
+  ['layers_pattern', absent, 'layers_pattern is not implemented'],
+  ['exclude_modules', absent, 'exclude_modules is not implemented; list the modules in target_modules'],
+  ['megatron_config', absent, 'Megatron parallel layers are not implemented'],
+  ['loftq_config', absent, 'LoftQ (quantised base with a residual) is not implemented'],
+  ['corda_config', absent, 'CorDA initialisation (which rewrites the base weights) is not implemented'],
+  ['target_parameters', absent, 'LoRA on nn.Parameter targets is not implemented'],
+  ['trainable_token_indices', absent, 'trainable token embeddings are not implemented'],
+  ['alora_invocation_tokens', absent, 'activated LoRA (aLoRA) is not implemented'],
+  ['arrow_config', absent, 'Arrow routing is not implemented'],
+  ['use_bdlora', absent, 'block-diagonal LoRA is not implemented'],
+  ['kasa_config', absent, 'KaSA (singular-value adaptation) is not implemented'],
+  ['lora_ga_config', absent, 'LoRA-GA initialisation (which rewrites the base weights) is not implemented'],
+  ['monteclora_config', absent, 'MonteCLoRA is not implemented'],
+  ['velora_config', absent, 'VeLoRA is not implemented'],
+  ['init_lora_weights', (v: unknown) => !(typeof v === 'string' && ['loftq', 'corda'].includes(v)), 'this initialisation rewrites the base weights and is not implemented'],
+] as const);
 
 /**
  * PEFT's `adapter_config.json` → our `LoraConfig` (validated). `pissa_niter_<n>` reads as 'pissa' (the weights are in
@@ -145,17 +203,23 @@ export function loraConfigFromPeft(json: unknown, loraPlusLrRatio = 1): LoraConf
     throw new ProvenantError('LORA_CONFIG_INVALID', `adapter_config.json must hold an object, got ${describeValue(json)}.`);
   }
   const peft = json as Record<string, unknown>;
+  if (peft.peft_type !== 'LORA') {
+    throw new ProvenantError('ADAPTER_UNSUPPORTED', `adapter_config.json: peft_type ${describeValue(peft.peft_type)} is not supported (only "LORA").`, { data: { fields: ['peft_type'] } });
+  }
   const problems: string[] = [];
-  if (peft.peft_type !== 'LORA') problems.push(`peft_type: expected "LORA", got ${describeValue(peft.peft_type)}`);
-  for (const [field, ok, why] of UNSUPPORTED) if (!ok(peft[field])) problems.push(`${field}: ${why} (got ${describeValue(peft[field])})`);
+  for (const [field, ok, why] of UNSUPPORTED_PEFT_KEYS) if (!ok(peft[field])) problems.push(`${field}: ${why} (got ${describeValue(peft[field])})`);
   if (problems.length > 0) {
-    throw new ProvenantError('LORA_CONFIG_INVALID', 'adapter_config.json describes an adapter Provenant cannot apply faithfully.', {
+    const fields = problems.map((p) => p.split(':')[0]!);
+    throw new ProvenantError('ADAPTER_UNSUPPORTED', `adapter_config.json uses PEFT feature(s) Provenant does not implement: ${fields.join(', ')}.`, {
       metaMessages: problems,
-      data: { fields: problems.map((p) => p.split(':')[0]) },
+      details: 'Applying it as plain LoRA would compute a different function, so it is refused.',
+      data: { fields },
     });
   }
   let init = peft.init_lora_weights;
   if (typeof init === 'string' && /^pissa_niter_\d+$/.test(init)) init = 'pissa';
+  // EVA only chooses A's starting values (from activations); the trained weights are in the file and the base is untouched.
+  if (init === 'eva') init = true;
   const orDefault = <T>(v: unknown): T | undefined => (v === null || v === undefined ? undefined : (v as T));
   return resolveLoraConfig({
     r: orDefault(peft.r),
@@ -203,7 +267,25 @@ export function saveAdapter(model: Model, name: string, options: SaveAdapterOpti
     [PEFT_METADATA_KEYS.loraPlusLrRatio]: String(config.loraPlusLrRatio),
     ...baseModelMetadata(model, (converted?.config ?? config).modulesToSave, converted?.originalKernels),
   };
-  return { config: loraConfigToPeft(converted?.config ?? config, options), safetensors: encodeSafetensors(tensors, metadata) };
+  if (options.labels !== undefined) {
+    if (!Array.isArray(options.labels) || !options.labels.every((l) => typeof l === 'string') || new Set(options.labels).size !== options.labels.length) {
+      throw new ProvenantError('INVALID_ARGUMENT', 'labels must be distinct strings (class names by index).');
+    }
+    metadata[PEFT_METADATA_KEYS.labels] = JSON.stringify(options.labels);
+  }
+  const hf = model as Partial<Pick<PretrainedModel, 'moduleLayouts' | 'config' | 'rawConfig' | 'directory'>> & Model;
+  const layouts = hf.moduleLayouts;
+  const { modules } = getAdapterInfo(model, name);
+  const defaults: SaveAdapterOptions = {};
+  if (layouts) {
+    defaults.fanInFanOut = modules.length > 0 && modules.every((m) => layouts.get(m) === 'conv1d');
+    const task = (hf.config as { task?: string }).task;
+    defaults.taskType = task === 'causal-lm' ? 'CAUSAL_LM' : task === 'sequence-classification' ? 'SEQ_CLS' : 'FEATURE_EXTRACTION';
+    const nameOrPath = hf.rawConfig?._name_or_path;
+    defaults.baseModelNameOrPath = typeof nameOrPath === 'string' && nameOrPath.length > 0 ? nameOrPath : (hf.directory ?? null);
+  }
+  const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as SaveAdapterOptions;
+  return { config: loraConfigToPeft(converted?.config ?? config, { ...defaults, ...given }), safetensors: encodeSafetensors(tensors, metadata) };
 }
 
 function toFloat32(tensor: SafetensorsTensor): Float32Array | null {
@@ -278,21 +360,30 @@ export function loadAdapter(model: Model, name: string, files: PeftAdapterFiles,
     });
   }
 
+  // Every value finite: a NaN or Inf weight would silently turn the model's outputs into NaN.
+  const values = new Map([...expected.keys()].map((k) => [k, toFloat32(tensors[k]!)!]));
+  const nonFinite = [...values].map(([k, v]) => [k, v.reduce((n, x) => (Number.isFinite(x) ? n : n + 1), 0)] as const).filter(([, n]) => n > 0);
+  if (nonFinite.length > 0) {
+    throw new ProvenantError('ADAPTER_WEIGHTS_INVALID', `${nonFinite.length} adapter tensor(s) hold NaN or infinite values.`, {
+      metaMessages: nonFinite.map(([k, n]) => `${k}: ${n} non-finite value(s)`),
+      data: { keys: nonFinite.map(([k]) => k) },
+    });
+  }
   const weights = new Map<string, LoraModuleWeights>();
   for (const m of modules) {
     const linear = model.linears.get(m)!;
     const { r } = moduleRankAlpha(config, m);
     weights.set(m, {
-      A: transpose(toFloat32(tensors[loraKey(m, 'A')]!)!, r, linear.inFeatures),
-      B: transpose(toFloat32(tensors[loraKey(m, 'B')]!)!, linear.outFeatures, r),
+      A: transpose(values.get(loraKey(m, 'A'))!, r, linear.inFeatures),
+      B: transpose(values.get(loraKey(m, 'B'))!, linear.outFeatures, r),
     });
   }
   const copies = new Map<string, ModuleValues>();
   for (const m of modulesToSave) {
     const linear = model.linears.get(m)!;
-    const kernel = transpose(toFloat32(tensors[savedModuleKey(m, 'weight')]!)!, linear.outFeatures, linear.inFeatures);
-    const biasTensor = tensors[savedModuleKey(m, 'bias')];
-    copies.set(m, { kernel, bias: biasTensor ? Float32Array.from(toFloat32(biasTensor)!) : null });
+    const kernel = transpose(values.get(savedModuleKey(m, 'weight'))!, linear.outFeatures, linear.inFeatures);
+    const bias = values.get(savedModuleKey(m, 'bias'));
+    copies.set(m, { kernel, bias: bias ? Float32Array.from(bias) : null });
   }
   attachAdapterWeights(model, name, config, weights, { activate: options.activate, modulesToSaveWeights: copies });
 }

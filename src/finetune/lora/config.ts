@@ -60,6 +60,12 @@ export const LORA_CONFIG_FIELDS: readonly LoraConfigField[] = Object.freeze([
   { field: 'modulesToSave', default: [], peftName: 'modules_to_save', meaning: 'Modules trained in full as a per-adapter copy (e.g. a new classification head) and saved with the adapter.' },
 ]);
 
+/**
+ * The largest alpha accepted. Published configs use alpha ≤ a few hundred; a value like 1e308 scales the update past
+ * float32's range (every output Inf/NaN), so anything beyond this is refused as a corrupt or hostile config.
+ */
+export const MAX_LORA_ALPHA = 1e6;
+
 const FIELD_NAMES = new Set(LORA_CONFIG_FIELDS.map((f) => f.field as string));
 
 const cloneDefault = (value: unknown): unknown => (Array.isArray(value) ? [...value] : value && typeof value === 'object' ? { ...value } : value);
@@ -113,7 +119,9 @@ export function validateLoraConfig(config: Record<string, unknown>, unknownField
   const problems: Array<[string, string]> = unknownFields.map((f) => [f, `unknown field (known: ${[...FIELD_NAMES].join(', ')})`]);
   const { r, alpha, dropout, targetModules, useRslora, loraPlusLrRatio, initLoraWeights, rankPattern, alphaPattern, modulesToSave } = config;
   if (!Number.isSafeInteger(r) || (r as number) < 1) problems.push(['r', `must be a positive integer, got ${describeValue(r)}`]);
-  if (typeof alpha !== 'number' || !Number.isFinite(alpha) || alpha <= 0) problems.push(['alpha', `must be a positive finite number, got ${describeValue(alpha)}`]);
+  if (typeof alpha !== 'number' || !Number.isFinite(alpha) || alpha <= 0 || alpha > MAX_LORA_ALPHA) {
+    problems.push(['alpha', `must be a positive finite number ≤ ${MAX_LORA_ALPHA}, got ${describeValue(alpha)}`]);
+  }
   if (typeof dropout !== 'number' || !(dropout >= 0 && dropout < 1)) problems.push(['dropout', `must be in [0, 1), got ${describeValue(dropout)}`]);
   if (targetModules !== null) {
     if (typeof targetModules === 'string') {
@@ -136,7 +144,7 @@ export function validateLoraConfig(config: Record<string, unknown>, unknownField
       continue;
     }
     for (const [key, value] of Object.entries(pattern)) {
-      const ok = integer ? Number.isSafeInteger(value) && (value as number) >= 1 : typeof value === 'number' && Number.isFinite(value) && value > 0;
+      const ok = integer ? Number.isSafeInteger(value) && (value as number) >= 1 : typeof value === 'number' && Number.isFinite(value) && value > 0 && value <= MAX_LORA_ALPHA;
       if (!ok) problems.push([field, `"${key}" must map to a positive ${integer ? 'integer' : 'number'}, got ${describeValue(value)}`]);
       const problem = regexProblem(key);
       if (problem) problems.push([field, `key "${key}" is not a valid regex: ${problem}`]);

@@ -29,6 +29,10 @@ export function outputHeadModules(model: Model): Set<string> {
  */
 export function defaultTargetModules(model: Model): string[] {
   if (model.kind === 'transformer') return ['q_proj', 'v_proj'];
+  // Hugging Face models carry PEFT's own default (TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING): c_attn for GPT-2,
+  // q_proj/v_proj for the Llama family, query/value for BERT.
+  const hfDefault = (model as { defaultTargetModules?: readonly string[] }).defaultTargetModules;
+  if (hfDefault) return [...hfDefault];
   return [...model.linears.keys()];
 }
 
@@ -68,10 +72,18 @@ export function resolveTargetModules(model: Model, config: Pick<LoraConfig, 'tar
   return matched;
 }
 
-/** The module paths `modulesToSave` names (exact or `.`-suffix); each must name a linear module. */
+/**
+ * Head names PEFT adds to `modules_to_save` for every `SEQ_CLS` adapter (`PeftModelForSequenceClassification` lists both
+ * `classifier` and `score`, whichever the model has); one the model lacks is skipped, as PEFT skips it.
+ */
+const PEFT_SEQ_CLS_HEADS = ['classifier', 'score'];
+
+/** The module paths `modulesToSave` names (exact or `.`-suffix); each must name a linear module (the other PEFT SEQ_CLS head excepted). */
 export function resolveModulesToSave(model: Model, modulesToSave: readonly string[]): string[] {
   const names = [...model.linears.keys()];
-  const unmatched = modulesToSave.filter((t) => !names.some((n) => endsWithModule(n, t)));
+  const matches = (t: string) => names.some((n) => endsWithModule(n, t));
+  const headMatched = PEFT_SEQ_CLS_HEADS.some((h) => modulesToSave.includes(h) && matches(h));
+  const unmatched = modulesToSave.filter((t) => !matches(t) && !(headMatched && PEFT_SEQ_CLS_HEADS.includes(t)));
   if (unmatched.length > 0) {
     throw new ProvenantError('LORA_TARGET_NOT_FOUND', `modulesToSave names ${unmatched.length} module(s) this ${model.kind} does not have.`, {
       metaMessages: [...unmatched.map((t) => `not found: ${t}`), `modules: ${names.join(', ')}`],

@@ -9,14 +9,17 @@ import { ProvenantError, sha256 } from '../../core/index.js';
 import { decodeSafetensors, encodeSafetensors, type SafetensorsTensor } from '../io/safetensors.js';
 import { tf } from '../tf.js';
 import type { Model } from './model.js';
-import { CHAR_VOCAB_SIZE } from './tokenizer.js';
+import { loadPretrained } from '../hf/load-pretrained.js';
+import type { PretrainedModel } from '../hf/pretrained-model.js';
+import { charTokenizerConfigJson, charTokenizerJson } from './char-tokenizer-json.js';
+import { CHAR_VOCAB_SIZE, PAD_ID } from './tokenizer.js';
 import { createTransformer, type TransformerConfig, type TransformerModel } from './transformer.js';
 
 export const BASE_MODEL_FORMAT = 'provenant-base-model';
 
 export interface BaseModelConfig {
   format: typeof BASE_MODEL_FORMAT;
-  version: 1;
+  version: 2;
   name: string;
   description?: string;
   architecture: 'transformer';
@@ -95,67 +98,202 @@ export async function baseModelDirectory(): Promise<string> {
   });
 }
 
-/** Reads and checks models/base/config.json (or `directory`/config.json). */
+/** The file beside the Hugging Face files that holds Provenant's own record of the base model (`BaseModelConfig`). */
+export const BASE_MODEL_RECORD_FILE = 'provenant.json';
+
+/** Reads and checks the base model's record (`provenant.json`: name, sizes, weights hash, held-out figures, training). */
 export async function readBaseModelConfig(directory?: string): Promise<BaseModelConfig> {
   const { fs, path } = await nodeModules();
   const dir = directory ?? (await baseModelDirectory());
+  const file = path.join(dir, BASE_MODEL_RECORD_FILE);
   let config: BaseModelConfig;
   try {
-    config = JSON.parse(await fs.readFile(path.join(dir, 'config.json'), 'utf8')) as BaseModelConfig;
+    config = JSON.parse(await fs.readFile(file, 'utf8')) as BaseModelConfig;
   } catch (cause) {
-    throw new ProvenantError('CHECKPOINT_INVALID', `Cannot read ${path.join(dir, 'config.json')}.`, { cause });
+    throw new ProvenantError('CHECKPOINT_INVALID', `Cannot read ${file}.`, { cause });
   }
-  if (config.format !== BASE_MODEL_FORMAT || config.version !== 1 || config.architecture !== 'transformer') {
-    throw new ProvenantError('CHECKPOINT_INVALID', `${path.join(dir, 'config.json')} is not a Provenant base model (version 1).`);
+  if (config.format !== BASE_MODEL_FORMAT || config.version !== 2 || config.architecture !== 'transformer') {
+    throw new ProvenantError('CHECKPOINT_INVALID', `${file} is not a Provenant base model record (version 2).`);
   }
   return config;
 }
 
 export interface LoadBaseModelOptions {
-  /** Directory holding config.json and the weights; default the package's models/base. */
+  /** Directory holding the Hugging Face files and provenant.json; default the package's models/base. */
   directory?: string;
-  /** Check the weights' sha256 against config.json. Default true. */
+  /** Check the weights' sha256 against provenant.json. Default true. */
   verifyHash?: boolean;
 }
 
 /**
- * Loads the shipped, pretrained tiny transformer from disk — no network — after checking the weights' sha256 against
- * `config.json` (`CHECKPOINT_INVALID` on mismatch). Base weights come back trainable; `attachAdapter` freezes them.
+ * Loads the shipped base model: a standard Hugging Face GPT-2 folder (`config.json`, `model.safetensors`,
+ * `tokenizer.json`) read by `loadPretrained`, returned as the zoo transformer the pipeline trains (the same function:
+ * GPT-2's blocks are exactly its pre-LayerNorm blocks, `c_attn` split into q, k, v). No network.
  *
  * @example
  * ```ts
  * const model = await loadBaseModel();
- * const { weightsSha256, heldOut } = await readBaseModelConfig();
+ * generateText(model, createCharTokenizer(), 'Call me ', { seed: 1 });
  * ```
  */
 export async function loadBaseModel(options: LoadBaseModelOptions = {}): Promise<TransformerModel> {
   const { fs, path } = await nodeModules();
   const dir = options.directory ?? (await baseModelDirectory());
   const config = await readBaseModelConfig(dir);
-  const bytes = new Uint8Array(await fs.readFile(path.join(dir, config.weightsFile)));
   if (options.verifyHash !== false) {
-    const actual = sha256(bytes);
+    const actual = sha256(new Uint8Array(await fs.readFile(path.join(dir, config.weightsFile))));
     if (actual !== config.weightsSha256) {
-      throw new ProvenantError('CHECKPOINT_INVALID', 'The base model weights do not match the hash in config.json.', {
+      throw new ProvenantError('CHECKPOINT_INVALID', `The base model weights do not match the hash in ${BASE_MODEL_RECORD_FILE}.`, {
         metaMessages: [`expected: ${config.weightsSha256}`, `actual:   ${actual}`],
         details: 'The file was modified or corrupted; reinstall the package or rerun `npm run pretrain`.',
       });
     }
   }
-  const { tensors } = decodeSafetensors(bytes);
-  const model = createTransformer(config.config);
+  const pretrained = await loadPretrained(dir, { tokenizer: false });
   try {
-    loadModelState(model, tensors);
-  } catch (error) {
-    model.dispose();
-    throw error;
+    const model = createTransformer(config.config);
+    try {
+      loadModelState(model, gpt2ToTransformerTensors(pretrained, config.config));
+    } catch (error) {
+      model.dispose();
+      throw error;
+    }
+    return model;
+  } finally {
+    pretrained.dispose();
   }
-  return model;
+}
+
+/** The transformer's weights under GPT-2's names and layouts (`GPT2LMHeadModel`, untied head). */
+export function transformerToGpt2Tensors(model: TransformerModel): Record<string, SafetensorsTensor> {
+  const { dModel: D, nLayers: L } = model.config;
+  const value = (name: string) => Float32Array.from(model.weights.get(name)!.dataSync() as Float32Array);
+  const tensor = (shape: number[], data: Float32Array): SafetensorsTensor => ({ dtype: 'F32', shape, data });
+  const out: Record<string, SafetensorsTensor> = {
+    'transformer.wte.weight': tensor([model.config.vocabSize, D], value('embed_tokens.weight')),
+    'transformer.wpe.weight': tensor([model.config.maxSeqLen, D], value('embed_positions.weight')),
+    'transformer.ln_f.weight': tensor([D], value('ln_f.weight')),
+    'transformer.ln_f.bias': tensor([D], value('ln_f.bias')),
+    // nn.Linear stores [out, in]; the transformer's kernel is [in, out].
+    'lm_head.weight': tensor([model.config.vocabSize, D], transposed(value('lm_head.weight'), D, model.config.vocabSize)),
+  };
+  const hidden = model.config.mlpHidden ?? 4 * D;
+  for (let i = 0; i < L; i++) {
+    const b = `blocks.${i}`;
+    const h = `transformer.h.${i}`;
+    // Conv1D keeps [in, out]: c_attn is q, k, v side by side on the output axis.
+    const [q, k, v] = ['q_proj', 'k_proj', 'v_proj'].map((m) => value(`${b}.attn.${m}.weight`));
+    const fused = new Float32Array(D * 3 * D);
+    for (let r = 0; r < D; r++) {
+      fused.set(q!.subarray(r * D, (r + 1) * D), r * 3 * D);
+      fused.set(k!.subarray(r * D, (r + 1) * D), r * 3 * D + D);
+      fused.set(v!.subarray(r * D, (r + 1) * D), r * 3 * D + 2 * D);
+    }
+    const fusedBias = new Float32Array(3 * D);
+    ['q_proj', 'k_proj', 'v_proj'].forEach((m, j) => fusedBias.set(value(`${b}.attn.${m}.bias`), j * D));
+    Object.assign(out, {
+      [`${h}.ln_1.weight`]: tensor([D], value(`${b}.ln1.weight`)),
+      [`${h}.ln_1.bias`]: tensor([D], value(`${b}.ln1.bias`)),
+      [`${h}.attn.c_attn.weight`]: tensor([D, 3 * D], fused),
+      [`${h}.attn.c_attn.bias`]: tensor([3 * D], fusedBias),
+      [`${h}.attn.c_proj.weight`]: tensor([D, D], value(`${b}.attn.o_proj.weight`)),
+      [`${h}.attn.c_proj.bias`]: tensor([D], value(`${b}.attn.o_proj.bias`)),
+      [`${h}.ln_2.weight`]: tensor([D], value(`${b}.ln2.weight`)),
+      [`${h}.ln_2.bias`]: tensor([D], value(`${b}.ln2.bias`)),
+      [`${h}.mlp.c_fc.weight`]: tensor([D, hidden], value(`${b}.mlp.fc_in.weight`)),
+      [`${h}.mlp.c_fc.bias`]: tensor([hidden], value(`${b}.mlp.fc_in.bias`)),
+      [`${h}.mlp.c_proj.weight`]: tensor([hidden, D], value(`${b}.mlp.fc_out.weight`)),
+      [`${h}.mlp.c_proj.bias`]: tensor([D], value(`${b}.mlp.fc_out.bias`)),
+    });
+  }
+  return out;
+}
+
+/** The inverse of `transformerToGpt2Tensors`, read from a loaded GPT-2 model: the transformer's weights by name. */
+function gpt2ToTransformerTensors(pretrained: PretrainedModel, config: TransformerConfig): Record<string, SafetensorsTensor> {
+  const D = config.dModel;
+  const byFileName = new Map(pretrained.fileTensors.map((t) => [t.name, t]));
+  const value = (name: string) => {
+    const t = byFileName.get(name);
+    if (!t) throw new ProvenantError('CHECKPOINT_INVALID', `The base model folder lacks ${name}.`);
+    return Float32Array.from(t.variable.dataSync() as Float32Array);
+  };
+  const tensor = (shape: number[], data: Float32Array): SafetensorsTensor => ({ dtype: 'F32', shape, data });
+  const out: Record<string, SafetensorsTensor> = {
+    'embed_tokens.weight': tensor([config.vocabSize, D], value('transformer.wte.weight')),
+    'embed_positions.weight': tensor([config.maxSeqLen, D], value('transformer.wpe.weight')),
+    'ln_f.weight': tensor([D], value('transformer.ln_f.weight')),
+    'ln_f.bias': tensor([D], value('transformer.ln_f.bias')),
+    // The loaded lm_head kernel is already [in, out].
+    'lm_head.weight': tensor([D, config.vocabSize], value('lm_head.weight')),
+  };
+  const hidden = config.mlpHidden ?? 4 * D;
+  for (let i = 0; i < config.nLayers; i++) {
+    const b = `blocks.${i}`;
+    const h = `transformer.h.${i}`;
+    const fused = value(`${h}.attn.c_attn.weight`);
+    const fusedBias = value(`${h}.attn.c_attn.bias`);
+    ['q_proj', 'k_proj', 'v_proj'].forEach((m, j) => {
+      const kernel = new Float32Array(D * D);
+      for (let r = 0; r < D; r++) kernel.set(fused.subarray(r * 3 * D + j * D, r * 3 * D + (j + 1) * D), r * D);
+      out[`${b}.attn.${m}.weight`] = tensor([D, D], kernel);
+      out[`${b}.attn.${m}.bias`] = tensor([D], fusedBias.slice(j * D, (j + 1) * D));
+    });
+    Object.assign(out, {
+      [`${b}.ln1.weight`]: tensor([D], value(`${h}.ln_1.weight`)),
+      [`${b}.ln1.bias`]: tensor([D], value(`${h}.ln_1.bias`)),
+      [`${b}.attn.o_proj.weight`]: tensor([D, D], value(`${h}.attn.c_proj.weight`)),
+      [`${b}.attn.o_proj.bias`]: tensor([D], value(`${h}.attn.c_proj.bias`)),
+      [`${b}.ln2.weight`]: tensor([D], value(`${h}.ln_2.weight`)),
+      [`${b}.ln2.bias`]: tensor([D], value(`${h}.ln_2.bias`)),
+      [`${b}.mlp.fc_in.weight`]: tensor([D, hidden], value(`${h}.mlp.c_fc.weight`)),
+      [`${b}.mlp.fc_in.bias`]: tensor([hidden], value(`${h}.mlp.c_fc.bias`)),
+      [`${b}.mlp.fc_out.weight`]: tensor([hidden, D], value(`${h}.mlp.c_proj.weight`)),
+      [`${b}.mlp.fc_out.bias`]: tensor([D], value(`${h}.mlp.c_proj.bias`)),
+    });
+  }
+  return out;
+}
+
+function transposed(data: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(rows * cols);
+  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) out[j * rows + i] = data[i * cols + j]!;
+  return out;
+}
+
+/** transformers' `GPT2Config` for the transformer (untied head, gelu_new, LayerNorm ε as configured). */
+export function gpt2ConfigOf(config: TransformerConfig): Record<string, unknown> {
+  return {
+    architectures: ['GPT2LMHeadModel'],
+    model_type: 'gpt2',
+    vocab_size: config.vocabSize,
+    n_positions: config.maxSeqLen,
+    n_embd: config.dModel,
+    n_layer: config.nLayers,
+    n_head: config.nHeads,
+    n_inner: config.mlpHidden ?? 4 * config.dModel,
+    activation_function: 'gelu_new',
+    layer_norm_epsilon: config.layerNormEps ?? 1e-5,
+    resid_pdrop: 0,
+    embd_pdrop: 0,
+    attn_pdrop: 0,
+    scale_attn_weights: true,
+    scale_attn_by_inverse_layer_idx: false,
+    reorder_and_upcast_attn: false,
+    tie_word_embeddings: false,
+    pad_token_id: config.padId ?? PAD_ID,
+    bos_token_id: null,
+    eos_token_id: null,
+    initializer_range: 0.02,
+    use_cache: true,
+    torch_dtype: 'float32',
+  };
 }
 
 /**
- * Writes a transformer as a base model directory (model.safetensors + config.json); returns the config written.
- * `extra` adds descriptive fields (held-out perplexity, training settings).
+ * Writes a transformer as the base model folder: Hugging Face's `config.json` (`GPT2LMHeadModel`), `model.safetensors`
+ * under GPT-2's tensor names, `tokenizer.json` + `tokenizer_config.json` for the character vocabulary, and Provenant's
+ * record `provenant.json` (name, sizes, the weights' sha256, held-out figures, training). Returns the record.
  */
 export async function saveBaseModel(
   model: TransformerModel,
@@ -163,15 +301,19 @@ export async function saveBaseModel(
   extra: { name: string; description?: string; heldOut?: Record<string, unknown>; training?: Record<string, unknown> },
 ): Promise<BaseModelConfig> {
   const { fs, path } = await nodeModules();
+  if (model.config.numClasses !== undefined) throw new ProvenantError('CHECKPOINT_INVALID', 'A base model is a language model; remove the classifier head first.');
   await fs.mkdir(directory, { recursive: true });
-  const bytes = encodeSafetensors(modelStateTensors(model), { format: BASE_MODEL_FORMAT, config: JSON.stringify(model.config) });
+  const bytes = encodeSafetensors(transformerToGpt2Tensors(model), { format: 'pt' });
   const weightsFile = 'model.safetensors';
   await fs.writeFile(path.join(directory, weightsFile), bytes);
+  await fs.writeFile(path.join(directory, 'config.json'), `${JSON.stringify(gpt2ConfigOf(model.config), null, 2)}\n`);
+  await fs.writeFile(path.join(directory, 'tokenizer.json'), `${JSON.stringify(charTokenizerJson(), null, 2)}\n`);
+  await fs.writeFile(path.join(directory, 'tokenizer_config.json'), `${JSON.stringify(charTokenizerConfigJson(), null, 2)}\n`);
   let parameters = 0;
   for (const v of model.weights.values()) parameters += v.size;
   const config: BaseModelConfig = {
     format: BASE_MODEL_FORMAT,
-    version: 1,
+    version: 2,
     name: extra.name,
     ...(extra.description ? { description: extra.description } : {}),
     architecture: 'transformer',
@@ -183,6 +325,6 @@ export async function saveBaseModel(
     ...(extra.heldOut ? { heldOut: extra.heldOut } : {}),
     ...(extra.training ? { training: extra.training } : {}),
   };
-  await fs.writeFile(path.join(directory, 'config.json'), JSON.stringify(config, null, 2) + '\n');
+  await fs.writeFile(path.join(directory, BASE_MODEL_RECORD_FILE), JSON.stringify(config, null, 2) + '\n');
   return config;
 }

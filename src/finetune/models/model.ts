@@ -5,7 +5,8 @@
 import type { ForwardContext, Linear } from '../linear.js';
 import type { Tensor, Variable } from '../tf.js';
 
-export type ModelKind = 'logistic-regression' | 'mlp' | 'transformer';
+/** `gpt2`, `llama` (llama, mistral, qwen2) and `bert` are Hugging Face checkpoints loaded by `loadPretrained`. */
+export type ModelKind = 'logistic-regression' | 'mlp' | 'transformer' | 'gpt2' | 'llama' | 'bert';
 
 export interface Model<Config extends object = object> {
   readonly kind: ModelKind;

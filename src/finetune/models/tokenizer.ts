@@ -58,6 +58,11 @@ const REPLACEMENTS: Record<string, string> = {
   '\u00d7': 'x',
 };
 
+/** The single-character replacements of `normalizeText` (typographic → ASCII), for the tokenizer.json export. */
+export function normalizationReplacements(): Record<string, string> {
+  return { ...REPLACEMENTS };
+}
+
 /** Maps text onto the vocabulary's alphabet as far as possible (see the module comment). */
 export function normalizeText(text: string): string {
   const decomposed = text.replace(/\r\n?/g, '\n').normalize('NFKD').replace(/[\u0300-\u036f]/g, '');

@@ -10,6 +10,7 @@
  * other sources cycle (each cycle reshuffled), which is how replay of general text is mixed in.
  */
 import { ProvenantError, apportion, permutation } from '../../core/index.js';
+import { isPretrainedModel, type PretrainedModel } from '../hf/pretrained-model.js';
 import type { Model } from '../models/model.js';
 import { tf, type Tensor } from '../tf.js';
 
@@ -21,6 +22,13 @@ export interface TrainingExample {
   input: ArrayLike<number>;
   /** Class index (classification). */
   label?: number;
+  /**
+   * Causal LM: the first `promptLength` tokens of `input` are context only — no loss on predicting them (instruction
+   * tuning trains on the completion, not the prompt). Default 0.
+   */
+  promptLength?: number;
+  /** BERT segment ids, one per input token (Hugging Face BERT models only). */
+  tokenTypeIds?: ArrayLike<number>;
 }
 
 export interface DataSource {
@@ -38,6 +46,16 @@ export interface Batch {
   size: number;
   /** Source index of each example (for per-source statistics and replay). */
   sources: number[];
+  /** Hugging Face models: 1 = real token, 0 = padding, [B·T] (right padding). */
+  attentionMask?: Int32Array;
+  /** Hugging Face BERT: segment ids, int32 [B, T]. */
+  tokenTypeIds?: Tensor;
+  /**
+   * Causal LM on Hugging Face models: float32 [B, T], 1 where the target token counts in the loss (a real token that is
+   * not part of the prompt), 0 elsewhere. The pad id of these models may be a real token (GPT-2 pads with EOS), so the
+   * loss reads this mask rather than comparing targets with a pad id.
+   */
+  lossMask?: Tensor;
 }
 
 export type TrainingTask = 'classification' | 'causal-lm';
@@ -115,6 +133,7 @@ function transformerLength(model: Model, task: TrainingTask, examples: readonly 
  */
 export function makeBatch(model: Model, task: TrainingTask, examples: readonly TrainingExample[], sources: number[], sequenceLength?: number): Batch {
   const B = examples.length;
+  if (isPretrainedModel(model)) return makePretrainedBatch(model, task, examples, sources, sequenceLength);
   if (model.kind === 'transformer') {
     const padId = (model.config as { padId?: number }).padId ?? 0;
     const T = transformerLength(model, task, examples, sequenceLength);
@@ -163,4 +182,56 @@ function labelsTensor(examples: readonly TrainingExample[]): Tensor {
 export function disposeBatch(batch: Batch): void {
   batch.inputs.dispose();
   batch.targets.dispose();
+  batch.tokenTypeIds?.dispose();
+  batch.lossMask?.dispose();
+}
+
+
+/**
+ * A batch for a Hugging Face model: ids right-padded with the model's pad id (else its EOS, else 0) to the longest
+ * example, truncated to `sequenceLength` (default the model's position limit), with the attention mask; for causal LM
+ * the next-token targets and a loss mask that leaves out padding and each example's prompt.
+ */
+function makePretrainedBatch(model: PretrainedModel, task: TrainingTask, examples: readonly TrainingExample[], sources: number[], sequenceLength?: number): Batch {
+  const B = examples.length;
+  const config = model.config;
+  if (task === 'causal-lm' && config.task !== 'causal-lm') {
+    throw new ProvenantError('TRAINING_CONFIG_INVALID', `Causal LM training needs a causal-LM head; this is a ${config.className}.`);
+  }
+  if (task === 'classification' && config.task !== 'sequence-classification') {
+    throw new ProvenantError('TRAINING_CONFIG_INVALID', `Classification needs a classification head; load the model with loadPretrained(dir, { numLabels }). This is a ${config.className}.`);
+  }
+  const eos = Array.isArray(config.eosTokenId) ? config.eosTokenId[0] : config.eosTokenId;
+  const padId = config.padTokenId ?? eos ?? 0;
+  const limit = Math.min(sequenceLength ?? config.maxPositions, config.maxPositions);
+  const shift = task === 'causal-lm' ? 1 : 0;
+  const T = Math.max(1, Math.min(limit, Math.max(...examples.map((e) => e.input.length - shift))));
+  const ids = new Int32Array(B * T).fill(padId);
+  const mask = new Int32Array(B * T);
+  const types = config.architecture === 'bert' ? new Int32Array(B * T) : null;
+  examples.forEach((e, b) => {
+    const n = Math.min(e.input.length, T);
+    for (let t = 0; t < n; t++) {
+      ids[b * T + t] = e.input[t]!;
+      mask[b * T + t] = 1;
+      if (types && e.tokenTypeIds) types[b * T + t] = e.tokenTypeIds[t]!;
+    }
+  });
+  const extra = { attentionMask: mask, ...(types ? { tokenTypeIds: tf.tensor2d(types, [B, T], 'int32') } : {}) };
+  if (task === 'causal-lm') {
+    const targets = new Int32Array(B * T).fill(padId);
+    const weights = new Float32Array(B * T);
+    examples.forEach((e, b) => {
+      const prompt = e.promptLength ?? 0;
+      if (!Number.isSafeInteger(prompt) || prompt < 0) throw new ProvenantError('TRAINING_CONFIG_INVALID', `Example ${b}: promptLength must be a non-negative integer, got ${String(e.promptLength)}.`);
+      const n = Math.min(e.input.length, T + 1);
+      for (let t = 1; t < n; t++) {
+        targets[b * T + t - 1] = e.input[t]!;
+        // Position t−1 predicts token t: it counts when token t is not part of the prompt.
+        if (t >= prompt) weights[b * T + t - 1] = 1;
+      }
+    });
+    return { inputs: tf.tensor2d(ids, [B, T], 'int32'), targets: tf.tensor2d(targets, [B, T], 'int32'), size: B, sources, ...extra, lossMask: tf.tensor2d(weights, [B, T], 'float32') };
+  }
+  return { inputs: tf.tensor2d(ids, [B, T], 'int32'), targets: labelsTensor(examples), size: B, sources, ...extra };
 }

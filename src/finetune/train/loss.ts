@@ -9,10 +9,16 @@ import type { ForwardContext } from '../linear.js';
 import type { Model } from '../models/model.js';
 import type { TransformerModel } from '../models/transformer.js';
 import { tf, type Tensor } from '../tf.js';
+import { isPretrainedModel } from '../hf/pretrained-model.js';
 import { disposeBatch, makeBatch, type Batch, type TrainingExample, type TrainingTask } from './data.js';
 
-/** Logits of the task: [B, C] for classification, [B·T, V] for causal LM. */
-export function taskLogits(model: Model, task: TrainingTask, inputs: Tensor, ctx: ForwardContext = {}): Tensor {
+/**
+ * Logits of the task: [B, C] for classification, [B·T, V] for causal LM. Hugging Face models read the batch's attention
+ * mask and segment ids when given (`batch`); without them, no padding is assumed — exact for right-padded causal models,
+ * whose real positions never attend to the pads after them.
+ */
+export function taskLogits(model: Model, task: TrainingTask, inputs: Tensor, ctx: ForwardContext = {}, batch?: Pick<Batch, 'attentionMask' | 'tokenTypeIds'>): Tensor {
+  if (isPretrainedModel(model)) return model.logits({ inputIds: inputs, attentionMask: batch?.attentionMask ?? null, tokenTypeIds: batch?.tokenTypeIds ?? null }, ctx);
   if (task === 'causal-lm') {
     if (model.kind !== 'transformer') throw new ProvenantError('TRAINING_CONFIG_INVALID', 'Causal LM needs a transformer.');
     return (model as TransformerModel).forwardLm(inputs, ctx);
@@ -25,13 +31,12 @@ export function taskLogits(model: Model, task: TrainingTask, inputs: Tensor, ctx
  * `sumInsteadOfMean` returns the summed loss (for exact averages over several batches).
  */
 export function taskLoss(model: Model, task: TrainingTask, batch: Batch, ctx: ForwardContext = {}, sumInsteadOfMean = false): tf.Scalar {
-  const logits = taskLogits(model, task, batch.inputs, ctx);
+  const logits = taskLogits(model, task, batch.inputs, ctx, batch);
   const classes = logits.shape[1]!;
   const logp = tf.logSoftmax(logits);
   if (task === 'causal-lm') {
-    const padId = (model.config as { padId?: number }).padId ?? 0;
     const flat = batch.targets.reshape([-1]);
-    const mask = flat.notEqual(tf.scalar(padId, 'int32')).cast('float32');
+    const mask = lossWeights(model, batch);
     const picked = logp.mul(tf.oneHot(flat, classes).cast('float32')).sum(1);
     const total = picked.mul(mask).sum().neg();
     return (sumInsteadOfMean ? total : total.div(mask.sum().maximum(1))) as tf.Scalar;
@@ -39,6 +44,13 @@ export function taskLoss(model: Model, task: TrainingTask, batch: Batch, ctx: Fo
   const picked = logp.mul(tf.oneHot(batch.targets, classes).cast('float32')).sum(1);
   const total = picked.sum().neg();
   return (sumInsteadOfMean ? total : total.div(batch.size)) as tf.Scalar;
+}
+
+/** Which LM targets count, [B·T] float32: the batch's loss mask, else every target that is not the pad id. */
+function lossWeights(model: Model, batch: Batch): Tensor {
+  if (batch.lossMask) return batch.lossMask.reshape([-1]);
+  const padId = (model.config as { padId?: number }).padId ?? 0;
+  return batch.targets.reshape([-1]).notEqual(tf.scalar(padId, 'int32')).cast('float32');
 }
 
 export interface EvaluationMetrics {
@@ -77,11 +89,8 @@ export function evaluateModel(
     const batch = makeBatch(model, task, slice, slice.map(() => 0), options.sequenceLength);
     const [sum, n, hits] = tf.tidy(() => {
       const loss = taskLoss(model, task, batch, {}, true).dataSync()[0]!;
-      if (task === 'causal-lm') {
-        const padId = (model.config as { padId?: number }).padId ?? 0;
-        return [loss, batch.targets.notEqual(tf.scalar(padId, 'int32')).sum().dataSync()[0]!, 0];
-      }
-      const predicted = taskLogits(model, task, batch.inputs).argMax(1);
+      if (task === 'causal-lm') return [loss, lossWeights(model, batch).sum().dataSync()[0]!, 0];
+      const predicted = taskLogits(model, task, batch.inputs, {}, batch).argMax(1);
       return [loss, slice.length, predicted.equal(batch.targets).sum().dataSync()[0]!];
     });
     disposeBatch(batch);

@@ -179,7 +179,7 @@ describe('PEFT format', () => {
     const other = createMlp({ inputSize: 6, hiddenSizes: [5, 4], numClasses: 3, seed: 12 });
     expectCode(() => loadAdapter(other, 'a', files), 'ADAPTER_BASE_MISMATCH');
     loadAdapter(other, 'a', files, { verifyBaseModel: false });
-    expectCode(() => loadAdapter(fresh, 'a', { ...files, config: { ...files.config, use_dora: true } }), 'LORA_CONFIG_INVALID', /DoRA/);
+    expectCode(() => loadAdapter(fresh, 'a', { ...files, config: { ...files.config, use_dora: true } }), 'ADAPTER_UNSUPPORTED', /use_dora/);
     expectCode(() => loadAdapter(fresh, 'a', { ...files, config: { ...files.config, target_modules: ['q_proj'] } }), 'LORA_TARGET_NOT_FOUND');
     // Nothing was attached by the failed loads.
     expect(fresh.linears.get('fc1')!.adapters.size).toBe(0);

@@ -9,6 +9,7 @@ import {
   initBackend,
   loadBaseModel,
   readBaseModelConfig,
+  tf,
 } from '../../../src/finetune/index.js';
 
 beforeAll(async () => {
@@ -58,5 +59,26 @@ describe('the shipped base model (models/base)', () => {
     expect(heldOut.overall.perplexity).toBeCloseTo(Math.exp(heldOut.overall.loss), 6);
     expect(heldOut.overall.perplexity).toBeLessThan(12);
     model.dispose();
+  });
+});
+
+describe('models/base is a standard Hugging Face folder', () => {
+  it('loadPretrained reads it as GPT2LMHeadModel with the same logits as loadBaseModel, and its tokenizer.json is the character tokenizer', async () => {
+    const { computeLogits, loadPretrained } = await import('../../../src/finetune/index.js');
+    const dir = await baseModelDirectory();
+    const hf = await loadPretrained(dir);
+    expect(hf.config.className).toBe('GPT2LMHeadModel');
+    const tok = createCharTokenizer();
+    const texts = [ENGLISH, 'naïve café — “quoted” … tab\there\r\nnew line', 'emoji 🐳 and ünïcödé, ½ and ﬁ ligature', '', '   ', '<pad> literal'];
+    for (const text of texts.slice(0, 5)) expect(hf.tokenizer!.encode(text), text).toEqual(tok.encode(text));
+    const model = await loadBaseModel();
+    const ids = tok.encode(ENGLISH).slice(0, 64);
+    const ours = tf.tidy(() => model.forwardLm(tf.tensor2d(ids, [1, ids.length], 'int32')).dataSync());
+    const theirs = computeLogits(hf, { inputIds: [ids] }).data;
+    let worst = 0;
+    for (let i = 0; i < ours.length; i++) worst = Math.max(worst, Math.abs(ours[i]! - theirs[i]!));
+    expect(worst).toBeLessThan(1e-5);
+    model.dispose();
+    hf.dispose();
   });
 });

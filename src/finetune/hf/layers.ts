@@ -1,0 +1,188 @@
+/**
+ * The building blocks the Hugging Face architectures share, written to match transformers' eager PyTorch code to float32
+ * rounding, on the tfjs-wasm fast paths of DESIGN.md (2-D matmuls, custom-gradient attention products, one-hot
+ * embedding products where a gradient is needed, no `gather` gradient).
+ */
+import type { ForwardContext } from '../linear.js';
+import { linearOp } from '../linear.js';
+import { batchMatMul, batchMatMulNT, gelu as geluTanh } from '../models/transformer.js';
+import { tf, type Tensor, type Tensor2D, type Variable } from '../tf.js';
+
+/** float32's most negative finite value: transformers' additive mask value (`torch.finfo(float32).min`). */
+export const FLOAT32_MIN = -3.4028234663852886e38;
+
+/** LayerNorm over the last axis with PyTorch's biased variance. */
+export function layerNorm(x: Tensor, weight: Tensor, bias: Tensor, eps: number): Tensor {
+  const { mean, variance } = tf.moments(x, -1, true);
+  return x.sub(mean).mul(tf.rsqrt(variance.add(eps))).mul(weight).add(bias);
+}
+
+/** RMSNorm (Zhang & Sennrich 2019) as `LlamaRMSNorm`: x / √(mean(x²) + ε), then times the weight. */
+export function rmsNorm(x: Tensor, weight: Tensor, eps: number): Tensor {
+  return x.mul(tf.rsqrt(x.mul(x).mean(-1, true).add(eps))).mul(weight);
+}
+
+/**
+ * Activations by transformers' `ACT2FN` names: `gelu_new` (tanh approximation, GPT-2), `gelu` (exact, erf — BERT),
+ * `relu`, `silu` (x·σ(x), Llama's SwiGLU gate).
+ */
+export function activation(name: 'gelu_new' | 'gelu' | 'relu' | 'silu', x: Tensor): Tensor {
+  switch (name) {
+    case 'gelu_new':
+      return geluTanh(x);
+    case 'gelu':
+      return x.mul(tf.erf(x.mul(Math.SQRT1_2)).add(1)).mul(0.5);
+    case 'relu':
+      return tf.relu(x);
+    case 'silu':
+      return x.mul(tf.sigmoid(x));
+  }
+}
+
+/**
+ * Embedding rows for ids [N]. `table` is [V, D], or with `transposed` the [D, V] kernel of a tied output head. A frozen
+ * table is read with `gather`; a trainable one through oneHot(ids)·E, because `gather`'s gradient is missing on wasm.
+ */
+export function embed(table: Variable, ids: Tensor, transposed = false): Tensor2D {
+  const flat = ids.reshape([-1]);
+  if (!table.trainable) return (transposed ? tf.gather(table, flat, 1).transpose() : tf.gather(table, flat)) as Tensor2D;
+  const vocab = transposed ? table.shape[1]! : table.shape[0]!;
+  const oneHot = tf.oneHot(flat as tf.Tensor1D, vocab).cast('float32');
+  return linearOp(oneHot, transposed ? tf.transpose(table) : table, false, true);
+}
+
+/**
+ * The additive attention bias [B, 1, T, S] for T queries after `past` cached positions over S = past + T keys: 0 where
+ * query t may attend key s, float32's minimum elsewhere (transformers' eager mask). `causal` allows s ≤ past + t;
+ * `slidingWindow` further requires past + t − s < window (Mistral); `mask` [B·S] (1 = real token) removes padded keys.
+ * Returns null when nothing is masked.
+ */
+export function attentionBias(B: number, T: number, S: number, options: { causal: boolean; mask?: ArrayLike<number> | null; slidingWindow?: number | null }): Tensor | null {
+  const past = S - T;
+  const { causal, mask, slidingWindow } = options;
+  const needsMask = mask ? Array.from({ length: B * S }, (_, i) => mask[i]).some((m) => !m) : false;
+  if (!needsMask && !(causal && T > 1) && !(slidingWindow && S > slidingWindow)) return null;
+  const out = new Float32Array(B * T * S);
+  for (let b = 0; b < B; b++) {
+    for (let t = 0; t < T; t++) {
+      const row = (b * T + t) * S;
+      const q = past + t;
+      for (let s = 0; s < S; s++) {
+        let ok = !causal || s <= q;
+        if (ok && slidingWindow) ok = q - s < slidingWindow;
+        if (ok && mask) ok = mask[b * S + s] !== 0;
+        if (!ok) out[row + s] = FLOAT32_MIN;
+      }
+    }
+  }
+  return tf.tensor4d(out, [B, 1, T, S]);
+}
+
+/** [B·T, H·d] → [B·H, T, d] (one head per batch row of the attention products). */
+export function toHeads(x: Tensor, B: number, T: number, H: number, d: number): Tensor {
+  return x.reshape([B, T, H, d]).transpose([0, 2, 1, 3]).reshape([B * H, T, d]);
+}
+
+/** [B·H, T, d] → [B·T, H·d]. */
+export function fromHeads(x: Tensor, B: number, T: number, H: number, d: number): Tensor2D {
+  return x.reshape([B, H, T, d]).transpose([0, 2, 1, 3]).reshape([B * T, H * d]) as Tensor2D;
+}
+
+/**
+ * Scaled dot-product attention, eager form: softmax(q·kᵀ·scale + bias)·v with q [B·H, T, d], k and v [B·H, S, d],
+ * bias [B, 1, T, S] or null. Returns [B·T, H·d]. The products are `batchMatMul`/`batchMatMulNT` (custom gradients with
+ * explicit transposes; depthwise-convolution kernels on wasm).
+ */
+export function attend(q: Tensor, k: Tensor, v: Tensor, bias: Tensor | null, B: number, H: number, T: number, S: number, d: number, scale: number): Tensor2D {
+  let scores: Tensor = batchMatMulNT(q, k);
+  if (scale !== 1) scores = scores.mul(scale);
+  if (bias) scores = scores.reshape([B, H, T, S]).add(bias).reshape([B * H, T, S]);
+  const probabilities = tf.softmax(scores);
+  return fromHeads(batchMatMul(probabilities, v), B, T, H, d);
+}
+
+/**
+ * Grouped-query attention (Ainslie et al. 2023) with q [B, H, T, d] and k, v [B, H_kv, S, d]: query head h reads
+ * key/value head ⌊h / (H / H_kv)⌋, as transformers' `repeat_kv`, computed by stacking each group's queries instead of
+ * copying keys and values (a `tile` on wasm costs more than the attention products). Returns [B·T, H·d].
+ */
+export function attendGrouped(q: Tensor, k: Tensor, v: Tensor, bias: Tensor | null, B: number, H: number, Hkv: number, T: number, S: number, d: number, scale: number): Tensor2D {
+  const groups = H / Hkv;
+  // [B, H, T, d] = [B, H_kv, groups, T, d] → [B·H_kv, groups·T, d]: a reshape, no copy.
+  let scores: Tensor = batchMatMulNT(q.reshape([B * Hkv, groups * T, d]), k.reshape([B * Hkv, S, d]));
+  if (scale !== 1) scores = scores.mul(scale);
+  if (bias) scores = scores.reshape([B, H, T, S]).add(bias);
+  const probabilities = tf.softmax(scores.reshape([B * Hkv, groups * T, S]));
+  return fromHeads(batchMatMul(probabilities, v.reshape([B * Hkv, S, d])), B, T, H, d);
+}
+
+/**
+ * Rotary position tables (Su et al. 2021, RoFormer, eq. 34, in transformers' "rotate half" layout), computed with
+ * float32 roundings at the same steps as `LlamaRotaryEmbedding`: inv_freq_i = 1 / θ^(2i/d), angle = inv_freq · position,
+ * cos and sin [B, 1, T, d] with the d/2 angles repeated.
+ */
+export function ropeTables(positions: ArrayLike<number>, B: number, T: number, headDim: number, theta: number): { cos: Tensor; sin: Tensor } {
+  const half = headDim / 2;
+  const inv = new Float64Array(half);
+  for (let i = 0; i < half; i++) inv[i] = Math.fround(1 / Math.fround(theta ** Math.fround((2 * i) / headDim)));
+  const cos = new Float32Array(B * T * headDim);
+  const sin = new Float32Array(B * T * headDim);
+  for (let r = 0; r < B * T; r++) {
+    const p = positions[r]!;
+    for (let i = 0; i < half; i++) {
+      const angle = Math.fround(inv[i]! * p);
+      const c = Math.cos(angle);
+      const s = Math.sin(angle);
+      cos[r * headDim + i] = c;
+      cos[r * headDim + half + i] = c;
+      sin[r * headDim + i] = s;
+      sin[r * headDim + half + i] = s;
+    }
+  }
+  return { cos: tf.tensor4d(cos, [B, 1, T, headDim]), sin: tf.tensor4d(sin, [B, 1, T, headDim]) };
+}
+
+/**
+ * x·cos + rotate_half(x)·sin for x [B, H, T, d]; rotate_half(x) = [−x₂, x₁], written as the 2-D product x·R with the
+ * fixed signed permutation R (R[d/2 + i, i] = −1, R[i, d/2 + i] = 1): one XNNPACK matmul and its plain-matmul gradient
+ * instead of split, negate and concat (about 3× slower on wasm). Exact: each output is one input times ±1 plus zeros.
+ */
+export function applyRope(x: Tensor, cos: Tensor, sin: Tensor): Tensor {
+  const d = x.shape[3]!;
+  const rotation = rotateHalfMatrix(d);
+  const rotated = linearOp(x.reshape([-1, d]), rotation, true, false).reshape(x.shape);
+  return x.mul(cos).add(rotated.mul(sin));
+}
+
+function rotateHalfMatrix(d: number): Tensor {
+  const half = d / 2;
+  const r = new Float32Array(d * d);
+  for (let i = 0; i < half; i++) {
+    r[(half + i) * d + i] = -1;
+    r[i * d + half + i] = 1;
+  }
+  return tf.tensor2d(r, [d, d]);
+}
+
+/**
+ * Rows of h [N, D] picked by index, as a one-hot product (the gradient of `gather` is missing on wasm): a classifier head
+ * on the last real token, or BERT's pooler on token 0.
+ */
+export function selectRows(h: Tensor, rows: readonly number[], needGrad: boolean): Tensor2D {
+  const N = h.shape[0]!;
+  const selector = tf.oneHot(tf.tensor1d(Int32Array.from(rows), 'int32'), N).cast('float32');
+  return linearOp(selector, h, false, needGrad);
+}
+
+/** Positions 0..T−1 for every row (transformers' plain forward pass, whatever the mask), offset by `past`. */
+export function defaultPositions(B: number, T: number, past = 0): Int32Array {
+  const out = new Int32Array(B * T);
+  for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) out[b * T + t] = past + t;
+  return out;
+}
+
+/** Whether any of these trainable flags is set: the next projection then needs its input gradient. */
+export const anyTrainable = (...weights: Array<Variable | null | undefined>): boolean => weights.some((w) => w?.trainable === true);
+
+/** The context for a projection whose input only depends on frozen weights and data (no input gradient needed). */
+export const dataInput = (ctx: ForwardContext, upstreamTrainable: boolean): ForwardContext => ({ ...ctx, inputIsData: !upstreamTrainable });

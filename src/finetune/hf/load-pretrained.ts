@@ -1,0 +1,212 @@
+/**
+ * `loadPretrained(dir)`: a local Hugging Face model folder → a `PretrainedModel` with its tokenizer.
+ *
+ * Strict, like PEFT adapter loading here: every tensor the architecture needs must be in the file with its exact shape,
+ * and every tensor in the file must be used — one `PRETRAINED_WEIGHTS_MISMATCH` lists all offenders. Two tolerances, both
+ * transformers' own: non-persistent buffers some older files carry (GPT-2's `attn.bias`/`attn.masked_bias`, BERT's
+ * `position_ids`, Llama's `rotary_emb.inv_freq`) are skipped, and when a head other than the file's is asked for
+ * (`numLabels` on a causal-LM or bare checkpoint) the file's own head tensors are left out and the new head is
+ * initialised from `seed` (both listed on the model). Body tensors saved with or without the body prefix
+ * (`transformer.`, `model.`, `bert.` — a bare `GPT2Model` checkpoint has none) are matched either way.
+ *
+ * Memory: weights are read one tensor at a time and widened to float32 in place (see `checkpoint.ts`); the model then
+ * occupies 4 bytes per parameter (2× a BF16/F16 file), plus one tensor in flight while loading.
+ */
+import { ProvenantError, describeValue } from '../../core/index.js';
+import type { ArchitectureForward, BuiltParams, ParamSpec } from './architecture.js';
+import { bertForward, bertSpecs } from './bert.js';
+import { openCheckpoint } from './checkpoint.js';
+import { parseHfConfig, type HeadOptions, type HfModelConfig, type HfTask } from './config.js';
+import { gpt2Forward, gpt2Specs } from './gpt2.js';
+import { llamaForward, llamaSpecs } from './llama.js';
+import { buildPretrainedModel, expectedFileTensors, type PretrainedModel } from './pretrained-model.js';
+import { createPretrainedTokenizer, TOKENIZER_CONFIG_FILE, TOKENIZER_FILE, type PretrainedTokenizer } from './tokenizer.js';
+
+export const CONFIG_FILE = 'config.json';
+
+export interface LoadPretrainedOptions extends HeadOptions {
+  /** Seed of any head initialised because the file lacks it (numLabels on an LM checkpoint). Default 0. */
+  seed?: number;
+  /** Read `tokenizer.json` when the folder has one (default true). */
+  tokenizer?: boolean;
+}
+
+/** The prefix of the body's tensors inside a model with a head. */
+const BODY_PREFIX = { gpt2: 'transformer.', llama: 'model.', bert: 'bert.' } as const;
+
+/** Non-persistent buffers some files still carry; never weights. */
+const BUFFER_PATTERNS = [/(^|\.)attn\.(masked_)?bias$/, /(^|\.)embeddings\.position_ids$/, /(^|\.)rotary_emb\.inv_freq$/];
+
+/** The architecture table: specs and forward pass per config. */
+export function architectureOf(config: HfModelConfig): { specs: ParamSpec[]; forward: (params: BuiltParams) => ArchitectureForward } {
+  switch (config.architecture) {
+    case 'gpt2':
+      return { specs: gpt2Specs(config), forward: (p) => gpt2Forward(config, p) };
+    case 'llama':
+      return { specs: llamaSpecs(config), forward: (p) => llamaForward(config, p) };
+    case 'bert':
+      return { specs: bertSpecs(config), forward: (p) => bertForward(config, p) };
+  }
+}
+
+/** The task of the class named in `config.json` (before any `numLabels` override). */
+function declaredTask(raw: Record<string, unknown>): HfTask | null {
+  try {
+    return parseHfConfig(raw).task;
+  } catch {
+    return null;
+  }
+}
+
+async function readJson(path: string, what: string): Promise<unknown> {
+  const { readFile } = await import('node:fs/promises');
+  const text = await readFile(path, 'utf8');
+  try {
+    return JSON.parse(text);
+  } catch (cause) {
+    throw new ProvenantError('PRETRAINED_CONFIG_UNSUPPORTED', `${what} is not valid JSON.`, { cause, data: { path } });
+  }
+}
+
+/**
+ * Loads a local Hugging Face model folder: `config.json`, `model.safetensors` (or the shards of
+ * `model.safetensors.index.json`; F32, F16, BF16 widened to float32), and `tokenizer.json` + `tokenizer_config.json` when
+ * present. Architectures: `gpt2`, `llama`/`mistral`/`qwen2`, `bert`, with the heads of their `*LMHeadModel` /
+ * `*ForCausalLM`, `*ForSequenceClassification` and bare `*Model` classes. Nothing is downloaded: a hub id is
+ * `PRETRAINED_NOT_FOUND`.
+ *
+ * Errors: `PRETRAINED_NOT_FOUND` (no such folder, no weights file), `PRETRAINED_CONFIG_UNSUPPORTED` (unknown
+ * `model_type`, or a config field that changes the computation and is not implemented — every one listed),
+ * `PRETRAINED_WEIGHTS_MISMATCH` (missing, unexpected or mis-shaped tensors — every one listed), `SAFETENSORS_INVALID`,
+ * `TOKENIZER_INVALID`.
+ *
+ * @example
+ * ```ts
+ * const model = await loadPretrained('./tiny-llama');
+ * const { shape, data } = computeLogits(model, { inputIds: [[1, 5, 9]] }); // shape [1, 3, vocab]
+ * const classifier = await loadPretrained('./gpt2', { numLabels: 2, seed: 1 }); // new `score` head
+ * ```
+ */
+export async function loadPretrained(dir: string, options: LoadPretrainedOptions = {}): Promise<PretrainedModel> {
+  const { stat } = await import('node:fs/promises');
+  const { join } = await import('node:path');
+  if (typeof dir !== 'string' || dir.length === 0) throw new ProvenantError('INVALID_ARGUMENT', `loadPretrained needs a folder path, got ${describeValue(dir)}.`);
+  const isDir = await stat(dir).then((s) => s.isDirectory(), () => false);
+  if (!isDir) {
+    const looksLikeHubId = /^[A-Za-z0-9][\w.-]*(\/[\w.-]+)?$/.test(dir) && !dir.startsWith('.');
+    throw new ProvenantError('PRETRAINED_NOT_FOUND', looksLikeHubId ? `"${dir}" is not a local folder; Provenant never downloads models.` : `No model folder at ${dir}.`, {
+      details: looksLikeHubId
+        ? `Download it once (e.g. \`huggingface-cli download ${dir} --local-dir ./${dir.split('/').pop()}\` or save_pretrained in Python) and pass the local folder.`
+        : 'Pass a folder holding config.json and model.safetensors (or model.safetensors.index.json).',
+      data: { path: dir, hubId: looksLikeHubId },
+    });
+  }
+  const hasFile = async (name: string) => stat(join(dir, name)).then((s) => s.isFile(), () => false);
+  if (!(await hasFile(CONFIG_FILE))) throw new ProvenantError('PRETRAINED_NOT_FOUND', `${dir} has no ${CONFIG_FILE}.`, { data: { path: dir } });
+  const raw = (await readJson(join(dir, CONFIG_FILE), CONFIG_FILE)) as Record<string, unknown>;
+  const config = parseHfConfig(raw, { numLabels: options.numLabels });
+  const fileTask = declaredTask(raw);
+  const headChanged = fileTask !== config.task;
+  const { specs, forward } = architectureOf(config);
+
+  let tokenizer: PretrainedTokenizer | null = null;
+  if (options.tokenizer !== false && (await hasFile(TOKENIZER_FILE))) {
+    const tokenizerJson = await readJson(join(dir, TOKENIZER_FILE), TOKENIZER_FILE);
+    const tokenizerConfig = (await hasFile(TOKENIZER_CONFIG_FILE)) ? await readJson(join(dir, TOKENIZER_CONFIG_FILE), TOKENIZER_CONFIG_FILE) : {};
+    tokenizer = createPretrainedTokenizer(tokenizerJson, tokenizerConfig);
+  }
+
+  const checkpoint = await openCheckpoint(dir);
+  try {
+    const body = BODY_PREFIX[config.architecture];
+    // Each file key under its own name and under the other prefix convention (with / without the body prefix).
+    const lookup = new Map<string, string>();
+    for (const key of checkpoint.tensors.keys()) {
+      lookup.set(key, key);
+      const alternate = key.startsWith(body) ? key.slice(body.length) : `${body}${key}`;
+      if (!lookup.has(alternate)) lookup.set(alternate, key);
+    }
+    const used = new Set<string>();
+    const missing: string[] = [];
+    const badShapes: string[] = [];
+    const sourceOf = new Map<string, string>();
+    for (const spec of specs) {
+      for (const { name, shape, head } of expectedFileTensors(spec)) {
+        const fileKey = lookup.get(name);
+        const info = fileKey === undefined ? undefined : checkpoint.tensors.get(fileKey);
+        const fits = info !== undefined && info.shape.join(',') === shape.join(',');
+        // A new head (numLabels on another class's checkpoint) starts fresh where the file has nothing that fits.
+        if (head && headChanged && !fits) continue;
+        if (!info) {
+          missing.push(`missing: ${name} [${shape.join(', ')}]`);
+          continue;
+        }
+        used.add(info.name);
+        sourceOf.set(name, info.name);
+        if (!fits) badShapes.push(`shape: ${name} is [${info.shape.join(', ')}] in the file, the config needs [${shape.join(', ')}]`);
+      }
+    }
+    const ignored: string[] = [];
+    const unexpected: string[] = [];
+    const tiedHead = specs.some((s) => s.type === 'linear' && s.tiedTo !== undefined);
+    for (const key of checkpoint.tensors.keys()) {
+      if (used.has(key)) continue;
+      const canonical = key.startsWith(body) ? key : `${body}${key}`;
+      const isBody = key.startsWith(body) || specs.some((s) => expectedFileTensors(s).some((t) => t.name === canonical));
+      if (BUFFER_PATTERNS.some((p) => p.test(key)) || (tiedHead && key === 'lm_head.weight') || (headChanged && !isBody)) ignored.push(key);
+      else unexpected.push(`unexpected: ${key} ${JSON.stringify(checkpoint.tensors.get(key)!.shape)}`);
+    }
+    const problems = [...missing, ...badShapes, ...unexpected];
+    if (problems.length > 0) {
+      throw new ProvenantError('PRETRAINED_WEIGHTS_MISMATCH', `${dir}: the checkpoint does not match its ${config.className} config (${problems.length} problem(s)).`, {
+        metaMessages: problems,
+        data: { missing: missing.length, shapes: badShapes.length, unexpected: unexpected.length },
+      });
+    }
+    const initializerRange = typeof raw.initializer_range === 'number' ? raw.initializer_range : 0.02;
+    return await buildPretrainedModel({
+      config,
+      rawConfig: raw,
+      specs,
+      forward,
+      source: async (name) => {
+        const fileKey = sourceOf.get(name);
+        return fileKey === undefined ? null : checkpoint.read(fileKey);
+      },
+      seed: options.seed ?? 0,
+      initializerRange,
+      directory: dir,
+      tokenizer,
+      ignoredTensors: ignored,
+    });
+  } finally {
+    await checkpoint.close();
+  }
+}
+
+/**
+ * A model of a `config.json`'s architecture with freshly initialised weights (N(0, initializer_range) matrices, unit
+ * norms, zero biases — transformers' `_init_weights` scheme) and no file: for benchmarks, tests and pretraining.
+ *
+ * @example
+ * ```ts
+ * const model = await createPretrainedFromConfig({ model_type: 'llama', architectures: ['LlamaForCausalLM'], hidden_size: 256, … }, { seed: 1 });
+ * ```
+ */
+export async function createPretrainedFromConfig(configJson: Record<string, unknown>, options: HeadOptions & { seed: number; tokenizer?: PretrainedTokenizer | null }): Promise<PretrainedModel> {
+  const config = parseHfConfig(configJson, { numLabels: options.numLabels });
+  const { specs, forward } = architectureOf(config);
+  const initializerRange = typeof configJson.initializer_range === 'number' ? configJson.initializer_range : 0.02;
+  return buildPretrainedModel({
+    config,
+    rawConfig: { ...configJson },
+    specs,
+    forward,
+    source: async () => null,
+    seed: options.seed,
+    initializerRange,
+    directory: null,
+    tokenizer: options.tokenizer ?? null,
+    ignoredTensors: [],
+  });
+}

@@ -1,0 +1,148 @@
+/**
+ * From Datanet rows to training examples for a Hugging Face model, through its own tokenizer: text → ids (with the
+ * tokenizer's special tokens), truncation, labels → class indices with a label map, and for causal LM the prompt span
+ * that is left out of the loss. `makeBatch` then pads, masks and builds tensors, so a caller never builds padded
+ * Int32Arrays by hand.
+ */
+import { ProvenantError, describeValue } from '../../core/index.js';
+import type { TrainingExample } from '../train/data.js';
+import type { PretrainedModel } from './pretrained-model.js';
+import type { ChatMessage, PretrainedTokenizer } from './tokenizer.js';
+
+/** The shape of a Datanet row this module reads (text input, optional label, optional metadata). */
+export interface TextRow {
+  readonly input: unknown;
+  readonly label?: string | number;
+  readonly metadata?: { readonly [key: string]: unknown };
+}
+
+/** Class index ↔ label, saved with an adapter (`SaveAdapterOptions.labels`) and written as `id2label` on export. */
+export interface LabelMap {
+  /** labels[i] is class i's label, as a string (`id2label`). */
+  readonly labels: readonly string[];
+  indexOf(label: string | number): number;
+}
+
+export function createLabelMap(labels: ReadonlyArray<string | number>): LabelMap {
+  const names = labels.map((l) => String(l));
+  if (new Set(names).size !== names.length || names.length === 0) {
+    throw new ProvenantError('TRAINING_CONFIG_INVALID', 'Labels must be distinct and non-empty.', { data: { labels: names } });
+  }
+  const index = new Map(names.map((n, i) => [n, i]));
+  return {
+    labels: names,
+    indexOf(label) {
+      const i = index.get(String(label));
+      if (i === undefined) throw new ProvenantError('TRAINING_CONFIG_INVALID', `Label ${describeValue(label)} is not in the label map [${names.join(', ')}].`);
+      return i;
+    },
+  };
+}
+
+function tokenizerOf(model: PretrainedModel): PretrainedTokenizer {
+  if (!model.tokenizer) throw new ProvenantError('TOKENIZER_INVALID', 'The model was loaded without a tokenizer.json; data preparation needs it.');
+  return model.tokenizer;
+}
+
+const textOfRow = (row: TextRow, i: number): string => {
+  if (typeof row.input !== 'string') throw new ProvenantError('TRAINING_CONFIG_INVALID', `Row ${i}'s input is not text (got ${describeValue(row.input)}).`);
+  return row.input;
+};
+
+export interface PrepareClassificationOptions {
+  /** Class order; default the rows' distinct labels, sorted as strings. The model's head must have this many classes. */
+  labels?: ReadonlyArray<string | number>;
+  /** Longest example in tokens (longer ones are cut at the end); default the model's position limit. */
+  maxLength?: number;
+  /** The text of a row; default `row.input` (must be a string). */
+  textOf?: (row: TextRow, index: number) => string;
+}
+
+/**
+ * Rows with text inputs and labels → classification examples (ids with the tokenizer's special tokens, BERT segment ids)
+ * and the label map.
+ *
+ * @example
+ * ```ts
+ * const model = await loadPretrained('./bert-tiny', { numLabels: 2 });
+ * const { examples, labelMap } = prepareClassificationExamples(model, snapshot.rows, { maxLength: 128 });
+ * await train(model, examples, { task: 'classification', seed: 1 });
+ * ```
+ */
+export function prepareClassificationExamples(model: PretrainedModel, rows: readonly TextRow[], options: PrepareClassificationOptions = {}): { examples: TrainingExample[]; labelMap: LabelMap } {
+  const tokenizer = tokenizerOf(model);
+  const missing = rows.map((r, i) => [i, r.label] as const).filter(([, l]) => l === undefined);
+  if (missing.length > 0) {
+    throw new ProvenantError('TRAINING_CONFIG_INVALID', `${missing.length} row(s) have no label.`, { metaMessages: missing.slice(0, 10).map(([i]) => `row ${i}`) });
+  }
+  const labelMap = createLabelMap(options.labels ?? [...new Set(rows.map((r) => String(r.label)))].sort());
+  if (model.config.task === 'sequence-classification' && labelMap.labels.length !== model.config.numLabels) {
+    throw new ProvenantError('TRAINING_CONFIG_INVALID', `The data has ${labelMap.labels.length} labels but the model's head has ${model.config.numLabels} classes.`, {
+      details: 'Load the model with loadPretrained(dir, { numLabels }) matching the labels, or pass labels explicitly.',
+    });
+  }
+  const maxLength = checkedLength(model, options.maxLength);
+  const textOf = options.textOf ?? textOfRow;
+  const examples = rows.map((row, i) => {
+    const { ids, tokenTypeIds } = tokenizer.encodeWithTypes(textOf(row, i));
+    return { input: ids.slice(0, maxLength), tokenTypeIds: tokenTypeIds.slice(0, maxLength), label: labelMap.indexOf(row.label!) };
+  });
+  return { examples, labelMap };
+}
+
+export interface PrepareCausalLmOptions {
+  /**
+   * The prompt of a row (context, no loss) — default none (the whole text is trained on). With `chat`, the user turn.
+   */
+  promptOf?: (row: TextRow, index: number) => string;
+  /** The completion (trained on); default `row.input`. */
+  completionOf?: (row: TextRow, index: number) => string;
+  /** Render prompt and completion as a user and an assistant turn through the tokenizer's chat template. */
+  chat?: boolean;
+  /** End each example with the EOS token (default true), so the model learns to stop. */
+  addEos?: boolean;
+  /** Longest example in tokens; default the model's position limit. */
+  maxLength?: number;
+}
+
+/**
+ * Rows → causal-LM examples: tokens of prompt + completion, with `promptLength` so only the completion is in the loss.
+ *
+ * @example
+ * ```ts
+ * const examples = prepareCausalLmExamples(model, rows, { promptOf: (r) => `Subject: ${r.metadata!.subject}\n`, completionOf: (r) => r.input as string });
+ * ```
+ */
+export function prepareCausalLmExamples(model: PretrainedModel, rows: readonly TextRow[], options: PrepareCausalLmOptions = {}): TrainingExample[] {
+  const tokenizer = tokenizerOf(model);
+  const maxLength = checkedLength(model, options.maxLength);
+  const completionOf = options.completionOf ?? textOfRow;
+  const eos = tokenizer.eosTokenId ?? (Array.isArray(model.config.eosTokenId) ? model.config.eosTokenId[0] : model.config.eosTokenId) ?? null;
+  return rows.map((row, i) => {
+    const prompt = options.promptOf ? options.promptOf(row, i) : '';
+    const completion = completionOf(row, i);
+    let promptIds: number[];
+    let allIds: number[];
+    if (options.chat) {
+      const user: ChatMessage[] = [{ role: 'user', content: prompt }];
+      const promptText = tokenizer.applyChatTemplate(user, { addGenerationPrompt: true });
+      const fullText = tokenizer.applyChatTemplate([...user, { role: 'assistant', content: completion }], { addGenerationPrompt: false });
+      promptIds = tokenizer.encode(promptText, { addSpecialTokens: false });
+      allIds = tokenizer.encode(fullText, { addSpecialTokens: false });
+    } else {
+      promptIds = prompt ? tokenizer.encode(prompt) : [];
+      allIds = [...promptIds, ...tokenizer.encode(completion, { addSpecialTokens: prompt === '' })];
+    }
+    if (options.addEos !== false && eos !== null && allIds[allIds.length - 1] !== eos) allIds.push(eos);
+    return { input: allIds.slice(0, maxLength), promptLength: Math.min(promptIds.length, maxLength) };
+  });
+}
+
+function checkedLength(model: PretrainedModel, maxLength?: number): number {
+  const limit = model.config.maxPositions;
+  const value = maxLength ?? limit;
+  if (!Number.isSafeInteger(value) || value < 1 || value > limit) {
+    throw new ProvenantError('TRAINING_CONFIG_INVALID', `maxLength must be an integer in [1, ${limit}] (the model's positions), got ${describeValue(maxLength)}.`);
+  }
+  return value;
+}

@@ -1,0 +1,237 @@
+/**
+ * A Hugging Face model in memory: the `Model` contract (linear modules by their transformers paths, so PEFT's
+ * `target_modules` and saved adapter keys mean the same modules here) plus what the checkpoint format needs back — each
+ * file tensor's name and layout, for `saveMergedPretrained`.
+ */
+import { ProvenantError } from '../../core/index.js';
+import type { ForwardContext, Linear } from '../linear.js';
+import { uniqueName } from '../linear.js';
+import type { Model } from '../models/model.js';
+import { tf, type Tensor, type Tensor2D, type Variable } from '../tf.js';
+import type { ArchitectureForward, HfForwardInputs, KvCache, ParamSpec, WeightLayout } from './architecture.js';
+import type { HfArchitecture, HfModelConfig } from './config.js';
+import type { PretrainedTokenizer } from './tokenizer.js';
+
+/** One tensor of the checkpoint file and the variable holding it (tfjs layout: `transpose` when the file has [out, in]). */
+export interface FileTensor {
+  name: string;
+  variable: Variable;
+  transpose: boolean;
+}
+
+export interface PretrainedModel extends Model<HfModelConfig> {
+  readonly kind: HfArchitecture;
+  /** The folder it was loaded from (null when built in memory). */
+  readonly directory: string | null;
+  readonly tokenizer: PretrainedTokenizer | null;
+  /** Checkpoint layout of each linear module's weight (`conv1d` for GPT-2's Conv1D, whose LoRA needs fan_in_fan_out). */
+  readonly moduleLayouts: ReadonlyMap<string, WeightLayout>;
+  /** Every tensor as the checkpoint names it, in file order. */
+  readonly fileTensors: readonly FileTensor[];
+  /** The `config.json` object it was loaded from (written back, updated, on export). */
+  readonly rawConfig: Readonly<Record<string, unknown>>;
+  /** Checkpoint tensors not used by this head (e.g. `lm_head.weight` when loading an LM checkpoint for classification). */
+  readonly ignoredTensors: readonly string[];
+  /** Head tensors absent from the file and initialised from the seed (a new classification head). */
+  readonly initializedTensors: readonly string[];
+  /** PEFT's default LoRA targets for this model type. */
+  readonly defaultTargetModules: readonly string[];
+  /** Final hidden states [B·T, D]; extends `cache` (generation) when given. Call inside a tidy or gradient. */
+  hiddenStates(inputs: HfForwardInputs, ctx?: ForwardContext, cache?: KvCache): Tensor2D;
+  /** The head's output: causal LM [B·T, V], sequence classification [B, C], bare model the hidden states [B·T, D]. */
+  logits(inputs: HfForwardInputs, ctx?: ForwardContext, cache?: KvCache): Tensor2D;
+  /** `logits({ inputIds })`: no padding, positions 0..T−1. */
+  forward(inputIds: Tensor, ctx?: ForwardContext): Tensor;
+}
+
+/** Whether a model is a Hugging Face checkpoint loaded by `loadPretrained`. */
+export function isPretrainedModel(model: Model): model is PretrainedModel {
+  return model.kind === 'gpt2' || model.kind === 'llama' || model.kind === 'bert';
+}
+
+/** An empty key/value cache for `hiddenStates`/`logits`; free it with `disposeCache`. */
+export function createCache(model: PretrainedModel): KvCache {
+  return { layers: Array.from({ length: model.config.numLayers }, () => null), length: 0 };
+}
+
+export function disposeCache(cache: KvCache): void {
+  for (const layer of cache.layers) {
+    layer?.key.dispose();
+    layer?.value.dispose();
+  }
+  cache.layers.fill(null);
+  cache.length = 0;
+}
+
+/** Source of a spec'd tensor's values (HF layout), or null when a head tensor must be initialised. */
+export type TensorSource = (fileName: string) => Promise<Float32Array | null>;
+
+/** Row-major transpose of a rows×cols matrix (in a new array). */
+export function transposeMatrix(data: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(rows * cols);
+  for (let i = 0; i < rows; i++) {
+    const base = i * cols;
+    for (let j = 0; j < cols; j++) out[j * rows + i] = data[base + j]!;
+  }
+  return out;
+}
+
+/** The file tensors a spec expects, with their HF shapes. */
+export function expectedFileTensors(spec: ParamSpec): Array<{ name: string; shape: number[]; head: boolean }> {
+  const head = spec.head === true;
+  if (spec.type === 'tensor') return [{ name: spec.name, shape: spec.shape, head }];
+  const out = [];
+  if (spec.tiedTo) out.push({ name: spec.tiedTo, shape: [spec.outFeatures, spec.inFeatures], head });
+  else out.push({ name: `${spec.module}.weight`, shape: spec.layout === 'linear' ? [spec.outFeatures, spec.inFeatures] : [spec.inFeatures, spec.outFeatures], head });
+  if (spec.bias) out.push({ name: `${spec.module}.bias`, shape: [spec.outFeatures], head });
+  return out;
+}
+
+export interface BuildOptions {
+  config: HfModelConfig;
+  rawConfig: Record<string, unknown>;
+  specs: readonly ParamSpec[];
+  forward: (params: import('./architecture.js').BuiltParams) => ArchitectureForward;
+  source: TensorSource;
+  /** Seed of initialised head tensors: N(0, initializer_range) (transformers' `_init_weights`). */
+  seed: number;
+  initializerRange: number;
+  directory: string | null;
+  tokenizer: PretrainedTokenizer | null;
+  ignoredTensors: string[];
+}
+
+function variableFrom(values: Float32Array, shape: number[], name: string): Variable {
+  const init = tf.tensor(values, shape, 'float32');
+  const variable = tf.variable(init, false, uniqueName(name));
+  // The variable shares the tensor's data; dispose the handle only (tfjs keeps the data while the variable refers to it).
+  init.dispose();
+  return variable;
+}
+
+/** Builds the variables of every spec (reading each tensor once, in order) and wires the forward pass. */
+export async function buildPretrainedModel(options: BuildOptions): Promise<PretrainedModel> {
+  const { config, specs, source } = options;
+  const linears = new Map<string, Linear>();
+  const tensors = new Map<string, Variable>();
+  const weights = new Map<string, Variable>();
+  const fileTensors: FileTensor[] = [];
+  const layouts = new Map<string, WeightLayout>();
+  const initialized: string[] = [];
+  let seedCounter = 0;
+  const initial = async (name: string, shape: number[], init: 'ones' | 'zeros' | 'normal'): Promise<Float32Array> => {
+    const values = await source(name);
+    if (values) return values;
+    initialized.push(name);
+    const n = shape.reduce((a, b) => a * b, 1);
+    if (init === 'ones') return new Float32Array(n).fill(1);
+    if (init === 'zeros') return new Float32Array(n);
+    const t = tf.randomNormal([n], 0, options.initializerRange, 'float32', (options.seed * 1_000_003 + 7919 * ++seedCounter) >>> 0);
+    const data = t.dataSync() as Float32Array;
+    t.dispose();
+    return data;
+  };
+  const created: Variable[] = [];
+  try {
+    for (const spec of specs) {
+      if (spec.type === 'tensor') {
+        const values = await initial(spec.name, spec.shape, spec.init);
+        const v = variableFrom(values, spec.shape, spec.name);
+        created.push(v);
+        tensors.set(spec.name, v);
+        weights.set(spec.name, v);
+        fileTensors.push({ name: spec.name, variable: v, transpose: false });
+        continue;
+      }
+      const { module, inFeatures: inF, outFeatures: outF } = spec;
+      const weightName = spec.tiedTo ?? `${module}.weight`;
+      let values = await initial(weightName, spec.layout === 'linear' ? [outF, inF] : [inF, outF], 'normal');
+      if (spec.layout === 'linear') values = transposeMatrix(values, outF, inF);
+      const kernel = variableFrom(values, [inF, outF], `${module}.weight`);
+      created.push(kernel);
+      let bias: Variable | null = null;
+      if (spec.bias) {
+        bias = variableFrom(await initial(`${module}.bias`, [outF], 'zeros'), [outF], `${module}.bias`);
+        created.push(bias);
+      }
+      linears.set(module, { name: module, inFeatures: inF, outFeatures: outF, kernel, bias, adapters: new Map(), active: [], merged: [] });
+      layouts.set(module, spec.layout);
+      weights.set(`${module}.weight`, kernel);
+      if (bias) weights.set(`${module}.bias`, bias);
+      fileTensors.push({ name: weightName, variable: kernel, transpose: spec.layout === 'linear' });
+      if (bias) fileTensors.push({ name: `${module}.bias`, variable: bias, transpose: false });
+    }
+  } catch (error) {
+    for (const v of created) v.dispose();
+    throw error;
+  }
+  const params = {
+    linear(module: string): Linear {
+      const l = linears.get(module);
+      if (!l) throw new ProvenantError('PRETRAINED_WEIGHTS_MISMATCH', `Internal: no linear module ${module}.`);
+      return l;
+    },
+    tensor(name: string): Variable {
+      const t = tensors.get(name);
+      if (!t) throw new ProvenantError('PRETRAINED_WEIGHTS_MISMATCH', `Internal: no tensor ${name}.`);
+      return t;
+    },
+  };
+  const arch = options.forward(params);
+  const logits = (inputs: HfForwardInputs, ctx: ForwardContext = {}, cache?: KvCache): Tensor2D => {
+    checkInputs(config, inputs, cache);
+    return arch.head(arch.hidden(inputs, ctx, cache), inputs, ctx);
+  };
+  const model: PretrainedModel = {
+    kind: config.architecture,
+    config,
+    linears,
+    weights,
+    directory: options.directory,
+    tokenizer: options.tokenizer,
+    moduleLayouts: layouts,
+    fileTensors,
+    rawConfig: options.rawConfig,
+    ignoredTensors: options.ignoredTensors,
+    initializedTensors: initialized,
+    defaultTargetModules: arch.defaultTargets,
+    hiddenStates: (inputs, ctx = {}, cache) => {
+      checkInputs(config, inputs, cache);
+      return arch.hidden(inputs, ctx, cache);
+    },
+    logits,
+    forward: (inputIds, ctx) => logits({ inputIds }, ctx),
+    dispose() {
+      for (const v of new Set([...weights.values()])) v.dispose();
+      for (const linear of linears.values()) {
+        for (const a of linear.adapters.values()) {
+          a.A.dispose();
+          a.B.dispose();
+        }
+        linear.adapters.clear();
+      }
+    },
+  };
+  return model;
+}
+
+function checkInputs(config: HfModelConfig, inputs: HfForwardInputs, cache?: KvCache): void {
+  const ids = inputs.inputIds;
+  const problems: string[] = [];
+  if (!ids || ids.rank !== 2 || ids.dtype !== 'int32') {
+    throw new ProvenantError('MODEL_CONFIG_INVALID', `inputIds must be int32 [B, T], got ${ids?.dtype} [${ids?.shape}].`);
+  }
+  const [B, T] = ids.shape as [number, number];
+  const S = (cache?.length ?? 0) + T;
+  const idValues = ids.dataSync() as Int32Array;
+  const badIds = [...new Set(Array.from(idValues).filter((id) => id < 0 || id >= config.vocabSize))];
+  if (badIds.length > 0) problems.push(`token ids outside the ${config.vocabSize}-token vocabulary: ${badIds.slice(0, 10).join(', ')}`);
+  if (inputs.attentionMask && inputs.attentionMask.length !== B * S) problems.push(`attentionMask has ${inputs.attentionMask.length} entries, expected B·S = ${B}·${S}`);
+  if (inputs.positionIds && inputs.positionIds.length !== B * T) problems.push(`positionIds has ${inputs.positionIds.length} entries, expected B·T = ${B}·${T}`);
+  if (inputs.tokenTypeIds && inputs.tokenTypeIds.shape.join(',') !== `${B},${T}`) problems.push(`tokenTypeIds must be [${B}, ${T}], got [${inputs.tokenTypeIds.shape}]`);
+  if (config.architecture !== 'llama') {
+    const maxPos = inputs.positionIds ? Math.max(-1, ...Array.from(inputs.positionIds)) + 1 : S;
+    if (maxPos > config.maxPositions) problems.push(`positions reach ${maxPos}, past the ${config.maxPositions} learned positions`);
+  }
+  if (problems.length > 0) throw new ProvenantError('MODEL_CONFIG_INVALID', `Invalid inputs for this ${config.modelType} model.`, { metaMessages: problems });
+}

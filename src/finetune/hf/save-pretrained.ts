@@ -1,0 +1,107 @@
+/**
+ * Exporting a model as a Hugging Face folder that transformers' `from_pretrained` loads: `config.json` (the loaded
+ * config with `architectures`, labels and dtype brought up to date), `model.safetensors` under the checkpoint's own
+ * tensor names and layouts, and the tokenizer files copied from the source folder. Active adapters are folded in
+ * (PEFT's `merge_and_unload`: W + s·A·B; a modules_to_save copy replaces its module), without changing the model in
+ * memory.
+ */
+import { ProvenantError } from '../../core/index.js';
+import { adapterState } from '../lora/registry.js';
+import { encodeSafetensors, float32ToBfloat16Bits, float32ToFloat16Bits, type SafetensorsTensor } from '../io/safetensors.js';
+import { tf } from '../tf.js';
+import { WEIGHTS_FILE } from './checkpoint.js';
+import { CONFIG_FILE } from './load-pretrained.js';
+import { transposeMatrix, type PretrainedModel } from './pretrained-model.js';
+
+/** Files copied verbatim from the source folder when present (tokenizer and generation settings). */
+export const COPIED_FILES = ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'generation_config.json', 'vocab.json', 'merges.txt', 'vocab.txt'];
+
+export interface SaveMergedPretrainedOptions {
+  /** Storage dtype; default 'F32'. BF16/F16 round each weight to nearest even. */
+  dtype?: 'F32' | 'F16' | 'BF16';
+  /** Class names by index for a classification head (`id2label`); default the loaded config's, else LABEL_i. */
+  labels?: readonly string[];
+}
+
+const TORCH_DTYPE = { F32: 'float32', F16: 'float16', BF16: 'bfloat16' } as const;
+
+/** The weights the model computes with now, by checkpoint name, in the checkpoint's layout (float32). */
+export function mergedStateDict(model: PretrainedModel): Map<string, { shape: number[]; data: Float32Array }> {
+  const out = new Map<string, { shape: number[]; data: Float32Array }>();
+  const kernels = new Map([...model.linears.values()].map((l) => [l.kernel, l] as const));
+  for (const { name, variable, transpose } of model.fileTensors) {
+    const linear = kernels.get(variable);
+    let data = Float32Array.from(variable.dataSync() as Float32Array);
+    if (linear) {
+      const live = linear.active.filter((a) => !linear.merged.includes(a) && linear.adapters.has(a));
+      if (live.length > 0) {
+        const delta = tf.tidy(() => {
+          let sum = tf.zeros([linear.inFeatures, linear.outFeatures]);
+          for (const a of live) {
+            const w = linear.adapters.get(a)!;
+            sum = sum.add(tf.matMul(w.A, w.B).mul(w.scale));
+          }
+          return sum;
+        });
+        const d = delta.dataSync() as Float32Array;
+        delta.dispose();
+        for (let i = 0; i < data.length; i++) data[i] = data[i]! + d[i]!;
+      }
+    }
+    const shape = [...variable.shape];
+    if (transpose) {
+      data = transposeMatrix(data, shape[0]!, shape[1]!);
+      shape.reverse();
+    }
+    out.set(name, { shape, data });
+  }
+  return out;
+}
+
+/**
+ * Writes the model (with its active adapters merged in) as a Hugging Face folder. Node only.
+ *
+ * @example
+ * ```ts
+ * const model = await loadPretrained('./tiny-llama');
+ * await loadAdapterFromDir(model, 'default', './adapter');
+ * await saveMergedPretrained(model, './tiny-llama-merged'); // AutoModelForCausalLM.from_pretrained('./tiny-llama-merged')
+ * ```
+ */
+export async function saveMergedPretrained(model: PretrainedModel, dir: string, options: SaveMergedPretrainedOptions = {}): Promise<void> {
+  const { mkdir, writeFile, copyFile, stat } = await import('node:fs/promises');
+  const { join } = await import('node:path');
+  const dtype = options.dtype ?? 'F32';
+  if (!(dtype in TORCH_DTYPE)) throw new ProvenantError('INVALID_ARGUMENT', `dtype must be F32, F16 or BF16, got ${String(dtype)}.`);
+  const state = adapterState(model);
+  for (const [m, owner] of state.loadedCopy) {
+    if (owner !== null && !state.active.includes(owner)) {
+      throw new ProvenantError('INVALID_ARGUMENT', `Module ${m} holds inactive adapter "${owner}"'s copy; activate the adapter to export.`);
+    }
+  }
+  const tensors: Record<string, SafetensorsTensor> = {};
+  for (const [name, { shape, data }] of mergedStateDict(model)) {
+    tensors[name] = (dtype === 'F32' ? { dtype, shape, data } : { dtype, shape, data: dtype === 'BF16' ? float32ToBfloat16Bits(data) : float32ToFloat16Bits(data) }) as SafetensorsTensor;
+  }
+  const config: Record<string, unknown> = { ...model.rawConfig, architectures: [model.config.className], torch_dtype: TORCH_DTYPE[dtype] };
+  if (model.config.task === 'sequence-classification') {
+    const n = model.config.numLabels;
+    const labels = options.labels ?? (model.config.id2label && Object.keys(model.config.id2label).length === n ? Array.from({ length: n }, (_, i) => model.config.id2label![String(i)] ?? `LABEL_${i}`) : Array.from({ length: n }, (_, i) => `LABEL_${i}`));
+    if (labels.length !== n) throw new ProvenantError('INVALID_ARGUMENT', `labels has ${labels.length} names for a ${n}-class head.`);
+    config.id2label = Object.fromEntries(labels.map((l, i) => [String(i), l]));
+    config.label2id = Object.fromEntries(labels.map((l, i) => [l, i]));
+    delete config.num_labels;
+  }
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, CONFIG_FILE), `${JSON.stringify(config, null, 2)}\n`);
+  await writeFile(join(dir, WEIGHTS_FILE), encodeSafetensors(tensors, { format: 'pt' }));
+  if (model.directory) {
+    for (const file of COPIED_FILES) {
+      const from = join(model.directory, file);
+      if (await stat(from).then((s) => s.isFile(), () => false)) await copyFile(from, join(dir, file));
+    }
+  } else if (model.tokenizer) {
+    await writeFile(join(dir, 'tokenizer.json'), JSON.stringify(model.tokenizer.files.tokenizer));
+    await writeFile(join(dir, 'tokenizer_config.json'), `${JSON.stringify(model.tokenizer.files.config, null, 2)}\n`);
+  }
+}
