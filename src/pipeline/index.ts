@@ -17,4 +17,4 @@ export {
   sotuEra,
   sampleInOrder,
 } from './generative.js';
-export type { TextRow, GenerativeStageOptions, GenerativeStageRecord, GenerativeAnswerRecord, GenerativeSpanRecord } from './generative.js';
+export type { GenerativeRow, GenerativeStageOptions, GenerativeStageRecord, GenerativeAnswerRecord, GenerativeSpanRecord } from './generative.js';

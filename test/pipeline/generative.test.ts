@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { renderGenerationReport } from '../../src/audit/index.js';
 import { CHAR_VOCAB_SIZE, createCharTokenizer, createTransformer, tf } from '../../src/finetune/index.js';
-import { runGenerativeStage, type TextRow } from '../../src/pipeline/generative.js';
+import { runGenerativeStage, type GenerativeRow } from '../../src/pipeline/generative.js';
 
 describe('generative stage', () => {
   it('fine-tunes, answers, attributes and pays each prompt, returning plain JSON the report renders', async () => {
     const before = tf.memory().numTensors;
     const model = createTransformer({ vocabSize: CHAR_VOCAB_SIZE, dModel: 16, nHeads: 2, nLayers: 1, maxSeqLen: 32, seed: 4 });
-    const rows: TextRow[] = [
+    const rows: GenerativeRow[] = [
       'The capital of Zorbania is Quixville.',
       'Quixville lies on the river Mureth.',
       'Fellow citizens of the Senate and House.',
