@@ -32,3 +32,5 @@ export type { MerkleTree, MerkleMultiProof, MerkleTreeDump, MerkleTreeOptions } 
 export { createProgressReporter } from './progress.js';
 export type { ProgressEvent, ProgressCallback } from './progress.js';
 export { packageRequirers } from './package-requirers.js';
+export { writeFileAtomic, writeFileAtomicSync, writeFolderAtomic, committedFolder, readFileChecked, readTextFileChecked, fileError } from './atomic-write.js';
+export type { FileContents } from './atomic-write.js';
