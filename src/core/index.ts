@@ -34,3 +34,4 @@ export type { ProgressEvent, ProgressCallback } from './progress.js';
 export { packageRequirers } from './package-requirers.js';
 export { writeFileAtomic, writeFileAtomicSync, writeFolderAtomic, committedFolder, readFileChecked, readTextFileChecked, fileError } from './atomic-write.js';
 export type { FileContents } from './atomic-write.js';
+export { findDuplicateJsonKey, parseJsonStrict } from './strict-json.js';
