@@ -10,3 +10,4 @@ export { createBatchPlan, makeBatch, disposeBatch, normalizeSources } from './da
 export type { TrainingExample, DataSource, Batch, BatchPlan, TrainingTask } from './data.js';
 export { evaluateModel, taskLoss, taskLogits } from './loss.js';
 export type { EvaluationMetrics } from './loss.js';
+export { saveCheckpoint, loadCheckpoint, validateCheckpoint } from './checkpoint.js';
