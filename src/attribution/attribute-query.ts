@@ -8,7 +8,7 @@
  * The query's gradient is taken at the model's own predicted class (no label exists at inference): τ(i, q) > 0 means
  * row i supports the prediction (removing it would raise the loss of the predicted class; ./conventions.ts).
  */
-import { ProvenantError, type Hex } from '../core/index.js';
+import { ProvenantError, dict, type Hex } from '../core/index.js';
 import type { Model } from '../finetune/index.js';
 import { contributorShares, type ScoreReduction } from './aggregate.js';
 import { featureModelHash, type FeatureStore } from './feature-store.js';
@@ -234,9 +234,9 @@ export function attributeQueries(
       vPos[v]! += groups!.positiveSums[at]!;
       vCount[v]! += groups!.counts[g]!;
     }
-    const contributorScores: Record<string, number> = {};
+    const contributorScores = dict<number>();
     index.contributorKeys.forEach((key, c) => (contributorScores[key] = reduce(cSum[c]!, cPos[c]!, cCount[c]!)));
-    const versionScores: Record<string, number> = {};
+    const versionScores = dict<number>();
     index.versionKeys.forEach((key, v) => (versionScores[key] = reduce(vSum[v]!, vPos[v]!, vCount[v]!)));
     const anyPositive = Object.values(contributorScores).some((v) => v > 0);
     const shares = anyPositive ? contributorShares(contributorScores) : null;

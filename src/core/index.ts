@@ -35,3 +35,4 @@ export { packageRequirers } from './package-requirers.js';
 export { writeFileAtomic, writeFileAtomicSync, writeFolderAtomic, committedFolder, readFileChecked, readTextFileChecked, fileError } from './atomic-write.js';
 export type { FileContents } from './atomic-write.js';
 export { findDuplicateJsonKey, parseJsonStrict } from './strict-json.js';
+export { dict, entriesOf } from './dict.js';

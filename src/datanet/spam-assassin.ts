@@ -10,7 +10,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ProvenantError, apportion, createRng, permutation, sampleIndices, type ProgressCallback, type Seed } from '../core/index.js';
+import { ProvenantError, apportion, dict, createRng, permutation, sampleIndices, type ProgressCallback, type Seed } from '../core/index.js';
 import { createProgressReporter } from '../core/index.js';
 import { syntheticAddress } from './contributor.js';
 import { createDatanet, type Datanet } from './datanet.js';
@@ -193,7 +193,7 @@ export async function fromSpamAssassin(options: FromSpamAssassinOptions = {}): P
 
   const datanet = createDatanet({ name: options.name ?? 'security', schema: { input: 'text', labels: ['ham', 'spam'] } });
   const identity = (name: string): string => (identities === 'address' ? syntheticAddress(name) : name);
-  const contributorGroups: Record<string, SpamAssassinGroup | 'noisy' | 'duplicate'> = {};
+  const contributorGroups = dict<SpamAssassinGroup | 'noisy' | 'duplicate'>();
   const reports: ContributionReport[] = [];
   const progress = createProgressReporter('fromSpamAssassin', emails.length + noisyCount + duplicateCount, options.onProgress);
   let done = 0;
