@@ -45,6 +45,8 @@ export interface AttributionIndex {
   readonly versionKeys: string[];
   readonly versionOf: Int32Array;
   readonly modelHash: Hex;
+  /** True after `dispose()`: queries on it throw `ATTRIBUTION_INDEX_DISPOSED` instead of answering from nothing. */
+  readonly disposed: boolean;
   dispose(): void;
 }
 
@@ -88,6 +90,7 @@ export function createAttributionIndex(model: Model, store: FeatureStore, option
     featurizer.dispose();
     throw error;
   }
+  let disposed = false;
   return {
     store,
     scores,
@@ -97,7 +100,12 @@ export function createAttributionIndex(model: Model, store: FeatureStore, option
     versionKeys,
     versionOf,
     modelHash,
+    get disposed() {
+      return disposed;
+    },
     dispose() {
+      if (disposed) return;
+      disposed = true;
       scores.dispose();
       featurizer.dispose();
     },
@@ -176,6 +184,12 @@ export function attributeQueries(
   options: AttributeQueryOptions & { exampleShape: number[] },
 ): QueryAttribution[] {
   const { index } = options;
+  if (!index || typeof index !== 'object' || !index.scores) throw new ProvenantError('ATTRIBUTION_INPUT_INVALID', 'attributeQuery needs `index` (createAttributionIndex).');
+  if (index.disposed) {
+    throw new ProvenantError('ATTRIBUTION_INDEX_DISPOSED', 'The attribution index was disposed; it can no longer answer queries.', {
+      details: 'Create a new index with createAttributionIndex(model, store, …) — an answer from a disposed index would be empty, not "no influence".',
+    });
+  }
   const topK = options.topK ?? 10;
   const reduction = options.reduction ?? 'sum';
   if (reduction !== 'sum' && reduction !== 'mean' && reduction !== 'positive-sum') {
