@@ -14,3 +14,4 @@ export type {
 export { renderAuditReport, auditChartSpecs } from './report.js';
 export { validateJsonSchema } from './json-schema.js';
 export type { JsonSchema, SchemaViolation } from './json-schema.js';
+export { saveAuditRecord, loadAuditRecord } from './record.js';

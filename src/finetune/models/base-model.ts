@@ -5,7 +5,7 @@
  * (architecture, `TransformerConfig`, tokenizer, `weightsSha256` = sha256 of the safetensors bytes, held-out perplexity,
  * training settings). `training-log.json` beside them is the pretraining log. `scripts/pretrain.ts` writes all three.
  */
-import { ProvenantError, sha256 } from '../../core/index.js';
+import { ProvenantError, committedFolder, readFileChecked, readTextFileChecked, sha256, writeFolderAtomic } from '../../core/index.js';
 import { decodeSafetensors, encodeSafetensors, type SafetensorsTensor } from '../io/safetensors.js';
 import { tf } from '../tf.js';
 import type { Model } from './model.js';
@@ -97,11 +97,13 @@ export async function baseModelDirectory(): Promise<string> {
 
 /** Reads and checks models/base/config.json (or `directory`/config.json). */
 export async function readBaseModelConfig(directory?: string): Promise<BaseModelConfig> {
-  const { fs, path } = await nodeModules();
-  const dir = directory ?? (await baseModelDirectory());
+  const { path } = await nodeModules();
+  // A folder a crashed saveBaseModel committed is read from its complete pending set; a missing one is FILE_NOT_FOUND.
+  const dir = await committedFolder(directory ?? (await baseModelDirectory()));
+  const text = await readTextFileChecked(path.join(dir, 'config.json'), { what: 'base model config' });
   let config: BaseModelConfig;
   try {
-    config = JSON.parse(await fs.readFile(path.join(dir, 'config.json'), 'utf8')) as BaseModelConfig;
+    config = JSON.parse(text) as BaseModelConfig;
   } catch (cause) {
     throw new ProvenantError('CHECKPOINT_INVALID', `Cannot read ${path.join(dir, 'config.json')}.`, { cause });
   }
@@ -129,10 +131,10 @@ export interface LoadBaseModelOptions {
  * ```
  */
 export async function loadBaseModel(options: LoadBaseModelOptions = {}): Promise<TransformerModel> {
-  const { fs, path } = await nodeModules();
-  const dir = options.directory ?? (await baseModelDirectory());
+  const { path } = await nodeModules();
+  const dir = await committedFolder(options.directory ?? (await baseModelDirectory()));
   const config = await readBaseModelConfig(dir);
-  const bytes = new Uint8Array(await fs.readFile(path.join(dir, config.weightsFile)));
+  const bytes = await readFileChecked(path.join(dir, config.weightsFile), { what: 'base model weights' });
   if (options.verifyHash !== false) {
     const actual = sha256(bytes);
     if (actual !== config.weightsSha256) {
@@ -162,11 +164,8 @@ export async function saveBaseModel(
   directory: string,
   extra: { name: string; description?: string; heldOut?: Record<string, unknown>; training?: Record<string, unknown> },
 ): Promise<BaseModelConfig> {
-  const { fs, path } = await nodeModules();
-  await fs.mkdir(directory, { recursive: true });
   const bytes = encodeSafetensors(modelStateTensors(model), { format: BASE_MODEL_FORMAT, config: JSON.stringify(model.config) });
   const weightsFile = 'model.safetensors';
-  await fs.writeFile(path.join(directory, weightsFile), bytes);
   let parameters = 0;
   for (const v of model.weights.values()) parameters += v.size;
   const config: BaseModelConfig = {
@@ -183,6 +182,7 @@ export async function saveBaseModel(
     ...(extra.heldOut ? { heldOut: extra.heldOut } : {}),
     ...(extra.training ? { training: extra.training } : {}),
   };
-  await fs.writeFile(path.join(directory, 'config.json'), JSON.stringify(config, null, 2) + '\n');
+  // Both files through one atomic folder write (issue 13): a crash leaves the old model or the new one, never a mix.
+  await writeFolderAtomic(directory, { [weightsFile]: bytes, 'config.json': JSON.stringify(config, null, 2) + '\n' });
   return config;
 }
