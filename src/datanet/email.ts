@@ -121,7 +121,18 @@ export async function parseEmail(raw: string | Uint8Array): Promise<ParsedEmail>
     const utf8 = firstInvalidUtf8(bytes) < 0;
     return { headers: [], rawHeaders: '', subject: '', body: tidyText(decodeCharset(bytes, utf8 ? 'utf-8' : 'windows-1252')) };
   }
-  const email = await PostalMime.parse(bytes);
+  let email = await PostalMime.parse(bytes);
+  const declared = email.headers.find((h) => h.key === 'content-type')?.value ?? '';
+  if (!/charset\s*=/i.test(declared) && /^\s*(text\/|$)/i.test(declared) && firstInvalidUtf8(bytes.subarray(headerBytes.length)) >= 0) {
+    // A single text part with no declared charset whose bytes are not UTF-8 (legacy 8-bit mail): postal-mime would read
+    // it as UTF-8 and turn every such byte into U+FFFD. Declare windows-1252 — the legacy default — and parse again.
+    const type = declared.trim() === '' ? 'text/plain' : declared.trim();
+    const rest = Buffer.from(bytes.subarray(headerBytes.length));
+    const headerText = Buffer.from(headerBytes).toString('utf8').replace(/^content-type:.*(?:\r?\n[ \t].*)*\r?\n?/gim, '');
+    const fixedHeader = `${headerText.replace(/\s*$/, '')}\nContent-Type: ${type}; charset=windows-1252`;
+    bytes = new Uint8Array(Buffer.concat([Buffer.from(fixedHeader, 'utf8'), rest]));
+    email = await PostalMime.parse(bytes);
+  }
   // Unfolded values keep the folding whitespace (RFC 5322 §2.2.3); a folding tab reads as one space.
   const headerValue = (value: string): string => {
     const decoded = decodeWords(value).replace(/[\r\n]+/g, '').replace(/\t+/g, ' ').trim();

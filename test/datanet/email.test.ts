@@ -123,6 +123,15 @@ describe('e-mail parsing', () => {
     expect(email.subject).not.toContain('\uFFFD');
   });
 
+  it('a body with no declared charset whose bytes are not UTF-8 is read as windows-1252, not U+FFFD', async () => {
+    const raw = Buffer.concat([Buffer.from('Subject: s\nContent-Type: text/plain\n\nna'), Buffer.from([0xef]), Buffer.from('ve \x93q\x94\n', 'latin1')]);
+    expect((await parseEmail(new Uint8Array(raw))).body).toBe('naïve \u201Cq\u201D');
+    const noType = Buffer.concat([Buffer.from('Subject: t\n\ncaf'), Buffer.from([0xe9]), Buffer.from('\n')]);
+    expect((await parseEmail(new Uint8Array(noType))).body).toBe('café');
+    // Valid UTF-8 without a declared charset is left as UTF-8.
+    expect((await parseEmail('Subject: u\n\ncafé\n')).body).toBe('café');
+  });
+
   it('two messages that differ only in one legacy-charset byte stay different', async () => {
     const mk = (b: number) => new Uint8Array(Buffer.concat([Buffer.from('Subject: s\nContent-Type: text/plain; charset=iso-8859-1\n\ncaf'), Buffer.from([b]), Buffer.from(' ok\n')]));
     const [a, b] = await Promise.all([parseEmail(mk(0xe9)), parseEmail(mk(0xe8))]);
