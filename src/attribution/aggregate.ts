@@ -7,7 +7,7 @@
  * - `mean`: the sum divided by the group's row count — quality per row, independent of how much a contributor uploaded.
  * - `positive-sum`: Σ max(τ, 0) — only the help a group gave; never negative, so it cannot flag anyone.
  */
-import { ProvenantError } from '../core/index.js';
+import { ProvenantError, dict, entriesOf } from '../core/index.js';
 
 export type ScoreReduction = 'sum' | 'mean' | 'positive-sum';
 
@@ -32,12 +32,14 @@ export function aggregateScores(scores: ArrayLike<number>, groupOf: ArrayLike<st
   if (reduction !== 'sum' && reduction !== 'mean' && reduction !== 'positive-sum') {
     throw new ProvenantError('ATTRIBUTION_INPUT_INVALID', `Unknown reduction "${String(reduction)}" (sum, mean, positive-sum).`);
   }
-  const values: Record<string, number> = {};
-  const counts: Record<string, number> = {};
+  // Null-prototype records: a group key is any string ("__proto__", "toString" included).
+  const values = dict<number>();
+  const counts = dict<number>();
   for (let i = 0; i < scores.length; i++) {
     const s = scores[i]!;
     if (!Number.isFinite(s)) throw new ProvenantError('ATTRIBUTION_INPUT_INVALID', `Score of row ${i} is ${s}.`);
     const key = groupOf[i]!;
+    if (typeof key !== 'string') throw new ProvenantError('ATTRIBUTION_INPUT_INVALID', `Group key of row ${i} is ${typeof key}, expected a string.`, { data: { row: i } });
     values[key] = (values[key] ?? 0) + (reduction === 'positive-sum' ? Math.max(s, 0) : s);
     counts[key] = (counts[key] ?? 0) + 1;
   }
@@ -63,15 +65,16 @@ export function aggregateByVersion(scores: ArrayLike<number>, versions: ArrayLik
  * @example
  * contributorShares({ a: 3, b: 1, c: -2 }) // { a: 0.75, b: 0.25, c: -2 / 4 }
  */
-export function contributorShares(values: Record<string, number>): Record<string, number> {
+export function contributorShares(values: Readonly<Record<string, number>> | ReadonlyMap<string, number>): Record<string, number> {
+  const entries = entriesOf(values);
   let positive = 0;
-  for (const v of Object.values(values)) if (v > 0) positive += v;
+  for (const [, v] of entries) if (v > 0) positive += v;
   if (!(positive > 0) || !Number.isFinite(positive)) {
     throw new ProvenantError('REWARD_SPLIT_INVALID', 'No contributor has positive influence on this query, so there are no shares.', {
-      metaMessages: Object.entries(values).slice(0, 10).map(([k, v]) => `${k}: ${v}`),
+      metaMessages: entries.slice(0, 10).map(([k, v]) => `${k}: ${v}`),
     });
   }
-  const out: Record<string, number> = {};
-  for (const [k, v] of Object.entries(values)) out[k] = v / positive;
+  const out = dict<number>();
+  for (const [k, v] of entries) out[k] = v / positive;
   return out;
 }

@@ -8,7 +8,7 @@
  * The query's gradient is taken at the model's own predicted class (no label exists at inference): τ(i, q) > 0 means
  * row i supports the prediction (removing it would raise the loss of the predicted class; ./conventions.ts).
  */
-import { ProvenantError, type Hex } from '../core/index.js';
+import { ProvenantError, dict, type Hex } from '../core/index.js';
 import type { Model } from '../finetune/index.js';
 import { contributorShares, type ScoreReduction } from './aggregate.js';
 import { featureModelHash, type FeatureStore } from './feature-store.js';
@@ -45,6 +45,8 @@ export interface AttributionIndex {
   readonly versionKeys: string[];
   readonly versionOf: Int32Array;
   readonly modelHash: Hex;
+  /** True after `dispose()`: queries on it throw `ATTRIBUTION_INDEX_DISPOSED` instead of answering from nothing. */
+  readonly disposed: boolean;
   dispose(): void;
 }
 
@@ -88,6 +90,7 @@ export function createAttributionIndex(model: Model, store: FeatureStore, option
     featurizer.dispose();
     throw error;
   }
+  let disposed = false;
   return {
     store,
     scores,
@@ -97,7 +100,12 @@ export function createAttributionIndex(model: Model, store: FeatureStore, option
     versionKeys,
     versionOf,
     modelHash,
+    get disposed() {
+      return disposed;
+    },
     dispose() {
+      if (disposed) return;
+      disposed = true;
       scores.dispose();
       featurizer.dispose();
     },
@@ -176,6 +184,12 @@ export function attributeQueries(
   options: AttributeQueryOptions & { exampleShape: number[] },
 ): QueryAttribution[] {
   const { index } = options;
+  if (!index || typeof index !== 'object' || !index.scores) throw new ProvenantError('ATTRIBUTION_INPUT_INVALID', 'attributeQuery needs `index` (createAttributionIndex).');
+  if (index.disposed) {
+    throw new ProvenantError('ATTRIBUTION_INDEX_DISPOSED', 'The attribution index was disposed; it can no longer answer queries.', {
+      details: 'Create a new index with createAttributionIndex(model, store, …) — an answer from a disposed index would be empty, not "no influence".',
+    });
+  }
   const topK = options.topK ?? 10;
   const reduction = options.reduction ?? 'sum';
   if (reduction !== 'sum' && reduction !== 'mean' && reduction !== 'positive-sum') {
@@ -234,9 +248,9 @@ export function attributeQueries(
       vPos[v]! += groups!.positiveSums[at]!;
       vCount[v]! += groups!.counts[g]!;
     }
-    const contributorScores: Record<string, number> = {};
+    const contributorScores = dict<number>();
     index.contributorKeys.forEach((key, c) => (contributorScores[key] = reduce(cSum[c]!, cPos[c]!, cCount[c]!)));
-    const versionScores: Record<string, number> = {};
+    const versionScores = dict<number>();
     index.versionKeys.forEach((key, v) => (versionScores[key] = reduce(vSum[v]!, vPos[v]!, vCount[v]!)));
     const anyPositive = Object.values(contributorScores).some((v) => v > 0);
     const shares = anyPositive ? contributorShares(contributorScores) : null;

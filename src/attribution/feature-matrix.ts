@@ -38,6 +38,29 @@ export function validateFeatureMatrix(features: FeatureMatrix, what = 'features'
   if (offset !== dim) throw new ProvenantError('ATTRIBUTION_SHAPE_MISMATCH', `${what}: blocks cover ${offset} columns of ${dim}.`);
 }
 
+/**
+ * Throws `ATTRIBUTION_INPUT_INVALID` naming the first row (and column) holding NaN or ±Infinity. A non-finite feature
+ * makes every score it touches NaN, and NaN compares false both ways: top-k silently drops the row or ranks it wrongly,
+ * and sums over a contributor become NaN. Refusing up front names the culprit instead.
+ *
+ * @example
+ * assertFiniteFeatures(train, 'training features'); // throws: training features: row 17, column 3 is NaN
+ */
+export function assertFiniteFeatures(features: FeatureMatrix, what = 'features'): void {
+  const { data, dim } = features;
+  for (let k = 0; k < data.length; k++) {
+    const x = data[k]!;
+    // x - x is 0 for every finite x and NaN for NaN and ±Infinity: one subtraction per element.
+    if (x - x !== 0) {
+      const row = Math.floor(k / dim);
+      throw new ProvenantError('ATTRIBUTION_INPUT_INVALID', `${what}: row ${row}, column ${k % dim} is ${x}.`, {
+        details: 'Non-finite features (an exploded gradient, a NaN input) would make scores NaN and rows vanish from top-k. Fix or drop the row.',
+        data: { row, column: k % dim, value: String(x), what },
+      });
+    }
+  }
+}
+
 /** One block covering every column. */
 export function singleBlock(dim: number, name = 'features'): FeatureBlock[] {
   return [{ name, module: name, offset: 0, size: dim }];

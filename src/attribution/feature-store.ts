@@ -7,9 +7,9 @@
  *   shard-00000.loss.f32 / .prob.f32 — per-row loss and p_y (screening baselines, TRAK's Q).
  * Shards are written independently (by workers) and merged by writing the manifest over them.
  */
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ProvenantError, canonicalJson, createSha256, sha256, utf8Bytes, type Hex } from '../core/index.js';
+import { ProvenantError, canonicalJson, createSha256, describeValue, readFileChecked, sha256, utf8Bytes, writeFileAtomic, type Hex } from '../core/index.js';
 import { baseModelHash, classificationHeadModules, type Model } from '../finetune/index.js';
 import type { FeatureBlock, FeatureMatrix } from './feature-matrix.js';
 import type { Features, FeaturizeInfo } from './featurize.js';
@@ -116,9 +116,11 @@ export async function writeFeatureShard(directory: string, shardIndex: number, r
   const bytes = littleEndian(features.features.data);
   const hasher = createSha256();
   hasher.update(bytes);
-  await writeFile(join(directory, file), bytes);
-  await writeFile(join(directory, file.replace(/\.f32$/, '.loss.f32')), littleEndian(features.loss));
-  await writeFile(join(directory, file.replace(/\.f32$/, '.prob.f32')), littleEndian(features.labelProbability));
+  // Each file atomically (issue 13): a crash never leaves a torn shard; the manifest, written last, names the shards'
+  // SHA-256, so a store caught between an old manifest and new shards fails verification instead of mixing rows.
+  await writeFileAtomic(join(directory, file), bytes);
+  await writeFileAtomic(join(directory, file.replace(/\.f32$/, '.loss.f32')), littleEndian(features.loss));
+  await writeFileAtomic(join(directory, file.replace(/\.f32$/, '.prob.f32')), littleEndian(features.labelProbability));
   return { file, rowStart, rows: features.features.rows, sha256: hasher.digest() };
 }
 
@@ -166,7 +168,7 @@ export async function mergeFeatureShards(directory: string, shards: readonly Sha
     ...(options.versions ? { versions: [...options.versions] } : {}),
     labels: Array.from(options.labels),
   };
-  await writeFile(join(directory, 'manifest.json'), `${JSON.stringify(manifest)}\n`);
+  await writeFileAtomic(join(directory, 'manifest.json'), `${JSON.stringify(manifest)}\n`);
   return manifest;
 }
 
@@ -219,11 +221,16 @@ export interface ReadFeatureStoreOptions {
 /** Reads a store written by {@link writeFeatureStore} or {@link mergeFeatureShards}; throws `ATTRIBUTION_FEATURE_STORE_INVALID`. */
 export async function readFeatureStore(directory: string, options: ReadFeatureStoreOptions = {}): Promise<FeatureStore> {
   let manifest: FeatureStoreManifest;
+  const manifestText = Buffer.from(await readFileChecked(join(directory, 'manifest.json'), { what: 'feature-store manifest' })).toString('utf8');
   try {
-    manifest = JSON.parse(await readFile(join(directory, 'manifest.json'), 'utf8')) as FeatureStoreManifest;
+    manifest = JSON.parse(manifestText) as FeatureStoreManifest;
   } catch (cause) {
-    throw new ProvenantError('ATTRIBUTION_FEATURE_STORE_INVALID', `No readable manifest.json in ${directory}.`, { cause });
+    throw new ProvenantError('ATTRIBUTION_FEATURE_STORE_INVALID', `manifest.json in ${directory} is not valid JSON.`, { cause });
   }
+  if (manifest === null || typeof manifest !== 'object' || !Array.isArray(manifest.shards)) {
+    throw new ProvenantError('ATTRIBUTION_FEATURE_STORE_INVALID', `manifest.json in ${directory} is not a feature-store manifest.`);
+  }
+  const readFile = (file: string) => readFileChecked(join(directory, file), { what: 'feature-store shard' });
   if (manifest.format !== FEATURE_STORE_FORMAT) {
     throw new ProvenantError('ATTRIBUTION_FEATURE_STORE_INVALID', `Unknown feature-store format "${String(manifest.format)}".`);
   }
@@ -237,11 +244,17 @@ export async function readFeatureStore(directory: string, options: ReadFeatureSt
     }
   }
   const { rows, dim } = manifest;
+  if (!Number.isSafeInteger(rows) || !Number.isSafeInteger(dim) || rows < 0 || dim < 1 || rows * dim > 2 ** 31) {
+    throw new ProvenantError('ATTRIBUTION_FEATURE_STORE_INVALID', `manifest.json gives ${describeValue(rows)} rows × ${describeValue(dim)} columns.`);
+  }
   const data = new Float32Array(rows * dim);
   const loss = new Float32Array(rows);
   const labelProbability = new Float32Array(rows);
   for (const shard of manifest.shards) {
-    const bytes = new Uint8Array(await readFile(join(directory, shard.file)));
+    if (typeof shard?.file !== 'string' || !/^[\w.-]+\.f32$/.test(shard.file) || !Number.isSafeInteger(shard.rowStart) || !Number.isSafeInteger(shard.rows) || shard.rowStart < 0 || shard.rows < 0 || shard.rowStart + shard.rows > rows) {
+      throw new ProvenantError('ATTRIBUTION_FEATURE_STORE_INVALID', `manifest.json lists a malformed shard ${describeValue(shard)}.`);
+    }
+    const bytes = await readFile(shard.file);
     if (bytes.length !== shard.rows * dim * 4) {
       throw new ProvenantError('ATTRIBUTION_FEATURE_STORE_INVALID', `Shard ${shard.file} has ${bytes.length} bytes, expected ${shard.rows * dim * 4}.`);
     }
@@ -249,8 +262,13 @@ export async function readFeatureStore(directory: string, options: ReadFeatureSt
       throw new ProvenantError('ATTRIBUTION_FEATURE_STORE_INVALID', `Shard ${shard.file} does not match its SHA-256 in the manifest.`);
     }
     data.set(fromLittleEndian(bytes), shard.rowStart * dim);
-    loss.set(fromLittleEndian(new Uint8Array(await readFile(join(directory, shard.file.replace(/\.f32$/, '.loss.f32'))))), shard.rowStart);
-    labelProbability.set(fromLittleEndian(new Uint8Array(await readFile(join(directory, shard.file.replace(/\.f32$/, '.prob.f32'))))), shard.rowStart);
+    const lossBytes = await readFile(shard.file.replace(/\.f32$/, '.loss.f32'));
+    const probBytes = await readFile(shard.file.replace(/\.f32$/, '.prob.f32'));
+    if (lossBytes.length !== shard.rows * 4 || probBytes.length !== shard.rows * 4) {
+      throw new ProvenantError('ATTRIBUTION_FEATURE_STORE_INVALID', `Shard ${shard.file}: loss or probability file does not hold ${shard.rows} float32 values.`);
+    }
+    loss.set(fromLittleEndian(lossBytes), shard.rowStart);
+    labelProbability.set(fromLittleEndian(probBytes), shard.rowStart);
   }
   return { manifest, features: { rows, dim, data, blocks: manifest.blocks }, loss, labelProbability };
 }

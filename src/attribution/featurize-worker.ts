@@ -11,7 +11,9 @@ import { restoreModel } from './model-spec.js';
 
 async function main(): Promise<void> {
   const job = workerData as FeaturizeWorkerData;
-  if (job.backend) await initBackend({ backend: job.backend, preferNative: false });
+  // A fresh thread starts on tfjs's default (the pure-JS cpu backend, ~10× slower): pick the fastest, as the main
+  // thread does, unless the caller named one (issue 13).
+  await initBackend({ backend: job.backend ?? 'auto' });
   const model = restoreModel(job.model);
   const featurizer = createFeaturizer(model, job.options);
   try {

@@ -37,8 +37,10 @@ export interface FeaturizeInWorkersOptions {
   contributors: readonly string[];
   versions?: readonly string[];
   snapshotRoot?: string | null;
-  /** Backend each worker initialises (default: tfjs's default in a fresh thread, `cpu` in Node). */
+  /** Backend each worker initialises. Default 'auto': the fastest available (tfjs-node if installed, else wasm), never cpu by accident. */
   backend?: BackendName;
+  /** Called as each shard is written, with the backend the worker that wrote it ran on. */
+  onShard?: (event: { shardIndex: number; rows: number; backend: string }) => void;
   /** Override the worker entry (for bundlers that move files); default ./featurize-worker.js beside this module. */
   workerUrl?: URL;
   onProgress?: ProgressCallback;
@@ -92,8 +94,9 @@ export async function featurizeInWorkers(model: Model, data: FeaturizeData, opti
             };
             const worker = spawnWorker(options.workerUrl, workerData);
             let settled = false;
-            worker.on('message', (msg: { type: string; entry?: ShardEntry; info?: FeaturizeInfo; dim?: number; blocks?: FeatureBlock[]; message?: string; code?: string }) => {
+            worker.on('message', (msg: { type: string; entry?: ShardEntry; info?: FeaturizeInfo; dim?: number; blocks?: FeatureBlock[]; message?: string; code?: string; backend?: string }) => {
               if (msg.type === 'shard') {
+                options.onShard?.({ shardIndex: msg.entry!.file ? Number(/(\d+)/.exec(msg.entry!.file)![1]) : -1, rows: msg.entry!.rows, backend: msg.backend ?? 'unknown' });
                 entries.push(msg.entry!);
                 meta ??= { info: msg.info!, dim: msg.dim!, blocks: msg.blocks! };
                 done += msg.entry!.rows;

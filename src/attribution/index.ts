@@ -76,3 +76,4 @@ export type { FeaturizeInWorkersOptions, FeaturizeWorkerData } from './featurize
 export { createAttributionIndex, attributeQuery, attributeQueries } from './attribute-query.js';
 export type { AttributionIndex, AttributionIndexOptions, AttributeQueryOptions, AttributedRow, QueryAttribution } from './attribute-query.js';
 export * from './generation/index.js';
+export { assertFiniteFeatures } from './feature-matrix.js';

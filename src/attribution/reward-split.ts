@@ -1,6 +1,9 @@
 /**
  * Splitting a query fee (integer wei) among contributors in proportion to their attribution shares.
  *
+ * Keys are data: `amounts` is a null-prototype record (and shares may come as a Map), so an id such as `__proto__` or
+ * `constructor` is paid like any other.
+ *
  * Exactness: a share is a float64, which is an exact dyadic rational m·2^e. Every share is turned into an exact bigint
  * numerator over one common power-of-two denominator, so the proportional amounts fee·sᵢ/Σs are computed without any
  * rounding; the floors are then topped up by the largest-remainder (Hamilton) method. The result therefore sums to the
@@ -10,7 +13,7 @@
  * Contributors whose net influence is negative (share < 0) receive zero and are reported in `flagged`: a row set that
  * made the prediction worse is not paid, and the operator should look at it (mislabelled or adversarial data).
  */
-import { ProvenantError, describeValue } from '../core/index.js';
+import { ProvenantError, describeValue, dict, entriesOf } from '../core/index.js';
 
 /** The detailed result of {@link splitRewardDetailed}. */
 export interface RewardSplit {
@@ -32,7 +35,7 @@ export interface RewardSplit {
  * @example
  * splitReward(10n, { alice: 2, bob: 1 }) // { alice: 7n, bob: 3n }
  */
-export function splitReward(feeWei: bigint, shares: Record<string, number>): Record<string, bigint> {
+export function splitReward(feeWei: bigint, shares: Readonly<Record<string, number>> | ReadonlyMap<string, number>): Record<string, bigint> {
   return splitRewardDetailed(feeWei, shares).amounts;
 }
 
@@ -43,15 +46,17 @@ export function splitReward(feeWei: bigint, shares: Record<string, number>): Rec
  * const { amounts, flagged } = splitRewardDetailed(1000n, { a: 0.7, b: 0.5, spammer: -0.2 });
  * // amounts = { a: 583n, b: 417n, spammer: 0n }, flagged = ['spammer']
  */
-export function splitRewardDetailed(feeWei: bigint, shares: Record<string, number>): RewardSplit {
+export function splitRewardDetailed(feeWei: bigint, sharesInput: Readonly<Record<string, number>> | ReadonlyMap<string, number>): RewardSplit {
   if (typeof feeWei !== 'bigint' || feeWei < 0n) {
     throw new ProvenantError('REWARD_SPLIT_INVALID', `The fee must be a non-negative bigint (wei), got ${describeValue(feeWei)}.`, {
       data: { feeWei: String(feeWei) },
     });
   }
-  if (shares === null || typeof shares !== 'object') {
-    throw new ProvenantError('REWARD_SPLIT_INVALID', `Shares must be a record of numbers, got ${describeValue(shares)}.`);
+  if (sharesInput === null || typeof sharesInput !== 'object') {
+    throw new ProvenantError('REWARD_SPLIT_INVALID', `Shares must be a record (or Map) of numbers, got ${describeValue(sharesInput)}.`);
   }
+  // A contributor id is any string: copy into a null-prototype record so "__proto__" or "toString" is an ordinary key.
+  const shares = dict<number>(entriesOf(sharesInput));
   const keys = Object.keys(shares).sort(compareKeys);
   if (keys.length === 0) throw new ProvenantError('REWARD_SPLIT_INVALID', 'Shares are empty: there is no one to pay.');
   const bad = keys.filter((k) => typeof shares[k] !== 'number' || !Number.isFinite(shares[k]));
@@ -73,7 +78,7 @@ export function splitRewardDetailed(feeWei: bigint, shares: Record<string, numbe
   const numerators = exact.map((d) => d.mantissa << BigInt(maxExp - d.exp));
   const total = numerators.reduce((a, b) => a + b, 0n);
 
-  const amounts: Record<string, bigint> = {};
+  const amounts = dict<bigint>();
   for (const k of keys) amounts[k] = 0n;
   const remainders: { key: string; remainder: bigint }[] = [];
   let assigned = 0n;

@@ -10,7 +10,7 @@
  */
 import { ProvenantError } from '../core/index.js';
 import { tf } from '../finetune/index.js';
-import { validateFeatureMatrix, type FeatureMatrix } from './feature-matrix.js';
+import { assertFiniteFeatures, validateFeatureMatrix, type FeatureMatrix } from './feature-matrix.js';
 import { gradDot } from './precondition/identity.js';
 import type { Preconditioner } from './precondition/preconditioner.js';
 import type { ScoreMatrix } from './quality/index.js';
@@ -73,11 +73,14 @@ export interface ScoreIndex {
  */
 export function createScoreIndex(train: FeatureMatrix, options: ScoreIndexOptions = {}): ScoreIndex {
   validateFeatureMatrix(train, 'training features');
+  assertFiniteFeatures(train, 'training features');
   const preconditioner = options.preconditioner ?? gradDot();
   const tileRows = options.tileRows ?? 8192;
   if (!Number.isInteger(tileRows) || tileRows < 1) throw new ProvenantError('ATTRIBUTION_INPUT_INVALID', `tileRows must be a positive integer, got ${tileRows}.`);
   const transformed = preconditioner.train(train);
+  assertFiniteFeatures(transformed, `training features after the ${preconditioner.method} preconditioner`);
   const { rows, dim } = transformed;
+  let disposed = false;
   const tiles: { start: number; rows: number; tensor: tf.Tensor2D }[] = [];
   for (let start = 0; start < rows; start += tileRows) {
     const r = Math.min(tileRows, rows - start);
@@ -86,13 +89,20 @@ export function createScoreIndex(train: FeatureMatrix, options: ScoreIndexOption
   }
 
   const forEachTile: ScoreIndex['forEachTile'] = (queries, visit) => {
+    if (disposed) {
+      throw new ProvenantError('ATTRIBUTION_INDEX_DISPOSED', 'This score index was disposed; its training tiles are gone.', {
+        details: 'Build a new index (createScoreIndex / createAttributionIndex) to score more queries.',
+      });
+    }
     validateFeatureMatrix(queries, 'query features');
+    assertFiniteFeatures(queries, 'query features');
     if (queries.dim !== train.dim) {
       throw new ProvenantError('ATTRIBUTION_SHAPE_MISMATCH', `Query features have ${queries.dim} columns, the index ${train.dim}.`, {
         details: 'Featurize queries with the same parameters, target and projection as the training rows.',
       });
     }
     const q = preconditioner.query(queries);
+    assertFiniteFeatures(q, `query features after the ${preconditioner.method} preconditioner`);
     const m = q.rows;
     if (m === 0) return;
     const qt = tf.tensor2d(q.data, [m, q.dim]);
@@ -101,6 +111,16 @@ export function createScoreIndex(train: FeatureMatrix, options: ScoreIndexOption
         const s = tf.matMul(qt, tile.tensor);
         const values = s.dataSync() as Float32Array;
         s.dispose();
+        for (let k = 0; k < values.length; k++) {
+          // Finite features can still overflow float32 in a product.
+          if (values[k]! - values[k]! !== 0) {
+            const row = tile.start + (k % tile.rows);
+            throw new ProvenantError('ATTRIBUTION_INPUT_INVALID', `Score of training row ${row} for query ${Math.floor(k / tile.rows)} is ${values[k]} (float32 overflow).`, {
+              data: { row, query: Math.floor(k / tile.rows) },
+              details: 'Features this large overflow float32; rescale them (e.g. a smaller projection scale).',
+            });
+          }
+        }
         visit(tile.start, tile.rows, values, m);
       }
     } finally {
@@ -168,6 +188,7 @@ export function createScoreIndex(train: FeatureMatrix, options: ScoreIndexOption
     dispose() {
       for (const t of tiles) t.tensor.dispose();
       tiles.length = 0;
+      disposed = true;
     },
   };
   return index;
@@ -187,6 +208,9 @@ export function denseScores(train: FeatureMatrix, test: FeatureMatrix, precondit
     return index.dense(test);
   } finally {
     index.dispose();
+    // A preconditioner keeps backend tensors it builds on its first query (DataInf: the training gradients); this call
+    // made them, so it frees them. Dispose is idempotent and the preconditioner rebuilds them if used again.
+    preconditioner.dispose?.();
   }
 }
 
@@ -200,18 +224,30 @@ export function denseScores(train: FeatureMatrix, test: FeatureMatrix, precondit
  */
 export function selfInfluence(train: FeatureMatrix, preconditioner: Preconditioner = gradDot(), options: { tileRows?: number } = {}): Float64Array {
   validateFeatureMatrix(train, 'training features');
+  assertFiniteFeatures(train, 'training features');
   const tile = options.tileRows ?? 1024;
   const out = new Float64Array(train.rows);
-  // The training transform is row-wise (identity, normalisation, TRAK's Q̄) and may need global row indices: apply it once.
-  const trained = preconditioner.train(train);
-  for (let start = 0; start < train.rows; start += tile) {
-    const end = Math.min(train.rows, start + tile);
-    const q = preconditioner.query({ ...train, rows: end - start, data: train.data.subarray(start * train.dim, end * train.dim) });
-    for (let i = 0; i < end - start; i++) {
-      let s = 0;
-      for (let c = 0; c < train.dim; c++) s += q.data[i * train.dim + c]! * trained.data[(start + i) * train.dim + c]!;
-      out[start + i] = s;
+  try {
+    // The training transform is row-wise (identity, normalisation, TRAK's Q̄) and may need global row indices: apply it once.
+    const trained = preconditioner.train(train);
+    assertFiniteFeatures(trained, `training features after the ${preconditioner.method} preconditioner`);
+    for (let start = 0; start < train.rows; start += tile) {
+      const end = Math.min(train.rows, start + tile);
+      const q = preconditioner.query({ ...train, rows: end - start, data: train.data.subarray(start * train.dim, end * train.dim) });
+      for (let i = 0; i < end - start; i++) {
+        let s = 0;
+        for (let c = 0; c < train.dim; c++) s += q.data[i * train.dim + c]! * trained.data[(start + i) * train.dim + c]!;
+        if (!Number.isFinite(s)) {
+          throw new ProvenantError('ATTRIBUTION_INPUT_INVALID', `Self-influence of row ${start + i} is ${s} (the ${preconditioner.method} preconditioner returned non-finite values).`, {
+            data: { row: start + i },
+          });
+        }
+        out[start + i] = s;
+      }
     }
+  } finally {
+    // As in denseScores: free what the preconditioner built for this call (it rebuilds on demand).
+    preconditioner.dispose?.();
   }
   return out;
 }

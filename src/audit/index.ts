@@ -18,3 +18,4 @@ export { chainChartSpecs } from './report-chain.js';
 export type { ChainChartData } from './report-chain.js';
 export { renderGenerationReport, highlightSpans } from './report-generation.js';
 export type { GenerationAnswerRecord, GenerationSpanRecord, GenerationRowRecord } from './report-generation.js';
+export { saveAuditRecord, loadAuditRecord } from './record.js';

@@ -83,7 +83,7 @@ export function validateJsonSchema(schema: JsonSchema, value: unknown, path = '$
     }
     for (const [key, child] of Object.entries(record)) {
       if (child === undefined) continue;
-      const sub = schema.properties?.[key];
+      const sub = schema.properties && Object.hasOwn(schema.properties, key) ? schema.properties[key] : undefined;
       if (sub) out.push(...validateJsonSchema(sub, child, `${path}.${key}`));
       else if (schema.additionalProperties === false) out.push({ path: `${path}.${key}`, message: 'is not allowed' });
       else if (typeof schema.additionalProperties === 'object') out.push(...validateJsonSchema(schema.additionalProperties, child, `${path}.${key}`));

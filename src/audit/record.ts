@@ -6,7 +6,7 @@
  * Volatile fields — `createdAt`, `timings`, and chain transaction hashes — are the only ones allowed to differ between two
  * runs with the same seed and data; `stableAuditView` removes them for comparison.
  */
-import { ProvenantError } from '../core/index.js';
+import { ProvenantError, findDuplicateJsonKey, readTextFileChecked, writeFileAtomic } from '../core/index.js';
 import { validateJsonSchema, type SchemaViolation } from './json-schema.js';
 import { AUDIT_RECORD_SCHEMA, AUDIT_SCHEMA_ID } from './schema.js';
 
@@ -152,6 +152,9 @@ export function readAuditRecord(text: string): AuditRecord {
   } catch (cause) {
     throw new ProvenantError('AUDIT_RECORD_INVALID', 'Audit record is not valid JSON.', { cause });
   }
+  // JSON.parse keeps the last of two equal keys: a record with a field twice is ambiguous, so it is refused (issue 13).
+  const duplicate = findDuplicateJsonKey(text);
+  if (duplicate) throw new ProvenantError('AUDIT_RECORD_INVALID', `Audit record has the key "${duplicate.key}" twice in ${duplicate.path}.`, { data: duplicate });
   const violations = auditRecordViolations(value);
   if (violations.length) throw invalid(violations, 'when read');
   return value as AuditRecord;
@@ -165,4 +168,25 @@ export function stableAuditView(record: AuditRecord): unknown {
   const chain = copy.chain as { status: string; transactions?: { txHash?: string }[] };
   if (chain.status === 'published') for (const tx of chain.transactions ?? []) delete tx.txHash;
   return copy;
+}
+
+/**
+ * Writes a validated record to `path` atomically (temporary file, fsync, rename): a crash leaves the previous record or
+ * the new one. Throws `AUDIT_RECORD_INVALID` (nothing written) or `FILE_WRITE_FAILED`.
+ *
+ * @example
+ * await saveAuditRecord('out/audit.json', record);
+ */
+export async function saveAuditRecord(path: string, record: AuditRecord): Promise<void> {
+  await writeFileAtomic(path, writeAuditRecord(record));
+}
+
+/**
+ * Reads and validates a record file. A missing file is `FILE_NOT_FOUND`; an invalid record `AUDIT_RECORD_INVALID`.
+ *
+ * @example
+ * const record = await loadAuditRecord('out/audit.json');
+ */
+export async function loadAuditRecord(path: string): Promise<AuditRecord> {
+  return readAuditRecord(await readTextFileChecked(path, { what: 'audit record' }));
 }

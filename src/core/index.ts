@@ -33,3 +33,7 @@ export { createProgressReporter } from './progress.js';
 export type { ProgressEvent, ProgressCallback } from './progress.js';
 export { packageRequirers } from './package-requirers.js';
 export { looksLikePrivateKey, isAccountLike, redactHexSecrets, redactingReplacer } from './redact.js';
+export { writeFileAtomic, writeFileAtomicSync, writeFolderAtomic, committedFolder, readFileChecked, readTextFileChecked, fileError } from './atomic-write.js';
+export type { FileContents } from './atomic-write.js';
+export { findDuplicateJsonKey, parseJsonStrict } from './strict-json.js';
+export { dict, entriesOf } from './dict.js';

@@ -11,7 +11,7 @@
 import { keccak_256 } from '@noble/hashes/sha3.js';
 import { abiEncode, createAbiEncoder } from './abi.js';
 import { createKeccakScratch, keccak256Into, keccakSingleBlockSupported, KECCAK_SINGLE_BLOCK_MAX } from './keccak-block.js';
-import { ProvenantError } from './errors.js';
+import { ProvenantError, describeValue } from './errors.js';
 import { bytesToHex, hexToBytes, isHex, type Hex } from './hash.js';
 
 export interface MerkleMultiProof<T> {
@@ -86,27 +86,66 @@ function lessOrEqual(x: Uint8Array, xOffset: number, y: Uint8Array, yOffset: num
 }
 
 function toNode(value: Hex | Uint8Array, what: string): Uint8Array {
-  const bytes = typeof value === 'string' ? (isHex(value, 32) ? hexToBytes(value) : null) : value;
+  const bytes = typeof value === 'string' ? (isHex(value, 32) ? hexToBytes(value) : null) : value instanceof Uint8Array ? value : null;
   if (!bytes || bytes.length !== NODE) {
-    throw new ProvenantError('MERKLE_PROOF_INVALID', `${what} must be a 32-byte hash.`, { metaMessages: [`got: ${String(value).slice(0, 80)}`] });
+    throw new ProvenantError('MERKLE_PROOF_INVALID', `${what} must be a 32-byte hash.`, { metaMessages: [`got: ${describeValue(value, 80)}`] });
   }
   return bytes;
+}
+
+/** A proof field must be an array: anything else (null, a string, an object with `length`) is MERKLE_PROOF_INVALID. */
+function proofArray<T>(value: unknown, what: string): readonly T[] {
+  if (!Array.isArray(value)) {
+    throw new ProvenantError('MERKLE_PROOF_INVALID', `${what} must be an array.`, { metaMessages: [`got: ${describeValue(value)}`] });
+  }
+  return value as readonly T[];
+}
+
+/**
+ * Runs a verification and turns every malformed-input failure into an answer: `false` for a proof that is wrong or
+ * malformed (MERKLE_PROOF_INVALID), the typed error for anything else typed (an unencodable value), and a typed
+ * MERKLE_PROOF_INVALID for an untyped crash on input of an unexpected shape — never a raw TypeError.
+ */
+function answer(run: () => boolean): boolean {
+  try {
+    return run();
+  } catch (error) {
+    if (error instanceof ProvenantError) {
+      if (error.code === 'MERKLE_PROOF_INVALID') return false;
+      throw error;
+    }
+    throw new ProvenantError('MERKLE_PROOF_INVALID', 'The proof or value has a shape that cannot be verified.', { cause: error });
+  }
 }
 
 /** Folds a proof onto a leaf hash; the result equals the root iff the proof is valid. */
 export function processMerkleProof(leaf: Hex | Uint8Array, proof: readonly (Hex | Uint8Array)[]): Hex {
   let node = toNode(leaf, 'Leaf');
-  for (const sibling of proof) node = hashPair(node, toNode(sibling, 'Proof element'));
+  for (const sibling of proofArray<Hex | Uint8Array>(proof, 'Proof')) node = hashPair(node, toNode(sibling, 'Proof element'));
   return bytesToHex(node);
 }
 
-/** Verifies a standard-tree proof for a value without building the tree (the counterpart of `StandardMerkleTree.verify`). */
+/**
+ * Verifies a standard-tree proof for a value without building the tree (the counterpart of `StandardMerkleTree.verify`).
+ * A malformed root or proof (any shape) is `false`; a value that cannot be ABI-encoded with `leafTypes` is
+ * `ABI_ENCODING_INVALID`.
+ */
 export function verifyMerkleProof(root: Hex, leafTypes: readonly string[], value: readonly unknown[], proof: readonly Hex[]): boolean {
-  return processMerkleProof(standardLeafHashBytes(leafTypes, value), proof) === root.toLowerCase();
+  return answer(() => {
+    if (!isHex(root, 32)) return false;
+    return processMerkleProof(standardLeafHashBytes(leafTypes, proofArray(value, 'Value')), proof) === root.toLowerCase();
+  });
 }
 
 /** Reconstructs the root from a multiproof of leaf hashes (OpenZeppelin's `processMultiProof`). */
 export function processMerkleMultiProof(leafHashes: readonly (Hex | Uint8Array)[], proof: readonly Hex[], proofFlags: readonly boolean[]): Hex {
+  proofArray(leafHashes, 'Multiproof leaves');
+  proofArray(proof, 'Multiproof proof');
+  proofArray(proofFlags, 'Multiproof flags');
+  const badFlag = proofFlags.findIndex((f) => typeof f !== 'boolean');
+  if (badFlag >= 0) {
+    throw new ProvenantError('MERKLE_PROOF_INVALID', `Multiproof flag ${badFlag} is not a boolean.`, { metaMessages: [`got: ${describeValue(proofFlags[badFlag])}`] });
+  }
   if (leafHashes.length + proof.length !== proofFlags.length + 1) {
     throw new ProvenantError('MERKLE_PROOF_INVALID', 'Multiproof is malformed: leaves + proof must equal flags + 1.', {
       metaMessages: [`leaves: ${leafHashes.length}, proof: ${proof.length}, flags: ${proofFlags.length}`],
@@ -116,10 +155,15 @@ export function processMerkleMultiProof(leafHashes: readonly (Hex | Uint8Array)[
   let head = 0;
   let proofPos = 0;
   for (const flag of proofFlags) {
-    const a = queue[head++]!;
-    const b = flag ? queue[head++] : toNode(proof[proofPos++]!, 'Proof element');
-    if (!b) throw new ProvenantError('MERKLE_PROOF_INVALID', 'Multiproof flags consume more leaves than were given.');
+    // OpenZeppelin reads leaves first, then computed hashes; running out of either is a malformed proof, not a crash.
+    const a = queue[head++];
+    if (!a) throw new ProvenantError('MERKLE_PROOF_INVALID', 'Multiproof flags consume more leaves and hashes than there are.');
+    const b = flag ? queue[head++] : proofPos < proof.length ? toNode(proof[proofPos++]!, 'Proof element') : undefined;
+    if (!b) throw new ProvenantError('MERKLE_PROOF_INVALID', 'Multiproof flags consume more leaves or proof elements than were given.');
     queue.push(hashPair(a, b));
+  }
+  if (proofFlags.length > 0 && proofPos !== proof.length) {
+    throw new ProvenantError('MERKLE_PROOF_INVALID', 'Multiproof has proof elements its flags never use.');
   }
   if (proofFlags.length > 0) return bytesToHex(queue[queue.length - 1]!);
   return bytesToHex(leafHashes.length > 0 ? queue[0]! : toNode(proof[0]!, 'Proof element'));
@@ -256,15 +300,11 @@ export function merkleTree<T extends readonly unknown[]>(
     leafHash: (value) => standardLeafHash(leafEncoding, value),
     leafLookup,
     getProof,
-    verify: (indexOrValue, proof) => {
-      const index = toIndex(indexOrValue);
-      try {
+    verify: (indexOrValue, proof) =>
+      answer(() => {
+        const index = toIndex(indexOrValue);
         return processMerkleProof(leafHashes.subarray(index * NODE, index * NODE + NODE), proof) === root;
-      } catch (error) {
-        if (error instanceof ProvenantError && error.code === 'MERKLE_PROOF_INVALID') return false;
-        throw error;
-      }
-    },
+      }),
     getMultiProof: (indicesOrValues) => {
       const treeIndices = indicesOrValues.map((v) => treeIndexOfValue[toIndex(v)]!).sort((a, b) => b - a);
       for (let i = 1; i < treeIndices.length; i++) {
@@ -292,15 +332,12 @@ export function merkleTree<T extends readonly unknown[]>(
       if (treeIndices.length === 0) proof.push(root);
       return { leaves: treeIndices.map((t) => values[valueIndexOfTreeIndex[t]!]!), proof, proofFlags };
     },
-    verifyMultiProof: (multiproof) => {
-      try {
-        const hashes = multiproof.leaves.map((v) => standardLeafHashBytes(leafEncoding, v));
+    verifyMultiProof: (multiproof) =>
+      answer(() => {
+        if (multiproof === null || typeof multiproof !== 'object') return false;
+        const hashes = proofArray<T>(multiproof.leaves, 'Multiproof leaves').map((v) => standardLeafHashBytes(leafEncoding, proofArray(v, 'Leaf value')));
         return processMerkleMultiProof(hashes, multiproof.proof, multiproof.proofFlags) === root;
-      } catch (error) {
-        if (error instanceof ProvenantError && error.code === 'MERKLE_PROOF_INVALID') return false;
-        throw error;
-      }
-    },
+      }),
     dump: () => ({
       format: 'standard-v1',
       leafEncoding: [...leafEncoding],

@@ -1,94 +1,57 @@
 /**
- * A small RFC 5322 / MIME e-mail parser: enough to turn the SpamAssassin corpus into readable text. It unfolds
- * headers, decodes RFC 2047 encoded words (`=?iso-8859-1?Q?…?=`), walks multipart bodies, decodes quoted-printable
- * and base64 text parts in their declared charset, and strips HTML when a message has no plain-text part.
- * Attachments (non-text parts) are skipped. It is not a full MIME implementation and does not try to be.
+ * E-mail → readable text, through `postal-mime` (a maintained RFC 5322 / MIME parser): RFC 2047 encoded words (adjacent
+ * words joined *before* decoding, so a UTF-8 character split across two words survives), multipart bodies,
+ * quoted-printable and base64 parts in their declared charset, `message/rfc822` parts. We only add what the corpus needs
+ * around it: the mbox "From " line is dropped, a header block of raw 8-bit bytes that is not UTF-8 is read as
+ * windows-1252 (what mail clients do with legacy unlabelled headers; decoded by iconv-lite), and HTML-only messages are
+ * reduced to text.
+ *
+ * Give it the message's bytes: decoding a Latin-1 file as UTF-8 before parsing destroys every accented letter.
  */
+import iconv from 'iconv-lite';
+import PostalMime, { decodeWords } from 'postal-mime';
+import { decodeCharset, firstInvalidUtf8 } from './charset.js';
+
+/**
+ * The labels WHATWG maps to windows-1252 (`latin1`, `iso-8859-1`, `us-ascii`, …). Node 20's TextDecoder, which
+ * postal-mime uses, decodes these as ISO-8859-1, so bytes 0x80–0x9F (curly quotes, €, dashes) come out as C1 control
+ * characters. We map those code points through iconv-lite's windows-1252 table — exactly what a conforming decoder
+ * returns, and a no-op on a runtime that is already right.
+ */
+const WINDOWS_1252_LABEL = String.raw`(?:ansi_x3\.4-1968|ascii|cp1252|cp819|csisolatin1|ibm819|iso-8859-1|iso-ir-100|iso8859-1|iso88591|iso_8859-1(?::1987)?|l1|latin1|us-ascii|windows-1252|x-cp1252)`;
+const CHARSET_1252 = new RegExp(String.raw`charset\s*=\s*["']?${WINDOWS_1252_LABEL}["';\s]`, 'i');
+const WORD_1252 = new RegExp(String.raw`=\?${WINDOWS_1252_LABEL}(?:\*[^?]*)?\?`, 'i');
+const C1_AS_1252 = new Map<string, string>();
+for (let b = 0x80; b <= 0x9f; b++) {
+  const mapped = iconv.decode(Buffer.from([b]), 'windows-1252');
+  if (mapped !== '\uFFFD') C1_AS_1252.set(String.fromCharCode(b), mapped);
+}
+const repairWindows1252 = (text: string): string => text.replace(/[\u0080-\u009f]/g, (c) => C1_AS_1252.get(c) ?? c);
 
 export interface ParsedEmail {
   /** Unfolded headers, names as written, values with encoded words decoded. */
   readonly headers: readonly (readonly [name: string, value: string])[];
-  /** The raw header block (after the mbox "From " line), unchanged. */
+  /** The raw header block (after the mbox "From " line), unchanged except for line endings. */
   readonly rawHeaders: string;
   readonly subject: string;
   /** The readable body: decoded text parts joined by blank lines (HTML stripped when there is no plain part). */
   readonly body: string;
 }
 
-interface Part {
-  headers: [string, string][];
-  body: string;
-}
-
-function splitHeaderBlock(text: string): { headerBlock: string; body: string } {
-  const end = text.indexOf('\n\n');
-  if (end < 0) return /^[\w-]+:/.test(text) ? { headerBlock: text, body: '' } : { headerBlock: '', body: text };
-  return { headerBlock: text.slice(0, end), body: text.slice(end + 2) };
-}
-
-function parseHeaders(block: string): [string, string][] {
-  const headers: [string, string][] = [];
-  for (const line of block.split('\n')) {
-    if (/^[ \t]/.test(line) && headers.length > 0) {
-      headers[headers.length - 1]![1] += ` ${line.trim()}`;
-      continue;
-    }
-    const colon = line.indexOf(':');
-    if (colon > 0) headers.push([line.slice(0, colon).trim(), line.slice(colon + 1).trim()]);
-  }
-  return headers;
-}
-
-const header = (headers: readonly (readonly [string, string])[], name: string): string | undefined =>
-  headers.find(([n]) => n.toLowerCase() === name)?.[1];
-
-/** `text/plain; charset="iso-8859-1"` → { type: 'text/plain', params: { charset: 'iso-8859-1' } } */
-function parseContentType(value: string | undefined): { type: string; params: Record<string, string> } {
-  if (!value) return { type: 'text/plain', params: {} };
-  const [type, ...rest] = value.split(';');
-  const params: Record<string, string> = {};
-  for (const piece of rest) {
-    const eq = piece.indexOf('=');
-    if (eq > 0) params[piece.slice(0, eq).trim().toLowerCase()] = piece.slice(eq + 1).trim().replace(/^"(.*)"$/s, '$1');
-  }
-  return { type: (type ?? '').trim().toLowerCase() || 'text/plain', params };
-}
-
-/** Decodes bytes in a charset, falling back to Latin-1 for labels this runtime does not know. */
-export function decodeBytes(bytes: Uint8Array, charset: string | undefined): string {
-  const label = (charset ?? 'utf-8').trim().toLowerCase() || 'utf-8';
-  try {
-    return new TextDecoder(label === 'us-ascii' || label === 'ascii' ? 'windows-1252' : label).decode(bytes);
-  } catch {
-    return new TextDecoder('latin1').decode(bytes);
-  }
-}
+/** Decodes bytes in a charset (UTF-8 strict, legacy charsets by iconv-lite); throws `DATANET_ENCODING_INVALID`. */
+export const decodeBytes = (bytes: Uint8Array, charset: string | undefined): string => decodeCharset(bytes, charset ?? 'utf-8');
 
 /** Quoted-printable (RFC 2045 §6.7): soft breaks `=\n` vanish, `=XX` runs are bytes in the part's charset. */
 export function decodeQuotedPrintable(text: string, charset?: string): string {
-  return text.replace(/=[ \t]*\n/g, '').replace(/(?:=[0-9A-Fa-f]{2})+/g, (run) => {
+  return text.replace(/=[ \t]*\r?\n/g, '').replace(/(?:=[0-9A-Fa-f]{2})+/g, (run) => {
     const bytes = new Uint8Array(run.length / 3);
     for (let i = 0; i < bytes.length; i++) bytes[i] = parseInt(run.slice(3 * i + 1, 3 * i + 3), 16);
     return decodeBytes(bytes, charset);
   });
 }
 
-/** Base64 (RFC 2045 §6.8; non-alphabet characters such as line breaks ignored), decoded in the part's charset. */
-export function decodeBase64(text: string, charset?: string): string {
-  const clean = text.replace(/[^A-Za-z0-9+/=]/g, '');
-  return decodeBytes(new Uint8Array(Buffer.from(clean, 'base64')), charset);
-}
-
-/** RFC 2047 encoded words; whitespace between adjacent encoded words is dropped, as the RFC says. */
-export function decodeEncodedWords(value: string): string {
-  return value
-    .replace(/(=\?[^?\s]+\?[BbQq]\?[^?\s]*\?=)\s+(?==\?[^?\s]+\?[BbQq]\?[^?\s]*\?=)/g, '$1')
-    .replace(/=\?([^?\s]+)\?([BbQq])\?([^?\s]*)\?=/g, (_m, charset: string, encoding: string, text: string) => {
-      const cs = charset.split('*')[0];
-      if (encoding.toUpperCase() === 'B') return decodeBase64(text, cs);
-      return decodeQuotedPrintable(text.replace(/_/g, ' '), cs);
-    });
-}
+/** RFC 2047 encoded words (postal-mime's decoder): adjacent words are joined before decoding, as the RFC requires. */
+export const decodeEncodedWords = (value: string): string => decodeWords(value);
 
 const ENTITIES: Record<string, string> = { nbsp: ' ', amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", copy: '©', reg: '®', middot: '·' };
 
@@ -104,50 +67,8 @@ export function htmlToText(html: string): string {
         const code = e[1] === 'x' || e[1] === 'X' ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10);
         return code > 0 && code <= 0x10ffff ? String.fromCodePoint(code) : ' ';
       }
-      return ENTITIES[e.toLowerCase()] ?? m;
+      return Object.hasOwn(ENTITIES, e.toLowerCase()) ? ENTITIES[e.toLowerCase()]! : m;
     });
-}
-
-function decodeLeaf(part: Part): { type: string; text: string } | null {
-  const { type, params } = parseContentType(header(part.headers, 'content-type'));
-  if (!type.startsWith('text/')) return null;
-  if (/attachment/i.test(header(part.headers, 'content-disposition') ?? '')) return null;
-  const encoding = (header(part.headers, 'content-transfer-encoding') ?? '').trim().toLowerCase();
-  let text: string;
-  if (encoding === 'quoted-printable') text = decodeQuotedPrintable(part.body, params.charset);
-  else if (encoding === 'base64') text = decodeBase64(part.body, params.charset);
-  else text = part.body;
-  return { type, text: type === 'text/html' ? htmlToText(text) : text };
-}
-
-function collectText(part: Part, depth: number, out: { type: string; text: string }[]): void {
-  const { type, params } = parseContentType(header(part.headers, 'content-type'));
-  if (type.startsWith('multipart/') && params.boundary && depth < 8) {
-    const delimiter = `--${params.boundary}`;
-    const pieces = part.body.split('\n');
-    let current: string[] | null = null;
-    const bodies: string[] = [];
-    for (const line of pieces) {
-      const trimmed = line.trimEnd();
-      if (trimmed === delimiter || trimmed === `${delimiter}--`) {
-        if (current) bodies.push(current.join('\n'));
-        current = trimmed === delimiter ? [] : null;
-        if (trimmed !== delimiter) break;
-      } else if (current) current.push(line);
-    }
-    if (current) bodies.push(current.join('\n'));
-    const children: { type: string; text: string }[] = [];
-    for (const body of bodies) {
-      const { headerBlock, body: childBody } = splitHeaderBlock(body);
-      collectText({ headers: parseHeaders(headerBlock), body: childBody }, depth + 1, children);
-    }
-    // multipart/alternative carries one message several ways: keep the plain version when there is one.
-    if (type === 'multipart/alternative' && children.some((c) => c.type === 'text/plain')) out.push(...children.filter((c) => c.type === 'text/plain'));
-    else out.push(...children);
-    return;
-  }
-  const leaf = decodeLeaf(part);
-  if (leaf) out.push(leaf);
 }
 
 /** Tidies decoded text: no trailing spaces, at most one blank line in a row, no leading/trailing blank lines. */
@@ -160,28 +81,66 @@ export function tidyText(text: string): string {
     .trim();
 }
 
+/** Index just past the header block's terminating blank line (CRLF or LF), or -1. */
+function headerEnd(bytes: Uint8Array): { end: number; bodyStart: number } {
+  for (let i = 0; i < bytes.length; i++) {
+    if (bytes[i] !== 0x0a) continue;
+    if (bytes[i + 1] === 0x0a) return { end: i, bodyStart: i + 2 };
+    if (bytes[i + 1] === 0x0d && bytes[i + 2] === 0x0a) return { end: i, bodyStart: i + 3 };
+  }
+  return { end: -1, bodyStart: -1 };
+}
+
 /**
- * Parses a raw e-mail (with or without a leading mbox "From " line).
+ * Parses a raw e-mail (with or without a leading mbox "From " line). Pass bytes when you have them; a string is taken
+ * as already-decoded text (its UTF-8 encoding is parsed).
  *
  * @example
- * parseEmail('Subject: =?iso-8859-1?Q?Caf=E9?=\n\nHello').subject; // 'Café'
+ * (await parseEmail('Subject: =?UTF-8?Q?Caf=C3?=\n =?UTF-8?Q?=A9_au_lait?=\n\nHello')).subject; // 'Café au lait'
  */
-export function parseEmail(raw: string): ParsedEmail {
-  let text = raw.replace(/\r\n?/g, '\n');
-  if (text.startsWith('From ')) {
-    const nl = text.indexOf('\n');
-    text = nl < 0 ? '' : text.slice(nl + 1);
+export async function parseEmail(raw: string | Uint8Array): Promise<ParsedEmail> {
+  let bytes: Uint8Array = typeof raw === 'string' ? new Uint8Array(Buffer.from(raw, 'utf8')) : raw;
+  if (bytes.length >= 5 && Buffer.from(bytes.subarray(0, 5)).toString('latin1') === 'From ') {
+    const nl = bytes.indexOf(0x0a);
+    bytes = nl < 0 ? new Uint8Array(0) : bytes.subarray(nl + 1);
   }
-  const { headerBlock, body } = splitHeaderBlock(text);
-  const headers = parseHeaders(headerBlock).map(([n, v]) => [n, decodeEncodedWords(v)] as [string, string]);
-  const parts: { type: string; text: string }[] = [];
-  collectText({ headers, body }, 0, parts);
-  const plain = parts.filter((p) => p.type !== 'text/html');
-  const chosen = plain.length > 0 ? plain : parts;
-  return {
-    headers,
-    rawHeaders: headerBlock,
-    subject: header(headers, 'subject') ?? '',
-    body: tidyText(chosen.map((p) => p.text).join('\n\n')),
+  let { end } = headerEnd(bytes);
+  const looksLikeHeaders = /^[\w-]+:/.test(Buffer.from(bytes.subarray(0, 200)).toString('latin1'));
+  if (end < 0 && looksLikeHeaders) end = bytes.length;
+  let headerBytes = end < 0 ? new Uint8Array(0) : bytes.subarray(0, end);
+  if (firstInvalidUtf8(headerBytes) >= 0) {
+    // Raw 8-bit header bytes are not UTF-8: read them as windows-1252 (the legacy default) and hand UTF-8 to the parser.
+    const fixed = Buffer.from(decodeCharset(headerBytes, 'windows-1252'), 'utf8');
+    const rest = bytes.subarray(headerBytes.length);
+    bytes = new Uint8Array(Buffer.concat([fixed, rest]));
+    headerBytes = new Uint8Array(fixed);
+  }
+  const rawHeaders = Buffer.from(headerBytes).toString('utf8').replace(/\r\n?/g, '\n');
+  if (!looksLikeHeaders) {
+    // A message without a header block is all body (postal-mime would read its first line as a header).
+    const utf8 = firstInvalidUtf8(bytes) < 0;
+    return { headers: [], rawHeaders: '', subject: '', body: tidyText(decodeCharset(bytes, utf8 ? 'utf-8' : 'windows-1252')) };
+  }
+  let email = await PostalMime.parse(bytes);
+  const declared = email.headers.find((h) => h.key === 'content-type')?.value ?? '';
+  if (!/charset\s*=/i.test(declared) && /^\s*(text\/|$)/i.test(declared) && firstInvalidUtf8(bytes.subarray(headerBytes.length)) >= 0) {
+    // A single text part with no declared charset whose bytes are not UTF-8 (legacy 8-bit mail): postal-mime would read
+    // it as UTF-8 and turn every such byte into U+FFFD. Declare windows-1252 — the legacy default — and parse again.
+    const type = declared.trim() === '' ? 'text/plain' : declared.trim();
+    const rest = Buffer.from(bytes.subarray(headerBytes.length));
+    const headerText = Buffer.from(headerBytes).toString('utf8').replace(/^content-type:.*(?:\r?\n[ \t].*)*\r?\n?/gim, '');
+    const fixedHeader = `${headerText.replace(/\s*$/, '')}\nContent-Type: ${type}; charset=windows-1252`;
+    bytes = new Uint8Array(Buffer.concat([Buffer.from(fixedHeader, 'utf8'), rest]));
+    email = await PostalMime.parse(bytes);
+  }
+  // Unfolded values keep the folding whitespace (RFC 5322 §2.2.3); a folding tab reads as one space.
+  const headerValue = (value: string): string => {
+    const decoded = decodeWords(value).replace(/[\r\n]+/g, '').replace(/\t+/g, ' ').trim();
+    return WORD_1252.test(value) ? repairWindows1252(decoded) : decoded;
   };
+  const headers = email.headers.map((h) => [h.originalKey, headerValue(h.value)] as const);
+  const subjectHeader = email.headers.find((h) => h.key === 'subject');
+  let body = email.text !== undefined && email.text.trim() !== '' ? email.text : email.html !== undefined ? htmlToText(email.html) : (email.text ?? '');
+  if (CHARSET_1252.test(Buffer.from(bytes).toString('latin1'))) body = repairWindows1252(body);
+  return { headers, rawHeaders, subject: subjectHeader ? headerValue(subjectHeader.value) : '', body: tidyText(body) };
 }

@@ -49,7 +49,7 @@ export {
   importJsonlStream,
   writeJsonlFile,
 } from './jsonl.js';
-export type { ImportJsonlOptions, ImportJsonlResult, JsonlSource } from './jsonl.js';
+export type { ImportJsonlOptions, ImportJsonlResult, JsonlSource, JsonlSkippedLine } from './jsonl.js';
 export { fromSpamAssassin, SPAM_ASSASSIN_GROUPS, SPAM_ASSASSIN_PACKAGE, spamAssassinLabel } from './spam-assassin.js';
 export type { FromSpamAssassinOptions, SpamAssassinDatanet, SpamAssassinGroundTruth, SpamAssassinGroup, SpamLabel } from './spam-assassin.js';
 export { fromMnist, MNIST_PACKAGE, MNIST_PIXELS, MNIST_SIDE } from './mnist.js';
@@ -60,3 +60,5 @@ export { parseEmail, htmlToText, decodeQuotedPrintable, decodeEncodedWords } fro
 export type { ParsedEmail } from './email.js';
 export { toMatrix } from './matrix.js';
 export type { RowMatrix, RowMatrixOptions } from './matrix.js';
+export { JSONL_DEFAULT_MAX_LINE_BYTES, JSONL_DEFAULT_MAX_ROW_BYTES } from './jsonl.js';
+export { decodeCharset, charsetSupported } from './charset.js';

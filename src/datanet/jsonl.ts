@@ -15,12 +15,22 @@
  *
  * A file without the header is read as bare rows (`{"input":…,"label":…}` per line) when `contribution` says whose
  * they are — the usual way to bring an existing data set in.
+ *
+ * Reading is strict, because whatever is read is hashed and deduplicated as the contributor's data:
+ *   - bytes are UTF-8 unless `encoding` names another charset (decoded by iconv-lite); a line that is not valid in
+ *     its encoding is `DATANET_ENCODING_INVALID` naming the line — never a silent U+FFFD (two different Latin-1 rows
+ *     would otherwise both become `caf\uFFFD` and merge as duplicates). A leading byte-order mark is skipped.
+ *   - a line with a key twice in one object (`{"label":"ham","label":"spam"}`) is refused: JSON.parse keeps the last.
+ *   - size limits: {@link JSONL_DEFAULT_MAX_LINE_BYTES} per line and {@link JSONL_DEFAULT_MAX_ROW_BYTES} per row line
+ *     (a row record or a bare row), both in UTF-8 bytes; a longer line is never buffered whole.
+ *   - `onError: 'skip'` keeps going past bad lines and reports each one (`skipped`: line number, code, reason).
  */
-import { createReadStream, createWriteStream } from 'node:fs';
-import { once } from 'node:events';
-import { createInterface } from 'node:readline';
+import { open } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import iconv from 'iconv-lite';
 import { Readable } from 'node:stream';
-import { ProvenantError, canonicalJson, isHex, type Hex } from '../core/index.js';
+import { ProvenantError, canonicalJson, fileError, findDuplicateJsonKey, isHex, writeFileAtomic, type Hex } from '../core/index.js';
+import { decodeCharset, isUtf8Label } from './charset.js';
 import {
   createDatanet,
   datanetInternals,
@@ -98,16 +108,31 @@ export function exportJsonl(source: Datanet | DatanetSnapshot): string {
   return out;
 }
 
-/** Writes the JSONL export to a file, streaming (respects back-pressure). */
+/**
+ * Writes the JSONL export to a file atomically (temporary file, fsync, rename — see `writeFileAtomic`): a crash leaves
+ * the previous file or the complete new one. Throws `FILE_WRITE_FAILED` naming the path.
+ *
+ * @example
+ * await writeJsonlFile(datanet, 'security.jsonl');
+ */
 export async function writeJsonlFile(source: Datanet | DatanetSnapshot, path: string | URL): Promise<void> {
-  const stream = createWriteStream(path, { encoding: 'utf8' });
-  const failed = new Promise<never>((_, reject) => stream.once('error', reject));
-  failed.catch(() => undefined);
-  for (const line of exportJsonlLines(source)) {
-    if (!stream.write(`${line}\n`)) await Promise.race([once(stream, 'drain'), failed]);
-  }
-  stream.end();
-  await Promise.race([once(stream, 'finish'), failed]);
+  const chunks: Buffer[] = [];
+  for (const line of exportJsonlLines(source)) chunks.push(Buffer.from(`${line}\n`, 'utf8'));
+  await writeFileAtomic(typeof path === 'string' ? path : fileURLToPath(path), Buffer.concat(chunks));
+}
+
+/** Default limit on one line of a JSONL file: 16 MiB (UTF-8 bytes). */
+export const JSONL_DEFAULT_MAX_LINE_BYTES = 16 * 1024 * 1024;
+/** Default limit on one row line (a `row` record or a bare row): 4 MiB (UTF-8 bytes) — far above any text or image row. */
+export const JSONL_DEFAULT_MAX_ROW_BYTES = 4 * 1024 * 1024;
+
+/** One line an import skipped (`onError: 'skip'`). */
+export interface JsonlSkippedLine {
+  /** 1-based line number. */
+  readonly line: number;
+  /** The error code the line would have thrown (`DATANET_JSONL_MALFORMED`, `DATANET_ENCODING_INVALID`, …). */
+  readonly code: string;
+  readonly reason: string;
 }
 
 export interface ImportJsonlOptions {
@@ -118,6 +143,14 @@ export interface ImportJsonlOptions {
   /** For a file of bare rows imported into a new Datanet: its name and schema. */
   readonly name?: string;
   readonly schema?: DatanetSchema;
+  /** Charset of byte input (a file, a Readable, a Uint8Array). Default 'utf-8', strict. Any iconv-lite label ('latin1', 'windows-1252', 'utf-16le', …). */
+  readonly encoding?: string;
+  /** 'stop' (default): the first bad line throws. 'skip': bad lines are skipped and listed in `skipped`. */
+  readonly onError?: 'stop' | 'skip';
+  /** Longest accepted line in UTF-8 bytes. Default {@link JSONL_DEFAULT_MAX_LINE_BYTES}. */
+  readonly maxLineBytes?: number;
+  /** Longest accepted row line in UTF-8 bytes. Default {@link JSONL_DEFAULT_MAX_ROW_BYTES}. */
+  readonly maxRowBytes?: number;
 }
 
 /** What an import did. */
@@ -130,12 +163,33 @@ export interface ImportJsonlResult {
   readonly rejections: number;
   /** The root recorded in the file's end line, when there is one. */
   readonly expectedRoot?: Hex;
+  /** Lines skipped under `onError: 'skip'` (empty otherwise). When any were skipped the recorded root is not checked. */
+  readonly skipped: readonly JsonlSkippedLine[];
 }
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** A line as the readers hand it over: text, or bytes still to decode; `overflow` when it was cut at the line limit. */
+type RawLine = string | Uint8Array;
 
 type Mode = 'start' | 'log' | 'bare' | 'ended';
 
 /** The line-by-line importer shared by the string and streaming front ends. */
 function createImporter(options: ImportJsonlOptions) {
+  const onError = options.onError ?? 'stop';
+  if (onError !== 'stop' && onError !== 'skip') throw new ProvenantError('INVALID_ARGUMENT', 'onError must be "stop" or "skip".', { data: { onError } });
+  const maxLineBytes = options.maxLineBytes ?? JSONL_DEFAULT_MAX_LINE_BYTES;
+  const maxRowBytes = options.maxRowBytes ?? JSONL_DEFAULT_MAX_ROW_BYTES;
+  for (const [name, value] of [['maxLineBytes', maxLineBytes], ['maxRowBytes', maxRowBytes]] as const) {
+    if (!Number.isSafeInteger(value) || value < 1) throw new ProvenantError('INVALID_ARGUMENT', `${name} must be a positive integer.`, { data: { [name]: value } });
+  }
+  const encoding = options.encoding ?? 'utf-8';
+  if (!isUtf8Label(encoding) && !iconv.encodingExists(encoding)) {
+    throw new ProvenantError('DATANET_ENCODING_INVALID', `Unknown encoding "${encoding}".`, { data: { encoding } });
+  }
+  const skipped: JsonlSkippedLine[] = [];
+  // A skipped contribution line: its rows must not land in the contribution before it.
+  let orphanedSince = 0;
   let mode: Mode = 'start';
   let datanet: Datanet | undefined = options.into;
   let contributionIndex = -1;
@@ -147,14 +201,50 @@ function createImporter(options: ImportJsonlOptions) {
   let expectedVersion: number | undefined;
   let bareIndex = 0;
 
-  const malformed = (reason: string, line: string): ProvenantError =>
-    new ProvenantError('DATANET_JSONL_MALFORMED', `JSONL line ${lineNumber} is malformed: ${reason}`, {
+  const lineError = (code: 'DATANET_JSONL_MALFORMED' | 'DATANET_ENCODING_INVALID', message: string, line: string, extra: Record<string, unknown> = {}, cause?: unknown): ProvenantError =>
+    new ProvenantError(code, message, {
       metaMessages: [`line ${lineNumber}: ${line.length > 160 ? `${line.slice(0, 159)}…` : line}`],
       details: datanet
-        ? `Everything before line ${lineNumber} was imported (${rows} rows); the Datanet is in error.data.datanet.`
+        ? `Everything before line ${lineNumber} was imported (${rows} rows); the Datanet is in error.data.datanet. Pass onError: 'skip' to import the other lines.`
         : 'Nothing was imported.',
-      data: { line: lineNumber, rowsImported: rows, ...(datanet ? { datanet } : {}) },
+      data: { line: lineNumber, rowsImported: rows, ...extra, ...(datanet ? { datanet } : {}) },
+      cause,
     });
+  const malformed = (reason: string, line: string, extra: Record<string, unknown> = {}): ProvenantError =>
+    lineError('DATANET_JSONL_MALFORMED', `JSONL line ${lineNumber} is malformed: ${reason}`, line, extra);
+  /** Errors about the whole file (its header, its schema): never skipped. */
+  const fatal = new WeakSet<ProvenantError>();
+  const fatalError = (error: ProvenantError): ProvenantError => (fatal.add(error), error);
+
+  /** Bytes or text → the line's text, enforcing the line limit and the encoding. */
+  const decodeLine = (raw: RawLine): string => {
+    const byteLength = typeof raw === 'string' ? Buffer.byteLength(raw, 'utf8') : raw.byteLength;
+    if (byteLength > maxLineBytes) {
+      throw malformed(`the line has ${byteLength} bytes, more than the limit of ${maxLineBytes} (option maxLineBytes).`, '', { reason: 'line-too-long', bytes: byteLength });
+    }
+    let text: string;
+    if (typeof raw === 'string') {
+      if (LONE_SURROGATE.test(raw)) throw lineError('DATANET_ENCODING_INVALID', `JSONL line ${lineNumber} holds a lone UTF-16 surrogate (not encodable text).`, raw);
+      text = raw;
+    } else {
+      let bytes = raw;
+      if (lineNumber === 1 && isUtf8Label(encoding) && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) bytes = bytes.subarray(3);
+      try {
+        text = decodeCharset(bytes, encoding);
+      } catch (cause) {
+        const offset = (cause as ProvenantError).data?.byteOffset;
+        throw lineError(
+          'DATANET_ENCODING_INVALID',
+          `JSONL line ${lineNumber} is not valid ${isUtf8Label(encoding) ? 'UTF-8' : encoding}${typeof offset === 'number' && offset >= 0 ? ` (byte ${offset + 1} of the line)` : ''}.`,
+          Buffer.from(bytes.subarray(0, 200)).toString('latin1'),
+          { encoding, byteOffset: offset },
+          cause,
+        );
+      }
+    }
+    if (lineNumber === 1 && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+    return text;
+  };
 
   const internals = () => datanetInternals(datanet!);
 
@@ -164,10 +254,10 @@ function createImporter(options: ImportJsonlOptions) {
 
   const startBare = (line: string): void => {
     if (!options.contribution) {
-      throw malformed('expected a provenant-datanet header line; to import bare rows, pass `contribution` (and `into` or `schema`).', line);
+      throw fatalError(malformed('expected a provenant-datanet header line; to import bare rows, pass `contribution` (and `into` or `schema`).', line));
     }
     if (!datanet) {
-      if (!options.schema) throw malformed('bare rows need `into` (a Datanet) or `schema` and `name` to create one.', line);
+      if (!options.schema) throw fatalError(malformed('bare rows need `into` (a Datanet) or `schema` and `name` to create one.', line));
       datanet = createDatanet({ name: options.name ?? 'imported', schema: options.schema });
     }
     openContribution(normalizeContributionHeader(options.contribution));
@@ -191,9 +281,24 @@ function createImporter(options: ImportJsonlOptions) {
     if (contributionIndex < 0) throw malformed('a row record appears before any contribution record.', line);
   };
 
-  const onLine = (raw: string): void => {
+  const onLine = (raw: RawLine, overflow = false): void => {
     lineNumber += 1;
-    const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+    try {
+      if (overflow) {
+        throw malformed(`the line is longer than the limit of ${maxLineBytes} bytes (option maxLineBytes).`, '', { reason: 'line-too-long' });
+      }
+      applyLine(decodeLine(raw));
+    } catch (error) {
+      if (onError === 'skip' && error instanceof ProvenantError && !fatal.has(error) && error.code !== 'DATANET_SCHEMA_INVALID') {
+        skipped.push({ line: lineNumber, code: error.code, reason: error.shortMessage });
+        return;
+      }
+      throw error;
+    }
+  };
+
+  const applyLine = (text: string): void => {
+    const line = text.endsWith('\r') ? text.slice(0, -1) : text;
     if (line.trim() === '') return;
     let record: Record<string, unknown>;
     try {
@@ -203,19 +308,28 @@ function createImporter(options: ImportJsonlOptions) {
     } catch (error) {
       throw malformed(`not a JSON object (${(error as Error).message}).`, line);
     }
+    const duplicate = findDuplicateJsonKey(line);
+    if (duplicate) {
+      throw malformed(`key "${duplicate.key}" appears twice in ${duplicate.path} (JSON.parse would silently keep the last value).`, line, { key: duplicate.key, path: duplicate.path });
+    }
+    const isRowLine = mode === 'bare' || (mode === 'start' && record.t !== 'datanet') || record.t === 'row';
+    if (isRowLine) {
+      const bytes = Buffer.byteLength(line, 'utf8');
+      if (bytes > maxRowBytes) throw malformed(`the row has ${bytes} bytes, more than the limit of ${maxRowBytes} (option maxRowBytes).`, line, { reason: 'row-too-large', bytes });
+    }
     if (mode === 'ended') throw malformed('content after the end record.', line);
     if (mode === 'start') {
       if (record.t !== 'datanet') {
         startBare(line);
       } else {
         if (record.format !== DATANET_JSONL_FORMAT || record.formatVersion !== DATANET_JSONL_FORMAT_VERSION) {
-          throw malformed(`unsupported format ${JSON.stringify(record.format)} version ${JSON.stringify(record.formatVersion)}.`, line);
+          throw fatalError(malformed(`unsupported format ${JSON.stringify(record.format)} version ${JSON.stringify(record.formatVersion)}.`, line));
         }
         let schema;
         try {
           schema = resolveSchema(record.schema as never);
         } catch (error) {
-          throw malformed(`invalid schema (${(error as ProvenantError).shortMessage ?? String(error)}).`, line);
+          throw fatalError(malformed(`invalid schema (${(error as ProvenantError).shortMessage ?? String(error)}).`, line));
         }
         if (datanet) {
           if (canonicalJson(datanet.schema) !== canonicalJson(schema)) {
@@ -225,7 +339,7 @@ function createImporter(options: ImportJsonlOptions) {
             });
           }
         } else {
-          if (typeof record.name !== 'string') throw malformed('the header has no `name`.', line);
+          if (typeof record.name !== 'string') throw fatalError(malformed('the header has no `name`.', line));
           datanet = createDatanet({ name: record.name, schema });
         }
         mode = 'log';
@@ -236,14 +350,19 @@ function createImporter(options: ImportJsonlOptions) {
       applyRowOutcome(internals().ingestOne(contributionIndex, bareIndex++, record), line);
       return;
     }
+    if (record.t !== 'contribution' && record.t !== 'end' && orphanedSince > 0) {
+      throw malformed(`the record belongs to the contribution on line ${orphanedSince}, which was skipped.`, line);
+    }
     switch (record.t) {
       case 'contribution': {
         let header: ContributionHeader;
         try {
           header = normalizeContributionHeader(record as unknown as Contribution);
         } catch (error) {
+          orphanedSince = lineNumber;
           throw malformed(`invalid contribution (${(error as ProvenantError).shortMessage ?? String(error)}).`, line);
         }
+        orphanedSince = 0;
         openContribution(header);
         return;
       }
@@ -293,7 +412,7 @@ function createImporter(options: ImportJsonlOptions) {
       throw new ProvenantError('DATANET_JSONL_MALFORMED', 'The JSONL input is empty: no header and no rows.', { data: { line: lineNumber, rowsImported: 0 } });
     }
     // The end record certifies the exported state; check it only when the file is the Datanet's whole history.
-    if (expectedRoot !== undefined && !options.into) {
+    if (expectedRoot !== undefined && !options.into && skipped.length === 0) {
       internals().setNextVersion(expectedVersion!);
       const root = datanet.snapshot().root;
       if (root !== expectedRoot) {
@@ -303,70 +422,151 @@ function createImporter(options: ImportJsonlOptions) {
         });
       }
     }
-    return { datanet, lines: lineNumber, rows, duplicates, rejections, ...(expectedRoot ? { expectedRoot } : {}) };
+    return { datanet, lines: lineNumber, rows, duplicates, rejections, ...(expectedRoot ? { expectedRoot } : {}), skipped };
   };
 
-  return { onLine, finish, partial: () => ({ datanet, rows, lines: lineNumber }) };
+  return { onLine, finish, maxLineBytes, encoding, partial: () => ({ datanet, rows, lines: lineNumber }) };
+}
+
+/** Encodings whose newline is not the single byte 0x0A: decoded whole before splitting. */
+const isWideEncoding = (encoding: string): boolean => /^(utf-?(16|32)|ucs-?2|utf-?7)/i.test(encoding.trim());
+
+/** Splits bytes at LF; a line longer than `maxLineBytes` is reported as an overflow instead of being held. */
+function* splitByteLines(bytes: Uint8Array, maxLineBytes: number): Generator<[Uint8Array, boolean]> {
+  let start = 0;
+  while (start < bytes.length) {
+    let end = bytes.indexOf(0x0a, start);
+    if (end < 0) end = bytes.length;
+    const line = bytes.subarray(start, end);
+    yield [line, line.length > maxLineBytes];
+    start = end + 1;
+  }
 }
 
 /**
- * Imports JSONL text (the whole file in memory). For large files use {@link importJsonlStream}.
- * Throws `DATANET_JSONL_MALFORMED` naming the first bad line; rows before it are in `error.data.datanet`.
+ * Imports JSONL (the whole file in memory): text, or the file's bytes (UTF-8 unless `encoding` says otherwise).
+ * For large files use {@link importJsonlStream}. Throws `DATANET_JSONL_MALFORMED` / `DATANET_ENCODING_INVALID` naming
+ * the first bad line (rows before it are in `error.data.datanet`), unless `onError: 'skip'`.
  *
  * @example
  * const { datanet } = importJsonl(exportJsonl(original));
+ * importJsonl(readFileSync('legacy.jsonl'), { encoding: 'latin1', contribution, schema }); // bytes in Latin-1
  */
-export function importJsonl(text: string, options: ImportJsonlOptions = {}): ImportJsonlResult {
-  if (typeof text !== 'string') throw new ProvenantError('INVALID_ARGUMENT', 'importJsonl needs the JSONL text; for a file or stream use importJsonlStream.');
+export function importJsonl(text: string | Uint8Array, options: ImportJsonlOptions = {}): ImportJsonlResult {
+  if (typeof text !== 'string' && !(text instanceof Uint8Array)) {
+    throw new ProvenantError('INVALID_ARGUMENT', 'importJsonl needs the JSONL text or bytes; for a file or stream use importJsonlStream.');
+  }
   const importer = createImporter(options);
-  const lines = text.split('\n');
-  if (lines[lines.length - 1] === '') lines.pop();
-  for (const line of lines) importer.onLine(line);
+  if (typeof text !== 'string' && isWideEncoding(importer.encoding)) text = decodeCharset(text, importer.encoding);
+  if (typeof text === 'string') {
+    const lines = text.split('\n');
+    if (lines[lines.length - 1] === '') lines.pop();
+    for (const line of lines) importer.onLine(line);
+  } else {
+    for (const [line, overflow] of splitByteLines(text, importer.maxLineBytes)) importer.onLine(line, overflow);
+  }
   return importer.finish();
 }
 
 /** Anything `importJsonlStream` reads: a file path or URL, a Node Readable, or any (async) iterable of lines. */
-export type JsonlSource = string | URL | Readable | AsyncIterable<string> | Iterable<string>;
+export type JsonlSource = string | URL | Readable | AsyncIterable<string | Uint8Array> | Iterable<string | Uint8Array>;
+
+/**
+ * Lines of a byte (or text) stream, split at LF without decoding, so each line is decoded strictly on its own and a
+ * line longer than the limit is never held whole (its bytes are dropped up to the next LF and it is reported).
+ */
+async function* streamLines(chunks: AsyncIterable<Uint8Array | string>, maxLineBytes: number): AsyncGenerator<[Uint8Array, boolean]> {
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  let overflow = false;
+  for await (const chunk of chunks) {
+    let bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    for (;;) {
+      const nl = bytes.indexOf(0x0a);
+      const piece = nl < 0 ? bytes : bytes.subarray(0, nl);
+      if (!overflow) {
+        if (pendingBytes + piece.length > maxLineBytes) {
+          overflow = true;
+          pending = [];
+          pendingBytes = 0;
+        } else {
+          pending.push(Buffer.from(piece)); // a copy: the stream may reuse its chunk
+          pendingBytes += piece.length;
+        }
+      }
+      if (nl < 0) break;
+      yield [new Uint8Array(Buffer.concat(pending, pendingBytes)), overflow];
+      pending = [];
+      pendingBytes = 0;
+      overflow = false;
+      bytes = bytes.subarray(nl + 1);
+    }
+  }
+  if (pendingBytes > 0 || overflow) yield [new Uint8Array(Buffer.concat(pending, pendingBytes)), overflow];
+}
 
 /**
  * Imports JSONL line by line from a file path, a Node Readable, or an (async) iterable of lines, so memory holds one
- * line at a time (plus the Datanet itself). A malformed line throws `DATANET_JSONL_MALFORMED` naming it; every row
- * before it has been applied — to `options.into` if given, otherwise to the new Datanet in `error.data.datanet`.
+ * line at a time (plus the Datanet itself). Bytes are decoded per line (UTF-8 strict unless `encoding` says otherwise).
+ * A bad line throws `DATANET_JSONL_MALFORMED` / `DATANET_ENCODING_INVALID` naming it (every row before it has been
+ * applied — to `options.into` if given, otherwise to the new Datanet in `error.data.datanet`), or with
+ * `onError: 'skip'` is skipped and listed in `skipped`. A missing file is `FILE_NOT_FOUND`.
  *
  * @example
- * const { datanet, rows } = await importJsonlStream('security.jsonl');
+ * const { datanet, rows, skipped } = await importJsonlStream('security.jsonl', { onError: 'skip' });
  */
 export async function importJsonlStream(source: JsonlSource, options: ImportJsonlOptions = {}): Promise<ImportJsonlResult> {
   const importer = createImporter(options);
-  let lines: AsyncIterable<string> | Iterable<string>;
+  let chunks: AsyncIterable<Uint8Array | string> | undefined;
+  let lines: AsyncIterable<string | Uint8Array> | Iterable<string | Uint8Array> | undefined;
   let close: (() => void) | undefined;
   if (typeof source === 'string' || source instanceof URL) {
-    const stream = createReadStream(source, { encoding: 'utf8' });
-    const reader = createInterface({ input: stream, crlfDelay: Infinity });
-    lines = reader;
-    close = () => {
-      reader.close();
-      stream.destroy();
-    };
+    const path = typeof source === 'string' ? source : fileURLToPath(source);
+    // Open first so a missing file is a typed FILE_NOT_FOUND, not a stream error halfway through.
+    const handle = await open(path, 'r').catch((cause: unknown) => {
+      throw fileError(path, cause, 'FILE_NOT_FOUND', 'JSONL file');
+    });
+    const stream = handle.createReadStream({ autoClose: true });
+    chunks = stream;
+    close = () => stream.destroy();
   } else if (source instanceof Readable) {
-    const reader = createInterface({ input: source, crlfDelay: Infinity });
-    lines = reader;
-    close = () => reader.close();
+    chunks = source;
   } else if (source && (typeof (source as AsyncIterable<string>)[Symbol.asyncIterator] === 'function' || typeof (source as Iterable<string>)[Symbol.iterator] === 'function')) {
     lines = source;
   } else {
     throw new ProvenantError('INVALID_ARGUMENT', 'importJsonlStream needs a file path, a URL, a Readable or an iterable of lines.');
   }
   try {
-    for await (const line of lines) {
-      if (typeof line !== 'string') throw new ProvenantError('INVALID_ARGUMENT', 'An iterable JSONL source must yield strings (one line each).');
-      importer.onLine(line);
+    if (chunks) {
+      if (isWideEncoding(importer.encoding)) {
+        // UTF-16/32: decode the stream as a whole (iconv-lite keeps state across chunks), then split the text.
+        const decoder = iconv.getDecoder(importer.encoding);
+        const decoded = (async function* () {
+          for await (const chunk of chunks!) yield decoder.write(typeof chunk === 'string' ? Buffer.from(chunk, 'latin1') : Buffer.from(chunk));
+          const rest = decoder.end();
+          if (rest) yield rest;
+        })();
+        let carry = '';
+        for await (const text of decoded) {
+          const parts = (carry + text).split('\n');
+          carry = parts.pop()!;
+          for (const part of parts) importer.onLine(part);
+        }
+        if (carry !== '') importer.onLine(carry);
+      } else {
+        for await (const [line, overflow] of streamLines(chunks, importer.maxLineBytes)) importer.onLine(line, overflow);
+      }
+    } else {
+      for await (const line of lines!) {
+        if (typeof line !== 'string' && !(line instanceof Uint8Array)) throw new ProvenantError('INVALID_ARGUMENT', 'An iterable JSONL source must yield strings or bytes (one line each).');
+        importer.onLine(line);
+      }
     }
   } catch (error) {
     if (error instanceof ProvenantError) throw error;
-    // An I/O failure (missing file, broken stream): typed, with the partial Datanet like a malformed line.
+    // An I/O failure (broken stream): typed, with the partial Datanet like a malformed line.
     const partial = importer.partial();
-    throw new ProvenantError('INVALID_ARGUMENT', `Could not read the JSONL source: ${(error as Error).message}`, {
+    throw new ProvenantError('FILE_READ_FAILED', `Could not read the JSONL source: ${(error as Error).message}`, {
       details: partial.datanet ? `Rows read before the failure (${partial.rows}) are in error.data.datanet.` : undefined,
       data: { line: partial.lines, rowsImported: partial.rows, ...(partial.datanet ? { datanet: partial.datanet } : {}) },
       cause: error,

@@ -5,6 +5,7 @@
  */
 import {
   ProvenantError,
+  dict,
   canonicalJson,
   createProgressReporter,
   isHex,
@@ -231,7 +232,7 @@ export function buildSnapshot(source: SnapshotSource): DatanetSnapshot {
   const entryOf = (contributor: string) => {
     let entry = table.get(contributor);
     if (!entry) {
-      entry = { contributions: 0, rows: 0, bytes: 0, labels: {}, unlabelled: 0, duplicates: 0, rejections: 0, licences: [] };
+      entry = { contributions: 0, rows: 0, bytes: 0, labels: dict<number>(), unlabelled: 0, duplicates: 0, rejections: 0, licences: [] };
       table.set(contributor, entry);
     }
     return entry;
@@ -361,7 +362,7 @@ export function buildSnapshot(source: SnapshotSource): DatanetSnapshot {
       });
     },
     summary() {
-      const labels: Record<string, number> = {};
+      const labels = dict<number>();
       for (const row of rows) if (row.label !== undefined) labels[labelKey(row.label)] = (labels[labelKey(row.label)] ?? 0) + 1;
       const rejectionsByCode: Partial<Record<RowRejectionCode, number>> = {};
       let submitted = 0;

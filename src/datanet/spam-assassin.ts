@@ -10,7 +10,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ProvenantError, apportion, createRng, permutation, sampleIndices, type ProgressCallback, type Seed } from '../core/index.js';
+import { ProvenantError, apportion, dict, createRng, permutation, sampleIndices, type ProgressCallback, type Seed } from '../core/index.js';
 import { createProgressReporter } from '../core/index.js';
 import { syntheticAddress } from './contributor.js';
 import { createDatanet, type Datanet } from './datanet.js';
@@ -88,7 +88,8 @@ interface Email {
   readonly group: SpamAssassinGroup;
   readonly id: string;
   readonly md5: string;
-  readonly text: string;
+  /** The message as stored: bytes from the package files, or text from the package's own loader. */
+  readonly raw: Uint8Array | string;
 }
 
 // Array.isArray narrows readonly arrays to any[]; this check does not narrow.
@@ -112,7 +113,7 @@ async function readCorpus(groups: readonly SpamAssassinGroup[], pick: (group: Sp
       for (const k of pick(group, files.length)) {
         const file = files[k]!;
         const [id, md5] = file.slice(group.length + 1).split('.') as [string, string];
-        out.push({ group, id, md5, text: readFileSync(join(dir, 'data', file), 'utf8') });
+        out.push({ group, id, md5, raw: new Uint8Array(readFileSync(join(dir, 'data', file))) });
       }
     }
     return out;
@@ -124,17 +125,17 @@ async function readCorpus(groups: readonly SpamAssassinGroup[], pick: (group: Sp
     const items = all.filter((e) => e.group === group);
     for (const k of pick(group, items.length)) {
       const e = items[k]!;
-      out.push({ group, id: e.id, md5: e.checksum?.value ?? '', text: e.text });
+      out.push({ group, id: e.id, md5: e.checksum?.value ?? '', raw: e.text });
     }
   }
   return out;
 }
 
-function emailText(raw: string, headers: 'subject' | 'strip' | 'keep', decode: boolean, maxChars: number | undefined): string {
-  const parsed = parseEmail(raw);
+async function emailText(raw: Uint8Array | string, headers: 'subject' | 'strip' | 'keep', decode: boolean, maxChars: number | undefined): Promise<string> {
+  const parsed = await parseEmail(raw);
   let body = parsed.body;
   if (!decode) {
-    const text = raw.replace(/\r\n?/g, '\n');
+    const text = (typeof raw === 'string' ? raw : Buffer.from(raw).toString('utf8')).replace(/\r\n?/g, '\n');
     const end = text.indexOf('\n\n');
     body = tidyText(end < 0 ? '' : text.slice(end + 2));
   }
@@ -192,7 +193,7 @@ export async function fromSpamAssassin(options: FromSpamAssassinOptions = {}): P
 
   const datanet = createDatanet({ name: options.name ?? 'security', schema: { input: 'text', labels: ['ham', 'spam'] } });
   const identity = (name: string): string => (identities === 'address' ? syntheticAddress(name) : name);
-  const contributorGroups: Record<string, SpamAssassinGroup | 'noisy' | 'duplicate'> = {};
+  const contributorGroups = dict<SpamAssassinGroup | 'noisy' | 'duplicate'>();
   const reports: ContributionReport[] = [];
   const progress = createProgressReporter('fromSpamAssassin', emails.length + noisyCount + duplicateCount, options.onProgress);
   let done = 0;
@@ -200,11 +201,12 @@ export async function fromSpamAssassin(options: FromSpamAssassinOptions = {}): P
   const splitRng = rng.fork('split-groups');
   for (const group of groups) {
     const members = emails.filter((e) => e.group === group);
-    const rows: Row[] = members.map((e) => {
+    const rows: Row[] = [];
+    for (const e of members) {
       done += 1;
       progress.tick(done);
-      return { input: emailText(e.text, headers, decode, options.maxChars), label: spamAssassinLabel(group), metadata: { group, id: e.id, md5: e.md5 } };
-    });
+      rows.push({ input: await emailText(e.raw, headers, decode, options.maxChars), label: spamAssassinLabel(group), metadata: { group, id: e.id, md5: e.md5 } });
+    }
     const parts = options.splitGroups?.[group] ?? 1;
     // A seeded, near-equal partition; each part keeps corpus order.
     const owner = new Uint32Array(rows.length);

@@ -227,7 +227,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
   const index = createAttributionIndex(model, store, { preconditioner });
   let queries: QueryAttribution[];
   let totals: Record<string, number>;
-  const paidShares: Record<string, number> = {};
+  const paidShares: Record<string, number> = Object.create(null); // contributor ids are data ("__proto__" too)
   let scoreDigest: Hex;
   let selfScores: Float64Array;
   try {
@@ -245,13 +245,13 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
     const perClass = new Map<number, { n: number; sums: Record<string, number> }>();
     truth.forEach((q, t) => {
       const k = labelOf(testRows[t]!);
-      const entry = perClass.get(k) ?? { n: 0, sums: {} };
+      const entry = perClass.get(k) ?? { n: 0, sums: Object.create(null) as Record<string, number> };
       const scale = Object.values(q.contributorScores).reduce((a, v) => a + Math.abs(v), 0) || 1;
       for (const [c, v] of Object.entries(q.contributorScores)) entry.sums[c] = (entry.sums[c] ?? 0) + v / scale;
       entry.n += 1;
       perClass.set(k, entry);
     });
-    totals = {};
+    totals = Object.create(null) as Record<string, number>;
     for (const { n, sums } of perClass.values()) for (const [c, v] of Object.entries(sums)) totals[c] = (totals[c] ?? 0) + v / n / perClass.size;
     scoreDigest = keccak256(canonicalJson(truth.map((q) => Object.entries(q.contributorScores).sort().map(([c, v]) => [c, round(v)]))));
     selfScores = selfInfluence(store.features, preconditioner);

@@ -115,6 +115,7 @@ describe('feature store', () => {
     const single = await tempDir();
     await writeFeatureStore(single, featurize(model, { inputs: x, exampleShape: [6], labels }, options), { model, rowIds, contributors, labels });
     const parallel = await tempDir();
+    const backends: string[] = [];
     const manifest = await featurizeInWorkers(model, { inputs: x, exampleShape: [6], labels }, {
       directory: parallel,
       workers: 2,
@@ -122,8 +123,11 @@ describe('feature store', () => {
       featurize: options,
       rowIds,
       contributors,
+      onShard: (e) => backends.push(e.backend),
     });
     expect(manifest.shards.length).toBe(4);
+    // Issue 13 kind 10: workers start on the fastest backend (wasm here), not tfjs's cpu default.
+    expect(backends).toEqual(['wasm', 'wasm', 'wasm', 'wasm']);
     const a = await readFeatureStore(single, { model });
     const b = await readFeatureStore(parallel, { model });
     expect(b.manifest.rows).toBe(n);

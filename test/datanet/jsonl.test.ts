@@ -129,7 +129,7 @@ describe('JSONL', () => {
   });
 
   it('a missing file or a failing stream is a typed error', async () => {
-    await expect(importJsonlStream(join(dir, 'missing.jsonl'))).rejects.toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+    await expect(importJsonlStream(join(dir, 'missing.jsonl'))).rejects.toThrow(expect.objectContaining({ code: 'FILE_NOT_FOUND' }));
     const lines = exportJsonl(build([['a', [{ input: [1, 2, 3], label: 0 }]]])).split('\n');
     async function* failing() {
       yield lines[0]!;
@@ -143,7 +143,7 @@ describe('JSONL', () => {
     } catch (error) {
       caught = error;
     }
-    expect(isProvenantError(caught, 'INVALID_ARGUMENT')).toBe(true);
+    expect(isProvenantError(caught, 'FILE_READ_FAILED')).toBe(true);
     expect((caught as ProvenantError).message).toContain('connection reset');
     expect(((caught as ProvenantError).data.datanet as Datanet).size).toBe(1);
   });

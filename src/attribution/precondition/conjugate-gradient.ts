@@ -109,5 +109,6 @@ export function fitConjugateGradient(op: CurvatureOperator, options: CgSolveOpti
       return mapRows(q, (_row, out, i) => out.set(x.subarray(i * q.dim, (i + 1) * q.dim)));
     },
     train: identityTransform,
+    dispose: () => op.dispose?.(), // the operator keeps S, Sᵀ on the backend after its first product
   };
 }

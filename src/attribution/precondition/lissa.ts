@@ -81,5 +81,6 @@ export function fitLissa(op: CurvatureOperator, options: LissaOptions = {}): Pre
       return mapRows(q, (_row, out, i) => out.set(x.subarray(i * q.dim, (i + 1) * q.dim)));
     },
     train: identityTransform,
+    dispose: () => op.dispose?.(), // the operator keeps S, Sᵀ on the backend after its first product
   };
 }

@@ -99,6 +99,12 @@ export function linearDatamodelingScore(scores: ScoreMatrix, truth: LdsGroundTru
   if (S < 2 || truth.outputs.length !== S || truth.outputs.some((o) => o.length !== scores.nTest)) {
     throw new ProvenantError('ATTRIBUTION_SHAPE_MISMATCH', 'LDS ground truth needs ≥ 2 subsets, each with one output per test point.');
   }
+  // A row listed twice would count its score twice in Σ_{i∈S} τ(i, t) while the retrained model saw it once.
+  truth.subsets.forEach((s, j) => assertIndices(s, truth.nTrain, `truth.subsets[${j}]`));
+  truth.outputs.forEach((o, j) => {
+    const t = Array.prototype.findIndex.call(o, (x: number) => !Number.isFinite(x));
+    if (t >= 0) throw new ProvenantError('ATTRIBUTION_INPUT_INVALID', `truth.outputs[${j}][${t}] is ${o[t]} (retrained output of subset ${j} on test ${t}).`, { data: { subset: j, test: t } });
+  });
   const { values, nTest } = scores;
   // predicted[j * nTest + t] = Σ_{i∈S_j} τ(i, t): one pass over each subset's rows of the matrix.
   const predicted = new Float64Array(S * nTest);

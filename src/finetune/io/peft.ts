@@ -14,7 +14,7 @@
  * PEFT ignores: the LoRA+ ratio, and the base model's hash, which `loadAdapter` checks so an adapter is never applied to
  * a different base (`ADAPTER_BASE_MISMATCH`).
  */
-import { ProvenantError, describeValue } from '../../core/index.js';
+import { ProvenantError, committedFolder, describeValue, readFileChecked, writeFolderAtomic } from '../../core/index.js';
 import type { Model } from '../models/model.js';
 import type { PretrainedModel } from '../hf/pretrained-model.js';
 import { attachAdapterWeights, getAdapterInfo, type LoraModuleWeights } from '../lora/adapter.js';
@@ -393,25 +393,24 @@ export function loadAdapter(model: Model, name: string, files: PeftAdapterFiles,
  * `PeftModel.from_pretrained(base, dir)` reads. Node only (imports node:fs lazily).
  */
 export async function saveAdapterToDir(model: Model, name: string, dir: string, options: SaveAdapterOptions = {}): Promise<void> {
-  const { mkdir, writeFile } = await import('node:fs/promises');
-  const { join } = await import('node:path');
   const files = saveAdapter(model, name, options);
-  await mkdir(dir, { recursive: true });
-  await writeFile(join(dir, ADAPTER_CONFIG_FILE), `${JSON.stringify(files.config, null, 2)}\n`);
-  await writeFile(join(dir, ADAPTER_WEIGHTS_FILE), files.safetensors);
+  // Crash-safe (issue 13): a kill at any point leaves the previous adapter or the new one readable, never a mix.
+  await writeFolderAtomic(dir, { [ADAPTER_CONFIG_FILE]: `${JSON.stringify(files.config, null, 2)}\n`, [ADAPTER_WEIGHTS_FILE]: files.safetensors });
 }
 
 /** Reads a PEFT adapter folder (`adapter_config.json` + `adapter_model.safetensors`) onto `model` under `name`. Node only. */
 export async function loadAdapterFromDir(model: Model, name: string, dir: string, options: LoadAdapterOptions = {}): Promise<void> {
-  const { readFile } = await import('node:fs/promises');
   const { join } = await import('node:path');
   let config: unknown;
-  const configText = await readFile(join(dir, ADAPTER_CONFIG_FILE), 'utf8');
+  // Typed errors for a missing folder or file (issue 13); read the complete set a crashed save left committed.
+  const from = await committedFolder(dir, 'ADAPTER_NOT_FOUND');
+  const readFile = async (file: string) => readFileChecked(join(from, file), { code: 'ADAPTER_NOT_FOUND', what: 'adapter file' });
+  const configText = Buffer.from(await readFile(ADAPTER_CONFIG_FILE)).toString('utf8');
   try {
     config = JSON.parse(configText);
   } catch (cause) {
     throw new ProvenantError('LORA_CONFIG_INVALID', `${join(dir, ADAPTER_CONFIG_FILE)} is not valid JSON.`, { cause });
   }
-  const safetensors = new Uint8Array(await readFile(join(dir, ADAPTER_WEIGHTS_FILE)));
+  const safetensors = await readFile(ADAPTER_WEIGHTS_FILE);
   loadAdapter(model, name, { config: config as PeftLoraConfigJson, safetensors }, options);
 }

@@ -180,9 +180,9 @@ export function encodeSafetensors(tensors: Record<string, SafetensorsTensor>, me
   }
   entries.sort(([nameA, a], [nameB, b]) => DTYPES[b.dtype].order - DTYPES[a.dtype].order || (nameA < nameB ? -1 : nameA > nameB ? 1 : 0));
 
-  const header: Record<string, unknown> = {};
+  const header: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
   if (metadata !== undefined) {
-    const sorted: Record<string, string> = {};
+    const sorted: Record<string, string> = Object.create(null) as Record<string, string>;
     for (const key of Object.keys(metadata).sort()) sorted[key] = metadata[key]!;
     header[METADATA_KEY] = sorted;
   }
@@ -262,8 +262,18 @@ export function decodeSafetensors(bytes: Uint8Array): DecodedSafetensors {
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw invalid('Header must be a JSON object.');
   const duplicates = findDuplicateTopLevelKeys(text);
   if (duplicates.length > 0) throw invalid(`Header names ${duplicates.length} key(s) twice.`, duplicates.map((k) => `duplicate: ${k}`), { keys: duplicates });
+  // JSON.parse reads 4.0 and 4e0 as the integer 4; the reference reader (serde, usize fields) refuses them, so must we.
+  const nonInteger = findNonIntegerNumber(text);
+  if (nonInteger) {
+    throw invalid(
+      `Tensor "${nonInteger.tensor}" has an invalid shape or data_offsets: ${JSON.stringify(nonInteger.token)} is not a JSON integer (no fraction, exponent or sign).`,
+      [],
+      { tensor: nonInteger.tensor, token: nonInteger.token },
+    );
+  }
 
-  const metadata: Record<string, string> = {};
+  // Null-prototype records: a tensor or metadata key named "__proto__" is data, not the object's prototype.
+  const metadata: Record<string, string> = Object.create(null) as Record<string, string>;
   const entries: HeaderEntry[] = [];
   for (const [name, info] of Object.entries(parsed as Record<string, unknown>)) {
     if (name === METADATA_KEY) {
@@ -296,7 +306,7 @@ export function decodeSafetensors(bytes: Uint8Array): DecodedSafetensors {
     throw invalid(`The data section has ${dataLength - expectedBegin} byte(s) no tensor accounts for.`, [], { dataLength, used: expectedBegin });
   }
 
-  const tensors: Record<string, SafetensorsTensor> = {};
+  const tensors: Record<string, SafetensorsTensor> = Object.create(null) as Record<string, SafetensorsTensor>;
   for (const entry of entries) {
     const { size, array } = DTYPES[entry.dtype];
     const data = new array((entry.end - entry.begin) / size);
@@ -364,6 +374,43 @@ function findDuplicateTopLevelKeys(text: string): string[] {
     }
   }
   return duplicates;
+}
+
+/**
+ * The first number token in the header that is not a plain non-negative JSON integer (`4.0`, `4e0`, `-0`, `1E3`), with
+ * the top-level key (tensor name) it belongs to. Every number in a valid header is a dimension or an offset.
+ */
+function findNonIntegerNumber(text: string): { tensor: string; token: string } | null {
+  let depth = 0;
+  let expectKey = false;
+  let currentKey = '';
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (c === '"') {
+      let j = i + 1;
+      while (text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
+      if (depth === 1 && expectKey) {
+        currentKey = JSON.parse(text.slice(i, j + 1)) as string;
+        expectKey = false;
+      }
+      i = j;
+    } else if (c === '{' || c === '[') {
+      depth++;
+      if (depth === 1) expectKey = true;
+    } else if (c === '}' || c === ']') {
+      depth--;
+    } else if (c === ',' && depth === 1) {
+      expectKey = true;
+    } else if (c === '-' || (c >= '0' && c <= '9')) {
+      let j = i;
+      while (j < text.length && /[-+.eE0-9]/.test(text[j]!)) j++;
+      const token = text.slice(i, j);
+      // Negative integers are left to the shape/offset checks, which say what is wrong with them; -0 parses as 0.
+      if (!/^-?(0|[1-9][0-9]*)$/.test(token) || token === '-0') return { tensor: currentKey, token };
+      i = j - 1;
+    }
+  }
+  return null;
 }
 
 // ---- 16-bit float conversions (PEFT adapters are often saved in F16 or BF16) ----

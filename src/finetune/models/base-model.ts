@@ -5,7 +5,7 @@
  * (architecture, `TransformerConfig`, tokenizer, `weightsSha256` = sha256 of the safetensors bytes, held-out perplexity,
  * training settings). `training-log.json` beside them is the pretraining log. `scripts/pretrain.ts` writes all three.
  */
-import { ProvenantError, sha256 } from '../../core/index.js';
+import { ProvenantError, committedFolder, readFileChecked, readTextFileChecked, sha256, writeFolderAtomic } from '../../core/index.js';
 import { decodeSafetensors, encodeSafetensors, type SafetensorsTensor } from '../io/safetensors.js';
 import { tf } from '../tf.js';
 import type { Model } from './model.js';
@@ -103,12 +103,14 @@ export const BASE_MODEL_RECORD_FILE = 'provenant.json';
 
 /** Reads and checks the base model's record (`provenant.json`: name, sizes, weights hash, held-out figures, training). */
 export async function readBaseModelConfig(directory?: string): Promise<BaseModelConfig> {
-  const { fs, path } = await nodeModules();
-  const dir = directory ?? (await baseModelDirectory());
+  const { path } = await nodeModules();
+  // A folder a crashed saveBaseModel committed is read from its complete pending set; a missing one is FILE_NOT_FOUND.
+  const dir = await committedFolder(directory ?? (await baseModelDirectory()));
   const file = path.join(dir, BASE_MODEL_RECORD_FILE);
+  const text = await readTextFileChecked(file, { what: 'base model record' });
   let config: BaseModelConfig;
   try {
-    config = JSON.parse(await fs.readFile(file, 'utf8')) as BaseModelConfig;
+    config = JSON.parse(text) as BaseModelConfig;
   } catch (cause) {
     throw new ProvenantError('CHECKPOINT_INVALID', `Cannot read ${file}.`, { cause });
   }
@@ -137,11 +139,12 @@ export interface LoadBaseModelOptions {
  * ```
  */
 export async function loadBaseModel(options: LoadBaseModelOptions = {}): Promise<TransformerModel> {
-  const { fs, path } = await nodeModules();
-  const dir = options.directory ?? (await baseModelDirectory());
+  const { path } = await nodeModules();
+  const dir = await committedFolder(options.directory ?? (await baseModelDirectory()));
   const config = await readBaseModelConfig(dir);
+  const bytes = await readFileChecked(path.join(dir, config.weightsFile), { what: 'base model weights' });
   if (options.verifyHash !== false) {
-    const actual = sha256(new Uint8Array(await fs.readFile(path.join(dir, config.weightsFile))));
+    const actual = sha256(bytes);
     if (actual !== config.weightsSha256) {
       throw new ProvenantError('CHECKPOINT_INVALID', `The base model weights do not match the hash in ${BASE_MODEL_RECORD_FILE}.`, {
         metaMessages: [`expected: ${config.weightsSha256}`, `actual:   ${actual}`],
@@ -300,15 +303,9 @@ export async function saveBaseModel(
   directory: string,
   extra: { name: string; description?: string; heldOut?: Record<string, unknown>; training?: Record<string, unknown> },
 ): Promise<BaseModelConfig> {
-  const { fs, path } = await nodeModules();
   if (model.config.numClasses !== undefined) throw new ProvenantError('CHECKPOINT_INVALID', 'A base model is a language model; remove the classifier head first.');
-  await fs.mkdir(directory, { recursive: true });
   const bytes = encodeSafetensors(transformerToGpt2Tensors(model), { format: 'pt' });
   const weightsFile = 'model.safetensors';
-  await fs.writeFile(path.join(directory, weightsFile), bytes);
-  await fs.writeFile(path.join(directory, 'config.json'), `${JSON.stringify(gpt2ConfigOf(model.config), null, 2)}\n`);
-  await fs.writeFile(path.join(directory, 'tokenizer.json'), `${JSON.stringify(charTokenizerJson(), null, 2)}\n`);
-  await fs.writeFile(path.join(directory, 'tokenizer_config.json'), `${JSON.stringify(charTokenizerConfigJson(), null, 2)}\n`);
   let parameters = 0;
   for (const v of model.weights.values()) parameters += v.size;
   const config: BaseModelConfig = {
@@ -325,6 +322,13 @@ export async function saveBaseModel(
     ...(extra.heldOut ? { heldOut: extra.heldOut } : {}),
     ...(extra.training ? { training: extra.training } : {}),
   };
-  await fs.writeFile(path.join(directory, BASE_MODEL_RECORD_FILE), JSON.stringify(config, null, 2) + '\n');
+  // Every file through one atomic folder write (issue 13): a crash leaves the old model or the new one, never a mix.
+  await writeFolderAtomic(directory, {
+    [weightsFile]: bytes,
+    'config.json': `${JSON.stringify(gpt2ConfigOf(model.config), null, 2)}\n`,
+    'tokenizer.json': `${JSON.stringify(charTokenizerJson(), null, 2)}\n`,
+    'tokenizer_config.json': `${JSON.stringify(charTokenizerConfigJson(), null, 2)}\n`,
+    [BASE_MODEL_RECORD_FILE]: JSON.stringify(config, null, 2) + '\n',
+  });
   return config;
 }

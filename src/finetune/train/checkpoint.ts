@@ -7,7 +7,7 @@
  * On disk: one safetensors file (`param/<name>`, `adam_m/<name>`, `adam_v/<name>`, `best/<name>`, all F32) whose
  * `__metadata__` holds the JSON state, the log and a fingerprint of the settings that shape the trajectory.
  */
-import { ProvenantError } from '../../core/index.js';
+import { ProvenantError, readFileChecked, writeFileAtomic } from '../../core/index.js';
 import { decodeSafetensors, encodeSafetensors, type SafetensorsTensor } from '../io/safetensors.js';
 
 export interface TrainingLogEntry {
@@ -108,16 +108,121 @@ export function decodeCheckpoint(bytes: Uint8Array): TrainingCheckpoint {
       throw new ProvenantError('CHECKPOINT_INVALID', `Checkpoint metadata "${field}" is not valid JSON.`, { cause });
     }
   };
-  return {
+  const checkpoint: TrainingCheckpoint = {
     format: 'provenant-training-checkpoint',
     version: 1,
-    step: Number(metadata.step),
+    step: countField(metadata, 'step'),
     fingerprint: metadata.fingerprint ?? '',
     parameters,
-    optimizer: { step: Number(metadata.optimizer_step), m, v },
+    optimizer: { step: countField(metadata, 'optimizer_step'), m, v },
     best,
     earlyStopping: parse<EarlyStoppingState>('early_stopping'),
     validations: parse<TrainingCheckpoint['validations']>('validations'),
     log: parse<TrainingLogEntry[]>('log'),
   };
+  validateCheckpoint(checkpoint);
+  return checkpoint;
+}
+
+const bad = (message: string, data: Record<string, unknown> = {}): ProvenantError =>
+  new ProvenantError('CHECKPOINT_INVALID', message, { data, details: 'The checkpoint is not what it claims to be (edited, corrupted or truncated); resuming from it would not reproduce the run.' });
+
+/** A metadata count as written by encodeCheckpoint: a decimal integer string, nothing else ("12", never "12.0", "NaN", ""). */
+function countField(metadata: Record<string, string>, field: string): number {
+  const text = metadata[field];
+  if (text === undefined) throw bad(`Checkpoint metadata "${field}" is missing.`, { field });
+  if (!/^(0|[1-9][0-9]*)$/.test(text) || !Number.isSafeInteger(Number(text))) {
+    throw bad(`Checkpoint metadata "${field}" is ${JSON.stringify(text)}, not a non-negative integer.`, { field, value: text });
+  }
+  return Number(text);
+}
+
+const isCount = (x: unknown): x is number => Number.isSafeInteger(x) && (x as number) >= 0;
+const isFiniteNumber = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
+
+/**
+ * Checks that a checkpoint is internally consistent, so a corrupted one is refused instead of resuming with `steps: NaN`:
+ * counts are integers and agree (`step` = optimizer step = the last logged step), the log and validations are ordered
+ * and finite, early-stopping state has its shape, every tensor is finite (Adam's second moment non-negative) and has the
+ * size of its parameter. Throws `CHECKPOINT_INVALID` naming the field.
+ *
+ * @example
+ * validateCheckpoint(decodeCheckpoint(bytes)); // decodeCheckpoint already calls it
+ */
+export function validateCheckpoint(checkpoint: TrainingCheckpoint): void {
+  const { step, optimizer, log, validations, earlyStopping, fingerprint } = checkpoint;
+  if (!isCount(step)) throw bad(`Checkpoint step ${String(step)} is not a non-negative integer.`, { field: 'step' });
+  if (!isCount(optimizer.step)) throw bad(`Checkpoint optimizer step ${String(optimizer.step)} is not a non-negative integer.`, { field: 'optimizer_step' });
+  if (optimizer.step !== step) throw bad(`Checkpoint step ${step} disagrees with its optimizer step ${optimizer.step}.`, { field: 'step', step, optimizerStep: optimizer.step });
+  if (typeof fingerprint !== 'string' || fingerprint === '') throw bad('Checkpoint has no fingerprint.', { field: 'fingerprint' });
+  if (!Array.isArray(log)) throw bad('Checkpoint log is not a list.', { field: 'log' });
+  let previous = 0;
+  log.forEach((entry, k) => {
+    const fields = ['step', 'epoch', 'loss', 'lr', 'gradNorm', 'examples', 'ms'] as const;
+    const wrong = entry === null || typeof entry !== 'object' ? 'entry' : fields.find((f) => !isFiniteNumber((entry as unknown as Record<string, unknown>)[f]));
+    if (wrong) throw bad(`Checkpoint log entry ${k}: "${wrong}" is not a finite number.`, { field: 'log', entry: k });
+    if (!isCount(entry.step) || entry.step <= previous || entry.step > step) {
+      throw bad(`Checkpoint log entry ${k} has step ${entry.step}, out of order or past the checkpoint step ${step}.`, { field: 'log', entry: k });
+    }
+    previous = entry.step;
+  });
+  if (log.length > 0 && previous !== step) throw bad(`Checkpoint step ${step} is not the last logged step ${previous}.`, { field: 'step', step, lastLogged: previous });
+  if (!Array.isArray(validations)) throw bad('Checkpoint validations are not a list.', { field: 'validations' });
+  validations.forEach((v, k) => {
+    const metricsOk = v !== null && typeof v === 'object' && v.metrics !== null && typeof v.metrics === 'object' && Object.values(v.metrics).every((x) => typeof x === 'number' && !Number.isNaN(x));
+    if (!metricsOk || !isFiniteNumber(v.epoch) || !isCount(v.step) || v.step > step) {
+      throw bad(`Checkpoint validation ${k} is malformed (epoch, step ≤ ${step} and numeric metrics needed).`, { field: 'validations', entry: k });
+    }
+  });
+  const es = earlyStopping as unknown as Record<string, unknown> | null;
+  if (
+    es === null ||
+    typeof es !== 'object' ||
+    !(es.bestMetric === null || isFiniteNumber(es.bestMetric)) ||
+    !(es.bestStep === null || (isCount(es.bestStep) && es.bestStep <= step)) ||
+    !isCount(es.badEpochs) ||
+    typeof es.stopped !== 'boolean'
+  ) {
+    throw bad('Checkpoint early-stopping state is malformed.', { field: 'early_stopping', value: es });
+  }
+  for (const [name, p] of Object.entries(checkpoint.parameters)) {
+    const size = p.shape.reduce((a, b) => a * b, 1);
+    const arrays: [string, Float32Array | undefined][] = [
+      ['param', p.data],
+      ['adam_m', optimizer.m[name]],
+      ['adam_v', optimizer.v[name]],
+      ...(checkpoint.best ? ([['best', checkpoint.best[name]]] as [string, Float32Array | undefined][]) : []),
+    ];
+    for (const [kind, data] of arrays) {
+      if (!data || data.length !== size) throw bad(`Checkpoint tensor "${kind}/${name}" is missing or has the wrong size.`, { tensor: `${kind}/${name}` });
+      for (let i = 0; i < data.length; i++) {
+        const x = data[i]!;
+        if (!Number.isFinite(x) || (kind === 'adam_v' && x < 0)) {
+          throw bad(`Checkpoint tensor "${kind}/${name}" holds ${x} at index ${i}.`, { tensor: `${kind}/${name}`, index: i });
+        }
+      }
+    }
+  }
+}
+
+/**
+ * Writes a checkpoint to `path` atomically (temporary file, fsync, rename): a crash leaves the previous checkpoint or the
+ * new one, never a torn file. Throws `FILE_WRITE_FAILED`.
+ *
+ * @example
+ * await train(model, task, data, { checkpointEvery: 50, onCheckpoint: (c) => saveCheckpoint('run/ckpt.safetensors', c) });
+ */
+export async function saveCheckpoint(path: string, checkpoint: TrainingCheckpoint): Promise<void> {
+  await writeFileAtomic(path, encodeCheckpoint(checkpoint));
+}
+
+/**
+ * Reads and validates a checkpoint file. A missing file is `FILE_NOT_FOUND`; a file that is not a valid checkpoint is
+ * `CHECKPOINT_INVALID` (or `SAFETENSORS_INVALID` when the container itself is broken).
+ *
+ * @example
+ * const resumeFrom = await loadCheckpoint('run/ckpt.safetensors');
+ */
+export async function loadCheckpoint(path: string): Promise<TrainingCheckpoint> {
+  return decodeCheckpoint(await readFileChecked(path, { what: 'checkpoint' }));
 }

@@ -10,3 +10,6 @@ export { createBatchPlan, makeBatch, disposeBatch, normalizeSources } from './da
 export type { TrainingExample, DataSource, Batch, BatchPlan, TrainingTask } from './data.js';
 export { evaluateModel, taskLoss, taskLogits } from './loss.js';
 export type { EvaluationMetrics } from './loss.js';
+export { saveCheckpoint, loadCheckpoint, validateCheckpoint } from './checkpoint.js';
+export { validateTrainingExamples, exampleLimits } from './validate-examples.js';
+export type { ExampleLimits } from './validate-examples.js';

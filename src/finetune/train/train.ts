@@ -11,6 +11,7 @@ import type { Model } from '../models/model.js';
 import { tf, type Tensor, type Variable } from '../tf.js';
 import type { EarlyStoppingState, TrainingCheckpoint, TrainingLogEntry } from './checkpoint.js';
 import { createBatchPlan, disposeBatch, makeBatch, normalizeSources, type Batch, type DataSource, type TrainingExample, type TrainingTask } from './data.js';
+import { validateTrainingExamples } from './validate-examples.js';
 import { evaluateModel, taskLoss, type EvaluationMetrics } from './loss.js';
 import { parameterGroups } from '../lora/adapter.js';
 import { ensureBackend } from '../backend.js';
@@ -231,6 +232,7 @@ export async function train(model: Model, options: TrainOptions): Promise<TrainR
   const restoreBest = es ? es.restoreBest ?? true : false;
 
   const sources = normalizeSources(options.train);
+  validateTrainingExamples(model, task, sources, options.validation); // issue 13: bad labels/ids/features refused naming the example
   const plan = createBatchPlan(sources, batchSize, options.seed);
   const epochMicro = plan.microBatchesPerEpoch;
   let totalSteps = Math.ceil((epochs * epochMicro) / accum);

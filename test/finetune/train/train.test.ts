@@ -362,7 +362,7 @@ describe('train', () => {
     await expect(train(model, { ...base, learningRate: -1 })).rejects.toMatchObject({ code: 'TRAINING_CONFIG_INVALID' });
     await expect(train(model, { ...base, task: 'causal-lm' })).rejects.toMatchObject({ code: 'TRAINING_CONFIG_INVALID' });
     await expect(train(model, { ...base, earlyStopping: {} })).rejects.toMatchObject({ code: 'TRAINING_CONFIG_INVALID' });
-    await expect(train(model, { ...base, train: [{ input: [1, 2, 3], label: 0 }] })).rejects.toMatchObject({ code: 'TRAINING_CONFIG_INVALID' });
+    await expect(train(model, { ...base, train: [{ input: [1, 2, 3], label: 0 }] })).rejects.toMatchObject({ code: 'TRAINING_EXAMPLE_INVALID', data: { source: 'train', example: 0 } });
     setBaseTrainable(model, false);
     await expect(train(model, base)).rejects.toThrow(/Nothing to train/);
     model.dispose();
