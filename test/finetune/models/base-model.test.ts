@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -48,7 +48,8 @@ describe('base model save and load', () => {
     tampered[tampered.length - 1] ^= 1;
     const other = mkdtempSync(join(tmpdir(), 'provenant-base-'));
     writeFileSync(join(other, 'model.safetensors'), tampered);
-    writeFileSync(join(other, 'config.json'), readFileSync(join(dir, 'config.json')));
+    // Every file but the weights copied as saved (config.json, tokenizer files and the provenant.json record).
+    for (const name of readdirSync(dir)) if (name !== 'model.safetensors') writeFileSync(join(other, name), readFileSync(join(dir, name)));
     await expect(loadBaseModel({ directory: other })).rejects.toMatchObject({ code: 'CHECKPOINT_INVALID' });
     rmSync(other, { recursive: true, force: true });
 
