@@ -68,6 +68,11 @@ export function createAttributionIndex(model: Model, store: FeatureStore, option
     });
   }
   const info = store.manifest.info;
+  // A causal-LM store (completion-loss gradients, LoGra projection) scores against generated answers, not class
+  // predictions: its columns can coincide in number with a classifier's and would then be scored silently wrong.
+  if ((info as { task?: unknown }).task === 'causal-lm') {
+    throw new ProvenantError('ATTRIBUTION_FEATURE_STORE_INVALID', 'This feature store holds causal-LM (generated-text) features; use attributeGeneration with it.');
+  }
   const featurizer = createFeaturizer(model, {
     names: info.parameters,
     target: info.target,

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readFeatureStore, writeFeatureStore } from '../../../src/attribution/index.js';
+import { createAttributionIndex, readFeatureStore, writeFeatureStore } from '../../../src/attribution/index.js';
 import {
   attributeGeneration,
   buildSpanIndex,
@@ -104,6 +104,10 @@ describe('attributeGeneration', () => {
     expect(r.contributorShares).toBeNull();
     expect(() => attributeGeneration(model, 'ab', { index, tokenizer, completion: 'c', excludeRows: ['nope'] })).toThrow(/nope/);
     index.dispose();
+  });
+
+  it('a causal-LM store is refused by the classification index (it would be scored silently wrong)', () => {
+    expect(() => createAttributionIndex(model, store)).toThrow(expect.objectContaining({ code: 'ATTRIBUTION_FEATURE_STORE_INVALID', message: expect.stringMatching(/attributeGeneration/) }));
   });
 
   it('round-trips causal features through the on-disk feature store', async () => {
