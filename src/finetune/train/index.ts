@@ -10,3 +10,8 @@ export { createBatchPlan, makeBatch, disposeBatch, normalizeSources } from './da
 export type { TrainingExample, DataSource, Batch, BatchPlan, TrainingTask } from './data.js';
 export { evaluateModel, taskLoss, taskLogits } from './loss.js';
 export type { EvaluationMetrics } from './loss.js';
+export { TRAINING_PARAMS, EARLY_STOPPING_PARAMS } from './train-params.js';
+export type { TrainingParams, ResolvedEarlyStopping } from './train-params.js';
+export { ADAMW_PARAMS } from './optimizer.js';
+export { SCHEDULE_PARAMS, resolveSchedule } from './schedule.js';
+export type { ResolvedLrSchedule } from './schedule.js';
