@@ -14,3 +14,10 @@ export type {
 export { renderAuditReport, auditChartSpecs } from './report.js';
 export { validateJsonSchema } from './json-schema.js';
 export type { JsonSchema, SchemaViolation } from './json-schema.js';
+export { buildAuditRecord, auditEvaluation, attachChainSection } from './build-record.js';
+export type { AuditRecordParts, ComparisonLike, GateReportLike } from './build-record.js';
+export { AUDIT_RECORD_PARTS, auditDigest, auditRecordBody, sealAuditRecord } from './digest.js';
+export { verifyAuditRecord, verifyAuditRecordOffline, auditDigestUri } from './verify-record.js';
+export type { AuditFailure, VerifyAuditRecordResult, AuditChainAnchors, AuditChainReader } from './verify-record.js';
+export { INTEGRITY_ALGORITHM } from './schema.js';
+export type { AuditIntegrity, AuditGateRule } from './record.js';

@@ -32,5 +32,5 @@ export type { MerkleTree, MerkleMultiProof, MerkleTreeDump, MerkleTreeOptions } 
 export { createProgressReporter } from './progress.js';
 export type { ProgressEvent, ProgressCallback } from './progress.js';
 export { packageRequirers } from './package-requirers.js';
-export { resolve, describe, defaultOf, fieldPaths, nearestField, checks } from './params.js';
+export { resolve, describe, defaultOf, fieldPaths, nearestField, checks, withDefaults } from './params.js';
 export type { ParamTable, ParamField, ParamLeaf, ParamGroup, ParamCheck, ParamRow } from './params.js';

@@ -329,3 +329,35 @@ export function defaultOf<T = unknown>(table: ParamTable, path: string): T {
 export function fieldPaths(table: ParamTable): string[] {
   return table.fields.flatMap((f) => (isGroup(f) ? fieldPaths(f.group).map((p) => `${f.name}.${p}`) : [f.name]));
 }
+
+/**
+ * A copy of `table` whose defaults are replaced at the given dotted paths — how a workflow states its own defaults for a
+ * library table (the pipeline trains with learning rate 3e-3 where `train` alone defaults to 1e-3) without typing the
+ * table twice: the record then shows the workflow's default beside the value used.
+ *
+ * @throws ProvenantError `INVALID_ARGUMENT` when a path names no leaf field
+ * @example
+ * ```ts
+ * const pipelineTraining = withDefaults(TRAINING_PARAMS, { learningRate: 3e-3, 'schedule.kind': 'linear' });
+ * defaultOf(pipelineTraining, 'learningRate'); // 0.003
+ * ```
+ */
+export function withDefaults(table: ParamTable, defaults: Readonly<Record<string, unknown>>, name: string = table.name): ParamTable {
+  const byHead = new Map<string, Record<string, unknown>>();
+  for (const [path, value] of Object.entries(defaults)) {
+    const [head, ...rest] = path.split('.');
+    const field = table.fields.find((f) => f.name === head);
+    if (!field || (isGroup(field) !== rest.length > 0)) {
+      throw new ProvenantError('INVALID_ARGUMENT', `withDefaults: ${table.name} has no field "${path}".`, { data: { table: table.name, path } });
+    }
+    if (!byHead.has(head!)) byHead.set(head!, {});
+    byHead.get(head!)![rest.length ? rest.join('.') : ''] = value;
+  }
+  const fields = table.fields.map((field): ParamField => {
+    const given = byHead.get(field.name);
+    if (!given) return field;
+    if (isGroup(field)) return { ...field, group: withDefaults(field.group, given) };
+    return { ...field, default: given[''], required: false };
+  });
+  return Object.freeze({ ...table, name, fields });
+}

@@ -24,3 +24,4 @@ export { addWeightedAdapter } from './weighted-merge.js';
 export type { AddWeightedAdapterOptions, WeightedAdapterReport } from './weighted-merge.js';
 export { LoraDense, loraDenseFromDense } from './lora-dense.js';
 export type { LoraDenseArgs, LoraDenseActivation } from './lora-dense.js';
+export { LORA_PARAMS } from './lora-params.js';

@@ -75,7 +75,7 @@ export interface TrainOptions {
   /** Passes over the primary source. Default 1. */
   epochs?: number;
   /** Stop after this many optimizer steps (whichever of epochs and maxSteps comes first). */
-  maxSteps?: number;
+  maxSteps?: number | null;
   /** Examples per micro-batch. Default 32. */
   batchSize?: number;
   /** Micro-batches whose mean gradient makes one optimizer step. Default 1. */
@@ -97,8 +97,9 @@ export interface TrainOptions {
    * Transformer: cap on the sequence length, default the model's maxSeqLen. For classification it may be larger: longer
    * inputs are read in windows of maxSeqLen tokens and pooled together.
    */
-  sequenceLength?: number;
-  earlyStopping?: EarlyStoppingOptions;
+  sequenceLength?: number | null;
+  /** Off unless given (`true` = every default). */
+  earlyStopping?: EarlyStoppingOptions | boolean | null;
   /** Batch size of validation passes. Default 64. */
   evalBatchSize?: number;
   extraLoss?: ExtraLoss;
@@ -107,7 +108,7 @@ export interface TrainOptions {
   /** The library-wide progress callback (stage 'train', done/total in steps, metrics loss, lr, gradNorm, examplesPerSecond); throttled to 5/s. */
   onProgress?: ProgressCallback;
   /** Take a checkpoint every this many steps (and at the end) and hand it to `onCheckpoint`. */
-  checkpointEvery?: number;
+  checkpointEvery?: number | null;
   onCheckpoint?: (checkpoint: TrainingCheckpoint) => void | Promise<void>;
   /** Continue from this checkpoint (the same options otherwise; checked by fingerprint). */
   resumeFrom?: TrainingCheckpoint;
