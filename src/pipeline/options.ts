@@ -53,7 +53,7 @@ export interface PipelineParams {
   maxEvalRows: number;
   sequenceLength: number;
   probe: { steps: number; learningRate: number };
-  training: Omit<TrainingParams, 'task' | 'seed'>;
+  training: Omit<TrainingParams, 'task' | 'seed' | 'sequenceLength' | 'checkpointEvery'>;
   lora: LoraConfig;
   guard: PipelineGuard;
   attribution: PipelineAttribution;
@@ -102,9 +102,13 @@ const guardCheck: ParamCheck = (v) =>
 const weiCheck: ParamCheck = (v) => (typeof v === 'bigint' && v >= 0n ? null : `must be a bigint ≥ 0 (wei), got ${typeof v === 'bigint' ? `${v}n` : JSON.stringify(v)}`);
 const gatesCheck: ParamCheck = (v) => (Array.isArray(v) && v.every((g) => g && typeof g === 'object' && typeof g.task === 'string') ? null : 'must be an array of gates ({ task, … })');
 
-/** The pipeline's training table: `TRAINING_PARAMS` without task and seed (the pipeline sets them), with its own defaults. */
+/**
+ * The pipeline's training table: `TRAINING_PARAMS` with the pipeline's defaults, less what the pipeline sets itself (task,
+ * seed and sequence length come from the pipeline's own fields) or never uses (checkpoints: no `onCheckpoint`).
+ */
+const PIPELINE_SETS = new Set(['task', 'seed', 'sequenceLength', 'checkpointEvery']);
 export const PIPELINE_TRAINING_PARAMS: ParamTable = withDefaults(
-  { ...TRAINING_PARAMS, fields: TRAINING_PARAMS.fields.filter((f) => f.name !== 'task' && f.name !== 'seed') },
+  { ...TRAINING_PARAMS, fields: TRAINING_PARAMS.fields.filter((f) => !PIPELINE_SETS.has(f.name)) },
   {
     maxSteps: 160,
     epochs: 1000,

@@ -78,6 +78,7 @@ export async function fineTune(
       ...used.training,
       task: 'classification',
       seed,
+      sequenceLength,
       train: data.trainExamples,
       validation: data.validationExamples,
       ...(guard ? { extraLoss: guard } : {}),
