@@ -105,3 +105,4 @@ export type {
   AuditPublishStep,
   AuditTransactionKind,
 } from './publish-audit.js';
+export { auditChainReader } from './publish-audit.js';
