@@ -22,6 +22,4 @@ export { adapterStateDict, convertedAdapterStateDict, PEFT_KEY_PREFIX } from './
 export type { StateTensor } from './state-dict.js';
 export { addWeightedAdapter } from './weighted-merge.js';
 export type { AddWeightedAdapterOptions, WeightedAdapterReport } from './weighted-merge.js';
-export { LoraDense, loraDenseFromDense } from './lora-dense.js';
-export type { LoraDenseArgs, LoraDenseActivation } from './lora-dense.js';
 export { LORA_PARAMS } from './lora-params.js';
