@@ -11,12 +11,26 @@ export const AUDIT_RECORD_PARTS = [
   'schema', 'createdAt', 'generator', 'environment', 'seed', 'datanet', 'baseModel', 'fineTuning', 'evaluation', 'attribution', 'rewards', 'timings', 'sections',
 ] as const;
 
-/** keccak256 of the canonical JSON of a value (JSON-safe copy first: bigint → decimal string). */
+/**
+ * keccak256 of the canonical JSON of a value (JSON-safe copy first: bigint → decimal string).
+ *
+ * @example
+ * ```ts
+ * auditDigest({ b: 1, a: 2 }) === auditDigest({ a: 2, b: 1 }); // true: key order does not matter
+ * ```
+ */
 export function auditDigest(value: unknown): HexString {
   return keccak256(canonicalJson(JSON.parse(JSON.stringify(value ?? null, (_k, v) => (typeof v === 'bigint' ? v.toString() : v))))) as HexString;
 }
 
-/** The record without `integrity` and `chain`: what `integrity.digest` covers. */
+/**
+ * The record without `integrity` and `chain`: what `integrity.digest` covers.
+ *
+ * @example
+ * ```ts
+ * auditDigest(auditRecordBody(record)) === record.integrity?.digest; // true for an untouched record
+ * ```
+ */
 export function auditRecordBody(record: AuditRecord): Record<string, unknown> {
   const { integrity: _integrity, chain: _chain, ...body } = record;
   return body;

@@ -169,12 +169,26 @@ function invalid(violations: SchemaViolation[], when: string): ProvenantError {
   });
 }
 
-/** Returns the schema violations of a value (empty when it is a valid audit record). */
+/**
+ * Returns the schema violations of a value (empty when it is a valid audit record).
+ *
+ * @example
+ * ```ts
+ * auditRecordViolations({ schema: 'provenant.audit/1' }).length > 0; // true: required sections are missing
+ * ```
+ */
 export function auditRecordViolations(value: unknown): SchemaViolation[] {
   return validateJsonSchema(AUDIT_RECORD_SCHEMA, value);
 }
 
-/** Serialises a record after validating it; throws AUDIT_RECORD_INVALID listing the problems. */
+/**
+ * Serialises a record after validating it; throws AUDIT_RECORD_INVALID listing the problems.
+ *
+ * @example
+ * ```ts
+ * writeFileSync('out/audit.json', writeAuditRecord(record));
+ * ```
+ */
 export function writeAuditRecord(record: AuditRecord): string {
   const plain = JSON.parse(JSON.stringify(record)) as unknown;
   const violations = auditRecordViolations(plain);
@@ -182,7 +196,15 @@ export function writeAuditRecord(record: AuditRecord): string {
   return `${JSON.stringify(plain, null, 2)}\n`;
 }
 
-/** Parses and validates a record; throws AUDIT_RECORD_INVALID listing the problems. */
+/**
+ * Parses and validates a record; throws AUDIT_RECORD_INVALID listing the problems.
+ *
+ * @example
+ * ```ts
+ * const record = readAuditRecord(readFileSync('out/audit.json', 'utf8'));
+ * (await verifyAuditRecord(record)).ok; // recompute every claim
+ * ```
+ */
 export function readAuditRecord(text: string): AuditRecord {
   let value: unknown;
   try {
@@ -195,7 +217,14 @@ export function readAuditRecord(text: string): AuditRecord {
   return value as AuditRecord;
 }
 
-/** The record without its volatile fields (timestamps, timings, transaction hashes): equal across identical runs. */
+/**
+ * The record without its volatile fields (timestamps, timings, transaction hashes): equal across identical runs.
+ *
+ * @example
+ * ```ts
+ * expect(stableAuditView(second.record)).toEqual(stableAuditView(first.record)); // same seed, same data
+ * ```
+ */
 export function stableAuditView(record: AuditRecord): unknown {
   const copy = JSON.parse(JSON.stringify(record)) as Record<string, unknown>;
   delete copy.createdAt;

@@ -205,7 +205,15 @@ export const PIPELINE_PARAMS: ParamTable = Object.freeze({
   ],
 });
 
-/** The default gates, named after the run's tasks. */
+/**
+ * The default gates, named after the run's tasks.
+ *
+ * @example
+ * ```ts
+ * defaultGates({ task: 'spam detection', retainedTask: 'general English' }).map((g) => g.name);
+ * // ['spam detection not regressed', 'spam detection macro-F1 ≥ 0.8', 'general English perplexity increase ≤ 10 %']
+ * ```
+ */
 export function defaultGates(names: Pick<PipelineNames, 'task' | 'retainedTask'>): Gate[] {
   return [
     { task: names.task, verdict: 'not-regressed', name: `${names.task} not regressed` },

@@ -47,13 +47,27 @@ export const GUARD_DEFAULTS: readonly GuardField[] = Object.freeze([
   ...FISHER_PARAMS.fields.map((f) => ({ guard: 'ewc' as const, field: `fisher.${f.name}`, default: (f as ParamLeaf).default, meaning: f.meaning })),
 ]);
 
-/** A guard's default, read from its table (the one place defaults live). */
+/**
+ * A guard's default, read from its table (the one place defaults live).
+ *
+ * @example
+ * ```ts
+ * guardDefault<number>('replay', 'batchSize'); // 8, read from REPLAY_PARAMS
+ * ```
+ */
 export function guardDefault<T>(guard: GuardField['guard'], field: string): T {
   if (field.startsWith('fisher.')) return defaultOf<T>(FISHER_PARAMS, field.slice('fisher.'.length));
   return defaultOf<T>(GUARD_PARAMS[guard], field);
 }
 
-/** Wraps a penalty function as a named {@link Guard}; the name is what `train` records as `settings.extraLoss`. */
+/**
+ * Wraps a penalty function as a named {@link Guard}; the name is what `train` records as `settings.extraLoss`.
+ *
+ * @example
+ * ```ts
+ * const guard = makeGuard('l2-sp', { strength: 0.1 }, ({ model }) => myPenalty(model));
+ * ```
+ */
 export function makeGuard(
   kind: GuardKind,
   settings: Record<string, unknown>,
@@ -128,7 +142,14 @@ export interface AdapterFactors {
   scale: number;
 }
 
-/** The factors of every active, unmerged adapter (or of the named ones), in model order. */
+/**
+ * The factors of every active, unmerged adapter (or of the named ones), in model order.
+ *
+ * @example
+ * ```ts
+ * adapterFactors(model).map((f) => `${f.module}: s = ${f.scale}`);
+ * ```
+ */
 export function adapterFactors(model: Model, adapters?: readonly string[] | null): AdapterFactors[] {
   const out: AdapterFactors[] = [];
   for (const [module, linear] of model.linears) {

@@ -44,6 +44,11 @@ interface ProbeBatch {
 /**
  * Runs `fn` with every adapter disabled (the base model), then restores the active set. Adapters merged into the
  * kernels stay merged: the "base" is then base + merged updates.
+ *
+ * @example
+ * ```ts
+ * const baseLogits = withAdaptersDisabled(model, () => computeLogits(model, { inputIds }));
+ * ```
  */
 export function withAdaptersDisabled<T>(model: Model, fn: () => T): T {
   let active: string[] = [];
@@ -133,6 +138,11 @@ export function createKlToBaseGuard(model: Model, options: KlToBaseOptions): Gua
 /**
  * Mean KL(p_base ‖ p_tuned) of a guard's rows for the model's current weights, as a number — what the guard adds at
  * strength 1 (for tests and logs).
+ *
+ * @example
+ * ```ts
+ * klToBaseValue(guard, model); // 0 before training: the tuned model is the base
+ * ```
  */
 export function klToBaseValue(guard: Guard, model: Model, step = 0): number {
   if (guard.kind !== 'kl-to-base') throw new ProvenantError('INVALID_ARGUMENT', `klToBaseValue needs a kl-to-base guard, got ${guard.kind}.`);

@@ -20,7 +20,14 @@ export interface L2SpOptions {
   adapters?: readonly string[] | null;
 }
 
-/** Σ_modules ‖s·A·B‖²_F as a scalar tensor (differentiable; call inside a tidy or a gradient function). */
+/**
+ * Σ_modules ‖s·A·B‖²_F as a scalar tensor (differentiable; call inside a tidy or a gradient function).
+ *
+ * @example
+ * ```ts
+ * const penalty = tf.tidy(() => adapterUpdateSquaredNorm(adapterFactors(model)).dataSync()[0]);
+ * ```
+ */
 export function adapterUpdateSquaredNorm(factors: readonly AdapterFactors[]): tf.Scalar {
   let total = tf.scalar(0);
   for (const { A, B, scale } of factors) {

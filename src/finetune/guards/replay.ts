@@ -82,6 +82,11 @@ function replayLoss(model: Model, sequences: readonly TrainingExample[], indices
 
 /**
  * The replay batches a guard would use for steps 0…steps−1 (indices into `sequences`), for the audit record and tests.
+ *
+ * @example
+ * ```ts
+ * replaySchedule({ sequences, batchSize: 2, seed: 1 }, 3); // [[i, j], [k, l], [m, n]]: indices per micro-batch
+ * ```
  */
 export function replaySchedule(options: Pick<ReplayOptions, 'sequences' | 'batchSize' | 'seed'>, microBatches: number): number[][] {
   const plan = createBatchPlan(

@@ -140,7 +140,14 @@ export function createAdamW(groups: readonly ParameterGroup[], options: AdamWOpt
   };
 }
 
-/** √(Σ‖g‖²) over all gradients, read back as a number. */
+/**
+ * √(Σ‖g‖²) over all gradients, read back as a number.
+ *
+ * @example
+ * ```ts
+ * globalNorm([tf.tensor1d([3]), tf.tensor1d([4])]); // 5
+ * ```
+ */
 export function globalNorm(grads: Iterable<Tensor>): number {
   const list = [...grads];
   if (list.length === 0) return 0;
@@ -150,6 +157,11 @@ export function globalNorm(grads: Iterable<Tensor>): number {
 /**
  * Clipping by global norm (Pascanu et al. 2013, §3.2), as PyTorch's `clip_grad_norm_`: when the norm exceeds `maxNorm`,
  * every gradient is scaled by maxNorm / (norm + 1e-6). Returns new tensors (the inputs are disposed when replaced).
+ *
+ * @example
+ * ```ts
+ * clipByGlobalNorm(grads, globalNorm(grads.values()), 1.0); // grads rescaled in place when the norm exceeds 1
+ * ```
  */
 export function clipByGlobalNorm(grads: Map<string, Tensor>, norm: number, maxNorm: number): void {
   if (!(maxNorm > 0) || !Number.isFinite(maxNorm) || norm <= maxNorm) return;

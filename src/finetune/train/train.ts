@@ -146,6 +146,11 @@ export const TRAINING_DEFAULTS: ReadonlyArray<{ field: string; default: unknown;
 /**
  * The stable name of each tensor a model could optimise, as C1's `parameterGroups` names them: base weights by their
  * PEFT-style name, adapters as `<module>.lora_A.<adapter>.weight` / `lora_B`.
+ *
+ * @example
+ * ```ts
+ * [...namedParameters(model).keys()]; // ['classifier.weight', …, 'layers.0.attn.q_proj.lora_A.default.weight', …]
+ * ```
  */
 export function namedParameters(model: Model): Map<string, Variable> {
   const out = new Map<string, Variable>(model.weights);
@@ -162,6 +167,11 @@ export function namedParameters(model: Model): Map<string, Variable> {
  * The default trainable set (see `TrainOptions.parameters`): the adapter API's `parameterGroups(model)` — trainable base
  * weights (all of them for full training, `modulesToSave` after attaching LoRA) and the A, B of active, unmerged adapters,
  * with LoRA+ multipliers on B; rank-1 tensors (biases, LayerNorm) get no weight decay.
+ *
+ * @example
+ * ```ts
+ * defaultParameterGroups(model).map((g) => [g.name, g.lrMultiplier ?? 1]);
+ * ```
  */
 export function defaultParameterGroups(model: Model): ParameterGroup[] {
   return parameterGroups(model);

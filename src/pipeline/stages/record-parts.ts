@@ -35,6 +35,11 @@ export interface StageOutputs {
 /**
  * The parameter rows: the pipeline's own choices, then training / LoRA described from the objects the stages used, then
  * the guard's resolved options.
+ *
+ * @example
+ * ```ts
+ * parameterRows(used, tuned).find((r) => r.name === 'training.learningRate'); // { value: 0.003, default: 0.003, … }
+ * ```
  */
 export function parameterRows(used: PipelineParams, tuned: Pick<FineTuneResult, 'training' | 'lora' | 'guard'>): ParamRow[] {
   const rows = describePipelineParams({ ...used, training: tuned.training.used, lora: tuned.lora });
