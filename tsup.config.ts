@@ -1,10 +1,16 @@
 import { defineConfig } from 'tsup';
 
-// Two entry points: the core engine, and the optional chain adapter (the only code that loads viem).
+// Entry points: the whole engine (`provenant`), one per room (`provenant/datanet` loads neither tfjs nor viem), and the
+// optional chain adapter (the only code that loads viem).
 export default defineConfig({
   entry: {
     index: 'src/index.ts',
     'chain/index': 'src/chain/index.ts',
+    'datanet/index': 'src/datanet/index.ts',
+    'finetune/index': 'src/finetune/index.ts',
+    'eval/index': 'src/eval/index.ts',
+    'attribution/index': 'src/attribution/index.ts',
+    'audit/index': 'src/audit/index.ts',
     // featurizeInWorkers starts this file beside dist/index.js in each worker thread.
     'featurize-worker': 'src/attribution/featurize-worker.ts',
   },

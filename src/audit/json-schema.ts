@@ -48,6 +48,16 @@ function typeOf(value: unknown): JsonType | 'undefined' | 'other' {
   }
 }
 
+/**
+ * Validates a value against the JSON Schema subset the audit schema uses (type, const, enum, properties, required,
+ * additionalProperties, items, minItems, pattern, minimum, anyOf) and lists every violation by JSON path.
+ *
+ * @returns the violations, empty when the value is valid (never throws for a bad value)
+ * @example
+ * ```ts
+ * validateJsonSchema({ type: 'object', required: ['a'] }, {}); // [{ path: '$.a', message: 'is required' }]
+ * ```
+ */
 export function validateJsonSchema(schema: JsonSchema, value: unknown, path = '$'): SchemaViolation[] {
   const out: SchemaViolation[] = [];
   const actual = typeOf(value);

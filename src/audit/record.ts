@@ -8,7 +8,7 @@
  */
 import { ProvenantError, findDuplicateJsonKey, readTextFileChecked, writeFileAtomic } from '../core/index.js';
 import { validateJsonSchema, type SchemaViolation } from './json-schema.js';
-import { AUDIT_RECORD_SCHEMA, AUDIT_SCHEMA_ID } from './schema.js';
+import { AUDIT_RECORD_SCHEMA, AUDIT_SCHEMA_ID, INTEGRITY_ALGORITHM } from './schema.js';
 
 export type HexString = `0x${string}`;
 
@@ -48,10 +48,37 @@ export interface AuditEvalTask {
   verdict: 'improved' | 'no significant change' | 'regressed';
 }
 
+/** The rule a gate applied (threshold or verdict), recorded so the verdict can be re-decided from the numbers. */
+export interface AuditGateRule {
+  task: string;
+  quantity?: 'base' | 'tuned' | 'delta' | 'relativeDelta' | 'kl' | 'js';
+  atLeast?: number;
+  atMost?: number;
+  on?: 'point' | 'interval';
+  verdict?: 'improved' | 'not-regressed';
+}
+
 export interface AuditGateCheck {
   name: string;
   pass: boolean;
   reason: string;
+  rule?: AuditGateRule;
+  /** The point value compared (null for a verdict gate). */
+  observed?: number | null;
+  /** The interval of the quantity (compared when `rule.on` is 'interval'). */
+  low?: number;
+  high?: number;
+}
+
+/** Digests that make the record tamper-evident (see `buildAuditRecord`, `verifyAuditRecord`). */
+export interface AuditIntegrity {
+  algorithm: typeof INTEGRITY_ALGORITHM;
+  /** Digest of each part: datanet, baseModel, fineTuning, evaluation, attribution, rewards (and sections). */
+  parts: Record<string, HexString>;
+  /** Digest of the whole record except `integrity` and `chain` (the chain section is written after publishing). */
+  digest: HexString;
+  /** Digest of the `chain` section (re-sealed by `attachChainSection` when the section is replaced). */
+  chainDigest?: HexString;
 }
 
 export interface AuditQuery {
@@ -114,14 +141,25 @@ export interface AuditRecord {
   attribution: {
     method: string;
     parameters: AuditParameter[];
+    /** Values computed during the run (fitted preconditioner, gradient count), not chosen. */
+    derived?: AuditParameter[];
     quality?: Record<string, number | string>;
     contributorTotals: { contributor: string; score: number; share: number; flagged: boolean }[];
     queries: AuditQuery[];
     scoreDigest: HexString;
   };
-  rewards: { feeWei: string; split: { contributor: string; amountWei: string }[]; flagged: string[] };
+  rewards: {
+    feeWei: string;
+    split: { contributor: string; amountWei: string }[];
+    flagged: string[];
+    /** The exact share weights the fee was split on (`splitReward(feeWei, shares)` reproduces `split`). */
+    shares?: { contributor: string; weight: number }[];
+  };
   chain: { status: 'skipped'; reason: string } | AuditChainPublished;
   timings: Record<string, number>;
+  /** Further sections (e.g. generation attribution, chain planning), each a JSON object; covered by the digest. */
+  sections?: Record<string, unknown>;
+  integrity?: AuditIntegrity;
 }
 
 function invalid(violations: SchemaViolation[], when: string): ProvenantError {
@@ -131,12 +169,26 @@ function invalid(violations: SchemaViolation[], when: string): ProvenantError {
   });
 }
 
-/** Returns the schema violations of a value (empty when it is a valid audit record). */
+/**
+ * Returns the schema violations of a value (empty when it is a valid audit record).
+ *
+ * @example
+ * ```ts
+ * auditRecordViolations({ schema: 'provenant.audit/1' }).length > 0; // true: required sections are missing
+ * ```
+ */
 export function auditRecordViolations(value: unknown): SchemaViolation[] {
   return validateJsonSchema(AUDIT_RECORD_SCHEMA, value);
 }
 
-/** Serialises a record after validating it; throws AUDIT_RECORD_INVALID listing the problems. */
+/**
+ * Serialises a record after validating it; throws AUDIT_RECORD_INVALID listing the problems.
+ *
+ * @example
+ * ```ts
+ * writeFileSync('out/audit.json', writeAuditRecord(record));
+ * ```
+ */
 export function writeAuditRecord(record: AuditRecord): string {
   const plain = JSON.parse(JSON.stringify(record)) as unknown;
   const violations = auditRecordViolations(plain);
@@ -144,7 +196,15 @@ export function writeAuditRecord(record: AuditRecord): string {
   return `${JSON.stringify(plain, null, 2)}\n`;
 }
 
-/** Parses and validates a record; throws AUDIT_RECORD_INVALID listing the problems. */
+/**
+ * Parses and validates a record; throws AUDIT_RECORD_INVALID listing the problems.
+ *
+ * @example
+ * ```ts
+ * const record = readAuditRecord(readFileSync('out/audit.json', 'utf8'));
+ * (await verifyAuditRecord(record)).ok; // recompute every claim
+ * ```
+ */
 export function readAuditRecord(text: string): AuditRecord {
   let value: unknown;
   try {
@@ -160,11 +220,20 @@ export function readAuditRecord(text: string): AuditRecord {
   return value as AuditRecord;
 }
 
-/** The record without its volatile fields (timestamps, timings, transaction hashes): equal across identical runs. */
+/**
+ * The record without its volatile fields (timestamps, timings, transaction hashes): equal across identical runs.
+ *
+ * @example
+ * ```ts
+ * expect(stableAuditView(second.record)).toEqual(stableAuditView(first.record)); // same seed, same data
+ * ```
+ */
 export function stableAuditView(record: AuditRecord): unknown {
   const copy = JSON.parse(JSON.stringify(record)) as Record<string, unknown>;
   delete copy.createdAt;
   delete copy.timings;
+  // Digests cover the timestamps and timings, so they differ between identical runs too.
+  delete copy.integrity;
   const chain = copy.chain as { status: string; transactions?: { txHash?: string }[] };
   if (chain.status === 'published') for (const tx of chain.transactions ?? []) delete tx.txHash;
   return copy;

@@ -41,7 +41,14 @@ function parameterRows(parameters: AuditParameter[]): unknown[][] {
   });
 }
 
-/** The Vega-Lite specs of the report's charts, by id (exported so notebooks can render them interactively). */
+/**
+ * The Vega-Lite specs of the report's charts, by id (exported so notebooks can render them interactively).
+ *
+ * @example
+ * ```ts
+ * auditChartSpecs(record).map((c) => c.title);
+ * ```
+ */
 export function auditChartSpecs(record: AuditRecord): Record<string, VegaLiteSpec> {
   const base = { $schema: 'https://vega.github.io/schema/vega-lite/v6.json', width: 520, height: 220, config: { font: 'sans-serif' } };
   const contributorLabels = record.datanet.contributors.flatMap((c) =>
@@ -131,7 +138,14 @@ async function renderSvg(spec: VegaLiteSpec, vega: VegaModule, vegaLite: VegaLit
   }
 }
 
-/** Renders the self-contained HTML report of an audit record. */
+/**
+ * Renders the self-contained HTML report of an audit record.
+ *
+ * @example
+ * ```ts
+ * writeFileSync('out/report.html', await renderAuditReport(record));
+ * ```
+ */
 export async function renderAuditReport(record: AuditRecord): Promise<string> {
   const vega = await importOptional<VegaModule>('vega', 'The HTML report');
   const vegaLite = await importOptional<VegaLiteModule>('vega-lite', 'The HTML report');

@@ -6,6 +6,9 @@ import type { JsonSchema } from './json-schema.js';
 
 export const AUDIT_SCHEMA_ID = 'provenant.audit/1' as const;
 
+/** How the record's digests are computed: keccak256 of the canonical JSON (sorted keys, no whitespace) of each part. */
+export const INTEGRITY_ALGORITHM = 'keccak256(canonical-json)' as const;
+
 const hex = (bytes?: number): JsonSchema => ({ type: 'string', pattern: bytes ? `^0x[0-9a-fA-F]{${2 * bytes}}$` : '^0x[0-9a-fA-F]*$' });
 const str: JsonSchema = { type: 'string' };
 const num: JsonSchema = { type: 'number' };
@@ -75,7 +78,27 @@ export const AUDIT_RECORD_SCHEMA: JsonSchema = {
           1,
         ),
         drift: obj({ kl: num, js: num, probe: str }),
-        gate: obj({ pass: bool, checks: list(obj({ name: str, pass: bool, reason: str })) }),
+        gate: obj({
+          pass: bool,
+          checks: list(
+            obj(
+              {
+                name: str,
+                pass: bool,
+                reason: str,
+                // The rule and the numbers it was decided on, so a reader (and verifyAuditRecord) can re-decide it.
+                rule: obj(
+                  { task: str, quantity: { enum: ['base', 'tuned', 'delta', 'relativeDelta', 'kl', 'js'] }, atLeast: num, atMost: num, on: { enum: ['point', 'interval'] }, verdict: { enum: ['improved', 'not-regressed'] } },
+                  ['task'],
+                ),
+                observed: { type: ['number', 'null'] },
+                low: num,
+                high: num,
+              },
+              ['name', 'pass', 'reason'],
+            ),
+          ),
+        }),
         learningVsForgetting: list(obj({ label: str, domainGain: num, forgetting: num, pareto: bool })),
       },
       ['tasks', 'gate'],
@@ -84,6 +107,7 @@ export const AUDIT_RECORD_SCHEMA: JsonSchema = {
       {
         method: str,
         parameters: list(parameter, 1),
+        derived: list(parameter),
         quality: { type: 'object', additionalProperties: { type: ['number', 'string'] } },
         contributorTotals: list(obj({ contributor: str, score: num, share: num, flagged: bool }), 1),
         queries: list(
@@ -100,7 +124,10 @@ export const AUDIT_RECORD_SCHEMA: JsonSchema = {
       },
       ['method', 'parameters', 'contributorTotals', 'queries', 'scoreDigest'],
     ),
-    rewards: obj({ feeWei: weiString, split: list(obj({ contributor: str, amountWei: weiString })), flagged: list(str) }),
+    rewards: obj(
+      { feeWei: weiString, split: list(obj({ contributor: str, amountWei: weiString })), flagged: list(str), shares: list(obj({ contributor: str, weight: num })) },
+      ['feeWei', 'split', 'flagged'],
+    ),
     chain: {
       anyOf: [
         obj({ status: { const: 'skipped' }, reason: str }),
@@ -122,5 +149,16 @@ export const AUDIT_RECORD_SCHEMA: JsonSchema = {
       ],
     },
     timings: { type: 'object', additionalProperties: num },
-  }),
+    // Further sections from other stages (generation attribution, chain planning), covered by the record digest.
+    sections: { type: 'object' },
+    integrity: obj(
+      {
+        algorithm: { const: INTEGRITY_ALGORITHM },
+        parts: { type: 'object', additionalProperties: hex(32) },
+        digest: hex(32),
+        chainDigest: hex(32),
+      },
+      ['algorithm', 'parts', 'digest'],
+    ),
+  }, ['schema', 'createdAt', 'generator', 'environment', 'seed', 'datanet', 'baseModel', 'fineTuning', 'evaluation', 'attribution', 'rewards', 'chain', 'timings']),
 };

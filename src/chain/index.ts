@@ -117,3 +117,4 @@ export type { RecordDepth } from './record-at-depth.js';
 export { withFileLock, processAlive } from './file-lock.js';
 export type { FileLockOptions } from './file-lock.js';
 export * from './op-stack/index.js';
+export { auditChainReader } from './publish-audit.js';

@@ -22,7 +22,7 @@
 import { createPublicClient, createWalletClient, defineChain, http, zeroAddress, type Address, type Hex } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { getChainId, getTransactionReceipt } from 'viem/actions';
-import type { AuditChainPublished, AuditRecord } from '../audit/index.js';
+import { auditDigestUri, type AuditChainAnchors, type AuditChainPublished, type AuditChainReader, type AuditRecord } from '../audit/index.js';
 import { assertArgument, canonicalJson, isHex, keccak256, ProvenantError, verifyMerkleProof } from '../core/index.js';
 import {
   ATTRIBUTION_LEAF_TYPES,
@@ -39,7 +39,7 @@ import { publishAttributionBatch } from './publish-attribution-batch.js';
 import { publishEvaluation } from './publish-evaluation.js';
 import { publishModel } from './publish-model.js';
 import { publishSnapshot } from './publish-snapshot.js';
-import type { RegistryRecord } from './get-record.js';
+import { readRecord, type RegistryRecord } from './get-record.js';
 import type { RegistryClient, WriteOptions } from './send-transaction.js';
 import { verifyAttributionOnChain } from './verify-attribution-on-chain.js';
 import { getRegistryEvents, type RegistryEventName } from './watch-registry-events.js';
@@ -211,6 +211,8 @@ export async function publishAuditRecord(
   const modelId = computeModelId(model);
   const evaluationId = computeEvaluationId(modelId, summaryHash);
   const batch = buildAttributionBatch(auditAttributionRecords(record, modelId, options.contributorAddresses), { batchId: options.batchId });
+  // A sealed record anchors its body digest as the evaluation URI, so verifyAuditRecord can compare the on-chain copy.
+  const evaluationUri = options.evaluationUri ?? (record.integrity ? auditDigestUri(record.integrity.digest) : '');
 
   const write = { confirmations: options.confirmations, retry: options.retry, pollingInterval: options.pollingInterval, receiptTimeoutMs: options.receiptTimeoutMs };
   const chainId = await getChainId(publicClient);
@@ -223,6 +225,7 @@ export async function publishAuditRecord(
     steps.push({ kind: 'deployRegistry', status: 'published', txHash: deployed.txHash, gasUsed: deployed.gasUsed });
   } else {
     address = clients.registry;
+    if (record.integrity) await refuseConflictingRecord(publicClient, address, record, evaluationUri, options);
     // The constructor's OwnershipTransferred(0, owner) marks the deployment; outside the searched range it is left out.
     const creation = await findEventTransaction(publicClient, address, 'OwnershipTransferred', { previousOwner: zeroAddress }, options);
     if (creation) steps.push({ kind: 'deployRegistry', status: 'exists', ...creation });
@@ -260,7 +263,7 @@ export async function publishAuditRecord(
   });
   await step('publishSnapshot', snapshot, 'SnapshotPublished', { datanetId, version });
   await step('publishModel', await publishModel(walletClient, { ...write, address, ...model }), 'ModelPublished', { modelId });
-  const evaluation = await publishEvaluation(walletClient, { ...write, address, modelId, summaryHash, uri: options.evaluationUri });
+  const evaluation = await publishEvaluation(walletClient, { ...write, address, modelId, summaryHash, uri: evaluationUri });
   await step('publishEvaluation', evaluation, 'EvaluationPublished', { evaluationId });
   const published = await publishAttributionBatch(walletClient, { ...write, address, batch });
   await step('publishAttributionBatch', published, 'AttributionBatchPublished', { batchId: batch.batchId });
@@ -345,4 +348,62 @@ export async function publishAuditRecordWithKey(
   const walletClient = createWalletClient({ account: privateKeyToAccount(privateKey), chain, transport });
   const result = await publishAuditRecord({ publicClient, walletClient, registry: target.registry }, record, options);
   return result.chain;
+}
+
+/**
+ * Refuses a second, different sealed record for the same model (base and adapter hashes) on the same snapshot root: an
+ * audit record is evidence, and two that disagree about one model cannot both be.
+ */
+async function refuseConflictingRecord(client: RegistryClient, address: Address, record: AuditRecord, uri: string, options: PublishAuditRecordOptions): Promise<void> {
+  const models = await getRegistryEvents(client, { address, eventName: 'ModelPublished', fromBlock: options.fromBlock, retry: options.retry });
+  const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
+  for (const log of models) {
+    const m = log.args as { modelId: Hex; baseHash: Hex; adapterHash: Hex; snapshotRoot: Hex };
+    if (!same(m.baseHash, record.baseModel.hash) || !same(m.adapterHash, record.fineTuning.adapterHash) || !same(m.snapshotRoot, record.datanet.root)) continue;
+    const evaluations = await getRegistryEvents(client, { address, eventName: 'EvaluationPublished', args: { modelId: m.modelId }, fromBlock: options.fromBlock, retry: options.retry });
+    for (const e of evaluations) {
+      const published = (e.args as { uri: string }).uri;
+      if (published.startsWith('provenant-audit:') && published !== uri) {
+        throw new ProvenantError('CHAIN_RECORD_CONFLICT', 'publishAuditRecord: a different audit record of this model on this snapshot is already published.', {
+          details: 'Records are evidence and write-once: publish a new fine-tune (a new adapter) rather than a second account of the same one.',
+          metaMessages: [`published: ${published}`, `this record: ${uri}`],
+          data: { modelId: m.modelId, published, record: uri },
+          docsPath: '#the-audit-record',
+        });
+      }
+    }
+  }
+}
+
+/**
+ * A reader of a record's on-chain anchors for `verifyAuditRecord(record, { client })`: the snapshot, the model, the
+ * evaluation (with the anchored record digest) and the attribution batch, each read from the registry by the ids the
+ * record determines.
+ *
+ * @example
+ * ```ts
+ * const { ok, failures } = await verifyAuditRecord(record, { client: auditChainReader(publicClient, record.chain.registry) });
+ * ```
+ */
+export function auditChainReader(client: RegistryClient, address: Address, options: Pick<WriteOptions, 'retry'> = {}): AuditChainReader {
+  return {
+    async readAuditAnchors(record: AuditRecord): Promise<AuditChainAnchors> {
+      const configHash = keccak256(canonicalJson(record.fineTuning.parameters));
+      const modelId = computeModelId({ baseHash: record.baseModel.hash, adapterHash: record.fineTuning.adapterHash, snapshotRoot: record.datanet.root, configHash });
+      const evaluationId = computeEvaluationId(modelId, keccak256(canonicalJson(record.evaluation)));
+      const read = { address, retry: options.retry };
+      const [snapshot, model, evaluation, batch] = await Promise.all([
+        readRecord(client, { ...read, kind: 'snapshot', datanetId: keccak256(record.datanet.name), version: BigInt(record.datanet.version) }),
+        readRecord(client, { ...read, kind: 'model', modelId }),
+        readRecord(client, { ...read, kind: 'evaluation', evaluationId }),
+        record.chain.status === 'published' ? readRecord(client, { ...read, kind: 'attributionBatch', batchId: record.chain.attributionBatch.batchId }) : Promise.resolve(null),
+      ]);
+      return {
+        snapshot: snapshot && { root: snapshot.root, rowCount: snapshot.rowCount },
+        model: model && { baseHash: model.baseHash, adapterHash: model.adapterHash, snapshotRoot: model.snapshotRoot, configHash: model.configHash },
+        evaluation: evaluation && { summaryHash: evaluation.summaryHash, uri: evaluation.uri },
+        batch: batch && { root: batch.root },
+      };
+    },
+  };
 }

@@ -22,6 +22,15 @@ function abiError(message: string, type: string, value?: unknown): ProvenantErro
   });
 }
 
+/**
+ * Parses a Solidity ABI type string (`uint256`, `bytes32[]`, `(address,int256)[2]`) into its structure.
+ *
+ * @throws ProvenantError `ABI_ENCODING_INVALID` for a type Solidity does not have
+ * @example
+ * ```ts
+ * parseAbiType('uint64[]'); // { kind: 'array', … }
+ * ```
+ */
 export function parseAbiType(type: string): ParsedType {
   const cached = typeCache.get(type);
   if (cached) return cached;

@@ -6,6 +6,16 @@
  */
 import { ProvenantError } from './errors.js';
 
+/**
+ * Canonical JSON text of a value: keys sorted, no whitespace, integers as integers.
+ *
+ * @throws ProvenantError `JSON_NOT_CANONICAL` naming the path of a value JSON cannot carry (NaN, ±Infinity, bigint,
+ *   undefined in an array, a function, a cycle)
+ * @example
+ * ```ts
+ * canonicalJson({ b: 1, a: [true, null] }); // '{"a":[true,null],"b":1}'
+ * ```
+ */
 export function canonicalJson(value: unknown): string {
   const seen = new Set<object>();
   const walk = (v: unknown, path: string): string => {

@@ -138,12 +138,26 @@ export class ProvenantError extends Error {
   }
 }
 
-/** True when `error` is a ProvenantError, optionally with the given code. */
+/**
+ * True when `error` is a ProvenantError, optionally with the given code.
+ *
+ * @example
+ * ```ts
+ * if (isProvenantError(error, 'DATANET_ROW_INVALID')) console.log(error.metaMessages);
+ * ```
+ */
 export function isProvenantError(error: unknown, code?: ProvenantErrorCode): error is ProvenantError {
   return error instanceof ProvenantError && (code === undefined || error.code === code);
 }
 
-/** Throws `INVALID_ARGUMENT` naming the argument unless `condition` holds. */
+/**
+ * Throws `INVALID_ARGUMENT` naming the argument unless `condition` holds.
+ *
+ * @example
+ * ```ts
+ * assertArgument(Number.isInteger(k) && k > 0, 'k', 'must be a positive integer', k);
+ * ```
+ */
 export function assertArgument(condition: unknown, name: string, message: string, value?: unknown): asserts condition {
   if (!condition) {
     throw new ProvenantError('INVALID_ARGUMENT', `Invalid argument "${name}": ${message}`, {
@@ -157,6 +171,12 @@ export function assertArgument(condition: unknown, name: string, message: string
  * A short, safe rendering of a value for error messages (never throws, never prints megabytes, never prints key
  * material: 64-hex-digit runs, secret-named fields and account objects are redacted *before* truncation, so not even a
  * prefix of a key survives — see `redact.ts`).
+ *
+ * @example
+ * ```ts
+ * describeValue(Number.NaN); // 'NaN'
+ * describeValue(10n); // '10n'
+ * ```
  */
 export function describeValue(value: unknown, maxLength = 120): string {
   let text: string;

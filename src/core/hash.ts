@@ -12,10 +12,26 @@ const textEncoder = new TextEncoder();
 const HEX_DIGITS = '0123456789abcdef';
 const HEX_TABLE: string[] = Array.from({ length: 256 }, (_, i) => HEX_DIGITS[i >> 4]! + HEX_DIGITS[i & 15]!);
 
+/**
+ * The UTF-8 bytes of a string (what every content hash in Provenant hashes).
+ *
+ * @example
+ * ```ts
+ * utf8Bytes('é'); // Uint8Array [0xc3, 0xa9]
+ * ```
+ */
 export function utf8Bytes(text: string): Uint8Array {
   return textEncoder.encode(text);
 }
 
+/**
+ * Lower-case `0x`-prefixed hex of bytes.
+ *
+ * @example
+ * ```ts
+ * bytesToHex(new Uint8Array([1, 255])); // '0x01ff'
+ * ```
+ */
 export function bytesToHex(bytes: Uint8Array): Hex {
   let out = '0x';
   for (let i = 0; i < bytes.length; i++) out += HEX_TABLE[bytes[i]!];
@@ -29,7 +45,14 @@ function hexNibble(code: number): number {
   return -1;
 }
 
-/** Parses 0x-prefixed (or bare) hex; odd length or a non-hex digit is a typed error, never a silent truncation. */
+/**
+ * Parses 0x-prefixed (or bare) hex; odd length or a non-hex digit is a typed error, never a silent truncation.
+ *
+ * @example
+ * ```ts
+ * hexToBytes('0x01ff'); // Uint8Array [1, 255]
+ * ```
+ */
 export function hexToBytes(hex: string): Uint8Array {
   const body = hex.startsWith('0x') || hex.startsWith('0X') ? hex.slice(2) : hex;
   if (body.length % 2 !== 0) {
@@ -47,6 +70,15 @@ export function hexToBytes(hex: string): Uint8Array {
   return out;
 }
 
+/**
+ * True when `value` is a `0x`-prefixed hex string (of exactly `byteLength` bytes when given).
+ *
+ * @example
+ * ```ts
+ * isHex('0x12ab', 2); // true
+ * isHex('0x12a'); // false (odd length)
+ * ```
+ */
 export function isHex(value: unknown, byteLength?: number): value is Hex {
   if (typeof value !== 'string' || !/^0x[0-9a-fA-F]*$/.test(value) || value.length % 2 !== 0) return false;
   return byteLength === undefined || value.length === 2 + 2 * byteLength;
@@ -55,23 +87,63 @@ export function isHex(value: unknown, byteLength?: number): value is Hex {
 type HashInput = Uint8Array | string;
 const asBytes = (input: HashInput): Uint8Array => (typeof input === 'string' ? utf8Bytes(input) : input);
 
-/** keccak256 (Ethereum's hash) of bytes, or of a string's UTF-8 bytes. */
+/**
+ * keccak256 (Ethereum's hash) of bytes, or of a string's UTF-8 bytes.
+ *
+ * @example
+ * ```ts
+ * keccak256Bytes('').length; // 32
+ * ```
+ */
 export function keccak256Bytes(input: HashInput): Uint8Array {
   return keccak_256(asBytes(input));
 }
+/**
+ * keccak256 (Ethereum's hash, not NIST SHA3-256) of bytes or of a string's UTF-8 bytes, as 32-byte hex.
+ *
+ * @example
+ * ```ts
+ * keccak256(''); // '0xc5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470'
+ * ```
+ */
 export function keccak256(input: HashInput): Hex {
   return bytesToHex(keccak_256(asBytes(input)));
 }
 
-/** SHA-256 of bytes, or of a string's UTF-8 bytes. */
+/**
+ * SHA-256 of bytes, or of a string's UTF-8 bytes.
+ *
+ * @example
+ * ```ts
+ * sha256Bytes('abc')[0]; // 0xba
+ * ```
+ */
 export function sha256Bytes(input: HashInput): Uint8Array {
   return nobleSha256(asBytes(input));
 }
+/**
+ * SHA-256 of bytes or of a string's UTF-8 bytes, as 32-byte hex.
+ *
+ * @example
+ * ```ts
+ * sha256('abc'); // '0xba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad'
+ * ```
+ */
 export function sha256(input: HashInput): Hex {
   return bytesToHex(nobleSha256(asBytes(input)));
 }
 
-/** Incremental SHA-256 for content too large to concatenate (model weights, feature shards). */
+/**
+ * Incremental SHA-256 for content too large to concatenate (model weights, feature shards).
+ *
+ * @example
+ * ```ts
+ * const h = createSha256();
+ * h.update('a');
+ * h.update('bc');
+ * h.digest() === sha256('abc'); // true
+ * ```
+ */
 export function createSha256(): { update(chunk: HashInput): void; digest(): Hex } {
   const hasher = nobleSha256.create();
   return {
@@ -82,6 +154,14 @@ export function createSha256(): { update(chunk: HashInput): void; digest(): Hex 
   };
 }
 
+/**
+ * One byte array holding the parts in order.
+ *
+ * @example
+ * ```ts
+ * concatBytes(new Uint8Array([1]), new Uint8Array([2, 3])); // Uint8Array [1, 2, 3]
+ * ```
+ */
 export function concatBytes(...parts: Uint8Array[]): Uint8Array {
   let length = 0;
   for (const p of parts) length += p.length;
@@ -94,7 +174,14 @@ export function concatBytes(...parts: Uint8Array[]): Uint8Array {
   return out;
 }
 
-/** Lexicographic comparison of equal-purpose byte strings (used for sorted-pair hashing and leaf sorting). */
+/**
+ * Lexicographic comparison of equal-purpose byte strings (used for sorted-pair hashing and leaf sorting).
+ *
+ * @example
+ * ```ts
+ * compareBytes(new Uint8Array([1]), new Uint8Array([2])); // negative
+ * ```
+ */
 export function compareBytes(a: Uint8Array, b: Uint8Array): number {
   const n = Math.min(a.length, b.length);
   for (let i = 0; i < n; i++) {

@@ -37,3 +37,5 @@ export { writeFileAtomic, writeFileAtomicSync, writeFolderAtomic, committedFolde
 export type { FileContents } from './atomic-write.js';
 export { findDuplicateJsonKey, parseJsonStrict } from './strict-json.js';
 export { dict, entriesOf } from './dict.js';
+export { resolve, describe, defaultOf, fieldPaths, nearestField, checks, withDefaults } from './params.js';
+export type { ParamTable, ParamField, ParamLeaf, ParamGroup, ParamCheck, ParamRow } from './params.js';

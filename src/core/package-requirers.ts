@@ -6,6 +6,15 @@
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 
+/**
+ * `require` functions rooted at the places an optional package may be installed (beside the caller's working folder and
+ * beside Provenant), tried in order by the lazy importers of optional packages.
+ *
+ * @example
+ * ```ts
+ * for (const req of packageRequirers()) { try { return req('mnist'); } catch {} }
+ * ```
+ */
 export function packageRequirers(): NodeRequire[] {
   const bases: string[] = [];
   if (typeof __filename === 'string') bases.push(__filename);

@@ -23,6 +23,12 @@ export type ProgressCallback = (event: ProgressEvent) => void;
 /**
  * A reporter for one stage: call `tick(done)`; it calls the callback at most every `intervalMs` (and always for the
  * last unit), filling in elapsed time and ETA.
+ *
+ * @example
+ * ```ts
+ * const progress = createProgressReporter('featurize', rows.length, onProgress);
+ * rows.forEach((_, i) => progress.tick(i + 1));
+ * ```
  */
 export function createProgressReporter(
   stage: string,

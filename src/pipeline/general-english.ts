@@ -28,7 +28,15 @@ export interface GeneralEnglish {
 
 const normalize = (text: string): string => text.replace(/[ \t]*\n[ \t]*/g, '\n').replace(/\n{3,}/g, '\n\n');
 
-/** Held-out and training-side passages of the base model's pretraining corpora. */
+/**
+ * Held-out and training-side passages of the base model's pretraining corpora.
+ *
+ * @example
+ * ```ts
+ * const english = await generalEnglish({ count: 24, chars: 128 });
+ * english.heldOut.length; // 24 passages never seen in pretraining
+ * ```
+ */
 export async function generalEnglish(options: GeneralEnglishOptions = {}): Promise<GeneralEnglish> {
   const pretrainSeed = options.pretrainSeed ?? 20261124;
   const count = options.count ?? 120;

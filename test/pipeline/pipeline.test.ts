@@ -18,21 +18,19 @@ async function options(): Promise<PipelineOptions> {
   return {
     snapshot: built.datanet.snapshot(),
     isDriftRow: (row) => String(groups[row.contributor]).endsWith('-2'),
-    driftRule: 'groups ending in -2',
     baseModel,
     generalTexts: english.heldOut,
     replayTexts: english.train,
     mislabelledRowIds: built.groundTruth.noisyRowIds,
     seed: 5,
-    probeSteps: 3,
-    steps: 4,
-    batchSize: 8,
+    names: { task: 'spam detection', driftTask: 'later-collected mail', retainedTask: 'general English', adapter: 'security', driftRule: 'groups ending in -2' },
+    probe: { steps: 3 },
+    training: { maxSteps: 4, batchSize: 8 },
     maxTrainRows: 48,
     maxEvalRows: 24,
     sequenceLength: 32,
     resamples: 60,
-    sampleQueries: 2,
-    topK: 3,
+    attribution: { sampleQueries: 2, topK: 3 },
     feeWei: 10n ** 15n,
   };
 }
@@ -50,7 +48,7 @@ describe('runPipeline (tiny model, small Datanet)', () => {
       'later-collected mail (accuracy)',
       'general English',
     ]);
-    expect(record.fineTuning.parameters.map((p) => p.name)).toEqual(expect.arrayContaining(['lora.r', 'training.learningRate', 'pipeline.steps']));
+    expect(record.fineTuning.parameters.map((p) => p.name)).toEqual(expect.arrayContaining(['lora.r', 'training.learningRate', 'training.maxSteps', 'pipeline.seed']));
     const paid = record.rewards.split.reduce((sum, s) => sum + BigInt(s.amountWei), 0n);
     expect(paid).toBe(10n ** 15n);
     for (const s of record.rewards.split) expect(BigInt(s.amountWei) >= 0n).toBe(true);
@@ -67,8 +65,8 @@ describe('runPipeline (tiny model, small Datanet)', () => {
 
   it('records a guard’s settings and rejects an unknown guard', async () => {
     const opts = await options();
-    const { record } = await runPipeline({ ...opts, guard: 'l2-sp', guardStrength: 0.5 });
-    expect(record.fineTuning.parameters.some((p) => p.name.startsWith('guard.l2-sp.'))).toBe(true);
-    await expect(runPipeline({ ...(await options()), guard: 'magic' as never })).rejects.toThrow(/Unknown guard/);
+    const { record } = await runPipeline({ ...opts, guard: { kind: 'l2-sp', strength: 0.5 } });
+    expect(record.fineTuning.parameters.find((p) => p.name === 'guard.l2-sp.strength')).toMatchObject({ value: 0.5, default: 0.01 });
+    await expect(runPipeline({ ...(await options()), guard: 'magic' as never })).rejects.toThrow(/guard: must be 'none'/);
   }, 240_000);
 });

@@ -20,7 +20,7 @@ import {
 // %% [markdown]
 // ## The decisions, with their defaults and meanings
 // %%
-for (const p of PIPELINE_DEFAULTS.slice(0, 8)) console.log(`${String(p.name).padEnd(18)} ${JSON.stringify(p.default).padEnd(40)} ${p.meaning}`);
+for (const p of PIPELINE_DEFAULTS.slice(0, 12)) console.log(`${String(p.name).padEnd(28)} ${JSON.stringify(p.default).padEnd(40)} ${p.meaning}`);
 for (const f of LORA_CONFIG_FIELDS.slice(0, 5)) console.log(`lora.${String(f.field).padEnd(13)} ${JSON.stringify(f.default).padEnd(40)} ${f.meaning}`);
 // %% [markdown]
 // ## Data, base model, general English
@@ -38,17 +38,17 @@ console.log(`${snapshot.size} rows, root ${snapshot.root}`);
 const result = await runPipeline({
   snapshot: snapshot,
   isDriftRow: (row) => String(groups[row.contributor]).endsWith('-2'),
-  driftRule: 'later-collected groups',
   baseModel: baseModel,
   generalTexts: english.heldOut,
   replayTexts: english.train,
   mislabelledRowIds: built.groundTruth.noisyRowIds,
-  probeSteps: 10,
-  steps: 20,
+  names: { task: 'spam detection', driftTask: 'later-collected mail', retainedTask: 'general English', adapter: 'security', driftRule: 'later-collected groups' },
+  probe: { steps: 10 },
+  training: { maxSteps: 20 },
   maxTrainRows: 120,
   maxEvalRows: 60,
   resamples: 200,
-  sampleQueries: 2,
+  attribution: { sampleQueries: 2 },
 });
 console.log(formatComparisonTable(result.comparison));
 console.log(formatGateReport(result.gates));

@@ -13,12 +13,13 @@
  *   unbiased Monte-Carlo estimate of the true Fisher's diagonal, as Kirkpatrick et al. define it.
  * For an LM, one "example" is a whole sequence: the gradient is of the sequence's summed log-likelihood.
  */
-import { ProvenantError, createRng } from '../../core/index.js';
+import { ProvenantError, createRng, resolve } from '../../core/index.js';
 import type { Model } from '../models/model.js';
 import { tf, type Tensor, type Variable } from '../tf.js';
 import { makeBatch, type TrainingExample, type TrainingTask } from '../train/data.js';
 import { taskLogits, taskLoss } from '../train/loss.js';
-import { adapterFactors, checkStrength, guardDefault, makeGuard, type Guard } from './guard.js';
+import { adapterFactors, makeGuard, type Guard } from './guard.js';
+import { EWC_PARAMS, FISHER_PARAMS } from './guard-params.js';
 import { withAdaptersDisabled } from './kl-to-base.js';
 
 export type FisherMethod = 'empirical' | 'sampled';
@@ -81,19 +82,17 @@ function sampledTargets(model: Model, task: TrainingTask, inputs: Tensor, target
  * ```
  */
 export function estimateDiagonalFisher(model: Model, examples: readonly TrainingExample[], task: TrainingTask, options: EstimateFisherOptions = {}): DiagonalFisher {
-  const method = options.method ?? guardDefault<FisherMethod>('ewc', 'fisher.method');
-  if (method !== 'empirical' && method !== 'sampled') throw new ProvenantError('TRAINING_CONFIG_INVALID', `ewc: fisher method must be "empirical" or "sampled", got ${JSON.stringify(method)}.`);
-  const maxExamples = options.maxExamples ?? guardDefault<number>('ewc', 'fisher.maxExamples');
-  if (!Number.isInteger(maxExamples) || maxExamples < 1) throw new ProvenantError('TRAINING_CONFIG_INVALID', `ewc: maxExamples must be a positive integer, got ${maxExamples}.`);
+  const resolved = resolve<Required<EstimateFisherOptions>>(FISHER_PARAMS, options);
+  const { method, maxExamples } = resolved;
   const used = examples.slice(0, maxExamples);
   if (used.length === 0) throw new ProvenantError('TRAINING_CONFIG_INVALID', 'ewc: the Fisher needs at least one example.');
-  const modules = options.modules ?? defaultModules(model);
+  const modules = resolved.modules ?? defaultModules(model);
   const kernels: Variable[] = modules.map((m) => {
     const linear = model.linears.get(m);
     if (!linear) throw new ProvenantError('LORA_TARGET_NOT_FOUND', `ewc: the model has no module "${m}".`, { data: { module: m } });
     return linear.kernel;
   });
-  const rng = createRng(`ewc-fisher/${options.seed ?? 0}`);
+  const rng = createRng(`ewc-fisher/${resolved.seed}`);
   const sums: Tensor[] = kernels.map((k) => tf.keep(tf.zeros(k.shape)));
   // Everything else is frozen so the per-example backward pass computes only the kernels' gradients.
   const everything = new Set<Variable>([...model.weights.values()]);
@@ -105,7 +104,7 @@ export function estimateDiagonalFisher(model: Model, examples: readonly Training
     withAdaptersDisabled(model, () => {
       for (const example of used) {
         const row = task === 'classification' ? { input: example.input, label: example.label ?? 0 } : example;
-        const batch = makeBatch(model, task, [row], [0], options.sequenceLength ?? undefined);
+        const batch = makeBatch(model, task, [row], [0], resolved.sequenceLength ?? undefined);
         if (method === 'sampled') {
           const drawn = sampledTargets(model, task, batch.inputs, batch.targets, rng);
           batch.targets.dispose();
@@ -157,12 +156,11 @@ export interface EwcOptions {
  * ```
  */
 export function createEwcGuard(fisher: DiagonalFisher, options: EwcOptions = {}): Guard {
-  const strength = options.strength ?? guardDefault<number>('ewc', 'strength');
-  checkStrength('ewc', strength);
-  const adapters = options.adapters ?? null;
+  const used = resolve<Required<EwcOptions>>(EWC_PARAMS, options);
+  const { strength, adapters } = used;
   const tensors = new Map<string, Tensor>();
   for (const [m, f] of fisher.modules) tensors.set(m, tf.tensor2d(f.values, f.shape, 'float32'));
-  const settings = { strength, adapters: adapters ? [...adapters] : null, fisher: { method: fisher.method, task: fisher.task, examples: fisher.examples, modules: [...fisher.modules.keys()] } };
+  const settings = { ...used, fisher: { method: fisher.method, task: fisher.task, examples: fisher.examples, modules: [...fisher.modules.keys()] } };
   return makeGuard(
     'ewc',
     settings,
@@ -189,5 +187,6 @@ export function createEwcGuard(fisher: DiagonalFisher, options: EwcOptions = {})
       for (const t of tensors.values()) t.dispose();
       tensors.clear();
     },
+    { table: EWC_PARAMS, used },
   );
 }

@@ -6,7 +6,8 @@
  * Why through `extraLoss` and not inside the loop: every guard is optional, and each one's cost and state stay in its own
  * file; the loop only sees a scalar to differentiate.
  */
-import { ProvenantError } from '../../core/index.js';
+import { ProvenantError, defaultOf, type ParamLeaf, type ParamTable } from '../../core/index.js';
+import { EWC_PARAMS, FISHER_PARAMS, GUARD_PARAMS } from './guard-params.js';
 import type { Model } from '../models/model.js';
 import type { ExtraLoss, ExtraLossContext } from '../train/train.js';
 import { tf, type Variable } from '../tf.js';
@@ -17,8 +18,11 @@ export type GuardKind = 'replay' | 'l2-sp' | 'kl-to-base' | 'ewc' | 'combined';
 /** An `ExtraLoss` that knows what it is: pass it as `train(model, { extraLoss: guard })`. */
 export type Guard = ExtraLoss & {
   readonly kind: GuardKind;
-  /** Every option with its resolved value (JSON-safe), for the audit record. */
+  /** Every option with its resolved value (JSON-safe), plus sizes of its inputs. */
   readonly settings: Readonly<Record<string, unknown>>;
+  /** The table its options were resolved with, and the resolved object it uses: the audit record prints `describe(table, used)`. */
+  readonly table: ParamTable | null;
+  readonly used: Readonly<Record<string, unknown>> | null;
   /** Frees the tensors the guard keeps. Safe to call twice. */
   dispose(): void;
 };
@@ -32,36 +36,45 @@ export interface GuardField {
 }
 
 /**
- * Every guard option with its default and meaning — the table the audit record prints beside `TRAINING_DEFAULTS`.
- * Strengths have no universal scale: they multiply a penalty whose size depends on the model, so sweep them.
+ * Every guard option with its default and meaning — read from the guard tables (`guard-params.ts`), the one place they
+ * live; kept in this flat shape for readers of the old table.
  */
 export const GUARD_DEFAULTS: readonly GuardField[] = Object.freeze([
-  { guard: 'replay', field: 'weight', default: 1, meaning: 'Multiplier of the replay LM loss added to the task loss; weight w gives the mix task + w·replay (a fraction f of the total is w = f/(1 − f)).' },
-  { guard: 'replay', field: 'batchSize', default: 8, meaning: 'General-text sequences per replay batch (one replay batch per micro-batch).' },
-  { guard: 'replay', field: 'seed', default: 0, meaning: 'Seed of the cycling replay batch plan (each pass over the general text is a fresh seeded permutation) and of its dropout masks.' },
-  { guard: 'replay', field: 'gradientAccumulationSteps', default: 1, meaning: 'Set it to the training loop\'s value so each micro-batch of a step gets its own replay batch.' },
-  { guard: 'replay', field: 'sequenceLength', default: null, meaning: 'Truncate replay sequences to this many input positions; null = the model context.' },
-  { guard: 'l2-sp', field: 'strength', default: 1e-2, meaning: 'α of α/2·Σ_modules ‖s·A·B‖²_F: L2-SP (Li et al. 2018, eq. 3) with the base weights as the starting point, so the penalty is the squared size of the adapter update.' },
-  { guard: 'l2-sp', field: 'adapters', default: null, meaning: 'Adapters penalised; null = every active, unmerged adapter.' },
-  { guard: 'kl-to-base', field: 'strength', default: 1, meaning: 'Multiplier of the mean KL(p_base ‖ p_tuned) over the probe rows (next tokens or classes).' },
-  { guard: 'kl-to-base', field: 'task', default: 'causal-lm', meaning: "Which outputs are compared: next-token distributions ('causal-lm', the general ability) or class distributions ('classification')." },
-  { guard: 'kl-to-base', field: 'batchSize', default: null, meaning: 'Probe examples per step; null = the whole probe set every step. Smaller batches cycle through the probe set by step.' },
-  { guard: 'kl-to-base', field: 'sequenceLength', default: null, meaning: 'Truncate probe sequences to this many input positions; null = the model context.' },
-  { guard: 'ewc', field: 'strength', default: 1, meaning: 'λ of λ/2·Σ F ⊙ (s·A·B)²: EWC (Kirkpatrick et al. 2017, eq. 3) on the effective LoRA update, with the Fisher of the base kernels.' },
-  { guard: 'ewc', field: 'fisher.method', default: 'empirical', meaning: "'empirical': squared gradients of −log p(true label); 'sampled': labels (or next tokens) drawn from the base model's own predictions — the true Fisher's Monte-Carlo estimate with one draw per example." },
-  { guard: 'ewc', field: 'fisher.maxExamples', default: 256, meaning: 'Examples of the base task the Fisher is averaged over (one backward pass each).' },
-  { guard: 'ewc', field: 'fisher.modules', default: null, meaning: "Kernels whose Fisher is estimated; null = the modules of the model's active adapters." },
+  ...(['replay', 'l2-sp', 'kl-to-base'] as const).flatMap((guard) =>
+    GUARD_PARAMS[guard].fields.map((f) => ({ guard, field: f.name, default: (f as ParamLeaf).default, meaning: f.meaning })),
+  ),
+  { guard: 'ewc' as const, field: 'strength', default: defaultOf(EWC_PARAMS, 'strength'), meaning: EWC_PARAMS.fields[0]!.meaning },
+  ...FISHER_PARAMS.fields.map((f) => ({ guard: 'ewc' as const, field: `fisher.${f.name}`, default: (f as ParamLeaf).default, meaning: f.meaning })),
 ]);
 
-/** Resolved defaults of one guard, read from `GUARD_DEFAULTS` (the one place they live). */
+/**
+ * A guard's default, read from its table (the one place defaults live).
+ *
+ * @example
+ * ```ts
+ * guardDefault<number>('replay', 'batchSize'); // 8, read from REPLAY_PARAMS
+ * ```
+ */
 export function guardDefault<T>(guard: GuardField['guard'], field: string): T {
-  const row = GUARD_DEFAULTS.find((f) => f.guard === guard && f.field === field);
-  if (!row) throw new ProvenantError('INVALID_ARGUMENT', `No default for ${guard}.${field}.`);
-  return row.default as T;
+  if (field.startsWith('fisher.')) return defaultOf<T>(FISHER_PARAMS, field.slice('fisher.'.length));
+  return defaultOf<T>(GUARD_PARAMS[guard], field);
 }
 
-/** Wraps a penalty function as a named {@link Guard}; the name is what `train` records as `settings.extraLoss`. */
-export function makeGuard(kind: GuardKind, settings: Record<string, unknown>, penalty: ExtraLoss, dispose: () => void = () => {}): Guard {
+/**
+ * Wraps a penalty function as a named {@link Guard}; the name is what `train` records as `settings.extraLoss`.
+ *
+ * @example
+ * ```ts
+ * const guard = makeGuard('l2-sp', { strength: 0.1 }, ({ model }) => myPenalty(model));
+ * ```
+ */
+export function makeGuard(
+  kind: GuardKind,
+  settings: Record<string, unknown>,
+  penalty: ExtraLoss,
+  dispose: () => void = () => {},
+  params: { table: ParamTable; used: Record<string, unknown> } | null = null,
+): Guard {
   let disposed = false;
   const fn = ((context: ExtraLossContext) => {
     if (disposed) throw new ProvenantError('TRAINING_CONFIG_INVALID', `The ${kind} guard was disposed; create a new one.`);
@@ -70,6 +83,8 @@ export function makeGuard(kind: GuardKind, settings: Record<string, unknown>, pe
   Object.defineProperty(fn, 'name', { value: kind });
   Object.defineProperty(fn, 'kind', { value: kind, enumerable: true });
   Object.defineProperty(fn, 'settings', { value: Object.freeze({ ...settings }), enumerable: true });
+  Object.defineProperty(fn, 'table', { value: params?.table ?? null, enumerable: true });
+  Object.defineProperty(fn, 'used', { value: params ? Object.freeze(params.used) : null, enumerable: true });
   Object.defineProperty(fn, 'dispose', {
     value: () => {
       if (disposed) return;
@@ -127,7 +142,14 @@ export interface AdapterFactors {
   scale: number;
 }
 
-/** The factors of every active, unmerged adapter (or of the named ones), in model order. */
+/**
+ * The factors of every active, unmerged adapter (or of the named ones), in model order.
+ *
+ * @example
+ * ```ts
+ * adapterFactors(model).map((f) => `${f.module}: s = ${f.scale}`);
+ * ```
+ */
 export function adapterFactors(model: Model, adapters?: readonly string[] | null): AdapterFactors[] {
   const out: AdapterFactors[] = [];
   for (const [module, linear] of model.linears) {

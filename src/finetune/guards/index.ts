@@ -12,3 +12,6 @@ export { createReplayGuard, replaySchedule, replaySource } from './replay.js';
 export type { ReplayOptions } from './replay.js';
 export { createEwcGuard, estimateDiagonalFisher } from './ewc.js';
 export type { DiagonalFisher, EstimateFisherOptions, EwcOptions, FisherMethod } from './ewc.js';
+export { createGuard } from './create-guard.js';
+export type { GuardSpec } from './create-guard.js';
+export { GUARD_PARAMS, REPLAY_PARAMS, L2SP_PARAMS, KL_TO_BASE_PARAMS, EWC_PARAMS, FISHER_PARAMS } from './guard-params.js';

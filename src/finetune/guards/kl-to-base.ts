@@ -9,13 +9,14 @@
  * side runs at each step. Rows: every real (non-pad) next-token position of each probe sequence, or one row per probe
  * example for class distributions. KL per row = Σ_k p_k·(ln p_k − ln q_k), with Σ p ln p precomputed.
  */
-import { ProvenantError } from '../../core/index.js';
+import { ProvenantError, resolve } from '../../core/index.js';
 import { activeAdapters, disableAdapters, setActiveAdapters } from '../lora/adapter.js';
 import type { Model } from '../models/model.js';
 import { tf, type Tensor } from '../tf.js';
 import { makeBatch, type TrainingExample, type TrainingTask } from '../train/data.js';
 import { taskLogits } from '../train/loss.js';
-import { checkStrength, guardDefault, makeGuard, type Guard } from './guard.js';
+import { makeGuard, type Guard } from './guard.js';
+import { KL_TO_BASE_PARAMS } from './guard-params.js';
 
 export interface KlToBaseOptions {
   /** Probe examples: token sequences (`causal-lm`) or classification inputs; labels are not used. */
@@ -43,6 +44,11 @@ interface ProbeBatch {
 /**
  * Runs `fn` with every adapter disabled (the base model), then restores the active set. Adapters merged into the
  * kernels stay merged: the "base" is then base + merged updates.
+ *
+ * @example
+ * ```ts
+ * const baseLogits = withAdaptersDisabled(model, () => computeLogits(model, { inputIds }));
+ * ```
  */
 export function withAdaptersDisabled<T>(model: Model, fn: () => T): T {
   let active: string[] = [];
@@ -72,21 +78,15 @@ export function withAdaptersDisabled<T>(model: Model, fn: () => T): T {
  * ```
  */
 export function createKlToBaseGuard(model: Model, options: KlToBaseOptions): Guard {
-  const task = options.task ?? guardDefault<TrainingTask>('kl-to-base', 'task');
-  const strength = options.strength ?? guardDefault<number>('kl-to-base', 'strength');
-  checkStrength('kl-to-base', strength);
-  if (task !== 'causal-lm' && task !== 'classification') {
-    throw new ProvenantError('TRAINING_CONFIG_INVALID', `kl-to-base: task must be "causal-lm" or "classification", got ${JSON.stringify(task)}.`);
-  }
+  const used = resolve<{ strength: number; task: TrainingTask; batchSize: number | null; sequenceLength: number | null }>(KL_TO_BASE_PARAMS, options);
+  const { task, strength } = used;
   const probe = options.probe;
   if (!Array.isArray(probe) || probe.length === 0) {
     throw new ProvenantError('TRAINING_CONFIG_INVALID', 'kl-to-base: the probe set is empty.');
   }
-  const batchSize = options.batchSize ?? probe.length;
-  if (!Number.isInteger(batchSize) || batchSize < 1) {
-    throw new ProvenantError('TRAINING_CONFIG_INVALID', `kl-to-base: batchSize must be a positive integer, got ${batchSize}.`);
-  }
-  const sequenceLength = options.sequenceLength ?? undefined;
+  // null = the whole probe set every step (see KL_TO_BASE_PARAMS).
+  const batchSize = used.batchSize ?? probe.length;
+  const sequenceLength = used.sequenceLength ?? undefined;
   const padId = (model.config as { padId?: number }).padId ?? 0;
   const batches: ProbeBatch[] = [];
   const disposeAll = () => {
@@ -119,7 +119,7 @@ export function createKlToBaseGuard(model: Model, options: KlToBaseOptions): Gua
     disposeAll();
     throw error;
   }
-  const settings = { strength, task, batchSize: options.batchSize ?? null, sequenceLength: options.sequenceLength ?? null, probeExamples: probe.length };
+  const settings = { ...used, probeExamples: probe.length };
   return makeGuard(
     'kl-to-base',
     settings,
@@ -131,12 +131,18 @@ export function createKlToBaseGuard(model: Model, options: KlToBaseOptions): Gua
       return kl.mul(b.weights).sum().mul(strength) as tf.Scalar;
     },
     disposeAll,
+    { table: KL_TO_BASE_PARAMS, used },
   );
 }
 
 /**
  * Mean KL(p_base ‖ p_tuned) of a guard's rows for the model's current weights, as a number — what the guard adds at
  * strength 1 (for tests and logs).
+ *
+ * @example
+ * ```ts
+ * klToBaseValue(guard, model); // 0 before training: the tuned model is the base
+ * ```
  */
 export function klToBaseValue(guard: Guard, model: Model, step = 0): number {
   if (guard.kind !== 'kl-to-base') throw new ProvenantError('INVALID_ARGUMENT', `klToBaseValue needs a kl-to-base guard, got ${guard.kind}.`);

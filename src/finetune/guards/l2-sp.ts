@@ -9,7 +9,9 @@
  */
 import { tf } from '../tf.js';
 import type { Model } from '../models/model.js';
-import { adapterFactors, checkStrength, guardDefault, makeGuard, type AdapterFactors, type Guard } from './guard.js';
+import { resolve } from '../../core/index.js';
+import { adapterFactors, makeGuard, type AdapterFactors, type Guard } from './guard.js';
+import { L2SP_PARAMS } from './guard-params.js';
 
 export interface L2SpOptions {
   /** α of α/2·Σ‖s·A·B‖²_F. Default 1e-2 (see `GUARD_DEFAULTS`). */
@@ -18,7 +20,14 @@ export interface L2SpOptions {
   adapters?: readonly string[] | null;
 }
 
-/** Σ_modules ‖s·A·B‖²_F as a scalar tensor (differentiable; call inside a tidy or a gradient function). */
+/**
+ * Σ_modules ‖s·A·B‖²_F as a scalar tensor (differentiable; call inside a tidy or a gradient function).
+ *
+ * @example
+ * ```ts
+ * const penalty = tf.tidy(() => adapterUpdateSquaredNorm(adapterFactors(model)).dataSync()[0]);
+ * ```
+ */
 export function adapterUpdateSquaredNorm(factors: readonly AdapterFactors[]): tf.Scalar {
   let total = tf.scalar(0);
   for (const { A, B, scale } of factors) {
@@ -39,9 +48,8 @@ export function adapterUpdateSquaredNorm(factors: readonly AdapterFactors[]): tf
  * ```
  */
 export function l2SpPenalty(model: Model, options: L2SpOptions = {}): number {
-  const strength = options.strength ?? guardDefault<number>('l2-sp', 'strength');
-  checkStrength('l2-sp', strength);
-  const factors = adapterFactors(model, options.adapters);
+  const { strength, adapters } = resolve<Required<L2SpOptions>>(L2SP_PARAMS, options);
+  const factors = adapterFactors(model, adapters);
   return tf.tidy(() => adapterUpdateSquaredNorm(factors).mul(strength / 2).dataSync()[0]!);
 }
 
@@ -57,13 +65,12 @@ export function l2SpPenalty(model: Model, options: L2SpOptions = {}): number {
  * ```
  */
 export function createL2SpGuard(options: L2SpOptions = {}): Guard {
-  const strength = options.strength ?? guardDefault<number>('l2-sp', 'strength');
-  checkStrength('l2-sp', strength);
-  const adapters = options.adapters ?? null;
-  return makeGuard('l2-sp', { strength, adapters: adapters ? [...adapters] : null }, ({ model }) => {
+  const used = resolve<Required<L2SpOptions>>(L2SP_PARAMS, options);
+  const { strength, adapters } = used;
+  return makeGuard('l2-sp', { ...used }, ({ model }) => {
     if (strength === 0) return null;
     const factors = adapterFactors(model, adapters);
     if (factors.length === 0) return null;
     return adapterUpdateSquaredNorm(factors).mul(strength / 2) as tf.Scalar;
-  });
+  }, undefined, { table: L2SP_PARAMS, used });
 }

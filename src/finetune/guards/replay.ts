@@ -17,7 +17,9 @@ import type { Model } from '../models/model.js';
 import { tf } from '../tf.js';
 import { createBatchPlan, makeBatch, type DataSource, type TrainingExample } from '../train/data.js';
 import { taskLoss } from '../train/loss.js';
-import { checkStrength, guardDefault, makeGuard, type Guard } from './guard.js';
+import { resolve } from '../../core/index.js';
+import { makeGuard, type Guard } from './guard.js';
+import { REPLAY_PARAMS } from './guard-params.js';
 
 export interface ReplayOptions {
   /** General-text token sequences (position t predicts t + 1). */
@@ -34,10 +36,6 @@ export interface ReplayOptions {
   sequenceLength?: number | null;
 }
 
-function positiveInt(name: string, value: number): void {
-  if (!Number.isInteger(value) || value < 1) throw new ProvenantError('TRAINING_CONFIG_INVALID', `replay: ${name} must be a positive integer, got ${value}.`);
-}
-
 /**
  * Replay guard: weight × the causal-LM loss of the model (adapters active) on the next general-text batch.
  *
@@ -49,14 +47,8 @@ function positiveInt(name: string, value: number): void {
  * ```
  */
 export function createReplayGuard(options: ReplayOptions): Guard {
-  const weight = options.weight ?? guardDefault<number>('replay', 'weight');
-  checkStrength('replay', weight);
-  const batchSize = options.batchSize ?? guardDefault<number>('replay', 'batchSize');
-  const seed = options.seed ?? guardDefault<number>('replay', 'seed');
-  const accumulation = options.gradientAccumulationSteps ?? guardDefault<number>('replay', 'gradientAccumulationSteps');
-  positiveInt('batchSize', batchSize);
-  positiveInt('gradientAccumulationSteps', accumulation);
-  if (!Number.isInteger(seed)) throw new ProvenantError('TRAINING_CONFIG_INVALID', `replay: seed must be an integer, got ${seed}.`);
+  const used = resolve<Required<Omit<ReplayOptions, 'sequences'>>>(REPLAY_PARAMS, options);
+  const { weight, batchSize, seed, gradientAccumulationSteps: accumulation, sequenceLength } = used;
   const sequences = options.sequences;
   if (!Array.isArray(sequences) || sequences.length === 0) throw new ProvenantError('TRAINING_CONFIG_INVALID', 'replay: no general-text sequences.');
   const short = sequences.findIndex((s) => s.input.length < 2);
@@ -65,15 +57,15 @@ export function createReplayGuard(options: ReplayOptions): Guard {
   // Micro-batches of one step arrive in order; count them so each gets its own replay batch.
   let lastStep = -1;
   let within = 0;
-  const settings = { weight, batchSize, seed, gradientAccumulationSteps: accumulation, sequenceLength: options.sequenceLength ?? null, sequences: sequences.length };
+  const settings = { ...used, sequences: sequences.length };
   return makeGuard('replay', settings, ({ model, step }) => {
     if (step !== lastStep) {
       lastStep = step;
       within = 0;
     } else within += 1;
     if (weight === 0) return null;
-    return replayLoss(model, sequences, replayBatchIndices(plan, step * accumulation + within), seed, step * accumulation + within, options.sequenceLength ?? undefined).mul(weight) as tf.Scalar;
-  });
+    return replayLoss(model, sequences, replayBatchIndices(plan, step * accumulation + within), seed, step * accumulation + within, sequenceLength ?? undefined).mul(weight) as tf.Scalar;
+  }, undefined, { table: REPLAY_PARAMS, used });
 }
 
 /** The sequence indices of replay micro-batch k (a cycling plan: k runs past one pass into the next, reshuffled). */
@@ -90,12 +82,17 @@ function replayLoss(model: Model, sequences: readonly TrainingExample[], indices
 
 /**
  * The replay batches a guard would use for steps 0…steps−1 (indices into `sequences`), for the audit record and tests.
+ *
+ * @example
+ * ```ts
+ * replaySchedule({ sequences, batchSize: 2, seed: 1 }, 3); // [[i, j], [k, l], [m, n]]: indices per micro-batch
+ * ```
  */
 export function replaySchedule(options: Pick<ReplayOptions, 'sequences' | 'batchSize' | 'seed'>, microBatches: number): number[][] {
   const plan = createBatchPlan(
     [{ name: 'replay', examples: options.sequences, weight: 1 }],
-    options.batchSize ?? guardDefault<number>('replay', 'batchSize'),
-    options.seed ?? guardDefault<number>('replay', 'seed'),
+    resolve<{ batchSize: number }>(REPLAY_PARAMS, { batchSize: options.batchSize }).batchSize,
+    resolve<{ seed: number }>(REPLAY_PARAMS, { seed: options.seed }).seed,
   );
   return Array.from({ length: microBatches }, (_, k) => replayBatchIndices(plan, k));
 }

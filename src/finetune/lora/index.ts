@@ -22,8 +22,6 @@ export { adapterStateDict, convertedAdapterStateDict, PEFT_KEY_PREFIX } from './
 export type { StateTensor } from './state-dict.js';
 export { addWeightedAdapter } from './weighted-merge.js';
 export type { AddWeightedAdapterOptions, WeightedAdapterReport } from './weighted-merge.js';
-export { LoraDense, loraDenseFromDense } from './lora-dense.js';
-export type { LoraDenseArgs, LoraDenseActivation } from './lora-dense.js';
 export {
   baseModelFingerprint,
   baseModelMetadata,
@@ -36,3 +34,4 @@ export {
   HEAD_HASH_FORMAT,
 } from './hash.js';
 export type { BaseModelFingerprint, BaseTensorDiff } from './hash.js';
+export { LORA_PARAMS } from './lora-params.js';

@@ -13,3 +13,8 @@ export type { EvaluationMetrics } from './loss.js';
 export { saveCheckpoint, loadCheckpoint, validateCheckpoint } from './checkpoint.js';
 export { validateTrainingExamples, exampleLimits } from './validate-examples.js';
 export type { ExampleLimits } from './validate-examples.js';
+export { TRAINING_PARAMS, EARLY_STOPPING_PARAMS } from './train-params.js';
+export type { TrainingParams, ResolvedEarlyStopping } from './train-params.js';
+export { ADAMW_PARAMS } from './optimizer.js';
+export { SCHEDULE_PARAMS, resolveSchedule } from './schedule.js';
+export type { ResolvedLrSchedule } from './schedule.js';

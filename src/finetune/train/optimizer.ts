@@ -7,7 +7,7 @@
  *   θ ← θ − η·λ·θ;  m ← β₁m + (1−β₁)g;  v ← β₂v + (1−β₂)g²;  θ ← θ − η·(m/(1−β₁ᵗ)) / (√(v/(1−β₂ᵗ)) + ε)
  * with η the group's learning rate (schedule × multiplier) and λ its weight decay.
  */
-import { ProvenantError } from '../../core/index.js';
+import { ProvenantError, checks, resolve, type ParamTable } from '../../core/index.js';
 import { tf, type Tensor, type Variable } from '../tf.js';
 
 export interface AdamWOptions {
@@ -20,6 +20,19 @@ export interface AdamWOptions {
   /** Decoupled weight decay λ for groups that do not set their own. Default 0.01 (PyTorch's AdamW default). */
   weightDecay?: number;
 }
+
+/** AdamW's fields: defaults, meanings and checks (see `core/params.ts`); `createAdamW` reads its defaults here only. */
+export const ADAMW_PARAMS: ParamTable = Object.freeze({
+  name: 'optimizer',
+  code: 'TRAINING_CONFIG_INVALID',
+  docsPath: '#training-parameters',
+  fields: [
+    { name: 'beta1', default: 0.9, meaning: 'Decay of the first-moment (mean gradient) estimate; Adam paper default (Kingma & Ba 2015, Algorithm 1).', check: checks.number(0, 1, { max: true }), aliases: ['adam_beta1'] },
+    { name: 'beta2', default: 0.999, meaning: 'Decay of the second-moment (squared gradient) estimate; Adam paper default.', check: checks.number(0, 1, { max: true }), aliases: ['adam_beta2'] },
+    { name: 'epsilon', default: 1e-8, meaning: 'Added to √v in the update denominator so it never divides by zero; Adam paper default.', check: checks.number(0, 1, { min: true }), aliases: ['adam_epsilon', 'eps'] },
+    { name: 'weightDecay', default: 0.01, meaning: 'Decoupled weight decay λ (Loshchilov & Hutter 2019); PyTorch AdamW default; not applied to biases and LayerNorm (rank-1) tensors.', check: checks.number(0, 1), aliases: ['weight_decay'] },
+  ],
+});
 
 /** One optimised tensor. `name` is stable across runs (checkpoints are keyed by it). */
 export interface ParameterGroup {
@@ -44,7 +57,10 @@ export interface AdamW {
 }
 
 /**
- * Creates an AdamW optimizer over named parameter groups.
+ * Creates an AdamW optimizer over named parameter groups. Options are resolved by `ADAMW_PARAMS` (defaults 0.9, 0.999,
+ * 1e-8, 0.01); `optimizer.options` is the resolved object the updates use.
+ *
+ * @throws ProvenantError `TRAINING_CONFIG_INVALID` for an unknown or out-of-range option, or a parameter listed twice
  *
  * @example
  * ```ts
@@ -53,11 +69,8 @@ export interface AdamW {
  * ```
  */
 export function createAdamW(groups: readonly ParameterGroup[], options: AdamWOptions = {}): AdamW {
-  const opts: Required<AdamWOptions> = { beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0.01, ...options };
+  const opts = resolve<Required<AdamWOptions>>(ADAMW_PARAMS, options);
   const { beta1, beta2, epsilon } = opts;
-  if (!(beta1 >= 0 && beta1 < 1 && beta2 >= 0 && beta2 < 1 && epsilon > 0 && opts.weightDecay >= 0)) {
-    throw new ProvenantError('TRAINING_CONFIG_INVALID', 'AdamW needs 0 ≤ β₁, β₂ < 1, ε > 0 and weightDecay ≥ 0.', { data: { ...opts } });
-  }
   const names = new Set<string>();
   for (const g of groups) {
     if (names.has(g.name)) throw new ProvenantError('TRAINING_CONFIG_INVALID', `Parameter "${g.name}" is listed twice.`);
@@ -127,7 +140,14 @@ export function createAdamW(groups: readonly ParameterGroup[], options: AdamWOpt
   };
 }
 
-/** √(Σ‖g‖²) over all gradients, read back as a number. */
+/**
+ * √(Σ‖g‖²) over all gradients, read back as a number.
+ *
+ * @example
+ * ```ts
+ * globalNorm([tf.tensor1d([3]), tf.tensor1d([4])]); // 5
+ * ```
+ */
 export function globalNorm(grads: Iterable<Tensor>): number {
   const list = [...grads];
   if (list.length === 0) return 0;
@@ -137,6 +157,11 @@ export function globalNorm(grads: Iterable<Tensor>): number {
 /**
  * Clipping by global norm (Pascanu et al. 2013, §3.2), as PyTorch's `clip_grad_norm_`: when the norm exceeds `maxNorm`,
  * every gradient is scaled by maxNorm / (norm + 1e-6). Returns new tensors (the inputs are disposed when replaced).
+ *
+ * @example
+ * ```ts
+ * clipByGlobalNorm(grads, globalNorm(grads.values()), 1.0); // grads rescaled in place when the norm exceeds 1
+ * ```
  */
 export function clipByGlobalNorm(grads: Map<string, Tensor>, norm: number, maxNorm: number): void {
   if (!(maxNorm > 0) || !Number.isFinite(maxNorm) || norm <= maxNorm) return;

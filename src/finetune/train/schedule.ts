@@ -5,7 +5,7 @@
  * [minLrRatio, 1] after warm-up). Note HF's warm-up starts at 0: the first optimizer step (step 0) uses lr 0 when
  * `warmupSteps > 0`.
  */
-import { ProvenantError } from '../../core/index.js';
+import { checks, resolve, type ParamTable } from '../../core/index.js';
 
 export type LrScheduleKind = 'constant' | 'linear' | 'cosine';
 
@@ -17,13 +17,45 @@ export interface LrSchedule {
   minLrRatio?: number;
 }
 
+/** A schedule with every field resolved (what the training loop uses and the audit record prints). */
+export type ResolvedLrSchedule = Required<LrSchedule>;
+
+/** The schedule's fields: defaults, meanings and checks (see `core/params.ts`). */
+export const SCHEDULE_PARAMS: ParamTable = Object.freeze({
+  name: 'schedule',
+  code: 'TRAINING_CONFIG_INVALID',
+  docsPath: '#training-parameters',
+  fields: [
+    { name: 'kind', default: 'constant', meaning: "Learning-rate shape after warm-up: 'constant', 'linear' decay to the floor, or 'cosine' (half a cycle), as transformers' get_*_schedule_with_warmup; no hidden decay unless asked.", check: checks.oneOf(['constant', 'linear', 'cosine']) },
+    { name: 'warmupSteps', default: 0, meaning: 'Optimizer steps of linear warm-up from 0 to the peak rate (step 0 uses lr 0 when > 0, as in transformers).', check: checks.int(0) },
+    { name: 'minLrRatio', default: 0, meaning: 'Floor of the decay as a fraction of the peak rate (linear, cosine).', check: checks.number(0, 1) },
+  ],
+});
+
+/**
+ * The schedule with its defaults filled in, validated.
+ *
+ * @throws ProvenantError `TRAINING_CONFIG_INVALID` naming each bad field (unknown kind, negative warm-up, floor outside [0, 1])
+ * @example
+ * ```ts
+ * resolveSchedule({ kind: 'cosine' }); // { kind: 'cosine', warmupSteps: 0, minLrRatio: 0 }
+ * ```
+ */
+export function resolveSchedule(schedule: LrSchedule | Partial<LrSchedule> = {}): ResolvedLrSchedule {
+  return resolve<ResolvedLrSchedule>(SCHEDULE_PARAMS, schedule);
+}
+
+/**
+ * Throws unless `schedule` is valid (see `resolveSchedule`).
+ *
+ * @throws ProvenantError `TRAINING_CONFIG_INVALID`
+ * @example
+ * ```ts
+ * validateSchedule({ kind: 'linear', warmupSteps: 10 });
+ * ```
+ */
 export function validateSchedule(schedule: LrSchedule): void {
-  const bad = (message: string) => new ProvenantError('TRAINING_CONFIG_INVALID', `LR schedule: ${message}`, { data: { schedule } });
-  if (!['constant', 'linear', 'cosine'].includes(schedule.kind)) throw bad(`kind must be constant, linear or cosine, got ${JSON.stringify(schedule.kind)}.`);
-  const warmup = schedule.warmupSteps ?? 0;
-  if (!Number.isInteger(warmup) || warmup < 0) throw bad(`warmupSteps must be a non-negative integer, got ${warmup}.`);
-  const floor = schedule.minLrRatio ?? 0;
-  if (!(floor >= 0 && floor <= 1)) throw bad(`minLrRatio must be in [0, 1], got ${floor}.`);
+  resolveSchedule(schedule);
 }
 
 /**
@@ -35,8 +67,7 @@ export function validateSchedule(schedule: LrSchedule): void {
  * ```
  */
 export function learningRateFactor(step: number, totalSteps: number, schedule: LrSchedule): number {
-  const warmup = schedule.warmupSteps ?? 0;
-  const floor = schedule.minLrRatio ?? 0;
+  const { warmupSteps: warmup, minLrRatio: floor } = resolveSchedule(schedule);
   if (step < warmup) return step / Math.max(1, warmup);
   if (schedule.kind === 'constant') return 1;
   const progress = (step - warmup) / Math.max(1, totalSteps - warmup);

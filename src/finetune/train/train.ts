@@ -6,7 +6,7 @@
  * uninterrupted run ends. A non-finite loss or gradient stops training before the bad update, with the typed error
  * `TRAINING_NON_FINITE_LOSS` carrying a checkpoint of the last good state.
  */
-import { ProvenantError, canonicalJson, createProgressReporter, sha256, utf8Bytes, type ProgressCallback } from '../../core/index.js';
+import { ProvenantError, canonicalJson, createProgressReporter, describe, resolve, sha256, utf8Bytes, type ProgressCallback } from '../../core/index.js';
 import type { Model } from '../models/model.js';
 import { tf, type Tensor, type Variable } from '../tf.js';
 import type { EarlyStoppingState, TrainingCheckpoint, TrainingLogEntry } from './checkpoint.js';
@@ -15,8 +15,9 @@ import { validateTrainingExamples } from './validate-examples.js';
 import { evaluateModel, taskLoss, type EvaluationMetrics } from './loss.js';
 import { parameterGroups } from '../lora/adapter.js';
 import { ensureBackend } from '../backend.js';
-import { clipByGlobalNorm, createAdamW, globalNorm, type AdamWOptions, type ParameterGroup } from './optimizer.js';
-import { learningRateFactor, validateSchedule, type LrSchedule } from './schedule.js';
+import { clipByGlobalNorm, createAdamW, globalNorm, type AdamW, type AdamWOptions, type ParameterGroup } from './optimizer.js';
+import { learningRateFactor, type LrSchedule } from './schedule.js';
+import { TRAINING_PARAMS, type ResolvedEarlyStopping, type TrainingParams } from './train-params.js';
 
 /** What an `extraLoss` hook sees (issue 4's forgetting guards: L2-SP, KL-to-base, EWC plug in here). */
 export interface ExtraLossContext {
@@ -76,7 +77,7 @@ export interface TrainOptions {
   /** Passes over the primary source. Default 1. */
   epochs?: number;
   /** Stop after this many optimizer steps (whichever of epochs and maxSteps comes first). */
-  maxSteps?: number;
+  maxSteps?: number | null;
   /** Examples per micro-batch. Default 32. */
   batchSize?: number;
   /** Micro-batches whose mean gradient makes one optimizer step. Default 1. */
@@ -98,8 +99,9 @@ export interface TrainOptions {
    * Transformer: cap on the sequence length, default the model's maxSeqLen. For classification it may be larger: longer
    * inputs are read in windows of maxSeqLen tokens and pooled together.
    */
-  sequenceLength?: number;
-  earlyStopping?: EarlyStoppingOptions;
+  sequenceLength?: number | null;
+  /** Off unless given (`true` = every default). */
+  earlyStopping?: EarlyStoppingOptions | boolean | null;
   /** Batch size of validation passes. Default 64. */
   evalBatchSize?: number;
   extraLoss?: ExtraLoss;
@@ -108,7 +110,7 @@ export interface TrainOptions {
   /** The library-wide progress callback (stage 'train', done/total in steps, metrics loss, lr, gradNorm, examplesPerSecond); throttled to 5/s. */
   onProgress?: ProgressCallback;
   /** Take a checkpoint every this many steps (and at the end) and hand it to `onCheckpoint`. */
-  checkpointEvery?: number;
+  checkpointEvery?: number | null;
   onCheckpoint?: (checkpoint: TrainingCheckpoint) => void | Promise<void>;
   /** Continue from this checkpoint (the same options otherwise; checked by fingerprint). */
   resumeFrom?: TrainingCheckpoint;
@@ -123,7 +125,9 @@ export interface TrainResult {
   bestMetric: number | null;
   bestStep: number | null;
   validations: TrainingCheckpoint['validations'];
-  /** Settings in force (defaults filled in), for the audit record. */
+  /** The parameters the loop used, resolved by `TRAINING_PARAMS`: the audit record prints `describe(TRAINING_PARAMS, used)`. */
+  used: TrainingParams;
+  /** A summary of the settings (parameters plus data sizes and the extra loss's name), hashed into checkpoints. */
   settings: Record<string, unknown>;
   parameterNames: string[];
   trainableParameters: number;
@@ -131,26 +135,24 @@ export interface TrainResult {
   examplesPerSecond: number;
 }
 
-/** Every training option with its default and why, for the audit record. */
-export const TRAINING_DEFAULTS: ReadonlyArray<{ field: string; default: unknown; reason: string }> = Object.freeze([
-  { field: 'epochs', default: 1, reason: 'one pass is enough for small LoRA adapters; early stopping guards more' },
-  { field: 'batchSize', default: 32, reason: 'fits the 2-core wasm budget; Adam is robust to it' },
-  { field: 'gradientAccumulationSteps', default: 1, reason: 'raise it for larger effective batches without more memory' },
-  { field: 'learningRate', default: 1e-3, reason: 'a common LoRA rate for small models (PEFT examples use 1e-4–3e-3)' },
-  { field: 'schedule', default: { kind: 'constant', warmupSteps: 0 }, reason: 'no hidden decay unless asked' },
-  { field: 'optimizer.beta1', default: 0.9, reason: 'Adam paper default' },
-  { field: 'optimizer.beta2', default: 0.999, reason: 'Adam paper default' },
-  { field: 'optimizer.epsilon', default: 1e-8, reason: 'Adam paper default' },
-  { field: 'optimizer.weightDecay', default: 0.01, reason: "PyTorch AdamW default; not applied to biases and LayerNorm (rank-1) tensors" },
-  { field: 'maxGradNorm', default: 1, reason: 'Hugging Face Trainer default; stops rare spikes from wrecking a run' },
-  { field: 'earlyStopping.patience', default: 2, reason: 'stop after two epochs without validation improvement' },
-  { field: 'earlyStopping.restoreBest', default: true, reason: 'return the weights that validated best' },
-  { field: 'evalBatchSize', default: 64, reason: 'no gradients at eval, so larger batches are cheap' },
-]);
+/**
+ * Every training option with its default and why — derived from `TRAINING_PARAMS` (kept for callers of the old table; the
+ * audit record prints `describe(TRAINING_PARAMS, result.used)`).
+ */
+export const TRAINING_DEFAULTS: ReadonlyArray<{ field: string; default: unknown; reason: string }> = Object.freeze(
+  describe(TRAINING_PARAMS, resolve(TRAINING_PARAMS, { task: 'classification', seed: 0, earlyStopping: true }), '')
+    .filter((row) => row.name !== 'task' && row.name !== 'seed')
+    .map((row) => ({ field: row.name, default: row.default, reason: row.meaning })),
+);
 
 /**
  * The stable name of each tensor a model could optimise, as C1's `parameterGroups` names them: base weights by their
  * PEFT-style name, adapters as `<module>.lora_A.<adapter>.weight` / `lora_B`.
+ *
+ * @example
+ * ```ts
+ * [...namedParameters(model).keys()]; // ['classifier.weight', …, 'layers.0.attn.q_proj.lora_A.default.weight', …]
+ * ```
  */
 export function namedParameters(model: Model): Map<string, Variable> {
   const out = new Map<string, Variable>(model.weights);
@@ -167,6 +169,11 @@ export function namedParameters(model: Model): Map<string, Variable> {
  * The default trainable set (see `TrainOptions.parameters`): the adapter API's `parameterGroups(model)` — trainable base
  * weights (all of them for full training, `modulesToSave` after attaching LoRA) and the A, B of active, unmerged adapters,
  * with LoRA+ multipliers on B; rank-1 tensors (biases, LayerNorm) get no weight decay.
+ *
+ * @example
+ * ```ts
+ * defaultParameterGroups(model).map((g) => [g.name, g.lrMultiplier ?? 1]);
+ * ```
  */
 export function defaultParameterGroups(model: Model): ParameterGroup[] {
   return parameterGroups(model);
@@ -183,17 +190,243 @@ function resolveGroups(model: Model, given: TrainOptions['parameters']): Paramet
 }
 
 function invalid(message: string, details?: string): ProvenantError {
-  return new ProvenantError('TRAINING_CONFIG_INVALID', message, details ? { details } : {});
+  return new ProvenantError('TRAINING_CONFIG_INVALID', message, { ...(details ? { details } : {}), docsPath: '#training-parameters' });
 }
-
-const positiveInt = (v: number) => Number.isInteger(v) && v > 0;
 
 /** Seed of micro-batch k's dropout masks. */
 const dropoutSeedOf = (seed: number, k: number) => (Math.imul(seed >>> 0, 0x9e3779b1) ^ Math.imul(k + 1, 0x85ebca6b)) >>> 0;
 
+/** What one run holds while it trains: the resolved parameters, the data plan, the optimiser and the state callbacks share. */
+interface TrainState {
+  readonly model: Model;
+  readonly used: TrainingParams;
+  readonly options: TrainOptions;
+  readonly sources: DataSource[];
+  readonly plan: ReturnType<typeof createBatchPlan>;
+  readonly groups: ParameterGroup[];
+  readonly nameOf: Map<string, string>;
+  readonly optimizer: AdamW;
+  readonly totalSteps: number;
+  readonly totalMicro: number;
+  readonly fingerprint: string;
+  step: number;
+  log: TrainingLogEntry[];
+  validations: TrainingCheckpoint['validations'];
+  esState: EarlyStoppingState;
+  best: Map<string, Tensor> | null;
+}
+
 /**
- * Trains `model` in place and returns the log.
+ * A hook of the training loop. `train` is one step function plus a list of these: progress, early stopping and
+ * checkpoints are each one callback, run in that order after every step and at every epoch end.
+ */
+interface TrainCallback {
+  afterStep?(state: TrainState, entry: TrainingLogEntry): void | Promise<void>;
+  afterEpoch?(state: TrainState, event: Omit<EpochEvent, 'stopping'>): void | Promise<void>;
+}
+
+function makeCheckpoint(state: TrainState): TrainingCheckpoint {
+  const { groups, best } = state;
+  return {
+    format: 'provenant-training-checkpoint',
+    version: 1,
+    step: state.step,
+    fingerprint: state.fingerprint,
+    parameters: Object.fromEntries(groups.map((g) => [g.name, { shape: [...g.variable.shape], data: g.variable.dataSync() as Float32Array }])),
+    optimizer: state.optimizer.getState(),
+    best: best ? Object.fromEntries([...best].map(([k, t]) => [k, t.dataSync() as Float32Array])) : null,
+    earlyStopping: { ...state.esState },
+    validations: state.validations.map((v) => ({ ...v, metrics: { ...v.metrics } })),
+    log: state.log.map((e) => ({ ...e })),
+  };
+}
+
+function restoreCheckpoint(state: TrainState, ckpt: TrainingCheckpoint): void {
+  if (ckpt.fingerprint !== state.fingerprint) {
+    throw new ProvenantError('CHECKPOINT_INVALID', 'The checkpoint was made with different training settings; resuming would not reproduce the run.', {
+      data: { checkpoint: ckpt.fingerprint, current: state.fingerprint },
+    });
+  }
+  for (const g of state.groups) {
+    const p = ckpt.parameters[g.name];
+    if (!p || p.data.length !== g.variable.size) throw new ProvenantError('CHECKPOINT_INVALID', `Checkpoint lacks parameter "${g.name}" or its size differs.`);
+    tf.tidy(() => g.variable.assign(tf.tensor(p.data, g.variable.shape, 'float32')));
+  }
+  state.optimizer.setState(ckpt.optimizer);
+  state.step = ckpt.step;
+  state.log = ckpt.log.map((e) => ({ ...e }));
+  state.validations = ckpt.validations.map((v) => ({ ...v, metrics: { ...v.metrics } }));
+  state.esState = { ...ckpt.earlyStopping };
+  if (ckpt.best) state.best = new Map(state.groups.map((g) => [g.name, tf.keep(tf.tensor(ckpt.best![g.name]!, g.variable.shape, 'float32'))]));
+}
+
+/**
+ * One optimizer step: the mean gradient over `gradientAccumulationSteps` micro-batches (task loss plus `extraLoss`),
+ * a non-finite check before anything changes, clipping, then the AdamW update at the scheduled rate. Returns its log entry.
+ */
+function trainStep(state: TrainState): TrainingLogEntry {
+  const { model, used, options, sources, plan, nameOf, groups } = state;
+  const accum = used.gradientAccumulationSteps;
+  const variables = groups.map((g) => g.variable);
+  const t0 = performance.now();
+  const accumulated = new Map<string, Tensor>();
+  let lossSum = 0;
+  let micro = 0;
+  let examples = 0;
+  for (let j = 0; j < accum; j++) {
+    const k = state.step * accum + j;
+    if (k >= state.totalMicro) break;
+    const pairs = plan.examplesOf(k);
+    const batch = makeBatch(model, used.task, pairs.map(([s, i]) => sources[s]!.examples[i]!), pairs.map(([s]) => s), used.sequenceLength ?? undefined);
+    const stepIndex = state.step;
+    const { value, grads } = tf.variableGrads(() => {
+      let loss = taskLoss(model, used.task, batch, { training: true, dropoutSeed: dropoutSeedOf(used.seed, k) });
+      const extra = options.extraLoss?.({ model, task: used.task, batch, step: stepIndex });
+      if (extra) loss = loss.add(extra);
+      return loss;
+    }, variables);
+    lossSum += value.dataSync()[0]!;
+    value.dispose();
+    for (const [varName, g] of Object.entries(grads)) {
+      const name = nameOf.get(varName)!;
+      const previous = accumulated.get(name);
+      if (previous) {
+        accumulated.set(name, tf.add(previous, g));
+        previous.dispose();
+        g.dispose();
+      } else accumulated.set(name, g);
+    }
+    examples += batch.size;
+    disposeBatch(batch);
+    micro += 1;
+  }
+  if (micro > 1) {
+    for (const [name, g] of accumulated) {
+      accumulated.set(name, tf.tidy(() => g.div(micro)));
+      g.dispose();
+    }
+  }
+  const loss = lossSum / micro;
+  const gradNorm = globalNorm(accumulated.values());
+  if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) {
+    for (const g of accumulated.values()) g.dispose();
+    // The bad update was not applied: the model still holds the last good weights, and so does this checkpoint.
+    const checkpoint = makeCheckpoint(state);
+    throw new ProvenantError('TRAINING_NON_FINITE_LOSS', `Training loss became non-finite at step ${state.step + 1} (loss ${loss}, gradient norm ${gradNorm}).`, {
+      details: 'Lower the learning rate, enable gradient clipping (maxGradNorm), or check the data for extreme values. The last good state is in error.data.checkpoint.',
+      data: { step: state.step + 1, loss, gradNorm, checkpoint },
+      docsPath: '#training-parameters',
+    });
+  }
+  clipByGlobalNorm(accumulated, gradNorm, used.maxGradNorm);
+  const lr = used.learningRate * learningRateFactor(state.step, state.totalSteps, used.schedule);
+  state.optimizer.apply(accumulated, lr);
+  for (const g of accumulated.values()) g.dispose();
+  state.step += 1;
+  const consumed = Math.min(state.step * accum, state.totalMicro);
+  const entry: TrainingLogEntry = { step: state.step, epoch: consumed / plan.microBatchesPerEpoch, loss, lr, gradNorm, examples, ms: performance.now() - t0 };
+  state.log.push(entry);
+  return entry;
+}
+
+/** Progress: the library-wide `onProgress` (throttled) and the per-step `onStep` event, with a rate over the last 20 steps. */
+function progressCallback(options: TrainOptions, totalSteps: number): TrainCallback {
+  const progress = createProgressReporter('train', totalSteps, options.onProgress);
+  return {
+    async afterStep(state, entry) {
+      if (!options.onStep && !options.onProgress) return;
+      const recent = state.log.slice(-20);
+      const meanMs = recent.reduce((a, e) => a + e.ms, 0) / recent.length;
+      const meanExamples = recent.reduce((a, e) => a + e.examples, 0) / recent.length;
+      const examplesPerSecond = (meanExamples * 1000) / meanMs;
+      progress.tick(entry.step, { loss: entry.loss, lr: entry.lr, gradNorm: entry.gradNorm, examplesPerSecond });
+      await options.onStep?.({
+        step: entry.step,
+        totalSteps,
+        epoch: entry.epoch,
+        loss: entry.loss,
+        lr: entry.lr,
+        gradNorm: entry.gradNorm,
+        examplesPerSecond,
+        etaSeconds: ((totalSteps - entry.step) * meanMs) / 1000,
+      });
+    },
+  };
+}
+
+/** Early stopping: after each validated epoch, keep the best metric (and weights), stop after `patience` bad epochs. */
+function earlyStoppingCallback(es: ResolvedEarlyStopping): TrainCallback {
+  return {
+    afterEpoch(state, { validation }) {
+      if (!validation) return;
+      const value = validation[es.metric];
+      if (value === undefined) throw invalid(`Early-stopping metric "${es.metric}" does not exist for task ${state.used.task}.`);
+      const bestMetric = state.esState.bestMetric;
+      const improved = bestMetric === null || (es.mode === 'min' ? value < bestMetric - es.minDelta : value > bestMetric + es.minDelta);
+      if (improved) {
+        state.esState = { ...state.esState, bestMetric: value, bestStep: state.step, badEpochs: 0 };
+        if (es.restoreBest) {
+          if (state.best) for (const t of state.best.values()) t.dispose();
+          state.best = new Map(state.groups.map((g) => [g.name, tf.keep(g.variable.clone())]));
+        }
+      } else {
+        state.esState = { ...state.esState, badEpochs: state.esState.badEpochs + 1 };
+        if (state.esState.badEpochs >= es.patience) state.esState = { ...state.esState, stopped: true };
+      }
+    },
+  };
+}
+
+/** Checkpoints: every `every` steps, at the last step, and when early stopping ends the run. */
+function checkpointCallback(every: number, onCheckpoint: NonNullable<TrainOptions['onCheckpoint']>): TrainCallback {
+  return {
+    async afterStep(state) {
+      // Runs after the epoch callbacks (see `train`), so a checkpoint taken at an epoch end holds that epoch's validation.
+      if (state.step % every === 0 || state.step === state.totalSteps || state.esState.stopped) await onCheckpoint(makeCheckpoint(state));
+    },
+  };
+}
+
+/** The fingerprint of everything that shapes the trajectory (a resumed run must match it). */
+function trainingFingerprint(used: TrainingParams, totalSteps: number, sources: DataSource[], options: TrainOptions, groups: ParameterGroup[]): string {
+  const settings = trainingSettings(used, totalSteps, sources, options);
+  return sha256(utf8Bytes(canonicalJson({ ...settings, parameters: groups.map((g) => [g.name, g.variable.shape, g.lrMultiplier ?? 1, g.weightDecay ?? null]) })));
+}
+
+/** The summary of a run's settings kept in `TrainResult.settings` and hashed into checkpoints (shape kept for old checkpoints). */
+function trainingSettings(used: TrainingParams, totalSteps: number, sources: DataSource[], options: TrainOptions): Record<string, unknown> {
+  const { earlyStopping: es } = used;
+  return {
+    task: used.task,
+    seed: used.seed,
+    epochs: used.epochs,
+    maxSteps: used.maxSteps,
+    totalSteps,
+    batchSize: used.batchSize,
+    gradientAccumulationSteps: used.gradientAccumulationSteps,
+    learningRate: used.learningRate,
+    schedule: { ...used.schedule },
+    optimizer: { ...used.optimizer },
+    maxGradNorm: used.maxGradNorm,
+    sequenceLength: used.sequenceLength,
+    earlyStopping: es ? { metric: es.metric, mode: es.mode, patience: es.patience, minDelta: es.minDelta, restoreBest: es.restoreBest } : null,
+    sources: sources.map((s) => ({ name: s.name, examples: s.examples.length, weight: s.weight })),
+    validationExamples: options.validation?.length ?? 0,
+    extraLoss: options.extraLoss ? options.extraLoss.name || 'custom' : null,
+  };
+}
+
+/**
+ * Trains `model` in place and returns the log: one `trainStep` per optimizer step, then the callbacks (progress, then at
+ * an epoch end validation, early stopping and `onEpoch`, then checkpoints). Options are resolved by `TRAINING_PARAMS`;
+ * the resolved object is returned as `used`, the one the audit record describes.
  *
+ * Units: `learningRate` per optimizer step; `batchSize` examples; `maxSteps`, `checkpointEvery` optimizer steps.
+ *
+ * @throws ProvenantError `TRAINING_CONFIG_INVALID` for an unknown option (with the nearest name: `lr` → `learningRate`)
+ *   or out-of-range values (all named at once), early stopping without validation data, or nothing to train;
+ *   `TRAINING_NON_FINITE_LOSS` (with the last good checkpoint in `data.checkpoint`) when the loss or gradient is not finite;
+ *   `CHECKPOINT_INVALID` when `resumeFrom` was made with other settings.
  * @example
  * ```ts
  * attachAdapter(model, 'default', { r: 8, alpha: 16, targetModules: ['q_proj', 'v_proj'] }, { seed: 1 });
@@ -202,257 +435,89 @@ const dropoutSeedOf = (seed: number, k: number) => (Math.imul(seed >>> 0, 0x9e37
  *   schedule: { kind: 'cosine', warmupSteps: 10 }, earlyStopping: { metric: 'accuracy', patience: 1 },
  *   onStep: (e) => console.log(e.step, e.loss.toFixed(3)),
  * });
+ * result.used.learningRate; // 0.001 (the default, read from TRAINING_PARAMS)
  * ```
  */
 export async function train(model: Model, options: TrainOptions): Promise<TrainResult> {
   await ensureBackend(); // the fastest backend when the program chose none (cpu trains ~6× slower than wasm)
   const started = performance.now();
-  const task = options.task;
-  if (task !== 'classification' && task !== 'causal-lm') throw invalid(`task must be "classification" or "causal-lm", got ${JSON.stringify(task)}.`);
-  const batchSize = options.batchSize ?? 32;
-  const accum = options.gradientAccumulationSteps ?? 1;
-  const epochs = options.epochs ?? 1;
-  const baseLr = options.learningRate ?? 1e-3;
-  const schedule: LrSchedule = options.schedule ?? { kind: 'constant' };
-  const maxGradNorm = options.maxGradNorm ?? 1;
-  if (!positiveInt(batchSize)) throw invalid(`batchSize must be a positive integer, got ${batchSize}.`);
-  if (!positiveInt(accum)) throw invalid(`gradientAccumulationSteps must be a positive integer, got ${accum}.`);
-  if (!positiveInt(epochs)) throw invalid(`epochs must be a positive integer, got ${epochs}.`);
-  if (options.maxSteps !== undefined && !positiveInt(options.maxSteps)) throw invalid(`maxSteps must be a positive integer, got ${options.maxSteps}.`);
-  if (!(baseLr > 0) || !Number.isFinite(baseLr)) throw invalid(`learningRate must be positive, got ${baseLr}.`);
-  if (!(maxGradNorm >= 0)) throw invalid(`maxGradNorm must be ≥ 0, got ${maxGradNorm}.`);
-  if (!Number.isInteger(options.seed)) throw invalid(`seed must be an integer, got ${options.seed}.`);
-  if (options.checkpointEvery !== undefined && !positiveInt(options.checkpointEvery)) throw invalid('checkpointEvery must be a positive integer.');
-  validateSchedule(schedule);
-  const es = options.earlyStopping;
-  if (es && !options.validation?.length) throw invalid('earlyStopping needs validation examples.');
-  const esMetric = es?.metric ?? 'loss';
-  const esMode = es?.mode ?? (esMetric === 'accuracy' ? 'max' : 'min');
-  const patience = es?.patience ?? 2;
-  const restoreBest = es ? es.restoreBest ?? true : false;
-
+  const used = resolve<TrainingParams>(TRAINING_PARAMS, options);
+  if (used.earlyStopping && !options.validation?.length) throw invalid('earlyStopping needs validation examples.');
   const sources = normalizeSources(options.train);
-  validateTrainingExamples(model, task, sources, options.validation); // issue 13: bad labels/ids/features refused naming the example
-  const plan = createBatchPlan(sources, batchSize, options.seed);
+  validateTrainingExamples(model, used.task, sources, options.validation); // issue 13: bad labels/ids/features refused naming the example
+  const plan = createBatchPlan(sources, used.batchSize, used.seed);
   const epochMicro = plan.microBatchesPerEpoch;
-  let totalSteps = Math.ceil((epochs * epochMicro) / accum);
-  if (options.maxSteps !== undefined) totalSteps = Math.min(totalSteps, options.maxSteps);
-  const totalMicro = Math.min(epochs * epochMicro, totalSteps * accum);
-
+  const accum = used.gradientAccumulationSteps;
+  let totalSteps = Math.ceil((used.epochs * epochMicro) / accum);
+  if (used.maxSteps !== null) totalSteps = Math.min(totalSteps, used.maxSteps);
+  const totalMicro = Math.min(used.epochs * epochMicro, totalSteps * accum);
   const groups = resolveGroups(model, options.parameters);
   if (groups.length === 0) {
     throw invalid('Nothing to train: no trainable weights or active adapters.', 'Attach an adapter, set base weights trainable (setBaseTrainable), or pass `parameters`.');
   }
-  const variables = groups.map((g) => g.variable);
-  const nameOf = new Map(groups.map((g) => [g.variable.name, g.name]));
-
-  const settings = {
-    task,
-    seed: options.seed,
-    epochs,
-    maxSteps: options.maxSteps ?? null,
-    totalSteps,
-    batchSize,
-    gradientAccumulationSteps: accum,
-    learningRate: baseLr,
-    schedule: { kind: schedule.kind, warmupSteps: schedule.warmupSteps ?? 0, minLrRatio: schedule.minLrRatio ?? 0 },
-    optimizer: { beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0.01, ...options.optimizer },
-    maxGradNorm,
-    sequenceLength: options.sequenceLength ?? null,
-    earlyStopping: es ? { metric: esMetric, mode: esMode, patience, minDelta: es.minDelta ?? 0, restoreBest } : null,
-    sources: sources.map((s) => ({ name: s.name, examples: s.examples.length, weight: s.weight })),
-    validationExamples: options.validation?.length ?? 0,
-    extraLoss: options.extraLoss ? options.extraLoss.name || 'custom' : null,
+  const state: TrainState = {
+    model, used, options, sources, plan, groups, totalSteps, totalMicro,
+    nameOf: new Map(groups.map((g) => [g.variable.name, g.name])),
+    optimizer: createAdamW(groups, used.optimizer),
+    fingerprint: trainingFingerprint(used, totalSteps, sources, options, groups),
+    step: 0, log: [], validations: [], best: null,
+    esState: { bestMetric: null, bestStep: null, badEpochs: 0, stopped: false },
   };
-  const fingerprint = sha256(
-    utf8Bytes(canonicalJson({ ...settings, parameters: groups.map((g) => [g.name, g.variable.shape, g.lrMultiplier ?? 1, g.weightDecay ?? null]) })),
-  );
-
-  const optimizer = createAdamW(groups, options.optimizer);
-  let step = 0;
-  let log: TrainingLogEntry[] = [];
-  let validations: TrainingCheckpoint['validations'] = [];
-  let esState: EarlyStoppingState = { bestMetric: null, bestStep: null, badEpochs: 0, stopped: false };
-  let best: Map<string, Tensor> | null = null;
-
-  const snapshotBest = () => {
-    if (best) for (const t of best.values()) t.dispose();
-    best = new Map(groups.map((g) => [g.name, tf.keep(g.variable.clone())]));
-  };
-  const makeCheckpoint = (): TrainingCheckpoint => ({
-    format: 'provenant-training-checkpoint',
-    version: 1,
-    step,
-    fingerprint,
-    parameters: Object.fromEntries(groups.map((g) => [g.name, { shape: [...g.variable.shape], data: g.variable.dataSync() as Float32Array }])),
-    optimizer: optimizer.getState(),
-    best: best ? Object.fromEntries([...best].map(([k, t]) => [k, t.dataSync() as Float32Array])) : null,
-    earlyStopping: { ...esState },
-    validations: validations.map((v) => ({ ...v, metrics: { ...v.metrics } })),
-    log: log.map((e) => ({ ...e })),
-  });
-
+  const stepCallbacks = [progressCallback(options, totalSteps)];
+  const epochCallbacks = used.earlyStopping ? [earlyStoppingCallback(used.earlyStopping)] : [];
+  const lateCallbacks = options.onCheckpoint && used.checkpointEvery ? [checkpointCallback(used.checkpointEvery, options.onCheckpoint)] : [];
   try {
-    if (options.resumeFrom) {
-      const ckpt = options.resumeFrom;
-      if (ckpt.fingerprint !== fingerprint) {
-        throw new ProvenantError('CHECKPOINT_INVALID', 'The checkpoint was made with different training settings; resuming would not reproduce the run.', {
-          data: { checkpoint: ckpt.fingerprint, current: fingerprint },
-        });
-      }
-      for (const g of groups) {
-        const p = ckpt.parameters[g.name];
-        if (!p || p.data.length !== g.variable.size) throw new ProvenantError('CHECKPOINT_INVALID', `Checkpoint lacks parameter "${g.name}" or its size differs.`);
-        tf.tidy(() => g.variable.assign(tf.tensor(p.data, g.variable.shape, 'float32')));
-      }
-      optimizer.setState(ckpt.optimizer);
-      step = ckpt.step;
-      log = ckpt.log.map((e) => ({ ...e }));
-      validations = ckpt.validations.map((v) => ({ ...v, metrics: { ...v.metrics } }));
-      esState = { ...ckpt.earlyStopping };
-      if (ckpt.best) best = new Map(groups.map((g) => [g.name, tf.keep(tf.tensor(ckpt.best![g.name]!, g.variable.shape, 'float32'))]));
-    }
-
+    if (options.resumeFrom) restoreCheckpoint(state, options.resumeFrom);
     let epochLossSum = 0;
     let epochSteps = 0;
-    const progress = createProgressReporter('train', totalSteps, options.onProgress);
-    while (step < totalSteps && !esState.stopped) {
-      const t0 = performance.now();
-      const accumulated = new Map<string, Tensor>();
-      let lossSum = 0;
-      let micro = 0;
-      let examples = 0;
-      for (let j = 0; j < accum; j++) {
-        const k = step * accum + j;
-        if (k >= totalMicro) break;
-        const pairs = plan.examplesOf(k);
-        const batch = makeBatch(
-          model,
-          task,
-          pairs.map(([s, i]) => sources[s]!.examples[i]!),
-          pairs.map(([s]) => s),
-          options.sequenceLength,
-        );
-        const stepIndex = step;
-        const { value, grads } = tf.variableGrads(() => {
-          let loss = taskLoss(model, task, batch, { training: true, dropoutSeed: dropoutSeedOf(options.seed, k) });
-          const extra = options.extraLoss?.({ model, task, batch, step: stepIndex });
-          if (extra) loss = loss.add(extra);
-          return loss;
-        }, variables);
-        lossSum += value.dataSync()[0]!;
-        value.dispose();
-        for (const [varName, g] of Object.entries(grads)) {
-          const name = nameOf.get(varName)!;
-          const previous = accumulated.get(name);
-          if (previous) {
-            accumulated.set(name, tf.add(previous, g));
-            previous.dispose();
-            g.dispose();
-          } else accumulated.set(name, g);
-        }
-        examples += batch.size;
-        disposeBatch(batch);
-        micro += 1;
-      }
-      if (micro > 1) {
-        for (const [name, g] of accumulated) {
-          accumulated.set(name, tf.tidy(() => g.div(micro)));
-          g.dispose();
-        }
-      }
-      const loss = lossSum / micro;
-      const gradNorm = globalNorm(accumulated.values());
-      if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) {
-        for (const g of accumulated.values()) g.dispose();
-        // The bad update was not applied: the model still holds the last good weights, and so does this checkpoint.
-        const checkpoint = makeCheckpoint();
-        throw new ProvenantError('TRAINING_NON_FINITE_LOSS', `Training loss became non-finite at step ${step + 1} (loss ${loss}, gradient norm ${gradNorm}).`, {
-          details: 'Lower the learning rate, enable gradient clipping (maxGradNorm), or check the data for extreme values. The last good state is in error.data.checkpoint.',
-          data: { step: step + 1, loss, gradNorm, checkpoint },
-        });
-      }
-      clipByGlobalNorm(accumulated, gradNorm, maxGradNorm);
-      const lr = baseLr * learningRateFactor(step, totalSteps, schedule);
-      optimizer.apply(accumulated, lr);
-      for (const g of accumulated.values()) g.dispose();
-      const epochBefore = Math.floor((step * accum) / epochMicro);
-      step += 1;
-      const consumed = Math.min(step * accum, totalMicro);
-      const ms = performance.now() - t0;
-      const entry: TrainingLogEntry = { step, epoch: consumed / epochMicro, loss, lr, gradNorm, examples, ms };
-      log.push(entry);
-      epochLossSum += loss;
+    while (state.step < totalSteps && !state.esState.stopped) {
+      const epochBefore = Math.floor((state.step * accum) / epochMicro);
+      const entry = trainStep(state);
+      epochLossSum += entry.loss;
       epochSteps += 1;
-      if (options.onStep || options.onProgress) {
-        const recent = log.slice(-20);
-        const meanMs = recent.reduce((a, e) => a + e.ms, 0) / recent.length;
-        const meanExamples = recent.reduce((a, e) => a + e.examples, 0) / recent.length;
-        progress.tick(step, { loss, lr, gradNorm, examplesPerSecond: (meanExamples * 1000) / meanMs });
-        await options.onStep?.({
-          step,
-          totalSteps,
-          epoch: entry.epoch,
-          loss,
-          lr,
-          gradNorm,
-          examplesPerSecond: (meanExamples * 1000) / meanMs,
-          etaSeconds: ((totalSteps - step) * meanMs) / 1000,
-        });
-      }
-      const epochAfter = Math.floor(consumed / epochMicro);
-      if (epochAfter > epochBefore || step === totalSteps) {
-        const epochNumber = Math.max(epochAfter, epochBefore + (step === totalSteps ? 1 : 0));
+      for (const callback of stepCallbacks) await callback.afterStep?.(state, entry);
+      const epochAfter = Math.floor(Math.min(state.step * accum, totalMicro) / epochMicro);
+      if (epochAfter > epochBefore || state.step === totalSteps) {
+        const epoch = Math.max(epochAfter, epochBefore + (state.step === totalSteps ? 1 : 0));
         let validation: EvaluationMetrics | undefined;
         if (options.validation?.length) {
-          validation = evaluateModel(model, task, options.validation, { batchSize: options.evalBatchSize ?? 64, sequenceLength: options.sequenceLength });
-          validations.push({ epoch: epochNumber, step, metrics: { ...(validation as unknown as Record<string, number>) } });
-          if (es) {
-            const value = validation[esMetric];
-            if (value === undefined) throw invalid(`Early-stopping metric "${esMetric}" does not exist for task ${task}.`);
-            const minDelta = es.minDelta ?? 0;
-            const improved = esState.bestMetric === null || (esMode === 'min' ? value < esState.bestMetric - minDelta : value > esState.bestMetric + minDelta);
-            if (improved) {
-              esState = { ...esState, bestMetric: value, bestStep: step, badEpochs: 0 };
-              if (restoreBest) snapshotBest();
-            } else {
-              esState = { ...esState, badEpochs: esState.badEpochs + 1 };
-              if (esState.badEpochs >= patience) esState = { ...esState, stopped: true };
-            }
-          }
+          validation = evaluateModel(model, used.task, options.validation, { batchSize: used.evalBatchSize, sequenceLength: used.sequenceLength ?? undefined });
+          state.validations.push({ epoch, step: state.step, metrics: { ...(validation as unknown as Record<string, number>) } });
         }
-        await options.onEpoch?.({ epoch: epochNumber, step, trainLoss: epochLossSum / Math.max(1, epochSteps), validation, stopping: esState.stopped });
+        const event = { epoch, step: state.step, trainLoss: epochLossSum / Math.max(1, epochSteps), validation };
+        for (const callback of epochCallbacks) await callback.afterEpoch?.(state, event);
+        await options.onEpoch?.({ ...event, stopping: state.esState.stopped });
         epochLossSum = 0;
         epochSteps = 0;
       }
-      if (options.onCheckpoint && options.checkpointEvery && (step % options.checkpointEvery === 0 || step === totalSteps || esState.stopped)) {
-        await options.onCheckpoint(makeCheckpoint());
-      }
+      for (const callback of lateCallbacks) await callback.afterStep?.(state, entry);
     }
-    if (restoreBest && best) {
-      const kept = best as Map<string, Tensor>;
-      for (const g of groups) g.variable.assign(kept.get(g.name)!);
-    }
-    const elapsedSeconds = (performance.now() - started) / 1000;
-    const trainedExamples = log.reduce((a, e) => a + e.examples, 0);
-    const trainedMs = log.reduce((a, e) => a + e.ms, 0);
-    return {
-      log,
-      steps: step,
-      totalSteps,
-      epochs: Math.min(step * accum, totalMicro) / epochMicro,
-      stoppedEarly: esState.stopped,
-      bestMetric: esState.bestMetric,
-      bestStep: esState.bestStep,
-      validations,
-      settings,
-      parameterNames: groups.map((g) => g.name),
-      trainableParameters: variables.reduce((a, v) => a + v.size, 0),
-      elapsedSeconds,
-      examplesPerSecond: trainedMs > 0 ? (trainedExamples * 1000) / trainedMs : 0,
-    };
+    return finishTraining(state, started);
   } finally {
-    optimizer.dispose();
-    if (best) for (const t of (best as Map<string, Tensor>).values()) t.dispose();
+    state.optimizer.dispose();
+    if (state.best) for (const t of state.best.values()) t.dispose();
   }
+}
+
+function finishTraining(state: TrainState, started: number): TrainResult {
+  const { used, groups, log, plan } = state;
+  if (used.earlyStopping?.restoreBest && state.best) for (const g of groups) g.variable.assign(state.best.get(g.name)!);
+  const trainedExamples = log.reduce((a, e) => a + e.examples, 0);
+  const trainedMs = log.reduce((a, e) => a + e.ms, 0);
+  return {
+    log,
+    steps: state.step,
+    totalSteps: state.totalSteps,
+    epochs: Math.min(state.step * used.gradientAccumulationSteps, state.totalMicro) / plan.microBatchesPerEpoch,
+    stoppedEarly: state.esState.stopped,
+    bestMetric: state.esState.bestMetric,
+    bestStep: state.esState.bestStep,
+    validations: state.validations,
+    used,
+    settings: trainingSettings(used, state.totalSteps, state.sources, state.options),
+    parameterNames: groups.map((g) => g.name),
+    trainableParameters: groups.reduce((a, g) => a + g.variable.size, 0),
+    elapsedSeconds: (performance.now() - started) / 1000,
+    examplesPerSecond: trainedMs > 0 ? (trainedExamples * 1000) / trainedMs : 0,
+  };
 }
