@@ -34,16 +34,19 @@ export function flattenRows(rows: IdRows, what: string): { values: Int32Array; B
   if (!Array.isArray(rows) || rows.length === 0 || !rows.every((r) => Array.isArray(r) || ArrayBuffer.isView(r))) {
     throw new ProvenantError('MODEL_CONFIG_INVALID', `${what} must be a non-empty array of rows, got ${describeValue(rows)}.`);
   }
-  const B = rows.length;
-  const T = rows[0]!.length;
-  const ragged = rows.map((r, i) => [i, r.length] as const).filter(([, n]) => n !== T);
+  // The guard above narrows differently across TypeScript settings (tsup's declaration build reads the union of
+  // every element type); name the element type once.
+  const list = rows as readonly ArrayLike<number>[];
+  const B = list.length;
+  const T = list[0]!.length;
+  const ragged = list.map((r, i) => [i, r.length] as const).filter(([, n]) => n !== T);
   if (ragged.length > 0 || T === 0) {
     throw new ProvenantError('MODEL_CONFIG_INVALID', `${what} rows must all have the same non-zero length (pad them).`, {
       metaMessages: ragged.map(([i, n]) => `row ${i}: ${n} tokens, row 0: ${T}`),
     });
   }
   const values = new Int32Array(B * T);
-  rows.forEach((r, b) => {
+  list.forEach((r, b) => {
     for (let t = 0; t < T; t++) {
       const v = r[t]!;
       if (!Number.isInteger(v)) throw new ProvenantError('MODEL_CONFIG_INVALID', `${what}[${b}][${t}] must be an integer, got ${describeValue(v)}.`);

@@ -31,7 +31,7 @@ export function mergedStateDict(model: PretrainedModel): Map<string, { shape: nu
   const kernels = new Map([...model.linears.values()].map((l) => [l.kernel, l] as const));
   for (const { name, variable, transpose } of model.fileTensors) {
     const linear = kernels.get(variable);
-    let data = Float32Array.from(variable.dataSync() as Float32Array);
+    let data: Float32Array = Float32Array.from(variable.dataSync() as Float32Array);
     if (linear) {
       const live = linear.active.filter((a) => !linear.merged.includes(a) && linear.adapters.has(a));
       if (live.length > 0) {
