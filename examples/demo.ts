@@ -16,6 +16,9 @@ import {
   SPAM_ASSASSIN_GROUPS,
   attachChainSection,
   buildAuditRecord,
+  createCharTokenizer,
+  generativeDemoData,
+  runGenerativeStage,
   formatComparisonTable,
   formatGateReport,
   fromSpamAssassin,
@@ -61,6 +64,7 @@ interface Flags {
   guard: GuardChoice;
   method: AttributionMethod;
   chain: boolean;
+  generative: boolean;
   out: string;
 }
 
@@ -76,13 +80,14 @@ const FLAG_HELP: Record<string, string> = {
   '--guard G': 'forgetting guard: none, replay, l2-sp or kl-to-base (default none)',
   '--method M': 'attribution method: datainf, grad-dot or grad-cos (default datainf)',
   '--no-chain': 'do not start a local anvil nor publish (the audit record says so)',
+  '--no-generative': 'skip the generated-text attribution step (fine-tune on State of the Union passages, answer, attribute, pay)',
   '--out DIR': 'where audit.json and report.html are written (default out)',
   '--json': 'also print the snapshot summary as JSON',
   '--help': 'show this help',
 };
 
 function parseFlags(argv: readonly string[]): Flags {
-  const flags: Flags = { seed: 7, splitGroups: 1, json: false, help: false, rank: 8, lr: 3e-3, steps: 160, guard: 'none', method: 'datainf', chain: true, out: 'out' };
+  const flags: Flags = { seed: 7, splitGroups: 1, json: false, help: false, rank: 8, lr: 3e-3, steps: 160, guard: 'none', method: 'datainf', chain: true, generative: true, out: 'out' };
   const positive = (name: string, value: string | undefined): number => {
     const x = Number(value);
     if (value === undefined || !(x > 0) || !Number.isFinite(x)) throw new Error(`${name} needs a positive number, got ${String(value)}`);
@@ -113,6 +118,7 @@ function parseFlags(argv: readonly string[]): Flags {
       case '--guard': flags.guard = oneOf(name, value(), ['none', 'replay', 'l2-sp', 'kl-to-base'] as const); break;
       case '--method': flags.method = oneOf(name, value(), ['datainf', 'grad-dot', 'grad-cos'] as const); break;
       case '--no-chain': flags.chain = false; break;
+      case '--no-generative': flags.generative = false; break;
       case '--out': flags.out = value() ?? 'out'; break;
       case '--json': flags.json = true; break;
       case '--help': case '-h': flags.help = true; break;
@@ -296,12 +302,46 @@ async function main(): Promise<void> {
   // model and corpus) is attached — before publishing, so the published evaluation digest covers it — by rebuilding the
   // record from its parts (buildAuditRecord re-seals and re-checks it).
   const sweepFile = new URL('../benchmarks/results/forgetting.json', import.meta.url);
-  if (existsSync(sweepFile)) {
-    const sweep = JSON.parse(readFileSync(sweepFile, 'utf8')) as { points: SweepPoint[]; front: number[] };
+  const sweep = existsSync(sweepFile) ? (JSON.parse(readFileSync(sweepFile, 'utf8')) as { points: SweepPoint[]; front: number[] }) : null;
+
+  // Step 10 (issue 11): generated-text attribution — a fresh copy of the base model LoRA-tuned on State of the Union
+  // passages (five era contributors) plus a planted-facts contributor, answers generated, attributed (influence and
+  // verbatim spans) and each paid under the fee model.
+  const generative = flags.generative
+    ? await step('Step 10 · Generated-text attribution: fine-tune on a text Datanet, answer, attribute, pay', async () => {
+        const data = await generativeDemoData();
+        const model = await loadBaseModel();
+        try {
+          const section = await runGenerativeStage(model, { rows: data.rows, prompts: data.prompts.slice(0, 4), tokenizer: createCharTokenizer(), oversample: data.oversample, seed: flags.seed, onProgress: progressBar });
+          clearProgress();
+          console.log(`  ${data.rows.length} rows (${new Set(data.rows.map((r) => r.contributor)).size} contributors); ${section.training.steps} LoRA steps, loss ${section.training.firstLoss?.toFixed(3)} → ${section.training.finalLoss?.toFixed(3)}`);
+          for (const a of section.answers) {
+            const top = a.proponents[0];
+            const shares = a.contributorShares ? Object.entries(a.contributorShares).sort((x, y) => y[1] - x[1]).slice(0, 3).map(([c, v]) => `${c} ${(v * 100).toFixed(1)}%`).join(', ') : 'none positive';
+            console.log(`  ${JSON.stringify(a.prompt)} →${JSON.stringify(a.completion.slice(0, 60))}`);
+            console.log(`      top row ${top ? `${top.contributor} ${top.score.toExponential(2)}` : '—'}; shares ${shares}; ${a.spans.length} verbatim span(s)${a.spans[0] ? ` e.g. ${JSON.stringify(a.spans[0].text.slice(0, 40))} ×${a.spans[0].count}` : ''}`);
+            console.log(`      fee ${a.fee.feeWei} wei: ${a.fee.paid ? `contributors ${a.fee.contributorsWei} wei` : `unpaid (${a.fee.reason})`}`);
+          }
+          return section;
+        } finally {
+          model.dispose();
+        }
+      })
+    : null;
+
+  // The chain load study (issue 14) is measured by npm run bench:chain; its committed result is attached like the sweep.
+  const chainFile = new URL('../benchmarks/results/chain.json', import.meta.url);
+  const chainLoad = existsSync(chainFile) ? ((JSON.parse(readFileSync(chainFile, 'utf8')) as { opStack?: { chartData?: unknown } }).opStack?.chartData ?? null) : null;
+
+  if (sweep || generative || chainLoad) {
     const { schema: _schema, chain: _chain, integrity: _integrity, ...parts } = record;
+    const sections: Record<string, unknown> = { ...(parts.sections ?? {}) };
+    if (generative) sections.generative = generative;
+    if (chainLoad) sections.chainLoad = { source: 'benchmarks/results/chain.json (npm run bench:chain)', ...(chainLoad as object) };
     record = buildAuditRecord({
       ...parts,
-      evaluation: {
+      ...(Object.keys(sections).length ? { sections } : {}),
+      evaluation: !sweep ? record.evaluation : {
         ...record.evaluation,
         learningVsForgetting: sweep.points.map((p) => ({
           label: `bench:forgetting r${p.rank} lr ${p.learningRate} ${p.steps} steps${p.guard === 'none' ? '' : ` ${p.guard} ${p.guardStrength}`}`,
@@ -313,9 +353,9 @@ async function main(): Promise<void> {
     });
   }
 
-  // Step 10: publish to a local chain the demo starts and stops itself.
+  // Step 11: publish to a local chain the demo starts and stops itself.
   if (flags.chain) {
-    await step('Step 10 · Publish snapshot, model, evaluation and attribution batch to a local anvil', async () => {
+    await step('Step 11 · Publish snapshot, model, evaluation and attribution batch to a local anvil', async () => {
       const chain = await import('../src/chain/index.js');
       const node = await chain.startLocalNode();
       try {
@@ -329,11 +369,11 @@ async function main(): Promise<void> {
     });
   } else {
     record = attachChainSection(record, { status: 'skipped', reason: '--no-chain: not published' });
-    console.log('\n▶ Step 10 · Chain publishing skipped (--no-chain): the audit record says so.');
+    console.log('\n▶ Step 11 · Chain publishing skipped (--no-chain): the audit record says so.');
   }
 
-  // Step 11: the audit record and its HTML report.
-  await step(`Step 11 · Write ${flags.out}/audit.json and ${flags.out}/report.html`, async () => {
+  // Step 12: the audit record and its HTML report.
+  await step(`Step 12 · Write ${flags.out}/audit.json and ${flags.out}/report.html`, async () => {
     mkdirSync(flags.out, { recursive: true });
     writeFileSync(`${flags.out}/audit.json`, writeAuditRecord(record));
     writeFileSync(`${flags.out}/report.html`, await renderAuditReport(record));

@@ -21,7 +21,7 @@ import {
 } from '../attribution/index.js';
 import { fitDataInf, type Preconditioner } from '../attribution/index.js';
 import type { FactorizedProjectionSpec } from '../attribution/index.js';
-import { createRng, type Hex } from '../core/index.js';
+import { createProgressReporter, createRng, type Hex, type ProgressCallback } from '../core/index.js';
 import { chunkText, normalizeProse } from '../datanet/index.js';
 import { importDatasetPackage } from '../datanet/load-package.js';
 import type { GenerationAnswerRecord, GenerationSpanRecord } from '../audit/report-generation.js';
@@ -74,6 +74,8 @@ export interface GenerativeStageOptions {
   /** Row ids never paid (e.g. flagged as likely mislabelled). */
   excludeRows?: readonly string[];
   feeModel?: Partial<FeeModel>;
+  /** Progress of the fine-tune (stage 'train'), the featurization ('generative-index') and the answers ('generative-answers'). */
+  onProgress?: ProgressCallback;
 }
 
 /** A span of an answer and one answer as the audit record holds them (defined by the report that renders them). */
@@ -185,7 +187,7 @@ export async function fineTuneOnText(model: CausalLmModel, rows: readonly Genera
   const steps = options.steps ?? GENERATIVE_DEFAULTS.steps;
   const batchSize = options.batchSize ?? GENERATIVE_DEFAULTS.batchSize;
   const learningRate = options.learningRate ?? GENERATIVE_DEFAULTS.learningRate;
-  const result = await train(model, { task: 'causal-lm', train: sources, seed, epochs: 10_000, maxSteps: steps, batchSize, learningRate });
+  const result = await train(model, { task: 'causal-lm', train: sources, seed, epochs: 10_000, maxSteps: steps, batchSize, learningRate, onProgress: options.onProgress });
   return {
     adapterName,
     lora,
@@ -286,9 +288,17 @@ export function answerRecord(model: CausalLmModel, index: GenerationIndex, rows:
 export async function runGenerativeStage(model: CausalLmModel, options: GenerativeStageOptions): Promise<GenerativeStageRecord> {
   const base = baseModelHash(model);
   const tuned = await fineTuneOnText(model, options.rows, options.tokenizer, options);
+  const indexProgress = createProgressReporter('generative-index', 1, options.onProgress);
+  indexProgress.tick(0, undefined, `featurizing ${options.rows.length} rows and building the span index`);
   const built = buildGenerativeIndex(model, options.rows, options.tokenizer, options);
+  indexProgress.tick(1);
   try {
-    const answers = options.prompts.map((p) => answerRecord(model, built.index, options.rows, p, options));
+    const answerProgress = createProgressReporter('generative-answers', options.prompts.length, options.onProgress);
+    const answers = options.prompts.map((p, i) => {
+      const answer = answerRecord(model, built.index, options.rows, p, options);
+      answerProgress.tick(i + 1);
+      return answer;
+    });
     const method = answers[0]?.attribution.method;
     const fee = resolveFeeModel(options.feeModel);
     return {

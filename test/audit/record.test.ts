@@ -73,4 +73,35 @@ describe('HTML report', () => {
     expect(html).not.toMatch(/<script[\s>]/);
     expect(html).toContain('550000000000000000');
   });
+
+  it('renders the generated-text and chain-load sections when the record carries them (issues 11 and 14)', async () => {
+    const answer = {
+      prompt: 'The capital of <Zorbania> is',
+      completion: ' Quixville',
+      logLikelihood: -3.5,
+      proponents: [{ rowId: 'planted/0', contributor: 'planted', datanet: 'planted-facts', score: 2, text: 'The capital of Zorbania is Quixville.' }],
+      opponents: [],
+      contributorShares: { planted: 1 },
+      datanetShares: { 'planted-facts': 1 },
+      spans: [{ start: 0, length: 10, text: ' Quixville', count: 3, rows: [{ rowId: 'planted/0', contributor: 'planted', datanet: 'planted-facts' }] }],
+      fee: { feeWei: '1000', platformWei: '50', ownerWei: '380', stakersWei: '95', contributorsWei: '475', unallocatedWei: '0', contributorAmounts: { planted: '475' }, paid: true, reason: null, flagged: [] },
+      attributionMs: 12,
+    };
+    const chainLoad = {
+      costByLoad: [{ strategy: 'per-block-root', eventsPerSecond: 10, costPerMillionEventsWei: 1e15, holds: true }, { strategy: 'per-block-root', eventsPerSecond: 1000, costPerMillionEventsWei: 1e13, holds: true }],
+      finality: [{ strategy: 'per-block-root', stage: 'safe', p50Seconds: 45, p99Seconds: 74 }],
+      baseFee: [{ strategy: 'per-event', timeSeconds: 2, baseFeeWei: 1e6 }, { strategy: 'per-event', timeSeconds: 4, baseFeeWei: 1.1e6 }],
+    };
+    const html = await renderAuditReport(sampleAuditRecord({ sections: { generative: { answers: [answer], feeModel: { platformFee: 0.05 } }, chainLoad } }));
+    expect(html).toContain('<section id="generation">');
+    expect(html).toContain('<section id="chain-load">');
+    expect(html).toContain('The capital of &lt;Zorbania&gt; is');
+    expect(html).toMatch(/<mark[^>]*> Quixville<\/mark>/);
+    const charts = [...html.matchAll(/<figure class="chart" data-chart="(\w+)"><svg/g)].map((m) => m[1]);
+    expect(charts).toEqual(expect.arrayContaining(['chainCost', 'chainFinality', 'chainBaseFee']));
+    // Without the sections, neither appears.
+    const plain = await renderAuditReport(sampleAuditRecord());
+    expect(plain).not.toContain('id="generation"');
+    expect(plain).not.toContain('id="chain-load"');
+  });
 });
