@@ -10,7 +10,7 @@
  * Every split is exact to the wei: the parts sum to the fee. When no contributor has positive influence, the
  * contributors' pool is returned as `unallocatedWei` with the reason, never thrown (a serving loop must not stop).
  */
-import { ProvenantError } from '../../core/index.js';
+import { ProvenantError, checks, describeValue, resolve, type ParamCheck, type ParamTable } from '../../core/index.js';
 import { splitRewardDetailed } from '../reward-split.js';
 
 export interface FeeModel {
@@ -67,6 +67,29 @@ export const FEE_MODEL_FIELDS: readonly FeeModelField[] = Object.freeze([
   },
 ]);
 
+const weiCheck: ParamCheck = (v) => (typeof v === 'bigint' && v >= 0n ? null : `must be a non-negative bigint (wei), got ${describeValue(v)}`);
+const bpsCheck: ParamCheck = checks.int(0, 10_000);
+
+/**
+ * The fee model in the library's one parameter mechanism (`core/params.ts`), built from `FEE_MODEL_FIELDS` (the defaults
+ * and meanings live there only): `resolve` refuses unknown names with the nearest field and gathers every bad value;
+ * `describe(FEE_MODEL_PARAMS, used)` gives the audit rows.
+ */
+export const FEE_MODEL_PARAMS: ParamTable = Object.freeze({
+  name: 'feeModel',
+  docsPath: '#parameters',
+  fields: FEE_MODEL_FIELDS.map((f) => ({
+    name: f.field,
+    default: f.default,
+    meaning: `${f.meaning} Unit: ${f.unit}. Default: ${f.source}.`,
+    check: typeof f.default === 'bigint' ? weiCheck : bpsCheck,
+  })),
+  crossChecks: (used: Readonly<Record<string, unknown>>): Array<[string, string]> => {
+    const sum = (used.ownerBps as number) + (used.stakersBps as number) + (used.contributorsBps as number);
+    return sum === 10_000 ? [] : [['contributorsBps', `ownerBps + stakersBps + contributorsBps must be 10000, got ${sum}`]];
+  },
+});
+
 /**
  * The full fee model: defaults from {@link FEE_MODEL_FIELDS} for every field not given, then validated; every bad field is
  * listed in one `INVALID_ARGUMENT` error.
@@ -75,27 +98,7 @@ export const FEE_MODEL_FIELDS: readonly FeeModelField[] = Object.freeze([
  * resolveFeeModel({ platformFeeBps: 0 }).contributorsBps; // 5000
  */
 export function resolveFeeModel(partial: Partial<FeeModel> = {}): FeeModel {
-  const out = Object.create(null) as Record<string, unknown>;
-  const problems: string[] = [];
-  const known = new Set(FEE_MODEL_FIELDS.map((f) => f.field as string));
-  for (const key of Object.keys(partial)) if (!known.has(key)) problems.push(`${key}: not a fee-model field`);
-  for (const f of FEE_MODEL_FIELDS) {
-    const v = (partial as Record<string, unknown>)[f.field] ?? f.default;
-    if (typeof f.default === 'bigint') {
-      if (typeof v !== 'bigint' || v < 0n) problems.push(`${f.field}: must be a non-negative bigint (wei), got ${String(v)}`);
-    } else if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 10_000) {
-      problems.push(`${f.field}: must be an integer number of basis points in [0, 10000], got ${String(v)}`);
-    }
-    out[f.field] = v;
-  }
-  if (problems.length === 0) {
-    const sum = (out.ownerBps as number) + (out.stakersBps as number) + (out.contributorsBps as number);
-    if (sum !== 10_000) problems.push(`ownerBps + stakersBps + contributorsBps must be 10000, got ${sum}`);
-  }
-  if (problems.length) {
-    throw new ProvenantError('INVALID_ARGUMENT', `The fee model has ${problems.length} invalid field${problems.length > 1 ? 's' : ''}.`, { metaMessages: problems, data: { problems } });
-  }
-  return { ...(out as unknown as FeeModel) };
+  return { ...resolve<FeeModel>(FEE_MODEL_PARAMS, partial) };
 }
 
 /** The fee of one answer in wei: ⌊(price_in·input + price_out·output) / 1000⌋. */

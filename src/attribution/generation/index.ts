@@ -10,7 +10,7 @@ export type { CausalFeaturizeOptions, CausalFeaturizeInfo, CausalFeatures, Causa
 export { suffixArray } from './suffix-array.js';
 export { SPAN_TRACE_DEFAULTS, buildSpanIndex, traceSpans } from './span-index.js';
 export type { SpanIndex, SpanIndexRows, TracedSpan, TraceSpansOptions, SpanTrace } from './span-index.js';
-export { FEE_MODEL_FIELDS, resolveFeeModel, inferenceFee, splitGenerationFee } from './fee-model.js';
+export { FEE_MODEL_FIELDS, FEE_MODEL_PARAMS, resolveFeeModel, inferenceFee, splitGenerationFee } from './fee-model.js';
 export type { FeeModel, FeeModelField, GenerationFeeSplit, UnpaidReason } from './fee-model.js';
 export { COMPLETION_DEFAULTS, generateCompletion } from './generate.js';
 export type { CompletionOptions } from './generate.js';

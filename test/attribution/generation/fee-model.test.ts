@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { FEE_MODEL_FIELDS, inferenceFee, resolveFeeModel, splitGenerationFee } from '../../../src/attribution/generation/index.js';
-import { ProvenantError } from '../../../src/core/index.js';
+import { FEE_MODEL_FIELDS, FEE_MODEL_PARAMS, inferenceFee, resolveFeeModel, splitGenerationFee } from '../../../src/attribution/generation/index.js';
+import { ProvenantError, describe as describeParams } from '../../../src/core/index.js';
 
 const bpsTriple = fc.tuple(fc.integer({ min: 0, max: 10_000 }), fc.integer({ min: 0, max: 10_000 })).map(([a, b]) => {
   const [x, y] = a <= b ? [a, b] : [b, a];
@@ -74,5 +74,22 @@ describe('generation fee model', () => {
       expect(e).toBeInstanceOf(ProvenantError);
       expect((e as ProvenantError).metaMessages?.length ?? (e as { data: { problems: string[] } }).data.problems.length).toBeGreaterThanOrEqual(3);
     }
+  });
+
+  it('is resolved and described by the one parameter mechanism: unknown names suggested, bad values gathered, rows = used', () => {
+    let error: { code?: string; message?: string; metaMessages?: string[] } = {};
+    try {
+      resolveFeeModel({ platformFee: 100, ownerBps: 20_000 } as never);
+    } catch (e) {
+      error = e as typeof error;
+    }
+    expect(error.code).toBe('INVALID_ARGUMENT');
+    expect(JSON.stringify(error)).toMatch(/platformFeeBps/); // the nearest field is suggested for the unknown name
+    expect(JSON.stringify(error)).toMatch(/ownerBps/);
+    const used = resolveFeeModel({ platformFeeBps: 250, ownerBps: 3_000, stakersBps: 2_000, contributorsBps: 5_000 });
+    const rows = describeParams(FEE_MODEL_PARAMS, used);
+    expect(rows.find((r) => r.name === 'feeModel.platformFeeBps')).toMatchObject({ value: 250, default: 500 });
+    expect(rows.find((r) => r.name === 'feeModel.pricePer1kOutputTokensWei')).toMatchObject({ value: '4000000000000' }); // bigints recorded as decimal strings (JSON)
+    expect(rows).toHaveLength(FEE_MODEL_FIELDS.length);
   });
 });
