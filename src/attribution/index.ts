@@ -75,3 +75,4 @@ export { featurizeInWorkers } from './featurize-workers.js';
 export type { FeaturizeInWorkersOptions, FeaturizeWorkerData } from './featurize-workers.js';
 export { createAttributionIndex, attributeQuery, attributeQueries } from './attribute-query.js';
 export type { AttributionIndex, AttributionIndexOptions, AttributeQueryOptions, AttributedRow, QueryAttribution } from './attribute-query.js';
+export * from './linalg/index.js';

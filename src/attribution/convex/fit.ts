@@ -5,7 +5,7 @@
  * the full-data optimum makes leave-one-out and subset retrains a handful of steps.
  */
 import { ProvenantError, createProgressReporter, type ProgressCallback } from '../../core/index.js';
-import { conjugateGradient } from './linear-algebra.js';
+import { conjugateGradient } from '../linalg/index.js';
 import { hessianOperatorFromProbabilities, objectiveOnRows } from './objective.js';
 import { assertTheta, parameterCount, resolveRows, type ConvexLogisticProblem } from './problem.js';
 
@@ -76,7 +76,7 @@ export function fitConvexLogistic(problem: ConvexLogisticProblem, options: FitCo
     // last steps solved well below the target gradient norm.
     const eta = Math.max(Math.min(0.5, Math.sqrt(gNorm)), (0.1 * tolerance) / gNorm, 1e-14);
     const negGrad = current.gradient.map((g) => -g);
-    const cg = conjugateGradient((v, out) => H.apply(v, out), negGrad, {
+    const cg = conjugateGradient({ dim: P, apply: (v) => H.apply(v) }, negGrad, 1, {
       tolerance: eta,
       maxIterations: maxCg,
       diagonal: H.diagonal(),
