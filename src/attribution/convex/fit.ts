@@ -20,6 +20,11 @@ export interface FitConvexLogisticOptions {
   maxIterations?: number;
   /** Conjugate-gradient iterations per Newton step. Default 10·P capped at 2000. */
   maxCgIterations?: number;
+  /**
+   * M⁻¹ for the Newton systems' conjugate gradients (rows × P in and out) instead of Jacobi: e.g. the full-data
+   * Hessian's Cholesky solve when retraining on a subset, so each Newton step takes a few iterations.
+   */
+  preconditioner?: (R: Float64Array, rows: number) => Float64Array;
   /** Keep a copy of θ after every Newton step (TracIn-style checkpoints along the optimisation path). */
   recordPath?: boolean;
   /** Throw `ATTRIBUTION_NOT_CONVERGED` when the tolerance is not met. Default true. */
@@ -79,7 +84,8 @@ export function fitConvexLogistic(problem: ConvexLogisticProblem, options: FitCo
     const cg = conjugateGradient({ dim: P, apply: (v) => H.apply(v) }, negGrad, 1, {
       tolerance: eta,
       maxIterations: maxCg,
-      diagonal: H.diagonal(),
+      diagonal: options.preconditioner ? undefined : H.diagonal(),
+      preconditioner: options.preconditioner,
       throwIfNotConverged: false,
     });
     cgIterations += cg.iterations;

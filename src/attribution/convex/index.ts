@@ -13,12 +13,13 @@ export {
   convexLogisticHessian,
   convexExampleGradients,
   convexExampleResiduals,
+  hessianFromProbabilities as convexHessianFromProbabilities,
 } from './objective.js';
 export type { ConvexObjective, ConvexHessianOperator } from './objective.js';
 export { fitConvexLogistic } from './fit.js';
 export type { FitConvexLogisticOptions, ConvexLogisticFit } from './fit.js';
 export { convexProbabilities, convexExampleLosses, convexExampleMargins, convexAccuracy } from './outputs.js';
-export { convexInfluenceScores, convexSelfInfluence, convexHessianCholesky, CONVEX_INFLUENCE_DEFAULTS } from './influence.js';
+export { convexInfluenceScores, convexSelfInfluence, convexHessianCholesky, convexScoresFromSolutions, CONVEX_INFLUENCE_DEFAULTS } from './influence.js';
 export type { ConvexInfluenceOptions, ConvexInfluenceScores } from './influence.js';
 export { chooseConvexSolver, CONVEX_SOLVER_DEFAULTS } from './solver-choice.js';
 export type { ConvexInfluenceSolver, ConvexSolverChoice, ConvexSolverChoiceOptions } from './solver-choice.js';

@@ -105,8 +105,13 @@ const SCORE_CHUNK = 64;
 /**
  * τ(i, t) = Σ_c r_{i,c} · (x̃_iᵀ V_t)_c for all rows i and solved queries V_t ((d + 1) × C each), using ∇ℓ_i = x̃_i ⊗ r_i:
  * per chunk of test points one product X̃ · Wᵀ on the dense kernel, W's rows the (t, c) columns of V — no n × P matrix.
+ * `residuals` are p_i − e_{y_i} of every training row (n × C); `solved` holds q solutions (q × P); returns n × q.
+ *
+ * @example
+ * const V = convexHessianCholesky(train, theta).solveRows(testGradients, q);
+ * const tau = convexScoresFromSolutions(train, convexExampleResiduals(train, theta), V, q);
  */
-function scoreAgainstTrain(train: ConvexLogisticProblem, residuals: Float64Array, solved: Float64Array, q: number, engine?: DenseEngine): Float64Array {
+export function convexScoresFromSolutions(train: ConvexLogisticProblem, residuals: Float64Array, solved: Float64Array, q: number, engine?: DenseEngine): Float64Array {
   const { x, d, numClasses: C, n } = train;
   const D = d + 1;
   const P = D * C;
@@ -173,7 +178,7 @@ export function convexInfluenceScores(
   const progress = createProgressReporter('convex-influence', test.n, options.onProgress);
   const testGrads = gradientsOf(test, convexExampleResiduals(test, theta));
   const { solved, iterations } = solveQueries(train, theta, R, testGrads, test.n, choice, options, progress);
-  const values = scoreAgainstTrain(train, convexExampleResiduals(train, theta), solved, test.n, options.engine);
+  const values = convexScoresFromSolutions(train, convexExampleResiduals(train, theta), solved, test.n, options.engine);
   return { values, nTrain: train.n, nTest: test.n, solver: iterations === undefined ? choice : { ...choice, cgIterationsUsed: iterations } };
 }
 
