@@ -3,7 +3,7 @@
  *   ∇J_R = (1/|R|) Σ_i x̃_i ⊗ (p_i − e_{y_i}) + λθ
  *   ∇²J_R = (1/|R|) Σ_i (x̃_i x̃_iᵀ) ⊗ (diag p_i − p_i p_iᵀ) + λI
  */
-import { accumulateOuter, forwardRows, projectRow } from './kernels.js';
+import { accumulateOuter, forwardRows } from './kernels.js';
 import { probabilitiesOnRows } from './outputs.js';
 import { createDenseWorkspace, gemmNTBlocked, GEMM_BLOCK, type DenseEngine } from '../linalg/index.js';
 import { assertTheta, parameterCount, resolveRows, type ConvexLogisticProblem } from './problem.js';
@@ -56,7 +56,8 @@ export interface ConvexHessianOperator {
 }
 
 /**
- * The Hessian operator at θ (matrix-free: one pass over the rows per product, 2·n·(d + 1)·C multiply-adds).
+ * The Hessian operator at θ (matrix-free: two products with the rows per application, 2·n·(d + 1)·C multiply-adds,
+ * on the dense kernel).
  *
  * @example
  * const H = convexHessianOperator(problem, theta);
@@ -70,25 +71,50 @@ export function convexHessianOperator(problem: ConvexLogisticProblem, theta: Flo
   return hessianOperatorFromProbabilities(problem, R, probs);
 }
 
-export function hessianOperatorFromProbabilities(problem: ConvexLogisticProblem, R: Uint32Array, probs: Float64Array): ConvexHessianOperator {
+export function hessianOperatorFromProbabilities(problem: ConvexLogisticProblem, R: Uint32Array, probs: Float64Array, engine?: DenseEngine): ConvexHessianOperator {
   const C = problem.numClasses;
   const P = parameterCount(problem);
-  const { lambda } = problem;
-  const u = new Float64Array(C);
-  const a = new Float64Array(R.length * C);
+  const { lambda, x, d } = problem;
+  const D = d + 1;
+  const nR = R.length;
+  // The two passes over the rows are products on the dense kernel: U = X̃_R V (|R| × C), then X̃_Rᵀ A (D × C), with X̃_R
+  // held both ways round so each product reads its operands contiguously.
+  const ws = createDenseWorkspace(2 * nR * D + 2 * C * D + 2 * nR * C + 8, engine);
+  const xr = ws.alloc(nR * D);
+  const xrt = ws.alloc(D * nR);
+  const vt = ws.alloc(C * D);
+  const u = ws.alloc(nR * C);
+  const at = ws.alloc(C * nR);
+  const o = ws.alloc(D * C);
+  {
+    const h = ws.heap();
+    for (let r = 0; r < nR; r++) {
+      const xo = R[r]! * d;
+      for (let j = 0; j < d; j++) {
+        const v = x[xo + j]!;
+        h[xr + r * D + j] = v;
+        h[xrt + j * nR + r] = v;
+      }
+      h[xr + r * D + d] = 1;
+      h[xrt + d * nR + r] = 1;
+    }
+  }
   return {
     size: P,
     apply(v, out = new Float64Array(P)) {
-      out.fill(0);
-      for (let r = 0; r < R.length; r++) {
-        projectRow(problem, R[r]!, v, u);
-        // (diag p − p pᵀ) u = p ⊙ (u − pᵀu)
+      const h = ws.heap();
+      for (let j = 0; j < D; j++) for (let c = 0; c < C; c++) h[vt + c * D + j] = v[j * C + c]!;
+      h.fill(0, u, u + nR * C);
+      gemmNTBlocked(ws, nR, C, D, 1, xr, D, vt, D, u, C);
+      for (let r = 0; r < nR; r++) {
+        // (diag p − p pᵀ) u = p ⊙ (u − pᵀu), with the 1/|R| of the mean.
         let s = 0;
-        for (let c = 0; c < C; c++) s += probs[r * C + c]! * u[c]!;
-        for (let c = 0; c < C; c++) a[r * C + c] = probs[r * C + c]! * (u[c]! - s);
+        for (let c = 0; c < C; c++) s += probs[r * C + c]! * h[u + r * C + c]!;
+        for (let c = 0; c < C; c++) h[at + c * nR + r] = (probs[r * C + c]! * (h[u + r * C + c]! - s)) / nR;
       }
-      accumulateOuter(problem, R, a, 1 / R.length, out);
-      for (let k = 0; k < P; k++) out[k]! += lambda * v[k]!;
+      h.fill(0, o, o + D * C);
+      gemmNTBlocked(ws, D, C, nR, 1, xrt, nR, at, nR, o, C);
+      for (let k = 0; k < P; k++) out[k] = h[o + k]! + lambda * v[k]!;
       return out;
     },
     diagonal() {
