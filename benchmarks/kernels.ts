@@ -10,7 +10,8 @@
  *
  * The reference runs as a server process (benchmarks/kernels-torch.py); each step runs on both sides back to back, the
  * order alternating between rounds, so both meet the same machine load (this machine is shared: the figures are measured
- * under load, and the ratios are what to read). The reference is single-threaded: torch.set_num_threads(1) and
+ * under load, and the ratios are what to read). Each side's CPU seconds (user + system) are the primary figure — on a
+ * machine with more runnable processes than cores, wall time mostly measures the wait for a core — with wall seconds beside. The reference is single-threaded: torch.set_num_threads(1) and
  * OPENBLAS_NUM_THREADS=MKL_NUM_THREADS=OMP_NUM_THREADS=1; the BLAS/LAPACK it links is printed. Probabilities are taken
  * at θ = 0 (uniform): the kernels' cost does not depend on the values, and no fit is needed. λ = 1e-3.
  */
@@ -53,6 +54,13 @@ const time = <T>(f: () => T): [T, number] => {
   const t = performance.now();
   const v = f();
   return [v, (performance.now() - t) / 1000];
+};
+/** CPU seconds of this process (user + system) spent in f: on a loaded machine, wall time counts the wait for a core. */
+const cpuTime = <T>(f: () => T): [T, number, number] => {
+  const c = process.cpuUsage();
+  const [v, wall] = time(f);
+  const u = process.cpuUsage(c);
+  return [v, (u.user + u.system) / 1e6, wall];
 };
 
 /** Debian's torch (links libblas.so.3 → OpenBLAS) when it imports, else the pip torch in .venv-ref (bundles MKL). */
@@ -174,15 +182,15 @@ async function main(): Promise<void> {
     const refTimes: number[] = [], wasmTimes: number[] = [];
     for (let r = 0; r < 3; r++) {
       refTimes.push((await ref.call({ op: `syn-${op}`, n: k })).seconds as number);
-      wasmTimes.push(time(() => (op === 'gemm' ? matMulNT(A, k, k, B!, k, { engine: 'wasm' }) : choleskyFactor(A, k, { engine: 'wasm' })))[1]);
+      wasmTimes.push(cpuTime(() => (op === 'gemm' ? matMulNT(A, k, k, B!, k, { engine: 'wasm' }) : choleskyFactor(A, k, { engine: 'wasm' })))[1]);
     }
     add('pytorch float64 (1 thread)', Math.min(...refTimes));
     add('ours wasm-simd', Math.min(...wasmTimes));
-    add('ours js', time(() => (op === 'gemm' ? matMulNT(A, k, k, B!, k, { engine: 'js' }) : choleskyFactor(A, k, { engine: 'js' })))[1]);
+    add('ours js', cpuTime(() => (op === 'gemm' ? matMulNT(A, k, k, B!, k, { engine: 'js' }) : choleskyFactor(A, k, { engine: 'js' })))[1]);
     const M = new Matrix(Array.from({ length: k }, (_, i) => Array.from(A.subarray(i * k, (i + 1) * k))));
     add('ml-matrix', op === 'gemm'
-      ? time(() => M.mmul(new Matrix(Array.from({ length: k }, (_, i) => Array.from(B!.subarray(i * k, (i + 1) * k)))).transpose()))[1]
-      : time(() => new CholeskyDecomposition(M))[1]);
+      ? cpuTime(() => M.mmul(new Matrix(Array.from({ length: k }, (_, i) => Array.from(B!.subarray(i * k, (i + 1) * k)))).transpose()))[1]
+      : cpuTime(() => new CholeskyDecomposition(M))[1]);
   }
 
   // The influence pipeline at P = 7,850, step by step, alternating which side goes first.
@@ -194,6 +202,7 @@ async function main(): Promise<void> {
     score: 2 * n * D * C * m,
   };
   const ours: Record<string, number[]> = {}, theirs: Record<string, number[]> = {};
+  const oursCpu: Record<string, number[]> = {}, theirsCpu: Record<string, number[]> = {};
   let ourScores: Float64Array | null = null;
   for (let round = 0; round < args.rounds; round++) {
     let H: Float64Array | null = null;
@@ -211,8 +220,16 @@ async function main(): Promise<void> {
     };
     for (const [s, step] of steps.entries()) {
       const refFirst = (round + s) % 2 === 0;
-      const doRef = async () => (theirs[step] ??= []).push((await ref.call({ op: step })).seconds as number);
-      const doOurs = () => (ours[step] ??= []).push(time(run[step])[1]);
+      const doRef = async () => {
+        const r = await ref.call({ op: step });
+        (theirs[step] ??= []).push(r.seconds as number);
+        (theirsCpu[step] ??= []).push(r.cpuSeconds as number);
+      };
+      const doOurs = () => {
+        const [, cpu, wall] = cpuTime(run[step]);
+        (ours[step] ??= []).push(wall);
+        (oursCpu[step] ??= []).push(cpu);
+      };
       if (refFirst) {
         await doRef();
         doOurs();
@@ -220,7 +237,7 @@ async function main(): Promise<void> {
         doOurs();
         await doRef();
       }
-      log(`round ${round + 1} ${step}: ours ${ours[step]!.at(-1)!.toFixed(2)} s, PyTorch ${theirs[step]!.at(-1)!.toFixed(2)} s (${refFirst ? 'reference first' : 'ours first'}; load ${loadavg()[0]!.toFixed(1)})`);
+      log(`round ${round + 1} ${step}: ours ${ours[step]!.at(-1)!.toFixed(2)} s (CPU ${oursCpu[step]!.at(-1)!.toFixed(2)}), PyTorch ${theirs[step]!.at(-1)!.toFixed(2)} s (CPU ${theirsCpu[step]!.at(-1)!.toFixed(2)}) (${refFirst ? 'reference first' : 'ours first'}; load ${loadavg()[0]!.toFixed(1)})`);
     }
   }
   await ref.call({ op: 'save' });
@@ -234,34 +251,39 @@ async function main(): Promise<void> {
   }
 
   const best = (xs: number[]) => Math.min(...xs);
+  // CPU seconds are the primary figure (each side's own compute, whatever the wait for a core); wall seconds beside them.
   const rows = steps.map((step) => ({
     step,
     flops: flops[step],
-    ours: best(ours[step]!),
-    pytorch: best(theirs[step]!),
-    ratio: best(ours[step]!) / best(theirs[step]!),
-    oursGflops: flops[step] / best(ours[step]!) / 1e9,
-    pytorchGflops: flops[step] / best(theirs[step]!) / 1e9,
+    ours: best(oursCpu[step]!),
+    pytorch: best(theirsCpu[step]!),
+    ratio: best(oursCpu[step]!) / best(theirsCpu[step]!),
+    oursGflops: flops[step] / best(oursCpu[step]!) / 1e9,
+    pytorchGflops: flops[step] / best(theirsCpu[step]!) / 1e9,
+    oursWall: best(ours[step]!),
+    pytorchWall: best(theirs[step]!),
+    wallRatio: best(ours[step]!) / best(theirs[step]!),
   }));
-  const total = { ours: rows.reduce((a, r) => a + r.ours, 0), pytorch: rows.reduce((a, r) => a + r.pytorch, 0) };
+  const total = { ours: rows.reduce((a, r) => a + r.ours, 0), pytorch: rows.reduce((a, r) => a + r.pytorch, 0), oursWall: rows.reduce((a, r) => a + r.oursWall, 0), pytorchWall: rows.reduce((a, r) => a + r.pytorchWall, 0) };
   console.log(`\nFloat64 kernels vs PyTorch ${ref.blas.torch} float64, 1 thread (BLAS ${ref.blas.BLAS_INFO}, LAPACK ${ref.blas.LAPACK_INFO}${ref.blas['libblas.so.3'] ? ` → ${ref.blas['libblas.so.3']}` : ''}); engine ${args.engine}.`);
   console.log(`Raw-pixel MNIST-10 influence: n = ${n}, test = ${m}, P = ${P}, λ = ${args.lambda}; best of ${args.rounds} interleaved round(s) on a shared, loaded machine.`);
-  console.log('| step | flops | ours (s) | PyTorch (s) | ratio | ours GFLOP/s | PyTorch GFLOP/s |');
+  console.log('CPU seconds (user + system of each process; wall seconds in brackets — they include waiting for a core).');
+  console.log('| step | flops | ours CPU s (wall) | PyTorch CPU s (wall) | ratio CPU (wall) | ours GFLOP/s | PyTorch GFLOP/s |');
   console.log('|---|---|---|---|---|---|---|');
-  for (const r of rows) console.log(`| ${r.step} | ${r.flops.toExponential(2)} | ${r.ours.toFixed(2)} | ${r.pytorch.toFixed(2)} | ${r.ratio.toFixed(2)}× | ${r.oursGflops.toFixed(2)} | ${r.pytorchGflops.toFixed(2)} |`);
-  console.log(`| **influence, 500 test points (all steps)** | | ${total.ours.toFixed(2)} | ${total.pytorch.toFixed(2)} | ${(total.ours / total.pytorch).toFixed(2)}× | | |`);
+  for (const r of rows) console.log(`| ${r.step} | ${r.flops.toExponential(2)} | ${r.ours.toFixed(2)} (${r.oursWall.toFixed(1)}) | ${r.pytorch.toFixed(2)} (${r.pytorchWall.toFixed(1)}) | ${r.ratio.toFixed(2)}× (${r.wallRatio.toFixed(2)}×) | ${r.oursGflops.toFixed(2)} | ${r.pytorchGflops.toFixed(2)} |`);
+  console.log(`| **influence, 500 test points (all steps)** | | ${total.ours.toFixed(2)} (${total.oursWall.toFixed(1)}) | ${total.pytorch.toFixed(2)} (${total.pytorchWall.toFixed(1)}) | ${(total.ours / total.pytorch).toFixed(2)}× (${(total.oursWall / total.pytorchWall).toFixed(2)}×) | | |`);
   console.log(`Scores agree with PyTorch's: max |Δτ| / max |τ| = ${(maxDiff / maxAbs).toExponential(2)}.`);
-  console.log(`\nCandidates at n = ${k} (C = A·Bᵀ; Cholesky of an SPD matrix):`);
+  console.log(`\nCandidates at n = ${k} (C = A·Bᵀ; Cholesky of an SPD matrix), CPU seconds:`);
   console.log('| op | engine | s | GFLOP/s |');
   console.log('|---|---|---|---|');
   for (const c of candidates) console.log(`| ${c.op} | ${c.engine} | ${c.seconds.toFixed(3)} | ${c.gflops.toFixed(2)} |`);
   const result = {
     setup: { ...args, nTrain: n, nTest: m, P, python, reference: ref.blas, loadAverageAtEnd: loadavg(), cpus: cpus().length, cpuModel: cpus()[0]?.model, note: 'shared machine under load; reference and ours interleaved step by step in one process pair' },
     rows,
-    total: { ...total, ratio: total.ours / total.pytorch },
+    total: { ...total, ratio: total.ours / total.pytorch, wallRatio: total.oursWall / total.pytorchWall },
     scoresAgreement: { maxRelativeDifference: maxDiff / maxAbs },
     candidates,
-    rounds: { ours, pytorch: theirs },
+    rounds: { oursWall: ours, pytorchWall: theirs, oursCpu, pytorchCpu: theirsCpu },
   };
   mkdirSync('benchmarks/results', { recursive: true });
   writeFileSync(args.out, JSON.stringify(result, null, 2) + '\n');
