@@ -11,3 +11,5 @@ export { matMulNT, matMul, gram } from './matrix-product.js';
 export type { MatrixProductOptions } from './matrix-product.js';
 export { conjugateGradient, CONJUGATE_GRADIENT_DEFAULTS } from './conjugate-gradient.js';
 export type { LinearOperator, ConjugateGradientOptions, ConjugateGradientResult } from './conjugate-gradient.js';
+export { symmetricEigen } from './symmetric-eigen.js';
+export type { SymmetricEigen } from './symmetric-eigen.js';
