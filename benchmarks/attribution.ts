@@ -4,8 +4,16 @@
  * mislabel-detection AUC (10 % of labels flipped), runtime — printed beside the published anchors of DESIGN.md.
  *
  *   npm run bench:attribution                       # everything (long: run it with nohup)
- *   npm run bench:attribution -- --only lr          # one part: lr | mlp | torch | brittle (comma-separated;
- *                                                   # default lr,mlp,torch)
+ *   npm run bench:attribution -- --only lr-raw      # one part: lr-raw | lr | mlp | torch | brittle (comma-separated;
+ *                                                   # default lr-raw,lr,mlp,torch); --full ignores the cache
+ *
+ * Main table — "LR (raw pixels)", dattri's set-up (benchmarks/attribution-lr-raw.ts): the 784 raw pixels + bias
+ * (P = 7,850), 5,000 training / 500 test digits, λ = 1e-3 on every parameter (--raw-lambda), Newton–CG to ‖∇J‖ ≤ 1e-10;
+ * LOO over --raw-loo-rows 50 removed rows, LDS over --raw-subsets 50 half-size subsets (output −loss), mislabel AUC with
+ * 10 % flipped labels beside the own-loss baseline, TRAK-10/50 on random halves with a 512-d Gaussian projection
+ * (--trak-projection), IF by CG on --cg-test-points 5 test points (its agreement with the explicit solve). Fits, retrains
+ * and TRAK models are cached by content hash under benchmarks/cache/ (git-ignored): a rerun with a warm cache recomputes
+ * only the scores. The PCA rows below ("LR (PCA)") are the second, labelled table.
  *   npm run bench:attribution -- --subsets 50       # LDS subsets (retrains)
  *
  * Options: --train 5000 --test 500 --pca 64 --lambda 1e-2 --subsets 100 --loo-rows 100 --mlp-subsets 50 --mlp-hidden 128

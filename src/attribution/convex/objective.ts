@@ -146,6 +146,13 @@ export function convexLogisticHessian(problem: ConvexLogisticProblem, theta: Flo
   return hessianFromProbabilities(problem, R, probabilitiesOnRows(problem, theta, R));
 }
 
+/**
+ * {@link convexLogisticHessian} from softmax probabilities already computed for the rows R (|R| × C), on the chosen
+ * dense engine: the Hessian build of an influence pipeline that already has p (e.g. bench:kernels).
+ *
+ * @example
+ * const H = convexHessianFromProbabilities(problem, rows, convexProbabilities(problem, theta, rows));
+ */
 export function hessianFromProbabilities(problem: ConvexLogisticProblem, R: Uint32Array, probs: Float64Array, engine?: DenseEngine): Float64Array {
   const { x, d, numClasses: C, lambda } = problem;
   const D = d + 1;
