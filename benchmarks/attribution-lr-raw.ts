@@ -59,8 +59,8 @@ export interface RawLrOptions {
   cacheDir: string;
   model: string;
   log: (...parts: unknown[]) => void;
-  /** Called with every finished row (the caller writes partial results). */
-  onRow: (row: RawRow) => void;
+  /** Called with all rows so far whenever one is added or completed (the caller writes partial results). */
+  onRows: (rows: RawRow[]) => void;
 }
 
 export interface RawRow {
@@ -143,7 +143,8 @@ export async function runRawLogisticRegression(o: RawLrOptions): Promise<{ rows:
   const rows: RawRow[] = [];
   const push = (row: RawRow) => {
     rows.push(row);
-    o.onRow(row);
+    o.onRows(rows);
+    return row;
   };
 
   // 1. The full fit (Jacobi-preconditioned Newton–CG from zero) and its Cholesky factor.
@@ -174,20 +175,10 @@ export async function runRawLogisticRegression(o: RawLrOptions): Promise<{ rows:
   const ldsSeconds = seconds(start);
   log(`LR raw ground truth: LOO ${loo.rows.length} rows (${looSeconds.toFixed(0)} s), LDS ${o.subsets} subsets (${ldsSeconds.toFixed(0)} s)`);
 
-  // 3. Mislabel set-up: 10 % of the labels flipped, refitted (warm start from the clean optimum).
-  const flip = flipLabels(o.yTrain, { fraction: 0.1, numClasses: C, seed: o.seed + 3 });
-  const noisy = createConvexLogisticProblem(o.xTrain, flip.labels, { numClasses: C, lambda: o.lambda, d });
-  // Fitted from zero (Jacobi), like the clean model, so its Newton path serves TracIn's self-influence.
-  const noisyFit = await cached<{ theta: Float64Array; path?: Float64Array[] }>(o, 'lr-raw-noisy-fit', { ...base, flipSeed: o.seed + 3 }, (f) => ({ theta: arr(f.theta), path: f.path!.map(arr) }), (r) => ({ theta: Float64Array.from(r.theta), path: (r.path as number[][]).map((p) => Float64Array.from(p)) }), () =>
-    fitConvexLogistic(noisy, { tolerance: 1e-10, recordPath: true, maxIterations: 100 }),
-  );
-  const baselineAuc = mislabelAuc(convexExampleLosses(noisy, noisyFit.theta), flip.flipped).auc;
-  log(`LR raw mislabel baseline (own loss) AUC ${baselineAuc.toFixed(3)}`);
-
   const evaluate = (method: string, scores: ScoreMatrix, featurizeSeconds: number | null, scoreSeconds: number, auc: number | null, note?: string) => {
     const l = looCorrelation(scores, loo);
     const s = linearDatamodelingScore(scores, lds);
-    push({ model: o.model, method, loo: l.spearman, looPearson: l.pearson, lds: s.score, auc, featurizeSeconds, scoreSeconds, note });
+    return push({ model: o.model, method, loo: l.spearman, looPearson: l.pearson, lds: s.score, auc, featurizeSeconds, scoreSeconds, note });
     log(`${o.model} ${method}: LOO ρ ${l.spearman.toFixed(3)}, LDS ${s.score.toFixed(3)}, AUC ${auc?.toFixed(3) ?? '—'}, ${scoreSeconds.toFixed(1)} s`);
   };
 
@@ -198,10 +189,7 @@ export async function runRawLogisticRegression(o: RawLrOptions): Promise<{ rows:
   const V = L.solveRows(testGrads, test.n);
   const ifScores: ScoreMatrix = { values: convexScoresFromSolutions(train, convexExampleResiduals(train, fit.theta), V, test.n), nTrain: train.n, nTest: test.n };
   const ifSeconds = seconds(start) + factorSeconds;
-  start = performance.now();
-  const selfIf = convexSelfInfluence(noisy, noisyFit.theta);
-  const selfSeconds = seconds(start);
-  evaluate('IF (explicit H⁻¹, float64)', ifScores, null, ifSeconds, mislabelAuc(selfIf, flip.flipped).auc, `solver choice: ${choice.solver} — ${choice.reason}; self-influence ${selfSeconds.toFixed(0)} s`);
+  const ifRow = evaluate('IF (explicit H⁻¹, float64)', ifScores, null, ifSeconds, null, `solver choice: ${choice.solver} — ${choice.reason}`);
 
   // 5. IF by CG on a few test points: the same algebra by the other route, and what it costs per query.
   {
@@ -219,16 +207,16 @@ export async function runRawLogisticRegression(o: RawLrOptions): Promise<{ rows:
     log(`LR raw CG: ${k} queries ${cgSeconds.toFixed(0)} s, rel. diff ${(maxDiff / maxAbs).toExponential(1)}`);
   }
 
+  let gradDotRow: RawRow | null = null, tracInRow: RawRow | null = null, dataInfRow: RawRow | null = null;
   // 6. Gradient-feature methods at θ̂ (float32 features, exact float64 gradients).
   start = performance.now();
   const trainFeatures = toFeatures(convexExampleGradients(train, fit.theta), train.n, d);
   const testFeatures = toFeatures(testGrads, test.n, d);
-  const noisyFeatures = toFeatures(convexExampleGradients(noisy, noisyFit.theta), noisy.n, d);
   const featurizeSeconds = seconds(start);
   {
     start = performance.now();
     const scores = denseScores(trainFeatures, testFeatures, gradDot());
-    evaluate('Grad-Dot', scores, featurizeSeconds, seconds(start), mislabelAuc(selfScores(noisyFeatures, gradDot()), flip.flipped).auc);
+    gradDotRow = evaluate('Grad-Dot', scores, featurizeSeconds, seconds(start), null);
   }
   {
     // TracInCP over the Newton iterates (equal weights): Σ_k Grad-Dot at each checkpoint, summed as score matrices.
@@ -239,25 +227,18 @@ export async function runRawLogisticRegression(o: RawLrOptions): Promise<{ rows:
       const s = denseScores(toFeatures(convexExampleGradients(train, theta), train.n, d), toFeatures(convexExampleGradients(test, theta), test.n, d), gradDot());
       for (let q = 0; q < values.length; q++) values[q]! += s.values[q]!;
     }
-    const noisyPath = noisyFit.path!;
-    const self = new Float64Array(noisy.n);
-    for (const theta of noisyPath) {
-      const g = convexExampleGradients(noisy, theta);
-      for (let i = 0; i < noisy.n; i++) for (let q = i * P; q < (i + 1) * P; q++) self[i]! += g[q]! ** 2;
-    }
-    evaluate('TracInCP (Newton-path checkpoints)', { values, nTrain: train.n, nTest: test.n }, null, seconds(start), mislabelAuc(self, flip.flipped).auc, `${path.length} checkpoints (self-influence over the noisy fit's ${noisyPath.length})`);
+    tracInRow = evaluate('TracInCP (Newton-path checkpoints)', { values, nTrain: train.n, nTest: test.n }, null, seconds(start), null, `${path.length} checkpoints`);
   }
   {
     start = performance.now();
     const scores = denseScores(trainFeatures, testFeatures, fitDataInf(trainFeatures));
-    evaluate('DataInf', scores, featurizeSeconds, seconds(start), mislabelAuc(selfScores(noisyFeatures, fitDataInf(noisyFeatures)), flip.flipped).auc);
+    dataInfRow = evaluate('DataInf', scores, featurizeSeconds, seconds(start), null);
   }
   {
     start = performance.now();
     const scores = denseScores(trainFeatures, testFeatures, fitFisher(trainFeatures));
     evaluate('Fisher (damped 0.1·tr/d)', scores, featurizeSeconds, seconds(start), null);
   }
-  push({ model: o.model, method: 'own training loss (baseline)', loo: null, lds: null, auc: baselineAuc, featurizeSeconds: null, scoreSeconds: null });
 
   // 7. TRAK: models retrained on random halves, margin gradients projected to `trakProjection` dimensions (Gaussian).
   const maxModels = Math.max(...o.trakModels);
@@ -288,6 +269,34 @@ export async function runRawLogisticRegression(o: RawLrOptions): Promise<{ rows:
       evaluate(`TRAK-${M}`, scores, seconds(start), seconds(t0), null, `${M} models on random halves, Gaussian projection to ${o.trakProjection}`);
     }
   }
+  // 8. Mislabel detection (last: the rows above are written first): 10 % of the labels flipped, refitted (warm start from the clean optimum).
+  const flip = flipLabels(o.yTrain, { fraction: 0.1, numClasses: C, seed: o.seed + 3 });
+  const noisy = createConvexLogisticProblem(o.xTrain, flip.labels, { numClasses: C, lambda: o.lambda, d });
+  // Fitted from zero (Jacobi), like the clean model, so its Newton path serves TracIn's self-influence.
+  const noisyFit = await cached<{ theta: Float64Array; path?: Float64Array[] }>(o, 'lr-raw-noisy-fit', { ...base, flipSeed: o.seed + 3 }, (f) => ({ theta: arr(f.theta), path: f.path!.map(arr) }), (r) => ({ theta: Float64Array.from(r.theta), path: (r.path as number[][]).map((p) => Float64Array.from(p)) }), () =>
+    fitConvexLogistic(noisy, { tolerance: 1e-10, recordPath: true, maxIterations: 100 }),
+  );
+  const baselineAuc = mislabelAuc(convexExampleLosses(noisy, noisyFit.theta), flip.flipped).auc;
+  log(`LR raw mislabel baseline (own loss) AUC ${baselineAuc.toFixed(3)}`);
+
+  {
+    start = performance.now();
+    ifRow.auc = mislabelAuc(convexSelfInfluence(noisy, noisyFit.theta), flip.flipped).auc;
+    ifRow.note += `; self-influence ${seconds(start).toFixed(0)} s`;
+    o.onRows(rows);
+    const noisyFeatures = toFeatures(convexExampleGradients(noisy, noisyFit.theta), noisy.n, d);
+    gradDotRow!.auc = mislabelAuc(selfScores(noisyFeatures, gradDot()), flip.flipped).auc;
+    dataInfRow!.auc = mislabelAuc(selfScores(noisyFeatures, fitDataInf(noisyFeatures)), flip.flipped).auc;
+    const self = new Float64Array(noisy.n);
+    for (const theta of noisyFit.path!) {
+      const g = convexExampleGradients(noisy, theta);
+      for (let i = 0; i < noisy.n; i++) for (let q = i * P; q < (i + 1) * P; q++) self[i]! += g[q]! ** 2;
+    }
+    tracInRow!.auc = mislabelAuc(self, flip.flipped).auc;
+    tracInRow!.note += ` (self-influence over the noisy fit's ${noisyFit.path!.length})`;
+    push({ model: o.model, method: 'own training loss (baseline)', loo: null, lds: null, auc: baselineAuc, featurizeSeconds: null, scoreSeconds: null });
+    log(`LR raw mislabel AUC: IF ${ifRow.auc?.toFixed(3)}, Grad-Dot ${gradDotRow!.auc?.toFixed(3)}, DataInf ${dataInfRow!.auc?.toFixed(3)}, TracIn ${tracInRow!.auc?.toFixed(3)}, own loss ${baselineAuc.toFixed(3)}`);
+  }
   return {
     rows,
     setup: {
@@ -300,7 +309,7 @@ export async function runRawLogisticRegression(o: RawLrOptions): Promise<{ rows:
       loo: { removedRows: loo.rows.length, tests: loo.tests.length, output: '−loss', seconds: looSeconds },
       lds: { subsets: o.subsets, fraction: 0.5, output: '−loss', seconds: ldsSeconds },
       retrains: 'warm-started at θ̂, Newton–CG preconditioned by the Cholesky factor of the full Hessian at θ̂, to ‖∇J‖ ≤ 1e-10',
-      mislabel: { flipped: flip.flipped.length, fraction: 0.1 },
+      mislabel: { fraction: 0.1, seed: o.seed + 3 },
       trak: { models: o.trakModels, projection: `gaussian ${o.trakProjection}`, retrainTolerance: 1e-8 },
       solverChoice: choice,
       cache: `${o.cacheDir} (content hash of the data and settings; --full recomputes)`,

@@ -914,8 +914,8 @@ async function runRaw(data: MnistArrays, args: Args): Promise<{ rows: ResultRow[
     cacheDir: 'benchmarks/cache',
     model,
     log,
-    onRow(row) {
-      partial.push(row);
+    onRows(done) {
+      partial.splice(0, partial.length, ...(done as ResultRow[]));
       const latest = existsSync(args.out) ? (JSON.parse(readFileSync(args.out, 'utf8')) as { rows: ResultRow[]; setup: Record<string, unknown> }) : { rows: [], setup: {} };
       mkdirSync(dirname(args.out), { recursive: true });
       const rows = [...latest.rows.filter((r) => r.model !== model), ...partial];
