@@ -77,3 +77,4 @@ export { createAttributionIndex, attributeQuery, attributeQueries } from './attr
 export type { AttributionIndex, AttributionIndexOptions, AttributeQueryOptions, AttributedRow, QueryAttribution } from './attribute-query.js';
 export * from './generation/index.js';
 export { assertFiniteFeatures } from './feature-matrix.js';
+export * from './linalg/index.js';

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { curvatureMatrix, denseScores, featurize, fitInverseHessian, gaussNewtonFeatures } from '../../src/attribution/index.js';
-import { choleskySolver } from '../../src/attribution/precondition/index.js';
+import { choleskyFactor } from '../../src/attribution/linalg/index.js';
 import { createLogisticRegression, tf, type Model } from '../../src/finetune/index.js';
 import { pearson, randomData } from './helpers.js';
 
@@ -40,7 +40,7 @@ function train(model: Model, x: Float32Array, labels: Int32Array, keep: Float32A
     const { grad } = objectiveGradient(model, x, labels, keep);
     gradNorm = Math.sqrt(grad.reduce((a, g) => a + g * g, 0));
     const H = curvatureMatrix(gaussNewtonFeatures(model, { inputs: xs, exampleShape: [din] }), lambda);
-    const stepDir = choleskySolver(H, grad.length).solveRows(grad, 1);
+    const stepDir = choleskyFactor(H, grad.length).solveRows(grad, 1);
     let at = 0;
     for (const v of vars) {
       const cur = v.dataSync();

@@ -5,7 +5,7 @@
  * the full-data optimum makes leave-one-out and subset retrains a handful of steps.
  */
 import { ProvenantError, createProgressReporter, type ProgressCallback } from '../../core/index.js';
-import { conjugateGradient } from './linear-algebra.js';
+import { conjugateGradient } from '../linalg/index.js';
 import { hessianOperatorFromProbabilities, objectiveOnRows } from './objective.js';
 import { assertTheta, parameterCount, resolveRows, type ConvexLogisticProblem } from './problem.js';
 
@@ -20,6 +20,11 @@ export interface FitConvexLogisticOptions {
   maxIterations?: number;
   /** Conjugate-gradient iterations per Newton step. Default 10·P capped at 2000. */
   maxCgIterations?: number;
+  /**
+   * M⁻¹ for the Newton systems' conjugate gradients (rows × P in and out) instead of Jacobi: e.g. the full-data
+   * Hessian's Cholesky solve when retraining on a subset, so each Newton step takes a few iterations.
+   */
+  preconditioner?: (R: Float64Array, rows: number) => Float64Array;
   /** Keep a copy of θ after every Newton step (TracIn-style checkpoints along the optimisation path). */
   recordPath?: boolean;
   /** Throw `ATTRIBUTION_NOT_CONVERGED` when the tolerance is not met. Default true. */
@@ -76,10 +81,11 @@ export function fitConvexLogistic(problem: ConvexLogisticProblem, options: FitCo
     // last steps solved well below the target gradient norm.
     const eta = Math.max(Math.min(0.5, Math.sqrt(gNorm)), (0.1 * tolerance) / gNorm, 1e-14);
     const negGrad = current.gradient.map((g) => -g);
-    const cg = conjugateGradient((v, out) => H.apply(v, out), negGrad, {
+    const cg = conjugateGradient({ dim: P, apply: (v) => H.apply(v) }, negGrad, 1, {
       tolerance: eta,
       maxIterations: maxCg,
-      diagonal: H.diagonal(),
+      diagonal: options.preconditioner ? undefined : H.diagonal(),
+      preconditioner: options.preconditioner,
       throwIfNotConverged: false,
     });
     cgIterations += cg.iterations;

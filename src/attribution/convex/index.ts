@@ -1,7 +1,7 @@
 /**
  * The exact float64 convex reference: multinomial logistic regression with L2 on every parameter, trained by Newton–CG
  * to a tight gradient norm, with exact per-example gradients, Hessian-vector products, an explicit Hessian and
- * influence functions (Cholesky or CG). It is the set-up where attribution quality is limited by the method, not by
+ * influence functions (blocked Cholesky or CG, chosen by cost; ../linalg). It is the set-up where attribution quality is limited by the method, not by
  * numerics, so LOO ≥ 0.95 and LDS ≥ 0.90 are reachable.
  */
 export { createConvexLogisticProblem, parameterCount as convexParameterCount } from './problem.js';
@@ -13,16 +13,13 @@ export {
   convexLogisticHessian,
   convexExampleGradients,
   convexExampleResiduals,
+  hessianFromProbabilities as convexHessianFromProbabilities,
 } from './objective.js';
 export type { ConvexObjective, ConvexHessianOperator } from './objective.js';
 export { fitConvexLogistic } from './fit.js';
 export type { FitConvexLogisticOptions, ConvexLogisticFit } from './fit.js';
 export { convexProbabilities, convexExampleLosses, convexExampleMargins, convexAccuracy } from './outputs.js';
-export { convexInfluenceScores, convexSelfInfluence, convexHessianCholesky } from './influence.js';
-export type { ConvexInfluenceOptions, ConvexInfluenceSolver } from './influence.js';
-export {
-  choleskyInPlace as convexCholesky,
-  choleskySolve as convexCholeskySolve,
-  conjugateGradient as convexConjugateGradient,
-} from './linear-algebra.js';
-export type { ConjugateGradientOptions, ConjugateGradientResult } from './linear-algebra.js';
+export { convexInfluenceScores, convexSelfInfluence, convexHessianCholesky, convexScoresFromSolutions, CONVEX_INFLUENCE_DEFAULTS } from './influence.js';
+export type { ConvexInfluenceOptions, ConvexInfluenceScores } from './influence.js';
+export { chooseConvexSolver, CONVEX_SOLVER_DEFAULTS } from './solver-choice.js';
+export type { ConvexInfluenceSolver, ConvexSolverChoice, ConvexSolverChoiceOptions } from './solver-choice.js';

@@ -6,61 +6,161 @@
  * first order (../conventions.ts). Exactly removing a row also reweights the mean from 1/|R| to 1/(|R| − 1): then
  * ΔL_t ≈ (τ(i, t) + ∇ℓ_tᵀH⁻¹λθ̂)/(|R| − 1), a second term the same for every i, which no per-test-point correlation sees.
  *
- * Solvers: 'explicit' factors H once by Cholesky (P up to a few thousand: memory P², time P³/3); 'cg' solves H v_t = ∇ℓ_t
- * per test point by Jacobi-preconditioned conjugate gradients on exact Hessian-vector products (any P).
+ * Solvers (./solver-choice.ts picks one by estimated cost and says why): 'explicit' factors H once by the blocked float64
+ * Cholesky (../linalg) and solves every query against it; 'cg' solves H v_t = ∇ℓ_t per test point by Jacobi-preconditioned
+ * conjugate gradients on exact Hessian-vector products (no P² memory).
  */
 import { ProvenantError, createProgressReporter, type ProgressCallback } from '../../core/index.js';
 import type { ScoreMatrix } from '../quality/score-matrix.js';
-import { projectRow } from './kernels.js';
-import { choleskyInPlace, choleskySolve, conjugateGradient, forwardSubstitute } from './linear-algebra.js';
+import { choleskyFactor, conjugateGradient, createDenseWorkspace, gemmNTBlocked, type CholeskyFactor, type DenseEngine } from '../linalg/index.js';
 import { convexExampleResiduals, convexHessianOperator, convexLogisticHessian } from './objective.js';
 import { assertTheta, parameterCount, resolveRows, type ConvexLogisticProblem } from './problem.js';
+import { chooseConvexSolver, type ConvexSolverChoice, type ConvexSolverChoiceOptions } from './solver-choice.js';
 
-export type ConvexInfluenceSolver = 'explicit' | 'cg';
+/** Defaults of {@link ConvexInfluenceOptions}. */
+export const CONVEX_INFLUENCE_DEFAULTS = {
+  /** Relative residual for 'cg': 1e-10, so the solve error stays far below the leave-one-out signal (~1e-4). */
+  cgTolerance: 1e-10,
+} as const;
 
-export interface ConvexInfluenceOptions {
+export interface ConvexInfluenceOptions extends ConvexSolverChoiceOptions {
   /** The rows θ̂ was fitted on (the Hessian's rows); default all. Scores are returned for every row of the problem. */
   rows?: ArrayLike<number>;
-  /** Default 'explicit' when P ≤ 3000, else 'cg'. */
-  solver?: ConvexInfluenceSolver;
-  /** Relative residual for 'cg'. Default 1e-10. */
+  /** Default {@link CONVEX_INFLUENCE_DEFAULTS}.cgTolerance. */
   cgTolerance?: number;
+  /** Dense engine for the explicit route: 'wasm' (default where available) or 'js'. */
+  engine?: DenseEngine;
   onProgress?: ProgressCallback;
 }
 
-function chooseSolver(P: number, solver?: ConvexInfluenceSolver): ConvexInfluenceSolver {
-  return solver ?? (P <= 3000 ? 'explicit' : 'cg');
+/** A score matrix with the solver route that produced it (for the audit record). */
+export interface ConvexInfluenceScores extends ScoreMatrix {
+  solver: ConvexSolverChoice & { cgIterationsUsed?: number };
 }
 
-/** Cholesky factor of the exact Hessian at θ̂ (row-major lower triangle), for repeated explicit solves. */
-export function convexHessianCholesky(problem: ConvexLogisticProblem, theta: Float64Array, rows?: ArrayLike<number>): Float64Array {
-  return choleskyInPlace(convexLogisticHessian(problem, theta, rows), parameterCount(problem));
+/** Cholesky factor of the exact Hessian at θ̂, for repeated explicit solves. */
+export function convexHessianCholesky(problem: ConvexLogisticProblem, theta: Float64Array, rows?: ArrayLike<number>, engine?: DenseEngine): CholeskyFactor {
+  return choleskyFactor(convexLogisticHessian(problem, theta, rows), parameterCount(problem), { engine });
 }
 
-/** ∇ℓ for the given rows of `problem` as dense vectors (|rows| × P). */
-function gradientsOf(problem: ConvexLogisticProblem, theta: Float64Array): Float64Array {
-  const { x, d, numClasses: C, n } = problem;
+/** ∇ℓ for rows [start, end) of `problem` as dense vectors ((end − start) × P), from precomputed residuals. */
+function gradientsOf(problem: ConvexLogisticProblem, residuals: Float64Array, start = 0, end = problem.n): Float64Array {
+  const { x, d, numClasses: C } = problem;
   const P = (d + 1) * C;
-  const residuals = convexExampleResiduals(problem, theta);
-  const out = new Float64Array(n * P);
-  for (let i = 0; i < n; i++) {
+  const out = new Float64Array((end - start) * P);
+  for (let i = start; i < end; i++) {
+    const o = (i - start) * P;
     for (let j = 0; j < d; j++) {
       const xij = x[i * d + j]!;
       if (xij === 0) continue;
-      for (let c = 0; c < C; c++) out[i * P + j * C + c] = xij * residuals[i * C + c]!;
+      for (let c = 0; c < C; c++) out[o + j * C + c] = xij * residuals[i * C + c]!;
     }
-    for (let c = 0; c < C; c++) out[i * P + d * C + c] = residuals[i * C + c]!;
+    for (let c = 0; c < C; c++) out[o + d * C + c] = residuals[i * C + c]!;
   }
   return out;
 }
 
+/** v_t = H⁻¹ ∇ℓ_t for every row of `grads` (q × P) by the chosen route; returns the solutions and CG's iteration count. */
+function solveQueries(
+  train: ConvexLogisticProblem,
+  theta: Float64Array,
+  R: Uint32Array,
+  grads: Float64Array,
+  q: number,
+  choice: ConvexSolverChoice,
+  options: ConvexInfluenceOptions,
+  progress: { tick(done: number): void },
+): { solved: Float64Array; iterations?: number } {
+  const P = parameterCount(train);
+  if (choice.solver === 'explicit') {
+    const L = convexHessianCholesky(train, theta, R, options.engine);
+    const solved = L.solveRows(grads, q);
+    progress.tick(q);
+    return { solved };
+  }
+  const H = convexHessianOperator(train, theta, R);
+  const diagonal = H.diagonal();
+  const op = { dim: P, apply: (V: Float64Array, rows: number) => applyRows(H, V, rows, P) };
+  const solved = new Float64Array(q * P);
+  let iterations = 0;
+  // One query at a time: the rows would share operator passes, but each pass is a loop over the data per row anyway.
+  for (let t = 0; t < q; t++) {
+    const cg = conjugateGradient(op, grads.subarray(t * P, (t + 1) * P), 1, { tolerance: options.cgTolerance ?? CONVEX_INFLUENCE_DEFAULTS.cgTolerance, diagonal });
+    solved.set(cg.x, t * P);
+    iterations = Math.max(iterations, cg.iterations);
+    progress.tick(t + 1);
+  }
+  return { solved, iterations };
+}
+
+function applyRows(H: { apply(v: Float64Array, out?: Float64Array): Float64Array }, V: Float64Array, rows: number, P: number): Float64Array {
+  const out = new Float64Array(rows * P);
+  for (let r = 0; r < rows; r++) H.apply(V.subarray(r * P, (r + 1) * P), out.subarray(r * P, (r + 1) * P));
+  return out;
+}
+
+/** Test points per product: bounds the |R| × (chunk·C) intermediate. */
+const SCORE_CHUNK = 64;
+
+/**
+ * τ(i, t) = Σ_c r_{i,c} · (x̃_iᵀ V_t)_c for all rows i and solved queries V_t ((d + 1) × C each), using ∇ℓ_i = x̃_i ⊗ r_i:
+ * per chunk of test points one product X̃ · Wᵀ on the dense kernel, W's rows the (t, c) columns of V — no n × P matrix.
+ * `residuals` are p_i − e_{y_i} of every training row (n × C); `solved` holds q solutions (q × P); returns n × q.
+ *
+ * @example
+ * const V = convexHessianCholesky(train, theta).solveRows(testGradients, q);
+ * const tau = convexScoresFromSolutions(train, convexExampleResiduals(train, theta), V, q);
+ */
+export function convexScoresFromSolutions(train: ConvexLogisticProblem, residuals: Float64Array, solved: Float64Array, q: number, engine?: DenseEngine): Float64Array {
+  const { x, d, numClasses: C, n } = train;
+  const D = d + 1;
+  const P = D * C;
+  const chunk = Math.min(SCORE_CHUNK, q);
+  const ws = createDenseWorkspace(n * D + chunk * C * D + n * chunk * C + 8, engine);
+  const xa = ws.alloc(n * D);
+  const w = ws.alloc(chunk * C * D);
+  const out = ws.alloc(n * chunk * C);
+  {
+    const h = ws.heap();
+    for (let i = 0; i < n; i++) {
+      h.set(x.subarray(i * d, (i + 1) * d), xa + i * D);
+      h[xa + i * D + d] = 1;
+    }
+  }
+  const values = new Float64Array(n * q);
+  for (let t0 = 0; t0 < q; t0 += chunk) {
+    const m = Math.min(chunk, q - t0);
+    const h = ws.heap();
+    for (let t = 0; t < m; t++) {
+      const v = (t0 + t) * P;
+      for (let c = 0; c < C; c++) {
+        const row = w + (t * C + c) * D;
+        for (let j = 0; j < D; j++) h[row + j] = solved[v + j * C + c]!;
+      }
+    }
+    h.fill(0, out, out + n * m * C);
+    gemmNTBlocked(ws, n, m * C, D, 1, xa, D, w, D, out, m * C);
+    for (let i = 0; i < n; i++) {
+      const o = out + i * m * C;
+      for (let t = 0; t < m; t++) {
+        let s = 0;
+        for (let c = 0; c < C; c++) s += residuals[i * C + c]! * h[o + t * C + c]!;
+        values[i * q + t0 + t] = s;
+      }
+    }
+  }
+  return values;
+}
+
 /**
  * The influence score matrix τ(i, t) for every training row i and test point t (nTrain × nTest, row-major; see
- * ../quality/score-matrix.ts). `test` holds the test features and labels (its lambda is ignored).
+ * ../quality/score-matrix.ts), with the solver route taken and why. `test` holds the test features and labels (its
+ * lambda is ignored).
  *
  * @example
  * const fit = fitConvexLogistic(train);
  * const scores = convexInfluenceScores(train, fit.theta, test);
+ * scores.solver.reason; // e.g. "500 queries amortise the factorisation: …"
  * linearDatamodelingScore(scores, truth);
  */
 export function convexInfluenceScores(
@@ -68,76 +168,64 @@ export function convexInfluenceScores(
   theta: Float64Array,
   test: ConvexLogisticProblem,
   options: ConvexInfluenceOptions = {},
-): ScoreMatrix {
+): ConvexInfluenceScores {
   assertTheta(train, theta);
   if (test.d !== train.d || test.numClasses !== train.numClasses) {
     throw new ProvenantError('ATTRIBUTION_SHAPE_MISMATCH', `Test data has d = ${test.d}, C = ${test.numClasses}; the model has d = ${train.d}, C = ${train.numClasses}.`);
   }
   const R = resolveRows(train, options.rows);
-  const P = parameterCount(train);
-  const C = train.numClasses;
-  const solver = chooseSolver(P, options.solver);
+  const choice = chooseConvexSolver({ d: train.d, numClasses: train.numClasses, trainingRows: R.length, queries: test.n }, options);
   const progress = createProgressReporter('convex-influence', test.n, options.onProgress);
-  const testGrads = gradientsOf(test, theta);
-  // v_t = H⁻¹ ∇ℓ_t, one solve per test point.
-  const solved = new Float64Array(test.n * P);
-  if (solver === 'explicit') {
-    const L = convexHessianCholesky(train, theta, R);
-    for (let t = 0; t < test.n; t++) {
-      solved.set(choleskySolve(L, P, testGrads.subarray(t * P, (t + 1) * P)), t * P);
-      progress.tick(t + 1);
-    }
-  } else {
-    const H = convexHessianOperator(train, theta, R);
-    const diagonal = H.diagonal();
-    for (let t = 0; t < test.n; t++) {
-      const cg = conjugateGradient((v, out) => H.apply(v, out), testGrads.slice(t * P, (t + 1) * P), {
-        tolerance: options.cgTolerance ?? 1e-10,
-        diagonal,
-      });
-      solved.set(cg.x, t * P);
-      progress.tick(t + 1);
-    }
-  }
-  // τ(i, t) = Σ_c r_{i,c} · (x̃_iᵀ V_t)_c, using ∇ℓ_i = x̃_i ⊗ r_i: n·(d + 1)·C per test point, no n × P matrix.
-  const residuals = convexExampleResiduals(train, theta);
-  const values = new Float64Array(train.n * test.n);
-  const u = new Float64Array(C);
-  for (let t = 0; t < test.n; t++) {
-    const v = solved.subarray(t * P, (t + 1) * P);
-    for (let i = 0; i < train.n; i++) {
-      projectRow(train, i, v, u);
-      let s = 0;
-      for (let c = 0; c < C; c++) s += residuals[i * C + c]! * u[c]!;
-      values[i * test.n + t] = s;
-    }
-  }
-  return { values, nTrain: train.n, nTest: test.n };
+  const testGrads = gradientsOf(test, convexExampleResiduals(test, theta));
+  const { solved, iterations } = solveQueries(train, theta, R, testGrads, test.n, choice, options, progress);
+  const values = convexScoresFromSolutions(train, convexExampleResiduals(train, theta), solved, test.n, options.engine);
+  return { values, nTrain: train.n, nTest: test.n, solver: iterations === undefined ? choice : { ...choice, cgIterationsUsed: iterations } };
 }
 
+/** Training rows per forward-solve batch in self-influence: bounds the batch × P gradient block. */
+const SELF_CHUNK = 512;
+
 /**
- * Self-influence ∇ℓ_iᵀ H⁻¹ ∇ℓ_i of every training row — how much a row's own loss depends on its presence; high
- * for mislabelled and atypical rows (Koh & Liang 2017, §5.4). Explicit solver only (one Cholesky, P²/2 per row).
+ * Self-influence ∇ℓ_iᵀ H⁻¹ ∇ℓ_i of every training row — how much a row's own loss depends on its presence; high for
+ * mislabelled and atypical rows (Koh & Liang 2017, §5.4). At any P the memory holds: by the explicit route it is
+ * ‖L⁻¹∇ℓ_i‖² (one forward solve per row, P² flops); when the P² Hessian exceeds the budget, by CG per row.
+ *
+ * @example
+ * const self = convexSelfInfluence(train, fit.theta);
+ * mislabelAuc(self, flipped);
  */
-export function convexSelfInfluence(problem: ConvexLogisticProblem, theta: Float64Array, options: Omit<ConvexInfluenceOptions, 'solver' | 'cgTolerance'> = {}): Float64Array {
+export function convexSelfInfluence(
+  problem: ConvexLogisticProblem,
+  theta: Float64Array,
+  options: Omit<ConvexInfluenceOptions, 'onProgress'> & { onProgress?: ProgressCallback } = {},
+): Float64Array {
   assertTheta(problem, theta);
   const R = resolveRows(problem, options.rows);
   const P = parameterCount(problem);
-  if (P > 6000) {
-    throw new ProvenantError('ATTRIBUTION_INPUT_INVALID', `Self-influence needs the explicit Hessian; P = ${P} is too large (limit 6000).`, {
-      details: 'Reduce the feature dimension (PCA or a random projection) first.',
-    });
-  }
-  const L = convexHessianCholesky(problem, theta, R);
-  const grads = gradientsOf(problem, theta);
+  const choice = chooseConvexSolver({ d: problem.d, numClasses: problem.numClasses, trainingRows: R.length, queries: problem.n }, options);
+  const residuals = convexExampleResiduals(problem, theta);
   const out = new Float64Array(problem.n);
   const progress = createProgressReporter('convex-self-influence', problem.n, options.onProgress);
-  for (let i = 0; i < problem.n; i++) {
-    const y = forwardSubstitute(L, P, grads.slice(i * P, (i + 1) * P));
-    let s = 0;
-    for (let k = 0; k < P; k++) s += y[k]! * y[k]!;
-    out[i] = s;
-    progress.tick(i + 1);
+  const L = choice.solver === 'explicit' ? convexHessianCholesky(problem, theta, R, options.engine) : null;
+  for (let s = 0; s < problem.n; s += SELF_CHUNK) {
+    const e = Math.min(problem.n, s + SELF_CHUNK);
+    const grads = gradientsOf(problem, residuals, s, e);
+    if (L) {
+      const y = L.forwardRows(grads, e - s);
+      for (let i = s; i < e; i++) {
+        let v = 0;
+        for (let k = (i - s) * P; k < (i - s + 1) * P; k++) v += y[k]! * y[k]!;
+        out[i] = v;
+      }
+    } else {
+      const { solved } = solveQueries(problem, theta, R, grads, e - s, choice, options, { tick: () => undefined });
+      for (let i = s; i < e; i++) {
+        let v = 0;
+        for (let k = (i - s) * P; k < (i - s + 1) * P; k++) v += solved[k]! * grads[k]!;
+        out[i] = v;
+      }
+    }
+    progress.tick(e);
   }
   return out;
 }

@@ -13,7 +13,8 @@ import { ProvenantError } from '../../core/index.js';
 import type { Model } from '../../finetune/index.js';
 import type { FeatureMatrix } from '../feature-matrix.js';
 import { createFeaturizer, type FeaturizeData, type FeaturizeOptions } from '../featurize.js';
-import { choleskySolver, gramMatrix } from './dense-linear-algebra.js';
+import { gramMatrix } from './dense-linear-algebra.js';
+import { choleskyFactor, type CholeskyFactor } from '../linalg/index.js';
 import { mapRows, identityTransform, type Preconditioner } from './preconditioner.js';
 
 /** Pseudo-gradients: `examples · rowsPerExample` rows; row i·C + c is s_ic. */
@@ -83,7 +84,7 @@ export interface InverseHessianOptions {
 
 /**
  * Influence functions with an explicit inverse (Koh & Liang 2017, eq. 2): query(g_t) = (H + λI)⁻¹ g_t, solved by a
- * float64 Cholesky factorisation (ml-matrix). `hessian` is d×d row-major: e.g. {@link curvatureMatrix} with the training
+ * float64 Cholesky factorisation (../linalg). `hessian` is d×d row-major: e.g. {@link curvatureMatrix} with the training
  * objective's L2 coefficient (exact for logistic regression), or any Hessian the caller computed.
  *
  * @example
@@ -93,7 +94,7 @@ export interface InverseHessianOptions {
 export function fitInverseHessian(hessian: ArrayLike<number>, dim: number, options: InverseHessianOptions = {}): Preconditioner {
   const damping = options.damping ?? 0;
   if (!(damping >= 0)) throw new ProvenantError('ATTRIBUTION_INPUT_INVALID', `damping must be ≥ 0, got ${damping}.`);
-  const solver = choleskySolver(hessian, dim, damping);
+  const solver = choleskyFactor(hessian, dim, { damping });
   return {
     method: 'inverse-hessian',
     params: { damping, dim },
@@ -112,7 +113,7 @@ export interface FisherOptions {
 /**
  * Damped empirical Fisher (or Gauss–Newton) in feature space: query(g_t) = (F + λI)⁻¹ g_t with F = (1/n) Σ_i g_i g_iᵀ
  * over the (projected) training features, or over Gauss–Newton pseudo-gradients when `curvature` is given. Float64,
- * Cholesky (ml-matrix). This is the preconditioner of TRAK-style projected influence (Park et al. 2023, eq. 15 with the
+ * Cholesky (../linalg). This is the preconditioner of TRAK-style projected influence (Park et al. 2023, eq. 15 with the
  * Gauss–Newton approximation) and of EK-FAC-free "projected influence" (Choe et al. 2024, LoGra §3.3).
  *
  * @example
@@ -129,7 +130,7 @@ export function fitFisher(source: FeatureMatrix | CurvatureFeatures, options: Fi
   if (!(damping > 0) || !Number.isFinite(damping)) {
     throw new ProvenantError('ATTRIBUTION_INPUT_INVALID', `Fisher damping must be positive and finite, got ${damping}.`);
   }
-  const solver = choleskySolver(F, d, damping);
+  const solver = choleskyFactor(F, d, { damping });
   return {
     method: 'features' in source ? 'gauss-newton' : 'fisher',
     params: { damping, dim: d },
@@ -138,8 +139,8 @@ export function fitFisher(source: FeatureMatrix | CurvatureFeatures, options: Fi
   };
 }
 
-export function solveRows(solver: { dim: number; solveRows(B: ArrayLike<number>, rows: number): Float64Array }, q: FeatureMatrix): FeatureMatrix {
-  if (q.dim !== solver.dim) throw new ProvenantError('ATTRIBUTION_SHAPE_MISMATCH', `Query features have ${q.dim} columns, the curvature ${solver.dim}.`);
+export function solveRows(solver: CholeskyFactor, q: FeatureMatrix): FeatureMatrix {
+  if (q.dim !== solver.n) throw new ProvenantError('ATTRIBUTION_SHAPE_MISMATCH', `Query features have ${q.dim} columns, the curvature ${solver.n}.`);
   const x = solver.solveRows(q.data, q.rows);
   return mapRows(q, (_row, out, i) => out.set(x.subarray(i * q.dim, (i + 1) * q.dim)));
 }

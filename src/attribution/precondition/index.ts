@@ -10,11 +10,9 @@ export { gaussNewtonFeatures, curvatureMatrix, fitInverseHessian, fitFisher } fr
 export type { CurvatureFeatures, InverseHessianOptions, FisherOptions } from './gauss-newton.js';
 export { explicitOperator, curvatureOperator, largestEigenvalue } from './curvature-operator.js';
 export type { CurvatureOperator } from './curvature-operator.js';
-export { conjugateGradient, fitConjugateGradient } from './conjugate-gradient.js';
-export type { CgSolveOptions, CgSolveResult } from './conjugate-gradient.js';
+export { fitConjugateGradient } from './conjugate-gradient.js';
 export { lissa, fitLissa } from './lissa.js';
 export type { LissaOptions } from './lissa.js';
 export { fitTrak, trakFeatures } from './trak.js';
 export type { TrakModelFeatures, TrakOptions } from './trak.js';
-export { gramMatrix, choleskySolver, matMulF32 } from './dense-linear-algebra.js';
-export type { CholeskySolver } from './dense-linear-algebra.js';
+export { gramMatrix, matMulF32 } from './dense-linear-algebra.js';

@@ -9,7 +9,8 @@
  */
 import { ProvenantError } from '../../core/index.js';
 import { concatColumns, type FeatureMatrix } from '../feature-matrix.js';
-import { choleskySolver, columnSlice, gramMatrix } from './dense-linear-algebra.js';
+import { columnSlice, gramMatrix } from './dense-linear-algebra.js';
+import { choleskyFactor } from '../linalg/index.js';
 import { mapRows, type Preconditioner } from './preconditioner.js';
 
 export interface TrakModelFeatures {
@@ -51,7 +52,7 @@ export function fitTrak(models: readonly TrakModelFeatures[], options: TrakOptio
     let trace = 0;
     for (let a = 0; a < k; a++) trace += G[a * k + a]!;
     const damping = options.damping ?? (1e-6 * trace) / k;
-    return { k, damping, solver: choleskySolver(G, k, damping) };
+    return { k, damping, solver: choleskyFactor(G, k, { damping }) };
   });
   const widths = solvers.map((s) => s.k);
   const total = widths.reduce((a, b) => a + b, 0);

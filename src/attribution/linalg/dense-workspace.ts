@@ -1,0 +1,215 @@
+/**
+ * The one float64 matrix-product kernel every dense routine here is cast onto — C += α·A·Bᵀ with A, B and C row-major
+ * in one heap — and the heap it runs in. Two engines compute the same thing: 'wasm', a WebAssembly SIMD module (f64x2,
+ * 2×4 register tiles; scripts/gen-linalg-wasm.py), ~10× the JavaScript loop at sizes that matter, and 'js', the same
+ * tiling in plain JavaScript, the fallback where WebAssembly SIMD is missing or its 4 GiB memory cannot hold the problem.
+ * Both are tested against each other and against ml-matrix (test/attribution/linalg).
+ */
+import { ProvenantError } from '../../core/index.js';
+import { GEMM_NT_WASM_BASE64 } from './gemm-wasm.js';
+
+export type DenseEngine = 'wasm' | 'js';
+
+/** A float64 heap with a bump allocator and the product kernel over it. Offsets and strides are in elements. */
+export interface DenseWorkspace {
+  readonly engine: DenseEngine;
+  /** The heap as a Float64Array. Re-read after {@link DenseWorkspace.alloc}: growing a WebAssembly memory detaches old views. */
+  heap(): Float64Array;
+  /** Reserves `count` zeroed elements (16-byte aligned) and returns their offset. */
+  alloc(count: number): number;
+  /** The current allocation mark, for {@link DenseWorkspace.release}. */
+  mark(): number;
+  /** Frees everything allocated after `mark` (scratch space of one step). */
+  release(mark: number): void;
+  /** C[i, j] += α Σ_p A[i, p] B[j, p] for i < m, j < n, p < k (A at `a` with row stride lda, and so on). */
+  gemmNT(m: number, n: number, k: number, alpha: number, a: number, lda: number, b: number, ldb: number, c: number, ldc: number): void;
+}
+
+interface WasmExports {
+  memory: { buffer: ArrayBuffer; grow(pages: number): number };
+  gemm_nt: (m: number, n: number, k: number, alpha: number, a: number, lda: number, b: number, ldb: number, c: number, ldc: number) => void;
+}
+// The slice of the WebAssembly API used here (the project's TypeScript lib has no WebAssembly value types).
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: WasmExports };
+}
+const wasmApi = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
+const PAGE = 65536;
+/** wasm32 addresses 4 GiB; keep one page of slack for the allocator's alignment. */
+const WASM_MAX_ELEMENTS = (65535 * PAGE) / 8;
+
+let wasmModule: object | null | undefined;
+function gemmModule(): object | null {
+  if (wasmModule === undefined) {
+    try {
+      // Synchronous compilation is allowed for small modules (this one is ~2 KB); instances are per workspace.
+      wasmModule = wasmApi ? new wasmApi.Module(Uint8Array.from(atob(GEMM_NT_WASM_BASE64), (ch) => ch.charCodeAt(0))) : null;
+    } catch {
+      wasmModule = null; // no WebAssembly SIMD here: the JavaScript engine runs instead
+    }
+  }
+  return wasmModule;
+}
+
+/** Whether the WebAssembly SIMD engine can run in this process. */
+export function wasmEngineAvailable(): boolean {
+  return gemmModule() !== null;
+}
+
+/** 'wasm' when available and `elements` fit its 4 GiB memory, else 'js'. */
+export function resolveEngine(requested: DenseEngine | undefined, elements: number): DenseEngine {
+  if (requested === 'js') return 'js';
+  const fits = elements <= WASM_MAX_ELEMENTS && wasmEngineAvailable();
+  if (requested === 'wasm' && !fits) {
+    throw new ProvenantError('BACKEND_UNAVAILABLE', `The WebAssembly SIMD engine cannot hold ${elements} float64 values here.`, {
+      details: 'WebAssembly SIMD is missing in this runtime, or the problem exceeds 4 GiB: use engine "js".',
+      data: { elements },
+    });
+  }
+  return fits ? 'wasm' : 'js';
+}
+
+/**
+ * A workspace able to hold `capacity` float64 values (more are allocated on demand up to the engine's limit).
+ *
+ * @example
+ * const ws = createDenseWorkspace(3 * 4, 'js');
+ * const a = ws.alloc(4), b = ws.alloc(4), c = ws.alloc(4); // 2×2 each
+ * ws.heap().set([1, 2, 3, 4], a); ws.heap().set([1, 0, 0, 1], b);
+ * ws.gemmNT(2, 2, 2, 1, a, 2, b, 2, c, 2); // c = A·Bᵀ = A
+ */
+export function createDenseWorkspace(capacity: number, engine?: DenseEngine): DenseWorkspace {
+  const resolved = resolveEngine(engine, capacity);
+  return resolved === 'wasm' ? wasmWorkspace(capacity) : jsWorkspace(capacity);
+}
+
+function align(n: number): number {
+  return n + (n & 1);
+}
+
+function wasmWorkspace(capacity: number): DenseWorkspace {
+  const { exports } = new wasmApi!.Instance(gemmModule()!, {});
+  const { memory, gemm_nt } = exports;
+  let top = 0;
+  let view = new Float64Array(memory.buffer);
+  const ensure = (elements: number): void => {
+    const bytes = elements * 8;
+    if (bytes <= memory.buffer.byteLength) return;
+    const pages = Math.ceil((bytes - memory.buffer.byteLength) / PAGE);
+    try {
+      memory.grow(pages);
+    } catch (cause) {
+      throw new ProvenantError('BACKEND_UNAVAILABLE', `WebAssembly memory cannot grow to ${elements} float64 values.`, {
+        details: 'Use engine "js" for problems beyond 4 GiB or when the process is short of memory.',
+        data: { elements },
+        cause,
+      });
+    }
+    view = new Float64Array(memory.buffer);
+  };
+  ensure(capacity);
+  return {
+    engine: 'wasm',
+    heap: () => (view.buffer === memory.buffer ? view : (view = new Float64Array(memory.buffer))),
+    alloc(count) {
+      const at = top;
+      top = align(top + count);
+      ensure(top);
+      view.fill(0, at, at + count);
+      return at;
+    },
+    mark: () => top,
+    release(mark) {
+      top = mark;
+    },
+    gemmNT(m, n, k, alpha, a, lda, b, ldb, c, ldc) {
+      if (m > 0 && n > 0) gemm_nt(m, n, k, alpha, a * 8, lda, b * 8, ldb, c * 8, ldc);
+    },
+  };
+}
+
+function jsWorkspace(capacity: number): DenseWorkspace {
+  let heap = new Float64Array(Math.max(2, capacity));
+  let top = 0;
+  return {
+    engine: 'js',
+    heap: () => heap,
+    alloc(count) {
+      const at = top;
+      top = align(top + count);
+      if (top > heap.length) {
+        const grown = new Float64Array(Math.max(top, Math.ceil(heap.length * 1.5)));
+        grown.set(heap.subarray(0, at));
+        heap = grown;
+      }
+      heap.fill(0, at, at + count);
+      return at;
+    },
+    mark: () => top,
+    release(mark) {
+      top = mark;
+    },
+    gemmNT(m, n, k, alpha, a, lda, b, ldb, c, ldc) {
+      gemmNTJs(heap, m, n, k, alpha, a, lda, b, ldb, c, ldc);
+    },
+  };
+}
+
+/** The JavaScript engine: the wasm kernel's 2×4 tiling over k in scalar float64 (same results up to summation order). */
+export function gemmNTJs(h: Float64Array, m: number, n: number, k: number, alpha: number, a: number, lda: number, b: number, ldb: number, c: number, ldc: number): void {
+  let j = 0;
+  for (; j + 4 <= n; j += 4) {
+    const b0 = b + j * ldb, b1 = b0 + ldb, b2 = b1 + ldb, b3 = b2 + ldb;
+    let i = 0;
+    for (; i + 2 <= m; i += 2) {
+      const a0 = a + i * lda, a1 = a0 + lda;
+      let s00 = 0, s01 = 0, s02 = 0, s03 = 0, s10 = 0, s11 = 0, s12 = 0, s13 = 0;
+      for (let p = 0; p < k; p++) {
+        const x0 = h[a0 + p]!, x1 = h[a1 + p]!;
+        const y0 = h[b0 + p]!, y1 = h[b1 + p]!, y2 = h[b2 + p]!, y3 = h[b3 + p]!;
+        s00 += x0 * y0; s01 += x0 * y1; s02 += x0 * y2; s03 += x0 * y3;
+        s10 += x1 * y0; s11 += x1 * y1; s12 += x1 * y2; s13 += x1 * y3;
+      }
+      const c0 = c + i * ldc + j, c1 = c0 + ldc;
+      h[c0] += alpha * s00; h[c0 + 1] += alpha * s01; h[c0 + 2] += alpha * s02; h[c0 + 3] += alpha * s03;
+      h[c1] += alpha * s10; h[c1 + 1] += alpha * s11; h[c1 + 2] += alpha * s12; h[c1 + 3] += alpha * s13;
+    }
+    for (; i < m; i++) {
+      const a0 = a + i * lda;
+      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+      for (let p = 0; p < k; p++) {
+        const x0 = h[a0 + p]!;
+        s0 += x0 * h[b0 + p]!; s1 += x0 * h[b1 + p]!; s2 += x0 * h[b2 + p]!; s3 += x0 * h[b3 + p]!;
+      }
+      const c0 = c + i * ldc + j;
+      h[c0] += alpha * s0; h[c0 + 1] += alpha * s1; h[c0 + 2] += alpha * s2; h[c0 + 3] += alpha * s3;
+    }
+  }
+  for (; j < n; j++) {
+    const b0 = b + j * ldb;
+    for (let i = 0; i < m; i++) {
+      const a0 = a + i * lda;
+      let s = 0;
+      for (let p = 0; p < k; p++) s += h[a0 + p]! * h[b0 + p]!;
+      h[c + i * ldc + j] += alpha * s;
+    }
+  }
+}
+
+/** Row and depth block sizes of the cache blocking: an A block of 256×256 float64 (512 KiB) stays in L2. */
+export const GEMM_BLOCK = 256;
+
+/**
+ * C += α·A·Bᵀ blocked for cache: depth in chunks of {@link GEMM_BLOCK} and rows of A in chunks of the same, so the
+ * kernel streams B's rows against an A block resident in L2.
+ */
+export function gemmNTBlocked(ws: DenseWorkspace, m: number, n: number, k: number, alpha: number, a: number, lda: number, b: number, ldb: number, c: number, ldc: number): void {
+  for (let p0 = 0; p0 < k; p0 += GEMM_BLOCK) {
+    const kc = Math.min(GEMM_BLOCK, k - p0);
+    for (let i0 = 0; i0 < m; i0 += GEMM_BLOCK) {
+      const mc = Math.min(GEMM_BLOCK, m - i0);
+      ws.gemmNT(mc, n, kc, alpha, a + i0 * lda + p0, lda, b + p0, ldb, c + i0 * ldc, ldc);
+    }
+  }
+}

@@ -1,0 +1,15 @@
+/**
+ * Dense float64 linear algebra for attribution at P in the tens of thousands: one product kernel (WebAssembly SIMD with a
+ * JavaScript fallback), blocked Cholesky with many-right-hand-side triangular solves, products and Gram matrices, the
+ * symmetric eigen-decomposition, and the one conjugate gradient.
+ */
+export { createDenseWorkspace, wasmEngineAvailable, resolveEngine, gemmNTBlocked, GEMM_BLOCK } from './dense-workspace.js';
+export type { DenseEngine, DenseWorkspace } from './dense-workspace.js';
+export { choleskyFactor, CHOLESKY_BLOCK } from './cholesky.js';
+export type { CholeskyFactor, CholeskyOptions } from './cholesky.js';
+export { matMulNT, matMul, gram } from './matrix-product.js';
+export type { MatrixProductOptions } from './matrix-product.js';
+export { conjugateGradient, CONJUGATE_GRADIENT_DEFAULTS } from './conjugate-gradient.js';
+export type { LinearOperator, ConjugateGradientOptions, ConjugateGradientResult } from './conjugate-gradient.js';
+export { symmetricEigen } from './symmetric-eigen.js';
+export type { SymmetricEigen } from './symmetric-eigen.js';

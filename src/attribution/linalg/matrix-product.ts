@@ -1,0 +1,112 @@
+/**
+ * Dense float64 matrix products on the product kernel (dense-workspace.ts): A·Bᵀ, A·B and the weighted Gram XᵀWX.
+ * Row-major throughout. Each call copies its operands into one workspace (O(mk + nk + mn), small beside the 2mnk
+ * flops) so the WebAssembly engine can reach them.
+ */
+import { ProvenantError } from '../../core/index.js';
+import { createDenseWorkspace, gemmNTBlocked, GEMM_BLOCK, type DenseEngine } from './dense-workspace.js';
+
+export interface MatrixProductOptions {
+  /** 'wasm' (WebAssembly SIMD, default where available and within 4 GiB) or 'js'. */
+  engine?: DenseEngine;
+}
+
+function checkShape(name: string, data: ArrayLike<number>, rows: number, cols: number): void {
+  if (!Number.isInteger(rows) || !Number.isInteger(cols) || rows < 0 || cols < 0 || data.length !== rows * cols) {
+    throw new ProvenantError('ATTRIBUTION_SHAPE_MISMATCH', `${name} has ${data.length} entries, expected ${rows} × ${cols}.`, { data: { name, entries: data.length, rows, cols } });
+  }
+}
+
+function put(h: Float64Array, at: number, data: ArrayLike<number>): void {
+  if (data instanceof Float64Array) h.set(data, at);
+  else for (let k = 0; k < data.length; k++) h[at + k] = data[k]!;
+}
+
+/**
+ * C = A·Bᵀ for A m×k and B n×k (both row-major, so each row of C is a row of A dotted with every row of B): m×n.
+ *
+ * @example
+ * matMulNT([1, 2, 3, 4], 2, 2, [1, 0, 0, 1], 2); // [1, 2, 3, 4]
+ */
+export function matMulNT(A: ArrayLike<number>, m: number, k: number, B: ArrayLike<number>, n: number, options: MatrixProductOptions = {}): Float64Array {
+  checkShape('A', A, m, k);
+  checkShape('B', B, n, k);
+  const ws = createDenseWorkspace(m * k + n * k + m * n + 8, options.engine);
+  const a = ws.alloc(m * k);
+  const b = ws.alloc(n * k);
+  const c = ws.alloc(m * n);
+  const h = ws.heap();
+  put(h, a, A);
+  put(h, b, B);
+  gemmNTBlocked(ws, m, n, k, 1, a, k, b, k, c, n);
+  return ws.heap().slice(c, c + m * n);
+}
+
+/** Bᵀ of a k×n row-major matrix, into h at `at` (n×k), in cache-sized tiles. */
+function transposeInto(h: Float64Array, at: number, B: ArrayLike<number>, k: number, n: number, scale?: ArrayLike<number>): void {
+  const t = 64;
+  for (let p0 = 0; p0 < k; p0 += t) {
+    for (let j0 = 0; j0 < n; j0 += t) {
+      const p1 = Math.min(k, p0 + t);
+      const j1 = Math.min(n, j0 + t);
+      for (let p = p0; p < p1; p++) {
+        const w = scale ? scale[p]! : 1;
+        for (let j = j0; j < j1; j++) h[at + j * k + p] = B[p * n + j]! * w;
+      }
+    }
+  }
+}
+
+/**
+ * C = A·B for A m×k and B k×n (row-major): m×n.
+ *
+ * @example
+ * matMul([1, 2, 3, 4], 2, 2, [0, 1, 1, 0], 2); // [2, 1, 4, 3]
+ */
+export function matMul(A: ArrayLike<number>, m: number, k: number, B: ArrayLike<number>, n: number, options: MatrixProductOptions = {}): Float64Array {
+  checkShape('A', A, m, k);
+  checkShape('B', B, k, n);
+  const ws = createDenseWorkspace(m * k + n * k + m * n + 8, options.engine);
+  const a = ws.alloc(m * k);
+  const bt = ws.alloc(n * k);
+  const c = ws.alloc(m * n);
+  const h = ws.heap();
+  put(h, a, A);
+  transposeInto(h, bt, B, k, n);
+  gemmNTBlocked(ws, m, n, k, 1, a, k, bt, k, c, n);
+  return ws.heap().slice(c, c + m * n);
+}
+
+/**
+ * The weighted Gram matrix XᵀWX = Σ_i w_i x_i x_iᵀ of the rows of X (rows × cols, row-major), cols × cols, symmetric.
+ * Only the lower triangle is computed (half the flops of a general product), then mirrored. Weights default to 1 and may
+ * be negative (e.g. the −p pᵀ part of a softmax Hessian).
+ *
+ * @example
+ * gram([1, 2, 3, 4], 2, 2); // [10, 14, 14, 20]
+ */
+export function gram(X: ArrayLike<number>, rows: number, cols: number, weights?: ArrayLike<number>, options: MatrixProductOptions = {}): Float64Array {
+  checkShape('X', X, rows, cols);
+  if (weights) {
+    checkShape('weights', weights, rows, 1);
+    for (let i = 0; i < rows; i++) {
+      if (!Number.isFinite(weights[i]!)) throw new ProvenantError('ATTRIBUTION_INPUT_INVALID', `Gram weight ${i} is ${weights[i]}.`, { data: { row: i } });
+    }
+  }
+  const ws = createDenseWorkspace(2 * rows * cols + cols * cols + 8, options.engine);
+  const xt = ws.alloc(cols * rows);
+  const xw = weights ? ws.alloc(cols * rows) : xt;
+  const g = ws.alloc(cols * cols);
+  const h = ws.heap();
+  transposeInto(h, xt, X, rows, cols);
+  if (weights) transposeInto(h, xw, X, rows, cols, weights);
+  const nb = GEMM_BLOCK;
+  for (let i0 = 0; i0 < cols; i0 += nb) {
+    const i1 = Math.min(cols, i0 + nb);
+    // Row block I against columns 0..i1 (its own diagonal block included; the part above it is discarded below).
+    gemmNTBlocked(ws, i1 - i0, i1, rows, 1, xw + i0 * rows, rows, xt, rows, g + i0 * cols, cols);
+  }
+  const out = ws.heap().slice(g, g + cols * cols);
+  for (let i = 0; i < cols; i++) for (let j = i + 1; j < cols; j++) out[i * cols + j] = out[j * cols + i]!;
+  return out;
+}
