@@ -58,12 +58,12 @@ export function causalLogits(model: CausalLmModel, ids: tf.Tensor, ctx: ForwardC
 }
 
 /**
- * The model's context length: `maxSeqLen` (the shipped transformer), `n_positions` (GPT-2) or `max_position_embeddings`
- * (Llama family) from its config.
+ * The model's context length: `maxSeqLen` (the shipped transformer), `maxPositions` (a checkpoint loaded by
+ * `loadPretrained`, from `n_positions` / `max_position_embeddings`), or those raw config names.
  */
 export function contextLength(model: Model): number {
   const c = model.config as Record<string, unknown>;
-  for (const key of ['maxSeqLen', 'n_positions', 'max_position_embeddings', 'n_ctx']) {
+  for (const key of ['maxSeqLen', 'maxPositions', 'n_positions', 'max_position_embeddings', 'n_ctx']) {
     const v = c[key];
     if (typeof v === 'number' && Number.isInteger(v) && v > 0) return v;
   }
