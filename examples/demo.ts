@@ -331,13 +331,15 @@ async function main(): Promise<void> {
 
   // The chain load study (issue 14) is measured by npm run bench:chain; its committed result is attached like the sweep.
   const chainFile = new URL('../benchmarks/results/chain.json', import.meta.url);
-  const chainLoad = existsSync(chainFile) ? ((JSON.parse(readFileSync(chainFile, 'utf8')) as { opStack?: { chartData?: unknown } }).opStack?.chartData ?? null) : null;
+  const chainStudy = existsSync(chainFile) ? (JSON.parse(readFileSync(chainFile, 'utf8')) as { opStack?: { chartData?: object; simulation?: { profileParameters?: unknown[] } } }).opStack : undefined;
+  // The chart data and every chain-profile value it was computed under (gas limit, elasticity, scalars, L1 prices …).
+  const chainLoad = chainStudy?.chartData ? { ...chainStudy.chartData, profileParameters: chainStudy.simulation?.profileParameters ?? [] } : null;
 
   if (sweep || generative || chainLoad) {
     const { schema: _schema, chain: _chain, integrity: _integrity, ...parts } = record;
     const sections: Record<string, unknown> = { ...(parts.sections ?? {}) };
     if (generative) sections.generative = generative;
-    if (chainLoad) sections.chainLoad = { source: 'benchmarks/results/chain.json (npm run bench:chain)', ...(chainLoad as object) };
+    if (chainLoad) sections.chainLoad = { source: 'benchmarks/results/chain.json (npm run bench:chain)', ...chainLoad };
     record = buildAuditRecord({
       ...parts,
       ...(Object.keys(sections).length ? { sections } : {}),

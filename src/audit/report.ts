@@ -273,9 +273,11 @@ ${renderGenerationReport(generation.answers)}
 </section>`);
   }
   if (chainLoadOf(record)) {
+    const profile = (record.sections?.chainLoad as { profileParameters?: { name: string; value: unknown; default: unknown; unit?: string; source?: string }[] }).profileParameters ?? [];
     out.push(`<section id="chain-load"><h2>Chain load</h2>
 <p>What an OP Stack L2 carries under attribution load, by publishing strategy (L2 gas and L1 data fee per event, latency to
 unsafe, safe and finalized, base fee under sustained load); from <code>npm run bench:chain</code>.</p>
+${profile.length ? table(['chain profile value', 'value', 'default', 'unit', 'source'], profile.map((p) => [escapeHtml(p.name), escapeHtml(String(p.value)), escapeHtml(String(p.default)), escapeHtml(p.unit ?? ''), escapeHtml(p.source ?? '')])) : ''}
 ${charts.chainCost ?? ''}
 ${charts.chainFinality ?? ''}
 ${charts.chainBaseFee ?? ''}

@@ -91,10 +91,12 @@ describe('HTML report', () => {
       costByLoad: [{ strategy: 'per-block-root', eventsPerSecond: 10, costPerMillionEventsWei: 1e15, holds: true }, { strategy: 'per-block-root', eventsPerSecond: 1000, costPerMillionEventsWei: 1e13, holds: true }],
       finality: [{ strategy: 'per-block-root', stage: 'safe', p50Seconds: 45, p99Seconds: 74 }],
       baseFee: [{ strategy: 'per-event', timeSeconds: 2, baseFeeWei: 1e6 }, { strategy: 'per-event', timeSeconds: 4, baseFeeWei: 1.1e6 }],
+      profileParameters: [{ name: 'opStack.gasLimit', value: 60_000_000, default: 30_000_000, unit: 'gas', source: 'OP Stack genesis' }],
     };
     const html = await renderAuditReport(sampleAuditRecord({ sections: { generative: { answers: [answer], feeModel: { platformFee: 0.05 } }, chainLoad } }));
     expect(html).toContain('<section id="generation">');
     expect(html).toContain('<section id="chain-load">');
+    expect(html).toContain('<td>opStack.gasLimit</td><td>60000000</td><td>30000000</td>'); // every chain-profile value recorded
     expect(html).toContain('The capital of &lt;Zorbania&gt; is');
     expect(html).toMatch(/<mark[^>]*> Quixville<\/mark>/);
     const charts = [...html.matchAll(/<figure class="chart" data-chart="(\w+)"><svg/g)].map((m) => m[1]);
