@@ -3,7 +3,7 @@
  * (`LORA_CONFIG_FIELDS`) that the audit record prints. Field meanings follow PEFT's `LoraConfig` (names in camelCase;
  * `../io/peft.ts` maps them to PEFT's snake_case) so an adapter trained here means the same thing in PyTorch.
  */
-import { ProvenantError, describeValue } from '../../core/index.js';
+import { ProvenantError, describeValue, nearestField } from '../../core/index.js';
 
 /**
  * How A and B start (PEFT's `init_lora_weights`):
@@ -116,7 +116,12 @@ function regexProblem(source: string): string | null {
  * and `data.fields`), so a user fixes them all at once.
  */
 export function validateLoraConfig(config: Record<string, unknown>, unknownFields: string[] = []): asserts config is LoraConfig & Record<string, unknown> {
-  const problems: Array<[string, string]> = unknownFields.map((f) => [f, `unknown field (known: ${[...FIELD_NAMES].join(', ')})`]);
+  // PEFT's snake_case names (`lora_alpha`, `target_modules`) and near-misses get a "did you mean" from the one mechanism.
+  const peftNames = new Map(LORA_CONFIG_FIELDS.flatMap((f) => (f.peftName ? [[f.peftName, f.field as string] as [string, string]] : [])));
+  const problems: Array<[string, string]> = unknownFields.map((f) => {
+    const near = nearestField(f, [...FIELD_NAMES], peftNames);
+    return [f, `unknown field${near ? ` (did you mean "${near}"?)` : ''} (known: ${[...FIELD_NAMES].join(', ')})`];
+  });
   const { r, alpha, dropout, targetModules, useRslora, loraPlusLrRatio, initLoraWeights, rankPattern, alphaPattern, modulesToSave } = config;
   if (!Number.isSafeInteger(r) || (r as number) < 1) problems.push(['r', `must be a positive integer, got ${describeValue(r)}`]);
   if (typeof alpha !== 'number' || !Number.isFinite(alpha) || alpha <= 0 || alpha > MAX_LORA_ALPHA) {
@@ -158,6 +163,7 @@ export function validateLoraConfig(config: Record<string, unknown>, unknownField
     throw new ProvenantError('LORA_CONFIG_INVALID', `Invalid LoRA config: ${fields.join(', ')}.`, {
       metaMessages: problems.map(([f, m]) => `${f}: ${m}`),
       data: { fields },
+      docsPath: '#lora-parameters',
     });
   }
 }

@@ -40,6 +40,20 @@ describe('LoraConfig', () => {
     expect(resolveLoraConfig({}).modulesToSave).toEqual([]);
   });
 
+  it("suggests the field for PEFT's snake_case names and near-misses, with the README section", () => {
+    let error: { metaMessages?: string[]; docsPath?: string } = {};
+    try {
+      resolveLoraConfig({ lora_alpha: 16, target_modules: ['q_proj'], alph: 2 } as never);
+    } catch (e) {
+      error = e as typeof error;
+    }
+    const text = (error.metaMessages ?? []).join('\n');
+    expect(text).toMatch(/lora_alpha: unknown field \(did you mean "alpha"\?\)/);
+    expect(text).toMatch(/target_modules: unknown field \(did you mean "targetModules"\?\)/);
+    expect(text).toMatch(/alph: unknown field \(did you mean "alpha"\?\)/);
+    expect(error.docsPath).toBe('#lora-parameters');
+  });
+
   it('names every bad field at once', () => {
     expect(invalidFields({ r: 0, alpha: -1, dropout: 1, useRslora: 'yes', loraPlusLrRatio: 0 }).sort()).toEqual(
       ['alpha', 'dropout', 'loraPlusLrRatio', 'r', 'useRslora'],
