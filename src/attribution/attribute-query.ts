@@ -287,7 +287,8 @@ function argmax(values: ArrayLike<number>, offset: number, length: number): numb
   return best;
 }
 
-function indexKeys(values: readonly string[]): { keys: string[]; of: Int32Array } {
+/** Distinct keys in first-seen order and, per row, the index of its key (contributor or Datanet tables of a store). */
+export function indexKeys(values: readonly string[]): { keys: string[]; of: Int32Array } {
   const keys: string[] = [];
   const seen = new Map<string, number>();
   const of = new Int32Array(values.length);

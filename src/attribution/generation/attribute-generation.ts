@@ -14,6 +14,7 @@ import type { FeatureMatrix } from '../feature-matrix.js';
 import { featureModelHash, type FeatureStore, type FeatureStoreManifest } from '../feature-store.js';
 import { gradDot } from '../precondition/identity.js';
 import type { Preconditioner } from '../precondition/preconditioner.js';
+import { indexKeys } from '../attribute-query.js';
 import { createScoreIndex, type ScoreIndex } from '../score-index.js';
 import { causalOptionsFromInfo, createCausalFeaturizer, isCausalInfo, type CausalFeatures, type CausalFeaturizeInfo, type CausalFeaturizer } from './causal-featurize.js';
 import type { CausalLmModel, TextTokenizer } from './causal-lm.js';
@@ -349,18 +350,3 @@ function shares(values: Record<string, number>): Record<string, number> | null {
   return out;
 }
 
-function indexKeys(values: readonly string[]): { keys: string[]; of: Int32Array } {
-  const keys: string[] = [];
-  const seen = new Map<string, number>();
-  const of = new Int32Array(values.length);
-  values.forEach((value, i) => {
-    let k = seen.get(value);
-    if (k === undefined) {
-      k = keys.length;
-      seen.set(value, k);
-      keys.push(value);
-    }
-    of[i] = k;
-  });
-  return { keys, of };
-}
