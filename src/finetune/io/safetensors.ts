@@ -260,10 +260,9 @@ export function decodeSafetensors(bytes: Uint8Array): DecodedSafetensors {
     throw invalid(`Header is not valid JSON: ${(cause as Error).message}`, [`header begins: ${JSON.stringify(text.slice(0, 80))}`]);
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw invalid('Header must be a JSON object.');
-  const duplicates = findDuplicateTopLevelKeys(text);
+  const { duplicates, nonInteger } = scanHeader(text);
   if (duplicates.length > 0) throw invalid(`Header names ${duplicates.length} key(s) twice.`, duplicates.map((k) => `duplicate: ${k}`), { keys: duplicates });
   // JSON.parse reads 4.0 and 4e0 as the integer 4; the reference reader (serde, usize fields) refuses them, so must we.
-  const nonInteger = findNonIntegerNumber(text);
   if (nonInteger) {
     throw invalid(
       `Tensor "${nonInteger.tensor}" has an invalid shape or data_offsets: ${JSON.stringify(nonInteger.token)} is not a JSON integer (no fraction, exponent or sign).`,
@@ -344,43 +343,16 @@ function parseEntry(name: string, info: unknown): HeaderEntry {
 }
 
 /**
- * JSON.parse keeps the last of two equal keys; a safetensors header with a name twice is ambiguous, so scan the top level
- * of the object for repeats. A small state machine over strings and nesting depth — the header is already valid JSON.
+ * One pass over the (already valid JSON) header text, a small state machine over strings and nesting depth:
+ * - `duplicates`: top-level keys named twice — JSON.parse keeps the last of two equal keys, so a safetensors header with
+ *   a tensor name twice is ambiguous;
+ * - `nonInteger`: the first number token that is not a plain non-negative JSON integer (`4.0`, `4e0`, `-0`, `1E3`), with
+ *   the top-level key (tensor name) it belongs to — every number in a valid header is a dimension or an offset.
  */
-function findDuplicateTopLevelKeys(text: string): string[] {
+function scanHeader(text: string): { duplicates: string[]; nonInteger: { tensor: string; token: string } | null } {
   const seen = new Set<string>();
   const duplicates: string[] = [];
-  let depth = 0;
-  let expectKey = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (c === '"') {
-      let j = i + 1;
-      while (text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
-      if (depth === 1 && expectKey) {
-        const key = JSON.parse(text.slice(i, j + 1)) as string;
-        if (seen.has(key)) duplicates.push(key);
-        seen.add(key);
-        expectKey = false;
-      }
-      i = j;
-    } else if (c === '{' || c === '[') {
-      depth++;
-      if (depth === 1) expectKey = true;
-    } else if (c === '}' || c === ']') {
-      depth--;
-    } else if (c === ',' && depth === 1) {
-      expectKey = true;
-    }
-  }
-  return duplicates;
-}
-
-/**
- * The first number token in the header that is not a plain non-negative JSON integer (`4.0`, `4e0`, `-0`, `1E3`), with
- * the top-level key (tensor name) it belongs to. Every number in a valid header is a dimension or an offset.
- */
-function findNonIntegerNumber(text: string): { tensor: string; token: string } | null {
+  let nonInteger: { tensor: string; token: string } | null = null;
   let depth = 0;
   let expectKey = false;
   let currentKey = '';
@@ -391,6 +363,8 @@ function findNonIntegerNumber(text: string): { tensor: string; token: string } |
       while (text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
       if (depth === 1 && expectKey) {
         currentKey = JSON.parse(text.slice(i, j + 1)) as string;
+        if (seen.has(currentKey)) duplicates.push(currentKey);
+        seen.add(currentKey);
         expectKey = false;
       }
       i = j;
@@ -406,11 +380,11 @@ function findNonIntegerNumber(text: string): { tensor: string; token: string } |
       while (j < text.length && /[-+.eE0-9]/.test(text[j]!)) j++;
       const token = text.slice(i, j);
       // Negative integers are left to the shape/offset checks, which say what is wrong with them; -0 parses as 0.
-      if (!/^-?(0|[1-9][0-9]*)$/.test(token) || token === '-0') return { tensor: currentKey, token };
+      if (nonInteger === null && (!/^-?(0|[1-9][0-9]*)$/.test(token) || token === '-0')) nonInteger = { tensor: currentKey, token };
       i = j - 1;
     }
   }
-  return null;
+  return { duplicates, nonInteger };
 }
 
 // ---- 16-bit float conversions (PEFT adapters are often saved in F16 or BF16) ----
