@@ -53,7 +53,18 @@ const escapeHtml = (text: unknown): string =>
 /**
  * The completion with spans wrapped in `<mark>`; overlapping spans merge into one highlighted run whose title lists every
  * span's rows. Offsets are in tokens; `tokenText(i)` gives token i's text (characters for the character tokenizer, the
- * default).
+ * default). Every user string (completion text, row ids, contributors) is HTML-escaped. Returns an HTML fragment; never
+ * throws.
+ *
+ * @example
+ * ```ts
+ * import { highlightSpans } from 'provenant/audit';
+ *
+ * const html = highlightSpans('The capital is Paris.', [
+ *   { start: 15, length: 5, text: 'Paris', count: 2, rows: [{ rowId: 'r7', contributor: 'alice', datanet: 'geo' }] },
+ * ]);
+ * // 'The capital is <mark title="×2: r7 (alice)">Paris</mark>.'
+ * ```
  */
 export function highlightSpans(completion: string, spans: readonly GenerationSpanRecord[], tokenText: (i: number) => string = (i) => completion[i] ?? ''): string {
   const n = completion.length === 0 ? 0 : Math.max(completion.length, ...spans.map((s) => s.start + s.length));

@@ -46,7 +46,19 @@ export interface AuditChainReader {
   readAuditAnchors(record: AuditRecord): Promise<AuditChainAnchors>;
 }
 
-/** The evaluation URI under which `publishAuditRecord` anchors a record's body digest. */
+/**
+ * The evaluation URI under which `publishAuditRecord` anchors a record's body digest: `provenant-audit:<digest>`, the
+ * digest lower-cased so that the on-chain string compares equal whatever the hex case of the record. `verifyAuditRecord`
+ * compares the anchored URI with this one. Never throws.
+ *
+ * @example
+ * ```ts
+ * import { auditDigestUri, type AuditRecord } from 'provenant/audit';
+ *
+ * declare const record: AuditRecord;
+ * const uri = auditDigestUri(record.integrity!.digest); // 'provenant-audit:0x3f…' (lower-case hex)
+ * ```
+ */
 export const auditDigestUri = (digest: string): string => `provenant-audit:${digest.toLowerCase()}`;
 
 const close = (a: number, b: number, rel = 2e-5): boolean => Math.abs(a - b) <= rel * Math.max(1, Math.abs(a), Math.abs(b));

