@@ -53,7 +53,18 @@ export interface BootstrapSummary {
   skipped: number;
 }
 
-/** The resolved settings (defaults filled in), validated. */
+/**
+ * The resolved settings: defaults filled in (B = 1000 resamples, alpha = 0.05, seed = 0), validated.
+ *
+ * @throws ProvenantError `INVALID_ARGUMENT` naming `resamples` (not an integer ≥ 1) or `alpha` (outside (0, 1)).
+ *
+ * @example
+ * ```ts
+ * import { resolveBootstrapOptions } from 'provenant/eval';
+ *
+ * resolveBootstrapOptions({ resamples: 500 }); // { resamples: 500, alpha: 0.05, seed: 0 }
+ * ```
+ */
 export function resolveBootstrapOptions(options: BootstrapOptions = {}): Required<BootstrapOptions> {
   const resamples = options.resamples ?? DEFAULT_BOOTSTRAP_RESAMPLES;
   const alpha = options.alpha ?? DEFAULT_BOOTSTRAP_ALPHA;
@@ -70,7 +81,19 @@ export function drawResampleWeights(rng: Rng, weights: Float64Array): void {
   for (let i = 0; i < n; i++) weights[rng.nextInt(n)]! += 1;
 }
 
-/** Sample quantile of sorted values, linear interpolation between order statistics (Hyndman & Fan type 7). */
+/**
+ * Sample quantile of ascending-sorted values, linear interpolation between order statistics (Hyndman & Fan 1996 type 7,
+ * numpy's default): with h = (m − 1)·q, x₍⌊h⌋₎ + (h − ⌊h⌋)(x₍⌊h⌋+1₎ − x₍⌊h⌋₎). `q` in [0, 1]; NaN for an empty input.
+ * The input is not checked for order.
+ *
+ * @example
+ * ```ts
+ * import { quantileSorted } from 'provenant/eval';
+ *
+ * quantileSorted([1, 2, 3, 4], 0.5); // 2.5
+ * quantileSorted([1, 2, 3, 4], 0.25); // 1.75
+ * ```
+ */
 export function quantileSorted(sorted: ArrayLike<number>, q: number): number {
   const m = sorted.length;
   if (m === 0) return NaN;
@@ -81,7 +104,18 @@ export function quantileSorted(sorted: ArrayLike<number>, q: number): number {
   return sorted[lo]! + (h - lo) * (sorted[hi]! - sorted[lo]!);
 }
 
-/** Percentile interval from replicates (NaN replicates must already be removed). */
+/**
+ * Percentile interval from bootstrap replicates (Efron & Tibshirani 1993 §13.3): the alpha/2 and 1 − alpha/2 type-7
+ * sample quantiles of the replicates, `level` = 1 − alpha. NaN replicates must already be removed (`replicateColumn`);
+ * the input is copied, not sorted in place.
+ *
+ * @example
+ * ```ts
+ * import { percentileInterval } from 'provenant/eval';
+ *
+ * percentileInterval([3, 1, 2, 5, 4], 0.5); // { lower: 2, upper: 4, level: 0.5 }
+ * ```
+ */
 export function percentileInterval(replicates: ArrayLike<number>, alpha: number): ConfidenceInterval {
   const sorted = Float64Array.from(replicates).sort();
   return { lower: quantileSorted(sorted, alpha / 2), upper: quantileSorted(sorted, 1 - alpha / 2), level: 1 - alpha };
@@ -90,7 +124,24 @@ export function percentileInterval(replicates: ArrayLike<number>, alpha: number)
 /**
  * Runs B replicates of a vector statistic. `statistic(w, out)` writes `dims` values into `out` for multiplicity
  * vector `w`; NaN means "undefined on this resample". Returns the point values (w = 1) and the replicates, B × dims,
- * row-major. The point values must be finite or NaN only where the caller allows it.
+ * row-major. The point values must be finite or NaN only where the caller allows it. Each replicate draws multiplicities
+ * w* ~ Multinomial(n; 1/n, …, 1/n) from the seeded stream (Efron 1979), so the same seed gives the same replicates;
+ * `out` is pre-filled with NaN before each call.
+ *
+ * @throws ProvenantError `INVALID_ARGUMENT` for `n` not an integer ≥ 1 or invalid bootstrap options.
+ *
+ * @example
+ * ```ts
+ * import { runBootstrap } from 'provenant/eval';
+ *
+ * const correct = [1, 0, 1, 1];
+ * const { point, replicates } = runBootstrap(correct.length, 1, (w, out) => {
+ *   let hits = 0, total = 0;
+ *   for (let i = 0; i < w.length; i++) { hits += w[i]! * correct[i]!; total += w[i]!; }
+ *   out[0] = hits / total; // accuracy on the resample
+ * }, { resamples: 200, seed: 3 });
+ * // point: Float64Array [0.75]; replicates: Float64Array(200), B × dims row-major
+ * ```
  */
 export function runBootstrap(
   n: number,

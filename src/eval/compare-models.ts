@@ -82,7 +82,20 @@ export interface CompareModelsOptions extends BootstrapOptions {
 export const VERDICT_RULE =
   'significant when the (1 − alpha) paired percentile-bootstrap interval of tuned − base excludes 0; improved or regressed by the metric direction';
 
-/** Direction-aware verdict from the delta interval. */
+/**
+ * Direction-aware verdict from the interval of δ = tuned − base (`VERDICT_RULE`): `'improved'` when the interval lies
+ * wholly on the good side of 0 for the metric's direction, `'regressed'` when wholly on the bad side, else
+ * `'no significant change'`. An interval touching 0 is not significant.
+ *
+ * @example
+ * ```ts
+ * import { verdictOf } from 'provenant/eval';
+ *
+ * const delta = { value: 0.05, ci: { lower: 0.01, upper: 0.09, level: 0.95 } };
+ * verdictOf(delta, true); // 'improved' (e.g. macro-F1 up)
+ * verdictOf(delta, false); // 'regressed' (e.g. perplexity up)
+ * ```
+ */
 export function verdictOf(delta: Estimate, higherIsBetter: boolean): Verdict {
   const up = delta.ci.lower > 0;
   const down = delta.ci.upper < 0;

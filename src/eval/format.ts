@@ -34,7 +34,19 @@ export function formatTable(header: readonly string[], rows: readonly (readonly 
   return [line(header), width.map((w) => '-'.repeat(w)).join('  '), ...cells.map(line)].join('\n');
 }
 
-/** A number to `digits` significant digits, without exponent for ordinary magnitudes. */
+/**
+ * A number to `digits` significant digits (default 4), without exponent for magnitudes in [1e-4, 1e6) and trailing zeros
+ * dropped; exponent notation outside that range; `'NaN'`/`'Infinity'` as themselves.
+ *
+ * @example
+ * ```ts
+ * import { formatNumber } from 'provenant/eval';
+ *
+ * formatNumber(0.123456); // '0.1235'
+ * formatNumber(1234567); // '1.235e+6'
+ * formatNumber(2 / 3, 3); // '0.667'
+ * ```
+ */
 export function formatNumber(x: number, digits = 4): string {
   if (!Number.isFinite(x)) return String(x);
   if (x === 0) return '0';
@@ -46,8 +58,19 @@ export function formatNumber(x: number, digits = 4): string {
 const signed = (x: number, digits: number): string => (x > 0 ? '+' : '') + formatNumber(x, digits);
 
 /**
- * The base-versus-tuned table as text: task, kind, metric, base, tuned, delta with its interval, p-value, verdict and
- * KL drift.
+ * The base-versus-tuned table as text: task, kind, metric (↑ higher is better, ↓ lower), base, tuned, delta (and the
+ * relative delta in %), the (1 − alpha) interval of the delta, p-value, verdict and KL(base‖tuned) drift in nats (— when
+ * not computed). Numbers to `digits` significant digits.
+ *
+ * @example
+ * ```ts
+ * import { formatComparisonTable, type ComparisonTable } from 'provenant/eval';
+ *
+ * declare const table: ComparisonTable; // from compareModels(base, tuned, tasks)
+ * console.log(formatComparisonTable(table, 3));
+ * // task  kind    metric      base   tuned  delta              95% CI of delta  p      verdict   KL(base||tuned)
+ * // spam  domain  macro-f1 ↑  0.612  0.934  +0.322 (+52.6 %)  [0.291, 0.353]  0.002  improved  0.41   (e.g.)
+ * ```
  */
 export function formatComparisonTable(table: ComparisonTable, digits = 4): string {
   const level = Math.round((1 - table.settings.alpha) * 100);
@@ -68,14 +91,42 @@ export function formatComparisonTable(table: ComparisonTable, digits = 4): strin
   return formatTable(header, rows, { align });
 }
 
-/** The gate report as text: one line per gate and the overall verdict. */
+/**
+ * The gate report as text: one `[pass]`/`[FAIL]` line per gate with its reason, then the overall verdict.
+ *
+ * @example
+ * ```ts
+ * import { evaluateGates, formatGateReport, type ComparisonTable } from 'provenant/eval';
+ *
+ * declare const table: ComparisonTable;
+ * const report = evaluateGates(table, [{ task: 'spam', quantity: 'tuned', atLeast: 0.9 }]);
+ * console.log(formatGateReport(report));
+ * // [pass] tuned macro-f1 ≥ 0.9: …
+ * // All gates passed.
+ * ```
+ */
 export function formatGateReport(report: GateReport): string {
   const lines = report.results.map((r) => `${r.passed ? '[pass]' : '[FAIL]'} ${r.name}: ${r.reason.replace(/^(pass|FAIL): /, '')}`);
   lines.push(report.passed ? 'All gates passed.' : `${report.failures.length} of ${report.results.length} gates failed.`);
   return lines.join('\n');
 }
 
-/** The forgetting measures as a small labelled table. */
+/**
+ * The forgetting measures as a small labelled table: ACC, BWT, FWT (Lopez-Paz & Ranzato 2017, §2), forgetting as
+ * max − final (Chaudhry et al. 2018, "Riemannian Walk", the averaged forgetting measure) and first − last (Avalanche);
+ * — where a measure is undefined (one task, no baseline). Values in the metric's units, to `digits` significant digits.
+ *
+ * @example
+ * ```ts
+ * import { forgettingMeasures, formatForgettingMeasures } from 'provenant/eval';
+ *
+ * console.log(formatForgettingMeasures(forgettingMeasures([[0.9, 0.2], [0.7, 0.8]])));
+ * // measure                    definition                value
+ * // ACC                        Lopez-Paz & Ranzato 2017   0.75
+ * // BWT                        Lopez-Paz & Ranzato 2017   -0.2
+ * // …
+ * ```
+ */
 export function formatForgettingMeasures(m: ForgettingMeasures, digits = 4): string {
   const show = (x: number | null): string => (x === null ? '—' : formatNumber(x, digits));
   return formatTable(

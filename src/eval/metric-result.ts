@@ -49,7 +49,17 @@ export interface MetricResult extends Estimate {
   bootstrap: BootstrapSummary;
 }
 
-/** Checks that a string names a metric. */
+/**
+ * Checks that a value names a metric of `HIGHER_IS_BETTER` (an own key, so `'constructor'` or `'__proto__'` never pass).
+ *
+ * @example
+ * ```ts
+ * import { isMetricName } from 'provenant/eval';
+ *
+ * isMetricName('macro-f1'); // true
+ * isMetricName('f1-score'); // false
+ * ```
+ */
 export function isMetricName(name: unknown): name is MetricName {
   return typeof name === 'string' && Object.prototype.hasOwnProperty.call(HIGHER_IS_BETTER, name);
 }

@@ -32,7 +32,18 @@ export interface PairedComparison {
   bootstrap: BootstrapSummary;
 }
 
-/** The two-sided bootstrap p-value of δ = 0 from replicates δ* (NaN replicates ignored). */
+/**
+ * The two-sided bootstrap p-value of H0: δ = 0 from replicates δ* (NaN replicates ignored), by inverting the percentile
+ * interval: p = min(1, 2 · (1 + min(#{δ* ≤ 0}, #{δ* ≥ 0})) / (B + 1)), B the number of non-NaN replicates, with the +1
+ * of Davison & Hinkley (1997, ch. 4) so p ≥ 2/(B + 1) is never exactly 0. All-zero replicates give 1.
+ *
+ * @example
+ * ```ts
+ * import { bootstrapPValue } from 'provenant/eval';
+ *
+ * bootstrapPValue([0.1, 0.2, -0.05, 0.3, 0.15]); // 0.667: one of five replicates ≤ 0, so 2·(1 + 1)/(5 + 1)
+ * ```
+ */
 export function bootstrapPValue(deltas: ArrayLike<number>): number {
   let le = 0;
   let ge = 0;

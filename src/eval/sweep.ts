@@ -141,7 +141,19 @@ function memoised(inner: EvalModel<FinetuneInput>): EvalModel<FinetuneInput> {
   };
 }
 
-/** The runs of a grid in order: rank, then learning rate, then steps, then guard (the last varies fastest). */
+/**
+ * The runs of a grid in order: rank, then learning rate, then steps, then guard (the last varies fastest) — the
+ * Cartesian product, |ranks|·|learningRates|·|steps|·|guards| runs; `guards` defaults to `[{ kind: 'none' }]`. Does not
+ * validate the grid (`sweep` does).
+ *
+ * @example
+ * ```ts
+ * import { sweepRuns } from 'provenant/eval';
+ *
+ * sweepRuns({ ranks: [4, 8], learningRates: [1e-3], steps: [100], guards: [{ kind: 'none' }, { kind: 'l2-sp', strength: 0.1 }] });
+ * // [{ rank: 4, learningRate: 0.001, steps: 100, guard: { kind: 'none' } }, { rank: 4, …, guard: { kind: 'l2-sp', strength: 0.1 } }, { rank: 8, … }, { rank: 8, … }]
+ * ```
+ */
 export function sweepRuns(grid: SweepGrid): Array<{ rank: number; learningRate: number; steps: number; guard: SweepGuard }> {
   const guards = grid.guards ?? [{ kind: 'none' }];
   const runs: Array<{ rank: number; learningRate: number; steps: number; guard: SweepGuard }> = [];
