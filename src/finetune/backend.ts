@@ -78,8 +78,18 @@ function wrapFactory(name: string, wrap: (factory: () => unknown) => () => unkno
 }
 
 /**
- * Creates every `cpu` backend with its Node.js banner already spent (see the file comment). Idempotent.
+ * Creates every `cpu` backend with its Node.js banner already spent (see the file comment): the current instance's
+ * `firstUse` flag is cleared and the registered factory wrapped, so "Hi, looks like you are running TensorFlow.js in
+ * Node.js…" never prints while other tfjs warnings still do. Runs once when this module loads; idempotent.
  * @internal
+ *
+ * @example
+ * ```ts
+ * import { silenceCpuBanner, tf } from 'provenant/finetune';
+ *
+ * silenceCpuBanner(); // already done at import; a second call changes nothing
+ * await tf.setBackend('cpu'); // no banner on the first tensor
+ * ```
  */
 export function silenceCpuBanner(): void {
   const spend = (backend: unknown): void => {
@@ -115,8 +125,20 @@ function snapshotListeners(): Map<ProcessEvent, unknown[]> {
 
 /**
  * Makes the wasm backend start without leaving emscripten's re-throwing `uncaughtException` / `unhandledRejection`
- * listeners behind (see the file comment). Call after `@tensorflow/tfjs-backend-wasm` has registered. Idempotent.
+ * listeners behind (see the file comment): the registered wasm factory is wrapped so that the process listeners it adds
+ * while starting are removed, and a later error of the program exits as itself (code 1), not through emscripten's
+ * re-throwing handler (code 7). Call after `@tensorflow/tfjs-backend-wasm` has registered (`initBackend` does); a no-op
+ * before. Idempotent.
  * @internal
+ *
+ * @example
+ * ```ts
+ * import '@tensorflow/tfjs-backend-wasm';
+ * import { neutraliseWasmProcessHandlers, tf } from 'provenant/finetune';
+ *
+ * neutraliseWasmProcessHandlers();
+ * await tf.setBackend('wasm'); // process.listeners('uncaughtException') unchanged
+ * ```
  */
 export function neutraliseWasmProcessHandlers(): void {
   wrapFactory('wasm', (factory) => async () => {
@@ -276,7 +298,19 @@ async function selectBackend(options: InitBackendOptions): Promise<BackendInfo> 
   return info('cpu', '@tensorflow/tfjs-backend-cpu', tf.version_core, null);
 }
 
-/** What the active backend is, without changing it (for the audit record of a run whose caller set the backend itself). */
+/**
+ * What the active backend is, without changing it (for the audit record of a run whose caller set the backend itself):
+ * its name, the tfjs-core version, whether wasm runs its SIMD build (null on other backends), `wasmThreads: false`
+ * (never enabled in Node) and the float32 epsilon of the backend (tfjs `EPSILON`, e.g. 1e-7).
+ *
+ * @example
+ * ```ts
+ * import { describeBackend, initBackend } from 'provenant/finetune';
+ *
+ * await initBackend({ backend: 'cpu' });
+ * describeBackend(); // { backend: 'cpu', tfjsVersion: '4.22.0', wasmSimd: null, wasmThreads: false, epsilon: 1e-7 }
+ * ```
+ */
 export function describeBackend(): Pick<BackendInfo, 'backend' | 'tfjsVersion' | 'wasmSimd' | 'wasmThreads' | 'epsilon'> & { backend: string } {
   const backend = tf.getBackend();
   return {

@@ -51,7 +51,21 @@ export interface CreateLinearOptions {
   trainable?: boolean;
 }
 
-/** Creates a linear module with a normal-initialised kernel and a zero bias. */
+/**
+ * Creates a linear module: kernel W [in, out] drawn from N(0, initStd²) (default initStd = 1/√in, LeCun) with the given
+ * seed, and a zero bias [out] unless `bias: false`; both trainable unless `trainable: false`. No adapters attached.
+ * tfjs variable names get a unique suffix, so two models can coexist in one engine.
+ *
+ * @throws ProvenantError `MODEL_CONFIG_INVALID` when `inFeatures` or `outFeatures` is not a positive integer.
+ *
+ * @example
+ * ```ts
+ * import { createLinear } from 'provenant/finetune';
+ *
+ * const fc1 = createLinear('fc1', 784, 128, { seed: 1 });
+ * fc1.kernel.shape; // [784, 128]; fc1.bias?.shape: [128]; fc1.adapters.size: 0
+ * ```
+ */
 export function createLinear(name: string, inFeatures: number, outFeatures: number, options: CreateLinearOptions): Linear {
   if (!Number.isInteger(inFeatures) || !Number.isInteger(outFeatures) || inFeatures < 1 || outFeatures < 1) {
     throw new ProvenantError('MODEL_CONFIG_INVALID', `Linear "${name}" needs positive integer sizes, got ${inFeatures}×${outFeatures}.`);
@@ -95,10 +109,46 @@ export interface GradientCapture {
   outputGrads: Map<string, Tensor2D>;
 }
 
+/**
+ * An empty gradient capture for `ForwardContext.capture`: during the forward pass it records each linear module's input
+ * x [N, in] (and each adapter's x̃, u = x̃·A), during the ordinary backward pass δ = dL/dy [N, out] — from which
+ * per-example gradients follow without one backward pass per example (dW_i = x_iᵀ δ_i, see `GradientCapture`). Only
+ * the named modules are recorded; all when `modules` is omitted. Free it with `disposeCapture`.
+ *
+ * @example
+ * ```ts
+ * import { createGradientCapture, createLinear, disposeCapture, linearForward, tf } from 'provenant/finetune';
+ *
+ * const fc1 = createLinear('fc1', 4, 2, { seed: 1 });
+ * const capture = createGradientCapture(['fc1']);
+ * const x = tf.randomNormal([3, 4], 0, 1, 'float32', 7);
+ * const { grads } = tf.variableGrads(() => linearForward(fc1, x, { capture, inputIsData: true }).square().sum() as tf.Scalar);
+ * capture.inputs.get('fc1')?.shape; // [3, 4];  capture.outputGrads.get('fc1')?.shape: [3, 2]
+ * tf.dispose(grads);
+ * disposeCapture(capture);
+ * ```
+ */
 export function createGradientCapture(modules?: Iterable<string>): GradientCapture {
   return { modules: modules ? new Set(modules) : undefined, inputs: new Map(), lora: new Map(), outputGrads: new Map() };
 }
 
+/**
+ * Frees every tensor a `GradientCapture` keeps (module inputs, adapter inputs and hidden states, output gradients) and
+ * empties its maps, so it can be reused for the next batch; `tf.memory().numTensors` returns to its level before the
+ * forward pass.
+ *
+ * @example
+ * ```ts
+ * import { createGradientCapture, disposeCapture } from 'provenant/finetune';
+ *
+ * const capture = createGradientCapture();
+ * try {
+ *   // … forward and backward passes with { capture } in the ForwardContext, then read capture.inputs / outputGrads
+ * } finally {
+ *   disposeCapture(capture); // capture.inputs.size === 0
+ * }
+ * ```
+ */
 export function disposeCapture(capture: GradientCapture): void {
   for (const t of capture.inputs.values()) t.dispose();
   for (const { input, hidden } of capture.lora.values()) {
@@ -173,8 +223,20 @@ function matMulGradB(a: tf.Tensor, b: tf.Tensor): Tensor2D {
 }
 
 /**
- * x·W for 2-D operands with fast-path gradients. `needInputGrad`/`needWeightGrad` say which gradients the backward pass
- * must produce; a product needing neither is a plain matMul.
+ * x·W for 2-D operands x [N, in], W [in, out] → [N, out], with fast-path gradients: a `tf.customGrad` whose backward
+ * pass uses an explicit `tf.transpose` and a plain matMul (the wasm backend is fast only for 2-D non-transposed
+ * products), and skips the gradient of an operand that needs none. `needInputGrad`/`needWeightGrad` say which gradients
+ * the backward pass must produce; a product needing neither is a plain matMul.
+ *
+ * @throws ProvenantError `LORA_SHAPE_MISMATCH` when either operand is not 2-D.
+ *
+ * @example
+ * ```ts
+ * import { linearOp, tf } from 'provenant/finetune';
+ *
+ * const w = tf.variable(tf.ones([4, 2]));
+ * const dW = tf.grad((v: tf.Tensor) => linearOp(tf.ones([3, 4]), v, false, true).sum())(w); // [4, 2], every entry 3
+ * ```
  */
 export function linearOp(x: tf.Tensor, w: tf.Tensor, needInputGrad: boolean, needWeightGrad: boolean): Tensor2D {
   if (x.rank !== 2 || w.rank !== 2) {
@@ -205,8 +267,21 @@ function moduleSeed(seed: number, name: string): number {
 }
 
 /**
- * The forward pass of a linear module on x [N, in] → [N, out], with its active, unmerged adapters.
- * Call inside `tf.tidy` or a gradient function; it returns a new tensor and keeps only what `ctx.capture` asks for.
+ * The forward pass of a linear module on x [N, in] → [N, out], with its active, unmerged adapters:
+ * y = x·W + b + Σ_active s·dropout(x)·A·B (dropout only when `ctx.training`, seeded by `ctx.dropoutSeed` and the module
+ * name). Call inside `tf.tidy` or a gradient function; it returns a new tensor and keeps only what `ctx.capture` asks for.
+ *
+ * @throws ProvenantError `LORA_SHAPE_MISMATCH` when x is not [N, in]; `ADAPTER_NOT_FOUND` when an active adapter is not
+ * attached to the module.
+ *
+ * @example
+ * ```ts
+ * import { createLinear, linearForward, tf } from 'provenant/finetune';
+ *
+ * const fc1 = createLinear('fc1', 4, 2, { seed: 1 });
+ * const y = tf.tidy(() => linearForward(fc1, tf.ones([5, 4]))); // [5, 2]
+ * y.dispose();
+ * ```
  */
 export function linearForward(layer: Linear, x: tf.Tensor, ctx: ForwardContext = {}): Tensor2D {
   if (x.rank !== 2 || x.shape[1] !== layer.inFeatures) {

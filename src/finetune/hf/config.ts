@@ -88,7 +88,19 @@ const MODEL_TYPES: Record<string, HfArchitecture> = { gpt2: 'gpt2', llama: 'llam
 const PREFIX: Record<HfArchitecture, string> = { gpt2: 'GPT2', llama: '', bert: 'Bert' };
 const CLASS_PREFIX: Record<string, string> = { gpt2: 'GPT2', llama: 'Llama', mistral: 'Mistral', qwen2: 'Qwen2', bert: 'Bert' };
 
-/** The transformers class name for a model type and task (`llama` + `causal-lm` → `LlamaForCausalLM`). */
+/**
+ * The transformers class name for a model type and task (`llama` + `causal-lm` → `LlamaForCausalLM`), as written to
+ * `config.json`'s `architectures` on export. Model types: `gpt2`, `llama`, `mistral`, `qwen2`, `bert`.
+ *
+ * @example
+ * ```ts
+ * import { hfClassName } from 'provenant/finetune';
+ *
+ * hfClassName('gpt2', 'causal-lm'); // 'GPT2LMHeadModel'
+ * hfClassName('qwen2', 'sequence-classification'); // 'Qwen2ForSequenceClassification'
+ * hfClassName('bert', 'base'); // 'BertModel'
+ * ```
+ */
 export function hfClassName(modelType: string, task: HfTask): string {
   const p = CLASS_PREFIX[modelType] ?? PREFIX.gpt2;
   if (task === 'base') return `${p}Model`;

@@ -37,7 +37,21 @@ const BODY_PREFIX = { gpt2: 'transformer.', llama: 'model.', bert: 'bert.' } as 
 /** Non-persistent buffers some files still carry; never weights. */
 const BUFFER_PATTERNS = [/(^|\.)attn\.(masked_)?bias$/, /(^|\.)embeddings\.position_ids$/, /(^|\.)rotary_emb\.inv_freq$/];
 
-/** The architecture table: specs and forward pass per config. */
+/**
+ * The architecture table: for a parsed config, the parameter specs (module paths, shapes and layouts exactly as
+ * transformers names them — `nn.Linear` [out, in], GPT-2 `Conv1D` [in, out]) and the forward pass to run over the
+ * variables built from them. `gpt2`, `llama` (also mistral and qwen2) and `bert`.
+ *
+ * @example
+ * ```ts
+ * import { readFileSync } from 'node:fs';
+ * import { architectureOf, parseHfConfig } from 'provenant/finetune';
+ *
+ * const config = parseHfConfig(JSON.parse(readFileSync('tiny-llama/config.json', 'utf8')));
+ * const { specs } = architectureOf(config);
+ * specs[2]; // { type: 'linear', module: 'model.layers.0.self_attn.q_proj', inFeatures: 32, outFeatures: 32, bias: false, layout: 'linear' }
+ * ```
+ */
 export function architectureOf(config: HfModelConfig): { specs: ParamSpec[]; forward: (params: BuiltParams) => ArchitectureForward } {
   switch (config.architecture) {
     case 'gpt2':

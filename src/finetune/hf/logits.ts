@@ -25,7 +25,20 @@ export interface LogitsResult {
   data: Float32Array;
 }
 
-/** Rows → { flat int32 values, B, T }, every row the same length. */
+/**
+ * Id rows [B][T] (arrays, typed arrays or a rank-2 tensor) → { flat int32 values, row-major [B·T], B, T }. Every row must
+ * have the same non-zero length: pad before calling. `what` names the input in errors (e.g. `'inputIds'`).
+ *
+ * @throws ProvenantError `MODEL_CONFIG_INVALID` for a tensor not of rank 2, an empty or non-array input, or ragged rows
+ * (each offending row and its length listed).
+ *
+ * @example
+ * ```ts
+ * import { flattenRows } from 'provenant/finetune';
+ *
+ * flattenRows([[1, 5, 9], [2, 6, 0]], 'inputIds'); // { values: Int32Array [1, 5, 9, 2, 6, 0], B: 2, T: 3 }
+ * ```
+ */
 export function flattenRows(rows: IdRows, what: string): { values: Int32Array; B: number; T: number } {
   if (rows instanceof tf.Tensor) {
     if (rows.rank !== 2) throw new ProvenantError('MODEL_CONFIG_INVALID', `${what} must be [B, T], got [${rows.shape}].`);

@@ -11,7 +11,18 @@ import type { HfForwardInputs } from './architecture.js';
 import type { HfModelConfig } from './config.js';
 import { selectRows } from './layers.js';
 
-/** Index of the last non-pad token of each row of ids [B, T]. */
+/**
+ * Index of the last non-pad token of each row of ids [B, T] (row-major, length B·T) — the position transformers'
+ * `*ForSequenceClassification` heads read: the rightmost id that is not `padTokenId`, so right and left padding both
+ * work; an all-pad row reads position 0 (transformers' argmax over a zero mask); with no pad id (null), T − 1.
+ *
+ * @example
+ * ```ts
+ * import { lastTokenIndices } from 'provenant/finetune';
+ *
+ * lastTokenIndices([5, 8, 0, 0, 7, 9, 4, 2], 2, 4, 0); // [1, 3]
+ * ```
+ */
 export function lastTokenIndices(ids: ArrayLike<number>, B: number, T: number, padTokenId: number | null): number[] {
   const out: number[] = [];
   for (let b = 0; b < B; b++) {

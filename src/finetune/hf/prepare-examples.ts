@@ -23,6 +23,22 @@ export interface LabelMap {
   indexOf(label: string | number): number;
 }
 
+/**
+ * A class index ↔ label map: class i is `String(labels[i])`; `indexOf` accepts the label as a string or number. Labels
+ * are matched through a `Map`, so any string (even `'__proto__'`) is a label, never a property name.
+ *
+ * @throws ProvenantError `TRAINING_CONFIG_INVALID` when the labels are empty or not distinct (as strings), and from
+ * `indexOf` for a label not in the map.
+ *
+ * @example
+ * ```ts
+ * import { createLabelMap } from 'provenant/finetune';
+ *
+ * const labels = createLabelMap(['ham', 'spam']);
+ * labels.indexOf('spam'); // 1
+ * labels.labels; // ['ham', 'spam']  (id2label order)
+ * ```
+ */
 export function createLabelMap(labels: ReadonlyArray<string | number>): LabelMap {
   const names = labels.map((l) => String(l));
   if (new Set(names).size !== names.length || names.length === 0) {

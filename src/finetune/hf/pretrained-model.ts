@@ -44,16 +44,60 @@ export interface PretrainedModel extends Model<HfModelConfig> {
   forward(inputIds: Tensor, ctx?: ForwardContext): Tensor;
 }
 
-/** Whether a model is a Hugging Face checkpoint loaded by `loadPretrained`. */
+/**
+ * Whether a model is a Hugging Face checkpoint loaded by `loadPretrained` (or built by `createPretrainedFromConfig`):
+ * its `kind` is `gpt2`, `llama` or `bert`. A type guard, so the `PretrainedModel` fields (config, tokenizer, `logits`)
+ * become available.
+ *
+ * @example
+ * ```ts
+ * import { isPretrainedModel, type Model } from 'provenant/finetune';
+ *
+ * declare const model: Model;
+ * if (isPretrainedModel(model)) model.config.numLayers; // e.g. 2
+ * ```
+ */
 export function isPretrainedModel(model: Model): model is PretrainedModel {
   return model.kind === 'gpt2' || model.kind === 'llama' || model.kind === 'bert';
 }
 
-/** An empty key/value cache for `hiddenStates`/`logits`; free it with `disposeCache`. */
+/**
+ * An empty key/value cache for `hiddenStates`/`logits` (one slot per layer, length 0): each call that passes it appends
+ * the new positions' keys and values ([B·H_kv, S, head_dim] per layer), so incremental decoding feeds one new token per
+ * step. The cached tensors are kept outside any `tf.tidy`: free them with `disposeCache`.
+ *
+ * @example
+ * ```ts
+ * import { createCache, disposeCache, loadPretrained, tf } from 'provenant/finetune';
+ *
+ * const model = await loadPretrained('./tiny-llama');
+ * const cache = createCache(model);
+ * const prompt = model.logits({ inputIds: tf.tensor2d([[1, 5, 9]], [1, 3], 'int32') }, undefined, cache); // [3, V]; cache.length 3
+ * const step = model.logits({ inputIds: tf.tensor2d([[4]], [1, 1], 'int32') }, undefined, cache); // [1, V]; cache.length 4
+ * disposeCache(cache);
+ * ```
+ */
 export function createCache(model: PretrainedModel): KvCache {
   return { layers: Array.from({ length: model.config.numLayers }, () => null), length: 0 };
 }
 
+/**
+ * Frees every key/value tensor of a cache made by `createCache` and empties it (all layers null, `length` 0), so it can
+ * be reused for another sequence. Safe to call twice.
+ *
+ * @example
+ * ```ts
+ * import { createCache, disposeCache, type PretrainedModel } from 'provenant/finetune';
+ *
+ * declare const model: PretrainedModel;
+ * const cache = createCache(model);
+ * try {
+ *   // … model.logits({ inputIds }, undefined, cache) once per decoding step
+ * } finally {
+ *   disposeCache(cache); // cache.length === 0, tf.memory().numTensors back where it was
+ * }
+ * ```
+ */
 export function disposeCache(cache: KvCache): void {
   for (const layer of cache.layers) {
     layer?.key.dispose();

@@ -25,7 +25,21 @@ export interface SaveMergedPretrainedOptions {
 
 const TORCH_DTYPE = { F32: 'float32', F16: 'float16', BF16: 'bfloat16' } as const;
 
-/** The weights the model computes with now, by checkpoint name, in the checkpoint's layout (float32). */
+/**
+ * The weights the model computes with now, by checkpoint tensor name, in the checkpoint's layout (`nn.Linear` [out, in],
+ * GPT-2 `Conv1D` [in, out]), float32: every active, unmerged LoRA adapter folded in as W + s·A·B (PEFT's
+ * `merge_and_unload`); adapters already merged are in the kernel. The model is not changed. What `saveMergedPretrained`
+ * writes (before any F16/BF16 rounding).
+ *
+ * @example
+ * ```ts
+ * import { loadPretrained, mergedStateDict } from 'provenant/finetune';
+ *
+ * const model = await loadPretrained('./tiny-llama');
+ * const state = mergedStateDict(model);
+ * state.get('model.embed_tokens.weight')?.shape; // [128, 32]  ([vocab, hidden])
+ * ```
+ */
 export function mergedStateDict(model: PretrainedModel): Map<string, { shape: number[]; data: Float32Array }> {
   const out = new Map<string, { shape: number[]; data: Float32Array }>();
   const kernels = new Map([...model.linears.values()].map((l) => [l.kernel, l] as const));

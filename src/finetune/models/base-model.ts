@@ -33,7 +33,20 @@ export interface BaseModelConfig {
   training?: Record<string, unknown>;
 }
 
-/** Every base weight as F32 safetensors entries keyed by weight name (copies the data out of the tensors). */
+/**
+ * Every base weight as F32 safetensors entries keyed by weight name (`fc1.weight` [in, out] in tfjs layout …), the data
+ * copied out of the tensors (so later training does not change them). LoRA factors are not included (`saveAdapter`
+ * writes those). The inverse of `loadModelState`.
+ *
+ * @example
+ * ```ts
+ * import { createLogisticRegression, encodeSafetensors, modelStateTensors } from 'provenant/finetune';
+ *
+ * const model = createLogisticRegression({ inputSize: 784, numClasses: 10, seed: 1 });
+ * const state = modelStateTensors(model); // { 'linear.weight': { dtype: 'F32', shape: [784, 10], data }, 'linear.bias': … }
+ * const bytes = encodeSafetensors(state);
+ * ```
+ */
 export function modelStateTensors(model: Model): Record<string, SafetensorsTensor> {
   const out: Record<string, SafetensorsTensor> = {};
   for (const [name, v] of model.weights) out[name] = { dtype: 'F32', shape: [...v.shape], data: Float32Array.from(v.dataSync()) };
@@ -41,8 +54,20 @@ export function modelStateTensors(model: Model): Record<string, SafetensorsTenso
 }
 
 /**
- * Assigns base weights from safetensors entries. Strict: a missing or unexpected name, a wrong shape or a non-F32 dtype
- * is `CHECKPOINT_INVALID`, listing every offender.
+ * Assigns base weights from safetensors entries (keyed and shaped as `modelStateTensors` writes them). Strict: a missing
+ * or unexpected name, a wrong shape or a non-F32 dtype is `CHECKPOINT_INVALID`, listing every offender in
+ * `metaMessages` — and nothing is assigned unless everything matches.
+ *
+ * @throws ProvenantError `CHECKPOINT_INVALID` listing every missing, unexpected, mis-shaped or non-F32 tensor.
+ *
+ * @example
+ * ```ts
+ * import { createLogisticRegression, loadModelState, modelStateTensors } from 'provenant/finetune';
+ *
+ * const trained = createLogisticRegression({ inputSize: 784, numClasses: 10, seed: 1 });
+ * const copy = createLogisticRegression({ inputSize: 784, numClasses: 10, seed: 2 });
+ * loadModelState(copy, modelStateTensors(trained)); // copy now computes what `trained` does
+ * ```
  */
 export function loadModelState(model: Model, tensors: Record<string, SafetensorsTensor>): void {
   const problems: string[] = [];
@@ -70,8 +95,17 @@ async function nodeModules() {
 }
 
 /**
- * The directory of the shipped base model: `models/base` in the package root, found by walking up from this module (so it
- * works from `src/` under tsx and from `dist/` once built).
+ * The directory of the shipped base model: `models/base` in the package root, found by walking up (at most 8 levels) from
+ * this module (so it works from `src/` under tsx and from `dist/` once built). Node only.
+ *
+ * @throws ProvenantError `CHECKPOINT_INVALID` when no `models/base/config.json` is found.
+ *
+ * @example
+ * ```ts
+ * import { baseModelDirectory } from 'provenant/finetune';
+ *
+ * await baseModelDirectory(); // '/…/node_modules/provenant/models/base'
+ * ```
  */
 export async function baseModelDirectory(): Promise<string> {
   const { fs, path, url } = await nodeModules();
@@ -101,7 +135,23 @@ export async function baseModelDirectory(): Promise<string> {
 /** The file beside the Hugging Face files that holds Provenant's own record of the base model (`BaseModelConfig`). */
 export const BASE_MODEL_RECORD_FILE = 'provenant.json';
 
-/** Reads and checks the base model's record (`provenant.json`: name, sizes, weights hash, held-out figures, training). */
+/**
+ * Reads and checks the base model's record (`provenant.json`: name, sizes, weights hash, held-out figures, training)
+ * from `directory` (default `baseModelDirectory()`). A folder left by a crashed `saveBaseModel` is read from its
+ * complete committed set. Node only.
+ *
+ * @throws ProvenantError `FILE_NOT_FOUND` (no record file), `CHECKPOINT_INVALID` (not JSON, or not a version-2
+ * Provenant transformer record, or no shipped model found).
+ *
+ * @example
+ * ```ts
+ * import { readBaseModelConfig } from 'provenant/finetune';
+ *
+ * const record = await readBaseModelConfig();
+ * record.config; // { vocabSize: 98, dModel: 64, nHeads: 4, nLayers: 2, maxSeqLen: 64, mlpHidden: 256, seed: … }
+ * record.weightsSha256; // '0x…': the audit record's base-model hash
+ * ```
+ */
 export async function readBaseModelConfig(directory?: string): Promise<BaseModelConfig> {
   const { path } = await nodeModules();
   // A folder a crashed saveBaseModel committed is read from its complete pending set; a missing one is FILE_NOT_FOUND.
@@ -296,7 +346,21 @@ export function gpt2ConfigOf(config: TransformerConfig): Record<string, unknown>
 /**
  * Writes a transformer as the base model folder: Hugging Face's `config.json` (`GPT2LMHeadModel`), `model.safetensors`
  * under GPT-2's tensor names, `tokenizer.json` + `tokenizer_config.json` for the character vocabulary, and Provenant's
- * record `provenant.json` (name, sizes, the weights' sha256, held-out figures, training). Returns the record.
+ * record `provenant.json` (name, sizes, the weights' sha256, held-out figures, training). Returns the record. All files
+ * are written as one atomic folder write: a crash leaves the old model or the new one, never a mix. Node only.
+ *
+ * @throws ProvenantError `CHECKPOINT_INVALID` when the model still has a classification head (a base model is a
+ * language model).
+ *
+ * @example
+ * ```ts
+ * import { createTransformer, saveBaseModel } from 'provenant/finetune';
+ *
+ * const model = createTransformer({ vocabSize: 98, dModel: 64, nHeads: 4, nLayers: 2, maxSeqLen: 64, mlpHidden: 256, seed: 1 });
+ * // … pretrain it
+ * const record = await saveBaseModel(model, './models/base', { name: 'my-char-transformer' });
+ * record.weightsSha256; // '0x…' (sha256 of model.safetensors)
+ * ```
  */
 export async function saveBaseModel(
   model: TransformerModel,

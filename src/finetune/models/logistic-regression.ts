@@ -16,6 +16,23 @@ export interface LogisticRegressionConfig {
   initStd?: number;
 }
 
+/**
+ * Multinomial logistic regression on inputs [B, inputSize] float32 → logits [B, numClasses] (softmax is applied by the
+ * loss): one linear module `linear` with weights `linear.weight` [inputSize, numClasses] (tfjs layout) and `linear.bias`
+ * [numClasses], initialised N(0, initStd²) with initStd default 0 (all zeros: the convex optimum does not depend on the
+ * start). (inputSize + 1)·numClasses parameters.
+ *
+ * @throws ProvenantError `MODEL_CONFIG_INVALID` when `inputSize` or `numClasses` is not a positive integer.
+ *
+ * @example
+ * ```ts
+ * import { countParameters, createLogisticRegression } from 'provenant/finetune';
+ *
+ * const model = createLogisticRegression({ inputSize: 784, numClasses: 10, seed: 1 }); // MNIST-10
+ * countParameters(model); // 7850
+ * [...model.weights.keys()]; // ['linear.weight', 'linear.bias']
+ * ```
+ */
 export function createLogisticRegression(config: LogisticRegressionConfig): Model<LogisticRegressionConfig> {
   validateSizes('logistic regression', { inputSize: config.inputSize, numClasses: config.numClasses });
   const linear = createLinear('linear', config.inputSize, config.numClasses, { seed: config.seed, initStd: config.initStd ?? 0 });

@@ -15,6 +15,23 @@ export interface MlpConfig {
   seed: number;
 }
 
+/**
+ * A multilayer perceptron on inputs [B, inputSize] float32 → logits [B, numClasses]: linear modules `fc1` … `fc<k>`
+ * with ReLU between them. Hidden layers start He-initialised (std √(2/in), He et al. 2015), the output layer LeCun
+ * (1/√in); biases zero. Every module is a LoRA target by default.
+ *
+ * @throws ProvenantError `MODEL_CONFIG_INVALID` when `inputSize`, a hidden size or `numClasses` is not a positive
+ * integer.
+ *
+ * @example
+ * ```ts
+ * import { countParameters, createMlp } from 'provenant/finetune';
+ *
+ * const model = createMlp({ inputSize: 784, hiddenSizes: [128], numClasses: 10, seed: 1 });
+ * [...model.linears.keys()]; // ['fc1', 'fc2']
+ * countParameters(model); // 101770 = 784·128 + 128 + 128·10 + 10
+ * ```
+ */
 export function createMlp(config: MlpConfig): Model<MlpConfig> {
   validateSizes('MLP', { inputSize: config.inputSize, hiddenSizes: config.hiddenSizes, numClasses: config.numClasses });
   const sizes = [config.inputSize, ...config.hiddenSizes, config.numClasses];

@@ -27,7 +27,20 @@ export interface Model<Config extends object = object> {
   dispose(): void;
 }
 
-/** Sets `trainable` on every base weight (false for LoRA training, true for full fine-tuning or pretraining). */
+/**
+ * Sets `trainable` on every base weight in `model.weights` (false for LoRA training, true for full fine-tuning or
+ * pretraining). LoRA factors are not base weights and keep their own flag. A frozen kernel's gradient is never computed
+ * (`linearOp` skips it), which is what makes a LoRA step cheaper than a full one.
+ *
+ * @example
+ * ```ts
+ * import { createMlp, setBaseTrainable } from 'provenant/finetune';
+ *
+ * const mlp = createMlp({ inputSize: 784, hiddenSizes: [128], numClasses: 10, seed: 1 });
+ * setBaseTrainable(mlp, false);
+ * [...mlp.weights.values()].every((w) => !w.trainable); // true
+ * ```
+ */
 export function setBaseTrainable(model: Model, trainable: boolean): void {
   for (const weight of model.weights.values()) weight.trainable = trainable;
 }

@@ -63,7 +63,19 @@ export function normalizationReplacements(): Record<string, string> {
   return { ...REPLACEMENTS };
 }
 
-/** Maps text onto the vocabulary's alphabet as far as possible (see the module comment). */
+/**
+ * Maps text onto the character vocabulary's alphabet as far as possible (see the module comment): CRLF/CR → LF, NFKD
+ * with combining marks dropped (é → e), typographic punctuation → ASCII (curly quotes, dashes, … → `...`, × → x), and
+ * every whitespace but a newline → one space. Characters still outside the vocabulary are left as they are (the tokenizer
+ * maps them to `<unk>`).
+ *
+ * @example
+ * ```ts
+ * import { normalizeText } from 'provenant/finetune';
+ *
+ * normalizeText('“Café” — naïve…\tok'); // '"Cafe" - naive... ok'
+ * ```
+ */
 export function normalizeText(text: string): string {
   const decomposed = text.replace(/\r\n?/g, '\n').normalize('NFKD').replace(/[\u0300-\u036f]/g, '');
   let out = '';

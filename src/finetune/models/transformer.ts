@@ -364,7 +364,17 @@ export function addClassificationHead(model: TransformerModel, numClasses: numbe
   adder(numClasses, options.seed, options.pooling);
 }
 
-/** Number of scalar parameters in a model's base weights. */
+/**
+ * Number of scalar parameters in a model's base weights (`model.weights`: every tensor's element count summed). LoRA
+ * factors are not counted (see `getAdapterInfo` for an adapter's trainable parameters).
+ *
+ * @example
+ * ```ts
+ * import { countParameters, loadBaseModel } from 'provenant/finetune';
+ *
+ * countParameters(await loadBaseModel()); // e.g. 116736 for the shipped tiny character transformer
+ * ```
+ */
 export function countParameters(model: Model): number {
   let n = 0;
   for (const w of model.weights.values()) n += w.size;
