@@ -132,6 +132,20 @@ export function attachAdapter(model: Model, name: string, loraConfig: Partial<Lo
  * and weighted merging build on. The modules must be exactly those `config` targets: a missing one is
  * `ADAPTER_KEYS_MISSING`, an extra one `ADAPTER_KEYS_UNEXPECTED`, a wrong size `LORA_SHAPE_MISMATCH`.
  * `modulesToSaveWeights` gives the adapter's copy of each modules_to_save module (defaults to the base's values).
+ * Every shape is checked before any variable is created, so a bad adapter leaves the model untouched. Base weights are
+ * frozen; the adapter becomes the only active one unless `activate: false`.
+ *
+ * @throws ProvenantError `INVALID_ARGUMENT` (bad or already used name), `LORA_CONFIG_INVALID`, `LORA_TARGET_NOT_FOUND`,
+ * `ADAPTER_KEYS_MISSING`, `ADAPTER_KEYS_UNEXPECTED` (each listing the modules), `LORA_SHAPE_MISMATCH`.
+ *
+ * @example
+ * ```ts
+ * import { attachAdapterWeights, createMlp } from 'provenant/finetune';
+ *
+ * const model = createMlp({ inputSize: 16, hiddenSizes: [32], numClasses: 2, seed: 1 });
+ * const fc2 = { A: new Float32Array(32 * 2), B: new Float32Array(2 * 2) }; // A [in, r], B [r, out], row-major
+ * attachAdapterWeights(model, 'loaded', { r: 2, alpha: 4, targetModules: ['fc2'] }, new Map([['fc2', fc2]]));
+ * ```
  */
 export function attachAdapterWeights(
   model: Model,
@@ -251,7 +265,21 @@ function applyTrainability(model: Model, state: ModelAdapterState): void {
 
 /**
  * Sets the active adapters: their LoRA updates add up in the forward pass (PEFT's multi-adapter inference). At most one
- * of them may own a copy of any given modules_to_save module (as in PEFT). `[]` runs the base model.
+ * of them may own a copy of any given modules_to_save module (as in PEFT). `[]` runs the base model. Each module's
+ * modules_to_save values are swapped in exactly (byte copies), and only the active adapters' factors and copies are
+ * trainable afterwards.
+ *
+ * @throws ProvenantError `ADAPTER_NOT_FOUND` for a name not attached; `INVALID_ARGUMENT` for a name listed twice or two
+ * adapters owning a copy of the same module.
+ *
+ * @example
+ * ```ts
+ * import { activeAdapters, setActiveAdapters, type Model } from 'provenant/finetune';
+ *
+ * declare const model: Model; // with adapters 'spam' and 'tone' attached
+ * setActiveAdapters(model, ['spam', 'tone']); // y = x·W + s₁·x·A₁B₁ + s₂·x·A₂B₂
+ * activeAdapters(model); // ['spam', 'tone']
+ * ```
  */
 export function setActiveAdapters(model: Model, names: readonly string[]): void {
   const state = adapterState(model);
@@ -275,22 +303,69 @@ export function setActiveAdapters(model: Model, names: readonly string[]): void 
   applyTrainability(model, state);
 }
 
-/** Makes one adapter the only active one. */
+/**
+ * Makes one adapter the only active one (PEFT's `set_adapter`): `setActiveAdapters(model, [name])`.
+ *
+ * @throws ProvenantError `ADAPTER_NOT_FOUND` when no adapter of that name is attached.
+ *
+ * @example
+ * ```ts
+ * import { setActiveAdapter, type Model } from 'provenant/finetune';
+ *
+ * declare const model: Model;
+ * setActiveAdapter(model, 'spam'); // the forward pass now uses only 'spam'
+ * ```
+ */
 export function setActiveAdapter(model: Model, name: string): void {
   setActiveAdapters(model, [name]);
 }
 
-/** Turns every adapter off: the forward pass is the base model's (merged adapters stay merged). */
+/**
+ * Turns every adapter off: the forward pass is the base model's (merged adapters stay merged; unmerge them for the
+ * exact base), and nothing is trainable until an adapter is activated again. Adapters stay attached.
+ *
+ * @example
+ * ```ts
+ * import { disableAdapters, setActiveAdapter, type Model } from 'provenant/finetune';
+ *
+ * declare const model: Model;
+ * disableAdapters(model); // evaluate the base model
+ * setActiveAdapter(model, 'spam'); // and back to the tuned one
+ * ```
+ */
 export function disableAdapters(model: Model): void {
   setActiveAdapters(model, []);
 }
 
-/** The active adapter names, in activation order. */
+/**
+ * The active adapter names, in activation order (a copy: changing it changes nothing).
+ *
+ * @example
+ * ```ts
+ * import { activeAdapters, attachAdapter, createMlp } from 'provenant/finetune';
+ *
+ * const model = createMlp({ inputSize: 16, hiddenSizes: [32], numClasses: 2, seed: 1 });
+ * attachAdapter(model, 'spam', { r: 4, targetModules: ['fc1'] }, { seed: 7 });
+ * activeAdapters(model); // ['spam']: a new adapter becomes the only active one
+ * ```
+ */
 export function activeAdapters(model: Model): string[] {
   return [...adapterState(model).active];
 }
 
-/** Every attached adapter's name, in attachment order. */
+/**
+ * Every attached adapter's name, in attachment order, active or not (a copy).
+ *
+ * @example
+ * ```ts
+ * import { attachAdapter, createMlp, listAdapters } from 'provenant/finetune';
+ *
+ * const model = createMlp({ inputSize: 16, hiddenSizes: [32], numClasses: 2, seed: 1 });
+ * attachAdapter(model, 'spam', { r: 4, targetModules: ['fc1'] }, { seed: 7 });
+ * attachAdapter(model, 'tone', { r: 2, targetModules: ['fc1'] }, { seed: 8 });
+ * listAdapters(model); // ['spam', 'tone']  (activeAdapters: ['tone'])
+ * ```
+ */
 export function listAdapters(model: Model): string[] {
   return [...adapterState(model).adapters.keys()];
 }
@@ -359,6 +434,18 @@ export function baseModuleValues(model: Model, m: string): ModuleValues {
  * Removes an adapter: unmerges it if merged, restores the base's values of its modules_to_save modules if its copy is
  * loaded, drops it from the active set, and frees its variables. A PiSSA/OLoRA adapter also gives back the original
  * kernels (exact bytes) of modules still holding the residual it left — so attach then delete changes nothing.
+ * `tf.memory().numTensors` drops by the adapter's 2 variables per target module.
+ *
+ * @throws ProvenantError `ADAPTER_NOT_FOUND` when no adapter of that name is attached.
+ *
+ * @example
+ * ```ts
+ * import { deleteAdapter, listAdapters, type Model } from 'provenant/finetune';
+ *
+ * declare const model: Model; // adapters ['spam', 'tone']
+ * deleteAdapter(model, 'tone');
+ * listAdapters(model); // ['spam']
+ * ```
  */
 export function deleteAdapter(model: Model, name: string): void {
   const record = getAdapter(model, name);
@@ -413,6 +500,18 @@ export interface ParameterGroup {
  * (all of them when no adapter is attached — full fine-tuning; after `attachAdapter` only the active adapters'
  * modules_to_save copies), then A and B of every active, unmerged adapter. B gets `loraPlusLrRatio` × the learning
  * rate (LoRA+, Hayou et al. 2024, §3: ηB = λ·ηA). Order is deterministic (model order, then adapter activation order).
+ *
+ * @throws ProvenantError `INVALID_ARGUMENT` when `weightDecay` is negative or not finite.
+ *
+ * @example
+ * ```ts
+ * import { attachAdapter, createMlp, parameterGroups } from 'provenant/finetune';
+ *
+ * const model = createMlp({ inputSize: 16, hiddenSizes: [32], numClasses: 2, seed: 1 });
+ * attachAdapter(model, 'spam', { r: 4, alpha: 8, targetModules: ['fc1'], loraPlusLrRatio: 16 }, { seed: 7 });
+ * parameterGroups(model, { weightDecay: 0.01 }).map((g) => [g.name, g.lrMultiplier]);
+ * // [['fc1.lora_A.spam.weight', 1], ['fc1.lora_B.spam.weight', 16]]
+ * ```
  */
 export function parameterGroups(model: Model, options: { weightDecay?: number } = {}): ParameterGroup[] {
   const weightDecay = options.weightDecay;
@@ -447,7 +546,20 @@ export function parameterGroups(model: Model, options: { weightDecay?: number } 
   return groups;
 }
 
-/** The variables `parameterGroups` lists, in the same order (for `tf.variableGrads` or an optimiser's `minimize`). */
+/**
+ * The variables `parameterGroups` lists, in the same order (for `tf.variableGrads` or an optimiser's `minimize`): after
+ * `attachAdapter`, A [in, r] and B [r, out] of each active adapter's target modules plus its modules_to_save copies;
+ * with no adapter, every base weight (full fine-tuning).
+ *
+ * @example
+ * ```ts
+ * import { attachAdapter, createMlp, trainableVariables } from 'provenant/finetune';
+ *
+ * const model = createMlp({ inputSize: 16, hiddenSizes: [32], numClasses: 2, seed: 1 });
+ * attachAdapter(model, 'spam', { r: 4, targetModules: ['fc1'] }, { seed: 7 });
+ * trainableVariables(model).map((v) => v.shape); // [[16, 4], [4, 32]]
+ * ```
+ */
 export function trainableVariables(model: Model): Variable[] {
   return parameterGroups(model).map((g) => g.variable);
 }

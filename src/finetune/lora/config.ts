@@ -113,7 +113,25 @@ function regexProblem(source: string): string | null {
 
 /**
  * Checks every field of a full config and throws one `LORA_CONFIG_INVALID` naming each bad field (in `metaMessages`
- * and `data.fields`), so a user fixes them all at once.
+ * and `data.fields`), so a user fixes them all at once. `unknownFields` (names the caller found outside
+ * `LORA_CONFIG_FIELDS`) are reported too, with a "did you mean" for near-misses and PEFT's snake_case names
+ * (`lora_alpha` → `alpha`). Rules: r a positive integer; 0 < alpha ≤ `MAX_LORA_ALPHA`; dropout in [0, 1); targetModules
+ * a non-empty name list, a valid regex, `'all-linear'` or null; patterns map valid regex keys to positive numbers.
+ *
+ * @throws ProvenantError `LORA_CONFIG_INVALID` (`docsPath` `#lora-parameters`) listing every bad field.
+ *
+ * @example
+ * ```ts
+ * import { ProvenantError } from 'provenant';
+ * import { resolveLoraConfig, validateLoraConfig } from 'provenant/finetune';
+ *
+ * const config: Record<string, unknown> = { ...resolveLoraConfig(), r: 0, dropout: 1.5 };
+ * try {
+ *   validateLoraConfig(config);
+ * } catch (error) {
+ *   if (error instanceof ProvenantError) error.data.fields; // ['r', 'dropout']
+ * }
+ * ```
  */
 export function validateLoraConfig(config: Record<string, unknown>, unknownFields: string[] = []): asserts config is LoraConfig & Record<string, unknown> {
   // PEFT's snake_case names (`lora_alpha`, `target_modules`) and near-misses get a "did you mean" from the one mechanism.
@@ -168,7 +186,17 @@ export function validateLoraConfig(config: Record<string, unknown>, unknownField
   }
 }
 
-/** The scale s of the update s·A·B: alpha/r, or alpha/√r with rsLoRA (Kalajdzievski 2023, eq. 5). */
+/**
+ * The scale s of the update s·A·B: alpha/r (Hu et al. 2021, §4.1), or alpha/√r with rsLoRA (Kalajdzievski 2023, eq. 5).
+ *
+ * @example
+ * ```ts
+ * import { loraScale } from 'provenant/finetune';
+ *
+ * loraScale(16, 8, false); // 2
+ * loraScale(16, 16, true); // 4  (rsLoRA: 16 / √16)
+ * ```
+ */
 export function loraScale(alpha: number, r: number, useRslora: boolean): number {
   return useRslora ? alpha / Math.sqrt(r) : alpha / r;
 }

@@ -207,6 +207,15 @@ function legacyBaseModelHashV1(model: Model): Hex {
 /**
  * SHA-256 of the classification head alone (its config fields and tensors, format `provenant.head.v1`), or null when
  * the model has none. Recorded with an adapter that does not carry the head, so it is never applied over another head.
+ * `0x`-prefixed, 64 hex digits. The zoo's LR and MLP have no separable head (their output layer is the base): null.
+ *
+ * @example
+ * ```ts
+ * import { createTransformer, headHash } from 'provenant/finetune';
+ *
+ * const model = createTransformer({ vocabSize: 98, dModel: 64, nHeads: 4, nLayers: 2, maxSeqLen: 64, numClasses: 2, seed: 1 });
+ * headHash(model); // '0x2b5f…' (the `classifier` head); null for a model without a head
+ * ```
  */
 export function headHash(model: Model): Hex | null {
   const { head } = baseTensors(model, new Map());
@@ -256,7 +265,20 @@ export interface BaseTensorDiff {
   unexpected: string[];
 }
 
-/** Compares recorded per-tensor digests (`baseModelMetadata`) with the model's; every list sorted. */
+/**
+ * Compares recorded per-tensor digests (`baseModelMetadata`'s short hex prefixes, name → digest) with the model's
+ * (`baseModelFingerprint(model).tensors`, name → `0x` + 64 hex): a recorded prefix that differs is `changed`, a recorded
+ * name the model lacks `missing`, a model tensor not recorded `unexpected`. Every list sorted.
+ *
+ * @example
+ * ```ts
+ * import { baseModelFingerprint, diffBaseTensors, type Model } from 'provenant/finetune';
+ *
+ * declare const model: Model;
+ * declare const recorded: Record<string, string>; // JSON.parse(metadata['provenant.base_tensor_digests'])
+ * diffBaseTensors(recorded, baseModelFingerprint(model).tensors); // { changed: ['fc2.weight'], missing: [], unexpected: [] }
+ * ```
+ */
 export function diffBaseTensors(recorded: Readonly<Record<string, string>>, actual: ReadonlyMap<string, Hex>): BaseTensorDiff {
   const changed: string[] = [];
   const missing: string[] = [];
@@ -331,8 +353,20 @@ export function verifyAdapterBase(model: Model, metadata: Readonly<Record<string
 }
 
 /**
- * SHA-256 of one adapter: its resolved LoRA config and its weights in PEFT's keys and layouts. Independent of the
- * adapter's name, of whether it is active or merged, and of the base weights (bind those with `baseModelHash`).
+ * SHA-256 of one adapter: its resolved LoRA config and its weights in PEFT's keys and layouts (see the file comment:
+ * recomputable from `adapter_model.safetensors` + `adapter_config.json`). Independent of the adapter's name, of whether
+ * it is active or merged, and of the base weights (bind those with `baseModelHash`). `0x` + 64 hex digits.
+ *
+ * @throws ProvenantError `ADAPTER_NOT_FOUND` when no adapter of that name is attached.
+ *
+ * @example
+ * ```ts
+ * import { adapterHash, attachAdapter, createMlp } from 'provenant/finetune';
+ *
+ * const model = createMlp({ inputSize: 16, hiddenSizes: [32], numClasses: 2, seed: 1 });
+ * attachAdapter(model, 'spam', { r: 4, targetModules: ['fc1'] }, { seed: 7 });
+ * adapterHash(model, 'spam'); // '0x0264e58e…' — the same after saveAdapter + loadAdapter
+ * ```
  */
 export function adapterHash(model: Model, adapterName: string): Hex {
   const record = getAdapter(model, adapterName);

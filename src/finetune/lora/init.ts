@@ -107,7 +107,17 @@ function olora(kernel: Float32Array, n: number, m: number, r: number, scale: num
 
 /**
  * Reduced QR of a row-major rows×cols matrix by Householder reflections, LAPACK's sign convention (the reflection sends
- * x to −sign(x₀)‖x‖e₁, as torch.linalg.qr does): Q [rows, k] with orthonormal columns, R [k, cols] upper-trapezoidal.
+ * x to −sign(x₀)‖x‖e₁, as torch.linalg.qr does): Q [rows, k] with orthonormal columns, R [k, cols] upper-trapezoidal,
+ * k = min(rows, cols), both row-major float64. OLoRA's initialisation (Büyükakyüz 2024) takes A and B from it, so the
+ * sign convention must match PyTorch's for our adapters to equal PEFT's. The input is not modified.
+ *
+ * @example
+ * ```ts
+ * import { householderQr } from 'provenant/finetune';
+ *
+ * const { Q, R, k } = householderQr([3, 1, 4, 2], 2, 2); // [[3, 1], [4, 2]]
+ * // Q ≈ [-0.6, 0.8, -0.8, -0.6], R ≈ [-5, -2.2, 0, -0.4], k = 2 (torch.linalg.qr gives the same signs)
+ * ```
  */
 export function householderQr(matrix: ArrayLike<number>, rows: number, cols: number): { Q: Float64Array; R: Float64Array; k: number } {
   const k = Math.min(rows, cols);

@@ -65,7 +65,22 @@ export function mergeAdapter(model: Model, name: string): void {
   }
 }
 
-/** Undoes `mergeAdapter` exactly (see the file comment for the one case where it cannot). Unmerged adapters are skipped. */
+/**
+ * Undoes `mergeAdapter` exactly: the kernel's pre-merge bytes are written back (not W − s·A·B, which drifts by float32
+ * rounding), later merges re-applied. The one exception (see the file comment): a kernel changed since its latest merge
+ * falls back to subtracting s·A·B, as PEFT does. Modules where the adapter is not merged are skipped.
+ *
+ * @throws ProvenantError `ADAPTER_NOT_FOUND` when no adapter of that name is attached.
+ *
+ * @example
+ * ```ts
+ * import { mergeAdapter, unmergeAdapter, type Model } from 'provenant/finetune';
+ *
+ * declare const model: Model;
+ * mergeAdapter(model, 'default'); // W ← W + s·A·B
+ * unmergeAdapter(model, 'default'); // W back to its exact pre-merge bytes
+ * ```
+ */
 export function unmergeAdapter(model: Model, name: string): void {
   const record = getAdapter(model, name);
   const state = adapterState(model);
@@ -91,12 +106,37 @@ export function unmergeAdapter(model: Model, name: string): void {
   }
 }
 
-/** Merges every active adapter (PEFT's `merge_adapter()`). */
+/**
+ * Merges every active adapter (PEFT's `merge_adapter()`): each active adapter's W ← W + s·A·B on its modules, so
+ * inference runs at base-model cost. Already merged adapters are skipped. Undo with `unmergeAllAdapters`.
+ *
+ * @example
+ * ```ts
+ * import { mergeActiveAdapters, unmergeAllAdapters, type Model } from 'provenant/finetune';
+ *
+ * declare const model: Model;
+ * mergeActiveAdapters(model);
+ * model.linears.get('fc1')?.merged; // ['default']
+ * unmergeAllAdapters(model);
+ * ```
+ */
 export function mergeActiveAdapters(model: Model): void {
   for (const name of adapterState(model).active) mergeAdapter(model, name);
 }
 
-/** Unmerges every merged adapter, newest first. */
+/**
+ * Unmerges every merged adapter, newest first (PEFT's `unmerge_adapter()`), restoring each kernel's exact pre-merge
+ * bytes (see `unmergeAdapter`).
+ *
+ * @example
+ * ```ts
+ * import { unmergeAllAdapters, type Model } from 'provenant/finetune';
+ *
+ * declare const model: Model;
+ * unmergeAllAdapters(model);
+ * [...model.linears.values()].every((l) => l.merged.length === 0); // true
+ * ```
+ */
 export function unmergeAllAdapters(model: Model): void {
   const merged = new Set<string>();
   for (const linear of model.linears.values()) for (const a of linear.merged) merged.add(a);
@@ -151,6 +191,18 @@ export function checkMerge(model: Model, inputs: Tensor, options: { adapters?: r
  * base kernel, the adapter's A and B are freed, and no pre-merge bytes are kept. The base-model hash changes to that of
  * the merged weights — it is a new base. Adapters with modules_to_save are refused (their head copy would have to
  * replace the base's head; do it explicitly if that is what you mean).
+ *
+ * @throws ProvenantError `ADAPTER_NOT_FOUND`; `INVALID_ARGUMENT` when the adapter has modules_to_save or one of its
+ * modules has merged adapters (unmerge them first).
+ *
+ * @example
+ * ```ts
+ * import { listAdapters, mergeAndUnload, type Model } from 'provenant/finetune';
+ *
+ * declare const model: Model;
+ * mergeAndUnload(model, 'default');
+ * listAdapters(model); // []  — and baseModelHash(model) is now the merged model's
+ * ```
  */
 export function mergeAndUnload(model: Model, name: string): void {
   const record = getAdapter(model, name);

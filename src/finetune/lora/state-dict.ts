@@ -69,7 +69,21 @@ export function adapterStateDict(model: Model, name: string): Record<string, Sta
  * A PiSSA or OLoRA adapter rewritten as a plain LoRA adapter for the *original* base (PEFT's
  * `path_initial_model_for_weight_conversion`): the tuned model computes W_res + s·A·B = W + s·(A·B − A₀·B₀), which is
  * the rank-2r adapter A' = [A | −A₀], B' = [B; B₀] at the same scale s (so r' = 2r and alpha' = 2·alpha, or √2·alpha
- * with rsLoRA). Returns null for an adapter whose initialisation left the base alone.
+ * with rsLoRA). Returns null for an adapter whose initialisation left the base alone. The state dict is in PEFT's keys
+ * and PyTorch layouts (`lora_A.weight` [2r, in], `lora_B.weight` [out, 2r]); `originalKernels` holds each module's
+ * original W [in, out] (the base to load the converted adapter onto).
+ *
+ * @throws ProvenantError `ADAPTER_NOT_FOUND` when no adapter of that name is attached.
+ *
+ * @example
+ * ```ts
+ * import { attachAdapter, convertedAdapterStateDict, createMlp } from 'provenant/finetune';
+ *
+ * const model = createMlp({ inputSize: 16, hiddenSizes: [32], numClasses: 2, seed: 1 });
+ * attachAdapter(model, 'pissa', { r: 2, alpha: 2, targetModules: ['fc2'], initLoraWeights: 'pissa' }, { seed: 1 });
+ * const converted = convertedAdapterStateDict(model, 'pissa');
+ * converted?.config.r; // 4 (= 2r), alpha 4; keys 'base_model.model.fc2.lora_A.weight' [4, 32], '….lora_B.weight' [2, 4]
+ * ```
  */
 export function convertedAdapterStateDict(model: Model, name: string): { stateDict: Record<string, StateTensor>; config: LoraConfig; originalKernels: Map<string, Float32Array> } | null {
   const record = getAdapter(model, name);

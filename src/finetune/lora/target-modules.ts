@@ -15,6 +15,14 @@ const endsWithModule = (name: string, target: string): boolean => name === targe
 /**
  * The output head(s) of a model, which `'all-linear'` leaves out as PEFT does: `lm_head`, `classifier` or `score`
  * anywhere in the tree, and for the LR and MLP of the zoo their last linear module (the logits layer).
+ *
+ * @example
+ * ```ts
+ * import { createMlp, loadBaseModel, outputHeadModules } from 'provenant/finetune';
+ *
+ * outputHeadModules(createMlp({ inputSize: 784, hiddenSizes: [128], numClasses: 10, seed: 1 })); // Set { 'fc2' }
+ * outputHeadModules(await loadBaseModel()); // Set { 'lm_head' }
+ * ```
  */
 export function outputHeadModules(model: Model): Set<string> {
   const names = [...model.linears.keys()];
@@ -25,7 +33,17 @@ export function outputHeadModules(model: Model): Set<string> {
 
 /**
  * The model kind's default targets (used when `targetModules` is null): q_proj and v_proj for the transformer (Hu et al.
- * 2021, §7.1, found adapting Wq and Wv the best use of a fixed parameter budget); every linear module for LR and MLP.
+ * 2021, §7.1, found adapting Wq and Wv the best use of a fixed parameter budget); PEFT's own default for a Hugging Face
+ * checkpoint (`c_attn` for GPT-2, q_proj/v_proj for the Llama family, query/value for BERT); every linear module for LR
+ * and MLP. Names match as `.`-suffixes (see `isTargetModule`).
+ *
+ * @example
+ * ```ts
+ * import { createMlp, defaultTargetModules, loadBaseModel } from 'provenant/finetune';
+ *
+ * defaultTargetModules(await loadBaseModel()); // ['q_proj', 'v_proj']
+ * defaultTargetModules(createMlp({ inputSize: 784, hiddenSizes: [128], numClasses: 10, seed: 1 })); // ['fc1', 'fc2']
+ * ```
  */
 export function defaultTargetModules(model: Model): string[] {
   if (model.kind === 'transformer') return ['q_proj', 'v_proj'];
@@ -36,7 +54,19 @@ export function defaultTargetModules(model: Model): string[] {
   return [...model.linears.keys()];
 }
 
-/** Whether one module path is a target: a list matches exactly or as a `.`-suffix; a string is a regex over the whole path. */
+/**
+ * Whether one module path is a target, as PEFT's `check_target_module_exists` decides: a list matches a name exactly or
+ * as a `.`-suffix; a string is a regex that must match the whole path; `'all-linear'` is every module not in `heads`.
+ *
+ * @example
+ * ```ts
+ * import { isTargetModule } from 'provenant/finetune';
+ *
+ * isTargetModule(['q_proj'], 'blocks.0.attn.q_proj'); // true
+ * isTargetModule('.*\\.(q|v)_proj', 'blocks.1.attn.v_proj'); // true
+ * isTargetModule('all-linear', 'fc2', new Set(['fc2'])); // false: the output head
+ * ```
+ */
 export function isTargetModule(targets: Exclude<LoraTargetModules, null>, moduleName: string, heads?: ReadonlySet<string>): boolean {
   if (targets === 'all-linear') return !(heads ?? new Set()).has(moduleName);
   if (typeof targets === 'string') return new RegExp(`^(?:${targets})$`).test(moduleName);
@@ -46,7 +76,18 @@ export function isTargetModule(targets: Exclude<LoraTargetModules, null>, module
 /**
  * The module paths (in the model's order) an adapter with this config attaches to. A listed name that matches no module,
  * or a config that matches none at all, is `LORA_TARGET_NOT_FOUND` listing the model's modules — a typo must not train
- * nothing.
+ * nothing. `targetModules: null` means the model's `defaultTargetModules`; `'all-linear'` leaves out `outputHeadModules`.
+ *
+ * @throws ProvenantError `LORA_TARGET_NOT_FOUND` naming each unmatched name (`data.unmatched`) and the model's modules.
+ *
+ * @example
+ * ```ts
+ * import { loadBaseModel, resolveTargetModules } from 'provenant/finetune';
+ *
+ * const model = await loadBaseModel();
+ * resolveTargetModules(model, { targetModules: ['q_proj', 'v_proj'], modulesToSave: [] });
+ * // ['blocks.0.attn.q_proj', 'blocks.0.attn.v_proj', 'blocks.1.attn.q_proj', 'blocks.1.attn.v_proj']
+ * ```
  */
 export function resolveTargetModules(model: Model, config: Pick<LoraConfig, 'targetModules' | 'modulesToSave'>): string[] {
   const names = [...model.linears.keys()];
@@ -78,7 +119,21 @@ export function resolveTargetModules(model: Model, config: Pick<LoraConfig, 'tar
  */
 const PEFT_SEQ_CLS_HEADS = ['classifier', 'score'];
 
-/** The module paths `modulesToSave` names (exact or `.`-suffix); each must name a linear module (the other PEFT SEQ_CLS head excepted). */
+/**
+ * The module paths `modulesToSave` names (exact or `.`-suffix), in the model's order; each must name a linear module —
+ * except that of PEFT's two SEQ_CLS head names (`classifier`, `score`) the one the model lacks is skipped, as PEFT skips
+ * it, when the other matches.
+ *
+ * @throws ProvenantError `LORA_TARGET_NOT_FOUND` naming each unmatched name and the model's modules.
+ *
+ * @example
+ * ```ts
+ * import { createTransformer, resolveModulesToSave } from 'provenant/finetune';
+ *
+ * const model = createTransformer({ vocabSize: 98, dModel: 64, nHeads: 4, nLayers: 2, maxSeqLen: 64, numClasses: 2, seed: 1 });
+ * resolveModulesToSave(model, ['classifier', 'score']); // ['classifier']  ('score' skipped, as PEFT does)
+ * ```
+ */
 export function resolveModulesToSave(model: Model, modulesToSave: readonly string[]): string[] {
   const names = [...model.linears.keys()];
   const matches = (t: string) => names.some((n) => endsWithModule(n, t));
@@ -104,7 +159,17 @@ export function patternValue(pattern: Readonly<Record<string, number>>, moduleNa
   return undefined;
 }
 
-/** The rank and alpha of one module under a config. */
+/**
+ * The rank and alpha of one module under a config: the first matching key of `rankPattern` / `alphaPattern` (in object
+ * order, PEFT's `get_pattern_key`: the key is a regex for the path's tail) overrides `r` / `alpha`.
+ *
+ * @example
+ * ```ts
+ * import { moduleRankAlpha } from 'provenant/finetune';
+ *
+ * moduleRankAlpha({ r: 8, alpha: 16, rankPattern: { 'blocks\\.0\\..*': 4 }, alphaPattern: {} }, 'blocks.0.attn.q_proj'); // { r: 4, alpha: 16 }
+ * ```
+ */
 export function moduleRankAlpha(config: Pick<LoraConfig, 'r' | 'alpha' | 'rankPattern' | 'alphaPattern'>, moduleName: string): { r: number; alpha: number } {
   return { r: patternValue(config.rankPattern, moduleName) ?? config.r, alpha: patternValue(config.alphaPattern, moduleName) ?? config.alpha };
 }
