@@ -127,7 +127,20 @@ export function readAdapterLabels(files: Pick<PeftAdapterFiles, 'safetensors'>):
   return labels as string[];
 }
 
-/** Our config → PEFT's `LoraConfig` JSON. */
+/**
+ * Our config → PEFT's `LoraConfig` JSON (`adapter_config.json`), field for field what PEFT 0.14's `save_pretrained`
+ * writes: `alpha` → `lora_alpha`, `dropout` → `lora_dropout`, `targetModules` → `target_modules`, an empty
+ * `modulesToSave` → null, the rest at PEFT's defaults. `loraPlusLrRatio` is not a PEFT field (it rides in the
+ * safetensors metadata). `options` set `task_type`, `base_model_name_or_path` and `fan_in_fan_out`.
+ *
+ * @example
+ * ```ts
+ * import { loraConfigToPeft, resolveLoraConfig } from 'provenant/finetune';
+ *
+ * const json = loraConfigToPeft(resolveLoraConfig({ r: 8, alpha: 16, targetModules: ['q_proj', 'v_proj'] }), { taskType: 'CAUSAL_LM' });
+ * // { peft_type: 'LORA', task_type: 'CAUSAL_LM', r: 8, lora_alpha: 16, target_modules: ['q_proj', 'v_proj'], modules_to_save: null, … }
+ * ```
+ */
 export function loraConfigToPeft(config: LoraConfig, options: SaveAdapterOptions = {}): PeftLoraConfigJson {
   return {
     peft_type: 'LORA',
@@ -195,8 +208,21 @@ export const UNSUPPORTED_PEFT_KEYS: ReadonlyArray<readonly [string, (v: unknown)
 
 /**
  * PEFT's `adapter_config.json` → our `LoraConfig` (validated). `pissa_niter_<n>` reads as 'pissa' (the weights are in
- * the file; only the base's residual matters, and the base-model hash guards that). `loraPlusLrRatio` is not a PEFT
- * field: pass it from the safetensors metadata, default 1.
+ * the file; only the base's residual matters, and the base-model hash guards that); `eva` reads as `true` (EVA only
+ * chose A's starting values). `loraPlusLrRatio` is not a PEFT field: pass it from the safetensors metadata, default 1.
+ * Null fields take our defaults.
+ *
+ * @throws ProvenantError `LORA_CONFIG_INVALID` (not an object, or a bad field value), `ADAPTER_UNSUPPORTED` (a
+ * `peft_type` other than LORA, or a PEFT variant that changes the computation — DoRA, LoftQ, … — each key listed).
+ *
+ * @example
+ * ```ts
+ * import { readFileSync } from 'node:fs';
+ * import { loraConfigFromPeft } from 'provenant/finetune';
+ *
+ * const config = loraConfigFromPeft(JSON.parse(readFileSync('adapter/adapter_config.json', 'utf8')));
+ * config.alpha; // PEFT's lora_alpha, e.g. 16
+ * ```
  */
 export function loraConfigFromPeft(json: unknown, loraPlusLrRatio = 1): LoraConfig {
   if (json === null || typeof json !== 'object' || Array.isArray(json)) {
@@ -305,7 +331,24 @@ function toFloat32(tensor: SafetensorsTensor): Float32Array | null {
 
 /**
  * Loads a PEFT-format adapter onto `model` under `name`, strictly (see the file comment). Nothing is attached unless
- * every key, shape and dtype checks out.
+ * every key, shape and dtype checks out. Factors arrive in PyTorch layout (`lora_A.weight` [r, in], `lora_B.weight`
+ * [out, r]) and are transposed to ours; F16/BF16/F64 are widened or rounded to float32. The adapter becomes the only
+ * active one unless `activate: false`.
+ *
+ * @throws ProvenantError `LORA_CONFIG_INVALID`, `ADAPTER_UNSUPPORTED`, `ADAPTER_BASE_MISMATCH` (recorded base hash
+ * differs; every differing tensor named), `LORA_TARGET_NOT_FOUND`, `ADAPTER_KEYS_MISSING`, `ADAPTER_KEYS_UNEXPECTED`,
+ * `ADAPTER_DTYPE_MISMATCH`, `LORA_SHAPE_MISMATCH`, `ADAPTER_WEIGHTS_INVALID` (NaN/Inf values), `SAFETENSORS_INVALID`,
+ * `INVALID_ARGUMENT` (name already attached) — each listing every offender.
+ *
+ * @example
+ * ```ts
+ * import { createMlp, loadAdapter, saveAdapter, type Model } from 'provenant/finetune';
+ *
+ * declare const trained: Model; // an MLP with adapter 'default' attached and trained
+ * const files = saveAdapter(trained, 'default'); // { config, safetensors }
+ * const fresh = createMlp({ inputSize: 16, hiddenSizes: [32], numClasses: 2, seed: 1 }); // the same base
+ * loadAdapter(fresh, 'default', files); // fresh now computes what `trained` does
+ * ```
  */
 export function loadAdapter(model: Model, name: string, files: PeftAdapterFiles, options: LoadAdapterOptions = {}): void {
   const { tensors, metadata } = decodeSafetensors(files.safetensors);
@@ -390,7 +433,20 @@ export function loadAdapter(model: Model, name: string, files: PeftAdapterFiles,
 
 /**
  * Writes `adapter_config.json` and `adapter_model.safetensors` into `dir` (created if missing) — the folder
- * `PeftModel.from_pretrained(base, dir)` reads. Node only (imports node:fs lazily).
+ * `PeftModel.from_pretrained(base, dir)` reads. Node only (imports node:fs lazily). Crash-safe: both files are written as
+ * one atomic folder write, so a kill leaves the previous adapter or the new one, never a mix.
+ *
+ * @throws ProvenantError `ADAPTER_NOT_FOUND` (no such adapter), `ADAPTER_DTYPE_MISMATCH` (dtype not F32/F16/BF16),
+ * `INVALID_ARGUMENT` (labels not distinct strings).
+ *
+ * @example
+ * ```ts
+ * import { saveAdapterToDir, type Model } from 'provenant/finetune';
+ *
+ * declare const model: Model;
+ * await saveAdapterToDir(model, 'default', './adapter', { taskType: 'SEQ_CLS', labels: ['ham', 'spam'] });
+ * // ./adapter/adapter_config.json, ./adapter/adapter_model.safetensors — PeftModel.from_pretrained(base, './adapter')
+ * ```
  */
 export async function saveAdapterToDir(model: Model, name: string, dir: string, options: SaveAdapterOptions = {}): Promise<void> {
   const files = saveAdapter(model, name, options);
@@ -398,7 +454,22 @@ export async function saveAdapterToDir(model: Model, name: string, dir: string, 
   await writeFolderAtomic(dir, { [ADAPTER_CONFIG_FILE]: `${JSON.stringify(files.config, null, 2)}\n`, [ADAPTER_WEIGHTS_FILE]: files.safetensors });
 }
 
-/** Reads a PEFT adapter folder (`adapter_config.json` + `adapter_model.safetensors`) onto `model` under `name`. Node only. */
+/**
+ * Reads a PEFT adapter folder (`adapter_config.json` + `adapter_model.safetensors`, e.g. from PEFT's `save_pretrained`)
+ * onto `model` under `name`, strictly, as `loadAdapter`. Node only.
+ *
+ * @throws ProvenantError `ADAPTER_NOT_FOUND` (no folder or file), `LORA_CONFIG_INVALID` (config not JSON), and every
+ * error of `loadAdapter`.
+ *
+ * @example
+ * ```ts
+ * import { computeLogits, loadAdapterFromDir, loadPretrained } from 'provenant/finetune';
+ *
+ * const model = await loadPretrained('./tiny-llama');
+ * await loadAdapterFromDir(model, 'default', './tiny-llama-lora'); // a PEFT adapter folder
+ * const { shape } = computeLogits(model, { inputIds: [[1, 5, 9]] }); // [1, 3, vocab], with the adapter
+ * ```
+ */
 export async function loadAdapterFromDir(model: Model, name: string, dir: string, options: LoadAdapterOptions = {}): Promise<void> {
   const { join } = await import('node:path');
   let config: unknown;

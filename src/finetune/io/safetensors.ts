@@ -101,12 +101,33 @@ export const SAFETENSORS_MAX_HEADER_BYTES = 100_000_000;
 const METADATA_KEY = '__metadata__';
 const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
-/** Whether a value names a dtype this implementation reads and writes. */
+/**
+ * Whether a value names a dtype this implementation reads and writes (`SAFETENSORS_DTYPES`: BOOL, U8, I8, I16, U16, F16,
+ * BF16, I32, U32, F32, F64, I64, U64 — safetensors' own spelling). An own-key check, so `'constructor'` is not a dtype.
+ *
+ * @example
+ * ```ts
+ * import { isSafetensorsDtype } from 'provenant/finetune';
+ *
+ * isSafetensorsDtype('BF16'); // true
+ * isSafetensorsDtype('float32'); // false (torch's name; safetensors says 'F32')
+ * ```
+ */
 export function isSafetensorsDtype(value: unknown): value is SafetensorsDtype {
   return typeof value === 'string' && Object.prototype.hasOwnProperty.call(DTYPES, value);
 }
 
-/** Bytes per element of a dtype. */
+/**
+ * Bytes per element of a dtype (a tensor's byte length in the file is this times the product of its shape).
+ *
+ * @example
+ * ```ts
+ * import { safetensorsDtypeSize } from 'provenant/finetune';
+ *
+ * safetensorsDtypeSize('BF16'); // 2
+ * safetensorsDtypeSize('F64'); // 8
+ * ```
+ */
 export function safetensorsDtypeSize(dtype: SafetensorsDtype): number {
   return DTYPES[dtype].size;
 }
@@ -392,7 +413,17 @@ function scanHeader(text: string): { duplicates: string[]; nonInteger: { tensor:
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
 
-/** IEEE 754 half-precision bits → float32 (exact: every half is a float). */
+/**
+ * IEEE 754 half-precision bits → float32 (exact: every half is a float), subnormals, ±Infinity and NaN included. How
+ * F16 checkpoints and adapters are widened on load.
+ *
+ * @example
+ * ```ts
+ * import { float16BitsToFloat32 } from 'provenant/finetune';
+ *
+ * float16BitsToFloat32(new Uint16Array([0x3c00, 0xc000, 0x7c00, 0x0001])); // Float32Array [1, -2, Infinity, 5.96e-8]
+ * ```
+ */
 export function float16BitsToFloat32(bits: Uint16Array): Float32Array {
   const out = new Float32Array(bits.length);
   for (let i = 0; i < bits.length; i++) {
@@ -407,7 +438,18 @@ export function float16BitsToFloat32(bits: Uint16Array): Float32Array {
   return out;
 }
 
-/** float32 → IEEE 754 half-precision bits, rounding to nearest even (overflow → ±Infinity). */
+/**
+ * float32 → IEEE 754 half-precision bits, rounding to nearest even (as `torch.Tensor.half()` does; overflow → ±Infinity,
+ * underflow → subnormals, then ±0; NaN stays NaN).
+ *
+ * @example
+ * ```ts
+ * import { float16BitsToFloat32, float32ToFloat16Bits } from 'provenant/finetune';
+ *
+ * const bits = float32ToFloat16Bits([1, 0.1, 65520, -2]); // Uint16Array [0x3c00, 0x2e66, 0x7c00, 0xc000]
+ * float16BitsToFloat32(bits); // [1, 0.0999755859375, Infinity, -2]
+ * ```
+ */
 export function float32ToFloat16Bits(values: ArrayLike<number>): Uint16Array {
   const out = new Uint16Array(values.length);
   for (let i = 0; i < values.length; i++) {
@@ -445,7 +487,16 @@ export function float32ToFloat16Bits(values: ArrayLike<number>): Uint16Array {
   return out;
 }
 
-/** bfloat16 bits → float32 (exact: bfloat16 is the top half of a float32). */
+/**
+ * bfloat16 bits → float32 (exact: bfloat16 is the top half of a float32). How BF16 checkpoints are widened on load.
+ *
+ * @example
+ * ```ts
+ * import { bfloat16BitsToFloat32 } from 'provenant/finetune';
+ *
+ * bfloat16BitsToFloat32(new Uint16Array([0x3f80, 0x4049])); // Float32Array [1, 3.140625]
+ * ```
+ */
 export function bfloat16BitsToFloat32(bits: Uint16Array): Float32Array {
   const out = new Float32Array(bits.length);
   const outBits = new Uint32Array(out.buffer);
@@ -453,7 +504,16 @@ export function bfloat16BitsToFloat32(bits: Uint16Array): Float32Array {
   return out;
 }
 
-/** float32 → bfloat16 bits, rounding to nearest even (NaN stays NaN). */
+/**
+ * float32 → bfloat16 bits, rounding to nearest even (as `torch.Tensor.bfloat16()` does; NaN stays NaN, quieted).
+ *
+ * @example
+ * ```ts
+ * import { float32ToBfloat16Bits } from 'provenant/finetune';
+ *
+ * float32ToBfloat16Bits([1, 0.1, 3.14159]); // Uint16Array [0x3f80, 0x3dcd, 0x4049]  (0.1 → 0.10009765625)
+ * ```
+ */
 export function float32ToBfloat16Bits(values: ArrayLike<number>): Uint16Array {
   const out = new Uint16Array(values.length);
   for (let i = 0; i < values.length; i++) {
