@@ -53,7 +53,20 @@ export interface TrainingCheckpoint {
 
 const f32 = (shape: number[], data: Float32Array): SafetensorsTensor => ({ dtype: 'F32', shape, data });
 
-/** Serialises a checkpoint to safetensors bytes. */
+/**
+ * Serialises a checkpoint to safetensors bytes: per parameter `param/<name>`, `adam_m/<name>`, `adam_v/<name>` (and
+ * `best/<name>` when best weights are kept), all F32 in the parameter's shape; the step counts, fingerprint,
+ * early-stopping state, validations and log as JSON strings in `__metadata__`. The inverse of `decodeCheckpoint`.
+ *
+ * @example
+ * ```ts
+ * import { decodeCheckpoint, encodeCheckpoint, type TrainingCheckpoint } from 'provenant/finetune';
+ *
+ * declare const checkpoint: TrainingCheckpoint; // e.g. from train()'s onCheckpoint
+ * const bytes = encodeCheckpoint(checkpoint); // Uint8Array, a valid .safetensors file
+ * decodeCheckpoint(bytes).step === checkpoint.step; // true
+ * ```
+ */
 export function encodeCheckpoint(checkpoint: TrainingCheckpoint): Uint8Array {
   const tensors: Record<string, SafetensorsTensor> = {};
   for (const [name, p] of Object.entries(checkpoint.parameters)) {
@@ -74,7 +87,23 @@ export function encodeCheckpoint(checkpoint: TrainingCheckpoint): Uint8Array {
   });
 }
 
-/** Parses `encodeCheckpoint` bytes; a file that is not a Provenant training checkpoint is `CHECKPOINT_INVALID`. */
+/**
+ * Parses `encodeCheckpoint` bytes back into a `TrainingCheckpoint`, then validates it (step counts decimal integers,
+ * optimizer state for every parameter, matching shapes, well-formed JSON), so an edited or truncated file is refused
+ * rather than resumed from.
+ *
+ * @throws ProvenantError `SAFETENSORS_INVALID` (not a safetensors file), `CHECKPOINT_INVALID` (not a Provenant training
+ * checkpoint version 1, a non-F32 or unknown tensor, missing optimizer state, bad metadata).
+ *
+ * @example
+ * ```ts
+ * import { readFileSync } from 'node:fs';
+ * import { decodeCheckpoint } from 'provenant/finetune';
+ *
+ * const checkpoint = decodeCheckpoint(readFileSync('run/checkpoint.safetensors'));
+ * checkpoint.step; // optimizer steps completed, e.g. 200;  checkpoint.log.at(-1)?.loss: the last step's loss
+ * ```
+ */
 export function decodeCheckpoint(bytes: Uint8Array): TrainingCheckpoint {
   const { tensors, metadata } = decodeSafetensors(bytes);
   if (metadata.format !== 'provenant-training-checkpoint' || metadata.version !== '1') {

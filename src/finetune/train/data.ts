@@ -60,6 +60,21 @@ export interface Batch {
 
 export type TrainingTask = 'classification' | 'causal-lm';
 
+/**
+ * Training data in either form → weighted sources: a plain example list becomes one source `train` of weight 1; a
+ * source list is copied with each missing `weight` set to 1. The first source is the primary one (an epoch is one pass
+ * over it). Does not validate (see `createBatchPlan`, `validateTrainingExamples`).
+ *
+ * @example
+ * ```ts
+ * import { normalizeSources, type TrainingExample } from 'provenant/finetune';
+ *
+ * declare const emails: TrainingExample[];
+ * declare const generalText: TrainingExample[];
+ * normalizeSources(emails); // [{ name: 'train', examples: emails, weight: 1 }]
+ * normalizeSources([{ name: 'spam', examples: emails, weight: 3 }, { name: 'replay', examples: generalText }]); // replay gets weight 1
+ * ```
+ */
 export function normalizeSources(data: readonly TrainingExample[] | readonly DataSource[]): DataSource[] {
   if (data.length > 0 && 'examples' in (data[0] as object)) return (data as DataSource[]).map((s) => ({ ...s, weight: s.weight ?? 1 }));
   return [{ name: 'train', examples: data as TrainingExample[], weight: 1 }];
@@ -71,6 +86,26 @@ export interface BatchPlan {
   examplesOf(k: number): Array<[number, number]>;
 }
 
+/**
+ * The deterministic batch plan (see the file comment): each micro-batch of `batchSize` draws from every source in
+ * proportion to its weight (largest-remainder apportionment), the primary source in a seeded permutation per epoch, the
+ * others cycling with a fresh permutation per cycle. `examplesOf(k)` is a pure function of (seed, k), so a resumed run
+ * sees the same batches; `microBatchesPerEpoch` = ⌈n₀ / primary share⌉ (the epoch's last micro-batch may be short).
+ *
+ * @throws ProvenantError `TRAINING_CONFIG_INVALID` when there is no source or the first is empty, a source has no
+ * example or a weight ≤ 0, or the primary source's share of a batch rounds to 0.
+ *
+ * @example
+ * ```ts
+ * import { createBatchPlan, type TrainingExample } from 'provenant/finetune';
+ *
+ * declare const spam: TrainingExample[]; // 10 examples
+ * declare const replay: TrainingExample[]; // 4 examples
+ * const plan = createBatchPlan([{ name: 'spam', examples: spam, weight: 3 }, { name: 'replay', examples: replay, weight: 1 }], 4, 1);
+ * plan.microBatchesPerEpoch; // 4 (3 spam examples per batch)
+ * plan.examplesOf(0); // [[0, 1], [0, 8], [0, 9], [1, 3]]: [source index, example index]
+ * ```
+ */
 export function createBatchPlan(sources: readonly DataSource[], batchSize: number, seed: number): BatchPlan {
   if (sources.length === 0 || sources[0]!.examples.length === 0) {
     throw new ProvenantError('TRAINING_CONFIG_INVALID', 'Training needs at least one example in the first source.');
@@ -129,7 +164,25 @@ function transformerLength(model: Model, task: TrainingTask, examples: readonly 
 
 /**
  * Builds input and target tensors for examples. Transformer inputs are right-padded with `padId` (0) and truncated to the
- * model's context (or `sequenceLength`).
+ * model's context (or `sequenceLength`). Shapes: LR/MLP inputs [B, inputSize] float32, targets [B] int32 labels;
+ * transformer classification inputs [B, T] int32; causal LM inputs [B, T] and next-token targets [B, T] (position t
+ * predicts token t+1; pad where there is none), T = the longest example minus one, capped. Hugging Face models add the
+ * attention mask, BERT segment ids and, for causal LM, a loss mask that leaves out padding and each prompt. The tensors
+ * are new: free them with `disposeBatch`.
+ *
+ * @throws ProvenantError `TRAINING_CONFIG_INVALID` (causal LM on a model that is not a transformer or has no LM head,
+ * classification without a classification head, a feature vector of the wrong length, a missing or negative label, a bad
+ * `promptLength`).
+ *
+ * @example
+ * ```ts
+ * import { disposeBatch, loadBaseModel, makeBatch } from 'provenant/finetune';
+ *
+ * const model = await loadBaseModel();
+ * const batch = makeBatch(model, 'causal-lm', [{ input: [5, 6, 7, 8, 9] }, { input: [1, 2, 3] }], [0, 0]);
+ * batch.inputs.shape; // [2, 4];  batch.targets: [[6, 7, 8, 9], [2, 3, 0, 0]] (0 = pad)
+ * disposeBatch(batch);
+ * ```
  */
 export function makeBatch(model: Model, task: TrainingTask, examples: readonly TrainingExample[], sources: number[], sequenceLength?: number): Batch {
   const B = examples.length;
@@ -179,6 +232,23 @@ function labelsTensor(examples: readonly TrainingExample[]): Tensor {
   return tf.tensor1d(labels, 'int32');
 }
 
+/**
+ * Frees every tensor of a batch made by `makeBatch` (inputs, targets, segment ids, loss mask).
+ *
+ * @example
+ * ```ts
+ * import { disposeBatch, makeBatch, type Model, type TrainingExample } from 'provenant/finetune';
+ *
+ * declare const model: Model;
+ * declare const examples: TrainingExample[];
+ * const batch = makeBatch(model, 'classification', examples, examples.map(() => 0));
+ * try {
+ *   // … taskLoss(model, 'classification', batch) inside a tidy or gradient
+ * } finally {
+ *   disposeBatch(batch);
+ * }
+ * ```
+ */
 export function disposeBatch(batch: Batch): void {
   batch.inputs.dispose();
   batch.targets.dispose();

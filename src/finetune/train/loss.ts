@@ -15,7 +15,19 @@ import { disposeBatch, makeBatch, type Batch, type TrainingExample, type Trainin
 /**
  * Logits of the task: [B, C] for classification, [B·T, V] for causal LM. Hugging Face models read the batch's attention
  * mask and segment ids when given (`batch`); without them, no padding is assumed — exact for right-padded causal models,
- * whose real positions never attend to the pads after them.
+ * whose real positions never attend to the pads after them. Inputs as `makeBatch` builds them. Call inside `tf.tidy` or
+ * a gradient function.
+ *
+ * @throws ProvenantError `TRAINING_CONFIG_INVALID` for causal LM on a zoo model that is not a transformer.
+ *
+ * @example
+ * ```ts
+ * import { loadBaseModel, makeBatch, taskLogits, tf } from 'provenant/finetune';
+ *
+ * const model = await loadBaseModel();
+ * const batch = makeBatch(model, 'causal-lm', [{ input: [5, 6, 7, 8, 9] }, { input: [1, 2, 3] }], [0, 0]);
+ * const logits = tf.tidy(() => taskLogits(model, 'causal-lm', batch.inputs)); // [B·T, V] = [8, 98]
+ * ```
  */
 export function taskLogits(model: Model, task: TrainingTask, inputs: Tensor, ctx: ForwardContext = {}, batch?: Pick<Batch, 'attentionMask' | 'tokenTypeIds'>): Tensor {
   if (isPretrainedModel(model)) return model.logits({ inputIds: inputs, attentionMask: batch?.attentionMask ?? null, tokenTypeIds: batch?.tokenTypeIds ?? null }, ctx);
@@ -27,8 +39,23 @@ export function taskLogits(model: Model, task: TrainingTask, inputs: Tensor, ctx
 }
 
 /**
- * Loss of a batch as a scalar, plus the token (LM) or example count it averages over. Call inside a tidy or gradient.
- * `sumInsteadOfMean` returns the summed loss (for exact averages over several batches).
+ * Loss of a batch as a scalar, in nats. Classification: mean softmax cross-entropy over the B examples. Causal LM:
+ * next-token cross-entropy averaged over the target tokens that count (the batch's loss mask for Hugging Face models,
+ * else every non-pad target). `sumInsteadOfMean` returns the summed loss instead (for exact averages over several
+ * batches). Call inside a tidy or gradient.
+ *
+ * @throws ProvenantError `TRAINING_CONFIG_INVALID` for causal LM on a zoo model that is not a transformer.
+ *
+ * @example
+ * ```ts
+ * import { disposeBatch, makeBatch, taskLoss, tf, type Model, type TrainingExample } from 'provenant/finetune';
+ *
+ * declare const model: Model;
+ * declare const examples: TrainingExample[];
+ * const batch = makeBatch(model, 'classification', examples, examples.map(() => 0));
+ * const loss = tf.tidy(() => taskLoss(model, 'classification', batch).dataSync()[0]); // e.g. 0.69 (nats) for 2 balanced classes at init
+ * disposeBatch(batch);
+ * ```
  */
 export function taskLoss(model: Model, task: TrainingTask, batch: Batch, ctx: ForwardContext = {}, sumInsteadOfMean = false): tf.Scalar {
   const logits = taskLogits(model, task, batch.inputs, ctx, batch);

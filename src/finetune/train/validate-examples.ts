@@ -20,7 +20,19 @@ export interface ExampleLimits {
 
 const positive = (x: unknown): number | undefined => (Number.isSafeInteger(x) && (x as number) > 0 ? (x as number) : undefined);
 
-/** Reads the limits from `model.config` (`numClasses`/`num_labels`, `vocabSize`/`vocab_size`, `inputSize`). */
+/**
+ * Reads the limits from `model.config` (`numClasses`/`num_labels`/the size of `id2label`, `vocabSize`/`vocab_size`,
+ * `inputSize`); a limit the config does not give is undefined (unchecked). Token ids are range-checked for the zoo
+ * transformer; features for logistic regression and the MLP.
+ *
+ * @example
+ * ```ts
+ * import { createMlp, exampleLimits, loadBaseModel } from 'provenant/finetune';
+ *
+ * exampleLimits(createMlp({ inputSize: 4, hiddenSizes: [8], numClasses: 3, seed: 1 })); // { numClasses: 3, vocabSize: undefined, inputSize: 4 }
+ * exampleLimits(await loadBaseModel()); // { numClasses: undefined, vocabSize: 98, inputSize: undefined }
+ * ```
+ */
 export function exampleLimits(model: Model): ExampleLimits {
   const c = (model.config ?? {}) as Record<string, unknown>;
   const id2label = c.id2label && typeof c.id2label === 'object' ? Object.keys(c.id2label).length : undefined;
