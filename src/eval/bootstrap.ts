@@ -126,7 +126,7 @@ export function percentileInterval(replicates: ArrayLike<number>, alpha: number)
  * vector `w`; NaN means "undefined on this resample". Returns the point values (w = 1) and the replicates, B × dims,
  * row-major. The point values must be finite or NaN only where the caller allows it. Each replicate draws multiplicities
  * w* ~ Multinomial(n; 1/n, …, 1/n) from the seeded stream (Efron 1979), so the same seed gives the same replicates;
- * `out` is pre-filled with NaN before each call.
+ * `out` is pre-filled with NaN before each replicate (the point call gets zeros).
  *
  * @throws ProvenantError `INVALID_ARGUMENT` for `n` not an integer ≥ 1 or invalid bootstrap options.
  *

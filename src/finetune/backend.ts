@@ -85,10 +85,10 @@ function wrapFactory(name: string, wrap: (factory: () => unknown) => () => unkno
  *
  * @example
  * ```ts
- * import { silenceCpuBanner, tf } from 'provenant/finetune';
+ * import { initBackend, silenceCpuBanner } from 'provenant/finetune';
  *
  * silenceCpuBanner(); // already done at import; a second call changes nothing
- * await tf.setBackend('cpu'); // no banner on the first tensor
+ * await initBackend({ backend: 'cpu' }); // no banner on the first tensor
  * ```
  */
 export function silenceCpuBanner(): void {
@@ -134,10 +134,10 @@ function snapshotListeners(): Map<ProcessEvent, unknown[]> {
  * @example
  * ```ts
  * import '@tensorflow/tfjs-backend-wasm';
- * import { neutraliseWasmProcessHandlers, tf } from 'provenant/finetune';
+ * import { initBackend, neutraliseWasmProcessHandlers } from 'provenant/finetune';
  *
- * neutraliseWasmProcessHandlers();
- * await tf.setBackend('wasm'); // process.listeners('uncaughtException') unchanged
+ * neutraliseWasmProcessHandlers(); // initBackend does this itself; shown for a program that registers wasm on its own
+ * await initBackend({ backend: 'wasm' }); // process.listeners('uncaughtException') unchanged
  * ```
  */
 export function neutraliseWasmProcessHandlers(): void {
