@@ -22,7 +22,21 @@ export interface FeatureMatrix {
   blocks: FeatureBlock[];
 }
 
-/** Checks sizes and block coverage; throws `ATTRIBUTION_SHAPE_MISMATCH`. */
+/**
+ * Checks a feature matrix's shape: `data` holds rows × dim float32 values (row-major, dim ≥ 1) and the blocks tile the
+ * columns in order, without gaps or overlaps. `what` names the matrix in the message.
+ *
+ * @throws ProvenantError `ATTRIBUTION_SHAPE_MISMATCH` for a data length that is not rows × dim, or blocks that do not
+ *   cover [0, dim) contiguously.
+ * @example
+ * ```ts
+ * import { singleBlock, validateFeatureMatrix } from 'provenant/attribution';
+ *
+ * validateFeatureMatrix({ rows: 2, dim: 3, data: new Float32Array(6), blocks: singleBlock(3) }); // passes
+ * validateFeatureMatrix({ rows: 2, dim: 3, data: new Float32Array(5), blocks: singleBlock(3) }, 'test features');
+ * // throws ATTRIBUTION_SHAPE_MISMATCH: test features: data length 5 is not rows × dim = 2 × 3.
+ * ```
+ */
 export function validateFeatureMatrix(features: FeatureMatrix, what = 'features'): void {
   const { rows, dim, data, blocks } = features;
   if (!Number.isInteger(rows) || !Number.isInteger(dim) || rows < 0 || dim < 1 || data.length !== rows * dim) {
@@ -61,12 +75,36 @@ export function assertFiniteFeatures(features: FeatureMatrix, what = 'features')
   }
 }
 
-/** One block covering every column. */
+/**
+ * One block covering every column (`offset` 0, `size` dim), named and moduled `name`: the block list of features that
+ * have no per-parameter structure (a random projection of the whole gradient).
+ *
+ * @example
+ * ```ts
+ * import { singleBlock, type FeatureMatrix } from 'provenant/attribution';
+ *
+ * const features: FeatureMatrix = { rows: 2, dim: 4, data: new Float32Array(8), blocks: singleBlock(4, 'projected') };
+ * // blocks: [{ name: 'projected', module: 'projected', offset: 0, size: 4 }]
+ * ```
+ */
 export function singleBlock(dim: number, name = 'features'): FeatureBlock[] {
   return [{ name, module: name, offset: 0, size: dim }];
 }
 
-/** Stacks feature matrices with identical blocks row-wise (e.g. merged shards). */
+/**
+ * Stacks feature matrices with the same width row-wise (e.g. merged shards): rows add up, the blocks are those of the
+ * first part.
+ *
+ * @throws ProvenantError `ATTRIBUTION_INPUT_INVALID` for an empty list; `ATTRIBUTION_SHAPE_MISMATCH` when the widths
+ *   differ.
+ * @example
+ * ```ts
+ * import { concatRows, type FeatureMatrix } from 'provenant/attribution';
+ *
+ * declare const shard0: FeatureMatrix, shard1: FeatureMatrix; // 1000 × 512 each
+ * const all = concatRows([shard0, shard1]); // 2000 × 512
+ * ```
+ */
 export function concatRows(parts: readonly FeatureMatrix[]): FeatureMatrix {
   if (parts.length === 0) throw new ProvenantError('ATTRIBUTION_INPUT_INVALID', 'concatRows needs at least one feature matrix.');
   const dim = parts[0]!.dim;
@@ -85,7 +123,18 @@ export function concatRows(parts: readonly FeatureMatrix[]): FeatureMatrix {
 
 /**
  * Lays feature matrices with the same rows side by side, scaling part j by `scales[j]` (e.g. √η_c for TracInCP
- * checkpoints). Block names are prefixed with `prefixes[j]`.
+ * checkpoints, so a dot product sums η_c·gᵢ·gₜ over checkpoints; Pruthi et al. 2020, Eq. 4). Block names and modules
+ * are prefixed with `prefixes[j]` (default `j/` when there is more than one part).
+ *
+ * @throws ProvenantError `ATTRIBUTION_INPUT_INVALID` for an empty list; `ATTRIBUTION_SHAPE_MISMATCH` when the row
+ *   counts differ.
+ * @example
+ * ```ts
+ * import { concatColumns, type FeatureMatrix } from 'provenant/attribution';
+ *
+ * declare const epoch1: FeatureMatrix, epoch2: FeatureMatrix; // n × 256 each, gradients at two checkpoints
+ * const tracIn = concatColumns([epoch1, epoch2], [Math.sqrt(1e-3), Math.sqrt(5e-4)], ['ckpt1/', 'ckpt2/']); // n × 512
+ * ```
  */
 export function concatColumns(parts: readonly FeatureMatrix[], scales?: readonly number[], prefixes?: readonly string[]): FeatureMatrix {
   if (parts.length === 0) throw new ProvenantError('ATTRIBUTION_INPUT_INVALID', 'concatColumns needs at least one feature matrix.');
@@ -111,7 +160,18 @@ export function concatColumns(parts: readonly FeatureMatrix[], scales?: readonly
   return { rows, dim, data, blocks };
 }
 
-/** Rows [start, end) as a view-free copy. */
+/**
+ * Rows [start, end) as a copy that shares no memory with `features` (blocks copied too). The bounds are not checked:
+ * pass 0 ≤ start ≤ end ≤ rows.
+ *
+ * @example
+ * ```ts
+ * import { sliceRows, type FeatureMatrix } from 'provenant/attribution';
+ *
+ * declare const train: FeatureMatrix; // 5000 × 512
+ * const firstTile = sliceRows(train, 0, 1024); // 1024 × 512
+ * ```
+ */
 export function sliceRows(features: FeatureMatrix, start: number, end: number): FeatureMatrix {
   return {
     rows: end - start,

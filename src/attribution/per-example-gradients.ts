@@ -50,7 +50,24 @@ export interface ParameterEntry {
   size: number;
 }
 
-/** The parameters `options` select, in module order then weight, bias, A, B. */
+/**
+ * The parameters `options` select, in module order then weight, bias, A, B: `trainable` (default; LoRA A and B plus
+ * saved modules for an adapter, all weights for a fully trained model), `all`, or `adapters`; optionally restricted to
+ * `modules`, or exactly `names` in that order (a feature store's `info.parameters`, so queries are featurized like the
+ * cached rows). Names follow PEFT: `fc1.weight`, `fc1.bias`, `fc1.lora_A.default`, `fc1.lora_B.default`.
+ *
+ * @throws ProvenantError `ATTRIBUTION_INPUT_INVALID` for an unknown selection, a module or name not in the model (or
+ *   whose adapter is inactive or merged), or an empty selection.
+ * @example
+ * ```ts
+ * import { selectParameters } from 'provenant/attribution';
+ * import type { Model } from 'provenant/finetune';
+ *
+ * declare const model: Model; // a LoRA-adapted classifier, adapter "default" on q and v
+ * const entries = selectParameters(model, { parameters: 'adapters' });
+ * entries.map((e) => e.name); // ['blocks.0.attn.q.lora_A.default', 'blocks.0.attn.q.lora_B.default', …]
+ * ```
+ */
 export function selectParameters(model: Model, options: ParameterOptions = {}): ParameterEntry[] {
   const selection = options.parameters ?? 'trainable';
   if (selection !== 'trainable' && selection !== 'all' && selection !== 'adapters') {
@@ -101,7 +118,19 @@ export function selectParameters(model: Model, options: ParameterOptions = {}): 
   return entries;
 }
 
-/** Feature blocks (columns) of the unprojected per-example gradient. */
+/**
+ * The feature blocks (columns) of the unprojected per-example gradient: one block per parameter entry, in order, each
+ * `size` = the parameter's element count, so the gradient row is the entries' flattened gradients laid end to end.
+ *
+ * @example
+ * ```ts
+ * import { parameterBlocks, selectParameters } from 'provenant/attribution';
+ * import type { Model } from 'provenant/finetune';
+ *
+ * declare const model: Model; // MNIST logistic regression: one Linear "fc" 784 → 10
+ * parameterBlocks(selectParameters(model)); // [{ name: 'fc.weight', module: 'fc', offset: 0, size: 7840 }, { name: 'fc.bias', …, offset: 7840, size: 10 }]
+ * ```
+ */
 export function parameterBlocks(entries: readonly ParameterEntry[]): FeatureBlock[] {
   let offset = 0;
   return entries.map((e) => {
@@ -122,8 +151,19 @@ export interface LogitGradients {
 }
 
 /**
+ * Per-example gradients of the target with respect to the logits z [B, C] (row-major), computed in float64:
  * ∂(−log p_y)/∂z = p − e_y (target `loss`), or ∂ log(p_y/(1−p_y))/∂z = e_y − q with q the softmax over the classes
- * other than y (target `margin`; TRAK's output function). Computed from logits in float64.
+ * other than y (target `margin`, TRAK's model output function; Park et al. 2023). Also returns each example's
+ * cross-entropy −log p_y (nats) and p_y.
+ *
+ * @throws ProvenantError `ATTRIBUTION_INPUT_INVALID` when a label is not a class index in [0, C).
+ * @example
+ * ```ts
+ * import { logitGradients } from 'provenant/attribution';
+ *
+ * const { grad, loss, labelProbability } = logitGradients([2, 0], 2, [0], 'loss');
+ * // grad ≈ [-0.1192, 0.1192] (p − e_y); loss ≈ [0.1269] nats; labelProbability ≈ [0.8808]
+ * ```
  */
 export function logitGradients(logits: ArrayLike<number>, classes: number, labels: ArrayLike<number>, target: GradientTarget): LogitGradients {
   const n = labels.length;
@@ -156,10 +196,26 @@ export function logitGradients(logits: ArrayLike<number>, classes: number, label
 }
 
 /**
- * Runs the forward pass and ONE backward pass seeded with the logit gradient `seed(logits)`, capturing the modules of
- * `entries`. Returns the capture (caller disposes it with `disposeCapture`) and the logits. Variables in `entries` are made
- * trainable for the duration (so a frozen base still yields its δ), then restored. A module whose output does not reach
- * the logits gets no entry in `capture.outputGrads` (its gradient is zero).
+ * Runs the forward pass and ONE backward pass seeded with the logit gradient `seed(logits)` (f = Σ z ⊙ G), capturing
+ * each selected module's input x and output gradient δ = ∂f/∂y (the row of example i is its own, since examples do not
+ * interact). Returns the capture (the caller disposes it with `disposeCapture`), the logits [B, C] and C. Variables in
+ * `entries` are made trainable for the duration (so a frozen base still yields its δ), then restored. A module whose
+ * output does not reach the logits gets no entry in `capture.outputGrads` (its gradient is zero).
+ *
+ * @throws ProvenantError `ATTRIBUTION_SHAPE_MISMATCH` when the model's output is not classifier logits [B, C].
+ * @example
+ * ```ts
+ * import { captureBackward, logitGradients, perExampleGradientTensors, selectParameters } from 'provenant/attribution';
+ * import { disposeCapture, tf, type Model } from 'provenant/finetune';
+ *
+ * declare const model: Model;
+ * declare const x: tf.Tensor2D; // [32, 784]
+ * declare const labels: number[];
+ * const entries = selectParameters(model);
+ * const { capture } = captureBackward(model, x, entries, (logits, C) => logitGradients(logits, C, labels, 'loss').grad);
+ * const grads = tf.tidy(() => perExampleGradientTensors(capture, entries, 32, model)); // [32, size] per entry
+ * disposeCapture(capture);
+ * ```
  */
 export function captureBackward(
   model: Model,
@@ -195,8 +251,23 @@ export function captureBackward(
 }
 
 /**
- * Per-example gradient tensors [B, size] for each entry, from a capture (call inside `tf.tidy`).
- * `batch` is the number of examples; a module that saw B·T rows is summed over its T positions.
+ * Per-example gradient tensors [B, size] for each entry, from a capture (call inside `tf.tidy`): dW_i = Σ_t x_{i,t}ᵀδ_{i,t},
+ * db_i = Σ_t δ_{i,t}, dB_i = s·Σ_t u_{i,t}ᵀδ_{i,t} and dA_i = s·Σ_t x_{i,t}ᵀ(δ_{i,t}Bᵀ) for LoRA (u = x·A, s = α/r), each
+ * flattened row-major in the variable's layout. `batch` is the number of examples; a module that saw B·T rows is summed
+ * over its T positions; a module off the path to the logits gives zeros.
+ *
+ * @throws ProvenantError `ATTRIBUTION_SHAPE_MISMATCH` when a module saw a number of rows that is not a multiple of
+ *   `batch`.
+ * @example
+ * ```ts
+ * import { perExampleGradientTensors, type ParameterEntry } from 'provenant/attribution';
+ * import { tf, type GradientCapture, type Model } from 'provenant/finetune';
+ *
+ * declare const model: Model;
+ * declare const capture: GradientCapture; // from captureBackward(model, x, entries, seed)
+ * declare const entries: ParameterEntry[];
+ * const rows = tf.tidy(() => tf.concat(perExampleGradientTensors(capture, entries, 32, model), 1)); // [32, Σ sizes]
+ * ```
  */
 export function perExampleGradientTensors(capture: GradientCapture, entries: readonly ParameterEntry[], batch: number, model: Model): tf.Tensor2D[] {
   return entries.map((e) => {

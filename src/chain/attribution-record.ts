@@ -71,7 +71,18 @@ export function toFixedPoint(value: number, decimals: number = SCORE_DECIMALS): 
   return sign === '-' ? -result : result;
 }
 
-/** The nearest float to a fixed-point integer (correctly rounded: parsed from its exact decimal form). */
+/**
+ * The nearest float to a fixed-point integer with `decimals` decimals (default 18, the score's): correctly rounded,
+ * parsed from its exact decimal form. The inverse of {@link toFixedPoint} up to float precision.
+ *
+ * @example
+ * ```ts
+ * import { fromFixedPoint } from 'provenant/chain';
+ *
+ * fromFixedPoint(250_000_000_000_000_000n); // 0.25
+ * fromFixedPoint(-15n, 1);                  // -1.5
+ * ```
+ */
 export function fromFixedPoint(value: bigint, decimals: number = SCORE_DECIMALS): number {
   const negative = value < 0n;
   const digits = (negative ? -value : value).toString().padStart(decimals + 1, '0');
@@ -83,7 +94,23 @@ function assertBytes32(value: unknown, name: string): asserts value is Hex {
   assertArgument(isHex(value, 32), name, 'must be a 32-byte 0x-hex string', value);
 }
 
-/** Validates a record and returns it with a fixed-point score. Throws `INVALID_ARGUMENT` naming the bad field. */
+/**
+ * Validates a record and returns it with a fixed-point score (a float score goes through {@link toFixedPoint}, 18
+ * decimals) and lower-case hex fields, ready to be a Merkle leaf or a `recordAttribution` argument.
+ *
+ * @throws ProvenantError `INVALID_ARGUMENT` naming the bad field: `queryHash`/`modelRef` not 32-byte hex, `contributor`
+ *   not a 20-byte address, a score outside int256 (or not finite), `rewardWei` not a bigint in [0, 2^256).
+ * @example
+ * ```ts
+ * import { normalizeAttributionRecord } from 'provenant/chain';
+ * import type { Hex } from 'provenant';
+ *
+ * declare const queryHash: Hex, modelRef: Hex;
+ * const record = normalizeAttributionRecord({ queryHash, contributor: '0x52908400098527886E0F7030069857D2E4169EE7', score: 0.42, rewardWei: 10n ** 15n, modelRef });
+ * record.score;       // 420000000000000000n
+ * record.contributor; // '0x52908400098527886e0f7030069857d2e4169ee7'
+ * ```
+ */
 export function normalizeAttributionRecord(record: AttributionRecordInput): AttributionRecord {
   assertBytes32(record.queryHash, 'queryHash');
   assertArgument(isHex(record.contributor, 20), 'contributor', 'must be a 20-byte address', record.contributor);
@@ -105,25 +132,78 @@ export function normalizeAttributionRecord(record: AttributionRecordInput): Attr
   };
 }
 
-/** The leaf tuple of a record, ready for `merkleTree(values, ATTRIBUTION_LEAF_TYPES)` or OpenZeppelin's `StandardMerkleTree`. */
+/**
+ * The leaf tuple of a normalised record, in `ATTRIBUTION_LEAF_TYPES` order (`bytes32 queryHash, address contributor,
+ * int256 score, uint256 rewardWei, bytes32 modelRef`), ready for `merkleTree(values, ATTRIBUTION_LEAF_TYPES)` or
+ * OpenZeppelin's `StandardMerkleTree`.
+ *
+ * @example
+ * ```ts
+ * import { ATTRIBUTION_LEAF_TYPES, attributionLeafValues, normalizeAttributionRecord, type AttributionRecordInput } from 'provenant/chain';
+ * import { standardLeafHash } from 'provenant';
+ *
+ * declare const input: AttributionRecordInput;
+ * const values = attributionLeafValues(normalizeAttributionRecord(input)); // [queryHash, contributor, score, rewardWei, modelRef]
+ * const leaf = standardLeafHash(ATTRIBUTION_LEAF_TYPES, values);         // the leaf `verifyAttribution` checks on chain
+ * ```
+ */
 export function attributionLeafValues(record: AttributionRecord): AttributionLeafValues {
   return [record.queryHash, record.contributor, record.score, record.rewardWei, record.modelRef];
 }
 
-/** The registry's model id: keccak256(abi.encode(baseHash, adapterHash, snapshotRoot, configHash)) — `modelIdOf` on chain. */
+/**
+ * The registry's model id: keccak256(abi.encode(baseHash, adapterHash, snapshotRoot, configHash)), all bytes32 — the
+ * contract's `modelIdOf`, so the id is known before the model is published.
+ *
+ * @throws ProvenantError `INVALID_ARGUMENT` naming the field that is not 32-byte hex.
+ * @example
+ * ```ts
+ * import { modelId } from 'provenant/chain';
+ * import type { Hex } from 'provenant';
+ *
+ * declare const baseHash: Hex, adapterHash: Hex, snapshotRoot: Hex, configHash: Hex;
+ * const modelRef = modelId({ baseHash, adapterHash, snapshotRoot, configHash }); // '0x…' (bytes32)
+ * ```
+ */
 export function modelId(model: { baseHash: Hex; adapterHash: Hex; snapshotRoot: Hex; configHash: Hex }): Hex {
   for (const key of ['baseHash', 'adapterHash', 'snapshotRoot', 'configHash'] as const) assertBytes32(model[key], key);
   return keccak256(abiEncode(['bytes32', 'bytes32', 'bytes32', 'bytes32'], [model.baseHash, model.adapterHash, model.snapshotRoot, model.configHash]));
 }
 
-/** The registry's evaluation id: keccak256(abi.encode(modelId, summaryHash)) — `evaluationIdOf` on chain. */
+/**
+ * The registry's evaluation id: keccak256(abi.encode(bytes32 modelId, bytes32 summaryHash)) — the contract's
+ * `evaluationIdOf`.
+ *
+ * @throws ProvenantError `INVALID_ARGUMENT` when either argument is not 32-byte hex.
+ * @example
+ * ```ts
+ * import { evaluationId, modelId } from 'provenant/chain';
+ * import type { Hex } from 'provenant';
+ *
+ * declare const baseHash: Hex, adapterHash: Hex, snapshotRoot: Hex, configHash: Hex, summaryHash: Hex;
+ * const id = evaluationId(modelId({ baseHash, adapterHash, snapshotRoot, configHash }), summaryHash); // '0x…' (bytes32)
+ * ```
+ */
 export function evaluationId(model: Hex, summaryHash: Hex): Hex {
   assertBytes32(model, 'modelId');
   assertBytes32(summaryHash, 'summaryHash');
   return keccak256(abiEncode(['bytes32', 'bytes32'], [model, summaryHash]));
 }
 
-/** The default batch id: keccak256(abi.encode(root, modelRef, recordCount)), so the same records always get the same id. */
+/**
+ * The default batch id: keccak256(abi.encode(bytes32 root, bytes32 modelRef, uint64 recordCount)), so the same records
+ * always get the same id (and publishing them twice is a no-op rather than a second batch).
+ *
+ * @throws ProvenantError `INVALID_ARGUMENT` when `root` or `modelRef` is not 32-byte hex.
+ * @example
+ * ```ts
+ * import { attributionBatchId, buildAttributionBatch, type AttributionRecordInput } from 'provenant/chain';
+ *
+ * declare const records: AttributionRecordInput[];
+ * const batch = buildAttributionBatch(records);
+ * attributionBatchId(batch.root, batch.modelRef, batch.recordCount) === batch.batchId; // true
+ * ```
+ */
 export function attributionBatchId(root: Hex, modelRef: Hex, recordCount: number | bigint): Hex {
   assertBytes32(root, 'root');
   assertBytes32(modelRef, 'modelRef');

@@ -42,9 +42,23 @@ function findRevertData(error: BaseError): Hex | null {
 }
 
 /**
- * Finds and decodes a contract revert anywhere in an error's cause chain; null when the error is not a revert. Decoded
- * against the registry ABI (plus `Error(string)` and `Panic(uint256)`), whether viem decoded it (simulation) or only
- * carried the raw bytes (gas estimation, a node-signed send).
+ * Finds and decodes a contract revert anywhere in an error's cause chain; null when the error is not a revert (or not a
+ * viem `BaseError`). Decoded against the registry ABI (plus `Error(string)` and `Panic(uint256)`), whether viem decoded
+ * it (simulation) or only carried the raw bytes (gas estimation, a node-signed send); a selector outside the ABI is
+ * `errorName: 'UnknownRevert'`.
+ *
+ * @example
+ * ```ts
+ * import { decodeRevert, writeRegistry, type RegistryClient, type WriteOptions } from 'provenant/chain';
+ *
+ * declare const client: RegistryClient;
+ * declare const parameters: Parameters<typeof writeRegistry>[1];
+ * try {
+ *   await writeRegistry(client, parameters);
+ * } catch (error) {
+ *   const revert = decodeRevert((error as { cause?: unknown }).cause); // { errorName: 'BatchExists', args: […], reason: 'BatchExists(0x12…)' } or null
+ * }
+ * ```
  */
 export function decodeRevert(error: unknown): DecodedRevert | null {
   if (!(error instanceof BaseError)) return null;
@@ -83,7 +97,16 @@ const RETRYABLE_NAMES = new Set([
 
 /**
  * True when retrying the same request may succeed: the transport failed (connection refused or reset, timeout, HTTP
- * 408/429/5xx) or the node was rate-limited or unavailable. Reverts, bad arguments and nonce errors are never retryable.
+ * 408/429/5xx) or the node was rate-limited or unavailable. Reverts, bad arguments and nonce errors are never
+ * retryable. The default `shouldRetry` of {@link withRetry}.
+ *
+ * @example
+ * ```ts
+ * import { isRetryableRpcError, withRetry } from 'provenant/chain';
+ *
+ * declare const readBlock: () => Promise<bigint>;
+ * const block = await withRetry(readBlock, { retries: 3, shouldRetry: (e, attempt) => attempt <= 3 && isRetryableRpcError(e) });
+ * ```
  */
 export function isRetryableRpcError(error: unknown): boolean {
   if (decodeRevert(error)) return false;
@@ -107,7 +130,24 @@ export interface ChainErrorContext {
   txHash?: string;
 }
 
-/** Wraps any error from a chain call into a ProvenantError with a stable code and the decoded revert, if any. */
+/**
+ * Wraps any error from a chain call into a ProvenantError with a stable code and the decoded revert, if any (a
+ * ProvenantError passes through unchanged). Codes: `CHAIN_UNAUTHORIZED` (the registry's `NotPublisher`/`NotOwner`),
+ * `CHAIN_REVERTED` (any other revert; `data.errorName`, `data.args`, `data.reason`), `CHAIN_NOT_A_REGISTRY` (the
+ * address returned no data), `INVALID_ARGUMENT` (a malformed address, never echoed raw), else `CHAIN_RPC_FAILED`
+ * (`data.retryable`). Returns the error; it does not throw it.
+ *
+ * @example
+ * ```ts
+ * import { toChainError, type RegistryClient } from 'provenant/chain';
+ * import { getBlockNumber } from 'viem/actions';
+ *
+ * declare const client: RegistryClient;
+ * const block = await getBlockNumber(client).catch((error: unknown) => {
+ *   throw toChainError(error, { action: 'getBlockNumber' }); // e.g. code 'CHAIN_RPC_FAILED', data.retryable true
+ * });
+ * ```
+ */
 export function toChainError(error: unknown, context: ChainErrorContext): ProvenantError {
   if (error instanceof ProvenantError) return error;
   // Never echo an address argument raw: a private key passed where the address belongs would be printed in full.

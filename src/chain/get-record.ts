@@ -70,7 +70,24 @@ export type GetRecordParameters<K extends RecordKey = RecordKey> = K & {
 
 type RecordOf<K extends RecordKey> = Extract<RegistryRecord, { kind: K['kind'] }>;
 
-/** Reads one record; null when it was never published. */
+/**
+ * Reads one registry record (`getSnapshot`, `getModel`, `getEvaluation` or `getAttributionBatch`, by `kind`); null
+ * when it was never published. The publish actions use it to detect a record already on chain before sending anything;
+ * {@link getRecord} throws instead of returning null.
+ *
+ * @throws ProvenantError `INVALID_ARGUMENT` for a malformed address or key, `CHAIN_NOT_A_REGISTRY` when the address
+ *   answers with no data, `CHAIN_RPC_FAILED` when the read fails after retries.
+ * @example
+ * ```ts
+ * import { readRecord, type RegistryClient } from 'provenant/chain';
+ * import type { Hex } from 'provenant';
+ *
+ * declare const client: RegistryClient;
+ * declare const registry: Hex, datanetId: Hex;
+ * const snapshot = await readRecord(client, { address: registry, kind: 'snapshot', datanetId, version: 3 });
+ * snapshot?.root; // the published Merkle root, or undefined when version 3 was never published
+ * ```
+ */
 export async function readRecord<K extends RecordKey>(client: RegistryClient, parameters: GetRecordParameters<K>): Promise<RecordOf<K> | null> {
   const { address, blockNumber, retry } = parameters;
   const key = parameters as RecordKey;

@@ -119,9 +119,23 @@ function recordInvalid(message: string, data: Record<string, unknown>): Provenan
 /**
  * The attribution records (leaves) of an audit record, one per entry of `attribution.contributorTotals`, in that
  * order: queryHash = `attribution.scoreDigest` (the digest of the whole score set the totals were summed from),
- * contributor = its payout address, score = the total (fixed point, 18 decimals), rewardWei = its amount in
- * `rewards.split` (0 when absent, e.g. flagged), modelRef = `modelId`. Throws AUDIT_RECORD_INVALID when there are no
- * totals, a contributor repeats, or a reward goes to a contributor without a total.
+ * contributor = its payout address (from `contributorAddresses`, the id itself when it is an address, else
+ * {@link contributorAddress}), score = the total (fixed point, 18 decimals), rewardWei = its amount in `rewards.split`
+ * (0 when absent, e.g. flagged), modelRef = `modelRef`.
+ *
+ * @throws ProvenantError `AUDIT_RECORD_INVALID` when there are no totals, a contributor repeats, a reward goes to a
+ *   contributor without a total, or a reward is not a decimal wei string; `INVALID_ARGUMENT` for a given address that is
+ *   not 20 bytes.
+ * @example
+ * ```ts
+ * import { auditAttributionRecords, buildAttributionBatch } from 'provenant/chain';
+ * import type { AuditRecord, Hex } from 'provenant';
+ *
+ * declare const record: AuditRecord;
+ * declare const modelRef: Hex;
+ * const batch = buildAttributionBatch(auditAttributionRecords(record, modelRef, { 'spam-1': '0x52908400098527886e0f7030069857d2e4169ee7' }));
+ * batch.recordCount; // one leaf per contributor total
+ * ```
  */
 export function auditAttributionRecords(
   record: AuditRecord,

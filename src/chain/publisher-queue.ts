@@ -164,7 +164,20 @@ export interface PublisherQueue {
   reopen(id: string, fromStates: readonly QueueItemState[], reason: RequeueReason): QueueItem | null;
 }
 
-/** The item id of a job: its kind and on-chain key. */
+/**
+ * The item id of a queue job: its kind and on-chain key (`snapshot:<datanetId>:<version>`, `model:<modelId>`,
+ * `evaluation:<evaluationId>`, `attributionBatch:<batchId>`, hex lower-case), so enqueueing the same record twice is a
+ * no-op.
+ *
+ * @example
+ * ```ts
+ * import { queueItemId } from 'provenant/chain';
+ * import type { Hex } from 'provenant';
+ *
+ * declare const batchId: Hex, root: Hex, modelRef: Hex;
+ * queueItemId({ kind: 'attributionBatch', batchId, root, recordCount: '20', modelRef }); // 'attributionBatch:0x…'
+ * ```
+ */
 export function queueItemId(job: QueueJob): string {
   switch (job.kind) {
     case 'snapshot':

@@ -17,7 +17,20 @@ export interface RetryOptions {
   onRetry?: (error: unknown, attempt: number, delayMs: number) => void;
 }
 
-/** The delay before retry `attempt` (1-based): min(maxDelayMs, baseDelayMs · 2^(attempt−1)). */
+/**
+ * The delay in milliseconds before retry `attempt` (1-based): min(maxDelayMs, baseDelayMs · 2^(attempt−1)), defaults
+ * 250 ms and 8,000 ms. No jitter, so a schedule is reproducible.
+ *
+ * @example
+ * ```ts
+ * import { backoffDelay } from 'provenant/chain';
+ *
+ * backoffDelay(1);                       // 250
+ * backoffDelay(3);                       // 1000
+ * backoffDelay(10);                      // 8000 (capped)
+ * backoffDelay(2, { baseDelayMs: 100 }); // 200
+ * ```
+ */
 export function backoffDelay(attempt: number, options: RetryOptions = {}): number {
   const base = options.baseDelayMs ?? 250;
   const max = options.maxDelayMs ?? 8_000;

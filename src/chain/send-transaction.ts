@@ -87,8 +87,19 @@ export interface SentTransaction {
 }
 
 /**
- * The account a write will use; throws INVALID_ARGUMENT when there is none or it is malformed. A string must be a
- * 20-byte address: a private key passed here is refused without being echoed (wrap it with `privateKeyToAccount`).
+ * The account a write will use: `account` if given, else the client's. A string must be a 20-byte address (parsed as a
+ * JSON-RPC account); a viem `Account` is used as is.
+ *
+ * @throws ProvenantError `INVALID_ARGUMENT` when there is no account, or it is malformed — a private key passed as a
+ *   string is refused without being echoed (wrap it with viem's `privateKeyToAccount`).
+ * @example
+ * ```ts
+ * import { resolveAccount, type RegistryClient } from 'provenant/chain';
+ *
+ * declare const client: RegistryClient;
+ * const account = resolveAccount(client, '0x52908400098527886e0f7030069857d2e4169ee7', 'publishSnapshot');
+ * account.type; // 'json-rpc' (the node signs); a privateKeyToAccount(...) account gives 'local'
+ * ```
  */
 export function resolveAccount(client: RegistryClient, account: Account | Address | undefined, action: string): Account {
   const resolved = account ?? client.account;
@@ -108,8 +119,21 @@ export function resolveAccount(client: RegistryClient, account: Account | Addres
 const REPLACEMENT = /replacement transaction underpriced|replacement fee too low/;
 
 /**
- * Broadcasts already-signed bytes. "already known" or "nonce too low" from the node mean either our transaction is in
- * (fine) or its nonce was taken by another one: the latter throws CHAIN_RPC_FAILED with `data.nonceConsumed`.
+ * Broadcasts already-signed bytes (`eth_sendRawTransaction`, retried with backoff) and returns their hash, keccak256 of
+ * the bytes. "already known" or "nonce too low" from the node mean either our transaction is in (fine: the hash is
+ * returned) or its nonce was taken by another one.
+ *
+ * @throws ProvenantError `CHAIN_RPC_FAILED` with `data.nonceConsumed: true` when the nonce was used by another
+ *   transaction (re-sign with a fresh nonce); the transport error itself when the retries are spent.
+ * @example
+ * ```ts
+ * import { broadcastRawTransaction, type RegistryClient } from 'provenant/chain';
+ * import type { Hex } from 'provenant';
+ *
+ * declare const client: RegistryClient;
+ * declare const raw: Hex; // from onSigned's `raw`, persisted before a crash
+ * const hash = await broadcastRawTransaction(client, raw, { retries: 2 }); // same hash as before: re-sending never duplicates
+ * ```
  */
 export async function broadcastRawTransaction(client: RegistryClient, raw: Hex, retry?: RetryOptions): Promise<Hex> {
   const hash = keccak256(raw);
@@ -138,7 +162,24 @@ export async function broadcastRawTransaction(client: RegistryClient, raw: Hex, 
   return hash;
 }
 
-/** Waits for a receipt with N confirmations; a reverted receipt is replayed to decode the reason and thrown. */
+/**
+ * Waits for a receipt with `confirmations` confirmations (default 1, timeout default 120 s); a reverted receipt is
+ * replayed against the state before its block to decode the reason, and thrown.
+ *
+ * @throws ProvenantError `CHAIN_REVERTED` / `CHAIN_UNAUTHORIZED` for a reverted transaction (`data.status:
+ *   'reverted-on-chain'`), `CHAIN_TX_REPLACED` when another transaction with the same nonce was mined instead,
+ *   `CHAIN_RPC_FAILED` on timeout or transport failure.
+ * @example
+ * ```ts
+ * import { waitForConfirmedReceipt, type RegistryClient } from 'provenant/chain';
+ * import type { Hex } from 'provenant';
+ *
+ * declare const client: RegistryClient;
+ * declare const txHash: Hex;
+ * const receipt = await waitForConfirmedReceipt(client, txHash, { action: 'publishSnapshot', confirmations: 2 });
+ * receipt.status; // 'success'
+ * ```
+ */
 export async function waitForConfirmedReceipt(
   client: RegistryClient,
   hash: Hex,
@@ -283,7 +324,22 @@ export async function signAndBroadcast(
 
 /**
  * Signs (or asks the node to sign) and broadcasts `data` to `to` (or a contract creation), then waits for the receipt
- * with `confirmations`. Throws CHAIN_TX_REPLACED when another transaction with the same nonce was mined instead.
+ * with `confirmations`. The transaction hash reaches `onSigned` before broadcast, so a crash never leaves a transaction
+ * the caller does not know about; transport failures are retried with backoff.
+ *
+ * @throws ProvenantError `CHAIN_REVERTED` / `CHAIN_UNAUTHORIZED` (decoded, from gas estimation or the receipt),
+ *   `CHAIN_TX_REPLACED` when another transaction with the same nonce was mined instead, `CHAIN_RPC_FAILED` for transport
+ *   failures, `INVALID_ARGUMENT` for a missing or malformed account or `to`.
+ * @example
+ * ```ts
+ * import { sendReliably, type RegistryClient } from 'provenant/chain';
+ * import type { Hex } from 'provenant';
+ *
+ * declare const client: RegistryClient;
+ * declare const registry: Hex, data: Hex;
+ * const { txHash, receipt } = await sendReliably(client, { to: registry, data, action: 'publish', onSigned: (tx) => console.log('signed', tx.hash) });
+ * receipt.blockNumber; // bigint
+ * ```
  */
 export async function sendReliably(
   client: RegistryClient,
@@ -294,7 +350,22 @@ export async function sendReliably(
   return { txHash: info.hash, receipt };
 }
 
-/** Simulates (unless told not to), then sends a registry call through `sendReliably`. */
+/**
+ * Simulates (unless `simulate: false`), then sends a typed registry call through {@link sendReliably}: the revert of a
+ * call that would fail is decoded before any gas is spent.
+ *
+ * @throws ProvenantError `CHAIN_REVERTED` / `CHAIN_UNAUTHORIZED` with the decoded custom error, `CHAIN_TX_REPLACED`,
+ *   `CHAIN_RPC_FAILED`, `INVALID_ARGUMENT` for a missing or malformed account or address.
+ * @example
+ * ```ts
+ * import { writeRegistry, type RegistryClient } from 'provenant/chain';
+ * import type { Hex } from 'provenant';
+ *
+ * declare const client: RegistryClient;
+ * declare const registry: Hex, publisher: Hex;
+ * const { txHash } = await writeRegistry(client, { address: registry, functionName: 'setPublisher', args: [publisher, true], action: 'setPublisher' });
+ * ```
+ */
 export async function writeRegistry<F extends RegistryWriteFunction>(
   client: RegistryClient,
   parameters: WriteOptions & {

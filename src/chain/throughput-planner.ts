@@ -105,15 +105,37 @@ function validateChain(chain: ChainProfile): void {
   assertArgument(Number.isFinite(chain.elasticity) && chain.elasticity >= 1, 'chain.elasticity', 'must be ≥ 1', chain.elasticity);
 }
 
-/** Events per block that one block with `gasBudget` gas holds if every transaction carries one event. */
+/**
+ * Events one block with `gasBudget` gas holds if every transaction carries one event: floor(gasBudget / gasPerTx).
+ *
+ * @throws ProvenantError `INVALID_ARGUMENT` when `gasPerTx` is not positive.
+ * @example
+ * ```ts
+ * import { perEventEventsPerBlock } from 'provenant/chain';
+ *
+ * perEventEventsPerBlock(30_000_000, 28_387); // 1056 events per block
+ * ```
+ */
 export function perEventEventsPerBlock(gasBudget: number, gasPerTx: number): number {
   assertArgument(gasPerTx > 0, 'gasPerTx', 'must be positive', gasPerTx);
   return Math.floor(gasBudget / gasPerTx);
 }
 
 /**
- * Events per transaction in the batched strategy: as many as both the transaction-size limit and the per-transaction gas
- * cap allow (at least 1).
+ * Events per transaction in the batched strategy: as many as both the transaction-size limit (bytes, default 128 KiB)
+ * and the per-transaction gas cap (default 2^24) allow, from the measured intercept and slope of gas and bytes; at
+ * least 1.
+ *
+ * @example
+ * ```ts
+ * import { batchedEventsPerTransaction, type MeasuredGas } from 'provenant/chain';
+ *
+ * const gas: MeasuredGas = {
+ *   perEventTx: 28_387, perEventTxBytes: 330, batchedEventsBase: 20_211, batchedEventsPerEvent: 4_770,
+ *   batchedEventsBaseBytes: 200, batchedEventsPerEventBytes: 160, rootPerBlock: 96_844, rootTxBytes: 250,
+ * };
+ * batchedEventsPerTransaction(gas); // 818 (the 128 KiB size limit binds before the 2^24 gas cap)
+ * ```
  */
 export function batchedEventsPerTransaction(gas: MeasuredGas, maxTxBytes: number = DEFAULT_MAX_TX_BYTES, maxTxGas: number = DEFAULT_MAX_TX_GAS): number {
   const byBytes = Math.floor((maxTxBytes - gas.batchedEventsBaseBytes) / gas.batchedEventsPerEventBytes);
@@ -123,7 +145,15 @@ export function batchedEventsPerTransaction(gas: MeasuredGas, maxTxBytes: number
 
 /**
  * Events one block with `gasBudget` gas holds when packed into batched-events transactions of at most `eventsPerTx`
- * events: full transactions first, then one partial transaction in the remaining gas.
+ * events, each costing `base + events · perEvent` gas: full transactions first, then one partial transaction in the
+ * remaining gas.
+ *
+ * @example
+ * ```ts
+ * import { batchedEventsPerBlock } from 'provenant/chain';
+ *
+ * batchedEventsPerBlock(30_000_000, 20_211, 4_770, 818); // 6265 events in a 30M-gas block
+ * ```
  */
 export function batchedEventsPerBlock(gasBudget: number, base: number, perEvent: number, eventsPerTx: number): number {
   const fullTxGas = base + eventsPerTx * perEvent;
@@ -224,7 +254,21 @@ export function planThroughput(parameters: PlanThroughputParameters): Throughput
   };
 }
 
-/** Events per second a per-event design at `gasPerEvent` carries at the gas limit (e.g. EAS `attest`: ≈ 54 at 30M, 2 s). */
+/**
+ * Events per second a per-event design at `gasPerEvent` gas carries: floor(budget / gasPerEvent) / blockTimeSeconds,
+ * where the budget is the block gas limit (`'limit'`, a burst) or the EIP-1559 target = limit / elasticity
+ * (`'target'`, sustained). E.g. EAS `attest`: ≈ 54 events/s at 30M gas and 2 s blocks.
+ *
+ * @throws ProvenantError `INVALID_ARGUMENT` for a non-positive gas limit, block time or gas per event, or an elasticity
+ *   below 1.
+ * @example
+ * ```ts
+ * import { EAS_ATTEST_GAS, OP_STACK_30M, perEventCapacity } from 'provenant/chain';
+ *
+ * perEventCapacity(OP_STACK_30M, EAS_ATTEST_GAS);           // 54 events/s at the 30M limit
+ * perEventCapacity(OP_STACK_30M, EAS_ATTEST_GAS, 'target'); // 9 events/s sustained (target 5M)
+ * ```
+ */
 export function perEventCapacity(chain: ChainProfile, gasPerEvent: number, budget: 'limit' | 'target' = 'limit'): number {
   validateChain(chain);
   const gasBudget = budget === 'limit' ? chain.gasLimit : chain.gasLimit / chain.elasticity;

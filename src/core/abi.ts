@@ -246,7 +246,24 @@ export interface AbiEncoder {
   encode(values: readonly unknown[]): Uint8Array;
 }
 
-/** Parses the types once, for encoding many values of the same shape (Merkle leaves). */
+/**
+ * Parses the Solidity types once and returns an encoder for many values of the same shape (Merkle leaves, calldata
+ * rows): `encode` is Solidity's `abi.encode(values…)`, head/tail layout, 32-byte words, big-endian.
+ * `staticSize` is the encoded length in bytes when every type is static, else `null`.
+ *
+ * @throws ProvenantError `ABI_ENCODING_INVALID` for an unsupported type (tuples, `uint7`, `bytes33`) when created, and
+ *   from `encode`/`size`/`encodeInto` for a value count that differs from the type count or a value out of range
+ *   (naming the type and the value).
+ * @example
+ * ```ts
+ * import { createAbiEncoder } from 'provenant';
+ *
+ * const leaf = createAbiEncoder(['address', 'uint256']);
+ * leaf.staticSize; // 64 (bytes: two 32-byte words)
+ * const bytes = leaf.encode(['0x1111111111111111111111111111111111111111', 5_000_000_000_000_000_000n]);
+ * bytes.length; // 64
+ * ```
+ */
 export function createAbiEncoder(types: readonly string[]): AbiEncoder {
   const parsed = types.map(parseAbiType);
   const label = types.join(',');
@@ -286,7 +303,22 @@ export function createAbiEncoder(types: readonly string[]): AbiEncoder {
   };
 }
 
-/** `abi.encode(values…)` with the given Solidity types. */
+/**
+ * Solidity's `abi.encode(values…)` with the given types: a `Uint8Array` of 32-byte words (head/tail layout for
+ * dynamic types). Integers may be `bigint`, safe `number`, or a decimal/hex string; addresses and `bytes<M>` are hex.
+ * For many values of one shape, {@link createAbiEncoder} parses the types once.
+ *
+ * @throws ProvenantError `ABI_ENCODING_INVALID` for an unsupported type, a value count that differs from the type
+ *   count, or a value that does not fit its type (naming both).
+ * @example
+ * ```ts
+ * import { abiEncode, bytesToHex } from 'provenant';
+ *
+ * const bytes = abiEncode(['uint64', 'string'], [7n, 'spam']);
+ * bytes.length;      // 128: uint64 word, string offset, string length, padded "spam"
+ * bytesToHex(bytes); // '0x0000…0007…'
+ * ```
+ */
 export function abiEncode(types: readonly string[], values: readonly unknown[]): Uint8Array {
   return createAbiEncoder(types).encode(values);
 }

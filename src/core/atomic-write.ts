@@ -84,7 +84,20 @@ export async function writeFileAtomic(path: string, data: FileContents): Promise
   }
 }
 
-/** Synchronous {@link writeFileAtomic} (for code that must not yield, such as a queue file written under a lock). */
+/**
+ * Synchronous {@link writeFileAtomic} (for code that must not yield, such as a queue file written under a lock):
+ * temporary file in the same folder → fsync → rename → fsync of the folder, so a crash leaves the previous file or the
+ * new one. Unlike the async form it does not create missing parent folders.
+ *
+ * @throws ProvenantError `FILE_WRITE_FAILED` naming the path when the write cannot complete (the temporary file is
+ *   removed, the previous file is intact).
+ * @example
+ * ```ts
+ * import { writeFileAtomicSync } from 'provenant';
+ *
+ * writeFileAtomicSync('out/queue.json', JSON.stringify({ items: [] }));
+ * ```
+ */
 export function writeFileAtomicSync(path: string, data: FileContents): void {
   const dir = dirname(path);
   const temp = tempName(path);
@@ -194,7 +207,15 @@ async function removeLeftovers(dir: string): Promise<void> {
  * The folder a reader should load from: `dir/.provenant-pending` while a {@link writeFolderAtomic} committed but not yet
  * finished (the complete new set), else `dir` itself. Never writes.
  *
- * @throws `FILE_NOT_FOUND` (or `code`) when `dir` is missing or not a folder.
+ * @throws ProvenantError `FILE_NOT_FOUND` (or `code`) when `dir` is missing or not a folder; `FILE_READ_FAILED` for any
+ *   other read failure.
+ * @example
+ * ```ts
+ * import { committedFolder, readFileChecked } from 'provenant';
+ *
+ * const dir = await committedFolder('adapters/spam', 'ADAPTER_NOT_FOUND');
+ * const bytes = await readFileChecked(`${dir}/adapter_model.safetensors`);
+ * ```
  */
 export async function committedFolder(dir: string, code: ProvenantErrorCode = 'FILE_NOT_FOUND'): Promise<string> {
   const pending = join(dir, PENDING);
@@ -222,12 +243,38 @@ export async function readFileChecked(path: string, options: { code?: ProvenantE
   }
 }
 
-/** {@link readFileChecked} decoded as UTF-8 text. */
+/**
+ * {@link readFileChecked} decoded as UTF-8 text.
+ *
+ * @throws ProvenantError `FILE_NOT_FOUND` (or `options.code`) naming the path when it is missing; `FILE_READ_FAILED`
+ *   for any other failure.
+ * @example
+ * ```ts
+ * import { readTextFileChecked } from 'provenant';
+ *
+ * const json = await readTextFileChecked('adapters/spam/adapter_config.json', { code: 'ADAPTER_NOT_FOUND', what: 'adapter config' });
+ * JSON.parse(json).r; // e.g. 8
+ * ```
+ */
 export async function readTextFileChecked(path: string, options: { code?: ProvenantErrorCode; what?: string } = {}): Promise<string> {
   return Buffer.from(await readFileChecked(path, options)).toString('utf8');
 }
 
-/** Maps a Node file-system error to a ProvenantError naming `path`. */
+/**
+ * Maps a Node file-system error to a ProvenantError naming `path`: `ENOENT`/`ENOTDIR` become `notFoundCode`
+ * (default `FILE_NOT_FOUND`), anything else `FILE_READ_FAILED`; the errno is kept in `data.errno` and the original error
+ * as `cause`. Returns the error (does not throw it).
+ *
+ * @example
+ * ```ts
+ * import { readFile } from 'node:fs/promises';
+ * import { fileError } from 'provenant';
+ *
+ * const text = await readFile('data/rows.jsonl', 'utf8').catch((cause: unknown) => {
+ *   throw fileError('data/rows.jsonl', cause, 'FILE_NOT_FOUND', 'Datanet file');
+ * });
+ * ```
+ */
 export function fileError(path: string, cause: unknown, notFoundCode: ProvenantErrorCode = 'FILE_NOT_FOUND', what = 'file'): ProvenantError {
   const errno = (cause as { code?: string } | null)?.code;
   const missing = errno === 'ENOENT' || errno === 'ENOTDIR';

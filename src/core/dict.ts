@@ -19,7 +19,19 @@ export function dict<V>(entries?: Iterable<readonly [string, V]>): Record<string
   return out;
 }
 
-/** Own enumerable string-keyed entries of a record or a Map, whatever the keys are called. */
+/**
+ * Own enumerable string-keyed entries of a record or a Map, whatever the keys are called (`"__proto__"` and
+ * `"constructor"` included), as `[key, value]` pairs in insertion order.
+ *
+ * @example
+ * ```ts
+ * import { dict, entriesOf } from 'provenant';
+ *
+ * const shares = dict<number>([['alice', 0.75], ['__proto__', 0.25]]);
+ * entriesOf(shares);                          // [['alice', 0.75], ['__proto__', 0.25]]
+ * entriesOf(new Map([['bob', 1]]));           // [['bob', 1]]
+ * ```
+ */
 export function entriesOf<V>(source: Readonly<Record<string, V>> | ReadonlyMap<string, V>): [string, V][] {
   if (source instanceof Map) return [...source.entries()];
   return Object.keys(source).map((k) => [k, (source as Record<string, V>)[k]!]);

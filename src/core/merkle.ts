@@ -55,16 +55,53 @@ export interface MerkleTree<T extends readonly unknown[]> {
 
 const NODE = 32;
 
-/** The standard leaf hash as bytes. */
+/**
+ * The standard leaf hash as 32 bytes: `keccak256(keccak256(abi.encode(value)))`, OpenZeppelin `StandardMerkleTree`'s
+ * leaf (double hashing prevents second-preimage attacks with 64-byte inner nodes).
+ *
+ * @throws ProvenantError `ABI_ENCODING_INVALID` when `value` cannot be encoded with `leafTypes`.
+ * @example
+ * ```ts
+ * import { standardLeafHashBytes } from 'provenant';
+ *
+ * const leaf = standardLeafHashBytes(['address', 'uint256'], ['0x1111111111111111111111111111111111111111', 5n]);
+ * leaf.length; // 32
+ * ```
+ */
 export function standardLeafHashBytes(leafTypes: readonly string[], value: readonly unknown[]): Uint8Array {
   return keccak_256(keccak_256(abiEncode(leafTypes, value)));
 }
 
+/**
+ * The standard leaf hash as `0x`-hex: `keccak256(keccak256(abi.encode(value)))`, exactly OpenZeppelin
+ * `StandardMerkleTree.leafHash(value)` (and what `MerkleProof.sol` callers compute on chain).
+ *
+ * @throws ProvenantError `ABI_ENCODING_INVALID` when `value` cannot be encoded with `leafTypes`.
+ * @example
+ * ```ts
+ * import { standardLeafHash } from 'provenant';
+ *
+ * const leaf = standardLeafHash(['address', 'uint256'], ['0x1111111111111111111111111111111111111111', 5n]);
+ * // '0x…' (32 bytes), equal to merkleTree([...], ['address', 'uint256']).leafHash([...])
+ * ```
+ */
 export function standardLeafHash(leafTypes: readonly string[], value: readonly unknown[]): Hex {
   return bytesToHex(standardLeafHashBytes(leafTypes, value));
 }
 
-/** keccak256 of the two 32-byte nodes in ascending byte order (OpenZeppelin's `_hashPair`). */
+/**
+ * keccak256 of the two 32-byte nodes in ascending byte order (OpenZeppelin's `_hashPair`): sorted pairs, so proofs need
+ * no left/right flags. Returns 32 bytes; the inputs are not checked (use {@link processMerkleProof} for untrusted input).
+ *
+ * @example
+ * ```ts
+ * import { hashPair, hexToBytes } from 'provenant';
+ *
+ * const a = hexToBytes(`0x${'11'.repeat(32)}`);
+ * const b = hexToBytes(`0x${'22'.repeat(32)}`);
+ * hashPair(a, b).length; // 32; hashPair(b, a) gives the same bytes
+ * ```
+ */
 export function hashPair(a: Uint8Array, b: Uint8Array): Uint8Array {
   const buffer = new Uint8Array(64);
   if (lessOrEqual(a, 0, b, 0)) {
@@ -118,7 +155,21 @@ function answer(run: () => boolean): boolean {
   }
 }
 
-/** Folds a proof onto a leaf hash; the result equals the root iff the proof is valid. */
+/**
+ * Folds a proof onto a leaf hash (OpenZeppelin's `MerkleProof.processProof`): the result equals the root iff the proof
+ * is valid. Leaf and siblings are 32-byte hashes (hex or bytes); returns the computed root as hex.
+ *
+ * @throws ProvenantError `MERKLE_PROOF_INVALID` when the leaf or a proof element is not a 32-byte hash, or the proof is
+ *   not an array.
+ * @example
+ * ```ts
+ * import { merkleTree, processMerkleProof } from 'provenant';
+ *
+ * const values: [string, bigint][] = [['0x1111111111111111111111111111111111111111', 5n], ['0x2222222222222222222222222222222222222222', 3n]];
+ * const tree = merkleTree(values, ['address', 'uint256']);
+ * processMerkleProof(tree.leafHash(values[0]!), tree.getProof(0)) === tree.root; // true
+ * ```
+ */
 export function processMerkleProof(leaf: Hex | Uint8Array, proof: readonly (Hex | Uint8Array)[]): Hex {
   let node = toNode(leaf, 'Leaf');
   for (const sibling of proofArray<Hex | Uint8Array>(proof, 'Proof')) node = hashPair(node, toNode(sibling, 'Proof element'));
@@ -129,6 +180,16 @@ export function processMerkleProof(leaf: Hex | Uint8Array, proof: readonly (Hex 
  * Verifies a standard-tree proof for a value without building the tree (the counterpart of `StandardMerkleTree.verify`).
  * A malformed root or proof (any shape) is `false`; a value that cannot be ABI-encoded with `leafTypes` is
  * `ABI_ENCODING_INVALID`.
+ *
+ * @throws ProvenantError `ABI_ENCODING_INVALID` when `value` cannot be encoded with `leafTypes`.
+ * @example
+ * ```ts
+ * import { verifyMerkleProof, type Hex } from 'provenant';
+ *
+ * declare const root: Hex;    // a published snapshot root
+ * declare const proof: Hex[]; // tree.getProof(i) from the publisher
+ * verifyMerkleProof(root, ['address', 'uint256'], ['0x1111111111111111111111111111111111111111', 5n], proof); // true or false
+ * ```
  */
 export function verifyMerkleProof(root: Hex, leafTypes: readonly string[], value: readonly unknown[], proof: readonly Hex[]): boolean {
   return answer(() => {
@@ -137,7 +198,23 @@ export function verifyMerkleProof(root: Hex, leafTypes: readonly string[], value
   });
 }
 
-/** Reconstructs the root from a multiproof of leaf hashes (OpenZeppelin's `processMultiProof`). */
+/**
+ * Reconstructs the root from a multiproof of leaf hashes (OpenZeppelin's `MerkleProof.processMultiProof`): leaves are
+ * consumed first, then computed hashes, with `proofFlags[i]` choosing between the next leaf/hash (true) and the next
+ * proof element (false). Returns the root as hex; compare it with the published root.
+ *
+ * @throws ProvenantError `MERKLE_PROOF_INVALID` for a malformed multiproof: non-array fields, a non-boolean flag,
+ *   `leaves + proof ≠ flags + 1`, flags consuming more than given or leaving proof elements unused, or a non-32-byte hash.
+ * @example
+ * ```ts
+ * import { merkleTree, processMerkleMultiProof } from 'provenant';
+ *
+ * const values: [string, bigint][] = [1n, 2n, 3n, 4n].map((v): [string, bigint] => [`0x${'1'.repeat(39)}${v}`, v]);
+ * const tree = merkleTree(values, ['address', 'uint256']);
+ * const { leaves, proof, proofFlags } = tree.getMultiProof([0, 2]);
+ * processMerkleMultiProof(leaves.map((v) => tree.leafHash(v)), proof, proofFlags) === tree.root; // true
+ * ```
+ */
 export function processMerkleMultiProof(leafHashes: readonly (Hex | Uint8Array)[], proof: readonly Hex[], proofFlags: readonly boolean[]): Hex {
   proofArray(leafHashes, 'Multiproof leaves');
   proofArray(proof, 'Multiproof proof');

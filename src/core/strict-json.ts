@@ -5,7 +5,19 @@
  */
 import { ProvenantError, type ProvenantErrorCode } from './errors.js';
 
-/** The first duplicated key in valid JSON `text`, with the path of the object holding it (`$`, `$.metadata`, `$[3]`), or null. */
+/**
+ * The first duplicated key in valid JSON `text`, with the path of the object holding it (`$`, `$.metadata`, `$[3]`), or
+ * null. Keys are compared after unescaping (`"a"` and `"\u0061"` are the same key). Call it on text `JSON.parse` has
+ * accepted; {@link parseJsonStrict} does both.
+ *
+ * @example
+ * ```ts
+ * import { findDuplicateJsonKey } from 'provenant';
+ *
+ * findDuplicateJsonKey('{"text":"win $$$","label":"ham","label":"spam"}'); // { key: 'label', path: '$' }
+ * findDuplicateJsonKey('[{"a":1},{"a":2}]');                               // null
+ * ```
+ */
 export function findDuplicateJsonKey(text: string): { key: string; path: string } | null {
   type Frame = { object: boolean; keys: Set<string> | null; path: string; expectKey: boolean; lastKey: string; index: number };
   const stack: Frame[] = [];

@@ -14,7 +14,18 @@ const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 /** True when `charset` names UTF-8. */
 export const isUtf8Label = (charset: string | undefined): boolean => charset === undefined || UTF8.has(charset.trim().toLowerCase());
 
-/** True when this library can decode `charset` (UTF-8, anything iconv-lite knows, or anything the runtime's TextDecoder knows). */
+/**
+ * True when this library can decode `charset`: UTF-8, anything iconv-lite knows (windows-1252, ISO-8859-*, KOI8-R,
+ * Shift_JIS, …), or anything the runtime's `TextDecoder` knows. Labels are matched case-insensitively.
+ *
+ * @example
+ * ```ts
+ * import { charsetSupported } from 'provenant/datanet';
+ *
+ * charsetSupported('windows-1252'); // true
+ * charsetSupported('x-unknown');    // false
+ * ```
+ */
 export function charsetSupported(charset: string): boolean {
   if (isUtf8Label(charset) || iconv.encodingExists(charset)) return true;
   try {

@@ -8,12 +8,34 @@ import { ProvenantError, keccak256, type Hex } from '../core/index.js';
 const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
 const PRINTABLE = /^[^\u0000-\u001f\u007f]+$/;
 
-/** True when `value` looks like an EVM address (0x + 40 hex digits, any case). */
+/**
+ * True when `value` looks like an EVM address: `0x` followed by 40 hex digits, any case. The EIP-55 checksum is not
+ * checked here ({@link normalizeContributor} does that).
+ *
+ * @example
+ * ```ts
+ * import { isAddressLike } from 'provenant/datanet';
+ *
+ * isAddressLike('0x52908400098527886E0F7030069857D2E4169EE7'); // true
+ * isAddressLike('easy-ham-1');                                // false
+ * ```
+ */
 export function isAddressLike(value: string): boolean {
   return ADDRESS.test(value);
 }
 
-/** The EIP-55 mixed-case checksum form of an address (Buterin & Van de Sande, 2016). */
+/**
+ * The EIP-55 mixed-case checksum form of an address (Buterin & Van de Sande, 2016, EIP-55): hex digit i is upper-cased
+ * when nibble i of keccak256(lower-case hex) is ≥ 8.
+ *
+ * @throws ProvenantError `INVALID_ARGUMENT` when `address` is not `0x` followed by 40 hex digits.
+ * @example
+ * ```ts
+ * import { checksumAddress } from 'provenant/datanet';
+ *
+ * checksumAddress('0x52908400098527886e0f7030069857d2e4169ee7'); // '0x52908400098527886E0F7030069857D2E4169EE7'
+ * ```
+ */
 export function checksumAddress(address: string): Hex {
   if (!ADDRESS.test(address)) {
     throw new ProvenantError('INVALID_ARGUMENT', 'Not an EVM address (0x followed by 40 hex digits).', { metaMessages: [`value: ${address}`] });
@@ -58,8 +80,15 @@ export function normalizeContributor(contributor: unknown): string {
 
 /**
  * A deterministic stand-in EVM address for a named contributor: the last 20 bytes of
- * keccak256("provenant:contributor:" + name). Builders use it when asked for address identities, so chain tests can
- * pay synthetic contributors; nobody holds the key to such an address.
+ * keccak256("provenant:contributor:" + name), lower-case. Builders use it when asked for address identities, so chain
+ * tests can pay synthetic contributors; nobody holds the key to such an address.
+ *
+ * @example
+ * ```ts
+ * import { syntheticAddress } from 'provenant/datanet';
+ *
+ * const alice = syntheticAddress('easy-ham-1'); // '0x…' (40 lower-case hex digits), the same on every call
+ * ```
  */
 export function syntheticAddress(name: string): Hex {
   return `0x${keccak256(`provenant:contributor:${name}`).slice(-40)}` as Hex;

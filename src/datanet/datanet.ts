@@ -111,7 +111,19 @@ function contributionError(message: string, value?: unknown): ProvenantError {
   });
 }
 
-/** Normalises a timestamp to ISO 8601 (UTC, milliseconds). */
+/**
+ * Normalises a contribution timestamp to ISO 8601 (UTC, millisecond precision). Accepts a `Date`, epoch milliseconds or
+ * any string `Date` parses; `undefined` means now.
+ *
+ * @throws ProvenantError `DATANET_CONTRIBUTION_INVALID` for an invalid date (naming the value).
+ * @example
+ * ```ts
+ * import { normalizeTimestamp } from 'provenant/datanet';
+ *
+ * normalizeTimestamp('2003-02-28');  // '2003-02-28T00:00:00.000Z'
+ * normalizeTimestamp(0);             // '1970-01-01T00:00:00.000Z'
+ * ```
+ */
 export function normalizeTimestamp(timestamp: Date | number | string | undefined): string {
   if (timestamp === undefined) return new Date().toISOString();
   const date = timestamp instanceof Date ? timestamp : typeof timestamp === 'number' || typeof timestamp === 'string' ? new Date(timestamp) : null;

@@ -41,7 +41,20 @@ export interface ParsedEmail {
 /** Decodes bytes in a charset (UTF-8 strict, legacy charsets by iconv-lite); throws `DATANET_ENCODING_INVALID`. */
 export const decodeBytes = (bytes: Uint8Array, charset: string | undefined): string => decodeCharset(bytes, charset ?? 'utf-8');
 
-/** Quoted-printable (RFC 2045 §6.7): soft breaks `=\n` vanish, `=XX` runs are bytes in the part's charset. */
+/**
+ * Quoted-printable (RFC 2045 §6.7): soft breaks `=\n` vanish, `=XX` runs are bytes decoded in the part's charset
+ * (default UTF-8, strict).
+ *
+ * @throws ProvenantError `DATANET_ENCODING_INVALID` when a run of bytes is not valid in `charset`, or the charset is
+ *   unknown.
+ * @example
+ * ```ts
+ * import { decodeQuotedPrintable } from 'provenant/datanet';
+ *
+ * decodeQuotedPrintable('caf=C3=A9 au=\nlait');      // 'café aulait'
+ * decodeQuotedPrintable('caf=E9', 'iso-8859-1');      // 'café'
+ * ```
+ */
 export function decodeQuotedPrintable(text: string, charset?: string): string {
   return text.replace(/=[ \t]*\r?\n/g, '').replace(/(?:=[0-9A-Fa-f]{2})+/g, (run) => {
     const bytes = new Uint8Array(run.length / 3);
@@ -50,12 +63,33 @@ export function decodeQuotedPrintable(text: string, charset?: string): string {
   });
 }
 
-/** RFC 2047 encoded words (postal-mime's decoder): adjacent words are joined before decoding, as the RFC requires. */
+/**
+ * RFC 2047 encoded words in a header value (postal-mime's decoder): adjacent words are joined before decoding, as the
+ * RFC requires, so a UTF-8 character split across two words survives.
+ *
+ * @example
+ * ```ts
+ * import { decodeEncodedWords } from 'provenant/datanet';
+ *
+ * decodeEncodedWords('=?UTF-8?B?Q2Fmw6k=?= offer'); // 'Café offer'
+ * ```
+ */
 export const decodeEncodedWords = (value: string): string => decodeWords(value);
 
 const ENTITIES: Record<string, string> = { nbsp: ' ', amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", copy: '©', reg: '®', middot: '·' };
 
-/** Crude but predictable HTML-to-text: drops scripts, styles and comments, turns block tags into line breaks, decodes entities. */
+/**
+ * Crude but predictable HTML-to-text for HTML-only e-mails: drops scripts, styles, `<head>` and comments, turns block
+ * tags into line breaks and other tags into spaces, and decodes numeric and common named entities. Whitespace is left
+ * as it falls (the e-mail parser tidies it afterwards).
+ *
+ * @example
+ * ```ts
+ * import { htmlToText } from 'provenant/datanet';
+ *
+ * htmlToText('<p>Win&nbsp;<b>$1000</b></p><script>track()</script>'); // '\nWin  $1000   '
+ * ```
+ */
 export function htmlToText(html: string): string {
   return html
     .replace(/<!--[\s\S]*?-->/g, ' ')

@@ -10,9 +10,17 @@ import type { ImageInput, Row, StoredRow } from './types.js';
 export type RowId = Hex;
 
 /**
- * The exact text a row id hashes: canonical JSON (sorted keys, no whitespace) of `{input, label}`.
- * Written out by hand for speed on long vectors; `test/datanet/row-hash.test.ts` checks it equals `canonicalJson`.
- * Assumes a validated row (finite numbers only) — use {@link rowId} for rows you did not validate.
+ * The exact text a row id hashes: canonical JSON (sorted keys, no whitespace) of `{input, label}` — metadata is never
+ * part of it. Written out by hand for speed on long vectors; `test/datanet/row-hash.test.ts` checks it equals
+ * `canonicalJson`. Assumes a validated row (finite numbers only) — use {@link rowId} for rows you did not validate.
+ *
+ * @example
+ * ```ts
+ * import { rowContentJson } from 'provenant/datanet';
+ *
+ * rowContentJson({ input: 'Win a prize', label: 'spam', metadata: { group: 'spam-1' } }); // '{"input":"Win a prize","label":"spam"}'
+ * rowContentJson({ input: [0.5, -0, 2] });                                             // '{"input":[0.5,0,2]}'
+ * ```
  */
 export function rowContentJson(row: StoredRow): string {
   const input = row.input;

@@ -21,14 +21,41 @@ function schemaError(message: string, value?: unknown): ProvenantError {
   });
 }
 
-/** True for a label a Datanet can hold: a non-empty string or a non-negative safe integer. */
+/**
+ * True for a label a Datanet can hold: a non-empty string or a non-negative safe integer (class index). A type guard.
+ *
+ * @example
+ * ```ts
+ * import { isLabel } from 'provenant/datanet';
+ *
+ * isLabel('spam'); // true
+ * isLabel(3);      // true (class index)
+ * isLabel(-1);     // false
+ * isLabel('');     // false
+ * ```
+ */
 export function isLabel(value: unknown): value is Label {
   return (typeof value === 'string' && value.length > 0) || (Number.isSafeInteger(value) && (value as number) >= 0);
 }
 
 const isPositiveInteger = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) > 0;
 
-/** Checks a schema and fills in defaults; throws `DATANET_SCHEMA_INVALID` naming the bad field. */
+/**
+ * Checks a Datanet schema once and fills in defaults (`requireLabel` defaults to true when `labels` is given), returning
+ * a frozen {@link ResolvedSchema}; every later rejection can then be blamed on a row, never on the schema.
+ *
+ * @throws ProvenantError `DATANET_SCHEMA_INVALID` naming the bad field: an unknown field, an `input` other than
+ *   `text`/`vector`/`image`, a length or shape that is not a positive integer or does not apply to the input kind, an
+ *   empty or repeated `labels` list, a non-boolean `requireLabel`.
+ * @example
+ * ```ts
+ * import { resolveSchema, validateRow } from 'provenant/datanet';
+ *
+ * const schema = resolveSchema({ input: 'text', labels: ['ham', 'spam'], maxTextLength: 20_000 });
+ * schema.requireLabel; // true (labels were given)
+ * validateRow({ input: 'Win a prize now', label: 'spam' }, schema); // { ok: true, row: { … } }
+ * ```
+ */
 export function resolveSchema(schema: DatanetSchema): ResolvedSchema {
   if (schema === null || typeof schema !== 'object') throw schemaError('A Datanet schema must be an object.', schema);
   const known = new Set(['input', 'vectorLength', 'imageShape', 'labels', 'requireLabel', 'maxTextLength']);

@@ -34,7 +34,18 @@ const GROUP_DATES: Record<SpamAssassinGroup, string> = {
 };
 const LICENCE = 'PDDL-1.0 AND CC0-1.0';
 
-/** The label of every e-mail in a corpus group: 'spam' for spam-1/spam-2, 'ham' otherwise. */
+/**
+ * The label of every e-mail in a SpamAssassin corpus group: 'spam' for spam-1/spam-2, 'ham' otherwise
+ * (easy-ham-1/2, hard-ham-1).
+ *
+ * @example
+ * ```ts
+ * import { spamAssassinLabel } from 'provenant/datanet';
+ *
+ * spamAssassinLabel('hard-ham-1'); // 'ham'
+ * spamAssassinLabel('spam-2');     // 'spam'
+ * ```
+ */
 export const spamAssassinLabel = (group: SpamAssassinGroup): SpamLabel => (group.startsWith('spam') ? 'spam' : 'ham');
 
 export interface FromSpamAssassinOptions {

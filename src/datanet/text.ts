@@ -53,7 +53,19 @@ export interface Passage {
 
 const ASCII_MAP: Record<string, string> = { '‘': "'", '’': "'", '“': '"', '”': '"', '—': '--', '–': '-', '…': '...', '\u00a0': ' ' };
 
-/** Collapses whitespace runs to one space (passages are flowing prose), optionally folding to ASCII. */
+/**
+ * Collapses whitespace runs to one space and trims (passages are flowing prose); with `ascii`, also folds typographic
+ * quotes, dashes, ellipses and no-break spaces to ASCII and drops any other non-ASCII character (after NFKD, so accented
+ * letters keep their base letter).
+ *
+ * @example
+ * ```ts
+ * import { normalizeProse } from 'provenant/datanet';
+ *
+ * normalizeProse('Call me\n\n  Ishmael.');      // 'Call me Ishmael.'
+ * normalizeProse('“Café” — done…', true);        // '"Cafe" -- done...'
+ * ```
+ */
 export function normalizeProse(text: string, ascii = false): string {
   let out = text;
   if (ascii) {

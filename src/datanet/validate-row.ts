@@ -48,7 +48,20 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
-/** Checks that metadata is a plain JSON object and returns a frozen deep copy (so later caller edits cannot leak in). */
+/**
+ * Checks that metadata is a plain JSON object and returns a frozen deep copy (so later caller edits cannot leak into a
+ * stored, hashed row). Returns a result rather than throwing, so the caller can name the row: `{ ok: false, reason }`
+ * for an array, a typed array, a non-object, or a value canonical JSON cannot hold (a non-finite number, a function,
+ * a cycle).
+ *
+ * @example
+ * ```ts
+ * import { normalizeMetadata } from 'provenant/datanet';
+ *
+ * normalizeMetadata({ source: 'easy-ham-1', lines: 42 }); // { ok: true, value: { lines: 42, source: 'easy-ham-1' } } (frozen)
+ * normalizeMetadata([1, 2]);                              // { ok: false, reason: 'Metadata must be a plain object, got …' }
+ * ```
+ */
 export function normalizeMetadata(
   metadata: unknown,
 ): { ok: true; value: { readonly [key: string]: JsonValue } } | { ok: false; reason: string } {

@@ -38,7 +38,23 @@ export interface ConvexInfluenceScores extends ScoreMatrix {
   solver: ConvexSolverChoice & { cgIterationsUsed?: number };
 }
 
-/** Cholesky factor of the exact Hessian at θ̂, for repeated explicit solves. */
+/**
+ * The Cholesky factor of the exact Hessian H = ∇²J_R at θ̂ (P × P, λI included), for repeated explicit influence solves
+ * H⁻¹∇ℓ (Koh & Liang 2017, Eq. 2–3) against one factorisation. `engine` picks the dense kernel ('wasm' where available,
+ * else 'js').
+ *
+ * @throws ProvenantError `ATTRIBUTION_SHAPE_MISMATCH` for a θ of the wrong length; `ATTRIBUTION_INPUT_INVALID` for bad
+ *   `rows`; the factorisation's error when H is not positive definite (it is for λ > 0).
+ * @example
+ * ```ts
+ * import { convexExampleGradients, convexHessianCholesky, convexParameterCount, createConvexLogisticProblem, fitConvexLogistic } from 'provenant/attribution';
+ *
+ * const problem = createConvexLogisticProblem([[0, 1], [1, 0], [1, 1], [0, 0]], [0, 1, 1, 0], { numClasses: 2, lambda: 1e-2 });
+ * const { theta } = fitConvexLogistic(problem);
+ * const factor = convexHessianCholesky(problem, theta);
+ * const hInvGrads = factor.solveRows(convexExampleGradients(problem, theta), problem.n); // n × P: row i = H⁻¹∇ℓ_i
+ * ```
+ */
 export function convexHessianCholesky(problem: ConvexLogisticProblem, theta: Float64Array, rows?: ArrayLike<number>, engine?: DenseEngine): CholeskyFactor {
   return choleskyFactor(convexLogisticHessian(problem, theta, rows), parameterCount(problem), { engine });
 }

@@ -21,7 +21,22 @@ function l2(theta: Float64Array): number {
   return s;
 }
 
-/** J_R(θ). */
+/**
+ * The regularised objective J_R(θ) = (1/|R|) Σ_{i∈R} ℓ_i(θ) + (λ/2)·‖θ‖² on rows R (default all), ℓ_i the
+ * softmax cross-entropy in nats. θ is the Float64Array of length P = (d + 1)·C (row-major (d + 1) × C, bias last).
+ *
+ * @throws ProvenantError `ATTRIBUTION_SHAPE_MISMATCH` when θ is not a Float64Array of length P;
+ *   `ATTRIBUTION_INPUT_INVALID` for an empty `rows` or an index outside [0, n).
+ * @example
+ * ```ts
+ * import { convexLogisticLoss, createConvexLogisticProblem, fitConvexLogistic } from 'provenant/attribution';
+ *
+ * const problem = createConvexLogisticProblem([[0, 1], [1, 0], [1, 1], [0, 0]], [0, 1, 1, 0], { numClasses: 2, lambda: 1e-2 });
+ * const { theta } = fitConvexLogistic(problem);
+ * convexLogisticLoss(problem, theta);         // ≈ 0.1538 (nats, mean loss + λ/2·‖θ‖²)
+ * convexLogisticLoss(problem, theta, [0, 1]); // ≈ 0.1444 on rows 0 and 1 only
+ * ```
+ */
 export function convexLogisticLoss(problem: ConvexLogisticProblem, theta: Float64Array, rows?: ArrayLike<number>): number {
   assertTheta(problem, theta);
   const R = resolveRows(problem, rows);
@@ -29,7 +44,22 @@ export function convexLogisticLoss(problem: ConvexLogisticProblem, theta: Float6
   return forwardRows(problem, theta, R, probs) / R.length + 0.5 * problem.lambda * l2(theta);
 }
 
-/** J_R(θ) and ∇J_R(θ) in one pass. */
+/**
+ * J_R(θ) and its gradient ∇J_R = (1/|R|) Σ_i x̃_i ⊗ (p_i − e_{y_i}) + λθ in one pass, with the softmax probabilities
+ * (|R| × C, row-major) for Hessian products at the same θ. `gradient` has length P.
+ *
+ * @throws ProvenantError `ATTRIBUTION_SHAPE_MISMATCH` for a θ of the wrong length; `ATTRIBUTION_INPUT_INVALID` for bad
+ *   `rows`.
+ * @example
+ * ```ts
+ * import { convexLogisticObjective, createConvexLogisticProblem, fitConvexLogistic } from 'provenant/attribution';
+ *
+ * const problem = createConvexLogisticProblem([[0, 1], [1, 0], [1, 1], [0, 0]], [0, 1, 1, 0], { numClasses: 2, lambda: 1e-2 });
+ * const { theta } = fitConvexLogistic(problem);
+ * const { value, gradient, probabilities } = convexLogisticObjective(problem, theta);
+ * // value ≈ 0.1538; gradient: Float64Array(6), ‖·‖ < 1e-15 at the optimum; probabilities: Float64Array(4 · 2)
+ * ```
+ */
 export function convexLogisticObjective(problem: ConvexLogisticProblem, theta: Float64Array, rows?: ArrayLike<number>): ConvexObjective {
   assertTheta(problem, theta);
   const R = resolveRows(problem, rows);
@@ -136,9 +166,21 @@ export function hessianOperatorFromProbabilities(problem: ConvexLogisticProblem,
 }
 
 /**
- * The explicit P × P Hessian (row-major): C(C+1)/2 weighted Gram matrices x̃ᵀ diag(A_{cc'}) x̃ of the augmented features,
- * with A_{cc'} = p_c(δ_{cc'} − p_{c'})/|R| per row, each (d + 1)²·|R| flops (lower half) on the blocked float64 kernel
- * (../linalg): ~1.7·10¹¹ flops at raw-pixel MNIST (d = 784, C = 10, |R| = 5,000). Memory P² doubles.
+ * The explicit P × P Hessian ∇²J_R = (1/|R|) Σ_i (x̃_i x̃_iᵀ) ⊗ (diag p_i − p_i p_iᵀ) + λI (row-major, symmetric):
+ * C(C+1)/2 weighted Gram matrices x̃ᵀ diag(A_{cc'}) x̃ of the augmented features, with A_{cc'} = p_c(δ_{cc'} − p_{c'})/|R|
+ * per row, each (d + 1)²·|R| flops (lower half) on the blocked float64 kernel (../linalg): ~1.7·10¹¹ flops at raw-pixel
+ * MNIST (d = 784, C = 10, |R| = 5,000). Memory P² doubles.
+ *
+ * @throws ProvenantError `ATTRIBUTION_SHAPE_MISMATCH` for a θ of the wrong length; `ATTRIBUTION_INPUT_INVALID` for bad
+ *   `rows`.
+ * @example
+ * ```ts
+ * import { convexLogisticHessian, createConvexLogisticProblem, fitConvexLogistic } from 'provenant/attribution';
+ *
+ * const problem = createConvexLogisticProblem([[0, 1], [1, 0], [1, 1], [0, 0]], [0, 1, 1, 0], { numClasses: 2, lambda: 1e-2 });
+ * const { theta } = fitConvexLogistic(problem);
+ * const H = convexLogisticHessian(problem, theta); // Float64Array(36): 6 × 6, row-major, H[i·6 + j] = ∂²J/∂θ_i∂θ_j
+ * ```
  */
 export function convexLogisticHessian(problem: ConvexLogisticProblem, theta: Float64Array, rows?: ArrayLike<number>): Float64Array {
   assertTheta(problem, theta);
@@ -204,8 +246,20 @@ export function hessianFromProbabilities(problem: ConvexLogisticProblem, R: Uint
 }
 
 /**
- * Per-example gradients of the loss (no regulariser): row r of the result (|R| × P) is ∇ℓ_{R[r]} = x̃ ⊗ (p − e_y).
- * P·|R| doubles: keep |R| or P modest, or use `convexExampleResiduals` and the outer-product structure.
+ * Per-example gradients of the loss (no regulariser): row r of the result (|R| × P, row-major) is
+ * ∇ℓ_{R[r]} = x̃ ⊗ (p − e_y), in the θ layout. P·|R| doubles: keep |R| or P modest, or use
+ * `convexExampleResiduals` and the outer-product structure.
+ *
+ * @throws ProvenantError `ATTRIBUTION_SHAPE_MISMATCH` for a θ of the wrong length; `ATTRIBUTION_INPUT_INVALID` for bad
+ *   `rows`.
+ * @example
+ * ```ts
+ * import { convexExampleGradients, createConvexLogisticProblem, fitConvexLogistic } from 'provenant/attribution';
+ *
+ * const problem = createConvexLogisticProblem([[0, 1], [1, 0], [1, 1], [0, 0]], [0, 1, 1, 0], { numClasses: 2, lambda: 1e-2 });
+ * const { theta } = fitConvexLogistic(problem);
+ * convexExampleGradients(problem, theta, [0]); // Float64Array(6) ≈ [0, 0, -0.0669, 0.0669, -0.0669, 0.0669] (x̃ = [0, 1, 1])
+ * ```
  */
 export function convexExampleGradients(problem: ConvexLogisticProblem, theta: Float64Array, rows?: ArrayLike<number>): Float64Array {
   assertTheta(problem, theta);
@@ -223,7 +277,21 @@ export function convexExampleGradients(problem: ConvexLogisticProblem, theta: Fl
   return out;
 }
 
-/** p_i − e_{y_i} for rows R (|R| × C): with x̃_i, the whole per-example gradient. */
+/**
+ * The residuals p_i − e_{y_i} for rows R (|R| × C, row-major): with x̃_i, the whole per-example gradient
+ * (∇ℓ_i = x̃_i ⊗ (p_i − e_{y_i})), in C instead of P numbers per row.
+ *
+ * @throws ProvenantError `ATTRIBUTION_SHAPE_MISMATCH` for a θ of the wrong length; `ATTRIBUTION_INPUT_INVALID` for bad
+ *   `rows`.
+ * @example
+ * ```ts
+ * import { convexExampleResiduals, createConvexLogisticProblem, fitConvexLogistic } from 'provenant/attribution';
+ *
+ * const problem = createConvexLogisticProblem([[0, 1], [1, 0], [1, 1], [0, 0]], [0, 1, 1, 0], { numClasses: 2, lambda: 1e-2 });
+ * const { theta } = fitConvexLogistic(problem);
+ * convexExampleResiduals(problem, theta, [0]); // Float64Array(2) ≈ [-0.0669, 0.0669] (label 0: p₀ − 1, p₁)
+ * ```
+ */
 export function convexExampleResiduals(problem: ConvexLogisticProblem, theta: Float64Array, rows?: ArrayLike<number>): Float64Array {
   assertTheta(problem, theta);
   const R = resolveRows(problem, rows);

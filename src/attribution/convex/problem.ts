@@ -89,7 +89,18 @@ export function createConvexLogisticProblem(
   return { x: flat, labels: y, n, d, numClasses, lambda };
 }
 
-/** P = (d + 1)·C. */
+/**
+ * The parameter count P = (d + 1)·C of the float64 reference (weights plus a bias row, C classes). Exported as
+ * `convexParameterCount`.
+ *
+ * @example
+ * ```ts
+ * import { convexParameterCount, createConvexLogisticProblem } from 'provenant/attribution';
+ *
+ * const problem = createConvexLogisticProblem([[0, 1], [1, 0], [1, 1]], [0, 1, 1], { numClasses: 2 });
+ * convexParameterCount(problem); // 6 = (2 + 1) · 2
+ * ```
+ */
 export function parameterCount(problem: ConvexLogisticProblem): number {
   return (problem.d + 1) * problem.numClasses;
 }

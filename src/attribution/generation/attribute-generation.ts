@@ -52,7 +52,20 @@ export interface GenerationIndex {
 
 /**
  * A feature store held in memory (no files) from causal features, e.g. for a pipeline that featurizes and serves in one
- * process. `writeFeatureStore` writes the same features to disk.
+ * process; its manifest records the model hash, rows (`rowIds`, `contributors`, optional `datanets`) and the scored
+ * token count per row as `labels`. {@link writeFeatureStore} writes the same features to disk.
+ *
+ * @throws ProvenantError `ATTRIBUTION_SHAPE_MISMATCH` when `rowIds`, `contributors` or `datanets` do not have one entry
+ *   per feature row.
+ * @example
+ * ```ts
+ * import { createGenerationIndex, featurizeCausal, inMemoryFeatureStore, type CausalLmModel } from 'provenant/attribution';
+ *
+ * declare const model: CausalLmModel;
+ * declare const tokenized: { ids: number[] }[]; // rows.map((text) => ({ ids: tokenizer.encode(text) }))
+ * const store = inMemoryFeatureStore(model, featurizeCausal(model, tokenized), { rowIds: ['r0', 'r1'], contributors: ['alice', 'bob'] });
+ * const index = createGenerationIndex(model, store);
+ * ```
  */
 export function inMemoryFeatureStore(
   model: CausalLmModel,

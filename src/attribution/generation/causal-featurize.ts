@@ -264,12 +264,37 @@ export function featurizeCausal(model: CausalLmModel, examples: readonly CausalE
   }
 }
 
-/** True when a store's `info` was written by the causal featurizer. */
+/**
+ * True when a feature store's `info` was written by the causal featurizer (`task: 'causal-lm'`); a type guard that lets
+ * {@link causalOptionsFromInfo} read the windows and projection.
+ *
+ * @example
+ * ```ts
+ * import { causalOptionsFromInfo, isCausalInfo, readFeatureStore } from 'provenant/attribution';
+ *
+ * const store = await readFeatureStore('cache/gen');
+ * const options = isCausalInfo(store.manifest.info) ? causalOptionsFromInfo(store.manifest.info) : null;
+ * ```
+ */
 export function isCausalInfo(info: FeaturizeInfo): info is CausalFeaturizeInfo {
   return (info as Partial<CausalFeaturizeInfo>).task === 'causal-lm';
 }
 
-/** The options that rebuild the featurizer a store's causal features were made with. */
+/**
+ * The options that rebuild the featurizer a store's causal features were made with: the same parameter names, window
+ * stride and seeded LoGra factorized projection (Choe et al. 2024, "What is Your Data Worth to GPT?"), so query gradients
+ * land in the same feature space as the stored rows.
+ *
+ * @example
+ * ```ts
+ * import { causalOptionsFromInfo, createCausalFeaturizer, type CausalFeaturizeInfo, type CausalLmModel } from 'provenant/attribution';
+ *
+ * declare const model: CausalLmModel;
+ * declare const info: CausalFeaturizeInfo; // store.manifest.info after isCausalInfo
+ * const featurizer = createCausalFeaturizer(model, causalOptionsFromInfo(info)); // same projection seed → same space
+ * featurizer.dispose();
+ * ```
+ */
 export function causalOptionsFromInfo(info: CausalFeaturizeInfo): CausalFeaturizeOptions {
   const p = info.projection;
   return {

@@ -42,8 +42,22 @@ export interface CausalWindow {
 }
 
 /**
- * Next-token logits [B·T, V] for int32 ids [B, T]: row b·T + t predicts the token after position t. Call inside a tidy or
- * a gradient function. Throws `ATTRIBUTION_SHAPE_MISMATCH` when the model does not return one row per position.
+ * Next-token logits [B·T, V] for int32 ids [B, T]: row b·T + t predicts the token after position t. Reads the model's
+ * `forwardLm` when present, else `forward`; a [B, T, V] answer is reshaped. Call inside a tidy or a gradient function
+ * (the result is a tensor the caller disposes).
+ *
+ * @throws ProvenantError `ATTRIBUTION_SHAPE_MISMATCH` when the model does not return one row per position (e.g. a
+ *   classification head).
+ * @example
+ * ```ts
+ * import { causalLogits, type CausalLmModel } from 'provenant/attribution';
+ * import { tf } from 'provenant/finetune';
+ *
+ * declare const model: CausalLmModel;
+ * const ids = tf.tensor2d([[5, 6, 7]], [1, 3], 'int32');
+ * const logits = causalLogits(model, ids); // Tensor2D [3, vocab]: row t scores the token after position t
+ * tf.dispose([ids, logits]);
+ * ```
  */
 export function causalLogits(model: CausalLmModel, ids: tf.Tensor, ctx: ForwardContext = {}): tf.Tensor2D {
   const [B, T] = ids.shape as [number, number];
@@ -58,8 +72,18 @@ export function causalLogits(model: CausalLmModel, ids: tf.Tensor, ctx: ForwardC
 }
 
 /**
- * The model's context length: `maxSeqLen` (the shipped transformer), `maxPositions` (a checkpoint loaded by
- * `loadPretrained`, from `n_positions` / `max_position_embeddings`), or those raw config names.
+ * The model's context length in tokens: `maxSeqLen` (the shipped transformer), `maxPositions` (a checkpoint loaded by
+ * `loadPretrained`, from `n_positions` / `max_position_embeddings`), or those raw config names (`n_ctx` too).
+ *
+ * @throws ProvenantError `ATTRIBUTION_INPUT_INVALID` when the config names no positive integer context length.
+ * @example
+ * ```ts
+ * import { contextLength } from 'provenant/attribution';
+ * import type { Model } from 'provenant/finetune';
+ *
+ * declare const gpt2: Model; // loadPretrained('models/gpt2')
+ * contextLength(gpt2); // 1024 (n_positions)
+ * ```
  */
 export function contextLength(model: Model): number {
   const c = model.config as Record<string, unknown>;
@@ -120,8 +144,19 @@ export function causalWindows(examples: readonly CausalExample[], context: numbe
 }
 
 /**
- * ∂(Σ_scored −log p(y_t))/∂z_t = p_t − e_{y_t} on scored rows and 0 elsewhere, in float64 from logits [R, V], plus each
- * window's summed loss. `targets[r]` < 0 marks an unscored row.
+ * The gradient of the summed token cross-entropy with respect to the logits, ∂(Σ_scored −log p(y_t))/∂z_t = p_t − e_{y_t}
+ * on scored rows and 0 elsewhere, computed in float64 from logits [R, V] (row-major, R = windows · T), plus each window's
+ * summed loss in nats (length `windows`). `targets[r]` < 0 marks an unscored row (prompt or padding).
+ *
+ * @throws ProvenantError `ATTRIBUTION_INPUT_INVALID` when a target is outside the vocabulary.
+ * @example
+ * ```ts
+ * import { tokenLossGradients } from 'provenant/attribution';
+ *
+ * const logits = new Float32Array([0, 0, 0, 2, 0, 0]); // 2 rows × vocab 3, one window
+ * const { grad, loss } = tokenLossGradients(logits, 3, new Int32Array([-1, 0]), 1);
+ * // grad: row 0 zeros (unscored), row 1 ≈ [-0.2130, 0.1065, 0.1065]; loss ≈ [0.2395] (nats)
+ * ```
  */
 export function tokenLossGradients(logits: Float32Array, vocab: number, targets: Int32Array, windows: number): { grad: Float32Array; loss: Float64Array } {
   const rows = targets.length;
@@ -143,7 +178,18 @@ export function tokenLossGradients(logits: Float32Array, vocab: number, targets:
   return { grad, loss };
 }
 
-/** Right-pads windows into one int32 batch [B, T] and the matching targets (−1 at pads). */
+/**
+ * Right-pads windows into one int32 batch [B, T] (row-major, T the longest window's input, at least 1) and the matching
+ * targets, −1 at pads so they are never scored.
+ *
+ * @example
+ * ```ts
+ * import { causalWindows, packWindows } from 'provenant/attribution';
+ *
+ * const windows = causalWindows([{ ids: [5, 6, 7, 8] }, { ids: [9, 10] }], 8);
+ * const { ids, targets, T } = packWindows(windows); // T = 3; ids [5, 6, 7, 9, 0, 0]; targets [6, 7, 8, 10, -1, -1]
+ * ```
+ */
 export function packWindows(windows: readonly CausalWindow[], padId = 0): { ids: Int32Array; targets: Int32Array; T: number } {
   const T = Math.max(1, ...windows.map((w) => w.input.length));
   const ids = new Int32Array(windows.length * T).fill(padId);

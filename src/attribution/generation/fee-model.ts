@@ -101,7 +101,17 @@ export function resolveFeeModel(partial: Partial<FeeModel> = {}): FeeModel {
   return { ...resolve<FeeModel>(FEE_MODEL_PARAMS, partial) };
 }
 
-/** The fee of one answer in wei: ⌊(price_in·input + price_out·output) / 1000⌋. */
+/**
+ * The fee of one answer in wei: ⌊(pricePer1kInputTokensWei·inputTokens + pricePer1kOutputTokensWei·outputTokens) / 1000⌋.
+ *
+ * @throws ProvenantError `INVALID_ARGUMENT` when a token count is not a non-negative integer.
+ * @example
+ * ```ts
+ * import { inferenceFee, resolveFeeModel } from 'provenant/attribution';
+ *
+ * inferenceFee(resolveFeeModel(), { inputTokens: 200, outputTokens: 50 }); // 400000000000n wei (defaults 10¹² / 4·10¹² per 1k)
+ * ```
+ */
 export function inferenceFee(model: FeeModel, tokens: { inputTokens: number; outputTokens: number }): bigint {
   for (const [k, v] of [['inputTokens', tokens.inputTokens], ['outputTokens', tokens.outputTokens]] as const) {
     if (!Number.isInteger(v) || v < 0) throw new ProvenantError('INVALID_ARGUMENT', `${k} must be a non-negative integer, got ${v}.`);

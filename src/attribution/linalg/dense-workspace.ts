@@ -52,12 +52,34 @@ function gemmModule(): object | null {
   return wasmModule;
 }
 
-/** Whether the WebAssembly SIMD engine can run in this process. */
+/**
+ * Whether the WebAssembly SIMD dense engine can run in this process (the module compiles once and is cached); false
+ * where WebAssembly SIMD is missing, and then every dense routine runs on the JavaScript engine.
+ *
+ * @example
+ * ```ts
+ * import { wasmEngineAvailable } from 'provenant/attribution';
+ *
+ * const engine = wasmEngineAvailable() ? 'wasm' : 'js'; // 'wasm' on Node 20
+ * ```
+ */
 export function wasmEngineAvailable(): boolean {
   return gemmModule() !== null;
 }
 
-/** 'wasm' when available and `elements` fit its 4 GiB memory, else 'js'. */
+/**
+ * The dense engine to use for `elements` float64 values: 'js' when asked for; otherwise 'wasm' when it is available and
+ * the values fit its 4 GiB memory, else 'js'.
+ *
+ * @throws ProvenantError `BACKEND_UNAVAILABLE` when 'wasm' is requested explicitly but is missing or too small.
+ * @example
+ * ```ts
+ * import { resolveEngine } from 'provenant/attribution';
+ *
+ * resolveEngine(undefined, 1_000_000); // 'wasm' where WebAssembly SIMD runs, else 'js'
+ * resolveEngine('js', 1_000_000);      // 'js'
+ * ```
+ */
 export function resolveEngine(requested: DenseEngine | undefined, elements: number): DenseEngine {
   if (requested === 'js') return 'js';
   const fits = elements <= WASM_MAX_ELEMENTS && wasmEngineAvailable();
@@ -201,8 +223,21 @@ export function gemmNTJs(h: Float64Array, m: number, n: number, k: number, alpha
 export const GEMM_BLOCK = 256;
 
 /**
- * C += α·A·Bᵀ blocked for cache: depth in chunks of {@link GEMM_BLOCK} and rows of A in chunks of the same, so the
- * kernel streams B's rows against an A block resident in L2.
+ * C += α·A·Bᵀ on a workspace's heap, blocked for cache: depth in chunks of {@link GEMM_BLOCK} and rows of A in chunks
+ * of the same, so the kernel streams B's rows against an A block resident in L2. A is m × k, B is n × k, C is m × n, all
+ * row-major at heap offsets `a`, `b`, `c` with leading dimensions `lda`, `ldb`, `ldc` (in elements).
+ *
+ * @example
+ * ```ts
+ * import { createDenseWorkspace, gemmNTBlocked } from 'provenant/attribution';
+ *
+ * const ws = createDenseWorkspace(12, 'js');
+ * const a = ws.alloc(4), b = ws.alloc(4), c = ws.alloc(4); // three 2 × 2 matrices
+ * ws.heap().set([1, 2, 3, 4], a);
+ * ws.heap().set([1, 0, 0, 1], b);
+ * gemmNTBlocked(ws, 2, 2, 2, 1, a, 2, b, 2, c, 2);
+ * ws.heap().slice(c, c + 4); // Float64Array [1, 2, 3, 4] (A·Iᵀ)
+ * ```
  */
 export function gemmNTBlocked(ws: DenseWorkspace, m: number, n: number, k: number, alpha: number, a: number, lda: number, b: number, ldb: number, c: number, ldc: number): void {
   for (let p0 = 0; p0 < k; p0 += GEMM_BLOCK) {

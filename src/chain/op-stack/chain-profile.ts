@@ -122,7 +122,17 @@ export function opStackProfileParameters(profile: OpStackProfile): OpStackProfil
   return OP_STACK_PROFILE_FIELDS.map((f) => ({ name: `opStack.${f.field}`, value: profile[f.field], default: f.default, unit: f.unit, source: f.source, meaning: f.meaning }));
 }
 
-/** The gas target: gasLimit / elasticity (integer division, as op-geth computes it). */
+/**
+ * The EIP-1559 gas target per block: gasLimit / elasticity (integer division, as op-geth computes it).
+ *
+ * @example
+ * ```ts
+ * import { gasTarget, resolveOpStackProfile } from 'provenant/chain';
+ *
+ * gasTarget({ gasLimit: 30_000_000, elasticity: 6 }); // 5000000
+ * gasTarget(resolveOpStackProfile());                  // the default profile's target
+ * ```
+ */
 export function gasTarget(profile: Pick<OpStackProfile, 'gasLimit' | 'elasticity'>): number {
   return Math.floor(profile.gasLimit / profile.elasticity);
 }

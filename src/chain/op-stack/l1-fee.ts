@@ -76,7 +76,18 @@ function toBytes(data: Uint8Array | string): Uint8Array {
   return hexToBytes(data);
 }
 
-/** `_getCalldataGas`: 4 gas per zero byte, 16 per non-zero byte, plus 68·16 for the missing signature. */
+/**
+ * Ecotone's calldata gas of an unsigned transaction (`GasPriceOracle._getCalldataGas`, OP Stack spec "Ecotone L1
+ * cost"): 4 gas per zero byte, 16 per non-zero byte, plus 68·16 for the signature the unsigned bytes lack.
+ *
+ * @throws ProvenantError `INVALID_ARGUMENT` when `data` is not 0x-hex of whole bytes or a Uint8Array.
+ * @example
+ * ```ts
+ * import { calldataGas } from 'provenant/chain';
+ *
+ * calldataGas('0x00ff'); // 1108n = 4 + 16 + 68·16
+ * ```
+ */
 export function calldataGas(data: Uint8Array | string): bigint {
   const bytes = toBytes(data);
   let zeros = 0;
@@ -84,7 +95,19 @@ export function calldataGas(data: Uint8Array | string): bigint {
   return BigInt(4 * zeros + 16 * (bytes.length - zeros)) + UNSIGNED_TX_PADDING * 16n;
 }
 
-/** `_fjordLinearRegression`: estimated Brotli size × 10⁶ from a FastLZ size, floored at 100 bytes. */
+/**
+ * Fjord's estimated Brotli size of a transaction, scaled by 10⁶ (`GasPriceOracle._fjordLinearRegression`, OP Stack spec
+ * "Fjord L1 cost"): max(−42,585,600 + 836,500 · fastLzSize, 100·10⁶) — OP Labs' linear regression, floored at
+ * 100 bytes. `fastLzSize` is the FastLZ length in bytes with the oracle's +68 already added.
+ *
+ * @example
+ * ```ts
+ * import { fjordEstimatedSize } from 'provenant/chain';
+ *
+ * fjordEstimatedSize(200); // 124714400n (≈ 124.7 bytes × 10⁶)
+ * fjordEstimatedSize(100); // 100000000n (the 100-byte floor)
+ * ```
+ */
 export function fjordEstimatedSize(fastLzSize: bigint | number): bigint {
   const size = FJORD_COST_INTERCEPT + FJORD_COST_FASTLZ_COEF * BigInt(fastLzSize);
   const floor = FJORD_MIN_TRANSACTION_SIZE * DECIMALS;

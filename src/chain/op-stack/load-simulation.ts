@@ -103,7 +103,20 @@ function summarise(segments: readonly Segment[]): LatencySummary {
   return { p50: mixtureQuantile(segments, 0.5), p99: mixtureQuantile(segments, 0.99), mean };
 }
 
-/** Events one transaction of this strategy may carry: 1 per event; batched bounded by the gas cap and the size limit. */
+/**
+ * Events one transaction of this strategy may carry: 1 for `eas-per-event` and `per-event`; for the others
+ * min(floor((maxTxGas − gasBase) / gasPerEvent), floor((maxTxBytes − bytesBase) / bytesPerEvent)) — Infinity when
+ * neither grows with events (a root).
+ *
+ * @example
+ * ```ts
+ * import { fitStrategyModel, maxEventsPerTransaction, resolveOpStackProfile, type StrategySample } from 'provenant/chain';
+ *
+ * declare const samples: StrategySample[]; // receipts of recordAttributions with 1, 10, 100 events
+ * const model = fitStrategyModel('batched-events', samples);
+ * maxEventsPerTransaction(model, resolveOpStackProfile()); // e.g. 3500 (the 2^24 gas cap or the size limit binds)
+ * ```
+ */
 export function maxEventsPerTransaction(model: StrategyTransactionModel, profile: Pick<OpStackProfile, 'maxTxGas' | 'maxTxBytes'>): number {
   if (model.strategy === 'eas-per-event' || model.strategy === 'per-event') return 1;
   const byGas = model.gasPerEvent > 0 ? Math.floor((profile.maxTxGas - model.gasBase) / model.gasPerEvent) : Number.POSITIVE_INFINITY;
@@ -119,7 +132,20 @@ const l1Parameters = (p: OpStackProfile): L1FeeParameters => ({
   fork: p.l1FeeFork,
 });
 
-/** L1 data fee, wei, of one transaction of `model` carrying `events` events. */
+/**
+ * L1 data fee in wei of one transaction of `model` carrying `events` events under `profile`'s L1 prices and fork:
+ * Fjord from the fitted FastLZ size (+68), Ecotone from the fitted calldata gas, both through the `GasPriceOracle`
+ * formulas ({@link estimateL1Fee}'s arithmetic on the model's sizes instead of real bytes).
+ *
+ * @example
+ * ```ts
+ * import { fitStrategyModel, resolveOpStackProfile, strategyL1Fee, type StrategySample } from 'provenant/chain';
+ *
+ * declare const samples: StrategySample[];
+ * const model = fitStrategyModel('batched-events', samples);
+ * const feeWei = strategyL1Fee(model, 100, resolveOpStackProfile()); // bigint wei for a 100-event transaction
+ * ```
+ */
 export function strategyL1Fee(model: StrategyTransactionModel, events: number, profile: OpStackProfile): bigint {
   const parameters = l1Parameters(profile);
   if (profile.l1FeeFork === 'fjord') return fjordL1Cost(Math.round(model.fastLzBase + model.fastLzPerEvent * events) + Number(UNSIGNED_TX_PADDING), parameters);

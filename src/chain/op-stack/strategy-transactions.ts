@@ -49,7 +49,23 @@ export const EAS_PREDEPLOY: Address = '0x420000000000000000000000000000000000002
 
 const LEAF_ABI = ATTRIBUTION_LEAF_TYPES.map((type) => ({ type }));
 
-/** Calldata of one EAS attestation carrying one attribution record (recipient = contributor). */
+/**
+ * Calldata of one EAS `attest` carrying one attribution record (the per-event reference strategy): recipient = the
+ * contributor, no expiry, not revocable, data = the record's leaf tuple ABI-encoded, value 0. `schema` is the EAS
+ * schema UID (bytes32).
+ *
+ * @throws ProvenantError `INVALID_ARGUMENT` naming a bad record field (see {@link normalizeAttributionRecord}).
+ * @example
+ * ```ts
+ * import { EAS_PREDEPLOY, easAttestCalldata, estimateL1Fee, unsignedTransaction, type AttributionRecordInput } from 'provenant/chain';
+ * import type { Hex } from 'provenant';
+ *
+ * declare const record: AttributionRecordInput;
+ * declare const schemaUid: Hex;
+ * const tx = unsignedTransaction({ to: EAS_PREDEPLOY, data: easAttestCalldata(record, schemaUid) });
+ * const fee = estimateL1Fee(tx, { l1BaseFee: 5_000_000_000n, blobBaseFee: 1n, baseFeeScalar: 2269, blobBaseFeeScalar: 1_055_762, fork: 'fjord' }); // wei
+ * ```
+ */
 export function easAttestCalldata(record: AttributionRecordInput, schema: Hex): Hex {
   const r = normalizeAttributionRecord(record);
   return encodeFunctionData({
@@ -71,7 +87,20 @@ export function easAttestCalldata(record: AttributionRecordInput, schema: Hex): 
   });
 }
 
-/** Calldata of `recordAttribution` (one record) or `recordAttributions` (several). */
+/**
+ * Calldata of the registry's `recordAttribution` (one record) or `recordAttributions` (several): the bytes the
+ * per-event and batched-events strategies put on chain.
+ *
+ * @throws ProvenantError `INVALID_ARGUMENT` for an empty list or a bad record field (see
+ *   {@link normalizeAttributionRecord}).
+ * @example
+ * ```ts
+ * import { recordAttributionsCalldata, type AttributionRecordInput } from 'provenant/chain';
+ *
+ * declare const records: AttributionRecordInput[];
+ * const data = recordAttributionsCalldata(records); // '0x…': selector of recordAttributions(...) when records.length > 1
+ * ```
+ */
 export function recordAttributionsCalldata(records: readonly AttributionRecordInput[]): Hex {
   assertArgument(records.length > 0, 'records', 'needs at least one record', records.length);
   const normalized = records.map(normalizeAttributionRecord);
@@ -80,7 +109,20 @@ export function recordAttributionsCalldata(records: readonly AttributionRecordIn
     : encodeFunctionData({ abi: attributionRegistryAbi, functionName: 'recordAttributions', args: [normalized] });
 }
 
-/** Calldata of `publishAttributionBatch` (one Merkle root). */
+/**
+ * Calldata of the registry's `publishAttributionBatch(batchId, root, recordCount, modelRef)`: one Merkle root, the
+ * bytes of the per-block-root and periodic-root strategies.
+ *
+ * @example
+ * ```ts
+ * import { buildAttributionBatch, publishRootCalldata, unsignedTransaction, type AttributionRecordInput } from 'provenant/chain';
+ * import type { Hex } from 'provenant';
+ *
+ * declare const records: AttributionRecordInput[];
+ * declare const registry: Hex;
+ * const tx = unsignedTransaction({ to: registry, data: publishRootCalldata(buildAttributionBatch(records)) }); // size constant in records.length
+ * ```
+ */
 export function publishRootCalldata(batch: AttributionBatchCommitment): Hex {
   return encodeFunctionData({
     abi: attributionRegistryAbi,
