@@ -338,7 +338,7 @@ async function main(): Promise<void> {
         `sustains ${fmt(rootBreak.sustainedEventsPerSecond)} events/s; at 10,000 events/s ${gwei(rootAt10k.costPerEventWei)} gwei/event vs EAS ${gwei(easCost)} gwei/event (${fmt(ratio)}× cheaper); safe p50 ${fmt(rootAt10k.safeLatency.p50, 0)} s, p99 ${fmt(rootAt10k.safeLatency.p99, 0)} s; finalized p50 ${fmt(rootAt10k.finalizedLatency.p50, 0)} s.`,
     );
     const chartData = {
-      costByLoad: sim.byLoad.map((r) => ({ strategy: r.strategy, eventsPerSecond: r.eventsPerSecond, costPerMillionEventsWei: r.costPerMillionEventsWei, holds: r.holds })),
+      costByLoad: sim.byLoad.map((r) => ({ strategy: r.strategy, eventsPerSecond: r.eventsPerSecond, costPerMillionEventsWei: r.costPerMillionEventsWeiExact, holds: r.holds })),
       finality: sim.breaking.flatMap((b) =>
         (['unsafe', 'safe', 'finalized'] as const).map((stage) => {
           const l = stage === 'unsafe' ? b.atLimit.inclusionLatency : stage === 'safe' ? b.atLimit.safeLatency : b.atLimit.finalizedLatency;

@@ -21,6 +21,8 @@ import {
   runGenerativeStage,
   formatComparisonTable,
   formatGateReport,
+  formatSignedShares,
+  SIGNED_SHARES_LABEL,
   fromSpamAssassin,
   generalEnglish,
   loadBaseModel,
@@ -286,7 +288,7 @@ async function main(): Promise<void> {
   for (const q of record.attribution.queries) {
     console.log(`  ${q.id}: predicted ${q.prediction.label} (${q.prediction.probability.toFixed(3)}) — ${JSON.stringify(q.input.slice(0, 70))}`);
     for (const r of q.topProponents.slice(0, 3)) console.log(`      + ${r.rowId.slice(0, 14)}…  ${r.contributor.padEnd(12)} ${r.score.toExponential(2)}`);
-    console.log(`      shares ${Object.entries(q.contributorShares).map(([c, v]) => `${c} ${(v * 100).toFixed(1)}%`).join(', ')}`);
+    console.log(`      ${SIGNED_SHARES_LABEL}: ${formatSignedShares(q.contributorShares)}`);
   }
   console.log('\n  Contributors over the evaluated test e-mails (influence at the true label, class-balanced; reward share of paid queries):');
   console.log(indent(table(['contributor', 'net influence', 'reward share', 'flagged'], record.attribution.contributorTotals.map((c) => [c.contributor, c.score.toExponential(3), `${(c.share * 100).toFixed(1)}%`, c.flagged ? 'yes' : '']))));
@@ -317,9 +319,9 @@ async function main(): Promise<void> {
           console.log(`  ${data.rows.length} rows (${new Set(data.rows.map((r) => r.contributor)).size} contributors); ${section.training.steps} LoRA steps, loss ${section.training.firstLoss?.toFixed(3)} → ${section.training.finalLoss?.toFixed(3)}`);
           for (const a of section.answers) {
             const top = a.proponents[0];
-            const shares = a.contributorShares ? Object.entries(a.contributorShares).sort((x, y) => y[1] - x[1]).slice(0, 3).map(([c, v]) => `${c} ${(v * 100).toFixed(1)}%`).join(', ') : 'none positive';
+            const shares = formatSignedShares(a.contributorShares, { top: 3 });
             console.log(`  ${JSON.stringify(a.prompt)} →${JSON.stringify(a.completion.slice(0, 60))}`);
-            console.log(`      top row ${top ? `${top.contributor} ${top.score.toExponential(2)}` : '—'}; shares ${shares}; ${a.spans.length} verbatim span(s)${a.spans[0] ? ` e.g. ${JSON.stringify(a.spans[0].text.slice(0, 40))} ×${a.spans[0].count}` : ''}`);
+            console.log(`      top row ${top ? `${top.contributor} ${top.score.toExponential(2)}` : '—'}; signed shares ${shares}; ${a.spans.length} verbatim span(s)${a.spans[0] ? ` e.g. ${JSON.stringify(a.spans[0].text.slice(0, 40))} ×${a.spans[0].count}` : ''}`);
             console.log(`      fee ${a.fee.feeWei} wei: ${a.fee.paid ? `contributors ${a.fee.contributorsWei} wei` : `unpaid (${a.fee.reason})`}`);
           }
           return section;

@@ -78,3 +78,4 @@ export type { AttributionIndex, AttributionIndexOptions, AttributeQueryOptions, 
 export * from './generation/index.js';
 export { assertFiniteFeatures } from './feature-matrix.js';
 export * from './linalg/index.js';
+export { formatSignedShares, SIGNED_SHARES_LABEL } from './format-shares.js';

@@ -6,22 +6,29 @@
 
 type VegaLiteSpec = Record<string, unknown>;
 
-/** Plain rows, as `bench:chain` writes them to benchmarks/results/chain.json (`chartData`). */
+/**
+ * Plain rows, as `bench:chain` writes them to benchmarks/results/chain.json (`chartData`). Wei amounts are decimal
+ * strings, exact as everywhere in the audit record (a JS number is inexact above 2⁵³ wei); numbers written by older
+ * runs are still read.
+ */
 export interface ChainChartData {
-  /** One row per strategy and load: what a million attributions cost there, and whether the strategy holds it. */
-  costByLoad: { strategy: string; eventsPerSecond: number; costPerMillionEventsWei: number; holds: boolean }[];
+  /** One row per strategy and load: what a million attributions cost there (null: none included), and whether the strategy holds it. */
+  costByLoad: { strategy: string; eventsPerSecond: number; costPerMillionEventsWei: string | null; holds: boolean }[];
   /** Latency from an event's arrival to each finality stage, at the strategy's sustainable load. */
   finality: { strategy: string; stage: 'unsafe' | 'safe' | 'finalized'; p50Seconds: number; p99Seconds: number }[];
   /** Base fee block by block while each strategy carries a load above what it sustains. */
-  baseFee: { strategy: string; timeSeconds: number; baseFeeWei: number }[];
+  baseFee: { strategy: string; timeSeconds: number; baseFeeWei: string }[];
 }
 
 const WEI_PER_ETH = 1e18;
 
+/** A wei amount for plotting only: a decimal string (or a number from an older record) → number; null stays NaN (not drawn). */
+const weiToNumber = (wei: string | number | null): number => (wei === null ? Number.NaN : Number(wei));
+
 /**
  * The three chain charts by id (`chainCost`, `chainFinality`, `chainBaseFee`).
  *
- * @param data plain rows (no bigint: wei as numbers, precise to 15 digits, which a chart needs).
+ * @param data plain rows (wei as exact decimal strings; the charts plot them as numbers, precise to 15 digits, which a chart needs).
  * @returns Vega-Lite v6 specs, compiled and rendered by the audit report like its other charts.
  * @example
  * const specs = chainChartSpecs(JSON.parse(readFileSync('benchmarks/results/chain.json', 'utf8')).chartData);
@@ -32,7 +39,7 @@ export function chainChartSpecs(data: ChainChartData): Record<string, VegaLiteSp
     chainCost: {
       ...base,
       title: 'Cost of one million attributions (L2 gas + L1 data fee) by strategy and load',
-      data: { values: data.costByLoad.map((r) => ({ ...r, costPerMillionEth: r.costPerMillionEventsWei / WEI_PER_ETH, held: r.holds ? 'holds' : 'does not hold' })) },
+      data: { values: data.costByLoad.map((r) => ({ ...r, costPerMillionEth: weiToNumber(r.costPerMillionEventsWei) / WEI_PER_ETH, held: r.holds ? 'holds' : 'does not hold' })) },
       mark: { type: 'line', point: true },
       encoding: {
         x: { field: 'eventsPerSecond', type: 'quantitative', scale: { type: 'log' }, title: 'attribution events per second' },
@@ -54,7 +61,7 @@ export function chainChartSpecs(data: ChainChartData): Record<string, VegaLiteSp
     chainBaseFee: {
       ...base,
       title: 'L2 base fee under sustained load at 1.5× each strategy’s sustainable rate',
-      data: { values: data.baseFee.map((r) => ({ ...r, baseFeeGwei: r.baseFeeWei / 1e9 })) },
+      data: { values: data.baseFee.map((r) => ({ ...r, baseFeeGwei: weiToNumber(r.baseFeeWei) / 1e9 })) },
       mark: 'line',
       encoding: {
         x: { field: 'timeSeconds', type: 'quantitative', title: 'seconds' },

@@ -103,7 +103,8 @@ function sharesTable(title: string, shares: Record<string, number> | null, amoun
       return `<tr><td>${escapeHtml(k)}</td><td>${(v * 100).toFixed(1)} %</td><td><span style="display:inline-block;height:0.7em;width:${width.toFixed(1)}px;background:#4a7"></span></td>${paid}</tr>`;
     })
     .join('');
-  return `<table><thead><tr><th>${escapeHtml(title)}</th><th>share</th><th></th>${amounts ? '<th>paid (wei)</th>' : ''}</tr></thead><tbody>${rows}</tbody></table>`;
+  // Signed, as the field keeps them (see attribution/format-shares.ts): an opponent shows a negative share and is not paid.
+  return `<table><thead><tr><th>${escapeHtml(title)}</th><th title="share of positive influence; negative = opposed, not paid">signed share</th><th></th>${amounts ? '<th>paid (wei)</th>' : ''}</tr></thead><tbody>${rows}</tbody></table>`;
 }
 
 function rowsTable(title: string, rows: readonly GenerationRowRecord[]): string {

@@ -83,15 +83,23 @@ export interface DatanetInternals {
   /** Validates and adds rows of an open contribution, each at its original index. */
   ingest(contributionIndex: number, items: readonly { index: number; row: unknown }[]): void;
   /**
-   * Validates and adds one row; when `expectedId` is given and the row's content hashes to something else, adds
-   * nothing and returns 'id-mismatch' (a corrupted or edited export).
+   * Validates and adds one row. When `expectedId` is given (a row the file says was accepted) the row must be valid
+   * and hash to it: otherwise nothing is added and the result says why — 'invalid' with the validation's code and
+   * reason, or 'id-mismatch' with the id the content hashes to (a corrupted or edited export).
    */
-  ingestOne(contributionIndex: number, index: number, row: unknown, expectedId?: RowId): 'accepted' | 'duplicate' | 'rejected' | 'id-mismatch';
+  ingestOne(contributionIndex: number, index: number, row: unknown, expectedId?: RowId): IngestOutcome;
   /** Records a rejection whose row could not be exported (e.g. it held NaN). */
   recordRejection(contributionIndex: number, rejection: RowRejection): void;
   /** Makes the next snapshot carry at least this version. */
   setNextVersion(version: number): void;
 }
+
+/** What {@link DatanetInternals.ingestOne} did with one row. */
+export type IngestOutcome =
+  | { readonly kind: 'accepted' | 'duplicate' }
+  | { readonly kind: 'rejected'; readonly code: RowRejection['code']; readonly reason: string }
+  | { readonly kind: 'invalid'; readonly code: RowRejection['code']; readonly reason: string }
+  | { readonly kind: 'id-mismatch'; readonly id: RowId };
 
 export const DATANET_INTERNALS: unique symbol = Symbol('provenant.datanet.internals');
 
@@ -190,25 +198,27 @@ export function createDatanet(options: CreateDatanetOptions): Datanet {
     return record;
   };
 
-  const ingestOne = (record: MutableRecord, index: number, row: unknown, expectedId?: RowId): 'accepted' | 'duplicate' | 'rejected' | 'id-mismatch' => {
+  const ingestOne = (record: MutableRecord, index: number, row: unknown, expectedId?: RowId): IngestOutcome => {
     const checked = validateRow(row, schema);
     if (!checked.ok) {
+      // A row the file says was accepted cannot become a rejection on re-import: that is an edit, reported as one.
+      if (expectedId !== undefined) return { kind: 'invalid', code: checked.code, reason: checked.reason };
       record.submitted += 1;
       record.rejections.push(Object.freeze({ index, code: checked.code, reason: checked.reason }));
-      return 'rejected';
+      return { kind: 'rejected', code: checked.code, reason: checked.reason };
     }
     const { id, bytes } = storedRowIdAndBytes(checked.row);
-    if (expectedId !== undefined && expectedId !== id) return 'id-mismatch';
+    if (expectedId !== undefined && expectedId !== id) return { kind: 'id-mismatch', id };
     record.submitted += 1;
     const holder = rows.get(id);
     if (holder) {
       record.duplicates.push(Object.freeze({ index, rowHash: id, keptBy: holder.contributor }));
-      return 'duplicate';
+      return { kind: 'duplicate' };
     }
     rows.set(id, Object.freeze({ ...checked.row, id, contributor: record.header.contributor, contributionIndex: record.contributionIndex, bytes }));
     record.accepted.push(id);
     record.acceptedIndices.push(index);
-    return 'accepted';
+    return { kind: 'accepted' };
   };
 
   const ingest = (contributionIndex: number, items: readonly { index: number; row: unknown }[]): void => {

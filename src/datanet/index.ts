@@ -62,3 +62,4 @@ export { toMatrix } from './matrix.js';
 export type { RowMatrix, RowMatrixOptions } from './matrix.js';
 export { JSONL_DEFAULT_MAX_LINE_BYTES, JSONL_DEFAULT_MAX_ROW_BYTES } from './jsonl.js';
 export { decodeCharset, charsetSupported } from './charset.js';
+export type { JsonlRejectedRow } from './jsonl.js';

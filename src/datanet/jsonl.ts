@@ -10,7 +10,7 @@
  *   {"t":"rejected","i":5,"code":"TEXT_EMPTY","reason":…}                                       a rejected row
  *   {"t":"end","version":2,"root":"0x…","rows":N,"contributions":C}                            last line
  * `i` is the row's index in its contribution; `id` is checked against the content on import, so an edited row is
- * caught. Rows are applied as they are read: a malformed line stops the import with `DATANET_JSONL_MALFORMED`
+ * caught and named (line, row id, and the label its id committed to when the schema lists labels). Rows are applied as they are read: a malformed line stops the import with `DATANET_JSONL_MALFORMED`
  * naming the line, and every row before it stays in the Datanet (`error.data.datanet`).
  *
  * A file without the header is read as bare rows (`{"input":…,"label":…}` per line) when `contribution` says whose
@@ -37,11 +37,12 @@ import {
   normalizeContributionHeader,
   type ContributionHeader,
   type Datanet,
+  type IngestOutcome,
 } from './datanet.js';
-import { rowContentJson, type RowId } from './row-hash.js';
+import { rowContentJson, rowId, type RowId } from './row-hash.js';
 import { resolveSchema } from './schema.js';
 import type { DatanetSnapshot } from './snapshot.js';
-import type { Contribution, DatanetSchema, RowRejectionCode } from './types.js';
+import type { Contribution, DatanetSchema, Label, RowRejectionCode } from './types.js';
 
 export const DATANET_JSONL_FORMAT = 'provenant-datanet';
 export const DATANET_JSONL_FORMAT_VERSION = 1;
@@ -135,6 +136,16 @@ export interface JsonlSkippedLine {
   readonly reason: string;
 }
 
+/** One row an import recorded as rejected: a bare row that failed validation, or a file's `rejected` record. */
+export interface JsonlRejectedRow {
+  /** 1-based line number. */
+  readonly line: number;
+  /** The row's index in its contribution (the contribution report's `rejections[k].index`). */
+  readonly index: number;
+  readonly code: RowRejectionCode;
+  readonly reason: string;
+}
+
 export interface ImportJsonlOptions {
   /** Import into this Datanet (its schema must equal the file's) instead of a new one. */
   readonly into?: Datanet;
@@ -165,6 +176,8 @@ export interface ImportJsonlResult {
   readonly expectedRoot?: Hex;
   /** Lines skipped under `onError: 'skip'` (empty otherwise). When any were skipped the recorded root is not checked. */
   readonly skipped: readonly JsonlSkippedLine[];
+  /** Rows recorded as rejected (`rejections` of them), each with its line, index, code and reason. */
+  readonly rejected: readonly JsonlRejectedRow[];
 }
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
@@ -188,6 +201,7 @@ function createImporter(options: ImportJsonlOptions) {
     throw new ProvenantError('DATANET_ENCODING_INVALID', `Unknown encoding "${encoding}".`, { data: { encoding } });
   }
   const skipped: JsonlSkippedLine[] = [];
+  const rejected: JsonlRejectedRow[] = [];
   // A skipped contribution line: its rows must not land in the contribution before it.
   let orphanedSince = 0;
   let mode: Mode = 'start';
@@ -264,11 +278,42 @@ function createImporter(options: ImportJsonlOptions) {
     mode = 'bare';
   };
 
-  const applyRowOutcome = (outcome: 'accepted' | 'duplicate' | 'rejected' | 'id-mismatch', line: string): void => {
-    if (outcome === 'accepted') rows += 1;
-    else if (outcome === 'duplicate') duplicates += 1;
-    else if (outcome === 'rejected') rejections += 1;
-    else throw malformed('the row content does not hash to its `id` (the file was edited or corrupted).', line);
+  const applyRowOutcome = (outcome: IngestOutcome, line: string, at: { index: number; row: Record<string, unknown>; id?: RowId }): void => {
+    switch (outcome.kind) {
+      case 'accepted':
+        rows += 1;
+        return;
+      case 'duplicate':
+        duplicates += 1;
+        return;
+      case 'rejected':
+        rejections += 1;
+        rejected.push({ line: lineNumber, index: at.index, code: outcome.code, reason: outcome.reason });
+        return;
+      default:
+        throw rowEdited(outcome, line, at.row, at.id!);
+    }
+  };
+
+  /**
+   * A row line that no longer matches the id (its committed Merkle leaf) it carries. When the schema lists its labels,
+   * the id tells which label it committed to (one hash per label), so an edited label is named as such.
+   */
+  const rowEdited = (outcome: Extract<IngestOutcome, { kind: 'invalid' | 'id-mismatch' }>, line: string, row: Record<string, unknown>, id: RowId): ProvenantError => {
+    const committedLabel = labelCommittedTo(id, row, datanet!.schema.labels);
+    const what =
+      committedLabel !== undefined
+        ? `its label was edited: the row id commits to ${labelText(committedLabel.label)}, the line says ${labelText(row.label)}`
+        : outcome.kind === 'invalid'
+          ? `the row no longer passes validation (${outcome.code}: ${outcome.reason}), so it cannot be the accepted row its id names`
+          : 'the row content does not hash to its `id` (the input or label was edited, or the file is corrupted)';
+    const field = committedLabel !== undefined ? 'label' : outcome.kind === 'invalid' ? fieldOfRejection(outcome.code) : undefined;
+    return malformed(`row ${id}: ${what}.`, line, {
+      rowId: id,
+      ...(field ? { field } : {}),
+      ...(committedLabel !== undefined ? { committedLabel: committedLabel.label } : {}),
+      ...(outcome.kind === 'id-mismatch' ? { contentId: outcome.id } : { rejection: { code: outcome.code, reason: outcome.reason } }),
+    });
   };
 
   const index = (record: Record<string, unknown>, line: string): number => {
@@ -347,7 +392,8 @@ function createImporter(options: ImportJsonlOptions) {
       }
     }
     if (mode === 'bare') {
-      applyRowOutcome(internals().ingestOne(contributionIndex, bareIndex++, record), line);
+      const at = { index: bareIndex++, row: record };
+      applyRowOutcome(internals().ingestOne(contributionIndex, at.index, record), line, at);
       return;
     }
     if (record.t !== 'contribution' && record.t !== 'end' && orphanedSince > 0) {
@@ -372,7 +418,8 @@ function createImporter(options: ImportJsonlOptions) {
         const row: Record<string, unknown> = { input: record.input };
         if (record.label !== undefined) row.label = record.label;
         if (record.metadata !== undefined) row.metadata = record.metadata;
-        applyRowOutcome(internals().ingestOne(contributionIndex, index(record, line), row, (record.id as string).toLowerCase() as RowId), line);
+        const at = { index: index(record, line), row, id: (record.id as string).toLowerCase() as RowId };
+        applyRowOutcome(internals().ingestOne(contributionIndex, at.index, row, at.id), line, at);
         return;
       }
       case 'duplicate': {
@@ -381,7 +428,8 @@ function createImporter(options: ImportJsonlOptions) {
         const held = id ? datanet!.getRow(id) : undefined;
         if (!held) throw malformed('a duplicate refers to a row id that no earlier line holds.', line);
         const row = held.label === undefined ? { input: held.input } : { input: held.input, label: held.label };
-        applyRowOutcome(internals().ingestOne(contributionIndex, index(record, line), row, id), line);
+        const at = { index: index(record, line), row, id };
+        applyRowOutcome(internals().ingestOne(contributionIndex, at.index, row, id), line, at);
         return;
       }
       case 'rejected': {
@@ -389,7 +437,9 @@ function createImporter(options: ImportJsonlOptions) {
         if (!REJECTION_CODES.has(record.code as RowRejectionCode) || typeof record.reason !== 'string') {
           throw malformed('a rejection needs a known `code` and a `reason`.', line);
         }
-        internals().recordRejection(contributionIndex, { index: index(record, line), code: record.code as RowRejectionCode, reason: record.reason });
+        const rejection = { index: index(record, line), code: record.code as RowRejectionCode, reason: record.reason };
+        internals().recordRejection(contributionIndex, rejection);
+        rejected.push({ line: lineNumber, ...rejection });
         rejections += 1;
         return;
       }
@@ -422,10 +472,34 @@ function createImporter(options: ImportJsonlOptions) {
         });
       }
     }
-    return { datanet, lines: lineNumber, rows, duplicates, rejections, ...(expectedRoot ? { expectedRoot } : {}), skipped };
+    return { datanet, lines: lineNumber, rows, duplicates, rejections, ...(expectedRoot ? { expectedRoot } : {}), skipped, rejected };
   };
 
   return { onLine, finish, maxLineBytes, encoding, partial: () => ({ datanet, rows, lines: lineNumber }) };
+}
+
+/** The label (or no label) among the schema's that, with the row's input, hashes to `id`; undefined when none does. */
+function labelCommittedTo(id: RowId, row: Record<string, unknown>, labels: readonly Label[] | undefined): { label: Label | null } | undefined {
+  if (!labels) return undefined;
+  for (const label of [undefined, ...labels]) {
+    if (label === row.label) continue;
+    try {
+      if (rowId(label === undefined ? { input: row.input as never } : { input: row.input as never, label }) === id) return { label: label ?? null };
+    } catch {
+      return undefined; // an input JSON cannot hash (NaN): no label can be named
+    }
+  }
+  return undefined;
+}
+
+const labelText = (label: unknown): string => (label === undefined || label === null ? 'no label' : `label ${JSON.stringify(label)}`);
+
+/** The row field a validation code is about. */
+function fieldOfRejection(code: RowRejectionCode): 'input' | 'label' | 'metadata' | undefined {
+  if (code.startsWith('LABEL_')) return 'label';
+  if (code === 'METADATA_INVALID') return 'metadata';
+  if (code === 'ROW_NOT_OBJECT' || code === 'FIELD_UNKNOWN') return undefined;
+  return 'input';
 }
 
 /** Encodings whose newline is not the single byte 0x0A: decoded whole before splitting. */

@@ -86,6 +86,8 @@ export async function runTask<Input>(
     throw new ProvenantError('EVAL_INPUT_INVALID', 'batchSize must be an integer ≥ 1.', { data: { batchSize } });
   }
   const name = modelName(model as EvalModel<never>, 'model');
+  // Base and tuned run every task in turn: the model's name tells their progress bars apart.
+  const progressLabel = `eval:${task.name} · ${name}`;
   const missing = (method: string): never => {
     throw new ProvenantError('EVAL_INPUT_INVALID', `Model "${name}" has no ${method}(), which task "${task.name}" needs.`, {
       details: 'Implement the method on the model (see the EvalModel interface) or remove the task.',
@@ -101,7 +103,7 @@ export async function runTask<Input>(
   if (isLanguageMetric(task.metric)) {
     const texts = (task.dataset as { texts: readonly string[] }).texts;
     if (!model.scoreText) missing('scoreText');
-    const progress = createProgressReporter(`eval:${task.name}`, texts.length, options.onProgress);
+    const progress = createProgressReporter(progressLabel, texts.length, options.onProgress);
     const scores: TextScore[] = [];
     const nextToken: ProbabilityRows[] | undefined = options.nextToken && model.nextTokenProba ? [] : undefined;
     for (let start = 0; start < texts.length; start += batchSize) {
@@ -121,7 +123,7 @@ export async function runTask<Input>(
   }
   const { inputs, labels } = (task.dataset as { inputs: readonly Input[]; labels: readonly number[] });
   if (!model.predictProba) missing('predictProba');
-  const progress = createProgressReporter(`eval:${task.name}`, inputs.length, options.onProgress);
+  const progress = createProgressReporter(progressLabel, inputs.length, options.onProgress);
   const probabilities: ArrayLike<number>[] = [];
   for (let start = 0; start < inputs.length; start += batchSize) {
     const batch = inputs.slice(start, start + batchSize);

@@ -28,6 +28,7 @@ describe('generation report', () => {
     const html = renderGenerationReport([answer, { ...answer, spans: [], fee: { ...answer.fee, paid: false, reason: 'no-positive-influence', unallocatedWei: '48' }, contributorShares: null }]);
     expect(html).toContain('Top proponent rows');
     expect(html).toContain('<td>planted</td><td>90.0 %</td>');
+    expect(html).toContain('signed share</th>'); // negative shares (opponents) are labelled as signed
     expect(html).toContain('<td>43</td>');
     expect(html).toContain('Net negative influence (paid nothing): era-1850-1899.');
     expect(html).toContain('contributors unpaid (no-positive-influence): 48 wei unallocated.');

@@ -60,11 +60,17 @@ export interface LoadSimulationResult {
   l1FeePerEventWei: number;
   costPerEventWei: number;
   costPerMillionEventsWei: number;
+  /**
+   * Exact figures for records (a JS number is inexact above 2⁵³ wei ≈ 0.009 ETH): the total fee paid, and the cost per
+   * million events rounded to the nearest wei, as decimal strings (null when no event was included).
+   */
+  totalFeeWei: string;
+  costPerMillionEventsWeiExact: string | null;
   /** Our gas per block / the gas target, averaged. */
   targetUtilisation: number;
   /** Mean gas per block (ours + background) over the gas target: above 1 the base fee climbs without end. */
   totalTargetUtilisation: number;
-  baseFee: { startWei: number; endWei: number; maxWei: number; series: { timeSeconds: number; baseFeeWei: number; gasUsed: number }[] };
+  baseFee: { startWei: number; endWei: number; maxWei: number; series: { timeSeconds: number; /** decimal string, exact */ baseFeeWei: string; gasUsed: number }[] };
   /** Holds: the backlog stays bounded and the chain's gas stays within its target. */
   holds: boolean;
   reason: 'ok' | 'backlog' | 'above-target';
@@ -326,7 +332,7 @@ export function simulateAttributionLoad(parameters: SimulateAttributionLoadParam
     const used = ourGas + profile.backgroundGasPerBlock;
     ourGasTotal += ourGas;
     gasTotal += used;
-    if (k % every === 0 || k === blocks - 1) series.push({ timeSeconds: (k + 1) * t, baseFeeWei: Number(baseFee), gasUsed: used });
+    if (k % every === 0 || k === blocks - 1) series.push({ timeSeconds: (k + 1) * t, baseFeeWei: baseFee.toString(), gasUsed: used });
     baseFee = nextBaseFee(baseFee, used, { ...profile, minBaseFeeWei: floor });
     if (baseFee > maxBaseFee) maxBaseFee = baseFee;
     backlogMax = Math.max(backlogMax, arrived - included);
@@ -364,6 +370,9 @@ export function simulateAttributionLoad(parameters: SimulateAttributionLoadParam
     l1FeePerEventWei: per(l1FeeTotal),
     costPerEventWei: per(totalFee),
     costPerMillionEventsWei: per(totalFee) * 1e6,
+    totalFeeWei: totalFee.toString(),
+    // Nearest wei, half up: ⌊(2·fee·10⁶ + n) / 2n⌋.
+    costPerMillionEventsWeiExact: included > 0 ? ((2n * totalFee * 1_000_000n + BigInt(included)) / (2n * BigInt(included))).toString() : null,
     targetUtilisation: blocks > 0 ? ourGasTotal / blocks / target : 0,
     totalTargetUtilisation,
     baseFee: { startWei: Number(startBaseFee), endWei: Number(baseFee), maxWei: Number(maxBaseFee), series },
