@@ -1,113 +1,241 @@
 #!/usr/bin/env python3
-"""Generates src/attribution/linalg/gemm-wasm.ts: the float64 matrix-product kernel C += alpha * A * B^T as a small
-WebAssembly SIMD module (f64x2), embedded as base64 so nothing is fetched at run time. Needs `wat2wasm` (Debian package
-wabt) only to regenerate:
+"""Generates src/attribution/linalg/gemm-wasm.ts: the float64 matrix product C += alpha * A * B^T as a small WebAssembly
+SIMD module (f64x2), embedded as base64 so nothing is fetched at run time. Needs `wat2wasm` (Debian package wabt) only to
+regenerate:
     python3 scripts/gen-linalg-wasm.py > src/attribution/linalg/gemm-wasm.ts
+    python3 scripts/gen-linalg-wasm.py --wat        # the text format, to read
 
-Layout: A (m x k), B (n x k) and C (m x n) are row-major float64 in the module's memory, addressed by byte offsets, with
-row strides lda, ldb, ldc in elements. Both operands run along k contiguously, so the kernel vectorises over k: a
-register tile of MR rows of A times NR rows of B keeps MR*NR f64x2 accumulators (MR*NR + MR + NR <= 16 vector registers
-on x86-64), each k-step loads MR + NR vectors and issues MR*NR multiplies and adds; the two lanes are summed once per
-tile. Every other shape (Cholesky's panels and trailing updates, triangular solves with many right-hand sides, Gram
-matrices) is cast onto this one kernel by the TypeScript drivers, which also block for cache. Tested against the pure-JS
-kernel and against ml-matrix in test/attribution/linalg."""
+Structure (Goto & van de Geijn, "Anatomy of high-performance matrix multiplication", ACM TOMS 34(3), 2008; the BLIS
+loop order, Van Zee & van de Geijn 2015):
+  gemm   - loops over column blocks of C (NC), depth blocks (KC) and row blocks (MC); packs a KC x NC block of B and an
+           MC x KC block of A into contiguous micro-panels, then runs the macro-kernel. Operands are read through
+           (row stride, column stride) pairs, so A, B or both may be transposed at no copy.
+  pack_R - R rows x kc of a strided operand into a micro-panel: for each p, the R values of column p side by side
+           (zero-padded past the last row), so the micro-kernel reads both panels with unit stride.
+  macro  - micro-panel pairs; one B micro-panel (KC x NR, 8 KiB at KC = 256) stays in L1 while the A block (L2) streams.
+           An optional lower bound (`off`) skips tiles strictly above the diagonal: SYRK / Cholesky trailing updates.
+  micro  - an MR x NR register tile: MR*NR/2 f64x2 accumulators (MR = NR = 4: 8 accumulators + 2 B vectors + 1
+           broadcast A value = 11 of the 16 xmm registers), per k-step NR/2 vector loads of B, MR `v128.load64_splat`
+           of A, MR*NR/2 multiplies and as many adds (no FMA in WebAssembly SIMD 1.0; Zen issues 2 mul + 2 add per cycle),
+           k-loop not unrolled (U = 1): TurboFan schedules every load of a loop body first and the arithmetic after it,
+           so unrolling by 2 keeps 12 loaded vectors + 8 accumulators live and spills (measured on Node 20: 4x4 U=1
+           14.6 GFLOP/s at n = 512, U=2 10.2, U=4 8; 3x4 12.8, 2x8 10.4, 6x2 11.7). The loop is front-end bound
+           (~28 macro-ops per 32 flops), so B is addressed as A's pointer + a fixed difference: one induction variable.
+Every function is separate (not inlined) so V8's tier-up to TurboFan replaces the hot ones between calls.
+Tested against the pure-JS kernel, a brute-force triple loop and ml-matrix in test/attribution/linalg."""
 import base64, os, subprocess, sys, tempfile
 
-MR, NR = 2, 4
+MR, NR, U = 4, 4, 1
+DELTA = '--no-delta' not in sys.argv  # B addressed as A's pointer + (pb - pa): one induction variable (MR == NR)
+for _flag in ('mr', 'nr', 'u'):  # overrides to measure other tiles: --mr 3 --u 1
+    if f'--{_flag}' in sys.argv:
+        globals()[_flag.upper()] = int(sys.argv[sys.argv.index(f'--{_flag}') + 1])
+assert NR % 2 == 0
 
 
-def tile(mr, nr, label):
-    """One mr x nr register tile at rows i.. of A and rows j.. of B, accumulated into C (alpha-scaled)."""
-    w = []
-    accs = [f'$acc{r}{c}' for r in range(mr) for c in range(nr)]
-    for r in range(mr):
-        w.append(f'      (local.set $pa{r} (i32.add (local.get $a) (i32.mul (i32.add (local.get $i) (i32.const {r})) (local.get $lda8))))')
-    for c in range(nr):
-        w.append(f'      (local.set $pb{c} (i32.add (local.get $b) (i32.mul (i32.add (local.get $j) (i32.const {c})) (local.get $ldb8))))')
-    for acc in accs:
-        w.append(f'      (local.set {acc} (v128.const f64x2 0 0))')
-    w.append('      (local.set $p (i32.const 0))')
-    w.append(f'      (block $kdone{label} (loop $k{label}')
-    w.append(f'        (br_if $kdone{label} (i32.ge_u (local.get $p) (local.get $k2)))')
-    for r in range(mr):
-        w.append(f'        (local.set $va{r} (v128.load (i32.add (local.get $pa{r}) (local.get $p))))')
-    for c in range(nr):
-        w.append(f'        (local.set $vb{c} (v128.load (i32.add (local.get $pb{c}) (local.get $p))))')
-    for r in range(mr):
-        for c in range(nr):
-            w.append(f'        (local.set $acc{r}{c} (f64x2.add (local.get $acc{r}{c}) (f64x2.mul (local.get $va{r}) (local.get $vb{c}))))')
-    w.append('        (local.set $p (i32.add (local.get $p) (i32.const 16)))')
-    w.append(f'        (br $k{label})))')
-    # Odd k: the last column enters lane 0 only.
-    w.append('      (if (local.get $kodd) (then')
-    for r in range(mr):
-        w.append(f'        (local.set $va{r} (v128.load64_zero (i32.add (local.get $pa{r}) (local.get $p))))')
-    for c in range(nr):
-        w.append(f'        (local.set $vb{c} (v128.load64_zero (i32.add (local.get $pb{c}) (local.get $p))))')
-    for r in range(mr):
-        for c in range(nr):
-            w.append(f'        (local.set $acc{r}{c} (f64x2.add (local.get $acc{r}{c}) (f64x2.mul (local.get $va{r}) (local.get $vb{c}))))')
-    w.append('      ))')
-    # Horizontal sums, two columns at a time: [acc_c.lo, acc_c+1.lo] + [acc_c.hi, acc_c+1.hi].
-    for r in range(mr):
-        w.append(f'      (local.set $pc (i32.add (local.get $c) (i32.add (i32.mul (i32.add (local.get $i) (i32.const {r})) (local.get $ldc8)) (i32.shl (local.get $j) (i32.const 3)))))')
-        for c in range(0, nr - 1, 2):
-            lo = '0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23'
-            hi = '8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31'
-            s = (f'(f64x2.add (i8x16.shuffle {lo} (local.get $acc{r}{c}) (local.get $acc{r}{c + 1})) '
-                 f'(i8x16.shuffle {hi} (local.get $acc{r}{c}) (local.get $acc{r}{c + 1})))')
-            w.append(f'      (v128.store offset={8 * c} (local.get $pc) (f64x2.add (v128.load offset={8 * c} (local.get $pc)) (f64x2.mul (local.get $valpha) {s})))')
-        if nr % 2 == 1:
-            c = nr - 1
-            s = f'(f64.add (f64x2.extract_lane 0 (local.get $acc{r}{c})) (f64x2.extract_lane 1 (local.get $acc{r}{c})))'
-            w.append(f'      (f64.store offset={8 * c} (local.get $pc) (f64.add (f64.load offset={8 * c} (local.get $pc)) (f64.mul (local.get $alpha) {s})))')
+def micro():
+    """micro(kc, pa, pb, alpha, c, ldc8): C[r, 0:NR] += alpha * sum_p pa[p, r] * pb[p, 0:NR] (C at byte address c)."""
+    nv = NR // 2
+    accs = [f'$acc{r}_{v}' for r in range(MR) for v in range(nv)]
+    w = ['  (func $micro (param $kc i32) (param $pa i32) (param $pb i32) (param $alpha f64) (param $c i32) (param $ldc8 i32)']
+    loc = ['$kend i32', '$kmain i32', '$a v128', '$valpha v128', '$pc i32', '$delta i32'] + [f'$b{v} v128' for v in range(nv)] + [f'{x} v128' for x in accs]
+    w.append('    ' + ' '.join(f'(local {l})' for l in loc))
+    step = MR * 8  # bytes of A per k-step
+    stepb = NR * 8
+
+    def body(j):
+        """One k-step at unroll position j (immediate offsets)."""
+        out = []
+        for v in range(nv):
+            if DELTA:
+                out.append(f'        (local.set $b{v} (v128.load offset={j * stepb + 16 * v} align=8 (i32.add (local.get $pa) (local.get $delta))))')
+            else:
+                out.append(f'        (local.set $b{v} (v128.load offset={j * stepb + 16 * v} align=8 (local.get $pb)))')
+        for r in range(MR):
+            out.append(f'        (local.set $a (v128.load64_splat offset={j * step + 8 * r} (local.get $pa)))')
+            for v in range(nv):
+                out.append(f'        (local.set $acc{r}_{v} (f64x2.add (local.get $acc{r}_{v}) (f64x2.mul (local.get $a) (local.get $b{v}))))')
+        return out
+
+    # Main loop: U steps per iteration, while at least U remain; then one step at a time.
+    if DELTA:
+        assert MR == NR
+        w.append('    (local.set $delta (i32.sub (local.get $pb) (local.get $pa)))')
+    w.append(f'    (local.set $kend (i32.add (local.get $pa) (i32.mul (local.get $kc) (i32.const {step}))))')
+    w.append(f'    (local.set $kmain (i32.add (local.get $pa) (i32.mul (i32.and (local.get $kc) (i32.const {-U})) (i32.const {step}))))')
+    w.append('    (if (i32.lt_u (local.get $pa) (local.get $kmain)) (then (loop $ku')
+    for j in range(U):
+        w += body(j)
+    w.append(f'        (local.set $pa (i32.add (local.get $pa) (i32.const {U * step})))')
+    w.append(f'        (local.set $pb (i32.add (local.get $pb) (i32.const {U * stepb})))')
+    w.append('        (br_if $ku (i32.lt_u (local.get $pa) (local.get $kmain))))))')
+    w.append('    (if (i32.lt_u (local.get $pa) (local.get $kend)) (then (loop $k1')
+    w += body(0)
+    w.append(f'        (local.set $pa (i32.add (local.get $pa) (i32.const {step})))')
+    if not DELTA:
+        w.append(f'        (local.set $pb (i32.add (local.get $pb) (i32.const {stepb})))')
+    w.append('        (br_if $k1 (i32.lt_u (local.get $pa) (local.get $kend))))))')
+    w.append('    (local.set $valpha (f64x2.splat (local.get $alpha)))')
+    for r in range(MR):
+        w.append(f'    (local.set $pc (i32.add (local.get $c) (i32.mul (local.get $ldc8) (i32.const {r}))))')
+        for v in range(nv):
+            w.append(f'    (v128.store offset={16 * v} align=8 (local.get $pc) (f64x2.add (v128.load offset={16 * v} align=8 (local.get $pc)) '
+                     f'(f64x2.mul (local.get $valpha) (local.get $acc{r}_{v}))))')
+    w.append('  )')
     return w
 
 
-w = []
-w.append('(module')
-w.append('  (memory (export "memory") 1 65536)')
-w.append('  (func (export "gemm_nt") (param $m i32) (param $n i32) (param $k i32) (param $alpha f64) (param $a i32) (param $lda i32)')
-w.append('        (param $b i32) (param $ldb i32) (param $c i32) (param $ldc i32)')
-locals_ = ['$i i32', '$j i32', '$p i32', '$k2 i32', '$kodd i32', '$lda8 i32', '$ldb8 i32', '$ldc8 i32', '$pc i32', '$valpha v128']
-locals_ += [f'$pa{r} i32' for r in range(MR)] + [f'$pb{c} i32' for c in range(NR)]
-locals_ += [f'$va{r} v128' for r in range(MR)] + [f'$vb{c} v128' for c in range(NR)]
-locals_ += [f'$acc{r}{c} v128' for r in range(MR) for c in range(NR)]
-w.append('    ' + ' '.join(f'(local {l})' for l in locals_))
-w.append('    (local.set $lda8 (i32.shl (local.get $lda) (i32.const 3)))')
-w.append('    (local.set $ldb8 (i32.shl (local.get $ldb) (i32.const 3)))')
-w.append('    (local.set $ldc8 (i32.shl (local.get $ldc) (i32.const 3)))')
-w.append('    (local.set $k2 (i32.shl (i32.and (local.get $k) (i32.const -2)) (i32.const 3)))')
-w.append('    (local.set $kodd (i32.and (local.get $k) (i32.const 1)))')
-w.append('    (local.set $valpha (f64x2.splat (local.get $alpha)))')
-# Columns of C in groups of NR (B's NR rows stay in L1 while A streams), then a remainder of single columns.
-w.append('    (local.set $j (i32.const 0))')
-w.append('    (block $jdone (loop $jloop')
-w.append(f'      (br_if $jdone (i32.gt_s (i32.add (local.get $j) (i32.const {NR})) (local.get $n)))')
-w.append('      (local.set $i (i32.const 0))')
-w.append('      (block $idone (loop $iloop')
-w.append(f'        (br_if $idone (i32.gt_s (i32.add (local.get $i) (i32.const {MR})) (local.get $m)))')
-w += ['  ' + l for l in tile(MR, NR, 'main')]
-w.append(f'        (local.set $i (i32.add (local.get $i) (i32.const {MR})))')
-w.append('        (br $iloop)))')
-w.append('      (block $irdone (loop $irloop')
-w.append('        (br_if $irdone (i32.ge_s (local.get $i) (local.get $m)))')
-w += ['  ' + l for l in tile(1, NR, 'rowrest')]
-w.append('        (local.set $i (i32.add (local.get $i) (i32.const 1)))')
-w.append('        (br $irloop)))')
-w.append(f'      (local.set $j (i32.add (local.get $j) (i32.const {NR})))')
-w.append('      (br $jloop)))')
-w.append('    (block $jrdone (loop $jrloop')
-w.append('      (br_if $jrdone (i32.ge_s (local.get $j) (local.get $n)))')
-w.append('      (local.set $i (i32.const 0))')
-w.append('      (block $i1done (loop $i1loop')
-w.append('        (br_if $i1done (i32.ge_s (local.get $i) (local.get $m)))')
-w += ['  ' + l for l in tile(1, 1, 'rest')]
-w.append('        (local.set $i (i32.add (local.get $i) (i32.const 1)))')
-w.append('        (br $i1loop)))')
-w.append('      (local.set $j (i32.add (local.get $j) (i32.const 1)))')
-w.append('      (br $jrloop)))')
-w.append('  ))')
+def pack(R):
+    """pack_R(src, rs8, cs8, rows, kc, dst): rows x kc of the operand at byte address src (element (i, p) at
+    src + i*rs8 + p*cs8) into ceil(rows/R) micro-panels of kc x R, zero-padded."""
+    w = [f'  (func $pack{R} (param $src i32) (param $rs8 i32) (param $cs8 i32) (param $rows i32) (param $kc i32) (param $dst i32)']
+    loc = ['$i i32', '$p i32', '$r i32', '$s i32'] + [f'$s{r} i32' for r in range(R)]
+    w.append('    ' + ' '.join(f'(local {l})' for l in loc))
+    w.append('    (block $done (loop $panels')
+    # Full panel: R source pointers walk along p.
+    w.append(f'      (br_if $done (i32.gt_s (i32.add (local.get $i) (i32.const {R})) (local.get $rows)))')
+    for r in range(R):
+        w.append(f'      (local.set $s{r} (i32.add (local.get $src) (i32.mul (i32.add (local.get $i) (i32.const {r})) (local.get $rs8))))')
+    w.append('      (local.set $p (i32.const 0))')
+    w.append('      (block $pd (loop $pl')
+    w.append('        (br_if $pd (i32.ge_s (local.get $p) (local.get $kc)))')
+    for r in range(R):
+        w.append(f'        (f64.store offset={8 * r} (local.get $dst) (f64.load (local.get $s{r})))')
+        w.append(f'        (local.set $s{r} (i32.add (local.get $s{r}) (local.get $cs8)))')
+    w.append(f'        (local.set $dst (i32.add (local.get $dst) (i32.const {8 * R})))')
+    w.append('        (local.set $p (i32.add (local.get $p) (i32.const 1)))')
+    w.append('        (br $pl)))')
+    w.append(f'      (local.set $i (i32.add (local.get $i) (i32.const {R})))')
+    w.append('      (br $panels)))')
+    # Last, partial panel: rows i..rows-1, zeros after.
+    w.append('    (if (i32.lt_s (local.get $i) (local.get $rows)) (then')
+    w.append('      (local.set $p (i32.const 0))')
+    w.append('      (block $pd2 (loop $pl2')
+    w.append('        (br_if $pd2 (i32.ge_s (local.get $p) (local.get $kc)))')
+    w.append('        (local.set $r (i32.const 0))')
+    w.append('        (local.set $s (i32.add (local.get $src) (i32.add (i32.mul (local.get $i) (local.get $rs8)) (i32.mul (local.get $p) (local.get $cs8)))))')
+    w.append('        (block $rd (loop $rl')
+    w.append(f'          (br_if $rd (i32.ge_s (local.get $r) (i32.const {R})))')
+    w.append('          (f64.store (local.get $dst) (if (result f64) (i32.lt_s (i32.add (local.get $i) (local.get $r)) (local.get $rows))'
+             ' (then (f64.load (local.get $s))) (else (f64.const 0))))')
+    w.append('          (local.set $s (i32.add (local.get $s) (local.get $rs8)))')
+    w.append('          (local.set $dst (i32.add (local.get $dst) (i32.const 8)))')
+    w.append('          (local.set $r (i32.add (local.get $r) (i32.const 1)))')
+    w.append('          (br $rl)))')
+    w.append('        (local.set $p (i32.add (local.get $p) (i32.const 1)))')
+    w.append('        (br $pl2)))')
+    w.append('    ))')
+    w.append('  )')
+    return w
+
+
+def macro():
+    """macro(mc, nc, kc, alpha, pa, pb, c, ldc8, off, tmp): every MR x NR tile of the packed block pair; tiles whose
+    first column lies beyond the last row + off are skipped (lower-triangle updates); edge tiles go through tmp."""
+    w = ['  (func $macro (param $mc i32) (param $nc i32) (param $kc i32) (param $alpha f64) (param $pa i32) (param $pb i32)'
+         ' (param $c i32) (param $ldc8 i32) (param $off i32) (param $tmp i32)']
+    loc = ['$i i32', '$j i32', '$mr i32', '$nr i32', '$pbj i32', '$cj i32', '$r i32', '$q i32', '$at i32']
+    w.append('    ' + ' '.join(f'(local {l})' for l in loc))
+    w.append('    (block $jd (loop $jl')
+    w.append('      (br_if $jd (i32.ge_s (local.get $j) (local.get $nc)))')
+    w.append(f'      (local.set $nr (select (i32.const {NR}) (i32.sub (local.get $nc) (local.get $j)) (i32.ge_s (i32.sub (local.get $nc) (local.get $j)) (i32.const {NR}))))')
+    w.append('      (local.set $pbj (i32.add (local.get $pb) (i32.mul (i32.mul (local.get $j) (local.get $kc)) (i32.const 8))))')
+    w.append('      (local.set $cj (i32.add (local.get $c) (i32.shl (local.get $j) (i32.const 3))))')
+    # First row block whose tile reaches the diagonal: i + MR - 1 + off >= j.
+    w.append('      (local.set $i (i32.const 0))')
+    w.append(f'      (if (i32.gt_s (local.get $j) (i32.add (local.get $off) (i32.const {MR - 1}))) (then')
+    w.append(f'        (local.set $i (i32.mul (i32.div_s (i32.sub (local.get $j) (i32.add (local.get $off) (i32.const {MR - 1}))) (i32.const {MR})) (i32.const {MR})))')
+    w.append(f'        (if (i32.lt_s (i32.add (local.get $i) (i32.add (local.get $off) (i32.const {MR - 1}))) (local.get $j)) (then (local.set $i (i32.add (local.get $i) (i32.const {MR})))))))')
+    w.append('      (block $id (loop $il')
+    w.append('        (br_if $id (i32.ge_s (local.get $i) (local.get $mc)))')
+    w.append(f'        (local.set $mr (select (i32.const {MR}) (i32.sub (local.get $mc) (local.get $i)) (i32.ge_s (i32.sub (local.get $mc) (local.get $i)) (i32.const {MR}))))')
+    w.append(f'        (if (i32.and (i32.eq (local.get $mr) (i32.const {MR})) (i32.eq (local.get $nr) (i32.const {NR}))) (then')
+    w.append('          (call $micro (local.get $kc) (i32.add (local.get $pa) (i32.mul (i32.mul (local.get $i) (local.get $kc)) (i32.const 8))) (local.get $pbj)'
+             ' (local.get $alpha) (i32.add (local.get $cj) (i32.mul (local.get $i) (local.get $ldc8))) (local.get $ldc8)))')
+    w.append('        (else')
+    # Edge tile: into the zeroed MR x NR scratch, then the valid part added to C.
+    for q in range(MR * NR // 2):
+        w.append(f'          (v128.store offset={16 * q} (local.get $tmp) (v128.const f64x2 0 0))')
+    w.append('          (call $micro (local.get $kc) (i32.add (local.get $pa) (i32.mul (i32.mul (local.get $i) (local.get $kc)) (i32.const 8))) (local.get $pbj)'
+             f' (local.get $alpha) (local.get $tmp) (i32.const {NR * 8}))')
+    w.append('          (local.set $r (i32.const 0))')
+    w.append('          (block $rd (loop $rl')
+    w.append('            (br_if $rd (i32.ge_s (local.get $r) (local.get $mr)))')
+    w.append('            (local.set $q (i32.const 0))')
+    w.append('            (block $qd (loop $ql')
+    w.append('              (br_if $qd (i32.ge_s (local.get $q) (local.get $nr)))')
+    w.append('              (local.set $at (i32.add (i32.add (local.get $cj) (i32.mul (i32.add (local.get $i) (local.get $r)) (local.get $ldc8))) (i32.shl (local.get $q) (i32.const 3))))')
+    w.append(f'              (f64.store (local.get $at) (f64.add (f64.load (local.get $at)) (f64.load (i32.add (local.get $tmp) (i32.shl (i32.add (i32.mul (local.get $r) (i32.const {NR})) (local.get $q)) (i32.const 3))))))')
+    w.append('              (local.set $q (i32.add (local.get $q) (i32.const 1)))')
+    w.append('              (br $ql)))')
+    w.append('            (local.set $r (i32.add (local.get $r) (i32.const 1)))')
+    w.append('            (br $rl)))')
+    w.append('        ))')
+    w.append(f'        (local.set $i (i32.add (local.get $i) (i32.const {MR})))')
+    w.append('        (br $il)))')
+    w.append(f'      (local.set $j (i32.add (local.get $j) (i32.const {NR})))')
+    w.append('      (br $jl)))')
+    w.append('  )')
+    return w
+
+
+def gemm():
+    """gemm(m, n, k, alpha, a, rsa, csa, b, rsb, csb, c, ldc, off, scratch, mcb, kcb, ncb): C[i, j] += alpha *
+    sum_p A(i, p) B(j, p) for i < m, j < n, with A(i, p) at element a + i*rsa + p*csa, B(j, p) at b + j*rsb + p*csb,
+    C row-major at c with stride ldc (all in float64 elements). Only entries with j <= i + off are guaranteed (off >= m
+    + n: all); tiles wholly above are skipped, partial ones written in full. scratch: element offset of a free region of
+    kcb*(ncb + mcb) + 2*MR*NR doubles (ncb a multiple of NR, mcb of MR)."""
+    w = ['  (func (export "gemm") (param $m i32) (param $n i32) (param $k i32) (param $alpha f64) (param $a i32) (param $rsa i32) (param $csa i32)'
+         ' (param $b i32) (param $rsb i32) (param $csb i32) (param $c i32) (param $ldc i32) (param $off i32) (param $scratch i32)'
+         ' (param $mcb i32) (param $kcb i32) (param $ncb i32)']
+    loc = ['$jc i32', '$pc i32', '$ic i32', '$nc i32', '$kc i32', '$mc i32', '$pbuf i32', '$pabuf i32', '$tmp i32', '$ncx i32']
+    w.append('    ' + ' '.join(f'(local {l})' for l in loc))
+    for x in ['a', 'rsa', 'csa', 'b', 'rsb', 'csb', 'c', 'ldc', 'scratch']:
+        w.append(f'    (local.set ${x} (i32.shl (local.get ${x}) (i32.const 3)))')
+    w.append('    (local.set $pbuf (local.get $scratch))')
+    w.append('    (local.set $pabuf (i32.add (local.get $pbuf) (i32.shl (i32.mul (local.get $kcb) (local.get $ncb)) (i32.const 3))))')
+    w.append('    (local.set $tmp (i32.add (local.get $pabuf) (i32.shl (i32.mul (local.get $kcb) (local.get $mcb)) (i32.const 3))))')
+    w.append('    (block $jd (loop $jl')
+    w.append('      (br_if $jd (i32.ge_s (local.get $jc) (local.get $n)))')
+    w.append('      (local.set $nc (select (local.get $ncb) (i32.sub (local.get $n) (local.get $jc)) (i32.ge_s (i32.sub (local.get $n) (local.get $jc)) (local.get $ncb))))')
+    # Columns past the last row + off are never needed.
+    w.append('      (local.set $ncx (i32.sub (i32.add (local.get $m) (local.get $off)) (local.get $jc)))')
+    w.append('      (if (i32.lt_s (local.get $ncx) (local.get $nc)) (then (local.set $nc (local.get $ncx))))')
+    w.append('      (br_if $jd (i32.le_s (local.get $nc) (i32.const 0)))')
+    w.append('      (local.set $pc (i32.const 0))')
+    w.append('      (block $pd (loop $pl')
+    w.append('        (br_if $pd (i32.ge_s (local.get $pc) (local.get $k)))')
+    w.append('        (local.set $kc (select (local.get $kcb) (i32.sub (local.get $k) (local.get $pc)) (i32.ge_s (i32.sub (local.get $k) (local.get $pc)) (local.get $kcb))))')
+    w.append(f'        (call $pack{NR} (i32.add (local.get $b) (i32.add (i32.mul (local.get $jc) (local.get $rsb)) (i32.mul (local.get $pc) (local.get $csb))))'
+             ' (local.get $rsb) (local.get $csb) (local.get $nc) (local.get $kc) (local.get $pbuf))')
+    w.append('        (local.set $ic (i32.const 0))')
+    w.append('        (block $id (loop $il')
+    w.append('          (br_if $id (i32.ge_s (local.get $ic) (local.get $m)))')
+    w.append('          (local.set $mc (select (local.get $mcb) (i32.sub (local.get $m) (local.get $ic)) (i32.ge_s (i32.sub (local.get $m) (local.get $ic)) (local.get $mcb))))')
+    w.append('          (if (i32.le_s (local.get $jc) (i32.add (i32.add (local.get $ic) (local.get $mc)) (i32.sub (local.get $off) (i32.const 1)))) (then')
+    w.append(f'            (call $pack{MR} (i32.add (local.get $a) (i32.add (i32.mul (local.get $ic) (local.get $rsa)) (i32.mul (local.get $pc) (local.get $csa))))'
+             ' (local.get $rsa) (local.get $csa) (local.get $mc) (local.get $kc) (local.get $pabuf))')
+    w.append('            (call $macro (local.get $mc) (local.get $nc) (local.get $kc) (local.get $alpha) (local.get $pabuf) (local.get $pbuf)'
+             ' (i32.add (local.get $c) (i32.add (i32.mul (local.get $ic) (local.get $ldc)) (i32.shl (local.get $jc) (i32.const 3))))'
+             ' (local.get $ldc) (i32.sub (i32.add (local.get $off) (local.get $ic)) (local.get $jc)) (local.get $tmp))))')
+    w.append('          (local.set $ic (i32.add (local.get $ic) (local.get $mcb)))')
+    w.append('          (br $il)))')
+    w.append('        (local.set $pc (i32.add (local.get $pc) (local.get $kcb)))')
+    w.append('        (br $pl)))')
+    w.append('      (local.set $jc (i32.add (local.get $jc) (local.get $ncb)))')
+    w.append('      (br $jl)))')
+    w.append('  )')
+    return w
+
+
+w = ['(module', '  (memory (export "memory") 1 65536)']
+w += micro()
+w += pack(MR)
+if NR != MR:
+    w += pack(NR)
+w += macro()
+w += gemm()
+w.append(')')
 wat = '\n'.join(w)
 if '--wat' in sys.argv:
     print(wat)
@@ -119,5 +247,7 @@ with tempfile.TemporaryDirectory() as d:
     wasm = open(dst, 'rb').read()
 b64 = base64.b64encode(wasm).decode()
 print('// Generated by scripts/gen-linalg-wasm.py — do not edit by hand.')
-print(f'/** C += alpha·A·Bᵀ in float64 as WebAssembly SIMD (f64x2, {MR}×{NR} register tiles over k). See the generator for the source. */')
-print(f"export const GEMM_NT_WASM_BASE64 = '{b64}';")
+print(f'/** C += alpha·A·Bᵀ in float64 as WebAssembly SIMD: packed panels, {MR}×{NR} register tiles (f64x2), k unrolled ×{U}. See the generator for the source. */')
+print(f"export const GEMM_WASM_BASE64 = '{b64}';")
+print(f'/** Register tile of the kernel (rows of A × rows of B): block sizes are multiples of these. */')
+print(f'export const GEMM_WASM_TILE = {{ mr: {MR}, nr: {NR} }} as const;')

@@ -2,13 +2,13 @@
  * The one Cholesky factorisation of the code base: A = L Lᵀ for a symmetric positive definite n×n float64 matrix, and
  * triangular solves with many right-hand sides. Right-looking and blocked (Golub & Van Loan, 4th ed., Alg. 4.2.4): per
  * block column of width {@link CHOLESKY_BLOCK}, the diagonal block is factored in place, the panel below it is solved
- * against it, and the trailing lower triangle takes the rank-b update — nearly all n³/3 multiply-adds land in the
- * product kernel (dense-workspace.ts), blocked for cache and SIMD. The panel solve multiplies by the inverse of the
+ * against it, and the trailing lower triangle takes the rank-b update as one SYRK-style call (lower tiles only) — nearly
+ * all n³/3 multiply-adds land in the product kernel (dense-workspace.ts), packed and blocked for cache and SIMD. The panel solve multiplies by the inverse of the
  * b×b diagonal factor (a triangular inverse is backward stable in practice for the well-conditioned diagonal blocks of an
  * SPD matrix; Higham 2002, §14.2) so it runs on the same kernel; the inverses are kept and reused by every solve.
  */
 import { ProvenantError } from '../../core/index.js';
-import { createDenseWorkspace, gemmNTBlocked, type DenseEngine, type DenseWorkspace } from './dense-workspace.js';
+import { createDenseWorkspace, gemmNTBlocked, gemmNTLower, type DenseEngine, type DenseWorkspace } from './dense-workspace.js';
 
 /** Width of a block column: large enough that the kernel's tiles amortise, small enough that a panel stays in L2. */
 export const CHOLESKY_BLOCK = 128;
@@ -37,7 +37,7 @@ export interface CholeskyFactor {
 interface Layout {
   ws: DenseWorkspace;
   n: number;
-  /** Offset of the n×n matrix: L in the lower triangle, Lᵀ in the upper (diagonal shared). */
+  /** Offset of the n×n matrix: L in the lower triangle (the upper one holds scratch values of the updates). */
   a: number;
   /** Per block column: offset of the inverse of its diagonal factor, and of that inverse's transpose (b×b each). */
   inv: number[];
@@ -45,7 +45,7 @@ interface Layout {
 }
 
 /**
- * Factors A + damping·I (A n×n row-major; only its lower triangle is read). Throws `ATTRIBUTION_INPUT_INVALID` naming the
+ * Factors A + damping·I (A n×n row-major, n ≥ 0; only its lower triangle is read). Throws `ATTRIBUTION_INPUT_INVALID` naming the
  * first non-positive pivot when the matrix is not positive definite to float64 precision (or holds NaN/∞), and
  * `ATTRIBUTION_SHAPE_MISMATCH` when A does not have n² entries.
  *
@@ -54,7 +54,7 @@ interface Layout {
  * chol.solveRows([1, 0], 1); // first row of A⁻¹ = [0.375, -0.25]
  */
 export function choleskyFactor(A: ArrayLike<number>, n: number, options: CholeskyOptions = {}): CholeskyFactor {
-  if (!Number.isInteger(n) || n < 1 || A.length !== n * n) {
+  if (!Number.isInteger(n) || n < 0 || A.length !== n * n) {
     throw new ProvenantError('ATTRIBUTION_SHAPE_MISMATCH', `Matrix has ${A.length} entries, expected ${n}² (n = ${n}).`, { data: { entries: A.length, n } });
   }
   const damping = options.damping ?? 0;
@@ -100,21 +100,8 @@ function factorInPlace(L: Layout): void {
     }
     gemmNTBlocked(ws, m, b, b, 1, t, b, inv, b, a + j1 * n + j0, n);
     ws.release(mark);
-    // Trailing update of the lower triangle, by row blocks: A[I, j1:i1] −= P_I · P_[j1:i1]ᵀ.
-    for (let i0 = j1; i0 < n; i0 += nb) {
-      const i1 = Math.min(n, i0 + nb);
-      ws.gemmNT(i1 - i0, i1 - j1, b, -1, a + i0 * n + j0, n, a + j1 * n + j0, n, a + i0 * n + j1, n);
-    }
-  }
-  // Lᵀ into the upper triangle, so backward solves read rows (the kernel wants both operands contiguous along k).
-  const h = ws.heap();
-  const tb = 64;
-  for (let i0 = 0; i0 < n; i0 += tb) {
-    for (let k0 = 0; k0 <= i0; k0 += tb) {
-      const i1 = Math.min(n, i0 + tb);
-      const k1 = Math.min(n, k0 + tb);
-      for (let i = i0; i < i1; i++) for (let k = k0; k < Math.min(k1, i); k++) h[a + k * n + i] = h[a + i * n + k]!;
-    }
+    // Trailing update of the lower triangle: A[j1:n, j1:n] −= P Pᵀ (lower part) for the panel P = A[j1:n, J].
+    gemmNTLower(ws, m, b, -1, a + j1 * n + j0, n, a + j1 * n + j0, n, a + j1 * n + j1, n);
   }
 }
 
@@ -174,8 +161,8 @@ function backwardInPlace(L: Layout, r: number, rows: number): void {
     const j0 = blk * nb;
     const b = Math.min(nb, n - j0);
     const j1 = j0 + b;
-    // R[:, J] −= R[:, j1:n] · L[j1:n, J], reading L[p, j] = Lᵀ[j, p] from the upper triangle.
-    gemmNTBlocked(ws, rows, b, n - j1, -1, r + j1, n, a + j0 * n + j1, n, r + j0, n);
+    // R[:, J] −= R[:, j1:n] · L[j1:n, J]: the kernel reads L's columns through strides (B(j, p) = L[j1 + p, j0 + j]).
+    if (n > j1) ws.gemm(rows, b, n - j1, -1, r + j1, n, 1, a + j1 * n + j0, 1, n, r + j0, n);
     multiplyBlock(L, r, rows, j0, b, L.invT[blk]!);
   }
 }

@@ -1,12 +1,13 @@
 /**
- * The one float64 matrix-product kernel every dense routine here is cast onto — C += α·A·Bᵀ with A, B and C row-major
- * in one heap — and the heap it runs in. Two engines compute the same thing: 'wasm', a WebAssembly SIMD module (f64x2,
- * 2×4 register tiles; scripts/gen-linalg-wasm.py), ~10× the JavaScript loop at sizes that matter, and 'js', the same
- * tiling in plain JavaScript, the fallback where WebAssembly SIMD is missing or its 4 GiB memory cannot hold the problem.
- * Both are tested against each other and against ml-matrix (test/attribution/linalg).
+ * The one float64 matrix-product kernel every dense routine here is cast onto — C += α·A·Bᵀ with A, B and C in one heap,
+ * the operands read through (row, column) strides — and the heap it runs in. Two engines compute the same thing:
+ * 'wasm', a WebAssembly SIMD module (scripts/gen-linalg-wasm.py: packed A and B panels blocked for L1/L2/L3, 4×4 f64x2
+ * register tiles; Goto & van de Geijn 2008), and 'js', a 2×4 register tiling in plain JavaScript, the fallback where
+ * WebAssembly SIMD is missing or its 4 GiB memory cannot hold the problem. Both are tested against each other, a
+ * brute-force triple loop and ml-matrix (test/attribution/linalg).
  */
 import { ProvenantError } from '../../core/index.js';
-import { GEMM_NT_WASM_BASE64 } from './gemm-wasm.js';
+import { GEMM_WASM_BASE64, GEMM_WASM_TILE } from './gemm-wasm.js';
 
 export type DenseEngine = 'wasm' | 'js';
 
@@ -21,13 +22,39 @@ export interface DenseWorkspace {
   mark(): number;
   /** Frees everything allocated after `mark` (scratch space of one step). */
   release(mark: number): void;
-  /** C[i, j] += α Σ_p A[i, p] B[j, p] for i < m, j < n, p < k (A at `a` with row stride lda, and so on). */
-  gemmNT(m: number, n: number, k: number, alpha: number, a: number, lda: number, b: number, ldb: number, c: number, ldc: number): void;
+  /**
+   * C[i, j] += α Σ_p A[i, p] B[j, p] for i < m, j < n, p < k (A at `a` with row stride lda, and so on). With `lower`,
+   * only the entries with j ≤ i + lower are needed (a SYRK-style update of a lower triangle): the others may or may not
+   * be updated.
+   */
+  gemmNT(m: number, n: number, k: number, alpha: number, a: number, lda: number, b: number, ldb: number, c: number, ldc: number, lower?: number): void;
+  /**
+   * {@link DenseWorkspace.gemmNT} with both operands read through strides: A(i, p) at a + i·rsa + p·csa, B(j, p) at
+   * b + j·rsb + p·csb (e.g. csb = ldb, rsb = 1 reads B as k×n, a plain A·B), C row-major.
+   */
+  gemm(m: number, n: number, k: number, alpha: number, a: number, rsa: number, csa: number, b: number, rsb: number, csb: number, c: number, ldc: number, lower?: number): void;
 }
+
+/** Cache blocking of the WebAssembly kernel (float64 elements): an MC×KC block of A (L2), a KC×NC block of B (L3). */
+export interface GemmBlocking {
+  mc: number;
+  kc: number;
+  nc: number;
+}
+
+/**
+ * Measured on AMD EPYC (Zen 3: 32 KiB L1d, 512 KiB L2 per core) with bench:kernels' sweep: a 4×KC micro-panel of B (8 KiB)
+ * and one of A share L1; the 128×256 A block (256 KiB) sits in L2.
+ */
+export const GEMM_WASM_BLOCKING: GemmBlocking = { mc: 128, kc: 256, nc: 2048 };
+
+/** `lower` value meaning "every entry" (j ≤ i + 2³⁰ − 1 holds for any i, j a wasm32 heap can address). */
+const ALL = 0x3fffffff;
 
 interface WasmExports {
   memory: { buffer: ArrayBuffer; grow(pages: number): number };
-  gemm_nt: (m: number, n: number, k: number, alpha: number, a: number, lda: number, b: number, ldb: number, c: number, ldc: number) => void;
+  gemm: (m: number, n: number, k: number, alpha: number, a: number, rsa: number, csa: number, b: number, rsb: number, csb: number, c: number, ldc: number,
+    off: number, scratch: number, mcb: number, kcb: number, ncb: number) => void;
 }
 // The slice of the WebAssembly API used here (the project's TypeScript lib has no WebAssembly value types).
 interface WasmApi {
@@ -44,7 +71,7 @@ function gemmModule(): object | null {
   if (wasmModule === undefined) {
     try {
       // Synchronous compilation is allowed for small modules (this one is ~2 KB); instances are per workspace.
-      wasmModule = wasmApi ? new wasmApi.Module(Uint8Array.from(atob(GEMM_NT_WASM_BASE64), (ch) => ch.charCodeAt(0))) : null;
+      wasmModule = wasmApi ? new wasmApi.Module(Uint8Array.from(atob(GEMM_WASM_BASE64), (ch) => ch.charCodeAt(0))) : null;
     } catch {
       wasmModule = null; // no WebAssembly SIMD here: the JavaScript engine runs instead
     }
@@ -101,19 +128,30 @@ export function resolveEngine(requested: DenseEngine | undefined, elements: numb
  * ws.heap().set([1, 2, 3, 4], a); ws.heap().set([1, 0, 0, 1], b);
  * ws.gemmNT(2, 2, 2, 1, a, 2, b, 2, c, 2); // c = A·Bᵀ = A
  */
-export function createDenseWorkspace(capacity: number, engine?: DenseEngine): DenseWorkspace {
-  const resolved = resolveEngine(engine, capacity);
-  return resolved === 'wasm' ? wasmWorkspace(capacity) : jsWorkspace(capacity);
+export function createDenseWorkspace(capacity: number, engine?: DenseEngine, blocking: GemmBlocking = GEMM_WASM_BLOCKING): DenseWorkspace {
+  const resolved = resolveEngine(engine, capacity + packingElements(blocking));
+  return resolved === 'wasm' ? wasmWorkspace(capacity, blocking) : jsWorkspace(capacity);
+}
+
+/** Packing space of the WebAssembly kernel: the B block, the A block, and one edge tile. */
+function packingElements({ mc, kc, nc }: GemmBlocking): number {
+  return kc * (nc + mc) + 2 * GEMM_WASM_TILE.mr * GEMM_WASM_TILE.nr;
 }
 
 function align(n: number): number {
   return n + (n & 1);
 }
 
-function wasmWorkspace(capacity: number): DenseWorkspace {
+function wasmWorkspace(capacity: number, blocking: GemmBlocking): DenseWorkspace {
   const { exports } = new wasmApi!.Instance(gemmModule()!, {});
-  const { memory, gemm_nt } = exports;
-  let top = 0;
+  const { memory, gemm } = exports;
+  const { mr, nr } = GEMM_WASM_TILE;
+  const mcb = Math.max(mr, blocking.mc - (blocking.mc % mr));
+  const kcb = Math.max(1, blocking.kc);
+  const ncb = Math.max(nr, blocking.nc - (blocking.nc % nr));
+  // The packing buffers sit below the heap (elements 0 … pack−1); the first allocation starts after them.
+  const pack = align(packingElements({ mc: mcb, kc: kcb, nc: ncb }));
+  let top = pack;
   let view = new Float64Array(memory.buffer);
   const ensure = (elements: number): void => {
     const bytes = elements * 8;
@@ -130,7 +168,7 @@ function wasmWorkspace(capacity: number): DenseWorkspace {
     }
     view = new Float64Array(memory.buffer);
   };
-  ensure(capacity);
+  ensure(pack + capacity);
   return {
     engine: 'wasm',
     heap: () => (view.buffer === memory.buffer ? view : (view = new Float64Array(memory.buffer))),
@@ -145,8 +183,11 @@ function wasmWorkspace(capacity: number): DenseWorkspace {
     release(mark) {
       top = mark;
     },
-    gemmNT(m, n, k, alpha, a, lda, b, ldb, c, ldc) {
-      if (m > 0 && n > 0) gemm_nt(m, n, k, alpha, a * 8, lda, b * 8, ldb, c * 8, ldc);
+    gemmNT(m, n, k, alpha, a, lda, b, ldb, c, ldc, lower) {
+      if (m > 0 && n > 0 && k > 0) gemm(m, n, k, alpha, a, lda, 1, b, ldb, 1, c, ldc, lower ?? ALL, 0, mcb, kcb, ncb);
+    },
+    gemm(m, n, k, alpha, a, rsa, csa, b, rsb, csb, c, ldc, lower) {
+      if (m > 0 && n > 0 && k > 0) gemm(m, n, k, alpha, a, rsa, csa, b, rsb, csb, c, ldc, lower ?? ALL, 0, mcb, kcb, ncb);
     },
   };
 }
@@ -173,23 +214,26 @@ function jsWorkspace(capacity: number): DenseWorkspace {
       top = mark;
     },
     gemmNT(m, n, k, alpha, a, lda, b, ldb, c, ldc) {
-      gemmNTJs(heap, m, n, k, alpha, a, lda, b, ldb, c, ldc);
+      gemmJs(heap, m, n, k, alpha, a, lda, 1, b, ldb, 1, c, ldc);
+    },
+    gemm(m, n, k, alpha, a, rsa, csa, b, rsb, csb, c, ldc) {
+      gemmJs(heap, m, n, k, alpha, a, rsa, csa, b, rsb, csb, c, ldc);
     },
   };
 }
 
-/** The JavaScript engine: the wasm kernel's 2×4 tiling over k in scalar float64 (same results up to summation order). */
-export function gemmNTJs(h: Float64Array, m: number, n: number, k: number, alpha: number, a: number, lda: number, b: number, ldb: number, c: number, ldc: number): void {
+/** The JavaScript engine: 2×4 register tiles over k in scalar float64, operands through strides (as the wasm kernel). */
+export function gemmJs(h: Float64Array, m: number, n: number, k: number, alpha: number, a: number, rsa: number, csa: number, b: number, rsb: number, csb: number, c: number, ldc: number): void {
   let j = 0;
   for (; j + 4 <= n; j += 4) {
-    const b0 = b + j * ldb, b1 = b0 + ldb, b2 = b1 + ldb, b3 = b2 + ldb;
+    const b0 = b + j * rsb, b1 = b0 + rsb, b2 = b1 + rsb, b3 = b2 + rsb;
     let i = 0;
     for (; i + 2 <= m; i += 2) {
-      const a0 = a + i * lda, a1 = a0 + lda;
+      const a0 = a + i * rsa, a1 = a0 + rsa;
       let s00 = 0, s01 = 0, s02 = 0, s03 = 0, s10 = 0, s11 = 0, s12 = 0, s13 = 0;
-      for (let p = 0; p < k; p++) {
-        const x0 = h[a0 + p]!, x1 = h[a1 + p]!;
-        const y0 = h[b0 + p]!, y1 = h[b1 + p]!, y2 = h[b2 + p]!, y3 = h[b3 + p]!;
+      for (let p = 0, pa = 0, pb = 0; p < k; p++, pa += csa, pb += csb) {
+        const x0 = h[a0 + pa]!, x1 = h[a1 + pa]!;
+        const y0 = h[b0 + pb]!, y1 = h[b1 + pb]!, y2 = h[b2 + pb]!, y3 = h[b3 + pb]!;
         s00 += x0 * y0; s01 += x0 * y1; s02 += x0 * y2; s03 += x0 * y3;
         s10 += x1 * y0; s11 += x1 * y1; s12 += x1 * y2; s13 += x1 * y3;
       }
@@ -198,34 +242,33 @@ export function gemmNTJs(h: Float64Array, m: number, n: number, k: number, alpha
       h[c1] += alpha * s10; h[c1 + 1] += alpha * s11; h[c1 + 2] += alpha * s12; h[c1 + 3] += alpha * s13;
     }
     for (; i < m; i++) {
-      const a0 = a + i * lda;
+      const a0 = a + i * rsa;
       let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-      for (let p = 0; p < k; p++) {
-        const x0 = h[a0 + p]!;
-        s0 += x0 * h[b0 + p]!; s1 += x0 * h[b1 + p]!; s2 += x0 * h[b2 + p]!; s3 += x0 * h[b3 + p]!;
+      for (let p = 0, pa = 0, pb = 0; p < k; p++, pa += csa, pb += csb) {
+        const x0 = h[a0 + pa]!;
+        s0 += x0 * h[b0 + pb]!; s1 += x0 * h[b1 + pb]!; s2 += x0 * h[b2 + pb]!; s3 += x0 * h[b3 + pb]!;
       }
       const c0 = c + i * ldc + j;
       h[c0] += alpha * s0; h[c0 + 1] += alpha * s1; h[c0 + 2] += alpha * s2; h[c0 + 3] += alpha * s3;
     }
   }
   for (; j < n; j++) {
-    const b0 = b + j * ldb;
+    const b0 = b + j * rsb;
     for (let i = 0; i < m; i++) {
-      const a0 = a + i * lda;
+      const a0 = a + i * rsa;
       let s = 0;
-      for (let p = 0; p < k; p++) s += h[a0 + p]! * h[b0 + p]!;
+      for (let p = 0; p < k; p++) s += h[a0 + p * csa]! * h[b0 + p * csb]!;
       h[c + i * ldc + j] += alpha * s;
     }
   }
 }
 
-/** Row and depth block sizes of the cache blocking: an A block of 256×256 float64 (512 KiB) stays in L2. */
+/** Row and depth block sizes of the JavaScript engine's cache blocking: an A block of 256×256 float64 (512 KiB) in L2. */
 export const GEMM_BLOCK = 256;
 
 /**
- * C += α·A·Bᵀ on a workspace's heap, blocked for cache: depth in chunks of {@link GEMM_BLOCK} and rows of A in chunks
- * of the same, so the kernel streams B's rows against an A block resident in L2. A is m × k, B is n × k, C is m × n, all
- * row-major at heap offsets `a`, `b`, `c` with leading dimensions `lda`, `ldb`, `ldc` (in elements).
+ * C += α·A·Bᵀ blocked for cache. The WebAssembly kernel blocks and packs by itself; the JavaScript one gets depth in
+ * chunks of {@link GEMM_BLOCK} and rows of A in chunks of the same, streaming B's rows against an A block in L2.
  *
  * @example
  * ```ts
@@ -240,11 +283,31 @@ export const GEMM_BLOCK = 256;
  * ```
  */
 export function gemmNTBlocked(ws: DenseWorkspace, m: number, n: number, k: number, alpha: number, a: number, lda: number, b: number, ldb: number, c: number, ldc: number): void {
+  if (ws.engine === 'wasm') {
+    ws.gemmNT(m, n, k, alpha, a, lda, b, ldb, c, ldc);
+    return;
+  }
   for (let p0 = 0; p0 < k; p0 += GEMM_BLOCK) {
     const kc = Math.min(GEMM_BLOCK, k - p0);
     for (let i0 = 0; i0 < m; i0 += GEMM_BLOCK) {
       const mc = Math.min(GEMM_BLOCK, m - i0);
       ws.gemmNT(mc, n, kc, alpha, a + i0 * lda + p0, lda, b + p0, ldb, c + i0 * ldc, ldc);
     }
+  }
+}
+
+/**
+ * The lower triangle of C += α·A·Bᵀ for an m×m C (a SYRK-style update when B = A): entries with j ≤ i are updated,
+ * the others may or may not be (the WebAssembly kernel skips tiles wholly above the diagonal, the JavaScript one works
+ * by row blocks of {@link GEMM_BLOCK}, each including its diagonal square).
+ */
+export function gemmNTLower(ws: DenseWorkspace, m: number, k: number, alpha: number, a: number, lda: number, b: number, ldb: number, c: number, ldc: number): void {
+  if (ws.engine === 'wasm') {
+    ws.gemmNT(m, m, k, alpha, a, lda, b, ldb, c, ldc, 0);
+    return;
+  }
+  for (let i0 = 0; i0 < m; i0 += GEMM_BLOCK) {
+    const i1 = Math.min(m, i0 + GEMM_BLOCK);
+    gemmNTBlocked(ws, i1 - i0, i1, k, alpha, a + i0 * lda, lda, b, ldb, c + i0 * ldc, ldc);
   }
 }

@@ -4,7 +4,7 @@
  * flops) so the WebAssembly engine can reach them.
  */
 import { ProvenantError } from '../../core/index.js';
-import { createDenseWorkspace, gemmNTBlocked, GEMM_BLOCK, type DenseEngine } from './dense-workspace.js';
+import { createDenseWorkspace, gemmNTBlocked, gemmNTLower, type DenseEngine } from './dense-workspace.js';
 
 export interface MatrixProductOptions {
   /** 'wasm' (WebAssembly SIMD, default where available and within 4 GiB) or 'js'. */
@@ -100,12 +100,8 @@ export function gram(X: ArrayLike<number>, rows: number, cols: number, weights?:
   const h = ws.heap();
   transposeInto(h, xt, X, rows, cols);
   if (weights) transposeInto(h, xw, X, rows, cols, weights);
-  const nb = GEMM_BLOCK;
-  for (let i0 = 0; i0 < cols; i0 += nb) {
-    const i1 = Math.min(cols, i0 + nb);
-    // Row block I against columns 0..i1 (its own diagonal block included; the part above it is discarded below).
-    gemmNTBlocked(ws, i1 - i0, i1, rows, 1, xw + i0 * rows, rows, xt, rows, g + i0 * cols, cols);
-  }
+  // Lower triangle only (the part above it is discarded below).
+  gemmNTLower(ws, cols, rows, 1, xw, rows, xt, rows, g, cols);
   const out = ws.heap().slice(g, g + cols * cols);
   for (let i = 0; i < cols; i++) for (let j = i + 1; j < cols; j++) out[i * cols + j] = out[j * cols + i]!;
   return out;
