@@ -78,3 +78,5 @@ export type { AttributionIndex, AttributionIndexOptions, AttributeQueryOptions, 
 export * from './generation/index.js';
 export { assertFiniteFeatures } from './feature-matrix.js';
 export * from './linalg/index.js';
+export { createTrakEnsemble, trakModelScores } from './trak-ensemble.js';
+export type { TrakEnsemble, TrakEnsembleModel, TrakEnsembleOptions, TrakModelScores } from './trak-ensemble.js';
