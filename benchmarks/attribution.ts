@@ -74,8 +74,9 @@ import {
 } from '../src/attribution/index.js';
 import { createRng, sampleIndices } from '../src/core/index.js';
 import { fromMnist } from '../src/datanet/index.js';
-import { createMlp, initBackend, tf, train, type Model } from '../src/finetune/index.js';
+import { initBackend, type Model } from '../src/finetune/index.js';
 import { runRawLogisticRegression } from './attribution-lr-raw.js';
+import { PIXELS, restoreWeights, runMlpStudy, trainMlp, type MlpData, type TrakConfig } from './attribution-mlp.js';
 
 // ---------------------------------------------------------------------------------------------------------------- args
 
@@ -94,6 +95,11 @@ interface Args {
   mlpLr: number;
   mlpProj: [number, number];
   trakModels: number[];
+  /** MLP TRAK ensemble sizes reported (LDS vs number of models). */
+  mlpModels: number[];
+  /** Run the MLP TRAK grid (selection half) before the table. */
+  mlpGrid: boolean;
+  mlpGridModels: number;
   seed: number;
   out: string;
   /** Another results file whose rows (by model) and setup are merged into `out` (parts run as separate processes). */
@@ -104,6 +110,9 @@ interface Args {
   rawTrakModels: number[];
   trakProjection: number;
   cgTestPoints: number;
+  lissaTests: number;
+  lissaDepth: number;
+  lissaBatch: number;
   full: boolean;
 }
 
@@ -127,6 +136,9 @@ function parseArgs(argv: string[]): Args {
     mlpLr: Number(get('mlp-lr', '2e-3')),
     mlpProj: get('mlp-proj', '32x16').split('x').map(Number) as [number, number],
     trakModels: get('trak-models', '10,50').split(',').map(Number),
+    mlpModels: get('mlp-models', '1,5,10,25,50').split(',').map(Number),
+    mlpGrid: argv.includes('--mlp-grid'),
+    mlpGridModels: Number(get('mlp-grid-models', '10')),
     seed: Number(get('seed', '0')),
     out: get('out', 'benchmarks/results/attribution.json'),
     merge: argv.includes('--merge') ? get('merge', '') : undefined,
@@ -136,6 +148,9 @@ function parseArgs(argv: string[]): Args {
     rawTrakModels: get('raw-trak-models', '10,50').split(',').map(Number),
     trakProjection: Number(get('trak-projection', '512')),
     cgTestPoints: Number(get('cg-test-points', '5')),
+    lissaTests: Number(get('lissa-tests', '50')),
+    lissaDepth: Number(get('lissa-depth', '1000')),
+    lissaBatch: Number(get('lissa-batch', '100')),
     full: argv.includes('--full'),
   };
 }
@@ -155,7 +170,6 @@ interface MnistArrays {
   source: string;
 }
 
-const PIXELS = 784;
 
 async function loadMnist(args: Args): Promise<MnistArrays> {
   const { datanet, test } = await fromMnist({ train: args.train, test: args.test, seed: args.seed });
@@ -531,70 +545,6 @@ async function runBrittleness(data: MnistArrays, args: Args): Promise<{ rows: Re
 
 // ---------------------------------------------------------------------------------------------------------------- MLP
 
-interface MlpData {
-  xTrain: Float32Array;
-  xTest: Float32Array;
-  yTrain: Int32Array;
-  yTest: Int32Array;
-  nTrain: number;
-  nTest: number;
-}
-
-/** Trains a fresh MLP on `rows` with the finetune training loop (AdamW, batch 64); returns it and its per-epoch snapshots. */
-async function trainMlp(d: MlpData, rows: ArrayLike<number>, args: Args, seed: number, labels = d.yTrain, keepEpochs = false) {
-  const model = createMlp({ inputSize: PIXELS, hiddenSizes: [args.mlpHidden], numClasses: 10, seed });
-  const examples = Array.from(rows, (i) => ({ input: d.xTrain.subarray(i * PIXELS, (i + 1) * PIXELS), label: labels[i]! }));
-  const epochs: Array<Map<string, Float32Array>> = [];
-  await train(model, {
-    task: 'classification',
-    train: examples,
-    seed,
-    epochs: args.mlpEpochs,
-    batchSize: args.mlpBatch,
-    learningRate: args.mlpLr,
-    onEpoch: keepEpochs ? () => void epochs.push(snapshotWeights(model)) : undefined,
-  });
-  return { model, epochs };
-}
-
-function snapshotWeights(model: Model): Map<string, Float32Array> {
-  return new Map([...model.weights].map(([name, v]) => [name, v.dataSync() as Float32Array]));
-}
-
-function restoreWeights(model: Model, weights: Map<string, Float32Array>): void {
-  for (const [name, v] of model.weights) v.assign(tf.tensor(weights.get(name)!, v.shape));
-}
-
-/** −cross-entropy of each test digit (the "higher is better" output the harness retrains against). */
-function negativeTestLoss(model: Model, d: MlpData): Float64Array {
-  const logits = tf.tidy(() => model.forward(tf.tensor2d(d.xTest, [d.nTest, PIXELS])));
-  const z = logits.dataSync() as Float32Array;
-  logits.dispose();
-  const out = new Float64Array(d.nTest);
-  for (let t = 0; t < d.nTest; t++) {
-    let max = -Infinity;
-    for (let c = 0; c < 10; c++) max = Math.max(max, z[t * 10 + c]!);
-    let sum = 0;
-    for (let c = 0; c < 10; c++) sum += Math.exp(z[t * 10 + c]! - max);
-    out[t] = -(Math.log(sum) + max - z[t * 10 + d.yTest[t]!]!);
-  }
-  return out;
-}
-
-function mlpAccuracy(model: Model, x: Float32Array, y: Int32Array): number {
-  const n = y.length;
-  const logits = tf.tidy(() => model.forward(tf.tensor2d(x, [n, PIXELS])));
-  const z = logits.dataSync() as Float32Array;
-  logits.dispose();
-  let right = 0;
-  for (let i = 0; i < n; i++) {
-    let best = 0;
-    for (let c = 1; c < 10; c++) if (z[i * 10 + c]! > z[i * 10 + best]!) best = c;
-    if (best === y[i]) right++;
-  }
-  return right / n;
-}
-
 async function runMlp(data: MnistArrays, args: Args): Promise<{ rows: ResultRow[]; setup: Record<string, unknown> }> {
   const backend = await initBackend({ backend: 'wasm' });
   const d: MlpData = {
@@ -605,38 +555,28 @@ async function runMlp(data: MnistArrays, args: Args): Promise<{ rows: ResultRow[
     nTrain: data.nTrain,
     nTest: data.nTest,
   };
-  const all = Uint32Array.from({ length: d.nTrain }, (_, i) => i);
-  const modelSeed = args.seed + 100;
-  let start = performance.now();
-  const { model, epochs } = await trainMlp(d, all, args, modelSeed, d.yTrain, true);
-  const trainSeconds = seconds(start);
-  const accuracy = { train: mlpAccuracy(model, d.xTrain, d.yTrain), test: mlpAccuracy(model, d.xTest, d.yTest) };
-  log(`MLP 784-${args.mlpHidden}-10: ${args.mlpEpochs} epochs in ${trainSeconds.toFixed(1)} s; accuracy train ${accuracy.train.toFixed(3)} test ${accuracy.test.toFixed(3)}`);
-
-  // LDS ground truth: the same recipe (init seed, epochs, batch order seed) on each half.
-  start = performance.now();
-  const lds = await computeLdsGroundTruth({
-    nTrain: d.nTrain,
-    nTest: d.nTest,
-    count: args.mlpSubsets,
-    fraction: 0.5,
-    seed: args.seed + 12,
-    train: async (rows) => {
-      const { model: m } = await trainMlp(d, rows, args, modelSeed);
-      const out = negativeTestLoss(m, d);
-      m.dispose();
-      return out;
-    },
-    onProgress: (e) => e.done % 10 === 0 && log(`MLP LDS retrain ${e.done}/${e.total}`),
+  // TRAK ensembles, the ground truth and the noise ceiling (benchmarks/attribution-mlp.ts, cached by content hash).
+  const study = await runMlpStudy({
+    ...args,
+    data: d,
+    subsets: args.mlpSubsets,
+    models: args.mlpModels,
+    config: MLP_TRAK_CONFIG,
+    grid: args.mlpGrid,
+    gridModels: args.mlpGridModels,
+    cacheDir: 'benchmarks/cache',
+    log,
   });
-  const ldsSeconds = seconds(start);
-  log(`MLP LDS ground truth: ${args.mlpSubsets} subsets, ${ldsSeconds.toFixed(0)} s`);
-
-  const rows: ResultRow[] = [];
+  const { model, epochs, ground: lds } = study;
+  const rows: ResultRow[] = [...study.rows];
   const evaluate = (method: string, scores: ScoreMatrix, featurizeSeconds: number, scoreSeconds: number, note?: string) => {
     const r = linearDatamodelingScore(scores, lds);
-    rows.push({ model: 'MLP', method, loo: null, lds: r.score, auc: null, featurizeSeconds, scoreSeconds, note });
-    log(`MLP ${method}: LDS ${r.score.toFixed(3)}, featurize ${featurizeSeconds.toFixed(1)} s, score ${scoreSeconds.toFixed(1)} s`);
+    const half = (parity: number) => {
+      const v = Array.from(r.perTest).filter((x, t) => t % 2 === parity && Number.isFinite(x));
+      return v.reduce((a, b) => a + b, 0) / v.length;
+    };
+    rows.push({ model: 'MLP', method, loo: null, lds: half(1), auc: null, featurizeSeconds, scoreSeconds, note: `LDS on the report half (odd test points); all 500: ${r.score.toFixed(3)}${note ? `; ${note}` : ''}` });
+    log(`MLP ${method}: LDS report half ${half(1).toFixed(3)}, all ${r.score.toFixed(3)}, featurize ${featurizeSeconds.toFixed(1)} s, score ${scoreSeconds.toFixed(1)} s`);
   };
   const projection = { kind: 'rademacher' as const, inDim: args.mlpProj[0], outDim: args.mlpProj[1], seed: args.seed + 7 };
   const featurizeAll = (m: Model, target: 'loss' | 'margin') => {
@@ -649,24 +589,23 @@ async function runMlp(data: MnistArrays, args: Args): Promise<{ rows: ResultRow[
       featurizer.dispose();
     }
   };
-  start = performance.now();
+  let start = performance.now();
   const base = featurizeAll(model, 'loss');
   const featurizeSeconds = seconds(start);
   log(`MLP featurize (factorized ${projection.kind} ${projection.inDim}×${projection.outDim} per module → ${base.train.features.dim} dims): ${featurizeSeconds.toFixed(1)} s`);
-  for (const [name, pre] of [
-    ['Grad-Dot', gradDot()],
-    ['Grad-Cos', gradCos()],
-    ['DataInf', fitDataInf(base.train.features)],
-    ['Fisher (damped 0.1·tr/d, projected)', fitFisher(base.train.features)],
-  ] as const) {
+  const single: Array<[string, () => Preconditioner]> = [
+    ['Grad-Dot', () => gradDot()],
+    ['DataInf', () => fitDataInf(base.train.features)],
+  ];
+  if (args.full) single.push(['Grad-Cos', () => gradCos()], ['Fisher (damped 0.1·tr/d, projected)', () => fitFisher(base.train.features)]);
+  for (const [name, make] of single) {
     start = performance.now();
-    const scores = denseScores(base.train.features, base.test.features, pre);
+    const scores = denseScores(base.train.features, base.test.features, make());
     evaluate(name, scores, featurizeSeconds, seconds(start));
   }
   {
     // TracInCP over the per-epoch checkpoints, η = the constant learning rate.
     start = performance.now();
-    const current = snapshotWeights(model);
     const ckTrain: FeatureMatrix[] = [];
     const ckTest: FeatureMatrix[] = [];
     for (const w of epochs) {
@@ -675,60 +614,30 @@ async function runMlp(data: MnistArrays, args: Args): Promise<{ rows: ResultRow[
       ckTrain.push(f.train.features);
       ckTest.push(f.test.features);
     }
-    restoreWeights(model, current);
+    restoreWeights(model, epochs[epochs.length - 1]!);
     const fz = seconds(start);
     start = performance.now();
     const rates = epochs.map(() => args.mlpLr);
     const scores = denseScores(tracInFeatures(ckTrain, rates), tracInFeatures(ckTest, rates), tracInCP());
     evaluate('TracInCP (per-epoch checkpoints)', scores, fz, seconds(start), `${epochs.length} checkpoints`);
   }
-  {
-    // TRAK: M independently seeded models on the full training set, projected margin gradients.
-    const maxModels = Math.max(...args.trakModels);
-    const perModel: Array<{ train: FeatureMatrix; test: FeatureMatrix; p: Float32Array }> = [];
-    start = performance.now();
-    for (let m = 0; m < maxModels; m++) {
-      const trained = m === 0 ? model : (await trainMlp(d, all, args, modelSeed + 1000 + m)).model;
-      const f = featurizeAll(trained, 'margin');
-      perModel.push({ train: f.train.features, test: f.test.features, p: f.train.labelProbability });
-      if (m > 0) trained.dispose();
-      if ((m + 1) % 10 === 0) log(`MLP TRAK models ${m + 1}/${maxModels}`);
-    }
-    const perModelSeconds = seconds(start) / maxModels;
-    for (const M of args.trakModels) {
-      start = performance.now();
-      const models = perModel.slice(0, M);
-      const pre = fitTrakRobust(models.map((m) => ({ features: m.train, labelProbability: m.p })));
-      const scores = denseScores(trakFeatures(models.map((m) => m.train)), trakFeatures(models.map((m) => m.test)), pre);
-      evaluate(`TRAK-${M}`, scores, perModelSeconds * M, seconds(start), `${M} models (train + featurize ${perModelSeconds.toFixed(1)} s each); ${JSON.stringify(pre.params.damping).slice(0, 40)}`);
-    }
-  }
   model.dispose();
   return {
     rows,
     setup: {
-      model: `MLP 784-${args.mlpHidden}-10 (ReLU), AdamW lr ${args.mlpLr}, batch ${args.mlpBatch}, ${args.mlpEpochs} epochs, tfjs ${backend.backend}`,
-      accuracy,
-      trainSeconds,
-      features: `loss (TRAK: margin) gradients of every weight, factorized ${projection.kind} projection ${projection.inDim}×${projection.outDim} per module`,
-      lds: { subsets: args.mlpSubsets, fraction: 0.5, seconds: ldsSeconds, output: '−loss', retrain: 'same init seed and recipe' },
+      ...study.setup,
+      backend: backend.backend,
+      features: `single-model methods: loss gradients of every weight, factorized ${projection.kind} projection ${projection.inDim}×${projection.outDim} per module (Grad-Cos and Fisher only with --full)`,
       loo: 'not measured (single-seed MLP leave-one-out effects are below retraining noise)',
     },
   };
 }
 
-/** TRAK with its default round-off damping, or (when ΦᵀΦ is singular in float32, n ≲ k) 1e-3 × the mean diagonal. */
-function fitTrakRobust(models: Parameters<typeof fitTrak>[0]): Preconditioner {
-  try {
-    return fitTrak(models);
-  } catch {
-    const f = models[0]!.features;
-    let meanDiag = 0;
-    for (let q = 0; q < f.data.length; q++) meanDiag += (f.data[q]! * f.data[q]!) / f.dim;
-    log(`TRAK: ΦᵀΦ singular at the default damping; using 1e-3 × mean diagonal = ${(1e-3 * meanDiag).toExponential(2)}`);
-    return fitTrak(models, { damping: 1e-3 * meanDiag });
-  }
-}
+/**
+ * The reported MLP TRAK configuration, chosen by `--mlp-grid` on the selection half (even test points) of the first 10
+ * models; see benchmarks/results/attribution.json → setup.mlp.grid for every configuration's figures.
+ */
+const MLP_TRAK_CONFIG: TrakConfig = { name: 'all 6 epochs, 32×16, margin', epochs: [1, 2, 3, 4, 5, 6], projection: [32, 16], target: 'margin', relativeDamping: [1e-6] };
 
 // ---------------------------------------------------------------------------------------------------------------- torch
 
@@ -909,6 +818,9 @@ async function runRaw(data: MnistArrays, args: Args): Promise<{ rows: ResultRow[
     trakModels: args.rawTrakModels,
     trakProjection: args.trakProjection,
     cgTestPoints: args.cgTestPoints,
+    lissaTests: args.lissaTests,
+    lissaDepth: args.lissaDepth,
+    lissaBatch: args.lissaBatch,
     seed: args.seed,
     full: args.full,
     cacheDir: 'benchmarks/cache',

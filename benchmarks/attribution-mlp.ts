@@ -1,0 +1,427 @@
+/**
+ * bench:attribution's MLP part: TRAK ensembles on dattri's MNIST MLP set-up (784-128-10 ReLU, 5,000 training / 500 test
+ * digits), LDS against the same retraining ground truth as before (50 half-size subsets, one fixed training seed, output
+ * −loss), and the retraining noise ceiling beside it (the same 50 subsets retrained with another seed).
+ *
+ * Everything expensive is cached by content hash under benchmarks/cache/ (git-ignored): both ground truths (100 retrains)
+ * and every TRAK model's per-epoch weights. `--full` recomputes them. The scores themselves are always recomputed.
+ *
+ * Selection protocol: the test points are split in two halves (even / odd index). The grid (`--mlp-grid`: checkpoints,
+ * projection width, gradient target, kernel λ) is judged on the even half only; the chosen configuration is reported on
+ * the odd half (and, labelled as such, on all 500).
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  computeLdsGroundTruth,
+  createFeaturizer,
+  createTrakEnsemble,
+  linearDatamodelingScore,
+  spearmanCorrelation,
+  trakModelScores,
+  type FactorizedProjectionSpec,
+  type LdsGroundTruth,
+  type ScoreMatrix,
+  type TrakEnsemble,
+} from '../src/attribution/index.js';
+import { createMlp, tf, train, type Model } from '../src/finetune/index.js';
+
+export const PIXELS = 784;
+
+export interface MlpData {
+  xTrain: Float32Array;
+  xTest: Float32Array;
+  yTrain: Int32Array;
+  yTest: Int32Array;
+  nTrain: number;
+  nTest: number;
+}
+
+export interface MlpRecipe {
+  mlpHidden: number;
+  mlpEpochs: number;
+  mlpBatch: number;
+  mlpLr: number;
+}
+
+const seconds = (start: number) => (performance.now() - start) / 1000;
+
+/** Trains a fresh MLP on `rows` with the finetune training loop (AdamW); returns it and its per-epoch snapshots. */
+export async function trainMlp(d: MlpData, rows: ArrayLike<number>, args: MlpRecipe, seed: number, labels = d.yTrain, keepEpochs = false) {
+  const model = createMlp({ inputSize: PIXELS, hiddenSizes: [args.mlpHidden], numClasses: 10, seed });
+  const examples = Array.from(rows, (i) => ({ input: d.xTrain.subarray(i * PIXELS, (i + 1) * PIXELS), label: labels[i]! }));
+  const epochs: Array<Map<string, Float32Array>> = [];
+  await train(model, {
+    task: 'classification',
+    train: examples,
+    seed,
+    epochs: args.mlpEpochs,
+    batchSize: args.mlpBatch,
+    learningRate: args.mlpLr,
+    onEpoch: keepEpochs ? () => void epochs.push(snapshotWeights(model)) : undefined,
+  });
+  return { model, epochs };
+}
+
+export function snapshotWeights(model: Model): Map<string, Float32Array> {
+  return new Map([...model.weights].map(([name, v]) => [name, v.dataSync() as Float32Array]));
+}
+
+export function restoreWeights(model: Model, weights: Map<string, Float32Array>): void {
+  for (const [name, v] of model.weights) {
+    const t = tf.tensor(weights.get(name)!, v.shape);
+    v.assign(t);
+    t.dispose();
+  }
+}
+
+/** −cross-entropy of each test digit (the "higher is better" output the harness retrains against). */
+export function negativeTestLoss(model: Model, d: MlpData): Float64Array {
+  const logits = tf.tidy(() => model.forward(tf.tensor2d(d.xTest, [d.nTest, PIXELS])));
+  const z = logits.dataSync() as Float32Array;
+  logits.dispose();
+  const out = new Float64Array(d.nTest);
+  for (let t = 0; t < d.nTest; t++) {
+    let max = -Infinity;
+    for (let c = 0; c < 10; c++) max = Math.max(max, z[t * 10 + c]!);
+    let sum = 0;
+    for (let c = 0; c < 10; c++) sum += Math.exp(z[t * 10 + c]! - max);
+    out[t] = -(Math.log(sum) + max - z[t * 10 + d.yTest[t]!]!);
+  }
+  return out;
+}
+
+export function mlpAccuracy(model: Model, x: Float32Array, y: Int32Array): number {
+  const n = y.length;
+  const logits = tf.tidy(() => model.forward(tf.tensor2d(x, [n, PIXELS])));
+  const z = logits.dataSync() as Float32Array;
+  logits.dispose();
+  let right = 0;
+  for (let i = 0; i < n; i++) {
+    let best = 0;
+    for (let c = 1; c < 10; c++) if (z[i * 10 + c]! > z[i * 10 + best]!) best = c;
+    if (best === y[i]) right++;
+  }
+  return right / n;
+}
+
+// ---------------------------------------------------------------------------------------------------------------- cache
+
+interface CacheContext {
+  cacheDir: string;
+  full: boolean;
+  log: (...parts: unknown[]) => void;
+}
+
+function cacheFile(c: CacheContext, name: string, key: unknown, ext: string): string {
+  const digest = createHash('sha256').update(JSON.stringify(key)).digest('hex').slice(0, 16);
+  return join(c.cacheDir, `${name}-${digest}.${ext}`);
+}
+
+async function cachedGroundTruth(c: CacheContext, name: string, key: unknown, compute: () => Promise<LdsGroundTruth>): Promise<LdsGroundTruth> {
+  const file = cacheFile(c, name, key, 'json');
+  if (!c.full && existsSync(file)) {
+    c.log(`${name}: from cache ${file}`);
+    const r = JSON.parse(readFileSync(file, 'utf8')) as { nTrain: number; nTest: number; subsets: number[][]; outputs: number[][] };
+    return { nTrain: r.nTrain, nTest: r.nTest, subsets: r.subsets.map((s) => Uint32Array.from(s)), outputs: r.outputs.map((s) => Float64Array.from(s)) };
+  }
+  const t = await compute();
+  mkdirSync(c.cacheDir, { recursive: true });
+  writeFileSync(file, JSON.stringify({ nTrain: t.nTrain, nTest: t.nTest, subsets: t.subsets.map((s) => Array.from(s)), outputs: t.outputs.map((s) => Array.from(s)) }));
+  return t;
+}
+
+/** Per-epoch weights of one trained model: a JSON header (names, lengths) and one float32 blob. */
+async function cachedCheckpoints(c: CacheContext, name: string, key: unknown, compute: () => Promise<Array<Map<string, Float32Array>>>): Promise<Array<Map<string, Float32Array>>> {
+  const file = cacheFile(c, name, key, 'bin');
+  const header = `${file}.json`;
+  if (!c.full && existsSync(file) && existsSync(header)) {
+    const h = JSON.parse(readFileSync(header, 'utf8')) as { epochs: number; tensors: Array<[string, number]> };
+    const buf = readFileSync(file);
+    const all = new Float32Array(buf.buffer, buf.byteOffset, buf.byteLength / 4);
+    let offset = 0;
+    return Array.from({ length: h.epochs }, () => new Map(h.tensors.map(([n, len]) => {
+      const v = all.slice(offset, offset + len);
+      offset += len;
+      return [n, v] as const;
+    })));
+  }
+  const epochs = await compute();
+  const tensors = [...epochs[0]!].map(([n, v]) => [n, v.length] as [string, number]);
+  const total = epochs.length * tensors.reduce((a, [, l]) => a + l, 0);
+  const all = new Float32Array(total);
+  let offset = 0;
+  for (const e of epochs) for (const [n] of tensors) {
+    all.set(e.get(n)!, offset);
+    offset += e.get(n)!.length;
+  }
+  mkdirSync(c.cacheDir, { recursive: true });
+  writeFileSync(file, Buffer.from(all.buffer));
+  writeFileSync(header, JSON.stringify({ epochs: epochs.length, tensors }));
+  return epochs;
+}
+
+// ---------------------------------------------------------------------------------------------------------------- study
+
+/** One TRAK configuration of the grid. */
+export interface TrakConfig {
+  name: string;
+  /** 1-based epochs whose checkpoints enter the ensemble (each one a term of the average). */
+  epochs: number[];
+  projection: [number, number];
+  target: 'margin' | 'loss';
+  /** Kernel λ path, relative to each Gram matrix's mean diagonal. */
+  relativeDamping: number[];
+}
+
+export interface MlpStudyOptions extends MlpRecipe {
+  data: MlpData;
+  seed: number;
+  subsets: number;
+  /** Ensemble sizes reported (models = independently trained, each seen through its configured checkpoints). */
+  models: number[];
+  /** The reported configuration (chosen on the selection half by the grid; see the README). */
+  config: TrakConfig;
+  /** Run the grid on the first `gridModels` models (selection half) before the table. */
+  grid: boolean;
+  gridModels: number;
+  cacheDir: string;
+  full: boolean;
+  log: (...parts: unknown[]) => void;
+}
+
+export interface MlpStudyRow {
+  model: string;
+  method: string;
+  loo: null;
+  lds: number | null;
+  auc: null;
+  featurizeSeconds: number | null;
+  scoreSeconds: number | null;
+  /** LDS on the selection half (even test points), on the report half (odd), on all. */
+  ldsSelection?: number;
+  ldsReport?: number;
+  ldsAll?: number;
+  note?: string;
+}
+
+/** Mean of the per-test LDS over a set of test points (NaN-free entries only). */
+function meanOver(perTest: Float64Array, tests: number[]): number {
+  let s = 0;
+  let n = 0;
+  for (const t of tests) if (Number.isFinite(perTest[t]!)) {
+    s += perTest[t]!;
+    n++;
+  }
+  return s / n;
+}
+
+/** Per test point, Spearman ρ over the subsets between two retraining runs' outputs (the LDS a perfect predictor of one seed's outputs that is blind to seed noise can hope for, estimated by the other seed). */
+function seedAgreement(a: LdsGroundTruth, b: LdsGroundTruth): Float64Array {
+  const S = a.outputs.length;
+  const out = new Float64Array(a.nTest);
+  const x = new Float64Array(S);
+  const y = new Float64Array(S);
+  for (let t = 0; t < a.nTest; t++) {
+    for (let j = 0; j < S; j++) {
+      x[j] = a.outputs[j]![t]!;
+      y[j] = b.outputs[j]![t]!;
+    }
+    out[t] = spearmanCorrelation(x, y);
+  }
+  return out;
+}
+
+export async function runMlpStudy(o: MlpStudyOptions): Promise<{ rows: MlpStudyRow[]; setup: Record<string, unknown>; ground: LdsGroundTruth; model: Model; epochs: Array<Map<string, Float32Array>> }> {
+  const { data: d, log } = o;
+  const cache: CacheContext = { cacheDir: o.cacheDir, full: o.full, log };
+  const dataHash = createHash('sha256').update(Buffer.from(d.xTrain.buffer, d.xTrain.byteOffset, d.xTrain.byteLength)).update(Buffer.from(d.yTrain.buffer)).update(Buffer.from(d.xTest.buffer, d.xTest.byteOffset, d.xTest.byteLength)).update(Buffer.from(d.yTest.buffer)).digest('hex');
+  const recipe = { dataHash, hidden: o.mlpHidden, epochs: o.mlpEpochs, batch: o.mlpBatch, lr: o.mlpLr, backend: tf.getBackend(), version: 1 };
+  const all = Uint32Array.from({ length: d.nTrain }, (_, i) => i);
+  const modelSeed = o.seed + 100;
+  const selection = Array.from({ length: d.nTest }, (_, t) => t).filter((t) => t % 2 === 0);
+  const report = Array.from({ length: d.nTest }, (_, t) => t).filter((t) => t % 2 === 1);
+  const everyTest = Array.from({ length: d.nTest }, (_, t) => t);
+
+  // The full model (for the single-model methods of the caller) and its per-epoch checkpoints.
+  let start = performance.now();
+  const mainEpochs = await cachedCheckpoints(cache, 'mlp-main', { ...recipe, seed: modelSeed }, async () => {
+    const { model, epochs } = await trainMlp(d, all, o, modelSeed, d.yTrain, true);
+    model.dispose();
+    return epochs;
+  });
+  const model = createMlp({ inputSize: PIXELS, hiddenSizes: [o.mlpHidden], numClasses: 10, seed: modelSeed });
+  restoreWeights(model, mainEpochs[mainEpochs.length - 1]!);
+  const accuracy = { train: mlpAccuracy(model, d.xTrain, d.yTrain), test: mlpAccuracy(model, d.xTest, d.yTest) };
+  log(`MLP 784-${o.mlpHidden}-10: accuracy train ${accuracy.train.toFixed(3)} test ${accuracy.test.toFixed(3)} (${seconds(start).toFixed(1)} s)`);
+
+  // Ground truth: every subset retrained with the main model's seed (as before); the noise ceiling's second pass with another.
+  const retrainWith = (seed: number) => async (rows: Uint32Array) => {
+    const { model: m } = await trainMlp(d, rows, o, seed);
+    const out = negativeTestLoss(m, d);
+    m.dispose();
+    return out;
+  };
+  const ldsSeed = o.seed + 12;
+  const noiseSeed = modelSeed + 7919;
+  start = performance.now();
+  const ground = await cachedGroundTruth(cache, 'mlp-lds', { ...recipe, subsets: o.subsets, subsetSeed: ldsSeed, trainSeed: modelSeed }, () =>
+    computeLdsGroundTruth({ nTrain: d.nTrain, nTest: d.nTest, count: o.subsets, fraction: 0.5, seed: ldsSeed, train: retrainWith(modelSeed), onProgress: (e) => e.done % 10 === 0 && log(`MLP LDS retrain ${e.done}/${e.total}`) }),
+  );
+  const ldsSeconds = seconds(start);
+  // TRAK models: independently seeded, each on all training digits; per-epoch checkpoints cached.
+  const maxModels = Math.max(...o.models, o.grid ? o.gridModels : 0);
+  const checkpointsOf = (m: number) => cachedCheckpoints(cache, 'mlp-trak-model', { ...recipe, seed: modelSeed + 1000 + m }, async () => {
+    const { model: trained, epochs } = await trainMlp(d, all, o, modelSeed + 1000 + m, d.yTrain, true);
+    trained.dispose();
+    return epochs;
+  });
+  const scratch = createMlp({ inputSize: PIXELS, hiddenSizes: [o.mlpHidden], numClasses: 10, seed: modelSeed });
+  const featurizeAt = (weights: Map<string, Float32Array>, projection: [number, number], target: 'margin' | 'loss') => {
+    restoreWeights(scratch, weights);
+    const spec: FactorizedProjectionSpec = { kind: 'rademacher', inDim: projection[0], outDim: projection[1], seed: o.seed + 7 };
+    const featurizer = createFeaturizer(scratch, { target, factorizedProjection: spec, batchSize: 128 });
+    try {
+      const tr = featurizer.run({ inputs: d.xTrain, exampleShape: [PIXELS], labels: d.yTrain });
+      const te = featurizer.run({ inputs: d.xTest, exampleShape: [PIXELS], labels: d.yTest });
+      // With loss gradients the (1 − p) factor is already inside each training gradient: Q = I (p passed as 0).
+      return { train: tr.features, test: te.features, labelProbability: target === 'margin' ? tr.labelProbability : new Float32Array(tr.features.rows) };
+    } finally {
+      featurizer.dispose();
+    }
+  };
+  const evaluate = (scores: ScoreMatrix, truth = ground) => {
+    const r = linearDatamodelingScore(scores, truth);
+    return { selection: meanOver(r.perTest, selection), report: meanOver(r.perTest, report), all: meanOver(r.perTest, everyTest) };
+  };
+
+  const gridRows: Array<{ config: string; models: number; lambda: number; selection: number; report: number; all: number }> = [];
+  if (o.grid) {
+    // One-factor-at-a-time grid around TRAK's defaults, all on the first `gridModels` models; judged on the selection half.
+    const L = [1e-6, 1e-3, 1e-2, 1e-1];
+    const E = o.mlpEpochs;
+    const configs: TrakConfig[] = [
+      { name: `final epoch, 32×16, margin`, epochs: [E], projection: [32, 16], target: 'margin', relativeDamping: L },
+      { name: `last 3 epochs, 32×16, margin`, epochs: [E - 2, E - 1, E], projection: [32, 16], target: 'margin', relativeDamping: L },
+      { name: `all ${E} epochs, 32×16, margin`, epochs: Array.from({ length: E }, (_, e) => e + 1), projection: [32, 16], target: 'margin', relativeDamping: L },
+      { name: `final epoch, 64×32, margin`, epochs: [E], projection: [64, 32], target: 'margin', relativeDamping: [1e-6, 1e-2] },
+      { name: `all ${E} epochs, 64×32, margin`, epochs: Array.from({ length: E }, (_, e) => e + 1), projection: [64, 32], target: 'margin', relativeDamping: [1e-6, 1e-2] },
+      { name: `final epoch, 32×16, loss`, epochs: [E], projection: [32, 16], target: 'loss', relativeDamping: [1e-6, 1e-2] },
+    ];
+    const ensembles = configs.map((c) => createTrakEnsemble({ relativeDamping: c.relativeDamping }));
+    start = performance.now();
+    for (let m = 0; m < o.gridModels; m++) {
+      const epochs = await checkpointsOf(m);
+      // Featurize each (epoch, projection, target) once and score it once per λ path; feed every configuration that holds it.
+      const featureKey = (c: TrakConfig) => `${c.projection.join('x')}|${c.target}|${c.relativeDamping.join(',')}`;
+      const done = new Set<string>();
+      for (const c of configs) for (const e of c.epochs) {
+        const key = `${featureKey(c)}|${e}`;
+        if (done.has(key)) continue;
+        done.add(key);
+        const s = trakModelScores(featurizeAt(epochs[e - 1]!, c.projection, c.target), { relativeDamping: c.relativeDamping });
+        configs.forEach((other, j) => {
+          if (featureKey(other) === featureKey(c) && other.epochs.includes(e)) ensembles[j]!.addScores(s);
+        });
+      }
+      log(`MLP TRAK grid: model ${m + 1}/${o.gridModels} (${seconds(start).toFixed(0)} s)`);
+    }
+    configs.forEach((c, j) => c.relativeDamping.forEach((lambda, w) => {
+      const r = evaluate(ensembles[j]!.scores(w));
+      gridRows.push({ config: c.name, models: o.gridModels, lambda, ...r });
+      log(`MLP TRAK grid ${c.name}, λ ${lambda}: selection ${r.selection.toFixed(3)} (report ${r.report.toFixed(3)})`);
+    }));
+  }
+
+  // The reported configuration: LDS against the number of models.
+  const rows: MlpStudyRow[] = [];
+  const cfg = o.config;
+  const ensemble: TrakEnsemble = createTrakEnsemble({ relativeDamping: cfg.relativeDamping });
+  let featurizeSeconds = 0;
+  let scoreSeconds = 0;
+  let trainSeconds = 0;
+  let lastScores: ScoreMatrix | null = null;
+  const sizes = [...o.models].sort((a, b) => a - b);
+  const maxM = sizes[sizes.length - 1]!;
+  for (let m = 0; m < maxM; m++) {
+    let t0 = performance.now();
+    const epochs = await checkpointsOf(m);
+    trainSeconds += seconds(t0);
+    for (const e of cfg.epochs) {
+      t0 = performance.now();
+      const f = featurizeAt(epochs[e - 1]!, cfg.projection, cfg.target);
+      featurizeSeconds += seconds(t0);
+      t0 = performance.now();
+      ensemble.addScores(trakModelScores(f, { relativeDamping: cfg.relativeDamping }));
+      scoreSeconds += seconds(t0);
+    }
+    if (sizes.includes(m + 1)) {
+      const scores = ensemble.scores(0);
+      const r = evaluate(scores);
+      lastScores = scores;
+      rows.push({
+        model: 'MLP',
+        method: `TRAK-${m + 1}`,
+        loo: null,
+        lds: r.report,
+        auc: null,
+        featurizeSeconds,
+        scoreSeconds,
+        ldsSelection: r.selection,
+        ldsReport: r.report,
+        ldsAll: r.all,
+        note: `${m + 1} independently trained models × ${cfg.epochs.length} checkpoint(s) (epochs ${cfg.epochs.join(', ')}), factorized Rademacher ${cfg.projection.join('×')} per module, ${cfg.target} gradients, λ = ${cfg.relativeDamping[0]} × mean diag; LDS on the report half (odd test points); all 500: ${r.all.toFixed(3)}; model training ${trainSeconds.toFixed(0)} s (cached)`,
+      });
+      log(`MLP TRAK-${m + 1} (${cfg.name}): LDS report ${r.report.toFixed(3)}, selection ${r.selection.toFixed(3)}, all ${r.all.toFixed(3)} (featurize ${featurizeSeconds.toFixed(0)} s, score ${scoreSeconds.toFixed(0)} s)`);
+    }
+  }
+  scratch.dispose();
+  start = performance.now();
+  const second = await cachedGroundTruth(cache, 'mlp-lds', { ...recipe, subsets: o.subsets, subsetSeed: ldsSeed, trainSeed: noiseSeed }, () =>
+    computeLdsGroundTruth({ nTrain: d.nTrain, nTest: d.nTest, count: o.subsets, fraction: 0.5, seed: ldsSeed, train: retrainWith(noiseSeed), onProgress: (e) => e.done % 10 === 0 && log(`MLP LDS second-seed retrain ${e.done}/${e.total}`) }),
+  );
+  const noiseSeconds = seconds(start);
+  const agreement = seedAgreement(ground, second);
+  // The largest ensemble against the mean of the two seeds' outputs (a less noisy target): context for the ceiling.
+  const meanGround: LdsGroundTruth = { ...ground, outputs: ground.outputs.map((a, j) => a.map((v, t) => (v + second.outputs[j]![t]!) / 2)) };
+  const last = rows[rows.length - 1]!;
+  if (lastScores) {
+    const vsSecond = evaluate(lastScores, second);
+    const vsMean = evaluate(lastScores, meanGround);
+    last.note += `; the same scores against the second seed's outputs: ${vsSecond.report.toFixed(3)}, against the two-seed mean: ${vsMean.report.toFixed(3)}`;
+    log(`MLP ${last.method} vs second seed ${vsSecond.report.toFixed(3)}, vs two-seed mean ${vsMean.report.toFixed(3)}`);
+  }
+  const ceiling = { selection: meanOver(agreement, selection), report: meanOver(agreement, report), all: meanOver(agreement, everyTest) };
+  log(`MLP noise ceiling (Spearman of seed ${modelSeed} vs seed ${noiseSeed} outputs over the ${o.subsets} subsets, per test point): report half ${ceiling.report.toFixed(3)}, all ${ceiling.all.toFixed(3)}`);
+
+  rows.push({
+    model: 'MLP',
+    method: 'retraining noise ceiling (seed vs seed)',
+    loo: null,
+    lds: ceiling.report,
+    auc: null,
+    featurizeSeconds: null,
+    scoreSeconds: null,
+    ldsSelection: ceiling.selection,
+    ldsReport: ceiling.report,
+    ldsAll: ceiling.all,
+    note: `per test point, Spearman over the ${o.subsets} subsets between the ground truth (training seed ${modelSeed}) and the same subsets retrained with seed ${noiseSeed}; report half; all 500: ${ceiling.all.toFixed(3)}`,
+  });
+  return {
+    rows,
+    ground,
+    model,
+    epochs: mainEpochs,
+    setup: {
+      model: `MLP 784-${o.mlpHidden}-10 (ReLU), AdamW lr ${o.mlpLr}, batch ${o.mlpBatch}, ${o.mlpEpochs} epochs, tfjs ${tf.getBackend()}`,
+      accuracy,
+      lds: { subsets: o.subsets, fraction: 0.5, subsetSeed: ldsSeed, output: '−loss', trainSeed: modelSeed, seconds: ldsSeconds, retrain: 'same init seed and recipe on every subset' },
+      noiseCeiling: { trainSeed: noiseSeed, seconds: noiseSeconds, report: ceiling.report, all: ceiling.all, selection: ceiling.selection },
+      trak: { config: cfg, models: sizes, modelSeeds: `${modelSeed + 1000} … ${modelSeed + 1000 + maxModels - 1}`, trainedOn: 'all 5,000 training digits' },
+      selection: 'grid judged on the even test points (250); the table reports the odd test points (250); "all" includes the selection half',
+      grid: gridRows.length ? gridRows : 'not run (--mlp-grid)',
+      cache: `${o.cacheDir} (content hash of the data and recipe; --full recomputes)`,
+    },
+  };
+}
