@@ -47,12 +47,38 @@ export function aggregateScores(scores: ArrayLike<number>, groupOf: ArrayLike<st
   return { values, counts, reduction };
 }
 
-/** {@link aggregateScores} keyed by each row's contributor. */
+/**
+ * {@link aggregateScores} keyed by each row's contributor: `sum` (default, net influence — first-order group influence
+ * is additive; Koh et al. 2019), `mean` (per row) or `positive-sum` (help only). Contributor ids are data: the result is
+ * a null-prototype record, so `"__proto__"` counts like any id.
+ *
+ * @throws ProvenantError `ATTRIBUTION_SHAPE_MISMATCH` when the lengths differ; `ATTRIBUTION_INPUT_INVALID` for a
+ *   non-finite score, a non-string id or an unknown reduction.
+ * @example
+ * ```ts
+ * import { aggregateByContributor } from 'provenant/attribution';
+ *
+ * const { values, counts } = aggregateByContributor([0.5, -0.1, 0.2], ['alice', 'bob', 'alice']);
+ * // values: { alice: 0.7, bob: -0.1 }; counts: { alice: 2, bob: 1 }
+ * ```
+ */
 export function aggregateByContributor(scores: ArrayLike<number>, contributors: ArrayLike<string>, reduction: ScoreReduction = 'sum'): GroupAggregate {
   return aggregateScores(scores, contributors, reduction);
 }
 
-/** {@link aggregateScores} keyed by the Datanet version (snapshot) each row entered in. */
+/**
+ * {@link aggregateScores} keyed by the Datanet version (snapshot) each row entered in; numeric versions become string
+ * keys.
+ *
+ * @throws ProvenantError `ATTRIBUTION_SHAPE_MISMATCH` when the lengths differ; `ATTRIBUTION_INPUT_INVALID` for a
+ *   non-finite score or an unknown reduction.
+ * @example
+ * ```ts
+ * import { aggregateByVersion } from 'provenant/attribution';
+ *
+ * aggregateByVersion([0.5, -0.1, 0.2], [1, 2, 2], 'mean').values; // { '1': 0.5, '2': 0.05 }
+ * ```
+ */
 export function aggregateByVersion(scores: ArrayLike<number>, versions: ArrayLike<string | number>, reduction: ScoreReduction = 'sum'): GroupAggregate {
   return aggregateScores(scores, Array.from(versions as ArrayLike<string | number>, String), reduction);
 }

@@ -181,7 +181,25 @@ export function attributeQuery(model: Model, input: Float32Array | Int32Array | 
 
 /**
  * The batch form of {@link attributeQuery}: `inputs` holds m examples of `exampleShape`, row-major. One forward pass,
- * batched backward passes and one tiled pass over the cached training features for the whole batch.
+ * batched backward passes and one tiled pass over the cached training features for the whole batch; each query gets its
+ * prediction, top-`topK` proponents and opponents (τ > 0: proponent), contributor and version scores, shares and, with
+ * `feeWei`, the exact fee split.
+ *
+ * @throws ProvenantError `ATTRIBUTION_INPUT_INVALID` without an index or for an unknown reduction;
+ *   `ATTRIBUTION_INDEX_DISPOSED` for a disposed index; `ATTRIBUTION_SHAPE_MISMATCH` when `inputs` is not a positive
+ *   multiple of the example size or `labels` does not have one entry per query; `REWARD_SPLIT_INVALID` when a fee is
+ *   given and no contributor has positive influence on a query.
+ * @example
+ * ```ts
+ * import { attributeQueries, type AttributionIndex } from 'provenant/attribution';
+ * import type { Model } from 'provenant/finetune';
+ *
+ * declare const model: Model;
+ * declare const index: AttributionIndex; // createAttributionIndex(model, store)
+ * declare const pixels: Float32Array;   // 8 MNIST digits, 8 · 784 values
+ * const answers = attributeQueries(model, pixels, { index, exampleShape: [784], topK: 5, feeWei: 10n ** 15n });
+ * answers[0]!.proponents[0]?.contributor; // the contributor of the strongest supporting row
+ * ```
  */
 export function attributeQueries(
   model: Model,

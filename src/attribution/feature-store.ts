@@ -64,7 +64,18 @@ export interface RowMetadata {
  * SHA-256 binding the features to the exact weights they came from: the base model's hash (`baseModelHash`, which
  * fine-tuning also records; with adapters merged it is the pre-merge base), the classification head in use (its
  * effective kernel and bias: the base hash leaves the head out), and every active or merged adapter's scale, merged flag
- * and weight bytes — together they determine the effective weights.
+ * and weight bytes — together they determine the effective weights. A store whose hash differs from the model's is
+ * refused by {@link readFeatureStore} (`model` option) and {@link createAttributionIndex}.
+ *
+ * @example
+ * ```ts
+ * import { featureModelHash, readFeatureStore } from 'provenant/attribution';
+ * import type { Model } from 'provenant/finetune';
+ *
+ * declare const model: Model;
+ * const store = await readFeatureStore('cache/features');
+ * store.manifest.modelHash === featureModelHash(model); // false after any change to the weights or adapters
+ * ```
  */
 export function featureModelHash(model: Model): Hex {
   const adapters: [string, number, boolean, string, string][] = [];
@@ -84,7 +95,18 @@ export function featureModelHash(model: Model): Hex {
   return sha256(utf8Bytes(canonicalJson({ format: 'provenant.feature-model.v2', base: baseModelHash(model), head, adapters })));
 }
 
-/** SHA-256 of a store's manifest (canonical JSON): one digest for the audit record that pins every shard's hash. */
+/**
+ * SHA-256 of a store's manifest (canonical JSON): one digest for the audit record that pins every shard's feature
+ * hash, the model hash, the row ids and contributors.
+ *
+ * @example
+ * ```ts
+ * import { featureStoreDigest, readFeatureStore } from 'provenant/attribution';
+ *
+ * const { manifest } = await readFeatureStore('cache/features');
+ * const digest = featureStoreDigest(manifest); // '0x…' (32 bytes)
+ * ```
+ */
 export function featureStoreDigest(manifest: FeatureStoreManifest): Hex {
   return sha256(utf8Bytes(canonicalJson(manifest)));
 }
@@ -107,9 +129,34 @@ function fromLittleEndian(bytes: Uint8Array): Float32Array {
   return new Float32Array(copy.buffer, 0, copy.length / 4);
 }
 
+/**
+ * The file name of shard `shardIndex` in a feature store: `shard-` and the index zero-padded to 5 digits, `.f32`
+ * (its loss and p_y files replace `.f32` with `.loss.f32` and `.prob.f32`).
+ *
+ * @example
+ * ```ts
+ * import { shardFileName } from 'provenant/attribution';
+ *
+ * shardFileName(3); // 'shard-00003.f32'
+ * ```
+ */
 export const shardFileName = (shardIndex: number): string => `shard-${String(shardIndex).padStart(5, '0')}.f32`;
 
-/** Writes one shard (features, loss, p_y) for rows [rowStart, rowStart + rows); returns its manifest entry. */
+/**
+ * Writes one shard for rows [rowStart, rowStart + rows) into `directory` — the features (`shard-NNNNN.f32`, float32
+ * little-endian, rows × dim row-major), each row's loss (`.loss.f32`) and p_y (`.prob.f32`), each file atomically — and
+ * returns its manifest entry with the features' SHA-256. {@link mergeFeatureShards} then writes the manifest.
+ *
+ * @throws ProvenantError `FILE_WRITE_FAILED` naming the file when a write fails.
+ * @example
+ * ```ts
+ * import { writeFeatureShard, type Features } from 'provenant/attribution';
+ *
+ * declare const shardFeatures: Features; // rows 4096 … 8191, from a worker
+ * const entry = await writeFeatureShard('cache/features', 1, 4096, shardFeatures);
+ * // { file: 'shard-00001.f32', rowStart: 4096, rows: 4096, sha256: '0x…' }
+ * ```
+ */
 export async function writeFeatureShard(directory: string, shardIndex: number, rowStart: number, features: Features): Promise<ShardEntry> {
   await mkdir(directory, { recursive: true });
   const file = shardFileName(shardIndex);
@@ -133,8 +180,23 @@ export interface MergeShardsOptions extends RowMetadata {
 }
 
 /**
- * Writes the manifest over shards already in `directory` (from workers or earlier runs). Checks that the shards tile
- * [0, rows) without gaps or overlaps and that the row metadata has one entry per row.
+ * Writes the manifest over shards already in `directory` (from workers or earlier runs), atomically and last, so a
+ * store is never readable with a partial set. Checks that the shards tile [0, rows) without gaps or overlaps and that
+ * the row metadata (`rowIds`, `contributors`, `labels`, optional `versions`) has one entry per row.
+ *
+ * @throws ProvenantError `ATTRIBUTION_FEATURE_STORE_INVALID` naming the shard or list that does not fit;
+ *   `FILE_WRITE_FAILED` when the manifest cannot be written.
+ * @example
+ * ```ts
+ * import { featureModelHash, mergeFeatureShards, type FeatureBlock, type FeaturizeInfo, type ShardEntry } from 'provenant/attribution';
+ * import type { Model } from 'provenant/finetune';
+ *
+ * declare const model: Model;
+ * declare const shards: ShardEntry[]; // from writeFeatureShard in each worker
+ * declare const info: FeaturizeInfo, blocks: FeatureBlock[];
+ * declare const rowIds: string[], contributors: string[], labels: number[];
+ * const manifest = await mergeFeatureShards('cache/features', shards, { modelHash: featureModelHash(model), info, dim: 512, blocks, rowIds, contributors, labels });
+ * ```
  */
 export async function mergeFeatureShards(directory: string, shards: readonly ShardEntry[], options: MergeShardsOptions): Promise<FeatureStoreManifest> {
   const sorted = [...shards].sort((a, b) => a.rowStart - b.rowStart);
@@ -218,7 +280,24 @@ export interface ReadFeatureStoreOptions {
   model?: Model;
 }
 
-/** Reads a store written by {@link writeFeatureStore} or {@link mergeFeatureShards}; throws `ATTRIBUTION_FEATURE_STORE_INVALID`. */
+/**
+ * Reads a store written by {@link writeFeatureStore} or {@link mergeFeatureShards}: the manifest, every shard's
+ * features (rows × dim float32, re-hashed against the manifest's SHA-256 unless `verify: false`), loss and p_y. With
+ * `model`, the store must have been computed with that model ({@link featureModelHash}).
+ *
+ * @throws ProvenantError `FILE_NOT_FOUND` when the manifest or a shard is missing; `ATTRIBUTION_FEATURE_STORE_INVALID`
+ *   for a manifest that is not valid JSON or of an unknown format, a different model, a malformed shard entry, a shard
+ *   of the wrong size or whose SHA-256 does not match.
+ * @example
+ * ```ts
+ * import { readFeatureStore } from 'provenant/attribution';
+ * import type { Model } from 'provenant/finetune';
+ *
+ * declare const model: Model;
+ * const store = await readFeatureStore('cache/features', { model });
+ * store.features.rows; // e.g. 5000; store.manifest.contributors[i] owns row i
+ * ```
+ */
 export async function readFeatureStore(directory: string, options: ReadFeatureStoreOptions = {}): Promise<FeatureStore> {
   let manifest: FeatureStoreManifest;
   const manifestText = Buffer.from(await readFileChecked(join(directory, 'manifest.json'), { what: 'feature-store manifest' })).toString('utf8');

@@ -93,7 +93,27 @@ export interface Featurizer {
   dispose(): void;
 }
 
-/** Builds a reusable featurizer: selects parameters and materialises the projection matrices once. */
+/**
+ * Builds a reusable featurizer (dattri's `cache`, TRAK's `featurize`): selects the parameters once and materialises the
+ * projection matrices on the backend once, so queries and shards are featurized into the same space without rebuilding
+ * them. `run(data)` returns per-example gradient features (rows × dim, projected to `projection.dim` or, with
+ * `factorizedProjection`, LoGra's per-module inDim·outDim blocks; Choe et al. 2024), each row's loss and p_y. Call
+ * `dispose()` when done.
+ *
+ * @throws ProvenantError `ATTRIBUTION_INPUT_INVALID` for an unknown target, a batch size that is not a positive
+ *   integer, both projections at once, an invalid projection spec, or an empty parameter selection.
+ * @example
+ * ```ts
+ * import { createFeaturizer, type FeaturizeData } from 'provenant/attribution';
+ * import type { Model } from 'provenant/finetune';
+ *
+ * declare const model: Model;
+ * declare const shard: FeaturizeData; // { inputs: Float32Array(n · 784), exampleShape: [784], labels }
+ * const featurizer = createFeaturizer(model, { projection: { kind: 'rademacher', dim: 512, seed: 1 }, batchSize: 64 });
+ * const { features, loss } = featurizer.run(shard); // features: n × 512, loss: Float32Array(n)
+ * featurizer.dispose();
+ * ```
+ */
 export function createFeaturizer(model: Model, options: FeaturizeOptions = {}): Featurizer {
   const target = options.target ?? 'loss';
   if (target !== 'loss' && target !== 'margin') throw new ProvenantError('ATTRIBUTION_INPUT_INVALID', `Unknown gradient target "${String(target)}".`);

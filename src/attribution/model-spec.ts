@@ -27,7 +27,22 @@ export interface ModelSpec {
 
 const spec = (v: tf.Variable): TensorSpec => ({ shape: [...v.shape], data: Float32Array.from(v.dataSync() as Float32Array) });
 
-/** Captures a model's weights and adapters as plain data (structured-clone friendly). */
+/**
+ * Captures a model's weights and adapters as plain data (structured-clone friendly, float32 copies): base weights with
+ * their `trainable` flags, and per module the LoRA adapters (A, B, scale, dropout, trainable), active and merged names —
+ * so a worker thread can rebuild the same model with {@link restoreModel}. Not a save format (use the PEFT adapter I/O).
+ *
+ * @example
+ * ```ts
+ * import { serializeModel } from 'provenant/attribution';
+ * import type { Model } from 'provenant/finetune';
+ * import { Worker } from 'node:worker_threads';
+ *
+ * declare const model: Model;
+ * declare const worker: Worker;
+ * worker.postMessage({ model: serializeModel(model) }); // rebuilt there with restoreModel
+ * ```
+ */
 export function serializeModel(model: Model): ModelSpec {
   return {
     kind: model.kind,
@@ -42,7 +57,20 @@ export function serializeModel(model: Model): ModelSpec {
   };
 }
 
-/** Rebuilds a model from {@link serializeModel}'s output (logistic regression, MLP, transformer). */
+/**
+ * Rebuilds a model from {@link serializeModel}'s output: a fresh logistic regression, MLP or transformer of the same
+ * config, with the weights, trainable flags and adapters (active and merged) restored.
+ *
+ * @throws ProvenantError `ATTRIBUTION_INPUT_INVALID` for a model kind that cannot be rebuilt here (e.g. a checkpoint
+ *   loaded by `loadPretrained`), or a weight or module the fresh model does not have.
+ * @example
+ * ```ts
+ * import { restoreModel, type ModelSpec } from 'provenant/attribution';
+ *
+ * declare const spec: ModelSpec; // received from the main thread
+ * const model = restoreModel(spec); // same outputs as the serialized model
+ * ```
+ */
 export function restoreModel(s: ModelSpec): Model {
   let model: Model;
   if (s.kind === 'logistic-regression') model = createLogisticRegression(s.config as Parameters<typeof createLogisticRegression>[0]);

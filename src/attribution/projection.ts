@@ -38,14 +38,37 @@ export interface FactorizedProjectionSpec {
   density?: number;
 }
 
-/** A 32-bit seed for one named sub-matrix (module and side), so projections are reproducible per module. */
+/**
+ * A 32-bit seed for one named sub-matrix (module and side, e.g. `fc1/in`), derived from the run's seed by FNV-1a over
+ * the label, so each module's projection is reproducible on its own and independent of the order modules are visited.
+ *
+ * @example
+ * ```ts
+ * import { deriveSeed, projectionMatrix } from 'provenant/attribution';
+ *
+ * const pIn = projectionMatrix('rademacher', 784, 16, deriveSeed(42, 'fc1/in')); // Float32Array(784 · 16)
+ * deriveSeed(42, 'fc1/in') === deriveSeed(42, 'fc1/in'); // true; 'fc1/out' gives another seed
+ * ```
+ */
 export function deriveSeed(seed: number, label: string): number {
   let h = (0x811c9dc5 ^ (seed >>> 0) ^ Math.floor(seed / 0x1_0000_0000)) >>> 0;
   for (let i = 0; i < label.length; i++) h = Math.imul(h ^ label.charCodeAt(i), 0x01000193) >>> 0;
   return h >>> 0;
 }
 
-/** Validates a projection spec; throws `ATTRIBUTION_INPUT_INVALID`. */
+/**
+ * Validates a projection spec: `kind` is 'gaussian', 'rademacher' or 'sparse'; every dimension a positive integer; a
+ * sparse `density` in (0, 1].
+ *
+ * @throws ProvenantError `ATTRIBUTION_INPUT_INVALID` naming the bad kind, dimension or density.
+ * @example
+ * ```ts
+ * import { validateProjection } from 'provenant/attribution';
+ *
+ * validateProjection('sparse', [7850, 512], 1 / 3); // passes
+ * validateProjection('rademacher', [0]);           // throws ATTRIBUTION_INPUT_INVALID: dimensions must be positive integers
+ * ```
+ */
 export function validateProjection(kind: ProjectionKind, dims: number[], density?: number): void {
   if (kind !== 'gaussian' && kind !== 'rademacher' && kind !== 'sparse') {
     throw new ProvenantError('ATTRIBUTION_INPUT_INVALID', `Unknown projection kind "${String(kind)}" (gaussian, rademacher, sparse).`);

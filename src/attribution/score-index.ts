@@ -252,7 +252,17 @@ export function selfInfluence(train: FeatureMatrix, preconditioner: Precondition
   return out;
 }
 
-/** Indices sorted by descending value (ties by index), e.g. to rank rows by self-influence. */
+/**
+ * Row indices sorted by descending value (ties by lower index, so the order is deterministic), e.g. to rank rows by
+ * self-influence for mislabel screening.
+ *
+ * @example
+ * ```ts
+ * import { argsortDescending } from 'provenant/attribution';
+ *
+ * argsortDescending([0.2, 0.9, 0.2, -1]); // [1, 0, 2, 3]
+ * ```
+ */
 export function argsortDescending(values: ArrayLike<number>): number[] {
   return Array.from({ length: values.length }, (_, i) => i).sort((a, b) => values[b]! - values[a]! || a - b);
 }

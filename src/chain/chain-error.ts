@@ -49,7 +49,7 @@ function findRevertData(error: BaseError): Hex | null {
  *
  * @example
  * ```ts
- * import { decodeRevert, writeRegistry, type RegistryClient, type WriteOptions } from 'provenant/chain';
+ * import { decodeRevert, writeRegistry, type RegistryClient } from 'provenant/chain';
  *
  * declare const client: RegistryClient;
  * declare const parameters: Parameters<typeof writeRegistry>[1];
@@ -139,11 +139,10 @@ export interface ChainErrorContext {
  *
  * @example
  * ```ts
- * import { toChainError, type RegistryClient } from 'provenant/chain';
- * import { getBlockNumber } from 'viem/actions';
+ * import { toChainError } from 'provenant/chain';
  *
- * declare const client: RegistryClient;
- * const block = await getBlockNumber(client).catch((error: unknown) => {
+ * declare const readBlockNumber: () => Promise<bigint>; // e.g. () => getBlockNumber(client) with viem
+ * const block = await readBlockNumber().catch((error: unknown) => {
  *   throw toChainError(error, { action: 'getBlockNumber' }); // e.g. code 'CHAIN_RPC_FAILED', data.retryable true
  * });
  * ```

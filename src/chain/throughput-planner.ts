@@ -134,7 +134,7 @@ export function perEventEventsPerBlock(gasBudget: number, gasPerTx: number): num
  *   perEventTx: 28_387, perEventTxBytes: 330, batchedEventsBase: 20_211, batchedEventsPerEvent: 4_770,
  *   batchedEventsBaseBytes: 200, batchedEventsPerEventBytes: 160, rootPerBlock: 96_844, rootTxBytes: 250,
  * };
- * batchedEventsPerTransaction(gas); // 818 (the 128 KiB size limit binds before the 2^24 gas cap)
+ * batchedEventsPerTransaction(gas); // 817 (the 128 KiB size limit binds before the 2^24 gas cap)
  * ```
  */
 export function batchedEventsPerTransaction(gas: MeasuredGas, maxTxBytes: number = DEFAULT_MAX_TX_BYTES, maxTxGas: number = DEFAULT_MAX_TX_GAS): number {
@@ -152,7 +152,7 @@ export function batchedEventsPerTransaction(gas: MeasuredGas, maxTxBytes: number
  * ```ts
  * import { batchedEventsPerBlock } from 'provenant/chain';
  *
- * batchedEventsPerBlock(30_000_000, 20_211, 4_770, 818); // 6265 events in a 30M-gas block
+ * batchedEventsPerBlock(30_000_000, 20_211, 4_770, 817); // 6255 events in a 30M-gas block
  * ```
  */
 export function batchedEventsPerBlock(gasBudget: number, base: number, perEvent: number, eventsPerTx: number): number {

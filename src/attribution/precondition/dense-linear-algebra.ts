@@ -8,8 +8,18 @@ import type { FeatureMatrix } from '../feature-matrix.js';
 import { gram } from '../linalg/index.js';
 
 /**
- * Σ_i w_i g_i g_iᵀ over the rows of `features` (columns [offset, offset + size) only), float64, size × size row-major,
- * on the blocked float64 kernel ({@link gram}). Weights must be finite and non-negative.
+ * The weighted Gram matrix Σ_i w_i g_i g_iᵀ over the rows of `features` (columns [offset, offset + size) only; all by
+ * default), float64, size × size row-major, on the blocked float64 kernel ({@link gram}). Weights (one per row, default
+ * 1) must be finite and non-negative.
+ *
+ * @throws ProvenantError `ATTRIBUTION_INPUT_INVALID` for a negative or non-finite weight.
+ * @example
+ * ```ts
+ * import { gramMatrix, singleBlock } from 'provenant/attribution';
+ *
+ * const features = { rows: 2, dim: 2, data: new Float32Array([1, 2, 3, 4]), blocks: singleBlock(2) };
+ * gramMatrix(features); // Float64Array [10, 14, 14, 20] = GᵀG
+ * ```
  */
 export function gramMatrix(features: FeatureMatrix, weights?: ArrayLike<number>, offset = 0, size = features.dim): Float64Array {
   const { rows, dim, data } = features;
@@ -21,7 +31,17 @@ export function gramMatrix(features: FeatureMatrix, weights?: ArrayLike<number>,
   return gram(X, rows, size, weights);
 }
 
-/** A [m, k] · B [k, n] (or Bᵀ when `transposeB`, B stored [n, k]) in float32 on the tfjs backend. */
+/**
+ * A [m, k] · B [k, n] (or A·Bᵀ when `transposeB`, B stored [n, k]) in float32 on the tfjs backend, row-major in and
+ * out; the tensors are disposed before returning. For matrix-free curvature products where float32 suffices.
+ *
+ * @example
+ * ```ts
+ * import { matMulF32 } from 'provenant/attribution';
+ *
+ * const c = matMulF32(new Float32Array([1, 2, 3, 4]), 2, 2, new Float32Array([1, 0, 0, 1]), 2, false); // Float32Array [1, 2, 3, 4]
+ * ```
+ */
 export function matMulF32(a: Float32Array, m: number, k: number, b: Float32Array, n: number, transposeB: boolean): Float32Array {
   const t = tf.tidy(() => {
     const A = tf.tensor2d(a, [m, k]);

@@ -25,8 +25,23 @@ export interface CurvatureFeatures {
 }
 
 /**
- * The Gauss–Newton pseudo-gradients s_ic of every example (labels are not needed: Λ_i depends on p_i only).
- * Pass the same featurize options (parameters, projection) as for the gradient features.
+ * The Gauss–Newton pseudo-gradients s_ic = J_iᵀ M_i[:, c] of every example, M_i = diag(√p_i) − p_i √p_iᵀ so that
+ * M_i M_iᵀ = diag(p_i) − p_i p_iᵀ, the softmax cross-entropy Hessian in the logits (Martens 2020, "New insights and
+ * perspectives on the natural gradient method", Eq. 9): C rows per example (row i·C + c), one batched backward pass per
+ * class, through the same featurizer (and projection) as the gradients so G = (1/n) Σ s sᵀ lives in the same space.
+ * Labels are not needed (Λ_i depends on p_i only). Pass the same featurize options as for the gradient features.
+ *
+ * @throws ProvenantError `ATTRIBUTION_INPUT_INVALID` for invalid featurize options (see {@link createFeaturizer}).
+ * @example
+ * ```ts
+ * import { curvatureMatrix, fitInverseHessian, gaussNewtonFeatures } from 'provenant/attribution';
+ * import type { Model } from 'provenant/finetune';
+ *
+ * declare const model: Model;      // MNIST logistic regression, 7850 parameters
+ * declare const pixels: Float32Array; // n · 784
+ * const gn = gaussNewtonFeatures(model, { inputs: pixels, exampleShape: [784] }); // (n · 10) × 7850 pseudo-gradients
+ * const pre = fitInverseHessian(curvatureMatrix(gn, 1e-3), gn.features.dim);
+ * ```
  */
 export function gaussNewtonFeatures(model: Model, data: Omit<FeaturizeData, 'labels'> & { labels?: ArrayLike<number> }, options: FeaturizeOptions = {}): CurvatureFeatures {
   const exampleSize = data.exampleShape.reduce((a, b) => a * b, 1);
@@ -67,7 +82,19 @@ export function gaussNewtonFeatures(model: Model, data: Omit<FeaturizeData, 'lab
   }
 }
 
-/** The explicit d×d curvature (1/n) Σ s sᵀ + l2·I, float64 row-major. For small models (d up to a few thousand). */
+/**
+ * The explicit d × d curvature G = (1/n) Σ_i Σ_c s_ic s_icᵀ + l2·I from Gauss–Newton pseudo-gradients (or the empirical
+ * Fisher, one row per example), float64 row-major. For small models (d up to a few thousand: d² doubles). For logistic
+ * regression with `l2` = the training objective's L2 coefficient it is the exact Hessian of the regularised mean loss.
+ *
+ * @example
+ * ```ts
+ * import { curvatureMatrix, type CurvatureFeatures } from 'provenant/attribution';
+ *
+ * declare const gn: CurvatureFeatures; // gaussNewtonFeatures(model, data)
+ * const H = curvatureMatrix(gn, 1e-3); // Float64Array(d · d)
+ * ```
+ */
 export function curvatureMatrix(curvature: CurvatureFeatures, l2 = 0): Float64Array {
   const d = curvature.features.dim;
   const H = gramMatrix(curvature.features);

@@ -23,7 +23,22 @@ export interface LissaOptions {
   seed?: number;
 }
 
-/** H⁻¹ applied to each row of V by LiSSA. Throws `ATTRIBUTION_NOT_CONVERGED` if the recursion diverges. */
+/**
+ * H⁻¹ applied to each row of V (rows × dim, row-major) by LiSSA (Agarwal, Bullins & Hazan 2017, Alg. 1; as used for
+ * influence by Koh & Liang 2017, §3): the truncated Neumann series h_j = v + (I − (H_j + λI)/s) h_{j−1},
+ * (H + λI)⁻¹v ≈ h_J / s, averaged over `repeats` recursions. Defaults: depth 1,000, one repeat, the full operator
+ * (deterministic), s = 1.5·(λ_max + λ) by power iteration, seed 0.
+ *
+ * @throws ProvenantError `ATTRIBUTION_INPUT_INVALID` for a scale that is not positive, or `batchSize` with an operator
+ *   that cannot sample; `ATTRIBUTION_NOT_CONVERGED` when the recursion diverges (scale below λ_max).
+ * @example
+ * ```ts
+ * import { explicitOperator, lissa } from 'provenant/attribution';
+ *
+ * const op = explicitOperator([2, 0, 0, 4], 2);
+ * lissa(op, [1, 1, 2, 0], 2, { depth: 200 }); // Float64Array ≈ [0.5, 0.25, 1, 0] (two right-hand sides)
+ * ```
+ */
 export function lissa(op: CurvatureOperator, V: ArrayLike<number>, rows: number, options: LissaOptions = {}): Float64Array {
   const d = op.dim;
   const depth = options.depth ?? 1000;

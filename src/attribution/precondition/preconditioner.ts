@@ -20,7 +20,22 @@ export interface Preconditioner {
 
 export const identityTransform = (f: FeatureMatrix): FeatureMatrix => f;
 
-/** Row-wise map of a feature matrix through a float64 function, back to float32, keeping the blocks. */
+/**
+ * Row-wise map of a feature matrix through a float64 function, back to float32, keeping the blocks: `fn(row, out, i)`
+ * reads row i (length dim) and writes its image into `out` (zeroed before each call). How preconditioners apply a
+ * per-row transform (a solve, a normalisation) without their own loops.
+ *
+ * @example
+ * ```ts
+ * import { mapRows, type FeatureMatrix } from 'provenant/attribution';
+ *
+ * declare const test: FeatureMatrix;
+ * const unit = mapRows(test, (row, out) => {
+ *   const norm = Math.hypot(...row) || 1;
+ *   for (let c = 0; c < row.length; c++) out[c] = row[c]! / norm;
+ * }); // rows scaled to unit length (Grad-Cos's query side)
+ * ```
+ */
 export function mapRows(features: FeatureMatrix, fn: (row: Float64Array, out: Float64Array, index: number) => void): FeatureMatrix {
   const { rows, dim } = features;
   const data = new Float32Array(rows * dim);

@@ -26,7 +26,22 @@ export function tracInFeatures(checkpoints: readonly FeatureMatrix[], learningRa
   return concatColumns(checkpoints, learningRates.map(Math.sqrt), checkpoints.map((_, c) => `ckpt${c}/`));
 }
 
-/** The TracInCP preconditioner: a dot product over {@link tracInFeatures}. */
+/**
+ * The TracInCP preconditioner (Pruthi et al. 2020, "Estimating training data influence by tracing gradient descent",
+ * Eq. 4 — the checkpoint approximation): τ(i, t) = Σ_c η_c ∇ℓ(z_t; θ_c)·∇ℓ(z_i; θ_c), a plain dot product over
+ * features built by {@link tracInFeatures} (each checkpoint's gradients scaled by √η_c and laid side by side). Recorded
+ * as method `tracin-cp`.
+ *
+ * @example
+ * ```ts
+ * import { denseScores, tracInCP, tracInFeatures, type FeatureMatrix } from 'provenant/attribution';
+ *
+ * declare const trainCk1: FeatureMatrix, trainCk2: FeatureMatrix, testCk1: FeatureMatrix, testCk2: FeatureMatrix;
+ * const train = tracInFeatures([trainCk1, trainCk2], [0.1, 0.01]); // learning rates at the two checkpoints
+ * const test = tracInFeatures([testCk1, testCk2], [0.1, 0.01]);
+ * const scores = denseScores(train, test, tracInCP()); // { values, nTrain, nTest }
+ * ```
+ */
 export function tracInCP(): Preconditioner {
   return { ...gradDot(), method: 'tracin-cp' };
 }

@@ -25,7 +25,22 @@ export interface TrakOptions {
   damping?: number;
 }
 
-/** Lays per-model features side by side (the layout {@link fitTrak}'s query and train sides take). */
+/**
+ * Lays per-model features side by side, block names prefixed `model<m>/` — the layout {@link fitTrak}'s query and train
+ * sides take (TRAK, Park et al. 2023, Algorithm 1: one projected feature matrix per model of the ensemble). Concatenate
+ * training and query features in the same model order.
+ *
+ * @throws ProvenantError `ATTRIBUTION_INPUT_INVALID` for an empty list; `ATTRIBUTION_SHAPE_MISMATCH` when the row
+ *   counts differ.
+ * @example
+ * ```ts
+ * import { denseScores, fitTrak, trakFeatures, type Features } from 'provenant/attribution';
+ *
+ * declare const trainPerModel: Features[], testPerModel: Features[]; // featurize(…, { target: 'margin', projection }) per model
+ * const pre = fitTrak(trainPerModel.map((f) => ({ features: f.features, labelProbability: f.labelProbability })));
+ * const scores = denseScores(trakFeatures(trainPerModel.map((f) => f.features)), trakFeatures(testPerModel.map((f) => f.features)), pre);
+ * ```
+ */
 export function trakFeatures(perModel: readonly FeatureMatrix[]): FeatureMatrix {
   return concatColumns(perModel, undefined, perModel.map((_, m) => `model${m}/`));
 }

@@ -34,15 +34,41 @@ export interface BrittlenessResult {
   retrains: number;
 }
 
-/** Indices of the k largest entries of `column`, highest first (ties by lower index, so the order is deterministic). */
+/**
+ * Indices of the k largest entries of `column` (a test point's scores), highest first — its strongest proponents —
+ * ties by lower index, so the order is deterministic.
+ *
+ * @example
+ * ```ts
+ * import { topProponents } from 'provenant/attribution';
+ *
+ * topProponents([0.1, 0.7, -0.3, 0.7], 2); // Uint32Array [1, 3]
+ * ```
+ */
 export function topProponents(column: ArrayLike<number>, k: number): Uint32Array {
   const order = Array.from({ length: column.length }, (_, i) => i).sort((a, b) => column[b]! - column[a]! || a - b);
   return Uint32Array.from(order.slice(0, k));
 }
 
 /**
- * Runs the brittleness test: for each test point, removes its top-k proponents for k in `ks` (ascending, stopping at the
- * first flip) and retrains. Cost: up to `tests.length × ks.length + 1` retrains.
+ * Runs the brittleness test (Ilyas et al. 2022, "Datamodels", §4.2; Park et al. 2023, "TRAK", App. E): for each test
+ * point the full model gets right (output > `threshold`), removes its top-k proponents for k in `ks` (ascending,
+ * stopping at the first flip) and retrains; reports the smallest flipping k per point and the fraction flipped per k.
+ * Cost: up to `tests.length × ks.length + 1` retrains.
+ *
+ * @throws ProvenantError `ATTRIBUTION_INPUT_INVALID` for `ks` that are not strictly ascending integers in [1, nTrain),
+ *   a test index out of range, or a malformed score matrix; errors of the retrain function's output
+ *   (`ATTRIBUTION_SHAPE_MISMATCH`, `ATTRIBUTION_INPUT_INVALID`).
+ * @example
+ * ```ts
+ * import { brittleness, type RetrainFunction, type ScoreMatrix } from 'provenant/attribution';
+ *
+ * declare const scores: ScoreMatrix;   // 5000 × 500
+ * declare const train: RetrainFunction; // returns the correct-class margin per test point
+ * const r = await brittleness(scores, { train, tests: [0, 1, 2], ks: [10, 20, 40, 80] });
+ * r.smallestK;       // Int32Array [20, -1, 40]: -1 = never flipped (or already wrong)
+ * r.flippedFraction; // Float64Array per k
+ * ```
  */
 export async function brittleness(scores: ScoreMatrix, options: BrittlenessOptions): Promise<BrittlenessResult> {
   assertScoreMatrix(scores);

@@ -4,7 +4,17 @@
  */
 import { ProvenantError } from '../../core/index.js';
 
-/** 1-based ranks with ties given the average of the ranks they span (e.g. [10, 20, 20, 30] → [1, 2.5, 2.5, 4]). */
+/**
+ * 1-based ranks with ties given the average of the ranks they span (the textbook definition, as
+ * `scipy.stats.rankdata(method='average')`): Spearman's ρ is Pearson's r of these ranks.
+ *
+ * @example
+ * ```ts
+ * import { averageRanks } from 'provenant/attribution';
+ *
+ * averageRanks([10, 20, 20, 30]); // Float64Array [1, 2.5, 2.5, 4]
+ * ```
+ */
 export function averageRanks(values: ArrayLike<number>): Float64Array {
   const n = values.length;
   const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => values[a]! - values[b]!);

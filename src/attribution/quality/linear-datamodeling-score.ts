@@ -19,7 +19,19 @@ export interface LdsSubsetOptions {
   seed?: Seed;
 }
 
-/** `count` subsets of ⌊fraction·nTrain⌋ distinct rows each (ascending indices), drawn with `seed`. */
+/**
+ * `count` subsets (default 100) of ⌊fraction·nTrain⌋ distinct rows each (default fraction 0.5, as TRAK and dattri),
+ * ascending indices, drawn with `seed` — the subsets of the linear datamodeling score (Park et al. 2023, §2.2).
+ *
+ * @throws ProvenantError `ATTRIBUTION_INPUT_INVALID` for nTrain < 2, a fraction outside (0, 1), fewer than 2 subsets,
+ *   or an empty subset.
+ * @example
+ * ```ts
+ * import { sampleLdsSubsets } from 'provenant/attribution';
+ *
+ * const subsets = sampleLdsSubsets(5000, { count: 50, fraction: 0.5, seed: 0 }); // 50 × Uint32Array(2500), ascending
+ * ```
+ */
 export function sampleLdsSubsets(nTrain: number, options: LdsSubsetOptions = {}): Uint32Array[] {
   const fraction = options.fraction ?? 0.5;
   const count = options.count ?? 100;
@@ -83,10 +95,24 @@ export interface LdsResult {
 }
 
 /**
- * The linear datamodeling score of `scores` against retrained outputs.
+ * The linear datamodeling score (Park et al. 2023, "TRAK", §2.2 Def. 2.3; Ilyas et al. 2022, "Datamodels"): for each
+ * test point t, Spearman's ρ between the predicted g_t(S_j) = Σ_{i∈S_j} τ(i, t) and the retrained output f_t(S_j) over
+ * the subsets S_j; `score` is the mean over the test points where both series vary (`testsUsed`).
  *
  * @param scores nTrain × nTest (see score-matrix.ts), τ > 0 for proponents.
  * @param truth from `computeLdsGroundTruth` (same nTrain and nTest).
+ * @throws ProvenantError `ATTRIBUTION_SHAPE_MISMATCH` when the truth and the scores disagree on nTrain × nTest or the
+ *   truth has fewer than 2 subsets or outputs of the wrong length; `ATTRIBUTION_INPUT_INVALID` for a repeated or
+ *   out-of-range row in a subset, or a non-finite output.
+ * @example
+ * ```ts
+ * import { computeLdsGroundTruth, linearDatamodelingScore, type RetrainFunction, type ScoreMatrix } from 'provenant/attribution';
+ *
+ * declare const scores: ScoreMatrix;   // 5000 × 500
+ * declare const train: RetrainFunction;
+ * const truth = await computeLdsGroundTruth({ nTrain: 5000, nTest: 500, train, count: 100, fraction: 0.5, seed: 0 });
+ * const { score, testsUsed } = linearDatamodelingScore(scores, truth); // score in [−1, 1], e.g. 0.8
+ * ```
  */
 export function linearDatamodelingScore(scores: ScoreMatrix, truth: LdsGroundTruth): LdsResult {
   assertScoreMatrix(scores);

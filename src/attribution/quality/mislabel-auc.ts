@@ -93,8 +93,19 @@ export interface FlipLabelsOptions {
 }
 
 /**
- * Flips ⌊fraction·n⌋ randomly chosen labels, each to a uniformly drawn *different* class (the field's noisy-label set-up).
- * Returns the new labels and the flipped row indices (ascending); the input is not modified.
+ * Flips ⌊fraction·n⌋ randomly chosen labels (default 10 %), each to a uniformly drawn *different* class (the field's
+ * noisy-label set-up for mislabel detection). Returns the new labels and the flipped row indices (ascending); the input
+ * is not modified.
+ *
+ * @throws ProvenantError `ATTRIBUTION_INPUT_INVALID` for numClasses < 2, a fraction outside [0, 1], or a flipped row
+ *   whose label is not in [0, numClasses).
+ * @example
+ * ```ts
+ * import { flipLabels } from 'provenant/attribution';
+ *
+ * const { labels, flipped } = flipLabels([0, 1, 2, 3, 4, 5, 6, 7, 8, 9], { fraction: 0.2, numClasses: 10, seed: 0 });
+ * // flipped: Uint32Array(2), ascending; labels[flipped[0]] differs from the original label
+ * ```
  */
 export function flipLabels(labels: ArrayLike<number>, options: FlipLabelsOptions): { labels: Int32Array; flipped: Uint32Array } {
   const { numClasses } = options;

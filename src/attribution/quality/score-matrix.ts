@@ -26,7 +26,21 @@ export function scoreMatrix(values: Float64Array | Float32Array, nTrain: number,
   return matrix;
 }
 
-/** Throws `ATTRIBUTION_SHAPE_MISMATCH` unless `scores` is a well-formed, finite score matrix. */
+/**
+ * Checks that `scores` is a well-formed, finite score matrix: `values` a Float64Array or Float32Array of
+ * nTrain × nTest entries (row-major, τ(i, t) at `i * nTest + t`), both counts positive integers. `name` labels the
+ * message.
+ *
+ * @throws ProvenantError `ATTRIBUTION_SHAPE_MISMATCH` for a length that is not nTrain × nTest; `ATTRIBUTION_INPUT_INVALID`
+ *   when `values` is not a float typed array or holds a non-finite score (naming τ(i, t)).
+ * @example
+ * ```ts
+ * import { assertScoreMatrix } from 'provenant/attribution';
+ *
+ * assertScoreMatrix({ values: new Float64Array([0.1, -0.2, 0.3, 0.4]), nTrain: 2, nTest: 2 }); // passes
+ * assertScoreMatrix({ values: new Float64Array([0.1, NaN]), nTrain: 2, nTest: 1 }, 'TRAK scores'); // throws: TRAK scores holds a non-finite score
+ * ```
+ */
 export function assertScoreMatrix(scores: ScoreMatrix, name = 'scores'): void {
   const { values, nTrain, nTest } = scores ?? ({} as ScoreMatrix);
   if (!(values instanceof Float64Array || values instanceof Float32Array)) {
@@ -48,7 +62,18 @@ export function assertScoreMatrix(scores: ScoreMatrix, name = 'scores'): void {
   }
 }
 
-/** The scores of every training row for test point `t` (a copy, as Float64Array). */
+/**
+ * The scores of every training row for test point `t`, as a Float64Array copy of length nTrain (column t of the
+ * row-major matrix). `t` is not range-checked: pass 0 ≤ t < nTest.
+ *
+ * @example
+ * ```ts
+ * import { scoreColumn, scoreMatrix } from 'provenant/attribution';
+ *
+ * const scores = scoreMatrix(new Float64Array([0.1, -0.2, 0.3, 0.4]), 2, 2);
+ * scoreColumn(scores, 1); // Float64Array [-0.2, 0.4]
+ * ```
+ */
 export function scoreColumn(scores: ScoreMatrix, t: number): Float64Array {
   const out = new Float64Array(scores.nTrain);
   for (let i = 0; i < scores.nTrain; i++) out[i] = scores.values[i * scores.nTest + t]!;
