@@ -23,7 +23,10 @@ export interface GroupAggregate {
  * Reduces one query's (or any) per-row scores by group. `groupOf[i]` is row i's group key (contributor id, version).
  *
  * @example
+ * ```ts
+ * import { aggregateScores } from 'provenant/attribution';
  * aggregateScores([0.5, -0.1, 0.2], ['alice', 'bob', 'alice'], 'sum').values // { alice: 0.7, bob: -0.1 }
+ * ```
  */
 export function aggregateScores(scores: ArrayLike<number>, groupOf: ArrayLike<string>, reduction: ScoreReduction = 'sum'): GroupAggregate {
   if (scores.length !== groupOf.length) {
@@ -89,7 +92,10 @@ export function aggregateByVersion(scores: ArrayLike<number>, versions: ArrayLik
  * `REWARD_SPLIT_INVALID` when no group is positive.
  *
  * @example
+ * ```ts
+ * import { contributorShares } from 'provenant/attribution';
  * contributorShares({ a: 3, b: 1, c: -2 }) // { a: 0.75, b: 0.25, c: -2 / 4 }
+ * ```
  */
 export function contributorShares(values: Readonly<Record<string, number>> | ReadonlyMap<string, number>): Record<string, number> {
   const entries = entriesOf(values);

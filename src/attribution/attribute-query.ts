@@ -55,9 +55,15 @@ export interface AttributionIndex {
  * made with (same parameters, target and seeded projection), and uploads the preconditioned training features.
  *
  * @example
+ * ```ts
+ * import { attributeQuery, createAttributionIndex, fitDataInf, readFeatureStore } from 'provenant/attribution';
+ * import { type Model } from 'provenant';
+ * declare const model: Model;
+ * declare const pixels: number[] | Int32Array | Float32Array;
  * const store = await readFeatureStore('cache/features');
  * const index = createAttributionIndex(model, store, { preconditioner: fitDataInf(store.features) });
  * const result = attributeQuery(model, pixels, { index, topK: 5, feeWei: 10n ** 15n });
+ * ```
  */
 export function createAttributionIndex(model: Model, store: FeatureStore, options: AttributionIndexOptions = {}): AttributionIndex {
   const modelHash = featureModelHash(model);
@@ -171,8 +177,15 @@ export interface QueryAttribution {
  *
  * @throws `REWARD_SPLIT_INVALID` when a fee is given and no contributor has positive influence on the query.
  * @example
+ * ```ts
+ * import { attributeQuery, type AttributionIndex } from 'provenant/attribution';
+ * import { type Model } from 'provenant';
+ * declare const model: Model;
+ * declare const pixels: Float32Array;
+ * declare const index: AttributionIndex;
  * const r = attributeQuery(model, pixels, { index, topK: 5, feeWei: 1_000_000_000_000_000n });
- * r.prediction.label; r.proponents[0].rowId; r.split.amounts['alice'];
+ * r.prediction.label; r.proponents[0].rowId; r.split?.amounts['alice']; // amounts in wei (bigint)
+ * ```
  */
 export function attributeQuery(model: Model, input: Float32Array | Int32Array | number[], options: AttributeQueryOptions): QueryAttribution {
   const data = input instanceof Int32Array || input instanceof Float32Array ? input : Float32Array.from(input);

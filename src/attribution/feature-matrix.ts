@@ -58,7 +58,11 @@ export function validateFeatureMatrix(features: FeatureMatrix, what = 'features'
  * and sums over a contributor become NaN. Refusing up front names the culprit instead.
  *
  * @example
+ * ```ts
+ * import { assertFiniteFeatures, type FeatureMatrix } from 'provenant/attribution';
+ * declare const train: FeatureMatrix;
  * assertFiniteFeatures(train, 'training features'); // throws: training features: row 17, column 3 is NaN
+ * ```
  */
 export function assertFiniteFeatures(features: FeatureMatrix, what = 'features'): void {
   const { data, dim } = features;

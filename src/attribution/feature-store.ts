@@ -245,8 +245,16 @@ export interface WriteFeatureStoreOptions extends RowMetadata {
  * Writes features computed in this process as a store (shards + manifest).
  *
  * @example
+ * ```ts
+ * import { featurize, writeFeatureStore, type FeaturizeData } from 'provenant/attribution';
+ * import { type Model } from 'provenant';
+ * declare const model: Model;
+ * declare const data: FeaturizeData;
+ * declare const rowIds: readonly string[];
+ * declare const contributors: readonly string[];
  * const f = featurize(model, data, { projection: { kind: 'rademacher', dim: 512, seed: 1 } });
  * await writeFeatureStore('cache/features', f, { model, rowIds, contributors, labels: data.labels });
+ * ```
  */
 export async function writeFeatureStore(directory: string, features: Features, options: WriteFeatureStoreOptions): Promise<FeatureStoreManifest> {
   const shardRows = options.shardRows ?? 65_536;

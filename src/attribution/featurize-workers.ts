@@ -50,10 +50,18 @@ export interface FeaturizeInWorkersOptions {
  * Featurizes `data` in worker threads and writes a merged feature store.
  *
  * @example
+ * ```ts
+ * import { featurizeInWorkers, type FeaturizeData } from 'provenant/attribution';
+ * import { type Model } from 'provenant';
+ * declare const model: Model;
+ * declare const data: FeaturizeData;
+ * declare const rowIds: readonly string[];
+ * declare const contributors: readonly string[];
  * const manifest = await featurizeInWorkers(model, data, {
  *   directory: 'cache/features', workers: 2, rowIds, contributors,
  *   featurize: { projection: { kind: 'rademacher', dim: 512, seed: 1 } },
  * });
+ * ```
  */
 export async function featurizeInWorkers(model: Model, data: FeaturizeData, options: FeaturizeInWorkersOptions): Promise<FeatureStoreManifest> {
   const n = data.labels.length;

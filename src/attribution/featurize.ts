@@ -64,9 +64,16 @@ export interface Features {
  * Per-example gradient features of every example of `data`, projected when asked.
  *
  * @example
+ * ```ts
+ * import { featurize } from 'provenant/attribution';
+ * import { type Model } from 'provenant';
+ * declare const model: Model;
+ * declare const pixels: Int32Array | Float32Array;
+ * declare const labels: ArrayLike<number>;
  * const { features } = featurize(model, { inputs: pixels, exampleShape: [784], labels }, {
  *   projection: { kind: 'rademacher', dim: 1024, seed: 7 },
  * });
+ * ```
  */
 export function featurize(model: Model, data: FeaturizeData, options: FeaturizeOptions = {}): Features {
   const featurizer = createFeaturizer(model, options);

@@ -320,8 +320,16 @@ export interface PerExampleGradients {
  * Unprojected per-example gradients of one batch: row i is ∂f_i/∂θ over the selected parameters, f the loss or margin.
  *
  * @example
+ * ```ts
+ * import * as tf from '@tensorflow/tfjs-core';
+ * import { perExampleGradients } from 'provenant/attribution';
+ * import { type Model } from 'provenant';
+ * declare const model: Model;
+ * declare const pixels: Float32Array; // 32 MNIST images, 784 values each
+ * declare const labels: ArrayLike<number>;
  * const x = tf.tensor2d(pixels, [32, 784]);
  * const { data, dim } = perExampleGradients(model, x, labels); // data: Float32Array(32 * 7850) for MNIST LR
+ * ```
  */
 export function perExampleGradients(model: Model, inputs: tf.Tensor, labels: ArrayLike<number>, options: PerExampleGradientOptions = {}): PerExampleGradients {
   const entries = selectParameters(model, options);

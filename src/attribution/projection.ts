@@ -86,7 +86,10 @@ export function validateProjection(kind: ProjectionKind, dims: number[], density
  * arguments give the same bytes on every platform.
  *
  * @example
+ * ```ts
+ * import { projectionMatrix } from 'provenant/attribution';
  * const P = projectionMatrix('rademacher', 7850, 512, 42); // Float32Array(7850 * 512)
+ * ```
  */
 export function projectionMatrix(kind: ProjectionKind, inputDim: number, k: number, seed: number, density = 1 / 3): Float32Array {
   validateProjection(kind, [inputDim, k], density);

@@ -33,7 +33,10 @@ export interface RewardSplit {
  *
  * @throws ProvenantError `REWARD_SPLIT_INVALID` for a negative fee, a NaN/infinite share, no keys, or no positive share.
  * @example
+ * ```ts
+ * import { splitReward } from 'provenant/attribution';
  * splitReward(10n, { alice: 2, bob: 1 }) // { alice: 7n, bob: 3n }
+ * ```
  */
 export function splitReward(feeWei: bigint, shares: Readonly<Record<string, number>> | ReadonlyMap<string, number>): Record<string, bigint> {
   return splitRewardDetailed(feeWei, shares).amounts;
@@ -43,8 +46,11 @@ export function splitReward(feeWei: bigint, shares: Readonly<Record<string, numb
  * {@link splitReward} with the flags: which contributors had net negative influence (paid zero) and which had none.
  *
  * @example
+ * ```ts
+ * import { splitRewardDetailed } from 'provenant/attribution';
  * const { amounts, flagged } = splitRewardDetailed(1000n, { a: 0.7, b: 0.5, spammer: -0.2 });
  * // amounts = { a: 583n, b: 417n, spammer: 0n }, flagged = ['spammer']
+ * ```
  */
 export function splitRewardDetailed(feeWei: bigint, sharesInput: Readonly<Record<string, number>> | ReadonlyMap<string, number>): RewardSplit {
   if (typeof feeWei !== 'bigint' || feeWei < 0n) {

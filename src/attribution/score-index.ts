@@ -67,9 +67,14 @@ export interface ScoreIndex {
  * Builds a {@link ScoreIndex}: applies `preconditioner.train` to the training features and uploads them in tiles.
  *
  * @example
+ * ```ts
+ * import { createScoreIndex, fitDataInf, type FeatureMatrix } from 'provenant/attribution';
+ * declare const trainFeatures: FeatureMatrix;
+ * declare const queryFeatures: FeatureMatrix;
  * const index = createScoreIndex(trainFeatures, { preconditioner: fitDataInf(trainFeatures) });
  * const [{ proponents, opponents }] = index.topK(queryFeatures, 10);
  * index.dispose();
+ * ```
  */
 export function createScoreIndex(train: FeatureMatrix, options: ScoreIndexOptions = {}): ScoreIndex {
   validateFeatureMatrix(train, 'training features');
@@ -199,8 +204,14 @@ export function createScoreIndex(train: FeatureMatrix, options: ScoreIndexOption
  * the quality harness (`linearDatamodelingScore`, `looCorrelation`, `mislabelAuc`) takes.
  *
  * @example
- * const scores = denseScores(train.features, test.features, fitDataInf(train.features));
- * linearDatamodelingScore(scores, ...);
+ * ```ts
+ * import { denseScores, fitDataInf, linearDatamodelingScore, type FeatureMatrix, type LdsGroundTruth } from 'provenant/attribution';
+ * declare const train: FeatureMatrix;
+ * declare const test: FeatureMatrix;
+ * declare const truth: LdsGroundTruth;
+ * const scores = denseScores(train, test, fitDataInf(train)); // values: Float32Array, test.rows × train.rows
+ * linearDatamodelingScore(scores, truth);
+ * ```
  */
 export function denseScores(train: FeatureMatrix, test: FeatureMatrix, preconditioner: Preconditioner = gradDot(), options: { tileRows?: number } = {}): ScoreMatrix & { values: Float32Array } {
   const index = createScoreIndex(train, { preconditioner, tileRows: options.tileRows });
@@ -220,7 +231,11 @@ export function denseScores(train: FeatureMatrix, test: FeatureMatrix, precondit
  * 2017 §5.4; Pruthi et al. 2020 §4.1 rank mislabelled rows by TracIn self-influence). Computed in row tiles.
  *
  * @example
- * const suspicious = argsortDescending(selfInfluence(train.features, tracInCP())).slice(0, 50);
+ * ```ts
+ * import { argsortDescending, selfInfluence, tracInCP, type FeatureMatrix } from 'provenant/attribution';
+ * declare const train: FeatureMatrix;
+ * const suspicious = argsortDescending(selfInfluence(train, tracInCP())).slice(0, 50); // 50 row indices
+ * ```
  */
 export function selfInfluence(train: FeatureMatrix, preconditioner: Preconditioner = gradDot(), options: { tileRows?: number } = {}): Float64Array {
   validateFeatureMatrix(train, 'training features');

@@ -37,6 +37,10 @@ export interface AuditRecordParts {
  * @throws ProvenantError `AUDIT_RECORD_INVALID` when the record's own digests do not hold before attaching
  * @example
  * ```ts
+ * import { attachChainSection, type AuditRecord } from 'provenant/audit';
+ * import { publishAuditRecord, type PublishAuditRecordClients } from 'provenant/chain';
+ * declare const clients: PublishAuditRecordClients;
+ * declare const record: AuditRecord;
  * const { chain } = await publishAuditRecord(clients, record);
  * const published = attachChainSection(record, chain);
  * ```
@@ -66,9 +70,13 @@ function invalidRecord(failures: ReadonlyArray<{ field: string; message: string 
  *   numbers, a Merkle proof that does not verify)
  * @example
  * ```ts
- * const record = buildAuditRecord({ seed: 7, datanet, baseModel, fineTuning, attribution, rewards,
- *   evaluation: auditEvaluation(comparison, gateReport, gates) });
- * verifyAuditRecord(record); // { ok: true, failures: [] }
+ * import { auditEvaluation, buildAuditRecord, verifyAuditRecord, type AuditRecordParts } from 'provenant/audit';
+ * import { evaluateGates, type ComparisonTable, type Gate } from 'provenant/eval';
+ * declare const parts: Omit<AuditRecordParts, 'evaluation'>; // datanet, baseModel, fineTuning, attribution, rewards, seed
+ * declare const table: ComparisonTable;
+ * const gates: Gate[] = [{ task: 'spam', quantity: 'tuned', atLeast: 0.8 }];
+ * const record = buildAuditRecord({ ...parts, evaluation: auditEvaluation(table, evaluateGates(table, gates), gates) });
+ * await verifyAuditRecord(record); // { ok: true, failures: [] }
  * ```
  */
 export function buildAuditRecord(parts: AuditRecordParts): AuditRecord {
@@ -144,8 +152,11 @@ const interval = (e: EstimateLike) => ({ value: round(e.value), low: round(e.ci.
  * @throws ProvenantError `AUDIT_RECORD_INVALID` when gates and results differ in number
  * @example
  * ```ts
- * const gates = [{ task: 'spam', quantity: 'tuned', atLeast: 0.8 }];
- * const evaluation = auditEvaluation(table, evaluateGates(table, gates), gates);
+ * import { auditEvaluation } from 'provenant/audit';
+ * import { evaluateGates, type ComparisonTable, type Gate } from 'provenant/eval';
+ * declare const table: ComparisonTable;
+ * const gates: Gate[] = [{ task: 'spam', quantity: 'tuned', atLeast: 0.8 }];
+ * const evaluation = auditEvaluation(table, evaluateGates(table, gates), gates); // { tasks, gates: [{ name, passed, rule, … }], … }
  * ```
  */
 export function auditEvaluation(table: ComparisonLike, report: GateReportLike, gates: readonly GateLike[], drift?: { probe: string }): AuditRecord['evaluation'] {

@@ -16,6 +16,7 @@ export const AUDIT_RECORD_PARTS = [
  *
  * @example
  * ```ts
+ * import { auditDigest } from 'provenant/audit';
  * auditDigest({ b: 1, a: 2 }) === auditDigest({ a: 2, b: 1 }); // true: key order does not matter
  * ```
  */
@@ -28,6 +29,8 @@ export function auditDigest(value: unknown): HexString {
  *
  * @example
  * ```ts
+ * import { auditDigest, auditRecordBody, type AuditRecord } from 'provenant/audit';
+ * declare const record: AuditRecord;
  * auditDigest(auditRecordBody(record)) === record.integrity?.digest; // true for an untouched record
  * ```
  */
@@ -41,6 +44,8 @@ export function auditRecordBody(record: AuditRecord): Record<string, unknown> {
  *
  * @example
  * ```ts
+ * import { sealAuditRecord, type AuditRecord } from 'provenant/audit';
+ * declare const record: AuditRecord;
  * sealAuditRecord(record).digest; // '0x…' (32 bytes)
  * ```
  */

@@ -55,6 +55,7 @@ function typeOf(value: unknown): JsonType | 'undefined' | 'other' {
  * @returns the violations, empty when the value is valid (never throws for a bad value)
  * @example
  * ```ts
+ * import { validateJsonSchema } from 'provenant/audit';
  * validateJsonSchema({ type: 'object', required: ['a'] }, {}); // [{ path: '$.a', message: 'is required' }]
  * ```
  */

@@ -174,6 +174,7 @@ function invalid(violations: SchemaViolation[], when: string): ProvenantError {
  *
  * @example
  * ```ts
+ * import { auditRecordViolations } from 'provenant/audit';
  * auditRecordViolations({ schema: 'provenant.audit/1' }).length > 0; // true: required sections are missing
  * ```
  */
@@ -186,6 +187,9 @@ export function auditRecordViolations(value: unknown): SchemaViolation[] {
  *
  * @example
  * ```ts
+ * import { writeAuditRecord, type AuditRecord } from 'provenant/audit';
+ * import { writeFileSync } from 'node:fs';
+ * declare const record: AuditRecord;
  * writeFileSync('out/audit.json', writeAuditRecord(record));
  * ```
  */
@@ -201,6 +205,8 @@ export function writeAuditRecord(record: AuditRecord): string {
  *
  * @example
  * ```ts
+ * import { readAuditRecord, verifyAuditRecord } from 'provenant/audit';
+ * import { readFileSync } from 'node:fs';
  * const record = readAuditRecord(readFileSync('out/audit.json', 'utf8'));
  * (await verifyAuditRecord(record)).ok; // recompute every claim
  * ```
@@ -225,7 +231,10 @@ export function readAuditRecord(text: string): AuditRecord {
  *
  * @example
  * ```ts
- * expect(stableAuditView(second.record)).toEqual(stableAuditView(first.record)); // same seed, same data
+ * import { stableAuditView, type AuditRecord } from 'provenant/audit';
+ * import { isDeepStrictEqual } from 'node:util';
+ * declare const first: AuditRecord, second: AuditRecord; // two runs, same seed and data
+ * isDeepStrictEqual(stableAuditView(second), stableAuditView(first)); // true
  * ```
  */
 export function stableAuditView(record: AuditRecord): unknown {
@@ -244,7 +253,11 @@ export function stableAuditView(record: AuditRecord): unknown {
  * the new one. Throws `AUDIT_RECORD_INVALID` (nothing written) or `FILE_WRITE_FAILED`.
  *
  * @example
+ * ```ts
+ * import { saveAuditRecord, type AuditRecord } from 'provenant/audit';
+ * declare const record: AuditRecord;
  * await saveAuditRecord('out/audit.json', record);
+ * ```
  */
 export async function saveAuditRecord(path: string, record: AuditRecord): Promise<void> {
   await writeFileAtomic(path, writeAuditRecord(record));
@@ -254,7 +267,10 @@ export async function saveAuditRecord(path: string, record: AuditRecord): Promis
  * Reads and validates a record file. A missing file is `FILE_NOT_FOUND`; an invalid record `AUDIT_RECORD_INVALID`.
  *
  * @example
+ * ```ts
+ * import { loadAuditRecord } from 'provenant/audit';
  * const record = await loadAuditRecord('out/audit.json');
+ * ```
  */
 export async function loadAuditRecord(path: string): Promise<AuditRecord> {
   return readAuditRecord(await readTextFileChecked(path, { what: 'audit record' }));

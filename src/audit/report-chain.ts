@@ -31,7 +31,11 @@ const weiToNumber = (wei: string | number | null): number => (wei === null ? Num
  * @param data plain rows (wei as exact decimal strings; the charts plot them as numbers, precise to 15 digits, which a chart needs).
  * @returns Vega-Lite v6 specs, compiled and rendered by the audit report like its other charts.
  * @example
+ * ```ts
+ * import { chainChartSpecs } from 'provenant/audit';
+ * import { readFileSync } from 'node:fs';
  * const specs = chainChartSpecs(JSON.parse(readFileSync('benchmarks/results/chain.json', 'utf8')).chartData);
+ * ```
  */
 export function chainChartSpecs(data: ChainChartData): Record<string, VegaLiteSpec> {
   const base = { $schema: 'https://vega.github.io/schema/vega-lite/v6.json', width: 520, height: 240, config: { font: 'sans-serif' } };

@@ -119,7 +119,11 @@ function rowsTable(title: string, rows: readonly GenerationRowRecord[]): string 
  * Renders the answers of a generative stage as an HTML `<section>`.
  *
  * @example
- * const html = renderGenerationReport(record.generative.answers); // insert into the audit report
+ * ```ts
+ * import { renderGenerationReport, type GenerationAnswerRecord } from 'provenant/audit';
+ * declare const answers: readonly GenerationAnswerRecord[];
+ * const html = renderGenerationReport(answers, { title: 'Generated answers' }); // an HTML fragment for the audit report
+ * ```
  */
 export function renderGenerationReport(answers: readonly GenerationAnswerRecord[], options: { title?: string; tokenText?: (answer: GenerationAnswerRecord, i: number) => string } = {}): string {
   const parts = answers.map((a, k) => {

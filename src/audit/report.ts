@@ -48,7 +48,10 @@ function parameterRows(parameters: AuditParameter[]): unknown[][] {
  *
  * @example
  * ```ts
- * auditChartSpecs(record).map((c) => c.title);
+ * import { auditChartSpecs, type AuditRecord } from 'provenant/audit';
+ * declare const record: AuditRecord;
+ * const specs = auditChartSpecs(record); // chart name → Vega-Lite spec (plain JSON)
+ * Object.keys(specs); // e.g. ['contributors', 'lossCurve', …]
  * ```
  */
 export function auditChartSpecs(record: AuditRecord): Record<string, VegaLiteSpec> {
@@ -145,6 +148,9 @@ async function renderSvg(spec: VegaLiteSpec, vega: VegaModule, vegaLite: VegaLit
  *
  * @example
  * ```ts
+ * import { renderAuditReport, type AuditRecord } from 'provenant/audit';
+ * import { writeFileSync } from 'node:fs';
+ * declare const record: AuditRecord;
  * writeFileSync('out/report.html', await renderAuditReport(record));
  * ```
  */

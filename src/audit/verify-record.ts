@@ -69,6 +69,8 @@ const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typ
  *
  * @example
  * ```ts
+ * import { verifyAuditRecordOffline, type AuditRecord } from 'provenant/audit';
+ * declare const record: AuditRecord;
  * verifyAuditRecordOffline(record).failures; // [] for an untouched record
  * ```
  */
@@ -101,6 +103,8 @@ export function verifyAuditRecordOffline(record: AuditRecord): VerifyAuditRecord
  *   for a bad record; a client that fails to read is reported as a failure of `chain`)
  * @example
  * ```ts
+ * import { readAuditRecord, verifyAuditRecord } from 'provenant/audit';
+ * declare const text: string;
  * const { ok, failures } = await verifyAuditRecord(readAuditRecord(text));
  * if (!ok) for (const f of failures) console.log(`${f.field}: ${f.message}`);
  * ```

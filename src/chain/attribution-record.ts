@@ -49,8 +49,11 @@ const UINT256_MAX = (1n << 256n) - 1n;
  * becomes exactly 10^17, not the binary expansion 100000000000000005.55…). Rounds half away from zero.
  *
  * @example
+ * ```ts
+ * import { toFixedPoint } from 'provenant/chain';
  * toFixedPoint(0.25); // 250000000000000000n
  * toFixedPoint(-1.5e-18); // -2n
+ * ```
  */
 export function toFixedPoint(value: number, decimals: number = SCORE_DECIMALS): bigint {
   assertArgument(Number.isFinite(value), 'value', 'must be a finite number', value);
@@ -232,9 +235,18 @@ export interface BuildAttributionBatchOptions {
  * `modelRef`, which becomes the batch's model reference.
  *
  * @example
+ * ```ts
+ * import { buildAttributionBatch, publishAttributionBatch, verifyAttributionOnChain, type RegistryClient } from 'provenant/chain';
+ * import { type Hex } from 'provenant';
+ * declare const queryHash: Hex;
+ * declare const contributor: Hex;
+ * declare const modelRef: Hex;
+ * declare const client: RegistryClient;
+ * declare const address: Hex;
  * const batch = buildAttributionBatch([{ queryHash, contributor, score: 0.42, rewardWei: 10n ** 15n, modelRef }]);
  * await publishAttributionBatch(client, { address, batch });
  * await verifyAttributionOnChain(client, { address, batchId: batch.batchId, record: batch.records[0], proof: batch.getProof(0) });
+ * ```
  */
 export function buildAttributionBatch(records: readonly AttributionRecordInput[], options: BuildAttributionBatchOptions = {}): AttributionBatch {
   assertArgument(records.length > 0, 'records', 'a batch needs at least one record', records.length);

@@ -19,8 +19,17 @@ export interface DeployRegistryReturnType {
  * Deploys a fresh `AttributionRegistry` owned by the sending account.
  *
  * @example
+ * ```ts
+ * import { createWalletClient, http } from 'viem';
+ * import { deployRegistry } from 'provenant/chain';
+ * import { optimism } from 'viem/chains';
+ * import { privateKeyToAccount } from 'viem/accounts';
+ * import { type Hex } from 'provenant';
+ * declare const key: Hex;
+ * declare const url: string;
  * const client = createWalletClient({ account: privateKeyToAccount(key), chain: optimism, transport: http(url) });
  * const { address } = await deployRegistry(client, { publishers: [client.account.address] });
+ * ```
  */
 export async function deployRegistry(client: RegistryClient, parameters: DeployRegistryParameters = {}): Promise<DeployRegistryReturnType> {
   const action = 'deployRegistry';

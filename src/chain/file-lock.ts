@@ -36,7 +36,10 @@ function sleepSync(ms: number): void {
  * True when a process with this pid exists on this host (EPERM: it exists but is not ours).
  *
  * @example
+ * ```ts
+ * import { processAlive } from 'provenant/chain';
  * processAlive(process.pid); // true
+ * ```
  */
 export function processAlive(pid: number): boolean {
   try {
@@ -87,7 +90,14 @@ function tryBreak(lockPath: string, stale: LockContent): void {
  * Runs `fn` while holding the lock on `path` (the lock file is `<path>.lock`), and returns its result.
  *
  * @example
- * withFileLock('./queue.json', () => writeAtomic('./queue.json', update(readFileSync('./queue.json', 'utf8'))));
+ * ```ts
+ * import { readFileSync, writeFileSync } from 'node:fs';
+ * import { withFileLock } from 'provenant/chain';
+ * withFileLock('./queue.json', () => {
+ *   const queue = JSON.parse(readFileSync('./queue.json', 'utf8')) as { jobs: unknown[] };
+ *   writeFileSync('./queue.json', JSON.stringify({ jobs: [...queue.jobs, { kind: 'snapshot' }] }));
+ * }); // no other process writes queue.json in between
+ * ```
  */
 export function withFileLock<T>(path: string, fn: () => T, options: FileLockOptions = {}): T {
   const staleMs = options.staleMs ?? 30_000;

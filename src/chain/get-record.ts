@@ -144,8 +144,15 @@ export async function readRecord<K extends RecordKey>(client: RegistryClient, pa
  * Reads one record from the registry, or throws CHAIN_RECORD_NOT_FOUND.
  *
  * @example
+ * ```ts
+ * import { getRecord, type RegistryClient } from 'provenant/chain';
+ * import { type Hex } from 'provenant';
+ * declare const client: RegistryClient;
+ * declare const address: Hex;
+ * declare const batchId: Hex;
  * const batch = await getRecord(client, { address, kind: 'attributionBatch', batchId });
  * batch.root; // the Merkle root published for it
+ * ```
  */
 export async function getRecord<K extends RecordKey>(client: RegistryClient, parameters: GetRecordParameters<K>): Promise<RecordOf<K>> {
   const record = await readRecord(client, parameters);

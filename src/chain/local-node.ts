@@ -38,7 +38,10 @@ function missing(details: string, cause?: unknown): ProvenantError {
  * OPTIONAL_DEPENDENCY_MISSING naming the package when it is not installed.
  *
  * @example
+ * ```ts
+ * import { resolveAnvilBinary } from 'provenant/chain';
  * resolveAnvilBinary(); // '/app/node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil'
+ * ```
  */
 export function resolveAnvilBinary(): string {
   if (process.env.ANVIL_BIN) return process.env.ANVIL_BIN;
@@ -146,6 +149,11 @@ function exited(child: ChildProcess): Promise<void> {
  * installed, CHAIN_NODE_FAILED when anvil exits or does not answer in time.
  *
  * @example
+ * ```ts
+ * import { createWalletClient, http } from 'viem';
+ * import { deployRegistry, startLocalNode } from 'provenant/chain';
+ * import { foundry } from 'viem/chains';
+ * import { privateKeyToAccount } from 'viem/accounts';
  * const node = await startLocalNode();
  * try {
  *   const client = createWalletClient({ account: privateKeyToAccount(node.accounts[0]), chain: foundry, transport: http(node.rpcUrl) });
@@ -153,6 +161,7 @@ function exited(child: ChildProcess): Promise<void> {
  * } finally {
  *   await node.stop();
  * }
+ * ```
  */
 export async function startLocalNode(options: StartLocalNodeOptions = {}): Promise<LocalNode> {
   const accounts = options.accounts ?? 10;

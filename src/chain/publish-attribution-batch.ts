@@ -20,8 +20,15 @@ export interface PublishAttributionBatchParameters extends WriteOptions {
  * chain returns `status: 'exists'` and nothing is sent; the same id with another root is CHAIN_RECORD_CONFLICT.
  *
  * @example
+ * ```ts
+ * import { buildAttributionBatch, publishAttributionBatch, type AttributionRecordInput, type RegistryClient } from 'provenant/chain';
+ * import { type Hex } from 'provenant';
+ * declare const records: readonly AttributionRecordInput[];
+ * declare const client: RegistryClient;
+ * declare const address: Hex;
  * const batch = buildAttributionBatch(records);
  * const { status, txHash } = await publishAttributionBatch(client, { address, batch });
+ * ```
  */
 export async function publishAttributionBatch(
   client: RegistryClient,

@@ -105,7 +105,10 @@ export interface PublishAuditRecordReturnType {
  * keccak256("provenant.contributor:" + id). Deterministic, so a verifier can recompute it; nobody holds its key.
  *
  * @example
+ * ```ts
+ * import { contributorAddress } from 'provenant/chain';
  * contributorAddress('spam-1'); // '0x…' (40 hex digits)
+ * ```
  */
 export function contributorAddress(id: string): Address {
   assertArgument(typeof id === 'string' && id.length > 0, 'id', 'must be a non-empty string', id);
@@ -198,6 +201,13 @@ async function findEventTransaction(
  * reuses a Datanet name and version with a different root fails with CHAIN_RECORD_CONFLICT (records are write-once).
  *
  * @example
+ * ```ts
+ * import { createPublicClient, createWalletClient, http } from 'viem';
+ * import { foundry } from 'viem/chains';
+ * import { privateKeyToAccount } from 'viem/accounts';
+ * import { publishAuditRecord, startLocalNode } from 'provenant/chain';
+ * import { type AuditRecord } from 'provenant';
+ * declare const record: AuditRecord;
  * const node = await startLocalNode();
  * const account = privateKeyToAccount(node.accounts[0]);
  * const walletClient = createWalletClient({ account, chain: foundry, transport: http(node.rpcUrl) });
@@ -205,6 +215,7 @@ async function findEventTransaction(
  * const { chain } = await publishAuditRecord({ publicClient, walletClient }, record);
  * record.chain = chain; // then writeAuditRecord(record)
  * await node.stop();
+ * ```
  */
 export async function publishAuditRecord(
   clients: PublishAuditRecordClients,
@@ -335,12 +346,17 @@ export interface PublishAuditRecordTarget {
  * the clients (HTTP, a local account) and returns just the record's `chain` section.
  *
  * @example
+ * ```ts
+ * import { publishAuditRecordWithKey, startLocalNode } from 'provenant/chain';
+ * import { type AuditRecord } from 'provenant';
+ * declare const record: AuditRecord;
  * const node = await startLocalNode();
  * try {
  *   record.chain = await publishAuditRecordWithKey(node, record);
  * } finally {
  *   await node.stop();
  * }
+ * ```
  */
 export async function publishAuditRecordWithKey(
   target: PublishAuditRecordTarget,
@@ -396,7 +412,12 @@ async function refuseConflictingRecord(client: RegistryClient, address: Address,
  *
  * @example
  * ```ts
- * const { ok, failures } = await verifyAuditRecord(record, { client: auditChainReader(publicClient, record.chain.registry) });
+ * import { auditChainReader, type RegistryClient } from 'provenant/chain';
+ * import { verifyAuditRecord, type AuditRecord, type Hex } from 'provenant';
+ * declare const record: AuditRecord;
+ * declare const publicClient: RegistryClient;
+ * declare const registry: Hex; // the AttributionRegistry the record was published to
+ * const { ok, failures } = await verifyAuditRecord(record, { client: auditChainReader(publicClient, registry) });
  * ```
  */
 export function auditChainReader(client: RegistryClient, address: Address, options: Pick<WriteOptions, 'retry'> = {}): AuditChainReader {

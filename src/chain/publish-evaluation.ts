@@ -19,7 +19,15 @@ export interface PublishEvaluationParameters extends WriteOptions {
  * and an unknown model is rejected by the registry (CHAIN_REVERTED, `ModelNotFound`).
  *
  * @example
+ * ```ts
+ * import { canonicalJson, sha256, type Hex } from 'provenant';
+ * import { publishEvaluation, type RegistryClient } from 'provenant/chain';
+ * declare const client: RegistryClient;
+ * declare const address: Hex;
+ * declare const modelId: Hex; // from publishModel
+ * declare const summary: unknown;
  * await publishEvaluation(client, { address, modelId, summaryHash: sha256(canonicalJson(summary)), uri: 'ipfs://…' });
+ * ```
  */
 export async function publishEvaluation(client: RegistryClient, parameters: PublishEvaluationParameters): Promise<PublishReturnType<EvaluationRecord>> {
   const { address, modelId, summaryHash } = parameters;

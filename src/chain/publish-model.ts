@@ -21,8 +21,15 @@ export interface PublishModelParameters extends WriteOptions {
  * equal to the contract's `modelIdOf` — so republishing the same model is a no-op (`status: 'exists'`).
  *
  * @example
+ * ```ts
+ * import { type Hex } from 'provenant';
+ * import { publishModel, type RegistryClient } from 'provenant/chain';
+ * declare const client: RegistryClient;
+ * declare const address: Hex;
+ * declare const baseHash: Hex, adapterHash: Hex, snapshotRoot: Hex, configHash: Hex;
  * const { record } = await publishModel(client, { address, baseHash, adapterHash, snapshotRoot, configHash });
  * record.modelId; // use as `modelRef` of attribution records
+ * ```
  */
 export async function publishModel(client: RegistryClient, parameters: PublishModelParameters): Promise<PublishReturnType<ModelRecord>> {
   const { address, baseHash, adapterHash, snapshotRoot, configHash } = parameters;

@@ -21,7 +21,15 @@ export interface PublishSnapshotParameters extends WriteOptions {
  * returns `status: 'exists'` without a transaction; a different one under the same id and version is CHAIN_RECORD_CONFLICT.
  *
  * @example
+ * ```ts
+ * import { keccak256, type Hex } from 'provenant';
+ * import { publishSnapshot, type RegistryClient } from 'provenant/chain';
+ * import { toHex } from 'viem';
+ * declare const client: RegistryClient;
+ * declare const address: Hex;
+ * declare const root: Hex;
  * await publishSnapshot(client, { address, datanetId: keccak256(toHex('security')), version: 3n, root, rowCount: 6046n, uri: 'ipfs://…' });
+ * ```
  */
 export async function publishSnapshot(client: RegistryClient, parameters: PublishSnapshotParameters): Promise<PublishReturnType<SnapshotRecord>> {
   const { address, datanetId, root } = parameters;

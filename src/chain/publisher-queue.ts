@@ -195,7 +195,14 @@ export function queueItemId(job: QueueJob): string {
  * The registry key a job writes.
  *
  * @example
- * await readRecord(client, { ...queueRecordKey(item.job), address });
+ * ```ts
+ * import { queueRecordKey, readRecord, type QueueItem, type RegistryClient } from 'provenant/chain';
+ * import { type Hex } from 'provenant';
+ * declare const client: RegistryClient;
+ * declare const address: Hex;
+ * declare const item: QueueItem;
+ * await readRecord(client, { ...queueRecordKey(item.job), address }); // the record, or null when not yet on chain
+ * ```
  */
 export function queueRecordKey(job: QueueJob): RecordKey {
   switch (job.kind) {
@@ -214,8 +221,15 @@ export function queueRecordKey(job: QueueJob): RecordKey {
  * True when the registry's record under the job's key carries the job's content.
  *
  * @example
+ * ```ts
+ * import { queueJobMatches, queueRecordKey, readRecord, type RegistryClient, type QueueJob } from 'provenant/chain';
+ * import { type Hex } from 'provenant';
+ * declare const client: RegistryClient;
+ * declare const job: QueueJob;
+ * declare const address: Hex;
  * const record = await readRecord(client, { ...queueRecordKey(job), address });
  * const done = record !== null && queueJobMatches(job, record);
+ * ```
  */
 export function queueJobMatches(job: QueueJob, record: RegistryRecord): boolean {
   const eq = (a: string, b: string): boolean => a.toLowerCase() === b.toLowerCase();
@@ -297,9 +311,18 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
  * file: each change is made under `<path>.lock`, and each item is sent by one process at a time.
  *
  * @example
+ * ```ts
+ * import { openPublisherQueue, type RegistryClient } from 'provenant/chain';
+ * import { type Hex } from 'provenant';
+ * declare const address: Hex;
+ * declare const batchId: Hex;
+ * declare const root: Hex;
+ * declare const modelRef: Hex;
+ * declare const client: RegistryClient;
  * const queue = openPublisherQueue('./publish-queue.json', address);
  * queue.enqueue({ kind: 'attributionBatch', batchId, root, recordCount: '1200', modelRef });
  * await queue.process(client, { confirmations: 2 }); // resumes where a crashed run stopped; re-sends what a reorg removed
+ * ```
  */
 export function openPublisherQueue(path: string, registry: Address): PublisherQueue {
   assertArgument(isHex(registry, 20), 'registry', 'must be the registry address', registry);

@@ -29,8 +29,13 @@ export interface ReconcileResult {
  * Safe to run from several processes at once: an item is reopened only if it is still `confirmed` under the lock.
  *
  * @example
+ * ```ts
+ * import { reconcile, type RegistryClient, type PublisherQueue } from 'provenant/chain';
+ * declare const client: RegistryClient;
+ * declare const queue: PublisherQueue;
  * const { requeued } = await reconcile(client, queue);
  * if (requeued.length) await queue.process(client, { confirmations: 3 }); // re-sends them
+ * ```
  */
 export async function reconcile(client: RegistryClient, queue: PublisherQueue, options: ReconcileOptions = {}): Promise<ReconcileResult> {
   const result: ReconcileResult = { checked: 0, requeued: [], conflicts: [] };

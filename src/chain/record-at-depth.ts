@@ -25,12 +25,20 @@ export type RecordDepth<R extends RegistryRecord = RegistryRecord> =
  * do: 1 means "in the head block", 3 means "two blocks on top of it".
  *
  * @example
+ * ```ts
+ * import { readRecordAtDepth, type RegistryClient } from 'provenant/chain';
+ * import { type Hex } from 'provenant';
+ * declare const client: RegistryClient;
+ * declare const address: Hex;
+ * declare const batchId: Hex;
  * const depth = await readRecordAtDepth(client, { address, kind: 'attributionBatch', batchId, confirmations: 3 });
  * if (depth.status === 'confirmed') console.log('safe at block', depth.depthBlock);
+ * ```
  */
 export async function readRecordAtDepth<K extends RecordKey>(
   client: RegistryClient,
-  parameters: Omit<GetRecordParameters<K>, 'blockNumber'> & { confirmations?: number },
+  // K stays a naked member of the intersection so it is inferred from the key (an Omit of it would collapse the union).
+  parameters: K & { address: Address; retry?: GetRecordParameters['retry']; confirmations?: number },
 ): Promise<RecordDepth<Extract<RegistryRecord, { kind: K['kind'] }>>> {
   const confirmations = parameters.confirmations ?? 1;
   assertArgument(Number.isSafeInteger(confirmations) && confirmations >= 1, 'confirmations', 'must be an integer ≥ 1', confirmations);
@@ -53,7 +61,13 @@ export async function readRecordAtDepth<K extends RecordKey>(
  * fallback accepts any call, fails here before anything is sent to it.
  *
  * @example
+ * ```ts
+ * import { assertRegistry, type RegistryClient } from 'provenant/chain';
+ * import { type Hex } from 'provenant';
+ * declare const client: RegistryClient;
+ * declare const address: Hex;
  * await assertRegistry(client, address); // before queueing work for it
+ * ```
  */
 export async function assertRegistry(client: RegistryClient, address: Address, options: { retry?: GetRecordParameters['retry'] } = {}): Promise<void> {
   assertArgument(isHex(address, 20), 'address', 'must be the registry address', address);

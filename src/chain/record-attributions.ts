@@ -14,7 +14,14 @@ export interface RecordAttributionsParameters extends WriteOptions {
  * are not write-once records, so use `publishAttributionBatch` when retries must never duplicate.
  *
  * @example
+ * ```ts
+ * import { recordAttributions, type RegistryClient, type AttributionRecordInput } from 'provenant/chain';
+ * import { type Hex } from 'provenant';
+ * declare const client: RegistryClient;
+ * declare const address: Hex;
+ * declare const record: AttributionRecordInput;
  * await recordAttributions(client, { address, records: [record] }); // ≈ 28k gas for one; batched ≈ 20k + 4.8k per record
+ * ```
  */
 export async function recordAttributions(client: RegistryClient, parameters: RecordAttributionsParameters): Promise<SentTransaction> {
   assertArgument(parameters.records.length > 0, 'records', 'needs at least one record', parameters.records.length);

@@ -41,7 +41,12 @@ export function backoffDelay(attempt: number, options: RetryOptions = {}): numbe
  * Runs `fn` until it succeeds, a non-retryable error occurs, or the retries are spent (then the last error is thrown).
  *
  * @example
- * const block = await withRetry(() => getBlockNumber(client), { retries: 3 });
+ * ```ts
+ * import { createPublicClient, http } from 'viem';
+ * import { withRetry } from 'provenant/chain';
+ * const client = createPublicClient({ transport: http('http://127.0.0.1:8545') });
+ * const block = await withRetry(() => client.getBlockNumber(), { retries: 3 }); // bigint
+ * ```
  */
 export async function withRetry<T>(fn: (attempt: number) => Promise<T>, options: RetryOptions = {}): Promise<T> {
   const retries = options.retries ?? 4;

@@ -216,7 +216,13 @@ function replacedError(action: string, hash: Hex, receipt: TransactionReceipt): 
  * none), and returns the typed error: CHAIN_UNAUTHORIZED for NotPublisher/NotOwner, else CHAIN_REVERTED.
  *
  * @example
+ * ```ts
+ * import { explainRevertedReceipt, type RegistryClient } from 'provenant/chain';
+ * import { type TransactionReceipt } from 'viem';
+ * declare const client: RegistryClient;
+ * declare const receipt: TransactionReceipt;
  * if (receipt.status === 'reverted') throw await explainRevertedReceipt(client, receipt, 'publish');
+ * ```
  */
 export async function explainRevertedReceipt(client: RegistryClient, receipt: TransactionReceipt, action: string): Promise<ProvenantError> {
   const context = { action, address: receipt.to ?? receipt.contractAddress ?? undefined, txHash: receipt.transactionHash };
@@ -257,7 +263,14 @@ export async function explainRevertedReceipt(client: RegistryClient, receipt: Tr
  * revert throws the decoded revert (CHAIN_REVERTED / CHAIN_UNAUTHORIZED) even with `simulate: false`.
  *
  * @example
+ * ```ts
+ * import { signAndBroadcast, type RegistryClient } from 'provenant/chain';
+ * import { type Hex } from 'provenant';
+ * declare const client: RegistryClient;
+ * declare const registry: Hex;
+ * declare const data: Hex;
  * const { hash, nonce } = await signAndBroadcast(client, { to: registry, data, action: 'publish' });
+ * ```
  */
 export async function signAndBroadcast(
   client: RegistryClient,
@@ -387,7 +400,14 @@ export async function writeRegistry<F extends RegistryWriteFunction>(
  * (CHAIN_REVERTED / CHAIN_UNAUTHORIZED) when it would not. Costs no gas.
  *
  * @example
+ * ```ts
+ * import { simulateRegistryWrite, type RegistryClient } from 'provenant/chain';
+ * import { type Hex } from 'provenant';
+ * declare const client: RegistryClient;
+ * declare const address: Hex;
+ * declare const args: readonly unknown[];
  * await simulateRegistryWrite(client, { address, functionName: 'publishAttributionBatch', args, action: 'check' });
+ * ```
  */
 export async function simulateRegistryWrite(
   client: RegistryClient,

@@ -167,8 +167,12 @@ export function batchedEventsPerBlock(gasBudget: number, base: number, perEvent:
  * Which strategies carry `eventsPerSecond` on `chain`, at what gas per second and L1 bytes.
  *
  * @example
+ * ```ts
+ * import { OP_STACK_30M, planThroughput, type MeasuredGas } from 'provenant/chain';
+ * declare const measured: MeasuredGas;
  * const plan = planThroughput({ chain: OP_STACK_30M, eventsPerSecond: 10_000, gas: measured });
  * plan.recommended; // 'per-block-root'
+ * ```
  */
 export function planThroughput(parameters: PlanThroughputParameters): ThroughputPlan {
   const { chain, gas, eventsPerSecond } = parameters;

@@ -21,7 +21,14 @@ export interface VerifyAttributionOnChainParameters {
  * over the leaf the contract hashes itself). False for a wrong proof, a changed field, or an unknown batch.
  *
  * @example
+ * ```ts
+ * import { type Hex } from 'provenant';
+ * import { verifyAttributionOnChain, type AttributionBatch, type RegistryClient } from 'provenant/chain';
+ * declare const client: RegistryClient;
+ * declare const address: Hex;
+ * declare const batch: AttributionBatch; // from buildAttributionBatch, published with publishAttributionBatch
  * const ok = await verifyAttributionOnChain(client, { address, batchId: batch.batchId, record: batch.records[7], proof: batch.getProof(7) });
+ * ```
  */
 export async function verifyAttributionOnChain(client: RegistryClient, parameters: VerifyAttributionOnChainParameters): Promise<boolean> {
   const { address, batchId, proof } = parameters;

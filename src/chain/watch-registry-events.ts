@@ -37,7 +37,14 @@ export interface WatchRegistryEventsParameters<E extends RegistryEventName | und
  * Calls `onLogs` with each new batch of registry events; returns the function that stops watching.
  *
  * @example
- * const stop = watchRegistryEvents(client, { address, eventName: 'AttributionBatchPublished', onLogs: (logs) => index(logs) });
+ * ```ts
+ * import { type Hex } from 'provenant';
+ * import { watchRegistryEvents, type RegistryClient } from 'provenant/chain';
+ * declare const client: RegistryClient;
+ * declare const address: Hex;
+ * const stop = watchRegistryEvents(client, { address, eventName: 'AttributionBatchPublished', onLogs: (logs) => console.log(logs.length, 'batches') });
+ * stop(); // unsubscribe
+ * ```
  */
 export function watchRegistryEvents<E extends RegistryEventName | undefined = undefined>(
   client: RegistryClient,
@@ -73,8 +80,15 @@ export interface GetRegistryEventsParameters<E extends RegistryEventName | undef
  * Reads decoded registry events in a block range.
  *
  * @example
+ * ```ts
+ * import { getRegistryEvents, type RegistryClient } from 'provenant/chain';
+ * import { type Hex } from 'provenant';
+ * declare const client: RegistryClient;
+ * declare const address: Hex;
+ * declare const batchId: unknown;
  * const logs = await getRegistryEvents(client, { address, eventName: 'AttributionBatchPublished', args: { batchId } });
  * logs.length; // 1: published once
+ * ```
  */
 export async function getRegistryEvents<E extends RegistryEventName | undefined = undefined>(
   client: RegistryClient,

@@ -28,6 +28,7 @@ function abiError(message: string, type: string, value?: unknown): ProvenantErro
  * @throws ProvenantError `ABI_ENCODING_INVALID` for a type Solidity does not have
  * @example
  * ```ts
+ * import { parseAbiType } from 'provenant';
  * parseAbiType('uint64[]'); // { kind: 'array', … }
  * ```
  */

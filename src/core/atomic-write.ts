@@ -68,7 +68,11 @@ async function writeAndSync(path: string, data: FileContents): Promise<void> {
  *
  * @throws `FILE_WRITE_FAILED` naming the path when the write cannot complete (the temporary file is removed).
  * @example
+ * ```ts
+ * import { writeAuditRecord, writeFileAtomic, type AuditRecord } from 'provenant';
+ * declare const record: AuditRecord;
  * await writeFileAtomic('out/audit.json', writeAuditRecord(record));
+ * ```
  */
 export async function writeFileAtomic(path: string, data: FileContents): Promise<void> {
   const dir = dirname(path);
@@ -146,7 +150,12 @@ const exists = (path: string): Promise<boolean> =>
  *
  * @throws `FILE_WRITE_FAILED` naming the folder.
  * @example
+ * ```ts
+ * import { writeFolderAtomic, type FileContents } from 'provenant';
+ * declare const json: FileContents;
+ * declare const bytes: FileContents;
  * await writeFolderAtomic('adapters/spam', { 'adapter_config.json': json, 'adapter_model.safetensors': bytes });
+ * ```
  */
 export async function writeFolderAtomic(dir: string, files: Readonly<Record<string, FileContents>>): Promise<void> {
   const names = Object.keys(files);
@@ -233,7 +242,10 @@ export async function committedFolder(dir: string, code: ProvenantErrorCode = 'F
  * path, any other failure `FILE_READ_FAILED` — never a raw `ENOENT`.
  *
  * @example
+ * ```ts
+ * import { readFileChecked } from 'provenant';
  * const bytes = await readFileChecked('adapters/spam/adapter_model.safetensors', { code: 'ADAPTER_NOT_FOUND' });
+ * ```
  */
 export async function readFileChecked(path: string, options: { code?: ProvenantErrorCode; what?: string } = {}): Promise<Uint8Array> {
   try {

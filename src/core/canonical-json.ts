@@ -13,6 +13,7 @@ import { ProvenantError } from './errors.js';
  *   undefined in an array, a function, a cycle)
  * @example
  * ```ts
+ * import { canonicalJson } from 'provenant';
  * canonicalJson({ b: 1, a: [true, null] }); // '{"a":[true,null],"b":1}'
  * ```
  */

@@ -10,8 +10,11 @@
  * An empty record with no prototype, optionally filled from entries (later entries win).
  *
  * @example
+ * ```ts
+ * import { dict } from 'provenant';
  * const counts = dict<number>();
  * counts['__proto__'] = (counts['__proto__'] ?? 0) + 1; // a real key, count 1
+ * ```
  */
 export function dict<V>(entries?: Iterable<readonly [string, V]>): Record<string, V> {
   const out = Object.create(null) as Record<string, V>;

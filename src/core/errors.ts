@@ -143,6 +143,8 @@ export class ProvenantError extends Error {
  *
  * @example
  * ```ts
+ * import { isProvenantError } from 'provenant';
+ * declare const error: unknown;
  * if (isProvenantError(error, 'DATANET_ROW_INVALID')) console.log(error.metaMessages);
  * ```
  */
@@ -155,7 +157,9 @@ export function isProvenantError(error: unknown, code?: ProvenantErrorCode): err
  *
  * @example
  * ```ts
- * assertArgument(Number.isInteger(k) && k > 0, 'k', 'must be a positive integer', k);
+ * import { assertArgument } from 'provenant';
+ * declare const k: number;
+ * assertArgument(Number.isInteger(k) && k > 0, 'k', 'must be a positive integer', k); // throws INVALID_ARGUMENT naming k
  * ```
  */
 export function assertArgument(condition: unknown, name: string, message: string, value?: unknown): asserts condition {
@@ -174,6 +178,7 @@ export function assertArgument(condition: unknown, name: string, message: string
  *
  * @example
  * ```ts
+ * import { describeValue } from 'provenant';
  * describeValue(Number.NaN); // 'NaN'
  * describeValue(10n); // '10n'
  * ```

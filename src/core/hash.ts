@@ -17,6 +17,7 @@ const HEX_TABLE: string[] = Array.from({ length: 256 }, (_, i) => HEX_DIGITS[i >
  *
  * @example
  * ```ts
+ * import { utf8Bytes } from 'provenant';
  * utf8Bytes('é'); // Uint8Array [0xc3, 0xa9]
  * ```
  */
@@ -29,6 +30,7 @@ export function utf8Bytes(text: string): Uint8Array {
  *
  * @example
  * ```ts
+ * import { bytesToHex } from 'provenant';
  * bytesToHex(new Uint8Array([1, 255])); // '0x01ff'
  * ```
  */
@@ -50,6 +52,7 @@ function hexNibble(code: number): number {
  *
  * @example
  * ```ts
+ * import { hexToBytes } from 'provenant';
  * hexToBytes('0x01ff'); // Uint8Array [1, 255]
  * ```
  */
@@ -75,6 +78,7 @@ export function hexToBytes(hex: string): Uint8Array {
  *
  * @example
  * ```ts
+ * import { isHex } from 'provenant';
  * isHex('0x12ab', 2); // true
  * isHex('0x12a'); // false (odd length)
  * ```
@@ -92,6 +96,7 @@ const asBytes = (input: HashInput): Uint8Array => (typeof input === 'string' ? u
  *
  * @example
  * ```ts
+ * import { keccak256Bytes } from 'provenant';
  * keccak256Bytes('').length; // 32
  * ```
  */
@@ -103,6 +108,7 @@ export function keccak256Bytes(input: HashInput): Uint8Array {
  *
  * @example
  * ```ts
+ * import { keccak256 } from 'provenant';
  * keccak256(''); // '0xc5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470'
  * ```
  */
@@ -115,6 +121,7 @@ export function keccak256(input: HashInput): Hex {
  *
  * @example
  * ```ts
+ * import { sha256Bytes } from 'provenant';
  * sha256Bytes('abc')[0]; // 0xba
  * ```
  */
@@ -126,6 +133,7 @@ export function sha256Bytes(input: HashInput): Uint8Array {
  *
  * @example
  * ```ts
+ * import { sha256 } from 'provenant';
  * sha256('abc'); // '0xba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad'
  * ```
  */
@@ -138,6 +146,7 @@ export function sha256(input: HashInput): Hex {
  *
  * @example
  * ```ts
+ * import { createSha256, sha256 } from 'provenant';
  * const h = createSha256();
  * h.update('a');
  * h.update('bc');
@@ -159,6 +168,7 @@ export function createSha256(): { update(chunk: HashInput): void; digest(): Hex 
  *
  * @example
  * ```ts
+ * import { concatBytes } from 'provenant';
  * concatBytes(new Uint8Array([1]), new Uint8Array([2, 3])); // Uint8Array [1, 2, 3]
  * ```
  */
@@ -179,6 +189,7 @@ export function concatBytes(...parts: Uint8Array[]): Uint8Array {
  *
  * @example
  * ```ts
+ * import { compareBytes } from 'provenant';
  * compareBytes(new Uint8Array([1]), new Uint8Array([2])); // negative
  * ```
  */

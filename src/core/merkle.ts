@@ -250,9 +250,12 @@ export function processMerkleMultiProof(leafHashes: readonly (Hex | Uint8Array)[
  * Builds an OpenZeppelin-compatible standard Merkle tree over `values`, each ABI-encoded with `leafTypes`.
  *
  * @example
+ * ```ts
+ * import { merkleTree } from 'provenant';
  * const tree = merkleTree([['0x1111111111111111111111111111111111111111', 5000000000000000000n]], ['address', 'uint256']);
  * const proof = tree.getProof(0);
  * tree.verify(0, proof); // true
+ * ```
  */
 export function merkleTree<T extends readonly unknown[]>(
   values: readonly T[],

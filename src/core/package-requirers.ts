@@ -12,7 +12,8 @@ import { join } from 'node:path';
  *
  * @example
  * ```ts
- * for (const req of packageRequirers()) { try { return req('mnist'); } catch {} }
+ * import { packageRequirers } from 'provenant';
+ * const found = packageRequirers().some((req) => { try { req.resolve('mnist'); return true; } catch { return false; } });
  * ```
  */
 export function packageRequirers(): NodeRequire[] {

@@ -134,6 +134,7 @@ const normalise = (name: string): string => name.replace(/[_\-\s]/g, '').toLower
  *
  * @example
  * ```ts
+ * import { nearestField } from 'provenant';
  * nearestField('lr', ['learningRate', 'batchSize']); // 'learningRate'
  * nearestField('bachSize', ['learningRate', 'batchSize']); // 'batchSize'
  * ```
@@ -230,6 +231,7 @@ function resolveInto(table: ParamTable, partial: Record<string, unknown>, prefix
  *
  * @example
  * ```ts
+ * import { type ParamTable, checks, resolve } from 'provenant';
  * const table: ParamTable = { name: 'training', fields: [
  *   { name: 'learningRate', default: 1e-3, meaning: 'Peak learning rate.', check: checks.number(0, 1, { min: true }) },
  * ] };
@@ -288,6 +290,8 @@ function describeInto(table: ParamTable, used: Readonly<Record<string, unknown>>
  * @param used the object the code consumed — pass the object `resolve` returned and the stage used, never a re-derivation
  * @example
  * ```ts
+ * import { describe, resolve, type ParamTable } from 'provenant';
+ * declare const table: ParamTable;
  * describe(table, resolve(table, { learningRate: 0.01 }));
  * // [{ name: 'training.learningRate', value: 0.01, default: 0.001, meaning: 'Peak learning rate.' }]
  * ```
@@ -305,6 +309,8 @@ export function describe(table: ParamTable, used: object, prefix: string = table
  * @throws ProvenantError `INVALID_ARGUMENT` when the path names no leaf field, or the default is derived
  * @example
  * ```ts
+ * import { defaultOf, type ParamTable } from 'provenant';
+ * declare const table: ParamTable;
  * defaultOf(table, 'learningRate'); // 0.001
  * ```
  */
@@ -323,6 +329,8 @@ export function defaultOf<T = unknown>(table: ParamTable, path: string): T {
  *
  * @example
  * ```ts
+ * import { fieldPaths, type ParamTable } from 'provenant';
+ * declare const trainingTable: ParamTable;
  * fieldPaths(trainingTable); // ['seed', 'epochs', …, 'optimizer.beta1', …]
  * ```
  */
@@ -338,6 +346,7 @@ export function fieldPaths(table: ParamTable): string[] {
  * @throws ProvenantError `INVALID_ARGUMENT` when a path names no leaf field
  * @example
  * ```ts
+ * import { TRAINING_PARAMS, defaultOf, withDefaults } from 'provenant';
  * const pipelineTraining = withDefaults(TRAINING_PARAMS, { learningRate: 3e-3, 'schedule.kind': 'linear' });
  * defaultOf(pipelineTraining, 'learningRate'); // 0.003
  * ```

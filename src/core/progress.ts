@@ -26,6 +26,9 @@ export type ProgressCallback = (event: ProgressEvent) => void;
  *
  * @example
  * ```ts
+ * import { createProgressReporter, type ProgressCallback } from 'provenant';
+ * declare const onProgress: ProgressCallback;
+ * declare const rows: readonly string[];
  * const progress = createProgressReporter('featurize', rows.length, onProgress);
  * rows.forEach((_, i) => progress.tick(i + 1));
  * ```

@@ -19,8 +19,11 @@ const SECRET_FIELD = /private.?key|secret|mnemonic|seed.?phrase|passphrase|passw
  * True for a string that has the shape of a private key: exactly 32 bytes of hex, `0x` optional.
  *
  * @example
+ * ```ts
+ * import { looksLikePrivateKey } from 'provenant';
  * looksLikePrivateKey('0x' + 'ab'.repeat(32)); // true
  * looksLikePrivateKey('0x' + 'ab'.repeat(20)); // false (an address)
+ * ```
  */
 export function looksLikePrivateKey(value: unknown): boolean {
   return typeof value === 'string' && /^(?:0x)?[0-9a-fA-F]{64}$/.test(value.trim());
@@ -30,9 +33,14 @@ export function looksLikePrivateKey(value: unknown): boolean {
  * True for an object that can sign (a viem local, HD or smart account) or carries key material by name.
  *
  * @example
+ * ```ts
+ * import { isAccountLike, type Hex } from 'provenant';
+ * import { privateKeyToAccount } from 'viem/accounts';
+ * declare const key: Hex;
  * isAccountLike(privateKeyToAccount(key)); // true
  * isAccountLike({ privateKey: '…' });      // true
  * isAccountLike({ address: '0x…' });       // false
+ * ```
  */
 export function isAccountLike(value: unknown): boolean {
   if (typeof value !== 'object' || value === null) return false;
@@ -49,7 +57,10 @@ export function isAccountLike(value: unknown): boolean {
  * Replaces every run of ≥ 64 hex digits in `text` with `<redacted: N hex digits>`.
  *
  * @example
+ * ```ts
+ * import { redactHexSecrets } from 'provenant';
  * redactHexSecrets('bad address "0xac09…ff80"'); // 'bad address "<redacted: 64 hex digits>"'
+ * ```
  */
 export function redactHexSecrets(text: string): string {
   return text.replace(HEX_RUN, (run) => `<redacted: ${run.replace(/^0x/, '').length} hex digits>`);
@@ -60,7 +71,12 @@ export function redactHexSecrets(text: string): string {
  * `describeValue`; pair it with `redactHexSecrets` on the resulting text.
  *
  * @example
+ * ```ts
+ * import { redactingReplacer } from 'provenant';
+ * const rpcUrl = 'http://127.0.0.1:8545';
+ * const privateKey = '0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d';
  * JSON.stringify({ rpcUrl, privateKey }, redactingReplacer); // '{"rpcUrl":"http://…","privateKey":"<redacted>"}'
+ * ```
  */
 export function redactingReplacer(key: string, value: unknown): unknown {
   if (key !== '' && SECRET_FIELD.test(key)) return '<redacted>';

@@ -53,6 +53,7 @@ function hashSeedString(text: string): number {
  *
  * @example
  * ```ts
+ * import { seedToUint32 } from 'provenant';
  * seedToUint32('run-7') === seedToUint32('run-7'); // true: string seeds are hashed
  * ```
  */
@@ -72,6 +73,7 @@ export function seedToUint32(seed: Seed): number {
  *
  * @example
  * ```ts
+ * import { createRng } from 'provenant';
  * const rng = createRng(7);
  * rng.nextFloat(); // the same number in [0, 1) for seed 7, every run
  * ```
@@ -144,6 +146,7 @@ function rotl(x: number, k: number): number {
  *
  * @example
  * ```ts
+ * import { shuffle } from 'provenant';
  * shuffle(['a', 'b', 'c'], 1); // a seeded permutation; the input is not changed
  * ```
  */
@@ -164,6 +167,7 @@ export function shuffle<T>(items: readonly T[], seed: Seed | Rng): T[] {
  *
  * @example
  * ```ts
+ * import { permutation } from 'provenant';
  * permutation(4, 1); // Uint32Array [0, 1, 3, 2], the same for seed 1 every run
  * ```
  */
@@ -185,6 +189,7 @@ export function permutation(n: number, seed: Seed | Rng): Uint32Array {
  *
  * @example
  * ```ts
+ * import { sampleIndices } from 'provenant';
  * sampleIndices(100, 5, 1); // Uint32Array of 5 distinct indices in [0, 100)
  * ```
  */
@@ -201,6 +206,8 @@ export function sampleIndices(n: number, k: number, seed: Seed | Rng): Uint32Arr
  *
  * @example
  * ```ts
+ * import { randomSplit } from 'provenant';
+ * declare const rows: readonly string[];
  * const [train, test] = randomSplit(rows.length, [0.8, 0.2], 1); // disjoint index arrays covering every row
  * ```
  */
@@ -221,6 +228,7 @@ export function randomSplit(n: number, fractions: readonly number[], seed: Seed 
  *
  * @example
  * ```ts
+ * import { apportion } from 'provenant';
  * apportion(10, [1 / 3, 1 / 3, 1 / 3]); // [4, 3, 3]: integer counts summing to 10
  * ```
  */

@@ -68,7 +68,10 @@ export function findDuplicateJsonKey(text: string): { key: string; path: string 
  * `JSON.parse` that refuses duplicate keys: throws `code` (default `INVALID_ARGUMENT`) naming the key and where it is.
  *
  * @example
+ * ```ts
+ * import { parseJsonStrict } from 'provenant';
  * parseJsonStrict('{"label":"ham","label":"spam"}'); // throws: duplicate key "label" in $
+ * ```
  */
 export function parseJsonStrict(text: string, code: ProvenantErrorCode = 'INVALID_ARGUMENT'): unknown {
   const value: unknown = JSON.parse(text);

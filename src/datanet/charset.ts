@@ -42,8 +42,11 @@ export function charsetSupported(charset: string): boolean {
  * A leading byte-order mark is kept (callers that want it gone strip it, so that they can say they did).
  *
  * @example
+ * ```ts
+ * import { decodeCharset } from 'provenant/datanet';
  * decodeCharset(new Uint8Array([0x63, 0x61, 0x66, 0xe9]), 'latin1'); // 'café'
  * decodeCharset(new Uint8Array([0x63, 0x61, 0x66, 0xe9])); // throws DATANET_ENCODING_INVALID (byteOffset 3)
+ * ```
  */
 export function decodeCharset(bytes: Uint8Array, charset?: string): string {
   if (isUtf8Label(charset)) {

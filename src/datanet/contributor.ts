@@ -51,8 +51,11 @@ export function checksumAddress(address: string): Hex {
  * Checks and normalises a contributor identity; throws `DATANET_CONTRIBUTION_INVALID` with the reason.
  *
  * @example
+ * ```ts
+ * import { normalizeContributor } from 'provenant/datanet';
  * normalizeContributor('0x52908400098527886E0F7030069857D2E4169EE7'); // '0x52908400098527886e0f7030069857d2e4169ee7'
  * normalizeContributor('easy-ham-1'); // 'easy-ham-1'
+ * ```
  */
 export function normalizeContributor(contributor: unknown): string {
   if (typeof contributor !== 'string' || contributor.length === 0 || contributor.length > 256 || !PRINTABLE.test(contributor)) {

@@ -163,6 +163,8 @@ export function normalizeContributionHeader(contribution: Omit<Contribution, 'ro
  * Creates an empty Datanet.
  *
  * @example
+ * ```ts
+ * import { createDatanet } from 'provenant/datanet';
  * const datanet = createDatanet({ name: 'security', schema: { input: 'text', labels: ['ham', 'spam'] } });
  * const report = datanet.addContribution({
  *   contributor: '0x52908400098527886e0f7030069857d2e4169ee7',
@@ -173,6 +175,7 @@ export function normalizeContributionHeader(contribution: Omit<Contribution, 'ro
  * report.accepted.length; // 1
  * report.rejections; // [{ index: 1, code: 'TEXT_EMPTY', reason: 'Text input is empty (or only whitespace).' }]
  * const snapshot = datanet.snapshot(); // { version: 1, root: '0x…', … }
+ * ```
  */
 export function createDatanet(options: CreateDatanetOptions): Datanet {
   if (options === null || typeof options !== 'object') throw new ProvenantError('INVALID_ARGUMENT', 'createDatanet needs { name, schema }.');

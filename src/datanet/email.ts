@@ -130,7 +130,10 @@ function headerEnd(bytes: Uint8Array): { end: number; bodyStart: number } {
  * as already-decoded text (its UTF-8 encoding is parsed).
  *
  * @example
+ * ```ts
+ * import { parseEmail } from 'provenant/datanet';
  * (await parseEmail('Subject: =?UTF-8?Q?Caf=C3?=\n =?UTF-8?Q?=A9_au_lait?=\n\nHello')).subject; // 'Café au lait'
+ * ```
  */
 export async function parseEmail(raw: string | Uint8Array): Promise<ParsedEmail> {
   let bytes: Uint8Array = typeof raw === 'string' ? new Uint8Array(Buffer.from(raw, 'utf8')) : raw;

@@ -59,7 +59,14 @@ const snapshotOf = (source: Datanet | DatanetSnapshot): DatanetSnapshot =>
  * The export, line by line (without newlines), so a large Datanet can be written without building one string.
  *
  * @example
+ * ```ts
+ * import { createWriteStream } from 'node:fs';
+ * import { exportJsonlLines, type Datanet } from 'provenant/datanet';
+ * declare const datanet: Datanet;
+ * const stream = createWriteStream('security.jsonl');
  * for (const line of exportJsonlLines(datanet)) stream.write(line + '\n');
+ * stream.end();
+ * ```
  */
 export function* exportJsonlLines(source: Datanet | DatanetSnapshot): Generator<string> {
   const snapshot = snapshotOf(source);
@@ -100,8 +107,12 @@ export function* exportJsonlLines(source: Datanet | DatanetSnapshot): Generator<
  * Exports a Datanet (its current snapshot) or a snapshot as JSONL text.
  *
  * @example
+ * ```ts
+ * import { exportJsonl, importJsonl, type Datanet } from 'provenant/datanet';
+ * declare const datanet: Datanet;
  * const text = exportJsonl(datanet);
- * importJsonl(text).snapshot().root === datanet.snapshot().root; // true
+ * importJsonl(text).datanet.snapshot().root === datanet.snapshot().root; // true
+ * ```
  */
 export function exportJsonl(source: Datanet | DatanetSnapshot): string {
   let out = '';
@@ -114,7 +125,11 @@ export function exportJsonl(source: Datanet | DatanetSnapshot): string {
  * the previous file or the complete new one. Throws `FILE_WRITE_FAILED` naming the path.
  *
  * @example
+ * ```ts
+ * import { writeJsonlFile, type Datanet, type DatanetSnapshot } from 'provenant/datanet';
+ * declare const datanet: Datanet | DatanetSnapshot;
  * await writeJsonlFile(datanet, 'security.jsonl');
+ * ```
  */
 export async function writeJsonlFile(source: Datanet | DatanetSnapshot, path: string | URL): Promise<void> {
   const chunks: Buffer[] = [];
@@ -523,8 +538,15 @@ function* splitByteLines(bytes: Uint8Array, maxLineBytes: number): Generator<[Ui
  * the first bad line (rows before it are in `error.data.datanet`), unless `onError: 'skip'`.
  *
  * @example
+ * ```ts
+ * import { exportJsonl, importJsonl, type Datanet, type DatanetSnapshot, type Contribution, type DatanetSchema } from 'provenant/datanet';
+ * import { readFileSync } from 'node:fs';
+ * declare const original: Datanet | DatanetSnapshot;
+ * declare const contribution: Omit<Contribution, 'rows'>;
+ * declare const schema: DatanetSchema;
  * const { datanet } = importJsonl(exportJsonl(original));
  * importJsonl(readFileSync('legacy.jsonl'), { encoding: 'latin1', contribution, schema }); // bytes in Latin-1
+ * ```
  */
 export function importJsonl(text: string | Uint8Array, options: ImportJsonlOptions = {}): ImportJsonlResult {
   if (typeof text !== 'string' && !(text instanceof Uint8Array)) {
@@ -587,7 +609,10 @@ async function* streamLines(chunks: AsyncIterable<Uint8Array | string>, maxLineB
  * `onError: 'skip'` is skipped and listed in `skipped`. A missing file is `FILE_NOT_FOUND`.
  *
  * @example
+ * ```ts
+ * import { importJsonlStream } from 'provenant/datanet';
  * const { datanet, rows, skipped } = await importJsonlStream('security.jsonl', { onError: 'skip' });
+ * ```
  */
 export async function importJsonlStream(source: JsonlSource, options: ImportJsonlOptions = {}): Promise<ImportJsonlResult> {
   const importer = createImporter(options);

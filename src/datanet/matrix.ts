@@ -27,7 +27,11 @@ export interface RowMatrix<F extends Float32Array | Float64Array = Float32Array 
  * of different lengths, or a label missing from `classes`.
  *
  * @example
- * const { features, labels, columns } = toMatrix(split.train.rows, { classes: snapshot.classes, dtype: 'float64' });
+ * ```ts
+ * import { toMatrix, type DatanetSnapshot } from 'provenant/datanet';
+ * declare const snapshot: DatanetSnapshot;
+ * const { features, labels, columns } = toMatrix(snapshot.rows, { classes: snapshot.classes, dtype: 'float64' });
+ * ```
  */
 export function toMatrix(rows: readonly StoredRow[], options: RowMatrixOptions): RowMatrix {
   const classIndex = new Map(options.classes.map((c, i) => [JSON.stringify(c), i]));

@@ -72,7 +72,10 @@ interface MnistDigit {
  * Builds an MNIST Datanet.
  *
  * @example
+ * ```ts
+ * import { fromMnist } from 'provenant/datanet';
  * const { datanet, test } = await fromMnist({ train: 5000, test: 500, contributors: 10, seed: 0 });
+ * ```
  */
 export async function fromMnist(options: FromMnistOptions = {}): Promise<MnistDatanet> {
   const bad = (message: string, value?: unknown) =>

@@ -61,7 +61,10 @@ export function storedRowBytes(row: StoredRow): number {
  * Throws `JSON_NOT_CANONICAL` for content JSON cannot carry (NaN, Infinity).
  *
  * @example
+ * ```ts
+ * import { rowId } from 'provenant/datanet';
  * rowId({ input: 'cheap meds', label: 'spam' }) === rowId({ input: 'cheap meds', label: 'spam', metadata: { from: 'x' } }); // true
+ * ```
  */
 export function rowId(row: Row | StoredRow): RowId {
   if (row === null || typeof row !== 'object') {

@@ -183,8 +183,13 @@ const labelKey = (label: Label): string => String(label);
  * Verifies a row's inclusion proof against a snapshot root without the snapshot (what a third party or a contract does).
  *
  * @example
+ * ```ts
+ * import { verifyDatanetRow, type DatanetSnapshot } from 'provenant/datanet';
+ * declare const snapshot: DatanetSnapshot;
+ * const row = snapshot.rows[0];
  * const proof = snapshot.getProof(row.id);
  * verifyDatanetRow(snapshot.root, row, proof); // true
+ * ```
  */
 export function verifyDatanetRow(root: Hex, rowOrId: Row | StoredRow | RowId, proof: readonly Hex[]): boolean {
   let id: string;

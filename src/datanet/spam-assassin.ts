@@ -165,9 +165,12 @@ const nameOf = (option: number | { name?: string } | undefined, fallback: string
  * Builds the security Datanet from the SpamAssassin corpus.
  *
  * @example
+ * ```ts
+ * import { fromSpamAssassin } from 'provenant/datanet';
  * const { datanet, groundTruth } = await fromSpamAssassin({ limitPerGroup: 100, noisy: 40, duplicate: 30, seed: 7 });
  * const snapshot = datanet.snapshot();
  * snapshot.rowsOf(groundTruth.noisyContributor!).length; // 40 (label-flipped copies)
+ * ```
  */
 export async function fromSpamAssassin(options: FromSpamAssassinOptions = {}): Promise<SpamAssassinDatanet> {
   const groups: readonly SpamAssassinGroup[] = options.groups ?? SPAM_ASSASSIN_GROUPS;

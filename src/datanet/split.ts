@@ -55,7 +55,10 @@ export function resolveFractions(fractions: SplitFractions): [number, number, nu
  *   scikit-learn's StratifiedGroupKFold. Sizes are then only as exact as the group sizes allow.
  *
  * @example
+ * ```ts
+ * import { splitIndices } from 'provenant/datanet';
  * splitIndices({ n: 10, seed: 1, fractions: { train: 0.8, test: 0.2 } }); // { train: [8 indices], validation: [], test: [2 indices] }
+ * ```
  */
 export function splitIndices(options: SplitIndicesOptions): SplitIndices {
   const { n, seed, strata, groups } = options;

@@ -79,7 +79,10 @@ export function normalizeProse(text: string, ascii = false): string {
  * fifth, each starting `overlapChars` before the previous end (moved forward to a word start).
  *
  * @example
+ * ```ts
+ * import { chunkText } from 'provenant/datanet';
  * chunkText('a b c d e f', { passageChars: 4, minChars: 1 }); // [{ text: 'a b', offset: 0 }, { text: 'c d', offset: 4 }, { text: 'e f', offset: 8 }]
+ * ```
  */
 export function chunkText(text: string, options: ChunkOptions = {}): Passage[] {
   const size = options.passageChars ?? 512;
@@ -134,7 +137,10 @@ async function loadDocuments(source: TextSource, sotuYears: readonly [number, nu
  * Builds a Datanet of English passages (unlabelled text rows).
  *
  * @example
+ * ```ts
+ * import { fromText } from 'provenant/datanet';
  * const { datanet } = await fromText({ sources: ['moby-dick'], passageChars: 256 });
+ * ```
  */
 export async function fromText(options: FromTextOptions = {}): Promise<TextDatanet> {
   const sources: readonly TextSource[] = options.sources ?? (Object.keys(TEXT_SOURCES) as TextSource[]);

@@ -79,8 +79,11 @@ export function normalizeMetadata(
  * Validates one submitted row against a schema. On success returns a frozen copy with plain-array vectors.
  *
  * @example
+ * ```ts
+ * import { resolveSchema, validateRow } from 'provenant/datanet';
  * validateRow({ input: '', label: 'spam' }, resolveSchema({ input: 'text', labels: ['ham', 'spam'] }));
  * // { ok: false, code: 'TEXT_EMPTY', reason: 'Text input is empty (or only whitespace).' }
+ * ```
  */
 export function validateRow(row: unknown, schema: ResolvedSchema): RowValidation {
   if (row === null || typeof row !== 'object' || Array.isArray(row)) {

@@ -25,6 +25,7 @@ export function accuracyStatistic(labels: Int32Array, predicted: Int32Array): (w
  * @param predictions predicted class indices, or probability rows (argmax; ties to the lowest class).
  * @example
  * ```ts
+ * import { accuracy } from 'provenant/eval';
  * const r = accuracy([0, 1, 1, 0], [0, 1, 0, 0]); // r.value === 0.75
  * ```
  */

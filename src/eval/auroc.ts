@@ -56,6 +56,7 @@ export function aurocStatistic(isPositive: Uint8Array, scores: Float64Array): (w
  * @param scores a real score per example (higher = more positive), or probability rows (column `positiveClass`).
  * @example
  * ```ts
+ * import { auroc } from 'provenant/eval';
  * auroc([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8]).value; // 0.75
  * ```
  */

@@ -208,6 +208,7 @@ export function intervalForColumn(
  *
  * @example
  * ```ts
+ * import { bootstrapEstimate } from 'provenant/eval';
  * const x = [1, 0, 1, 1, 0, 1];
  * const mean = bootstrapEstimate(x.length, (w) => {
  *   let s = 0, t = 0;

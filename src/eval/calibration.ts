@@ -91,6 +91,7 @@ export function eceStatistic(
  *
  * @example
  * ```ts
+ * import { expectedCalibrationError } from 'provenant/eval';
  * const r = expectedCalibrationError([1, 0], [[0.1, 0.9], [0.3, 0.7]], { bins: 10 });
  * // confidences 0.9 (right) and 0.7 (wrong) fall in (0.8, 0.9] and (0.6, 0.7]; ECE = (|1 − 0.9| + |0 − 0.7|) / 2 = 0.4
  * ```

@@ -148,6 +148,7 @@ function driftOf(task: string, base: TaskOutputs, tuned: TaskOutputs, options: C
  * @param tasks `domain` tasks (what the fine-tune is for) and `retained` tasks (what the base could already do).
  * @example
  * ```ts
+ * import { compareModels, formatComparisonTable } from 'provenant/eval';
  * const base = { name: 'base', predictProba: async (xs: number[]) => xs.map(() => [0.5, 0.5]) };
  * const tuned = { name: 'tuned', predictProba: async (xs: number[]) => xs.map((x) => (x > 0 ? [0.1, 0.9] : [0.9, 0.1])) };
  * const table = await compareModels(base, tuned, [

@@ -108,6 +108,7 @@ export interface DivergenceOptions {
  *
  * @example
  * ```ts
+ * import { klDivergence } from 'provenant/eval';
  * klDivergence([0.5, 0.5], [0.9, 0.1], { epsilon: 0 }); // 0.5·ln(0.5/0.9) + 0.5·ln(0.5/0.1) ≈ 0.5108
  * ```
  */
@@ -123,6 +124,7 @@ export function klDivergence(p: ArrayLike<number>, q: ArrayLike<number>, options
  *
  * @example
  * ```ts
+ * import { jensenShannonDivergence } from 'provenant/eval';
  * jensenShannonDivergence([1, 0], [0, 1]); // Math.LN2
  * ```
  */
@@ -167,6 +169,7 @@ export interface DriftResult {
  *
  * @example
  * ```ts
+ * import { distributionDrift } from 'provenant/eval';
  * const drift = distributionDrift([[0.7, 0.3], [0.2, 0.8]], [[0.6, 0.4], [0.2, 0.8]], { resamples: 200 });
  * // drift.kl.value === klDivergence([0.7, 0.3], [0.6, 0.4]) / 2
  * ```

@@ -33,6 +33,12 @@ export interface EvaluateStagesOptions extends BootstrapOptions {
  *
  * @example
  * ```ts
+ * import { base } from 'viem/chains';
+ * import { evaluateStages, forgettingMeasures, type EvalModel, type EvalTask } from 'provenant/eval';
+ * declare const afterTask0: EvalModel<unknown>;
+ * declare const afterTask1: EvalModel<unknown>;
+ * declare const task0: EvalTask<unknown>;
+ * declare const task1: EvalTask<unknown>;
  * const R = await evaluateStages([afterTask0, afterTask1], [task0, task1], { baseline: base });
  * const m = forgettingMeasures(R.matrix, { baseline: R.baseline, higherIsBetter: R.higherIsBetter });
  * ```

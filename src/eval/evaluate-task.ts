@@ -30,6 +30,7 @@ export function taskSeed(seed: Seed, taskName: string, suffix = ''): string {
  *
  * @example
  * ```ts
+ * import { evaluateTask } from 'provenant/eval';
  * const model = { predictProba: async (xs: number[]) => xs.map((x) => [1 - x, x]) };
  * const r = await evaluateTask(model, {
  *   name: 'toy', kind: 'domain', metric: 'accuracy', dataset: { inputs: [0.9, 0.2, 0.4], labels: [1, 0, 1] },

@@ -84,6 +84,12 @@ function hasAdapterSystem(model: Model): boolean {
  *
  * @example
  * ```ts
+ * import { compareModels, toEvalModel, type FinetuneInput } from 'provenant/eval';
+ * import { type Model } from 'provenant';
+ * declare const model: Model;
+ * declare const emails: readonly FinetuneInput[];
+ * declare const labels: readonly number[];
+ * declare const passages: readonly string[];
  * const base = toEvalModel(model, { name: 'base', adapters: [] });
  * const tuned = toEvalModel(model, { name: 'tuned', adapters: ['default'] });
  * const table = await compareModels(base, tuned, [

@@ -85,6 +85,7 @@ const mean = (x: readonly number[]): number | null => (x.length ? x.reduce((a, b
  *
  * @example
  * ```ts
+ * import { forgettingMeasures } from 'provenant/eval';
  * const m = forgettingMeasures([[0.9, 0.1], [0.6, 0.8]]);
  * // m.lopezPazRanzato2017.acc === 0.7, .bwt === 0.6 − 0.9 = −0.3; m.chaudhry2018.forgetting === 0.3
  * ```

@@ -16,6 +16,7 @@ const numeric = /^[-+−]?[\d.,]+(e[-+]?\d+)?\s*%?$|^[[(][^\]]*[\])]$/i;
  *
  * @example
  * ```ts
+ * import { formatTable } from 'provenant/eval';
  * formatTable(['task', 'value'], [['spam', '0.91'], ['english', '12.3']]);
  * // task     value
  * // -------  -----

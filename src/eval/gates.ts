@@ -90,6 +90,8 @@ function quantityOf(row: TaskComparison, q: GateQuantity): Estimate | null {
  *
  * @example
  * ```ts
+ * import { evaluateGates, type ComparisonTable } from 'provenant/eval';
+ * declare const table: ComparisonTable;
  * const report = evaluateGates(table, [
  *   { task: 'spam', quantity: 'tuned', atLeast: 0.9 },                 // domain F1 ≥ 0.9
  *   { task: 'english', quantity: 'relativeDelta', atMost: 0.05 },      // perplexity up at most 5 %

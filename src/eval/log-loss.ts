@@ -37,6 +37,7 @@ export function weightedMeanStatistic(values: Float64Array): (weights: Float64Ar
  *
  * @example
  * ```ts
+ * import { logLoss } from 'provenant/eval';
  * const r = logLoss([1, 0], [[0.2, 0.8], [0.6, 0.4]]); // r.value === -(Math.log(0.8) + Math.log(0.6)) / 2
  * ```
  */

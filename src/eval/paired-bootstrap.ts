@@ -63,6 +63,7 @@ export function bootstrapPValue(deltas: ArrayLike<number>): number {
  *
  * @example
  * ```ts
+ * import { pairedBootstrap } from 'provenant/eval';
  * const correctBase = [1, 0, 1, 0, 1, 0, 1, 0];
  * const correctTuned = [1, 1, 1, 1, 1, 0, 1, 1];
  * const mean = (x: number[]) => (w: Float64Array) => x.reduce((s, v, i) => s + w[i]! * v, 0) / x.length;

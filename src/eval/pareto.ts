@@ -27,6 +27,7 @@ function dominates(a: readonly number[], b: readonly number[]): boolean {
  *
  * @example
  * ```ts
+ * import { paretoFront } from 'provenant/eval';
  * paretoFront([{ g: 1, f: 1 }, { g: 2, f: 3 }, { g: 1, f: 2 }], [
  *   { value: (p) => p.g, goal: 'maximize' },
  *   { value: (p) => p.f, goal: 'minimize' },
@@ -78,6 +79,8 @@ export interface LearningForgettingPoint {
  *
  * @example
  * ```ts
+ * import { learningForgettingFront } from 'provenant/eval';
+ * declare const runs: readonly { name: string; f1Delta: number; pplIncrease: number }[];
  * const { front } = learningForgettingFront(runs.map((r) => ({ ...r, gain: r.f1Delta, forgetting: r.pplIncrease })));
  * ```
  */

@@ -98,6 +98,7 @@ const sum = (x: Float64Array): number => x.reduce((a, b) => a + b, 0);
  *
  * @example
  * ```ts
+ * import { perplexity } from 'provenant/eval';
  * perplexity([{ nll: 2, tokens: 1 }, { nll: 4, tokens: 3 }]).value; // Math.exp(6 / 4)
  * ```
  */
@@ -113,6 +114,7 @@ export function perplexity(scores: readonly TextScore[], options: BootstrapOptio
  *
  * @example
  * ```ts
+ * import { bitsPerCharacter } from 'provenant/eval';
  * bitsPerCharacter([{ nll: Math.LN2 * 3, tokens: 2, characters: 6 }]).value; // 0.5
  * ```
  */

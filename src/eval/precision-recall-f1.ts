@@ -114,6 +114,7 @@ export function presentClasses(labels: Int32Array, predicted: Int32Array, numCla
  *
  * @example
  * ```ts
+ * import { precisionRecallF1 } from 'provenant/eval';
  * const r = precisionRecallF1([0, 0, 1, 1], [0, 1, 1, 1]);
  * // r.perClass[1].precision.value === 2 / 3, r.perClass[1].recall.value === 1, r.macro.f1.value === (2/3 + 0.8) / 2
  * ```

@@ -182,6 +182,13 @@ function validateGrid(grid: SweepGrid): void {
  *
  * @example
  * ```ts
+ * import { loadBaseModel, type TrainingExample } from 'provenant';
+ * import { sweep, type FinetuneInput } from 'provenant/eval';
+ * declare const emails: readonly TrainingExample[];
+ * declare const testTexts: readonly FinetuneInput[];
+ * declare const testLabels: readonly number[];
+ * declare const passages: readonly string[];
+ * declare const sequences: readonly TrainingExample[];
  * const result = await sweep({
  *   model: await loadBaseModel(), train: emails, seed: 1,
  *   domainTask: { name: 'spam', kind: 'domain', metric: 'macro-f1', dataset: { inputs: testTexts, labels: testLabels } },

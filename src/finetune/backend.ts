@@ -202,6 +202,7 @@ async function tryWasm(loader: ModuleLoader): Promise<{ version: string; simd: b
  *
  * @example
  * ```ts
+ * import { initBackend } from 'provenant/finetune';
  * const info = await initBackend();            // wasm (SIMD) here; tensorflow where tfjs-node is installed
  * console.log(info.backend, info.wasmSimd, info.tfjsVersion);
  * await initBackend({ backend: 'cpu' });        // exact pure-JS reference
@@ -227,6 +228,7 @@ let automaticChoice: Promise<BackendInfo | null> | null = null;
  *
  * @example
  * ```ts
+ * import { ensureBackend } from 'provenant/finetune';
  * await ensureBackend(); // wasm here, with no initBackend() in the user's program
  * ```
  */

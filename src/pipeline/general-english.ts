@@ -33,6 +33,7 @@ const normalize = (text: string): string => text.replace(/[ \t]*\n[ \t]*/g, '\n'
  *
  * @example
  * ```ts
+ * import { generalEnglish } from 'provenant';
  * const english = await generalEnglish({ count: 24, chars: 128 });
  * english.heldOut.length; // 24 passages never seen in pretraining
  * ```

@@ -202,7 +202,10 @@ export function sampleInOrder<T>(items: readonly T[], n: number, seed: number): 
  * facts, and the fact prompts to ask.
  *
  * @example
+ * ```ts
+ * import { generativeDemoData } from 'provenant';
  * const { rows, prompts, oversample } = await generativeDemoData();
+ * ```
  */
 export async function generativeDemoData(options: { sotuRows?: number; seed?: number } = {}): Promise<{
   rows: GenerativeRow[];
@@ -380,6 +383,8 @@ export function answerRecord(model: CausalLmModel, index: GenerationIndex, rows:
  *
  * @example
  * ```ts
+ * import { createCharTokenizer, loadBaseModel, runGenerativeStage, type GenerativeRow } from 'provenant';
+ * declare const rows: readonly GenerativeRow[];
  * const model = await loadBaseModel();
  * const section = await runGenerativeStage(model, { rows, prompts: ['The capital of Zorbania is'], tokenizer: createCharTokenizer() });
  * section.answers[0].spans[0].rows[0].contributor;

@@ -210,6 +210,7 @@ export const PIPELINE_PARAMS: ParamTable = Object.freeze({
  *
  * @example
  * ```ts
+ * import { defaultGates } from 'provenant';
  * defaultGates({ task: 'spam detection', retainedTask: 'general English' }).map((g) => g.name);
  * // ['spam detection not regressed', 'spam detection macro-F1 ≥ 0.8', 'general English perplexity increase ≤ 10 %']
  * ```
@@ -229,6 +230,7 @@ export function defaultGates(names: Pick<PipelineNames, 'task' | 'retainedTask'>
  *   nearest known name for each unknown one
  * @example
  * ```ts
+ * import { resolvePipelineParams } from 'provenant';
  * resolvePipelineParams({ seed: 1, training: { learningRate: 1e-3 } }).training.maxSteps; // 160
  * ```
  */
@@ -242,7 +244,9 @@ export function resolvePipelineParams(options: Partial<PipelineOptions> | Record
  *
  * @example
  * ```ts
- * describePipelineParams(result.used).find((r) => r.name === 'lora.alpha'); // { value: 16, default: 16, … }
+ * import { describePipelineParams, resolvePipelineParams } from 'provenant';
+ * const used = resolvePipelineParams({ lora: { alpha: 16 } });
+ * describePipelineParams(used).find((r) => r.name === 'lora.alpha'); // { value: 16, default: 16, … }
  * ```
  */
 export function describePipelineParams(used: PipelineParams): ParamRow[] {

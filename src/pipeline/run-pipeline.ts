@@ -46,6 +46,11 @@ async function timed<T>(timings: Record<string, number>, name: string, work: () 
  *   context; the stages' own errors (`DATANET_SCHEMA_INVALID` for non-text rows, `TRAINING_CONFIG_INVALID`, …)
  * @example
  * ```ts
+ * import { runPipeline, verifyAuditRecord, type DatanetSnapshot, type TransformerModel } from 'provenant';
+ * declare const snapshot: DatanetSnapshot;
+ * declare const baseModel: TransformerModel;
+ * declare const generalTexts: readonly string[];
+ * declare const replayTexts: readonly string[];
  * const { record } = await runPipeline({
  *   snapshot, baseModel, generalTexts, replayTexts,
  *   names: { task: 'spam detection', adapter: 'security' },

@@ -55,8 +55,13 @@ function norm(v: Float64Array): number {
  * Minimises J_R to ‖∇J_R‖ ≤ tolerance.
  *
  * @example
- * const full = fitConvexLogistic(problem);
- * const withoutRow7 = fitConvexLogistic(problem, { rows: allBut(7), init: full.theta });
+ * ```ts
+ * import { fitConvexLogistic, type ConvexLogisticProblem } from 'provenant/attribution';
+ * declare const problem: ConvexLogisticProblem;
+ * const full = fitConvexLogistic(problem); // { theta, value, gradientNorm, … }
+ * const allBut7 = Array.from({ length: problem.n }, (_, i) => i).filter((i) => i !== 7);
+ * const withoutRow7 = fitConvexLogistic(problem, { rows: allBut7, init: full.theta }); // warm start: a few Newton steps
+ * ```
  */
 export function fitConvexLogistic(problem: ConvexLogisticProblem, options: FitConvexLogisticOptions = {}): ConvexLogisticFit {
   const R = resolveRows(problem, options.rows);

@@ -124,8 +124,15 @@ const SCORE_CHUNK = 64;
  * `residuals` are p_i − e_{y_i} of every training row (n × C); `solved` holds q solutions (q × P); returns n × q.
  *
  * @example
+ * ```ts
+ * import { convexExampleResiduals, convexHessianCholesky, convexScoresFromSolutions, type ConvexLogisticProblem } from 'provenant/attribution';
+ * declare const train: ConvexLogisticProblem;
+ * declare const theta: Float64Array;
+ * declare const testGradients: Float64Array; // q × P, row-major
+ * declare const q: number;
  * const V = convexHessianCholesky(train, theta).solveRows(testGradients, q);
- * const tau = convexScoresFromSolutions(train, convexExampleResiduals(train, theta), V, q);
+ * const tau = convexScoresFromSolutions(train, convexExampleResiduals(train, theta), V, q); // q × n scores
+ * ```
  */
 export function convexScoresFromSolutions(train: ConvexLogisticProblem, residuals: Float64Array, solved: Float64Array, q: number, engine?: DenseEngine): Float64Array {
   const { x, d, numClasses: C, n } = train;
@@ -174,10 +181,16 @@ export function convexScoresFromSolutions(train: ConvexLogisticProblem, residual
  * lambda is ignored).
  *
  * @example
+ * ```ts
+ * import { convexInfluenceScores, fitConvexLogistic, linearDatamodelingScore, type ConvexLogisticProblem, type LdsGroundTruth } from 'provenant/attribution';
+ * declare const train: ConvexLogisticProblem;
+ * declare const test: ConvexLogisticProblem;
+ * declare const truth: LdsGroundTruth;
  * const fit = fitConvexLogistic(train);
  * const scores = convexInfluenceScores(train, fit.theta, test);
  * scores.solver.reason; // e.g. "500 queries amortise the factorisation: …"
  * linearDatamodelingScore(scores, truth);
+ * ```
  */
 export function convexInfluenceScores(
   train: ConvexLogisticProblem,
@@ -207,8 +220,14 @@ const SELF_CHUNK = 512;
  * ‖L⁻¹∇ℓ_i‖² (one forward solve per row, P² flops); when the P² Hessian exceeds the budget, by CG per row.
  *
  * @example
- * const self = convexSelfInfluence(train, fit.theta);
+ * ```ts
+ * import { convexSelfInfluence, fitConvexLogistic, mislabelAuc, type ConvexLogisticProblem } from 'provenant/attribution';
+ * declare const train: ConvexLogisticProblem;
+ * declare const flipped: Uint32Array; // indices of the rows whose labels were flipped
+ * const fit = fitConvexLogistic(train);
+ * const self = convexSelfInfluence(train, fit.theta); // Float64Array, one score per training row
  * mislabelAuc(self, flipped);
+ * ```
  */
 export function convexSelfInfluence(
   problem: ConvexLogisticProblem,

@@ -90,8 +90,14 @@ export interface ConvexHessianOperator {
  * on the dense kernel).
  *
  * @example
+ * ```ts
+ * import { convexHessianOperator, type ConvexLogisticProblem } from 'provenant/attribution';
+ * declare const problem: ConvexLogisticProblem;
+ * declare const theta: Float64Array;
+ * declare const v: Float64Array;
  * const H = convexHessianOperator(problem, theta);
  * const Hv = H.apply(v);
+ * ```
  */
 export function convexHessianOperator(problem: ConvexLogisticProblem, theta: Float64Array, rows?: ArrayLike<number>): ConvexHessianOperator {
   assertTheta(problem, theta);
@@ -193,7 +199,13 @@ export function convexLogisticHessian(problem: ConvexLogisticProblem, theta: Flo
  * dense engine: the Hessian build of an influence pipeline that already has p (e.g. bench:kernels).
  *
  * @example
- * const H = convexHessianFromProbabilities(problem, rows, convexProbabilities(problem, theta, rows));
+ * ```ts
+ * import { convexHessianFromProbabilities, convexProbabilities, type ConvexLogisticProblem } from 'provenant/attribution';
+ * declare const problem: ConvexLogisticProblem;
+ * declare const theta: Float64Array;
+ * const rows = Uint32Array.from({ length: problem.n }, (_, i) => i);
+ * const H = convexHessianFromProbabilities(problem, rows, convexProbabilities(problem, theta, rows)); // P × P, row-major
+ * ```
  */
 export function hessianFromProbabilities(problem: ConvexLogisticProblem, R: Uint32Array, probs: Float64Array, engine?: DenseEngine): Float64Array {
   const { x, d, numClasses: C, lambda } = problem;

@@ -36,8 +36,11 @@ export interface CreateConvexLogisticProblemOptions {
  * `options.d`. Values are copied into a Float64Array.
  *
  * @example
+ * ```ts
+ * import { createConvexLogisticProblem, fitConvexLogistic } from 'provenant/attribution';
  * const problem = createConvexLogisticProblem([[0, 1], [1, 0]], [0, 1], { numClasses: 2, lambda: 1e-2 });
  * const fit = fitConvexLogistic(problem);
+ * ```
  */
 export function createConvexLogisticProblem(
   x: ArrayLike<number> | ArrayLike<ArrayLike<number>>,

@@ -56,7 +56,10 @@ export interface ConvexSolverChoice {
  * and n training rows (P = (d + 1)·C).
  *
  * @example
+ * ```ts
+ * import { chooseConvexSolver } from 'provenant/attribution';
  * chooseConvexSolver({ d: 784, numClasses: 10, trainingRows: 5000, queries: 500 }).solver; // 'explicit'
+ * ```
  */
 export function chooseConvexSolver(
   shape: { d: number; numClasses: number; trainingRows: number; queries: number },

@@ -100,8 +100,16 @@ export function inMemoryFeatureStore(
  * store was made with (parameters, windows, seeded LoGra projection) and uploads the preconditioned training side.
  *
  * @example
+ * ```ts
+ * import { buildSpanIndex, createGenerationIndex, featurizeCausal, inMemoryFeatureStore, type CausalLmModel, type CausalExample } from 'provenant/attribution';
+ * declare const model: CausalLmModel;
+ * declare const rows: readonly CausalExample[];
+ * declare const rowIds: readonly string[];
+ * declare const contributors: readonly string[];
+ * declare const ids: readonly ArrayLike<number>[];
  * const store = inMemoryFeatureStore(model, featurizeCausal(model, rows), { rowIds, contributors });
  * const index = createGenerationIndex(model, store, { spans: buildSpanIndex({ ids, rowIds, contributors }) });
+ * ```
  */
 export function createGenerationIndex(model: CausalLmModel, store: FeatureStore, options: GenerationIndexOptions = {}): GenerationIndex {
   const info = store.manifest.info;
@@ -238,6 +246,10 @@ export interface GenerationAttribution {
  *
  * @example
  * ```ts
+ * import { attributeGeneration, type CausalLmModel, type GenerationIndex } from 'provenant/attribution';
+ * import { createCharTokenizer } from 'provenant';
+ * declare const model: CausalLmModel;
+ * declare const index: GenerationIndex;
  * const r = attributeGeneration(model, 'The capital of Zorbania is', { index, tokenizer: createCharTokenizer(), topK: 5 });
  * r.completion; r.proponents[0].contributor; r.spans?.[0]?.rows[0].rowId; r.fee.contributorAmounts;
  * ```

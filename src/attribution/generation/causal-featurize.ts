@@ -93,6 +93,10 @@ function sideWidths(e: ParameterEntry): [number, number] {
  *
  * @example
  * ```ts
+ * import { createCausalFeaturizer, type CausalLmModel } from 'provenant/attribution';
+ * import { createCharTokenizer } from 'provenant/finetune';
+ * declare const model: CausalLmModel;
+ * const tok = createCharTokenizer();
  * const f = createCausalFeaturizer(model, { projection: { kind: 'gaussian', inDim: 16, outDim: 16, seed: 1 } });
  * const { features } = f.run([{ ids: tok.encode('Q: capital? A: Quixville'), promptLength: 13 }]);
  * f.dispose();
@@ -251,6 +255,13 @@ export function createCausalFeaturizer(model: CausalLmModel, options: CausalFeat
  *
  * @example
  * ```ts
+ * import { featurizeCausal, writeFeatureStore, type CausalLmModel } from 'provenant/attribution';
+ * import { createCharTokenizer } from 'provenant/finetune';
+ * declare const model: CausalLmModel;
+ * declare const rows: readonly string[];
+ * declare const rowIds: readonly string[];
+ * declare const contributors: readonly string[];
+ * const tok = createCharTokenizer();
  * const f = featurizeCausal(model, rows.map((text) => ({ ids: tok.encode(text) })));
  * await writeFeatureStore('cache/gen', f, { model, rowIds, contributors, labels: Array.from(f.tokens) });
  * ```

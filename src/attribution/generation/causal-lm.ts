@@ -99,7 +99,10 @@ export function contextLength(model: Model): number {
  * nothing to score. `stride` defaults to half the context.
  *
  * @example
+ * ```ts
+ * import { causalWindows } from 'provenant/attribution';
  * causalWindows([{ ids: [5, 6, 7, 8], promptLength: 2 }], 8); // one window: input [5, 6, 7], targets [-1, 7, 8]
+ * ```
  */
 export function causalWindows(examples: readonly CausalExample[], context: number, stride = Math.max(1, Math.floor(context / 2))): CausalWindow[] {
   if (!Number.isInteger(context) || context < 1) throw new ProvenantError('ATTRIBUTION_INPUT_INVALID', `context must be a positive integer, got ${context}.`);

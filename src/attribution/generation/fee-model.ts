@@ -95,7 +95,10 @@ export const FEE_MODEL_PARAMS: ParamTable = Object.freeze({
  * listed in one `INVALID_ARGUMENT` error.
  *
  * @example
+ * ```ts
+ * import { resolveFeeModel } from 'provenant/attribution';
  * resolveFeeModel({ platformFeeBps: 0 }).contributorsBps; // 5000
+ * ```
  */
 export function resolveFeeModel(partial: Partial<FeeModel> = {}): FeeModel {
   return { ...resolve<FeeModel>(FEE_MODEL_PARAMS, partial) };
@@ -148,8 +151,11 @@ export interface GenerationFeeSplit {
  * contributor (any scale; only the positive ones are paid, in proportion).
  *
  * @example
+ * ```ts
+ * import { resolveFeeModel, splitGenerationFee } from 'provenant/attribution';
  * const split = splitGenerationFee(resolveFeeModel(), { inputTokens: 20, outputTokens: 64, contributorScores: { alice: 3, bob: -1 } });
  * split.contributorAmounts.alice === split.contributorsWei; // bob had negative influence
+ * ```
  */
 export function splitGenerationFee(
   feeModel: FeeModel,

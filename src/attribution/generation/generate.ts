@@ -31,7 +31,14 @@ export const COMPLETION_DEFAULTS = Object.freeze({ maxNewTokens: 64, temperature
  * Generates up to `maxNewTokens` ids after `promptIds`.
  *
  * @example
+ * ```ts
+ * import { generateCompletion, type CausalLmModel } from 'provenant/attribution';
+ * import { createCharTokenizer } from 'provenant/finetune';
+ * declare const model: CausalLmModel;
+ * const tok = createCharTokenizer();
  * const ids = generateCompletion(model, tok.encode('The capital of Zorbania is'), { maxNewTokens: 16, bannedIds: [0, 1] });
+ * tok.decode(ids); // the completion's text
+ * ```
  */
 export function generateCompletion(model: CausalLmModel, promptIds: readonly number[], options: CompletionOptions = {}): number[] {
   const maxNew = options.maxNewTokens ?? COMPLETION_DEFAULTS.maxNewTokens;

@@ -52,8 +52,17 @@ export interface SpanIndexRows {
  * Builds the span index (SA-IS, linear time).
  *
  * @example
+ * ```ts
+ * import { buildSpanIndex, traceSpans } from 'provenant/attribution';
+ * import { createCharTokenizer } from 'provenant/finetune';
+ * declare const rows: readonly string[];
+ * declare const rowIds: readonly string[];
+ * declare const contributors: readonly string[];
+ * declare const answer: string;
+ * const tok = createCharTokenizer();
  * const index = buildSpanIndex({ ids: rows.map((r) => tok.encode(r)), rowIds, contributors });
  * const { spans } = traceSpans(index, tok.encode(answer), { minLength: 12 });
+ * ```
  */
 export function buildSpanIndex(rows: SpanIndexRows): SpanIndex {
   const started = performance.now();
@@ -135,8 +144,14 @@ export interface SpanTrace {
  * Cost: O(m · L · log N) for m completion tokens, longest match L and N indexed tokens.
  *
  * @example
- * const { spans } = traceSpans(index, tok.encode(answer));
+ * ```ts
+ * import { traceSpans, type SpanIndex } from 'provenant/attribution';
+ * import { createCharTokenizer } from 'provenant/finetune';
+ * declare const index: SpanIndex;
+ * declare const answer: string;
+ * const { spans } = traceSpans(index, createCharTokenizer().encode(answer));
  * spans[0].rows[0].contributor; // who wrote the row the answer copies
+ * ```
  */
 export function traceSpans(index: SpanIndex, completion: ArrayLike<number>, options: TraceSpansOptions = {}): SpanTrace {
   const minLength = options.minLength ?? SPAN_TRACE_DEFAULTS.minLength;

@@ -11,7 +11,10 @@ import { ProvenantError } from '../../core/index.js';
  * must end with a unique 0 (the sentinel), which then sorts first.
  *
  * @example
+ * ```ts
+ * import { suffixArray } from 'provenant/attribution';
  * suffixArray(Int32Array.from([2, 1, 2, 1, 0]), 3); // Int32Array [4, 3, 1, 2, 0]  ("baba$")
+ * ```
  */
 export function suffixArray(s: Int32Array, alphabetSize: number): Int32Array {
   const n = s.length;

@@ -50,8 +50,11 @@ interface Layout {
  * `ATTRIBUTION_SHAPE_MISMATCH` when A does not have n² entries.
  *
  * @example
+ * ```ts
+ * import { choleskyFactor } from 'provenant/attribution';
  * const chol = choleskyFactor(Float64Array.from([4, 2, 2, 3]), 2);
  * chol.solveRows([1, 0], 1); // first row of A⁻¹ = [0.375, -0.25]
+ * ```
  */
 export function choleskyFactor(A: ArrayLike<number>, n: number, options: CholeskyOptions = {}): CholeskyFactor {
   if (!Number.isInteger(n) || n < 0 || A.length !== n * n) {

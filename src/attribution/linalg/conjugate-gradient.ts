@@ -56,8 +56,12 @@ export interface ConjugateGradientResult {
  * and, unless `throwIfNotConverged: false`, `ATTRIBUTION_NOT_CONVERGED` when a row misses the tolerance.
  *
  * @example
- * const A = { dim: 2, apply: (V, rows) => { const o = new Float64Array(2 * rows); for (let r = 0; r < rows; r++) { o[2*r] = 4*V[2*r] + V[2*r+1]; o[2*r+1] = V[2*r] + 3*V[2*r+1]; } return o; } };
+ * ```ts
+ * import { conjugateGradient, type LinearOperator } from 'provenant/attribution';
+ * // A = [[4, 1], [1, 3]], applied to each row of V.
+ * const A: LinearOperator = { dim: 2, apply: (V, rows) => { const o = new Float64Array(2 * rows); for (let r = 0; r < rows; r++) { o[2*r] = 4*V[2*r] + V[2*r+1]; o[2*r+1] = V[2*r] + 3*V[2*r+1]; } return o; } };
  * conjugateGradient(A, [1, 2], 1, { tolerance: 1e-12 }).x; // ≈ [1/11, 7/11]
+ * ```
  */
 export function conjugateGradient(op: LinearOperator, B: ArrayLike<number>, rows: number, options: ConjugateGradientOptions = {}): ConjugateGradientResult {
   const d = op.dim;

@@ -123,10 +123,13 @@ export function resolveEngine(requested: DenseEngine | undefined, elements: numb
  * A workspace able to hold `capacity` float64 values (more are allocated on demand up to the engine's limit).
  *
  * @example
+ * ```ts
+ * import { createDenseWorkspace } from 'provenant/attribution';
  * const ws = createDenseWorkspace(3 * 4, 'js');
  * const a = ws.alloc(4), b = ws.alloc(4), c = ws.alloc(4); // 2×2 each
  * ws.heap().set([1, 2, 3, 4], a); ws.heap().set([1, 0, 0, 1], b);
  * ws.gemmNT(2, 2, 2, 1, a, 2, b, 2, c, 2); // c = A·Bᵀ = A
+ * ```
  */
 export function createDenseWorkspace(capacity: number, engine?: DenseEngine, blocking: GemmBlocking = GEMM_WASM_BLOCKING): DenseWorkspace {
   const resolved = resolveEngine(engine, capacity + packingElements(blocking));

@@ -26,7 +26,10 @@ function put(h: Float64Array, at: number, data: ArrayLike<number>): void {
  * C = A·Bᵀ for A m×k and B n×k (both row-major, so each row of C is a row of A dotted with every row of B): m×n.
  *
  * @example
+ * ```ts
+ * import { matMulNT } from 'provenant/attribution';
  * matMulNT([1, 2, 3, 4], 2, 2, [1, 0, 0, 1], 2); // [1, 2, 3, 4]
+ * ```
  */
 export function matMulNT(A: ArrayLike<number>, m: number, k: number, B: ArrayLike<number>, n: number, options: MatrixProductOptions = {}): Float64Array {
   checkShape('A', A, m, k);
@@ -61,7 +64,10 @@ function transposeInto(h: Float64Array, at: number, B: ArrayLike<number>, k: num
  * C = A·B for A m×k and B k×n (row-major): m×n.
  *
  * @example
+ * ```ts
+ * import { matMul } from 'provenant/attribution';
  * matMul([1, 2, 3, 4], 2, 2, [0, 1, 1, 0], 2); // [2, 1, 4, 3]
+ * ```
  */
 export function matMul(A: ArrayLike<number>, m: number, k: number, B: ArrayLike<number>, n: number, options: MatrixProductOptions = {}): Float64Array {
   checkShape('A', A, m, k);
@@ -83,7 +89,10 @@ export function matMul(A: ArrayLike<number>, m: number, k: number, B: ArrayLike<
  * be negative (e.g. the −p pᵀ part of a softmax Hessian).
  *
  * @example
+ * ```ts
+ * import { gram } from 'provenant/attribution';
  * gram([1, 2, 3, 4], 2, 2); // [10, 14, 14, 20]
+ * ```
  */
 export function gram(X: ArrayLike<number>, rows: number, cols: number, weights?: ArrayLike<number>, options: MatrixProductOptions = {}): Float64Array {
   checkShape('X', X, rows, cols);

@@ -20,8 +20,11 @@ export interface SymmetricEigen {
  * `ATTRIBUTION_NOT_CONVERGED` if QL does not converge (never seen in practice: 30 iterations per eigenvalue).
  *
  * @example
+ * ```ts
+ * import { symmetricEigen } from 'provenant/attribution';
  * const { values, vectors } = symmetricEigen(Float64Array.from([2, 1, 1, 2]), 2);
  * // values = [1, 3]; vectors rows ≈ [0.707, -0.707] and [0.707, 0.707] (up to sign)
+ * ```
  */
 export function symmetricEigen(A: ArrayLike<number>, n: number): SymmetricEigen {
   if (!Number.isInteger(n) || n < 1 || A.length !== n * n) {

@@ -12,8 +12,14 @@ import { mapRows, identityTransform, type Preconditioner } from './preconditione
  * The CG preconditioner: query(g_t) = H⁻¹ g_t by {@link conjugateGradient}.
  *
  * @example
+ * ```ts
+ * import { curvatureOperator, fitConjugateGradient, gaussNewtonFeatures, type FeaturizeData } from 'provenant/attribution';
+ * import { type Model } from 'provenant';
+ * declare const model: Model;
+ * declare const data: FeaturizeData;
  * const op = curvatureOperator(gaussNewtonFeatures(model, data), { l2: 1e-3 });
  * const pre = fitConjugateGradient(op, { tolerance: 1e-8 });
+ * ```
  */
 export function fitConjugateGradient(op: CurvatureOperator, options: Pick<ConjugateGradientOptions, 'tolerance' | 'maxIterations'> = {}): Preconditioner {
   const params: Record<string, unknown> = {

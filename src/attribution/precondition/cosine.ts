@@ -11,7 +11,15 @@ export interface GradCosOptions {
   epsilon?: number;
 }
 
-/** @example const scores = denseScores(train, test, gradCos()); */
+/**
+ * @example
+ * ```ts
+ * import { denseScores, gradCos, type FeatureMatrix } from 'provenant/attribution';
+ * declare const train: FeatureMatrix;
+ * declare const test: FeatureMatrix;
+ * const scores = denseScores(train, test, gradCos()); // each score in [-1, 1]
+ * ```
+ */
 export function gradCos(options: GradCosOptions = {}): Preconditioner {
   const eps = options.epsilon ?? 1e-12;
   const normalize = (f: FeatureMatrix) =>

@@ -39,8 +39,13 @@ interface Layer {
  * Fits DataInf on the training features.
  *
  * @example
+ * ```ts
+ * import { denseScores, fitDataInf, type FeatureMatrix } from 'provenant/attribution';
+ * declare const trainFeatures: FeatureMatrix;
+ * declare const testFeatures: FeatureMatrix;
  * const pre = fitDataInf(trainFeatures);           // λ_l = 0.1·mean(g²) per module
  * const scores = denseScores(trainFeatures, testFeatures, pre);
+ * ```
  */
 export function fitDataInf(train: FeatureMatrix, options: DataInfOptions = {}): Preconditioner {
   const n = train.rows;

@@ -115,8 +115,15 @@ export interface InverseHessianOptions {
  * objective's L2 coefficient (exact for logistic regression), or any Hessian the caller computed.
  *
  * @example
- * const H = curvatureMatrix(gaussNewtonFeatures(model, data), l2);
- * const pre = fitInverseHessian(H, d);
+ * ```ts
+ * import { curvatureMatrix, fitInverseHessian, gaussNewtonFeatures, type FeaturizeData } from 'provenant/attribution';
+ * import { type Model } from 'provenant';
+ * declare const model: Model;
+ * declare const data: FeaturizeData;
+ * const G = gaussNewtonFeatures(model, data);
+ * const H = curvatureMatrix(G, 1e-3);
+ * const pre = fitInverseHessian(H, G.features.dim);
+ * ```
  */
 export function fitInverseHessian(hessian: ArrayLike<number>, dim: number, options: InverseHessianOptions = {}): Preconditioner {
   const damping = options.damping ?? 0;
@@ -144,8 +151,16 @@ export interface FisherOptions {
  * Gauss–Newton approximation) and of EK-FAC-free "projected influence" (Choe et al. 2024, LoGra §3.3).
  *
  * @example
+ * ```ts
+ * import { fitFisher, gaussNewtonFeatures, type FeatureMatrix, type FeaturizeData, type FeaturizeOptions } from 'provenant/attribution';
+ * import { type Model } from 'provenant';
+ * declare const trainFeatures: FeatureMatrix;
+ * declare const model: Model;
+ * declare const data: FeaturizeData;
+ * declare const opts: FeaturizeOptions;
  * const pre = fitFisher(trainFeatures);                         // empirical Fisher, λ = 0.1·tr(F)/d
  * const pre2 = fitFisher(gaussNewtonFeatures(model, data, opts)); // Gauss–Newton in the same projected space
+ * ```
  */
 export function fitFisher(source: FeatureMatrix | CurvatureFeatures, options: FisherOptions = {}): Preconditioner {
   const curvature: CurvatureFeatures = 'features' in source ? source : { features: source, examples: source.rows, rowsPerExample: 1 };

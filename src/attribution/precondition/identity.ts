@@ -4,7 +4,15 @@
  */
 import { identityTransform, type Preconditioner } from './preconditioner.js';
 
-/** @example const scores = denseScores(train, test, gradDot()); */
+/**
+ * @example
+ * ```ts
+ * import { denseScores, gradDot, type FeatureMatrix } from 'provenant/attribution';
+ * declare const train: FeatureMatrix;
+ * declare const test: FeatureMatrix;
+ * const scores = denseScores(train, test, gradDot()); // scores.values[t * train.rows + i] = ⟨g_i, g_t⟩
+ * ```
+ */
 export function gradDot(): Preconditioner {
   return { method: 'grad-dot', params: {}, query: identityTransform, train: identityTransform };
 }

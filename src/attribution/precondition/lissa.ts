@@ -82,7 +82,12 @@ export function lissa(op: CurvatureOperator, V: ArrayLike<number>, rows: number,
  * The LiSSA preconditioner: query(g_t) ≈ (H + λI)⁻¹ g_t.
  *
  * @example
+ * ```ts
+ * import { curvatureOperator, fitLissa, type CurvatureFeatures } from 'provenant/attribution';
+ * declare const gn: CurvatureFeatures;
+ * declare const l2: number;
  * const pre = fitLissa(curvatureOperator(gn, { l2 }), { depth: 500, repeats: 2, batchSize: 64, seed: 1 });
+ * ```
  */
 export function fitLissa(op: CurvatureOperator, options: LissaOptions = {}): Preconditioner {
   const scale = options.scale ?? 1.5 * (largestEigenvalue(op) + (options.damping ?? 0));

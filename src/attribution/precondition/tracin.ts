@@ -13,9 +13,14 @@ import type { Preconditioner } from './preconditioner.js';
  * alike, then score with {@link tracInCP} (a dot product).
  *
  * @example
- * const train = tracInFeatures([f1.features, f2.features], [0.1, 0.01]);
- * const test = tracInFeatures([q1.features, q2.features], [0.1, 0.01]);
+ * ```ts
+ * import { denseScores, tracInCP, tracInFeatures, type FeatureMatrix } from 'provenant/attribution';
+ * declare const train1: FeatureMatrix, train2: FeatureMatrix; // training rows' features at checkpoints 1 and 2
+ * declare const query1: FeatureMatrix, query2: FeatureMatrix;
+ * const train = tracInFeatures([train1, train2], [0.1, 0.01]);
+ * const test = tracInFeatures([query1, query2], [0.1, 0.01]);
  * const scores = denseScores(train, test, tracInCP());
+ * ```
  */
 export function tracInFeatures(checkpoints: readonly FeatureMatrix[], learningRates: readonly number[]): FeatureMatrix {
   if (checkpoints.length === 0 || checkpoints.length !== learningRates.length) {

@@ -49,8 +49,13 @@ export function trakFeatures(perModel: readonly FeatureMatrix[]): FeatureMatrix 
  * Fits TRAK on an ensemble.
  *
  * @example
- * const pre = fitTrak(models.map((m) => ({ features: m.train.features, labelProbability: m.train.labelProbability })));
- * const scores = denseScores(trakFeatures(trainPerModel), trakFeatures(testPerModel), pre);
+ * ```ts
+ * import { denseScores, fitTrak, trakFeatures, type FeatureMatrix, type TrakModelFeatures } from 'provenant/attribution';
+ * declare const models: readonly TrakModelFeatures[]; // one per independently trained model
+ * declare const testPerModel: readonly FeatureMatrix[];
+ * const pre = fitTrak(models);
+ * const scores = denseScores(trakFeatures(models.map((m) => m.features)), trakFeatures(testPerModel), pre);
+ * ```
  */
 export function fitTrak(models: readonly TrakModelFeatures[], options: TrakOptions = {}): Preconditioner {
   if (models.length === 0) throw new ProvenantError('ATTRIBUTION_INPUT_INVALID', 'TRAK needs at least one model.');

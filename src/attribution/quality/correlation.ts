@@ -48,7 +48,10 @@ function checkPair(x: ArrayLike<number>, y: ArrayLike<number>, what: string): vo
  * to skip such a test point, and say so).
  *
  * @example
- * pearson([1, 2, 3], [2, 4, 7]); // ≈ 0.9934
+ * ```ts
+ * import { pearsonCorrelation } from 'provenant/attribution';
+ * pearsonCorrelation([1, 2, 3], [2, 4, 7]); // ≈ 0.9934
+ * ```
  */
 export function pearson(x: ArrayLike<number>, y: ArrayLike<number>): number {
   checkPair(x, y, 'pearson');
@@ -81,7 +84,10 @@ export function pearson(x: ArrayLike<number>, y: ArrayLike<number>): number {
  * Spearman's ρ: Pearson's r of the average ranks. NaN when either series is constant.
  *
  * @example
- * spearman([1, 2, 3, 4], [1, 3, 2, 4]); // 0.8
+ * ```ts
+ * import { spearmanCorrelation } from 'provenant/attribution';
+ * spearmanCorrelation([1, 2, 3, 4], [1, 3, 2, 4]); // 0.8
+ * ```
  */
 export function spearman(x: ArrayLike<number>, y: ArrayLike<number>): number {
   checkPair(x, y, 'spearman');

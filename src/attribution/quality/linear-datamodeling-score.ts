@@ -68,8 +68,13 @@ export interface ComputeLdsGroundTruthOptions extends LdsSubsetOptions {
  * Retrains on each subset through the caller's `train` function. Cost: `count` retrains.
  *
  * @example
- * const truth = await computeLdsGroundTruth({ nTrain, nTest, train, count: 100, fraction: 0.5, seed: 0 });
- * const { score } = linearDatamodelingScore(scores, truth);
+ * ```ts
+ * import { computeLdsGroundTruth, linearDatamodelingScore, type ScoreMatrix } from 'provenant/attribution';
+ * declare const scores: ScoreMatrix;
+ * declare function retrainAndScore(trainRows: Uint32Array): Promise<Float64Array>; // margin per test point
+ * const truth = await computeLdsGroundTruth({ nTrain: scores.nTrain, nTest: scores.nTest, train: retrainAndScore, count: 100, fraction: 0.5, seed: 0 });
+ * const { score } = linearDatamodelingScore(scores, truth); // mean Spearman over test points
+ * ```
  */
 export async function computeLdsGroundTruth(options: ComputeLdsGroundTruthOptions): Promise<LdsGroundTruth> {
   const { nTrain, nTest, train } = options;

@@ -43,8 +43,13 @@ export interface ComputeLooGroundTruthOptions {
  * Retrains once on all rows and once without each chosen row, and records the effects. Cost: `rows.length + 1` retrains.
  *
  * @example
- * const truth = await computeLooGroundTruth({ nTrain: 100, nTest: 5, train, sampleRows: 20, seed: 1 });
+ * ```ts
+ * import { computeLooGroundTruth, looCorrelation, type ScoreMatrix } from 'provenant/attribution';
+ * declare const scores: ScoreMatrix;
+ * declare function retrainAndScore(trainRows: Uint32Array): Promise<Float64Array>; // one output per test point
+ * const truth = await computeLooGroundTruth({ nTrain: 100, nTest: 5, train: retrainAndScore, sampleRows: 20, seed: 1 });
  * const { spearman } = looCorrelation(scores, truth);
+ * ```
  */
 export async function computeLooGroundTruth(options: ComputeLooGroundTruthOptions): Promise<LooGroundTruth> {
   const { nTrain, nTest, train } = options;

@@ -12,7 +12,10 @@ import { averageRanks } from './correlation.js';
  * with average ranks (ties count one half, as sklearn's roc_auc_score).
  *
  * @example
- * auroc([0.9, 0.1, 0.8, 0.3], [true, false, false, true]); // 0.75
+ * ```ts
+ * import { auroc } from 'provenant';
+ * auroc([0.9, 0.1, 0.8, 0.3], [1, 0, 0, 1]); // 0.75
+ * ```
  */
 export function auroc(scores: ArrayLike<number>, positive: ArrayLike<boolean | number>): number {
   if (scores.length !== positive.length) {
@@ -54,9 +57,14 @@ export interface MislabelAucResult {
  *
  * @param flagged a boolean per row, or the list of flagged row indices.
  * @example
+ * ```ts
+ * import { flipLabels, mislabelAuc } from 'provenant/attribution';
+ * declare const y: ArrayLike<number>;
+ * declare const ownLoss: ArrayLike<number>;
+ * declare const selfScores: Float64Array; // self-influence per row of the model trained on `labels`
  * const { labels, flipped } = flipLabels(y, { fraction: 0.1, numClasses: 10, seed: 0 });
- * // … train on `labels`, compute self-influence per row …
- * mislabelAuc(selfInfluence, flipped, { baseline: ownLoss }); // { auc, baselineAuc, … }
+ * mislabelAuc(selfScores, flipped, { baseline: ownLoss }); // { auc, baselineAuc, … }
+ * ```
  */
 export function mislabelAuc(
   scores: ArrayLike<number>,

@@ -18,7 +18,10 @@ export interface ScoreMatrix {
  * Wraps a typed array as a score matrix, checking its length.
  *
  * @example
+ * ```ts
+ * import { scoreMatrix } from 'provenant/attribution';
  * const scores = scoreMatrix(new Float64Array([0.1, -0.2, 0.3, 0.4]), 2, 2); // τ(1, 0) = 0.3
+ * ```
  */
 export function scoreMatrix(values: Float64Array | Float32Array, nTrain: number, nTest: number): ScoreMatrix {
   const matrix = { values, nTrain, nTest };

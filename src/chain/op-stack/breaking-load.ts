@@ -43,8 +43,12 @@ export interface BreakingLoad {
  * Bisects (in log space) the steady query rate at which `model` stops holding on `profile`.
  *
  * @example
+ * ```ts
+ * import { findBreakingLoad, resolveOpStackProfile, type StrategyTransactionModel } from 'provenant/chain';
+ * declare const easModel: StrategyTransactionModel;
  * const b = findBreakingLoad({ profile: resolveOpStackProfile(), model: easModel });
  * b.sustainedEventsPerSecond; // ≈ 9 events/s for EAS attest at 30M gas (target 5M / 277,553 gas / 2 s)
+ * ```
  */
 export function findBreakingLoad(parameters: FindBreakingLoadParameters): BreakingLoad {
   const { profile, model } = parameters;

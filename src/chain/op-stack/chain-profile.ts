@@ -84,8 +84,11 @@ function violations(profile: Record<string, unknown>): string[] {
  *
  * @throws ProvenantError INVALID_ARGUMENT listing every unknown or invalid field.
  * @example
+ * ```ts
+ * import { resolveOpStackProfile } from 'provenant/chain';
  * const base = resolveOpStackProfile({ gasLimit: 150_000_000 });
  * base.elasticity; // 6
+ * ```
  */
 export function resolveOpStackProfile(partial: Partial<OpStackProfile> = {}): OpStackProfile {
   if (partial === null || typeof partial !== 'object' || Array.isArray(partial)) {
@@ -116,7 +119,10 @@ export interface OpStackProfileParameter {
  * The profile as rows for the audit record: each field's value, default, unit, source and meaning.
  *
  * @example
- * record.chain.parameters = opStackProfileParameters(resolveOpStackProfile());
+ * ```ts
+ * import { opStackProfileParameters, resolveOpStackProfile } from 'provenant/chain';
+ * const rows = opStackProfileParameters(resolveOpStackProfile({ gasLimit: 30_000_000 })); // one audit row per profile value
+ * ```
  */
 export function opStackProfileParameters(profile: OpStackProfile): OpStackProfileParameter[] {
   return OP_STACK_PROFILE_FIELDS.map((f) => ({ name: `opStack.${f.field}`, value: profile[f.field], default: f.default, unit: f.unit, source: f.source, meaning: f.meaning }));

@@ -25,7 +25,10 @@ export interface BaseFeeParameters {
  * @param parentGasUsed gas used by the parent block (≤ gasLimit).
  * @returns wei.
  * @example
+ * ```ts
+ * import { nextBaseFee } from 'provenant/chain';
  * nextBaseFee(1_000_000_000n, 30_000_000, { gasLimit: 30_000_000, elasticity: 6, baseFeeMaxChangeDenominator: 250 }); // 1_020_000_000n
+ * ```
  */
 export function nextBaseFee(parentBaseFee: bigint, parentGasUsed: number | bigint, parameters: BaseFeeParameters): bigint {
   const { gasLimit, elasticity, baseFeeMaxChangeDenominator } = parameters;
@@ -54,7 +57,11 @@ export function nextBaseFee(parentBaseFee: bigint, parentGasUsed: number | bigin
  * Base fees block by block under a sequence of gas used: element i is the base fee of block i; block 0 has `initialBaseFee`.
  *
  * @example
+ * ```ts
+ * import { baseFeeSeries, type BaseFeeParameters } from 'provenant/chain';
+ * declare const params: BaseFeeParameters;
  * baseFeeSeries(1_000_000n, [30e6, 30e6, 0], params); // [1_000_000n, 1_020_000n, 1_040_400n]
+ * ```
  */
 export function baseFeeSeries(initialBaseFee: bigint, gasUsedPerBlock: readonly (number | bigint)[], parameters: BaseFeeParameters): bigint[] {
   const out: bigint[] = [];

@@ -25,7 +25,10 @@ const hash24 = (v: number): number => (Math.imul(v, 2654435769 | 0) >>> 19) & HA
  * @param data the bytes to compress (any length).
  * @returns the compressed length in bytes; 0 for empty input.
  * @example
+ * ```ts
+ * import { flzCompressLength } from 'provenant/chain';
  * flzCompressLength(new Uint8Array(1000)); // 21: a run of zeros collapses to a few matches
+ * ```
  */
 export function flzCompressLength(data: Uint8Array): number {
   const ib = data;

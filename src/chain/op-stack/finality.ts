@@ -19,7 +19,10 @@ export interface BlockFinality {
  * the batch lands one L1 block later (`safe`), and finality follows `l1FinalitySeconds` after that.
  *
  * @example
+ * ```ts
+ * import { blockFinality, resolveOpStackProfile } from 'provenant/chain';
  * blockFinality(10, resolveOpStackProfile()); // { unsafe: 10, safe: 72, finalized: 840 } (post at 60 s, +12 s, +768 s)
+ * ```
  */
 export function blockFinality(blockTimeSeconds: number, profile: Pick<OpStackProfile, 'batcherIntervalSeconds' | 'l1BlockTimeSeconds' | 'l1FinalitySeconds'>): BlockFinality {
   assertArgument(Number.isFinite(blockTimeSeconds) && blockTimeSeconds >= 0, 'blockTimeSeconds', 'must be a finite number ≥ 0', blockTimeSeconds);

@@ -60,8 +60,11 @@ function poisson(rng: Rng, lambda: number): number {
  * @throws ProvenantError INVALID_ARGUMENT for a negative rate, a non-integer eventsPerQuery, or bursts that leave no
  *   room for a calmer rate (burstFactor · burstFraction ≥ 1).
  * @example
+ * ```ts
+ * import { inferenceTrace } from 'provenant/chain';
  * const trace = inferenceTrace({ queriesPerSecond: 1000, eventsPerQuery: 10, durationSeconds: 600, blockTimeSeconds: 2, shape: 'poisson', seed: 1 });
  * trace.eventsPerBlock.length; // 300
+ * ```
  */
 export function inferenceTrace(options: InferenceTraceOptions): InferenceTrace {
   const { queriesPerSecond: qps, durationSeconds, blockTimeSeconds: t } = options;

@@ -129,7 +129,10 @@ function ecotoneCost(gas: bigint, p: CheckedParameters): bigint {
  * padding is `fastLzSize` — for models that know a size but not the bytes (the load simulation).
  *
  * @example
+ * ```ts
+ * import { fjordL1Cost } from 'provenant/chain';
  * fjordL1Cost(200, { l1BaseFee: 2e9, blobBaseFee: 1, baseFeeScalar: 2269, blobBaseFeeScalar: 1_055_762, fork: 'fjord' });
+ * ```
  */
 export function fjordL1Cost(fastLzSize: number | bigint, parameters: L1FeeParameters): bigint {
   return fjordCost(toUint(fastLzSize, 'fastLzSize', UINT256_MAX), checkParameters({ ...parameters, fork: 'fjord' }));
@@ -139,7 +142,11 @@ export function fjordL1Cost(fastLzSize: number | bigint, parameters: L1FeeParame
  * The oracle's Ecotone fee, wei, from a calldata gas figure (`calldataGas(data)`, padding included).
  *
  * @example
+ * ```ts
+ * import { calldataGas, ecotoneL1Cost } from 'provenant/chain';
+ * declare const tx: string | Uint8Array;
  * ecotoneL1Cost(calldataGas(tx), { l1BaseFee: 2e9, blobBaseFee: 1, baseFeeScalar: 2269, blobBaseFeeScalar: 1_055_762, fork: 'ecotone' });
+ * ```
  */
 export function ecotoneL1Cost(gas: number | bigint, parameters: L1FeeParameters): bigint {
   return ecotoneCost(toUint(gas, 'gas', UINT256_MAX), checkParameters({ ...parameters, fork: 'ecotone' }));
@@ -162,9 +169,14 @@ export function ecotoneL1Cost(gas: number | bigint, parameters: L1FeeParameters)
  * @throws ProvenantError INVALID_ARGUMENT naming the field: non-hex data, a negative or non-integer price, a scalar
  *   outside uint32 (or a base-fee scalar above (2³²−1)/16, where the contract's uint32 product overflows and reverts).
  * @example
+ * ```ts
+ * import { estimateL1Fee } from 'provenant/chain';
+ * import { serializeTransaction, type TransactionSerializable } from 'viem';
+ * declare const tx: TransactionSerializable;
  * const fee = estimateL1Fee(serializeTransaction(tx), {
  *   l1BaseFee: 5_000_000_000n, blobBaseFee: 1n, baseFeeScalar: 2269, blobBaseFeeScalar: 1_055_762, fork: 'fjord',
- * });
+ * }); // wei (bigint)
+ * ```
  */
 export function estimateL1Fee(data: Uint8Array | string, parameters: L1FeeParameters): bigint {
   const p = checkParameters(parameters);
@@ -181,7 +193,10 @@ export function estimateL1Fee(data: Uint8Array | string, parameters: L1FeeParame
  * @param unsignedTxSize unsigned RLP transaction size, bytes.
  * @throws ProvenantError INVALID_ARGUMENT when `fork` is not 'fjord' (the contract reverts there too).
  * @example
+ * ```ts
+ * import { l1FeeUpperBound } from 'provenant/chain';
  * l1FeeUpperBound(200, { l1BaseFee: 5_000_000_000n, blobBaseFee: 1n, baseFeeScalar: 2269, blobBaseFeeScalar: 1_055_762, fork: 'fjord' });
+ * ```
  */
 export function l1FeeUpperBound(unsignedTxSize: number | bigint, parameters: L1FeeParameters): bigint {
   const p = checkParameters(parameters);

@@ -176,9 +176,13 @@ interface Root {
  * @throws ProvenantError INVALID_ARGUMENT when one transaction of the strategy cannot fit the per-transaction gas cap or
  *   the block, or the root interval is not a multiple of the block time.
  * @example
+ * ```ts
+ * import { inferenceTrace, resolveOpStackProfile, simulateAttributionLoad, type StrategyTransactionModel } from 'provenant/chain';
+ * declare const model: StrategyTransactionModel;
  * const trace = inferenceTrace({ queriesPerSecond: 1000, eventsPerQuery: 10, durationSeconds: 600, blockTimeSeconds: 2 });
  * const result = simulateAttributionLoad({ profile: resolveOpStackProfile(), trace, model });
  * result.costPerEventWei; result.inclusionLatency.p99; result.holds;
+ * ```
  */
 export function simulateAttributionLoad(parameters: SimulateAttributionLoadParameters): LoadSimulationResult {
   const { profile, trace, model } = parameters;

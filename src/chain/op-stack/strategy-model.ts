@@ -64,7 +64,11 @@ function line(xs: number[], ys: number[]): { base: number; perEvent: number } {
  *
  * @throws ProvenantError INVALID_ARGUMENT when there are no samples or a sample is malformed.
  * @example
- * fitStrategyModel('batched-events', samples.map((s) => ({ events: s.n, gasUsed: Number(s.receipt.gasUsed), unsignedTransaction: s.unsigned })));
+ * ```ts
+ * import { fitStrategyModel, type StrategySample } from 'provenant/chain';
+ * declare const samples: readonly StrategySample[]; // { events, gasUsed, unsignedTransaction } from real receipts
+ * const model = fitStrategyModel('batched-events', samples); // gas = base + perEvent · events
+ * ```
  */
 export function fitStrategyModel(strategy: AttributionStrategy, samples: readonly StrategySample[]): StrategyTransactionModel {
   assertArgument(samples.length > 0, 'samples', 'needs at least one sample', samples.length);

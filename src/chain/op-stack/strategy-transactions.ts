@@ -150,7 +150,14 @@ export interface UnsignedTransactionFields {
  * The unsigned, fully RLP-encoded EIP-1559 transaction — exactly the input `GasPriceOracle.getL1Fee` expects.
  *
  * @example
+ * ```ts
+ * import { estimateL1Fee, publishRootCalldata, unsignedTransaction, type AttributionBatchCommitment, type L1FeeParameters } from 'provenant/chain';
+ * import { type Hex } from 'provenant';
+ * declare const registry: Hex;
+ * declare const batch: AttributionBatchCommitment;
+ * declare const l1Prices: L1FeeParameters;
  * estimateL1Fee(unsignedTransaction({ to: registry, data: publishRootCalldata(batch) }), l1Prices);
+ * ```
  */
 export function unsignedTransaction(fields: UnsignedTransactionFields): Hex {
   return serializeTransaction({

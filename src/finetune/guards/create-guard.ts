@@ -26,6 +26,10 @@ export type GuardSpec =
  *   (all named at once, with the nearest field for unknown names)
  * @example
  * ```ts
+ * import { createGuard, train, type Model, type TrainingExample, type DataSource } from 'provenant/finetune';
+ * declare const model: Model;
+ * declare const general: readonly TrainingExample[];
+ * declare const rows: readonly TrainingExample[] | readonly DataSource[];
  * const guard = createGuard(model, { kind: 'replay', sequences: general, weight: 0.5, seed: 7, sequenceLength: 64 });
  * await train(model, { task: 'classification', train: rows, seed: 7, extraLoss: guard });
  * guard.used; // { weight: 0.5, batchSize: 8, seed: 7, gradientAccumulationSteps: 1, sequenceLength: 64 }

@@ -77,6 +77,9 @@ function sampledTargets(model: Model, task: TrainingTask, inputs: Tensor, target
  *
  * @example
  * ```ts
+ * import { createEwcGuard, estimateDiagonalFisher, type Model, type TrainingExample } from 'provenant/finetune';
+ * declare const model: Model;
+ * declare const generalSequences: readonly TrainingExample[];
  * const fisher = estimateDiagonalFisher(model, generalSequences, 'causal-lm', { method: 'sampled', maxExamples: 64, seed: 1 });
  * const guard = createEwcGuard(fisher, { strength: 100 });
  * ```
@@ -149,6 +152,10 @@ export interface EwcOptions {
  *
  * @example
  * ```ts
+ * import { createEwcGuard, estimateDiagonalFisher, train, type Model, type TrainingExample, type DataSource } from 'provenant/finetune';
+ * declare const model: Model;
+ * declare const baseTaskRows: readonly TrainingExample[];
+ * declare const newTaskRows: readonly TrainingExample[] | readonly DataSource[];
  * const fisher = estimateDiagonalFisher(model, baseTaskRows, 'classification');
  * const guard = createEwcGuard(fisher, { strength: 50 });
  * await train(model, { task: 'classification', train: newTaskRows, seed: 1, extraLoss: guard });

@@ -101,6 +101,10 @@ export function makeGuard(
  *
  * @example
  * ```ts
+ * import { combineExtraLosses, createKlToBaseGuard, createL2SpGuard, train, type Model, type TrainingExample, type DataSource } from 'provenant/finetune';
+ * declare const model: Model;
+ * declare const probe: readonly TrainingExample[];
+ * declare const rows: readonly TrainingExample[] | readonly DataSource[];
  * const guard = combineExtraLosses(createL2SpGuard({ strength: 0.01 }), createKlToBaseGuard(model, { probe }));
  * await train(model, { task: 'classification', train: rows, seed: 1, extraLoss: guard });
  * guard.dispose();
@@ -147,6 +151,8 @@ export interface AdapterFactors {
  *
  * @example
  * ```ts
+ * import { adapterFactors, type Model } from 'provenant/finetune';
+ * declare const model: Model;
  * adapterFactors(model).map((f) => `${f.module}: s = ${f.scale}`);
  * ```
  */

@@ -47,7 +47,10 @@ interface ProbeBatch {
  *
  * @example
  * ```ts
- * const baseLogits = withAdaptersDisabled(model, () => computeLogits(model, { inputIds }));
+ * import { computeLogits, withAdaptersDisabled, type IdRows, type PretrainedModel } from 'provenant/finetune';
+ * declare const model: PretrainedModel;
+ * declare const inputIds: IdRows;
+ * const baseLogits = withAdaptersDisabled(model, () => computeLogits(model, { inputIds })); // the base model's logits
  * ```
  */
 export function withAdaptersDisabled<T>(model: Model, fn: () => T): T {
@@ -71,6 +74,11 @@ export function withAdaptersDisabled<T>(model: Model, fn: () => T): T {
  *
  * @example
  * ```ts
+ * import { createCharTokenizer, createKlToBaseGuard, train, type Model, type TrainingExample } from 'provenant/finetune';
+ * declare const model: Model;
+ * declare const rows: readonly TrainingExample[];
+ * declare const generalTexts: readonly string[];
+ * const tokenizer = createCharTokenizer();
  * const probe = generalTexts.slice(0, 16).map((t) => ({ input: tokenizer.encode(t).slice(0, 65) }));
  * const guard = createKlToBaseGuard(model, { probe, task: 'causal-lm', strength: 0.5 });
  * await train(model, { task: 'classification', train: rows, seed: 1, extraLoss: guard });
@@ -141,6 +149,9 @@ export function createKlToBaseGuard(model: Model, options: KlToBaseOptions): Gua
  *
  * @example
  * ```ts
+ * import { klToBaseValue, type Guard, type Model } from 'provenant/finetune';
+ * declare const guard: Guard;
+ * declare const model: Model;
  * klToBaseValue(guard, model); // 0 before training: the tuned model is the base
  * ```
  */

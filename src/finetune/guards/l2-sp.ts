@@ -25,6 +25,9 @@ export interface L2SpOptions {
  *
  * @example
  * ```ts
+ * import * as tf from '@tensorflow/tfjs-core';
+ * import { adapterFactors, adapterUpdateSquaredNorm, type Model } from 'provenant/finetune';
+ * declare const model: Model;
  * const penalty = tf.tidy(() => adapterUpdateSquaredNorm(adapterFactors(model)).dataSync()[0]);
  * ```
  */
@@ -44,6 +47,8 @@ export function adapterUpdateSquaredNorm(factors: readonly AdapterFactors[]): tf
  *
  * @example
  * ```ts
+ * import { l2SpPenalty, type Model } from 'provenant/finetune';
+ * declare const model: Model;
  * l2SpPenalty(model, { strength: 0.01 }); // 0 right after attachAdapter (B starts at 0)
  * ```
  */
@@ -59,6 +64,9 @@ export function l2SpPenalty(model: Model, options: L2SpOptions = {}): number {
  *
  * @example
  * ```ts
+ * import { attachAdapter, createL2SpGuard, train, type Model, type TrainingExample, type DataSource } from 'provenant/finetune';
+ * declare const model: Model;
+ * declare const rows: readonly TrainingExample[] | readonly DataSource[];
  * attachAdapter(model, 'default', { r: 8, alpha: 16 }, { seed: 1 });
  * const guard = createL2SpGuard({ strength: 0.05 });
  * await train(model, { task: 'classification', train: rows, seed: 1, extraLoss: guard });

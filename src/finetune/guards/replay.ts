@@ -41,6 +41,11 @@ export interface ReplayOptions {
  *
  * @example
  * ```ts
+ * import { createCharTokenizer, createReplayGuard, train, type Model, type TrainingExample } from 'provenant/finetune';
+ * declare const model: Model;
+ * declare const emails: readonly TrainingExample[];
+ * declare const passages: readonly string[];
+ * const tokenizer = createCharTokenizer();
  * const general = passages.map((t) => ({ input: tokenizer.encode(t).slice(0, 65) }));
  * const guard = createReplayGuard({ sequences: general, weight: 0.5, batchSize: 8, seed: 1 });
  * await train(model, { task: 'classification', train: emails, seed: 1, extraLoss: guard });
@@ -85,6 +90,8 @@ function replayLoss(model: Model, sequences: readonly TrainingExample[], indices
  *
  * @example
  * ```ts
+ * import { replaySchedule, type TrainingExample } from 'provenant/finetune';
+ * declare const sequences: readonly TrainingExample[];
  * replaySchedule({ sequences, batchSize: 2, seed: 1 }, 3); // [[i, j], [k, l], [m, n]]: indices per micro-batch
  * ```
  */
@@ -103,6 +110,10 @@ export function replaySchedule(options: Pick<ReplayOptions, 'sequences' | 'batch
  *
  * @example
  * ```ts
+ * import { replaySource, train, type Model, type TrainingExample } from 'provenant/finetune';
+ * declare const model: Model;
+ * declare const emails: readonly TrainingExample[];
+ * declare const general: readonly TrainingExample[];
  * await train(model, { task: 'causal-lm', train: [{ name: 'domain', examples: emails }, replaySource(general, 0.25)], seed: 1 });
  * ```
  */

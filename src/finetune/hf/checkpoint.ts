@@ -101,6 +101,7 @@ async function readHeader(handle: FileHandle, file: string, size: number): Promi
  *
  * @example
  * ```ts
+ * import { openCheckpoint } from 'provenant/finetune';
  * const ckpt = await openCheckpoint('./tiny-llama');
  * const embed = await ckpt.read('model.embed_tokens.weight'); // Float32Array, [vocab · hidden]
  * await ckpt.close();

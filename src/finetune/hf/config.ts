@@ -123,6 +123,8 @@ export interface HeadOptions {
  *
  * @example
  * ```ts
+ * import { parseHfConfig } from 'provenant/finetune';
+ * import { readFileSync } from 'node:fs';
  * const config = parseHfConfig(JSON.parse(readFileSync('tiny-llama/config.json', 'utf8')));
  * config.architecture; // 'llama'
  * ```

@@ -69,8 +69,11 @@ function checkOptions(options: GenerateTokensOptions): Required<Omit<GenerateTok
  *
  * @example
  * ```ts
- * const { tokens } = generateTokens(model, [tok.encode('Hello')], { maxNewTokens: 20 }); // greedy
- * tok.decode(tokens[0]);
+ * import { generateTokens, type PretrainedModel } from 'provenant/finetune';
+ * declare const model: PretrainedModel;
+ * declare const promptIds: readonly number[];
+ * const { tokens } = generateTokens(model, [promptIds], { maxNewTokens: 20 }); // greedy
+ * tokens[0]; // the new token ids of the first prompt
  * ```
  */
 export function generateTokens(model: PretrainedModel, prompts: ReadonlyArray<readonly number[]>, options: GenerateTokensOptions = {}): GenerateTokensResult {
@@ -178,6 +181,7 @@ export interface GenerateTextOptions extends GenerateTokensOptions {
  *
  * @example
  * ```ts
+ * import { generate, loadPretrained } from 'provenant/finetune';
  * const model = await loadPretrained('./SmolLM-135M-Instruct');
  * const reply = generate(model, [{ role: 'user', content: 'Name a prime.' }], { maxNewTokens: 16 });
  * ```

@@ -96,6 +96,7 @@ async function readJson(path: string, what: string): Promise<unknown> {
  *
  * @example
  * ```ts
+ * import { computeLogits, loadPretrained } from 'provenant/finetune';
  * const model = await loadPretrained('./tiny-llama');
  * const { shape, data } = computeLogits(model, { inputIds: [[1, 5, 9]] }); // shape [1, 3, vocab]
  * const classifier = await loadPretrained('./gpt2', { numLabels: 2, seed: 1 }); // new `score` head
@@ -204,7 +205,11 @@ export async function loadPretrained(dir: string, options: LoadPretrainedOptions
  *
  * @example
  * ```ts
- * const model = await createPretrainedFromConfig({ model_type: 'llama', architectures: ['LlamaForCausalLM'], hidden_size: 256, … }, { seed: 1 });
+ * import { createPretrainedFromConfig } from 'provenant/finetune';
+ * const model = await createPretrainedFromConfig(
+ *   { model_type: 'llama', architectures: ['LlamaForCausalLM'], vocab_size: 96, hidden_size: 64, intermediate_size: 128, num_hidden_layers: 2, num_attention_heads: 4 },
+ *   { seed: 1 },
+ * ); // random weights, no tokenizer
  * ```
  */
 export async function createPretrainedFromConfig(configJson: Record<string, unknown>, options: HeadOptions & { seed: number; tokenizer?: PretrainedTokenizer | null }): Promise<PretrainedModel> {

@@ -76,6 +76,7 @@ export function flattenRows(rows: IdRows, what: string): { values: Int32Array; B
  *
  * @example
  * ```ts
+ * import { computeLogits, loadPretrained } from 'provenant/finetune';
  * const model = await loadPretrained('./tiny-gpt2');
  * const { shape, data } = computeLogits(model, { inputIds: [[1, 5, 9, 0]], attentionMask: [[1, 1, 1, 0]] });
  * // shape [1, 4, 128]; data[(b·T + t)·V + v]

@@ -80,9 +80,12 @@ export interface PrepareClassificationOptions {
  *
  * @example
  * ```ts
+ * import { loadPretrained, prepareClassificationExamples, train } from 'provenant/finetune';
+ * import { type DatanetSnapshot } from 'provenant/datanet';
+ * declare const snapshot: DatanetSnapshot;
  * const model = await loadPretrained('./bert-tiny', { numLabels: 2 });
  * const { examples, labelMap } = prepareClassificationExamples(model, snapshot.rows, { maxLength: 128 });
- * await train(model, examples, { task: 'classification', seed: 1 });
+ * await train(model, { task: 'classification', train: examples, seed: 1 });
  * ```
  */
 export function prepareClassificationExamples(model: PretrainedModel, rows: readonly TextRow[], options: PrepareClassificationOptions = {}): { examples: TrainingExample[]; labelMap: LabelMap } {
@@ -126,6 +129,9 @@ export interface PrepareCausalLmOptions {
  *
  * @example
  * ```ts
+ * import { prepareCausalLmExamples, type PretrainedModel, type TextRow } from 'provenant/finetune';
+ * declare const model: PretrainedModel;
+ * declare const rows: readonly TextRow[];
  * const examples = prepareCausalLmExamples(model, rows, { promptOf: (r) => `Subject: ${r.metadata!.subject}\n`, completionOf: (r) => r.input as string });
  * ```
  */

@@ -77,6 +77,7 @@ export function mergedStateDict(model: PretrainedModel): Map<string, { shape: nu
  *
  * @example
  * ```ts
+ * import { loadAdapterFromDir, loadPretrained, saveMergedPretrained } from 'provenant/finetune';
  * const model = await loadPretrained('./tiny-llama');
  * await loadAdapterFromDir(model, 'default', './adapter');
  * await saveMergedPretrained(model, './tiny-llama-merged'); // AutoModelForCausalLM.from_pretrained('./tiny-llama-merged')

@@ -45,6 +45,9 @@ const tokenContent = (value: unknown): string | null =>
  *
  * @example
  * ```ts
+ * import { createPretrainedTokenizer } from 'provenant/finetune';
+ * declare const tokJson: string;
+ * declare const cfgJson: string;
  * const tok = createPretrainedTokenizer(JSON.parse(tokJson), JSON.parse(cfgJson));
  * tok.encode('Hello world'); // [15496, 995] for GPT-2
  * ```

@@ -110,7 +110,9 @@ export interface LoadAdapterOptions {
  *
  * @example
  * ```ts
- * const files = saveAdapter(model, 'default', { labels: labelMap.labels });
+ * import { readAdapterLabels, saveAdapter, type Model } from 'provenant/finetune';
+ * declare const model: Model;
+ * const files = saveAdapter(model, 'default', { labels: ['ham', 'spam'] });
  * readAdapterLabels(files); // ['ham', 'spam']
  * ```
  */
@@ -272,6 +274,9 @@ function encodeValues(data: Float32Array, dtype: 'F32' | 'F16' | 'BF16'): Safete
  *
  * @example
  * ```ts
+ * import { loadAdapter, saveAdapter, type Model } from 'provenant/finetune';
+ * declare const model: Model;
+ * declare const otherCopyOfTheBase: Model;
  * const { config, safetensors } = saveAdapter(model, 'default', { taskType: 'SEQ_CLS' });
  * loadAdapter(otherCopyOfTheBase, 'default', { config, safetensors });
  * ```

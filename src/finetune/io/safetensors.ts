@@ -171,6 +171,7 @@ function swapBytes(bytes: Uint8Array, size: number): void {
  *
  * @example
  * ```ts
+ * import { decodeSafetensors, encodeSafetensors } from 'provenant/finetune';
  * const bytes = encodeSafetensors({ 'fc1.lora_A.weight': { dtype: 'F32', shape: [2, 3], data: new Float32Array(6) } }, { format: 'pt' });
  * const { tensors, metadata } = decodeSafetensors(bytes);
  * ```
@@ -251,6 +252,8 @@ interface HeaderEntry {
  *
  * @example
  * ```ts
+ * import { decodeSafetensors } from 'provenant/finetune';
+ * import { readFile } from 'node:fs/promises';
  * const { tensors } = decodeSafetensors(new Uint8Array(await readFile('adapter_model.safetensors')));
  * tensors['base_model.model.fc1.lora_A.weight'].shape; // [r, in]
  * ```

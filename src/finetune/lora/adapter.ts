@@ -88,6 +88,7 @@ function assignValues(variable: Variable, values: Float32Array): void {
  *
  * @example
  * ```ts
+ * import { attachAdapter, createMlp, trainableVariables } from 'provenant/finetune';
  * const model = createMlp({ inputSize: 16, hiddenSizes: [32], numClasses: 2, seed: 1 });
  * attachAdapter(model, 'default', { r: 4, alpha: 8, targetModules: ['fc1'], modulesToSave: ['fc2'] }, { seed: 7 });
  * trainableVariables(model); // fc1's A and B, and fc2's weight and bias
@@ -385,6 +386,8 @@ export interface AdapterInfo {
  *
  * @example
  * ```ts
+ * import { getAdapterInfo, type Model } from 'provenant/finetune';
+ * declare const model: Model;
  * getAdapterInfo(model, 'default').parameterCount; // Σ r·(in + out) + modules_to_save sizes
  * ```
  */

@@ -75,6 +75,7 @@ const cloneDefault = (value: unknown): unknown => (Array.isArray(value) ? [...va
  *
  * @example
  * ```ts
+ * import { resolveLoraConfig } from 'provenant/finetune';
  * const config = resolveLoraConfig({ r: 4, alpha: 8, targetModules: ['q_proj', 'v_proj'] });
  * config.dropout; // 0
  * ```
@@ -218,6 +219,7 @@ export interface LoraConfigRow {
  *
  * @example
  * ```ts
+ * import { describeLoraConfig } from 'provenant/finetune';
  * describeLoraConfig({ r: 16 }).filter((row) => !row.isDefault); // [{ field: 'r', value: 16, default: 8, … }]
  * ```
  */

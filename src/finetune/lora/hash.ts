@@ -81,6 +81,8 @@ function variableTensor(name: string, variable: Variable, override?: Float32Arra
  *
  * @example
  * ```ts
+ * import { addClassificationHead, classificationHeadModules, type TransformerModel } from 'provenant/finetune';
+ * declare const model: TransformerModel;
  * addClassificationHead(model, 2, { seed: 1 });
  * classificationHeadModules(model); // ['classifier']
  * ```
@@ -144,6 +146,8 @@ function baseTensors(model: Model, kernels: ReadonlyMap<string, Float32Array>): 
  *
  * @example
  * ```ts
+ * import { baseModelFingerprint, type Model } from 'provenant/finetune';
+ * declare const model: Model;
  * const { hash, tensors } = baseModelFingerprint(model);
  * tensors.get('blocks.0.attn.q_proj.weight'); // '9f2c…' (64 hex digits)
  * ```
@@ -173,6 +177,8 @@ export function baseModelFingerprint(model: Model, kernels: ReadonlyMap<string, 
  *
  * @example
  * ```ts
+ * import { addClassificationHead, attachAdapter, baseModelHash, mergeAdapter, type TransformerModel } from 'provenant/finetune';
+ * declare const model: TransformerModel;
  * const before = baseModelHash(model);
  * attachAdapter(model, 'default', { r: 4 }, { seed: 1 });
  * mergeAdapter(model, 'default');
@@ -241,6 +247,8 @@ const SHORT_DIGEST = 16;
  *
  * @example
  * ```ts
+ * import { baseModelMetadata, type Model } from 'provenant/finetune';
+ * declare const model: Model;
  * const metadata = { format: 'pt', ...baseModelMetadata(model, ['classifier']) };
  * ```
  */
@@ -306,7 +314,10 @@ function listed(label: string, names: readonly string[], max = 20): string[] {
  *
  * @example
  * ```ts
- * verifyAdapterBase(model, decodeSafetensors(bytes).metadata, config.modulesToSave);
+ * import { decodeSafetensors, verifyAdapterBase, type Model } from 'provenant/finetune';
+ * declare const model: Model;
+ * declare const bytes: Uint8Array; // adapter_model.safetensors
+ * verifyAdapterBase(model, decodeSafetensors(bytes).metadata, ['classifier']); // throws ADAPTER_BASE_MISMATCH on another base
  * ```
  */
 export function verifyAdapterBase(model: Model, metadata: Readonly<Record<string, string>>, modulesToSave: readonly string[]): void {

@@ -41,6 +41,8 @@ export const savedModuleKey = (module: string, weight: 'weight' | 'bias'): strin
  *
  * @example
  * ```ts
+ * import { adapterStateDict, type Model } from 'provenant/finetune';
+ * declare const model: Model;
  * const sd = adapterStateDict(model, 'default');
  * sd['base_model.model.fc1.lora_A.weight'].shape; // [r, in]
  * ```

@@ -42,6 +42,8 @@ export interface WeightedAdapterReport {
  *
  * @example
  * ```ts
+ * import { addWeightedAdapter, setActiveAdapter, type Model } from 'provenant/finetune';
+ * declare const model: Model;
  * addWeightedAdapter(model, { adapters: ['spam', 'phishing'], weights: [0.5, 0.5], name: 'both', combination: 'svd', rank: 8 });
  * setActiveAdapter(model, 'both');
  * ```

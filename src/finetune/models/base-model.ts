@@ -184,6 +184,7 @@ export interface LoadBaseModelOptions {
  *
  * @example
  * ```ts
+ * import { createCharTokenizer, generateText, loadBaseModel } from 'provenant/finetune';
  * const model = await loadBaseModel();
  * generateText(model, createCharTokenizer(), 'Call me ', { seed: 1 });
  * ```

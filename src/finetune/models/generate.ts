@@ -24,6 +24,7 @@ export interface GenerateOptions {
  *
  * @example
  * ```ts
+ * import { createCharTokenizer, generateText, loadBaseModel } from 'provenant/finetune';
  * const model = await loadBaseModel();
  * generateText(model, createCharTokenizer(), 'Call me ', { seed: 1, maxNewTokens: 40 });
  * ```

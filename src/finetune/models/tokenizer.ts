@@ -116,6 +116,7 @@ function idOf(ch: string): number {
  *
  * @example
  * ```ts
+ * import { createCharTokenizer } from 'provenant/finetune';
  * const tok = createCharTokenizer();
  * tok.encode('Hi!');              // [43, 76, 4]
  * tok.decode(tok.encode('naïve')); // 'naive'

@@ -171,7 +171,10 @@ function validateTransformerConfig(config: TransformerConfig): void {
  *
  * @example
  * ```ts
+ * import * as tf from '@tensorflow/tfjs-core';
+ * import { CHAR_VOCAB_SIZE, createCharTokenizer, createTransformer } from 'provenant/finetune';
  * const model = createTransformer({ vocabSize: CHAR_VOCAB_SIZE, dModel: 64, nHeads: 4, nLayers: 2, maxSeqLen: 64, seed: 1 });
+ * const tok = createCharTokenizer();
  * const ids = tf.tensor2d(tok.encodeBatch(['hello'], 8).ids, [1, 8], 'int32');
  * const logits = tf.tidy(() => model.forwardLm(ids)); // [8, 98]
  * ```
@@ -352,6 +355,7 @@ export function createTransformer(config: TransformerConfig): TransformerModel {
  *
  * @example
  * ```ts
+ * import { addClassificationHead, loadBaseModel } from 'provenant/finetune';
  * const model = await loadBaseModel();
  * addClassificationHead(model, 2, { seed: 1 });
  * ```

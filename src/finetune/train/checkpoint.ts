@@ -176,7 +176,11 @@ const isFiniteNumber = (x: unknown): x is number => typeof x === 'number' && Num
  * size of its parameter. Throws `CHECKPOINT_INVALID` naming the field.
  *
  * @example
+ * ```ts
+ * import { decodeCheckpoint, validateCheckpoint } from 'provenant/finetune';
+ * declare const bytes: Uint8Array;
  * validateCheckpoint(decodeCheckpoint(bytes)); // decodeCheckpoint already calls it
+ * ```
  */
 export function validateCheckpoint(checkpoint: TrainingCheckpoint): void {
   const { step, optimizer, log, validations, earlyStopping, fingerprint } = checkpoint;
@@ -239,7 +243,12 @@ export function validateCheckpoint(checkpoint: TrainingCheckpoint): void {
  * new one, never a torn file. Throws `FILE_WRITE_FAILED`.
  *
  * @example
- * await train(model, task, data, { checkpointEvery: 50, onCheckpoint: (c) => saveCheckpoint('run/ckpt.safetensors', c) });
+ * ```ts
+ * import { saveCheckpoint, train, type Model, type TrainOptions } from 'provenant/finetune';
+ * declare const model: Model;
+ * declare const options: TrainOptions;
+ * await train(model, { ...options, checkpointEvery: 50, onCheckpoint: (c) => saveCheckpoint('run/ckpt.safetensors', c) });
+ * ```
  */
 export async function saveCheckpoint(path: string, checkpoint: TrainingCheckpoint): Promise<void> {
   await writeFileAtomic(path, encodeCheckpoint(checkpoint));
@@ -250,7 +259,10 @@ export async function saveCheckpoint(path: string, checkpoint: TrainingCheckpoin
  * `CHECKPOINT_INVALID` (or `SAFETENSORS_INVALID` when the container itself is broken).
  *
  * @example
+ * ```ts
+ * import { loadCheckpoint } from 'provenant/finetune';
  * const resumeFrom = await loadCheckpoint('run/ckpt.safetensors');
+ * ```
  */
 export async function loadCheckpoint(path: string): Promise<TrainingCheckpoint> {
   return decodeCheckpoint(await readFileChecked(path, { what: 'checkpoint' }));

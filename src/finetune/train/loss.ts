@@ -98,6 +98,9 @@ export interface EvaluationMetrics {
  *
  * @example
  * ```ts
+ * import { evaluateModel, type Model, type TrainingExample } from 'provenant/finetune';
+ * declare const model: Model;
+ * declare const heldOut: readonly TrainingExample[];
  * const { loss, perplexity } = evaluateModel(model, 'causal-lm', heldOut, { batchSize: 64 });
  * ```
  */

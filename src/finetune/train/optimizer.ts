@@ -64,8 +64,12 @@ export interface AdamW {
  *
  * @example
  * ```ts
+ * import * as tf from '@tensorflow/tfjs-core';
+ * import { createAdamW } from 'provenant/finetune';
+ * const w = tf.variable(tf.zeros([4, 2]));
+ * const grad = tf.ones([4, 2]);
  * const opt = createAdamW([{ name: 'w', variable: w }], { weightDecay: 0.01 });
- * opt.apply(new Map([['w', grad]]), 1e-3);
+ * opt.apply(new Map([['w', grad]]), 1e-3); // w updated in place
  * ```
  */
 export function createAdamW(groups: readonly ParameterGroup[], options: AdamWOptions = {}): AdamW {
@@ -145,6 +149,8 @@ export function createAdamW(groups: readonly ParameterGroup[], options: AdamWOpt
  *
  * @example
  * ```ts
+ * import * as tf from '@tensorflow/tfjs-core';
+ * import { globalNorm } from 'provenant/finetune';
  * globalNorm([tf.tensor1d([3]), tf.tensor1d([4])]); // 5
  * ```
  */
@@ -160,6 +166,9 @@ export function globalNorm(grads: Iterable<Tensor>): number {
  *
  * @example
  * ```ts
+ * import type * as tf from '@tensorflow/tfjs-core';
+ * import { clipByGlobalNorm, globalNorm } from 'provenant/finetune';
+ * declare const grads: Map<string, tf.Tensor>;
  * clipByGlobalNorm(grads, globalNorm(grads.values()), 1.0); // grads rescaled in place when the norm exceeds 1
  * ```
  */

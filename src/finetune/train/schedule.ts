@@ -38,6 +38,7 @@ export const SCHEDULE_PARAMS: ParamTable = Object.freeze({
  * @throws ProvenantError `TRAINING_CONFIG_INVALID` naming each bad field (unknown kind, negative warm-up, floor outside [0, 1])
  * @example
  * ```ts
+ * import { resolveSchedule } from 'provenant/finetune';
  * resolveSchedule({ kind: 'cosine' }); // { kind: 'cosine', warmupSteps: 0, minLrRatio: 0 }
  * ```
  */
@@ -51,6 +52,7 @@ export function resolveSchedule(schedule: LrSchedule | Partial<LrSchedule> = {})
  * @throws ProvenantError `TRAINING_CONFIG_INVALID`
  * @example
  * ```ts
+ * import { validateSchedule } from 'provenant/finetune';
  * validateSchedule({ kind: 'linear', warmupSteps: 10 });
  * ```
  */
@@ -63,6 +65,7 @@ export function validateSchedule(schedule: LrSchedule): void {
  *
  * @example
  * ```ts
+ * import { learningRateFactor } from 'provenant/finetune';
  * learningRateFactor(50, 100, { kind: 'cosine', warmupSteps: 0 }); // 0.5
  * ```
  */

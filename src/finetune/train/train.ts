@@ -151,6 +151,8 @@ export const TRAINING_DEFAULTS: ReadonlyArray<{ field: string; default: unknown;
  *
  * @example
  * ```ts
+ * import { namedParameters, type Model } from 'provenant/finetune';
+ * declare const model: Model;
  * [...namedParameters(model).keys()]; // ['classifier.weight', …, 'layers.0.attn.q_proj.lora_A.default.weight', …]
  * ```
  */
@@ -172,6 +174,8 @@ export function namedParameters(model: Model): Map<string, Variable> {
  *
  * @example
  * ```ts
+ * import { defaultParameterGroups, type Model } from 'provenant/finetune';
+ * declare const model: Model;
  * defaultParameterGroups(model).map((g) => [g.name, g.lrMultiplier ?? 1]);
  * ```
  */
@@ -429,6 +433,10 @@ function trainingSettings(used: TrainingParams, totalSteps: number, sources: Dat
  *   `CHECKPOINT_INVALID` when `resumeFrom` was made with other settings.
  * @example
  * ```ts
+ * import { attachAdapter, train, type Model, type TrainingExample, type DataSource } from 'provenant/finetune';
+ * declare const model: Model;
+ * declare const rows: readonly TrainingExample[] | readonly DataSource[];
+ * declare const heldOut: readonly TrainingExample[];
  * attachAdapter(model, 'default', { r: 8, alpha: 16, targetModules: ['q_proj', 'v_proj'] }, { seed: 1 });
  * const result = await train(model, {
  *   task: 'classification', train: rows, validation: heldOut, seed: 1, epochs: 3,

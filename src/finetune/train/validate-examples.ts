@@ -53,7 +53,12 @@ function describe(x: unknown): string {
  * the wrong length or holding NaN/±Infinity. `data.example` is the index within its source, `data.source` its name.
  *
  * @example
+ * ```ts
+ * import { validateTrainingExamples, type Model, type TrainingExample } from 'provenant/finetune';
+ * declare const model: Model;
+ * declare const examples: readonly TrainingExample[];
  * validateTrainingExamples(model, 'classification', [{ name: 'train', examples }]);
+ * ```
  */
 export function validateTrainingExamples(
   model: Model,

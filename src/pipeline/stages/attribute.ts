@@ -48,6 +48,11 @@ const round = (x: number): number => (Number.isFinite(x) ? Number(x.toPrecision(
  *
  * @example
  * ```ts
+ * import { attribute, type TransformerModel, type DatanetSnapshot, type PreparedData, type PipelineParams } from 'provenant';
+ * declare const model: TransformerModel;
+ * declare const snapshot: Pick<DatanetSnapshot, 'root'>;
+ * declare const data: PreparedData;
+ * declare const used: Pick<PipelineParams, 'seed' | 'attribution' | 'sequenceLength'>;
  * const attribution = await attribute(model, snapshot, data, used, {});
  * attribution.totals.get('alice'); // class-balanced net influence of alice's rows
  * ```

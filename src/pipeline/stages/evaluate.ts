@@ -21,6 +21,11 @@ export interface EvaluationResult {
  * @throws ProvenantError `EVAL_GATE_INVALID` when a gate names a task that was not evaluated
  * @example
  * ```ts
+ * import { evaluate, type TransformerModel, type PreparedData, type PipelineParams } from 'provenant';
+ * declare const model: TransformerModel;
+ * declare const data: PreparedData;
+ * declare const used: Pick<PipelineParams, 'seed' | 'names' | 'resamples' | 'sequenceLength' | 'gates'>;
+ * declare const generalTexts: readonly string[];
  * const { comparison, gates } = await evaluate(model, data, used, { generalTexts });
  * gates.passed; // every gate held
  * ```

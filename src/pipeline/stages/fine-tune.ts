@@ -41,6 +41,12 @@ export interface FineTuneResult {
  * @throws ProvenantError `TRAINING_CONFIG_INVALID` when a replay or KL guard has no `replayTexts`, or any training option is invalid
  * @example
  * ```ts
+ * import { fineTune, type PipelineParams, type PipelineTokenizer, type PreparedData, type TransformerModel } from 'provenant';
+ * declare const model: TransformerModel;
+ * declare const data: PreparedData;
+ * declare const used: PipelineParams;
+ * declare const tokenizer: PipelineTokenizer;
+ * declare const replayTexts: readonly string[];
  * const tuned = await fineTune(model, data, used, tokenizer, { replayTexts });
  * tuned.training.used.learningRate; // what the loop used
  * ```

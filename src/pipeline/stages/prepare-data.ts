@@ -36,6 +36,9 @@ export interface PreparedData {
  *   `DATANET_ROW_INVALID` for a row with an unknown label
  * @example
  * ```ts
+ * import { createCharTokenizer, prepareData, type DatanetSnapshot, type PipelineParams } from 'provenant';
+ * declare const snapshot: DatanetSnapshot;
+ * declare const used: PipelineParams;
  * const data = prepareData(snapshot, used, createCharTokenizer(), (row) => row.contributor === 'late');
  * data.trainExamples.length; // ≤ used.maxTrainRows
  * ```

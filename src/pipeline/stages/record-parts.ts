@@ -38,6 +38,9 @@ export interface StageOutputs {
  *
  * @example
  * ```ts
+ * import { parameterRows, type PipelineParams, type FineTuneResult } from 'provenant';
+ * declare const used: PipelineParams;
+ * declare const tuned: Pick<FineTuneResult, 'training' | 'guard' | 'lora'>;
  * parameterRows(used, tuned).find((r) => r.name === 'training.learningRate'); // { value: 0.003, default: 0.003, … }
  * ```
  */
@@ -52,6 +55,8 @@ export function parameterRows(used: PipelineParams, tuned: Pick<FineTuneResult, 
  *
  * @example
  * ```ts
+ * import { buildAuditRecord, recordParts, type StageOutputs } from 'provenant';
+ * declare const outputs: StageOutputs;
  * const record = buildAuditRecord(recordParts(outputs));
  * ```
  */

@@ -18,6 +18,8 @@ export interface RewardResult {
  * @throws ProvenantError `REWARD_SPLIT_INVALID` when there is no contributor or a share is not finite
  * @example
  * ```ts
+ * import { reward, type AttributionResult } from 'provenant';
+ * declare const attribution: Pick<AttributionResult, 'totals' | 'paidShares'>;
  * const rewards = reward(['alice', 'bob'], attribution, 10n ** 15n);
  * Object.values(rewards.split.amounts).reduce((a, b) => a + b, 0n); // 10n ** 15n
  * ```
