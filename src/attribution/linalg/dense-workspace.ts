@@ -43,8 +43,9 @@ export interface GemmBlocking {
 }
 
 /**
- * Measured on AMD EPYC (Zen 3: 32 KiB L1d, 512 KiB L2 per core) with bench:kernels' sweep: a 4×KC micro-panel of B (8 KiB)
- * and one of A share L1; the 128×256 A block (256 KiB) sits in L2.
+ * Default blocking, from a sweep at n = 1,024 on AMD EPYC (Zen 3: 32 KiB L1d, 512 KiB L2 per core; a shared, loaded
+ * machine): MC/KC/NC = 128/256/2048, 64/256/2048 and 96/512/2048 within noise (14.3–14.8 GFLOP/s), 256/256 and
+ * KC = 128 ~13% slower. A 4×KC micro-panel of B (8 KiB) and one of A share L1; the 128×256 A block (256 KiB) sits in L2.
  */
 export const GEMM_WASM_BLOCKING: GemmBlocking = { mc: 128, kc: 256, nc: 2048 };
 
