@@ -193,15 +193,16 @@ export async function runRawLogisticRegression(o: RawLrOptions): Promise<{ rows:
 
   // 4. Influence function, explicit: the factor at θ̂ solves all 500 queries (the cost model's choice is recorded).
   const choice = chooseConvexSolver({ d, numClasses: C, trainingRows: train.n, queries: test.n });
+  log(`LR raw solver choice (chooseConvexSolver, ${test.n} queries): ${choice.solver} — ${choice.reason}`);
   start = performance.now();
   const testGrads = convexExampleGradients(test, fit.theta);
   const V = L.solveRows(testGrads, test.n);
   const ifScores: ScoreMatrix = { values: convexScoresFromSolutions(train, convexExampleResiduals(train, fit.theta), V, test.n), nTrain: train.n, nTest: test.n };
   const ifSeconds = seconds(start) + factorSeconds;
-  const ifRow = evaluate('IF (explicit H⁻¹, float64)', ifScores, null, ifSeconds, null, `solver choice: ${choice.solver} — ${choice.reason}`);
+  const ifRow = evaluate('IF (explicit H⁻¹, float64)', ifScores, null, ifSeconds, null, `chooseConvexSolver: ${choice.solver} — ${choice.reason}; route taken: explicit (the factor at θ̂ also preconditions every retrain)`);
 
   // 5. IF by CG on a few test points: the same algebra by the other route, and what it costs per query.
-  {
+  if (o.cgTestPoints > 0) {
     const k = Math.min(o.cgTestPoints, test.n);
     const sub = createConvexLogisticProblem(o.xTest.subarray(0, k * d), o.yTest.subarray(0, k), { numClasses: C, lambda: o.lambda, d });
     start = performance.now();

@@ -21,6 +21,7 @@ import {
   spearmanCorrelation,
   trakModelScores,
   type FactorizedProjectionSpec,
+  type FeatureMatrix,
   type LdsGroundTruth,
   type ScoreMatrix,
   type TrakEnsemble,
@@ -189,6 +190,13 @@ export interface MlpStudyOptions extends MlpRecipe {
   cacheDir: string;
   full: boolean;
   log: (...parts: unknown[]) => void;
+  /**
+   * Fill the cache only, in a separate process beside the main run: `noise` (the second-seed ground truth) or
+   * `models:A-B` (train TRAK models A down to B). Nothing is scored.
+   */
+  prepare?: string;
+  /** Retrain only the first this-many LDS subsets with the second seed (default all): the ceiling is then taken on them. */
+  noiseSubsets?: number;
 }
 
 export interface MlpStudyRow {
@@ -204,6 +212,20 @@ export interface MlpStudyRow {
   ldsReport?: number;
   ldsAll?: number;
   note?: string;
+}
+
+/** The rows `rows` of a feature matrix (e.g. the selection half's queries). */
+function pickRows(f: FeatureMatrix, rows: number[]): FeatureMatrix {
+  const data = new Float32Array(rows.length * f.dim);
+  rows.forEach((r, j) => data.set(f.data.subarray(r * f.dim, (r + 1) * f.dim), j * f.dim));
+  return { ...f, rows: rows.length, data };
+}
+
+/** An n × |cols| score matrix laid into n × nTest columns `cols` (the rest zero: their LDS is undefined and unused). */
+function widen(scores: ScoreMatrix, cols: number[], nTest: number): ScoreMatrix {
+  const out = new Float64Array(scores.nTrain * nTest);
+  for (let i = 0; i < scores.nTrain; i++) cols.forEach((t, j) => (out[i * nTest + t] = scores.values[i * cols.length + j]!));
+  return { values: out, nTrain: scores.nTrain, nTest };
 }
 
 /** Mean of the per-test LDS over a set of test points (NaN-free entries only). */
@@ -270,6 +292,28 @@ export async function runMlpStudy(o: MlpStudyOptions): Promise<{ rows: MlpStudyR
     computeLdsGroundTruth({ nTrain: d.nTrain, nTest: d.nTest, count: o.subsets, fraction: 0.5, seed: ldsSeed, train: retrainWith(modelSeed), onProgress: (e) => e.done % 10 === 0 && log(`MLP LDS retrain ${e.done}/${e.total}`) }),
   );
   const ldsSeconds = seconds(start);
+  // The second seed's retrains are saved one by one (`.partial.json`), so an interrupted run resumes where it stopped.
+  const noiseSubsets = Math.min(o.noiseSubsets ?? o.subsets, o.subsets);
+  const secondKey = { ...recipe, subsets: o.subsets, subsetSeed: ldsSeed, trainSeed: noiseSeed, ...(noiseSubsets < o.subsets ? { noiseSubsets } : {}) };
+  const secondGroundTruth = () => cachedGroundTruth(cache, 'mlp-lds', secondKey, async () => {
+    const partialFile = `${cacheFile(cache, 'mlp-lds', secondKey, 'json')}.partial.json`;
+    const done: number[][] = !o.full && existsSync(partialFile) ? (JSON.parse(readFileSync(partialFile, 'utf8')) as number[][]) : [];
+    const train = retrainWith(noiseSeed);
+    let j = 0;
+    return computeLdsGroundTruth({
+      nTrain: d.nTrain, nTest: d.nTest, subsets: ground.subsets.slice(0, noiseSubsets),
+      train: async (rows) => {
+        const k = j++;
+        if (k < done.length) return Float64Array.from(done[k]!);
+        const out = await train(rows);
+        done.push(Array.from(out));
+        mkdirSync(cache.cacheDir, { recursive: true });
+        writeFileSync(partialFile, JSON.stringify(done));
+        return out;
+      },
+      onProgress: (e) => e.done % 5 === 0 && log(`MLP LDS second-seed retrain ${e.done}/${e.total}`),
+    });
+  });
   // TRAK models: independently seeded, each on all training digits; per-epoch checkpoints cached.
   const maxModels = Math.max(...o.models, o.grid ? o.gridModels : 0);
   const checkpointsOf = (m: number) => cachedCheckpoints(cache, 'mlp-trak-model', { ...recipe, seed: modelSeed + 1000 + m }, async () => {
@@ -277,6 +321,18 @@ export async function runMlpStudy(o: MlpStudyOptions): Promise<{ rows: MlpStudyR
     trained.dispose();
     return epochs;
   });
+  if (o.prepare) {
+    const range = /^models:(\d+)-(\d+)$/.exec(o.prepare);
+    if (o.prepare === 'noise') await secondGroundTruth();
+    else if (range) {
+      const [a, b] = [Number(range[1]), Number(range[2])];
+      for (let m = a; a <= b ? m <= b : m >= b; m += a <= b ? 1 : -1) {
+        await checkpointsOf(m);
+        log(`MLP TRAK model ${m} cached`);
+      }
+    } else throw new Error(`--mlp-prepare takes noise or models:A-B, got ${o.prepare}`);
+    return { rows: [], ground, model, epochs: mainEpochs, setup: {} };
+  }
   const scratch = createMlp({ inputSize: PIXELS, hiddenSizes: [o.mlpHidden], numClasses: 10, seed: modelSeed });
   const featurizeAt = (weights: Map<string, Float32Array>, projection: [number, number], target: 'margin' | 'loss') => {
     restoreWeights(scratch, weights);
@@ -296,19 +352,22 @@ export async function runMlpStudy(o: MlpStudyOptions): Promise<{ rows: MlpStudyR
     return { selection: meanOver(r.perTest, selection), report: meanOver(r.perTest, report), all: meanOver(r.perTest, everyTest) };
   };
 
-  const gridRows: Array<{ config: string; models: number; lambda: number; selection: number; report: number; all: number }> = [];
+  let gridConfigs: TrakConfig[] = [];
+  const gridRows: Array<{ config: string; models: number; lambda: number; selection: number }> = [];
   if (o.grid) {
     // One-factor-at-a-time grid around TRAK's defaults, all on the first `gridModels` models; judged on the selection half.
-    const L = [1e-6, 1e-3, 1e-2, 1e-1];
+    // Kept small: on 2 shared cores one 5,000 × k Gram matrix and one 5,000 × k × 250 product per (model, checkpoint,
+    // width, target), k ≈ 830 at 32×16 and ≈ 2,400 at 64×32. Scored on the selection half's queries only.
+    const L = [1e-6, 1e-2];
     const E = o.mlpEpochs;
+    const spread = [Math.ceil(E / 3), Math.ceil((2 * E) / 3), E].filter((e, j, a) => a.indexOf(e) === j);
     const configs: TrakConfig[] = [
       { name: `final epoch, 32×16, margin`, epochs: [E], projection: [32, 16], target: 'margin', relativeDamping: L },
-      { name: `last 3 epochs, 32×16, margin`, epochs: [E - 2, E - 1, E], projection: [32, 16], target: 'margin', relativeDamping: L },
-      { name: `all ${E} epochs, 32×16, margin`, epochs: Array.from({ length: E }, (_, e) => e + 1), projection: [32, 16], target: 'margin', relativeDamping: L },
-      { name: `final epoch, 64×32, margin`, epochs: [E], projection: [64, 32], target: 'margin', relativeDamping: [1e-6, 1e-2] },
-      { name: `all ${E} epochs, 64×32, margin`, epochs: Array.from({ length: E }, (_, e) => e + 1), projection: [64, 32], target: 'margin', relativeDamping: [1e-6, 1e-2] },
-      { name: `final epoch, 32×16, loss`, epochs: [E], projection: [32, 16], target: 'loss', relativeDamping: [1e-6, 1e-2] },
+      { name: `epochs ${spread.join(', ')}, 32×16, margin`, epochs: spread, projection: [32, 16], target: 'margin', relativeDamping: L },
+      { name: `final epoch, 64×32, margin`, epochs: [E], projection: [64, 32], target: 'margin', relativeDamping: [1e-6] },
+      { name: `final epoch, 32×16, loss`, epochs: [E], projection: [32, 16], target: 'loss', relativeDamping: [1e-6] },
     ];
+    gridConfigs = configs;
     const ensembles = configs.map((c) => createTrakEnsemble({ relativeDamping: c.relativeDamping }));
     start = performance.now();
     for (let m = 0; m < o.gridModels; m++) {
@@ -320,7 +379,8 @@ export async function runMlpStudy(o: MlpStudyOptions): Promise<{ rows: MlpStudyR
         const key = `${featureKey(c)}|${e}`;
         if (done.has(key)) continue;
         done.add(key);
-        const s = trakModelScores(featurizeAt(epochs[e - 1]!, c.projection, c.target), { relativeDamping: c.relativeDamping });
+        const f = featurizeAt(epochs[e - 1]!, c.projection, c.target);
+        const s = trakModelScores({ ...f, test: pickRows(f.test, selection) }, { relativeDamping: c.relativeDamping });
         configs.forEach((other, j) => {
           if (featureKey(other) === featureKey(c) && other.epochs.includes(e)) ensembles[j]!.addScores(s);
         });
@@ -328,15 +388,22 @@ export async function runMlpStudy(o: MlpStudyOptions): Promise<{ rows: MlpStudyR
       log(`MLP TRAK grid: model ${m + 1}/${o.gridModels} (${seconds(start).toFixed(0)} s)`);
     }
     configs.forEach((c, j) => c.relativeDamping.forEach((lambda, w) => {
-      const r = evaluate(ensembles[j]!.scores(w));
-      gridRows.push({ config: c.name, models: o.gridModels, lambda, ...r });
-      log(`MLP TRAK grid ${c.name}, λ ${lambda}: selection ${r.selection.toFixed(3)} (report ${r.report.toFixed(3)})`);
+      const r = evaluate(widen(ensembles[j]!.scores(w), selection, d.nTest));
+      gridRows.push({ config: c.name, models: o.gridModels, lambda, selection: r.selection });
+      log(`MLP TRAK grid ${c.name}, λ ${lambda}: LDS on the selection half ${r.selection.toFixed(3)}`);
     }));
   }
 
   // The reported configuration: LDS against the number of models.
   const rows: MlpStudyRow[] = [];
-  const cfg = o.config;
+  // With the grid: its best configuration on the selection half (the table then reports the other half).
+  let cfg = o.config;
+  if (gridRows.length) {
+    const best = gridRows.reduce((a, b) => (b.selection > a.selection ? b : a));
+    const c = gridConfigs.find((x) => x.name === best.config)!;
+    cfg = { ...c, relativeDamping: [best.lambda] };
+    log(`MLP TRAK: the grid chose ${cfg.name}, λ ${best.lambda} (selection half ${best.selection.toFixed(3)})`);
+  }
   const ensemble: TrakEnsemble = createTrakEnsemble({ relativeDamping: cfg.relativeDamping });
   let featurizeSeconds = 0;
   let scoreSeconds = 0;
@@ -348,6 +415,7 @@ export async function runMlpStudy(o: MlpStudyOptions): Promise<{ rows: MlpStudyR
     let t0 = performance.now();
     const epochs = await checkpointsOf(m);
     trainSeconds += seconds(t0);
+    if (m === 0) log(`MLP TRAK model 1: checkpoints loaded or trained in ${seconds(t0).toFixed(1)} s`);
     for (const e of cfg.epochs) {
       t0 = performance.now();
       const f = featurizeAt(epochs[e - 1]!, cfg.projection, cfg.target);
@@ -355,6 +423,7 @@ export async function runMlpStudy(o: MlpStudyOptions): Promise<{ rows: MlpStudyR
       t0 = performance.now();
       ensemble.addScores(trakModelScores(f, { relativeDamping: cfg.relativeDamping }));
       scoreSeconds += seconds(t0);
+      if (m === 0) log(`MLP TRAK model 1, epoch ${e}: ${f.train.dim} features; featurize ${featurizeSeconds.toFixed(1)} s, score ${scoreSeconds.toFixed(1)} s so far`);
     }
     if (sizes.includes(m + 1)) {
       const scores = ensemble.scores(0);
@@ -378,18 +447,19 @@ export async function runMlpStudy(o: MlpStudyOptions): Promise<{ rows: MlpStudyR
   }
   scratch.dispose();
   start = performance.now();
-  const second = await cachedGroundTruth(cache, 'mlp-lds', { ...recipe, subsets: o.subsets, subsetSeed: ldsSeed, trainSeed: noiseSeed }, () =>
-    computeLdsGroundTruth({ nTrain: d.nTrain, nTest: d.nTest, count: o.subsets, fraction: 0.5, seed: ldsSeed, train: retrainWith(noiseSeed), onProgress: (e) => e.done % 10 === 0 && log(`MLP LDS second-seed retrain ${e.done}/${e.total}`) }),
-  );
+  const second = await secondGroundTruth();
   const noiseSeconds = seconds(start);
-  const agreement = seedAgreement(ground, second);
+  // The ceiling (and the comparisons below) on the subsets the second seed retrained: all of them, or the first `noiseSubsets`.
+  const firstK: LdsGroundTruth = { ...ground, subsets: ground.subsets.slice(0, noiseSubsets), outputs: ground.outputs.slice(0, noiseSubsets) };
+  const agreement = seedAgreement(firstK, second);
   // The largest ensemble against the mean of the two seeds' outputs (a less noisy target): context for the ceiling.
-  const meanGround: LdsGroundTruth = { ...ground, outputs: ground.outputs.map((a, j) => a.map((v, t) => (v + second.outputs[j]![t]!) / 2)) };
+  const meanGround: LdsGroundTruth = { ...firstK, outputs: firstK.outputs.map((a, j) => a.map((v, t) => (v + second.outputs[j]![t]!) / 2)) };
   const last = rows[rows.length - 1]!;
   if (lastScores) {
+    const vsFirst = evaluate(lastScores, firstK);
     const vsSecond = evaluate(lastScores, second);
     const vsMean = evaluate(lastScores, meanGround);
-    last.note += `; the same scores against the second seed's outputs: ${vsSecond.report.toFixed(3)}, against the two-seed mean: ${vsMean.report.toFixed(3)}`;
+    last.note += `; on the ${noiseSubsets} subsets retrained twice: against the ground truth ${vsFirst.report.toFixed(3)}, the second seed's outputs ${vsSecond.report.toFixed(3)}, the two-seed mean ${vsMean.report.toFixed(3)}`;
     log(`MLP ${last.method} vs second seed ${vsSecond.report.toFixed(3)}, vs two-seed mean ${vsMean.report.toFixed(3)}`);
   }
   const ceiling = { selection: meanOver(agreement, selection), report: meanOver(agreement, report), all: meanOver(agreement, everyTest) };
@@ -406,7 +476,7 @@ export async function runMlpStudy(o: MlpStudyOptions): Promise<{ rows: MlpStudyR
     ldsSelection: ceiling.selection,
     ldsReport: ceiling.report,
     ldsAll: ceiling.all,
-    note: `per test point, Spearman over the ${o.subsets} subsets between the ground truth (training seed ${modelSeed}) and the same subsets retrained with seed ${noiseSeed}; report half; all 500: ${ceiling.all.toFixed(3)}`,
+    note: `per test point, Spearman over ${noiseSubsets} of the ${o.subsets} subsets between the ground truth (training seed ${modelSeed}) and the same subsets retrained with seed ${noiseSeed}; report half; all 500: ${ceiling.all.toFixed(3)}. Read as a reliability ρ: outputs = f + seed noise gives corr(f, ground truth) = √ρ ≈ ${Math.sqrt(ceiling.report).toFixed(2)}, what a perfect seed-blind predictor could reach (Spearman-Brown, approximate for ranks)`,
   });
   return {
     rows,
@@ -417,7 +487,7 @@ export async function runMlpStudy(o: MlpStudyOptions): Promise<{ rows: MlpStudyR
       model: `MLP 784-${o.mlpHidden}-10 (ReLU), AdamW lr ${o.mlpLr}, batch ${o.mlpBatch}, ${o.mlpEpochs} epochs, tfjs ${tf.getBackend()}`,
       accuracy,
       lds: { subsets: o.subsets, fraction: 0.5, subsetSeed: ldsSeed, output: '−loss', trainSeed: modelSeed, seconds: ldsSeconds, retrain: 'same init seed and recipe on every subset' },
-      noiseCeiling: { trainSeed: noiseSeed, seconds: noiseSeconds, report: ceiling.report, all: ceiling.all, selection: ceiling.selection },
+      noiseCeiling: { trainSeed: noiseSeed, subsets: noiseSubsets, seconds: noiseSeconds, report: ceiling.report, all: ceiling.all, selection: ceiling.selection },
       trak: { config: cfg, models: sizes, modelSeeds: `${modelSeed + 1000} … ${modelSeed + 1000 + maxModels - 1}`, trainedOn: 'all 5,000 training digits' },
       selection: 'grid judged on the even test points (250); the table reports the odd test points (250); "all" includes the selection half',
       grid: gridRows.length ? gridRows : 'not run (--mlp-grid)',

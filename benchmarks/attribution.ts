@@ -3,18 +3,24 @@
  * 5,000 training and 500 test digits, logistic regression and a small MLP, every method → LOO correlation, LDS,
  * mislabel-detection AUC (10 % of labels flipped), runtime — printed beside the published anchors of DESIGN.md.
  *
- *   npm run bench:attribution                       # everything (long: run it with nohup)
- *   npm run bench:attribution -- --only lr-raw      # one part: lr-raw | lr | mlp | torch | brittle (comma-separated;
- *                                                   # default lr-raw,lr,mlp,torch); --full ignores the cache
+ *   npm run bench:attribution                       # the default: lr-raw,mlp with cached retrains; prints its wall time
+ *   npm run bench:attribution -- --full             # recompute every retrain (ignores benchmarks/cache/; hours on 2 cores)
+ *   npm run bench:attribution -- --only lr,torch    # other parts: lr-raw | lr | mlp | torch | brittle (comma-separated)
+ *   npm run bench:attribution -- --mlp-grid         # the MLP TRAK grid (selection half), then the table with its choice
  *
  * Main table — "LR (raw pixels)", dattri's set-up (benchmarks/attribution-lr-raw.ts): the 784 raw pixels + bias
  * (P = 7,850), 5,000 training / 500 test digits, λ = 1e-3 on every parameter (--raw-lambda), Newton–CG to ‖∇J‖ ≤ 1e-10;
- * LOO over --raw-loo-rows 50 removed rows, LDS over --raw-subsets 50 half-size subsets (output −loss), mislabel AUC with
+ * LOO over --raw-loo-rows 50 removed rows, LDS over --raw-subsets 20 half-size subsets (output −loss), mislabel AUC with
  * 10 % flipped labels beside the own-loss baseline, TRAK-10/50 on random halves with a 512-d Gaussian projection
- * (--trak-projection), IF by CG on --cg-test-points 5 test points (its agreement with the explicit solve). Fits, retrains
- * and TRAK models are cached by content hash under benchmarks/cache/ (git-ignored): a rerun with a warm cache recomputes
- * only the scores. The PCA rows below ("LR (PCA)") are the second, labelled table.
- *   npm run bench:attribution -- --subsets 50       # LDS subsets (retrains)
+ * (--trak-projection), LiSSA on --lissa-tests 50 test points (--lissa-depth 1000, --lissa-batch 100), IF by CG on
+ * --cg-test-points test points (0 by default, 5 with --full: its agreement with the explicit solve). Fits, retrains and
+ * TRAK models are cached by content hash under benchmarks/cache/ (git-ignored): a rerun with a warm cache recomputes
+ * only the scores. The PCA rows ("LR (PCA)", --only lr) are the second, labelled table.
+ *
+ * MLP part (benchmarks/attribution-mlp.ts): TRAK ensembles of --mlp-models 1,5,10,25,50 independently trained models,
+ * LDS against the same 50-subset ground truth (--mlp-subsets), the retraining noise ceiling beside it, the grid judged on
+ * the even test points and the table reported on the odd ones. --mlp-prepare noise | models:A-B fills the cache from a
+ * side process.
  *
  * Options: --train 5000 --test 500 --pca 64 --lambda 1e-2 --subsets 100 --loo-rows 100 --mlp-subsets 50 --mlp-hidden 128
  * --mlp-epochs 6 --mlp-batch 128 --mlp-lr 2e-3 --mlp-proj 32x16 --trak-models 10,50 --seed 0
@@ -29,7 +35,7 @@
  * The partial results of each part are merged into the JSON by model, so parts can run alone.
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
@@ -100,6 +106,9 @@ interface Args {
   /** Run the MLP TRAK grid (selection half) before the table. */
   mlpGrid: boolean;
   mlpGridModels: number;
+  /** Cache-filling side process for the MLP part (see attribution-mlp.ts). */
+  mlpPrepare?: string;
+  mlpNoiseSubsets: number;
   seed: number;
   out: string;
   /** Another results file whose rows (by model) and setup are merged into `out` (parts run as separate processes). */
@@ -122,7 +131,7 @@ function parseArgs(argv: string[]): Args {
     return k >= 0 && argv[k + 1] !== undefined ? argv[k + 1]! : fallback;
   };
   return {
-    only: new Set(get('only', 'lr-raw,lr,mlp,torch').split(',')),
+    only: new Set(get('only', 'lr-raw,mlp').split(',')),
     train: Number(get('train', '5000')),
     test: Number(get('test', '500')),
     pca: Number(get('pca', '64')),
@@ -139,15 +148,17 @@ function parseArgs(argv: string[]): Args {
     mlpModels: get('mlp-models', '1,5,10,25,50').split(',').map(Number),
     mlpGrid: argv.includes('--mlp-grid'),
     mlpGridModels: Number(get('mlp-grid-models', '10')),
+    mlpNoiseSubsets: Number(get('mlp-noise-subsets', '50')),
+    mlpPrepare: argv.includes('--mlp-prepare') ? get('mlp-prepare', '') : undefined,
     seed: Number(get('seed', '0')),
     out: get('out', 'benchmarks/results/attribution.json'),
     merge: argv.includes('--merge') ? get('merge', '') : undefined,
     rawLambda: Number(get('raw-lambda', '1e-3')),
-    rawSubsets: Number(get('raw-subsets', '50')),
+    rawSubsets: Number(get('raw-subsets', '20')),
     rawLooRows: Number(get('raw-loo-rows', '50')),
     rawTrakModels: get('raw-trak-models', '10,50').split(',').map(Number),
     trakProjection: Number(get('trak-projection', '512')),
-    cgTestPoints: Number(get('cg-test-points', '5')),
+    cgTestPoints: Number(get('cg-test-points', argv.includes('--full') ? '5' : '0')),
     lissaTests: Number(get('lissa-tests', '50')),
     lissaDepth: Number(get('lissa-depth', '1000')),
     lissaBatch: Number(get('lissa-batch', '100')),
@@ -564,9 +575,12 @@ async function runMlp(data: MnistArrays, args: Args): Promise<{ rows: ResultRow[
     config: MLP_TRAK_CONFIG,
     grid: args.mlpGrid,
     gridModels: args.mlpGridModels,
+    prepare: args.mlpPrepare,
+    noiseSubsets: args.mlpNoiseSubsets,
     cacheDir: 'benchmarks/cache',
     log,
   });
+  if (args.mlpPrepare) return { rows: [], setup: {} };
   const { model, epochs, ground: lds } = study;
   const rows: ResultRow[] = [...study.rows];
   const evaluate = (method: string, scores: ScoreMatrix, featurizeSeconds: number, scoreSeconds: number, note?: string) => {
@@ -837,6 +851,7 @@ async function runRaw(data: MnistArrays, args: Args): Promise<{ rows: ResultRow[
 }
 
 async function main(): Promise<void> {
+  const wallStart = performance.now();
   const args = parseArgs(process.argv.slice(2));
   const needsData = ['lr-raw', 'lr', 'mlp', 'torch', 'brittle'].some((k) => args.only.has(k));
   const data = needsData ? await loadMnist(args) : null;
@@ -874,6 +889,10 @@ async function main(): Promise<void> {
     log(`merged ${other.rows.length} rows of ${args.merge} into ${args.out}`);
   }
   printTable(rows);
+  const final = existsSync(args.out) ? (JSON.parse(readFileSync(args.out, 'utf8')) as typeof previous) : { rows: [], setup: {} };
+  const raw = final.setup['lr-raw'] as { solverChoice?: { solver: string; reason: string } } | undefined;
+  if (raw?.solverChoice) console.log(`\nLR (raw pixels) influence solver — chooseConvexSolver: ${raw.solverChoice.solver}; ${raw.solverChoice.reason}`);
+  console.log(`\nWall time ${seconds(wallStart).toFixed(0)} s for parts ${[...args.only].join(', ')}${args.full ? ' (--full: caches ignored)' : ' (cached retrains reused)'}; measured on a shared 2-core machine under load (load average ${loadavg()[0]!.toFixed(1)} at the end): an upper bound.`);
 }
 
 await main();
