@@ -40,6 +40,11 @@ export interface Linear {
   active: string[];
   /** Adapter names currently merged into `kernel`; they are skipped in the forward pass. */
   merged: string[];
+  /**
+   * The frozen kernel's transpose [out, in] for the input gradient dy·Wᵀ, kept between steps by a model that owns and
+   * disposes it (Hugging Face models: hf/kernel-transposes.ts). Without it the transpose is recomputed every backward pass.
+   */
+  readonly kernelTranspose?: () => tf.Tensor;
 }
 
 export interface CreateLinearOptions {
@@ -196,14 +201,16 @@ const matMulBoth = tf.customGrad(((a: tf.Tensor, b: tf.Tensor, save: tf.GradSave
   };
 }) as unknown as CustomGradientFunc) as (a: tf.Tensor, b: tf.Tensor) => Tensor2D;
 
-/** a·b, gradient to `a` only (b frozen). */
-function matMulGradA(a: tf.Tensor, b: tf.Tensor): Tensor2D {
+/** a·b, gradient to `a` only (b frozen; `bTranspose` returns a kept bᵀ, e.g. a cached frozen kernel's). */
+function matMulGradA(a: tf.Tensor, b: tf.Tensor, bTranspose?: () => tf.Tensor): Tensor2D {
   const saveB = needsSave(b);
   const op = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
     save(saveB ? [b] : []);
     return {
       value: tf.matMul(x as Tensor2D, b as Tensor2D),
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [tf.matMul(dy as Tensor2D, transpose2d(saveB ? saved[0]! : b) as Tensor2D)],
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [
+        tf.matMul(dy as Tensor2D, (bTranspose && !saveB ? bTranspose() : transpose2d(saveB ? saved[0]! : b)) as Tensor2D),
+      ],
     };
   }) as unknown as CustomGradientFunc);
   return op(a) as Tensor2D;
@@ -223,10 +230,9 @@ function matMulGradB(a: tf.Tensor, b: tf.Tensor): Tensor2D {
 }
 
 /**
- * x·W for 2-D operands x [N, in], W [in, out] → [N, out], with fast-path gradients: a `tf.customGrad` whose backward
- * pass uses an explicit `tf.transpose` and a plain matMul (the wasm backend is fast only for 2-D non-transposed
- * products), and skips the gradient of an operand that needs none. `needInputGrad`/`needWeightGrad` say which gradients
- * the backward pass must produce; a product needing neither is a plain matMul.
+ * x·W for 2-D operands with fast-path gradients. `needInputGrad`/`needWeightGrad` say which gradients the backward pass
+ * must produce; a product needing neither is a plain matMul. `wTranspose`, for a frozen Variable `w`, returns a kept wᵀ
+ * that the input gradient reuses instead of transposing `w` again (and XNNPACK reuses its packed copy, cached per tensor).
  *
  * @throws ProvenantError `LORA_SHAPE_MISMATCH` when either operand is not 2-D.
  *
@@ -238,12 +244,12 @@ function matMulGradB(a: tf.Tensor, b: tf.Tensor): Tensor2D {
  * const dW = tf.grad((v: tf.Tensor) => linearOp(tf.ones([3, 4]), v, false, true).sum())(w); // [4, 2], every entry 3
  * ```
  */
-export function linearOp(x: tf.Tensor, w: tf.Tensor, needInputGrad: boolean, needWeightGrad: boolean): Tensor2D {
+export function linearOp(x: tf.Tensor, w: tf.Tensor, needInputGrad: boolean, needWeightGrad: boolean, wTranspose?: () => tf.Tensor): Tensor2D {
   if (x.rank !== 2 || w.rank !== 2) {
     throw new ProvenantError('LORA_SHAPE_MISMATCH', `linearOp needs 2-D operands, got [${x.shape}] · [${w.shape}]. Reshape to [N, in] first.`);
   }
   if (needInputGrad && needWeightGrad) return matMulBoth(x, w);
-  if (needInputGrad) return matMulGradA(x, w);
+  if (needInputGrad) return matMulGradA(x, w, wTranspose);
   if (needWeightGrad) return matMulGradB(x, w);
   return tf.matMul(x as Tensor2D, w as Tensor2D);
 }
@@ -291,7 +297,7 @@ export function linearForward(layer: Linear, x: tf.Tensor, ctx: ForwardContext =
   }
   const needInputGrad = !ctx.inputIsData;
   const capture = ctx.capture && (!ctx.capture.modules || ctx.capture.modules.has(layer.name)) ? ctx.capture : undefined;
-  let y = linearOp(x, layer.kernel, needInputGrad, layer.kernel.trainable);
+  let y = linearOp(x, layer.kernel, needInputGrad, layer.kernel.trainable, layer.kernel.trainable ? undefined : layer.kernelTranspose);
   if (layer.bias) y = y.add(layer.bias);
   if (capture) setKept(capture.inputs, layer.name, x as Tensor2D);
   for (const adapterName of layer.active) {

@@ -16,7 +16,7 @@
 import { ProvenantError, createRng, resolve } from '../../core/index.js';
 import type { Model } from '../models/model.js';
 import { tf, type Tensor, type Variable } from '../tf.js';
-import { makeBatch, type TrainingExample, type TrainingTask } from '../train/data.js';
+import { disposeBatch, makeBatch, type Batch, type TrainingExample, type TrainingTask } from '../train/data.js';
 import { taskLogits, taskLoss } from '../train/loss.js';
 import { adapterFactors, makeGuard, type Guard } from './guard.js';
 import { EWC_PARAMS, FISHER_PARAMS } from './guard-params.js';
@@ -51,8 +51,9 @@ function defaultModules(model: Model): string[] {
 }
 
 /** Labels (classification) or next-token targets (LM) drawn from the model's predictions for one example's batch. */
-function sampledTargets(model: Model, task: TrainingTask, inputs: Tensor, targets: Tensor, rng: ReturnType<typeof createRng>): Tensor {
-  const probs = tf.tidy(() => tf.softmax(taskLogits(model, task, inputs)));
+function sampledTargets(model: Model, task: TrainingTask, batch: Batch, rng: ReturnType<typeof createRng>): Tensor {
+  const { targets } = batch;
+  const probs = tf.tidy(() => tf.softmax(taskLogits(model, task, batch.inputs, {}, batch)));
   const p = probs.dataSync() as Float32Array;
   const [rows, K] = probs.shape as [number, number];
   probs.dispose();
@@ -67,8 +68,9 @@ function sampledTargets(model: Model, task: TrainingTask, inputs: Tensor, target
   if (task === 'classification') return tf.tensor1d(Int32Array.from({ length: rows }, (_, r) => draw(r)), 'int32');
   const padId = (model.config as { padId?: number }).padId ?? 0;
   const real = targets.dataSync() as Int32Array;
-  // Positions without a real target stay pad, so they are still excluded from the loss.
-  const sampled = Int32Array.from(real, (t, r) => (t === padId ? padId : draw(r)));
+  // Positions without a real target stay pad, so they are still excluded from the loss. A Hugging Face batch's loss mask
+  // already excludes them (and its pad id may be a real token), so every position is drawn there.
+  const sampled = Int32Array.from(real, (t, r) => (!batch.lossMask && t === padId ? padId : draw(r)));
   return tf.tensor(sampled, targets.shape, 'int32');
 }
 
@@ -109,7 +111,7 @@ export function estimateDiagonalFisher(model: Model, examples: readonly Training
         const row = task === 'classification' ? { input: example.input, label: example.label ?? 0 } : example;
         const batch = makeBatch(model, task, [row], [0], resolved.sequenceLength ?? undefined);
         if (method === 'sampled') {
-          const drawn = sampledTargets(model, task, batch.inputs, batch.targets, rng);
+          const drawn = sampledTargets(model, task, batch, rng);
           batch.targets.dispose();
           batch.targets = drawn;
         }
@@ -123,8 +125,7 @@ export function estimateDiagonalFisher(model: Model, examples: readonly Training
           sums[i] = tf.keep(next);
         });
         for (const g of Object.values(grads)) g.dispose();
-        batch.inputs.dispose();
-        batch.targets.dispose();
+        disposeBatch(batch);
       }
     });
     const result: DiagonalFisher = { method, task, examples: used.length, modules: new Map() };

@@ -13,7 +13,7 @@ import { ProvenantError, resolve } from '../../core/index.js';
 import { activeAdapters, disableAdapters, setActiveAdapters } from '../lora/adapter.js';
 import type { Model } from '../models/model.js';
 import { tf, type Tensor } from '../tf.js';
-import { makeBatch, type TrainingExample, type TrainingTask } from '../train/data.js';
+import { makeBatch, type Batch, type TrainingExample, type TrainingTask } from '../train/data.js';
 import { taskLogits } from '../train/loss.js';
 import { makeGuard, type Guard } from './guard.js';
 import { KL_TO_BASE_PARAMS } from './guard-params.js';
@@ -33,6 +33,8 @@ export interface KlToBaseOptions {
 
 interface ProbeBatch {
   inputs: Tensor;
+  /** Hugging Face models: the batch's attention mask and BERT segment ids (a padded row must not attend to its pads). */
+  masks: Pick<Batch, 'attentionMask' | 'tokenTypeIds'>;
   /** Base probabilities of the kept rows [N, K]. */
   p: Tensor;
   /** Σ_k p ln p per kept row [N]. */
@@ -98,7 +100,7 @@ export function createKlToBaseGuard(model: Model, options: KlToBaseOptions): Gua
   const padId = (model.config as { padId?: number }).padId ?? 0;
   const batches: ProbeBatch[] = [];
   const disposeAll = () => {
-    for (const b of batches) for (const t of [b.inputs, b.p, b.negEntropy, b.weights]) t.dispose();
+    for (const b of batches) for (const t of [b.inputs, b.p, b.negEntropy, b.weights, b.masks.tokenTypeIds]) t?.dispose();
     batches.length = 0;
   };
   try {
@@ -109,18 +111,24 @@ export function createKlToBaseGuard(model: Model, options: KlToBaseOptions): Gua
         const rows = slice.map((e) => ({ input: e.input, label: e.label ?? 0 }));
         const batch = makeBatch(model, task, rows, rows.map(() => 0), sequenceLength);
         const kept = tf.tidy(() => {
-          const logp = tf.logSoftmax(taskLogits(model, task, batch.inputs));
+          const logp = tf.logSoftmax(taskLogits(model, task, batch.inputs, {}, batch));
           const p = tf.exp(logp);
+          // A Hugging Face batch says which targets are real (its pad id may be a real token, e.g. GPT-2's EOS).
           const mask =
-            task === 'causal-lm' ? batch.targets.reshape([-1]).notEqual(tf.scalar(padId, 'int32')).cast('float32') : tf.ones([slice.length]);
+            task !== 'causal-lm'
+              ? tf.ones([slice.length])
+              : batch.lossMask
+                ? batch.lossMask.reshape([-1])
+                : batch.targets.reshape([-1]).notEqual(tf.scalar(padId, 'int32')).cast('float32');
           const count = mask.sum().dataSync()[0]!;
           if (count === 0) {
             throw new ProvenantError('TRAINING_CONFIG_INVALID', 'kl-to-base: a probe batch has no predicted position (sequences need at least 2 tokens).');
           }
           return { p: tf.keep(p), negEntropy: tf.keep(p.mul(logp).sum(1)), weights: tf.keep(mask.div(count)) };
         });
-        batches.push({ inputs: batch.inputs, ...kept });
+        batches.push({ inputs: batch.inputs, masks: { attentionMask: batch.attentionMask, tokenTypeIds: batch.tokenTypeIds }, ...kept });
         batch.targets.dispose();
+        batch.lossMask?.dispose();
       }
     });
   } catch (error) {
@@ -134,7 +142,7 @@ export function createKlToBaseGuard(model: Model, options: KlToBaseOptions): Gua
     ({ model: m, step }) => {
       if (strength === 0) return null;
       const b = batches[step % batches.length]!;
-      const logq = tf.logSoftmax(taskLogits(m, task, b.inputs, { training: false }));
+      const logq = tf.logSoftmax(taskLogits(m, task, b.inputs, { training: false }, b.masks));
       const kl = b.negEntropy.sub(b.p.mul(logq).sum(1));
       return kl.mul(b.weights).sum().mul(strength) as tf.Scalar;
     },

@@ -4,8 +4,10 @@
  * LLMs, mixing pretraining data into fine-tuning is the standard remedy, e.g. Ouyang et al. 2022, eq. 2's "PPO-ptx").
  *
  * Two ways in:
- * - `createReplayGuard`: an `ExtraLoss` adding weight·(mean next-token loss on a general-text batch) — works for a
- *   classification fine-tune of a transformer, whose task loss cannot share a batch with LM sequences.
+ * - `createReplayGuard`: an `ExtraLoss` adding weight·(mean next-token loss on a general-text batch) — for a
+ *   classification fine-tune of the zoo transformer (whose task loss cannot share a batch with LM sequences), and for any
+ *   causal LM, the Hugging Face ones from `loadPretrained` included (sequences tokenized by the model's own tokenizer;
+ *   batches right-padded with their attention and loss masks, so padding never counts).
  * - `replaySource`: for a causal-LM fine-tune, a `DataSource` to list beside the domain data, so a fixed fraction of
  *   every batch is general text (the training loop's weighted batch plan does the mixing).
  *
@@ -13,6 +15,7 @@
  * seeded permutation), so which sequences a step rehearses is a function of (seed, step) — resumable and reproducible.
  */
 import { ProvenantError } from '../../core/index.js';
+import { isPretrainedModel } from '../hf/pretrained-model.js';
 import type { Model } from '../models/model.js';
 import { tf } from '../tf.js';
 import { createBatchPlan, makeBatch, type DataSource, type TrainingExample } from '../train/data.js';
@@ -78,8 +81,24 @@ function replayBatchIndices(plan: ReturnType<typeof createBatchPlan>, k: number)
   return plan.examplesOf(k).map(([, i]) => i);
 }
 
+/**
+ * Whether the model has a next-token head to rehearse with: the zoo transformer (its LM head sits beside any
+ * classifier), or a Hugging Face causal LM (`*ForCausalLM`; a `*ForSequenceClassification` has no LM head).
+ */
+function checkLmHead(model: Model): void {
+  if (isPretrainedModel(model)) {
+    if (model.config.task === 'causal-lm') return;
+    throw new ProvenantError(
+      'TRAINING_CONFIG_INVALID',
+      `replay needs a language-modelling head; this ${model.config.className} has none. Load the checkpoint as a causal LM, or fine-tune a causal LM with replaySource().`,
+      { data: { className: model.config.className } },
+    );
+  }
+  if (model.kind !== 'transformer') throw new ProvenantError('TRAINING_CONFIG_INVALID', `replay needs a causal language model (an LM head), got a ${model.kind} model.`);
+}
+
 function replayLoss(model: Model, sequences: readonly TrainingExample[], indices: number[], seed: number, k: number, sequenceLength?: number): tf.Scalar {
-  if (model.kind !== 'transformer') throw new ProvenantError('TRAINING_CONFIG_INVALID', `replay needs a transformer (an LM head), got a ${model.kind} model.`);
+  checkLmHead(model);
   // The batch tensors are created inside the caller's tidy (the training loop's gradient scope), which frees them.
   const batch = makeBatch(model, 'causal-lm', indices.map((i) => sequences[i]!), indices.map(() => 0), sequenceLength);
   return taskLoss(model, 'causal-lm', batch, { training: true, dropoutSeed: (Math.imul(seed ^ 0x5bd1e995, 0x9e3779b1) ^ k) >>> 0 });

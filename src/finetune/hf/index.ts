@@ -18,3 +18,5 @@ export { generate, generateTokens } from './generate.js';
 export type { GenerateTextOptions, GenerateTokensOptions, GenerateTokensResult } from './generate.js';
 export { prepareClassificationExamples, prepareCausalLmExamples, createLabelMap } from './prepare-examples.js';
 export type { TextRow, LabelMap, PrepareClassificationOptions, PrepareCausalLmOptions } from './prepare-examples.js';
+export { createKernelTransposes } from './kernel-transposes.js';
+export type { KernelTransposes } from './kernel-transposes.js';

@@ -10,6 +10,7 @@ import type { Model } from '../models/model.js';
 import { tf, type Tensor, type Tensor2D, type Variable } from '../tf.js';
 import type { ArchitectureForward, HfForwardInputs, KvCache, ParamSpec, WeightLayout } from './architecture.js';
 import type { HfArchitecture, HfModelConfig } from './config.js';
+import { createKernelTransposes } from './kernel-transposes.js';
 import type { PretrainedTokenizer } from './tokenizer.js';
 
 /** One tensor of the checkpoint file and the variable holding it (tfjs layout: `transpose` when the file has [out, in]). */
@@ -176,6 +177,7 @@ export async function buildPretrainedModel(options: BuildOptions): Promise<Pretr
     return data;
   };
   const created: Variable[] = [];
+  const transposes = createKernelTransposes();
   try {
     for (const spec of specs) {
       if (spec.type === 'tensor') {
@@ -198,7 +200,7 @@ export async function buildPretrainedModel(options: BuildOptions): Promise<Pretr
         bias = variableFrom(await initial(`${module}.bias`, [outF], 'zeros'), [outF], `${module}.bias`);
         created.push(bias);
       }
-      linears.set(module, { name: module, inFeatures: inF, outFeatures: outF, kernel, bias, adapters: new Map(), active: [], merged: [] });
+      linears.set(module, { name: module, inFeatures: inF, outFeatures: outF, kernel, bias, adapters: new Map(), active: [], merged: [], kernelTranspose: () => transposes.of(kernel) });
       layouts.set(module, spec.layout);
       weights.set(`${module}.weight`, kernel);
       if (bias) weights.set(`${module}.bias`, bias);
@@ -246,6 +248,7 @@ export async function buildPretrainedModel(options: BuildOptions): Promise<Pretr
     logits,
     forward: (inputIds, ctx) => logits({ inputIds }, ctx),
     dispose() {
+      transposes.dispose();
       for (const v of new Set([...weights.values()])) v.dispose();
       for (const linear of linears.values()) {
         for (const a of linear.adapters.values()) {

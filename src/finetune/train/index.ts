@@ -8,7 +8,7 @@ export { encodeCheckpoint, decodeCheckpoint } from './checkpoint.js';
 export type { TrainingCheckpoint, TrainingLogEntry, EarlyStoppingState } from './checkpoint.js';
 export { createBatchPlan, makeBatch, disposeBatch, normalizeSources } from './data.js';
 export type { TrainingExample, DataSource, Batch, BatchPlan, TrainingTask } from './data.js';
-export { evaluateModel, taskLoss, taskLogits } from './loss.js';
+export { evaluateModel, taskLoss, taskLogits, weightedCrossEntropy } from './loss.js';
 export type { EvaluationMetrics } from './loss.js';
 export { saveCheckpoint, loadCheckpoint, validateCheckpoint } from './checkpoint.js';
 export { validateTrainingExamples, exampleLimits } from './validate-examples.js';
