@@ -88,11 +88,11 @@ const FLAG_HELP: Record<string, string> = {
   '--seed N': 'seed for every random step (default 7)',
   '--split-groups N': 'split every corpus group into N contributors (default 1: one contributor per group)',
   '--rank N': 'LoRA rank r (default 8; alpha = 2r)',
-  '--lr X': 'peak learning rate of the LoRA fine-tune (default 3e-3)',
+  '--lr X': 'peak learning rate of the LoRA fine-tune (default 1e-2)',
   '--steps N': 'LoRA fine-tuning steps (default 60)',
   '--batch N': 'e-mails per fine-tuning step (default 16)',
   '--seq N': "characters of each e-mail the model reads: subject and start of the body (default: the model's context, 256)",
-  '--train-rows N': 'training e-mails sampled for fine-tuning and attribution (default 800)',
+  '--train-rows N': 'training e-mails sampled for fine-tuning and attribution (default 480)',
   '--eval-rows N': 'test and later-collected e-mails evaluated and attributed, each (default 160)',
   '--guard G': 'forgetting guard: none, replay, l2-sp or kl-to-base (default none)',
   '--method M': 'attribution method: datainf, grad-dot or grad-cos (default datainf)',
@@ -105,7 +105,7 @@ const FLAG_HELP: Record<string, string> = {
 };
 
 function parseFlags(argv: readonly string[]): Flags {
-  const flags: Flags = { seed: 7, splitGroups: 1, json: false, help: false, rank: 8, lr: 3e-3, steps: 60, batch: 16, trainRows: 800, evalRows: 160, guard: 'none', method: 'datainf', chain: true, generative: true, out: 'out' };
+  const flags: Flags = { seed: 7, splitGroups: 1, json: false, help: false, rank: 8, lr: 1e-2, steps: 60, batch: 16, trainRows: 480, evalRows: 160, guard: 'none', method: 'datainf', chain: true, generative: true, out: 'out' };
   const positive = (name: string, value: string | undefined): number => {
     const x = Number(value);
     if (value === undefined || !(x > 0) || !Number.isFinite(x)) throw new Error(`${name} needs a positive number, got ${String(value)}`);
