@@ -363,7 +363,8 @@ async function main(): Promise<void> {
   console.log(`\n${indent(formatComparisonTable(result.comparison))}`);
   // Step 9b: the baseline the tuned model must beat — a bag-of-words logistic regression on the same training rows.
   const baselines = await step('Step 9b · Baseline: bag-of-words logistic regression on the same training, test and drift rows', () => bagOfWordsBaselines(snapshot, result.used, isDriftRow));
-  const macro = (task: string) => result.comparison.rows.find((t) => t.task === task && t.metric === 'macro-f1');
+  // The comparison names the drift task "<driftTask> (drift)".
+  const macro = (task: string) => result.comparison.rows.find((t) => t.task.startsWith(task) && t.metric === 'macro-f1');
   const [spam, drift] = [macro('spam detection'), macro('later-collected mail')];
   const interval = (e: { value: number; low: number; high: number } | undefined) => (e ? `${e.value.toFixed(3)} [${e.low.toFixed(3)}, ${e.high.toFixed(3)}]` : '—');
   const fromEstimate = (e: { value: number; ci: { lower: number; upper: number } } | undefined) => (e ? { value: e.value, low: e.ci.lower, high: e.ci.upper } : undefined);
