@@ -17,6 +17,12 @@ import {
   attachChainSection,
   buildAuditRecord,
   createCharTokenizer,
+  createLogisticRegression,
+  fitBagOfWords,
+  precisionRecallF1,
+  prepareData,
+  tf,
+  train,
   generativeDemoData,
   runGenerativeStage,
   formatComparisonTable,
@@ -34,7 +40,9 @@ import {
   type DatanetSnapshot,
   type DatanetSplit,
   type GuardChoice,
+  type PipelineParams,
   type PipelineResult,
+  type SnapshotRow,
   type ProgressEvent,
   type SpamAssassinDatanet,
 } from '../src/index.js';
@@ -63,11 +71,16 @@ interface Flags {
   rank: number;
   lr: number;
   steps: number;
+  batch: number;
+  seq?: number;
+  trainRows: number;
+  evalRows: number;
   guard: GuardChoice;
   method: AttributionMethod;
   chain: boolean;
   generative: boolean;
   out: string;
+  base?: string;
 }
 
 const FLAG_HELP: Record<string, string> = {
@@ -77,19 +90,24 @@ const FLAG_HELP: Record<string, string> = {
   '--seed N': 'seed for every random step (default 7)',
   '--split-groups N': 'split every corpus group into N contributors (default 1: one contributor per group)',
   '--rank N': 'LoRA rank r (default 8; alpha = 2r)',
-  '--lr X': 'peak learning rate of the LoRA fine-tune (default 3e-3)',
-  '--steps N': 'LoRA fine-tuning steps (default 160)',
+  '--lr X': 'peak learning rate of the LoRA fine-tune (default 1e-2)',
+  '--steps N': 'LoRA fine-tuning steps (default 60)',
+  '--batch N': 'e-mails per fine-tuning step (default 16)',
+  '--seq N': "characters of each e-mail the model reads: subject and start of the body (default: the model's context, 256)",
+  '--train-rows N': 'training e-mails sampled for fine-tuning and attribution (default 480)',
+  '--eval-rows N': 'test and later-collected e-mails evaluated and attributed, each (default 160)',
   '--guard G': 'forgetting guard: none, replay, l2-sp or kl-to-base (default none)',
   '--method M': 'attribution method: datainf, grad-dot or grad-cos (default datainf)',
   '--no-chain': 'do not start a local anvil nor publish (the audit record says so)',
   '--no-generative': 'skip the generated-text attribution step (fine-tune on State of the Union passages, answer, attribute, pay)',
+  '--base DIR': 'base model folder (default: the shipped models/base)',
   '--out DIR': 'where audit.json and report.html are written (default out)',
   '--json': 'also print the snapshot summary as JSON',
   '--help': 'show this help',
 };
 
 function parseFlags(argv: readonly string[]): Flags {
-  const flags: Flags = { seed: 7, splitGroups: 1, json: false, help: false, rank: 8, lr: 3e-3, steps: 160, guard: 'none', method: 'datainf', chain: true, generative: true, out: 'out' };
+  const flags: Flags = { seed: 7, splitGroups: 1, json: false, help: false, rank: 8, lr: 1e-2, steps: 60, batch: 16, trainRows: 480, evalRows: 160, guard: 'none', method: 'datainf', chain: true, generative: true, out: 'out' };
   const positive = (name: string, value: string | undefined): number => {
     const x = Number(value);
     if (value === undefined || !(x > 0) || !Number.isFinite(x)) throw new Error(`${name} needs a positive number, got ${String(value)}`);
@@ -117,11 +135,16 @@ function parseFlags(argv: readonly string[]): Flags {
       case '--rank': flags.rank = integer(name, value()); break;
       case '--lr': flags.lr = positive(name, value()); break;
       case '--steps': flags.steps = integer(name, value()); break;
+      case '--batch': flags.batch = Math.max(1, integer(name, value())); break;
+      case '--seq': flags.seq = Math.max(1, integer(name, value())); break;
+      case '--train-rows': flags.trainRows = Math.max(1, integer(name, value())); break;
+      case '--eval-rows': flags.evalRows = Math.max(1, integer(name, value())); break;
       case '--guard': flags.guard = oneOf(name, value(), ['none', 'replay', 'l2-sp', 'kl-to-base'] as const); break;
       case '--method': flags.method = oneOf(name, value(), ['datainf', 'grad-dot', 'grad-cos'] as const); break;
       case '--no-chain': flags.chain = false; break;
       case '--no-generative': flags.generative = false; break;
       case '--out': flags.out = value() ?? 'out'; break;
+      case '--base': flags.base = value(); break;
       case '--json': flags.json = true; break;
       case '--help': case '-h': flags.help = true; break;
       default: throw new Error(`unknown flag ${arg} (try --help)`);
@@ -170,6 +193,56 @@ async function step<T>(title: string, work: () => Promise<T> | T): Promise<T> {
   const result = await work();
   console.log(`  (${((performance.now() - start) / 1000).toFixed(2)} s)`);
   return result;
+}
+
+// ── the bag-of-words baseline ───────────────────────────────────────────────────────────────────────────────────
+interface BaselineResult {
+  model: string;
+  reads: string;
+  /** Macro-F1 with its 95 % bootstrap interval, on the pipeline's test rows and on its drift rows. */
+  test: { value: number; low: number; high: number };
+  drift: { value: number; low: number; high: number };
+  features: number;
+}
+
+/**
+ * The baseline a fine-tuned model has to beat: a logistic regression (the library's) on a vocabulary bag of words, fitted
+ * and trained on the pipeline's own training rows and scored on its own test and drift rows (`prepareData` with the run's
+ * parameters re-derives exactly the same seeded splits). Twice: on the whole e-mail, and on the characters the
+ * transformer reads (its first `sequenceLength` tokens).
+ */
+async function bagOfWordsBaselines(snapshot: DatanetSnapshot, used: PipelineParams, isDriftRow: (row: SnapshotRow) => boolean): Promise<BaselineResult[]> {
+  const data = prepareData(snapshot, used, createCharTokenizer(), isDriftRow);
+  const variants = [
+    { reads: 'whole e-mail', textOf: (row: SnapshotRow) => data.textOf(row) },
+    { reads: `first ${used.sequenceLength} characters`, textOf: (row: SnapshotRow) => data.textOf(row).slice(0, used.sequenceLength) },
+  ];
+  const out: BaselineResult[] = [];
+  for (const { reads, textOf } of variants) {
+    const bag = fitBagOfWords(data.trainRows.map(textOf), { maxFeatures: 4096, minDocumentFrequency: 2 });
+    const model = createLogisticRegression({ inputSize: bag.vocabulary.length, numClasses: data.classes.length, seed: used.seed });
+    try {
+      await train(model, {
+        task: 'classification',
+        train: data.trainRows.map((row) => ({ input: bag.features(textOf(row)), label: data.labelOf(row) })),
+        seed: used.seed,
+        epochs: 30,
+        batchSize: 64,
+        learningRate: 0.05,
+      });
+      const macroF1 = (rows: readonly SnapshotRow[]) => {
+        const x = new Float32Array(rows.length * bag.vocabulary.length);
+        rows.forEach((row, i) => x.set(bag.features(textOf(row)), i * bag.vocabulary.length));
+        const predicted = tf.tidy(() => Array.from(model.forward(tf.tensor2d(x, [rows.length, bag.vocabulary.length])).argMax(1).dataSync()));
+        const f1 = precisionRecallF1(rows.map(data.labelOf), predicted, { numClasses: data.classes.length, seed: used.seed, resamples: used.resamples }).macro.f1;
+        return { value: f1.value, low: f1.ci.lower, high: f1.ci.upper };
+      };
+      out.push({ model: 'bag of words + logistic regression', reads, test: macroF1(data.testRows), drift: macroF1(data.driftRows), features: bag.vocabulary.length });
+    } finally {
+      model.dispose();
+    }
+  }
+  return out;
 }
 
 // ── the pipeline ─────────────────────────────────────────────────────────────────────────────────────────────────
@@ -243,8 +316,8 @@ async function main(): Promise<void> {
 
   // Step 5: the shipped base model — pretrained by `npm run pretrain`, loaded from models/base with its hash checked.
   const baseModel = await step('Step 5 · Load the shipped base model (no network)', async () => {
-    const model = await loadBaseModel();
-    const config = await readBaseModelConfig();
+    const model = await loadBaseModel({ directory: flags.base });
+    const config = await readBaseModelConfig(flags.base);
     const heldOut = config.heldOut as { overall?: { perplexity?: number }; bitsPerCharacter?: number } | undefined;
     console.log(`  ${config.name}: ${fmt(config.parameters)} parameters, weights sha256 ${config.weightsSha256.slice(0, 18)}…`);
     if (heldOut?.overall?.perplexity) console.log(`  held-out perplexity ${heldOut.overall.perplexity.toFixed(3)} (${heldOut.bitsPerCharacter?.toFixed(3)} bits/char) on never-seen English`);
@@ -254,10 +327,11 @@ async function main(): Promise<void> {
 
   // Steps 6–9: fine-tune, evaluate, attribute, split a fee — one library call, progress shown per stage.
   const groupOf = built.groundTruth.contributorGroups;
+  const isDriftRow = (row: SnapshotRow): boolean => String(groupOf[row.contributor]).endsWith('-2');
   const result: PipelineResult = await step('Steps 6–9 · LoRA fine-tune → base vs tuned → attribution → reward split', () =>
     runPipeline({
       snapshot,
-      isDriftRow: (row) => String(groupOf[row.contributor]).endsWith('-2'),
+      isDriftRow,
       baseModel: baseModel.model,
       generalTexts: english.heldOut,
       replayTexts: english.train,
@@ -272,10 +346,16 @@ async function main(): Promise<void> {
         driftRule: 'held out: groups easy-ham-2 and spam-2 (collected 2003-02, after the training mail)',
         retainedProbe: 'general English next-token distributions',
       },
+      // The model's whole context (256 characters: the subject and the start of the body) unless --seq says less.
+      sequenceLength: Math.min(flags.seq ?? baseModel.model.config.maxSeqLen, baseModel.model.config.maxSeqLen),
+      maxTrainRows: flags.trainRows,
+      maxEvalRows: flags.evalRows,
       lora: { r: flags.rank, alpha: 2 * flags.rank },
-      training: { maxSteps: flags.steps, learningRate: flags.lr },
+      training: { maxSteps: flags.steps, learningRate: flags.lr, batchSize: flags.batch },
       guard: flags.guard,
-      attribution: { method: flags.method },
+      // 16 e-mails per featurization batch: at context 256 a batch of 64 holds ~1 GB of attention activations and gradients,
+      // past what the wasm heap grows to ("memory access out of bounds"); the scores do not depend on it.
+      attribution: { method: flags.method, featureBatchSize: 16 },
       onProgress: progressBar,
     }),
   );
@@ -283,6 +363,25 @@ async function main(): Promise<void> {
   clearProgress();
   console.log(`\n  Fine-tuning: ${record.fineTuning.log.steps} steps, final loss ${record.fineTuning.log.finalLoss.toFixed(4)}, adapter ${record.fineTuning.adapterHash.slice(0, 18)}…`);
   console.log(`\n${indent(formatComparisonTable(result.comparison))}`);
+  // Step 9b: the baseline the tuned model must beat — a bag-of-words logistic regression on the same training rows.
+  const baselines = await step('Step 9b · Baseline: bag-of-words logistic regression on the same training, test and drift rows', () => bagOfWordsBaselines(snapshot, result.used, isDriftRow));
+  // The comparison names the drift task "<driftTask> (drift)".
+  const macro = (task: string) => result.comparison.rows.find((t) => t.task.startsWith(task) && t.metric === 'macro-f1');
+  const [spam, drift] = [macro('spam detection'), macro('later-collected mail')];
+  const interval = (e: { value: number; low: number; high: number } | undefined) => (e ? `${e.value.toFixed(3)} [${e.low.toFixed(3)}, ${e.high.toFixed(3)}]` : '—');
+  const fromEstimate = (e: { value: number; ci: { lower: number; upper: number } } | undefined) => (e ? { value: e.value, low: e.ci.lower, high: e.ci.upper } : undefined);
+  console.log(
+    indent(
+      table(
+        ['model', 'reads', 'spam macro-F1 (95% CI)', 'later mail macro-F1 (95% CI)'],
+        [
+          [`${baseModel.config.name} + linear probe`, `first ${result.used.sequenceLength} characters`, interval(fromEstimate(spam?.base)), interval(fromEstimate(drift?.base))],
+          [`tuned (LoRA r${flags.rank})`, `first ${result.used.sequenceLength} characters`, interval(fromEstimate(spam?.tuned)), interval(fromEstimate(drift?.tuned))],
+          ...baselines.map((b) => [`${b.model} (${fmt(b.features)} words)`, b.reads, interval(b.test), interval(b.drift)]),
+        ],
+      ),
+    ),
+  );
   console.log(`\n  Deploy gates:\n${indent(formatGateReport(result.gates), 4)}`);
   console.log('\n  Attribution for held-out e-mails (top proponent rows and contributor shares):');
   for (const q of record.attribution.queries) {
@@ -312,7 +411,7 @@ async function main(): Promise<void> {
   const generative = flags.generative
     ? await step('Step 10 · Generated-text attribution: fine-tune on a text Datanet, answer, attribute, pay', async () => {
         const data = await generativeDemoData();
-        const model = await loadBaseModel();
+        const model = await loadBaseModel({ directory: flags.base });
         try {
           const section = await runGenerativeStage(model, { rows: data.rows, prompts: data.prompts.slice(0, 4), tokenizer: createCharTokenizer(), oversample: data.oversample, seed: flags.seed, onProgress: progressBar });
           clearProgress();
@@ -337,11 +436,12 @@ async function main(): Promise<void> {
   // The chart data and every chain-profile value it was computed under (gas limit, elasticity, scalars, L1 prices …).
   const chainLoad = chainStudy?.chartData ? { ...chainStudy.chartData, profileParameters: chainStudy.simulation?.profileParameters ?? [] } : null;
 
-  if (sweep || generative || chainLoad) {
+  {
     const { schema: _schema, chain: _chain, integrity: _integrity, ...parts } = record;
     const sections: Record<string, unknown> = { ...(parts.sections ?? {}) };
     if (generative) sections.generative = generative;
     if (chainLoad) sections.chainLoad = { source: 'benchmarks/results/chain.json (npm run bench:chain)', ...chainLoad };
+    sections.baselines = { metric: 'macro-f1', splits: 'the pipeline\'s own training, test and drift rows (prepareData with the run\'s parameters)', results: baselines };
     record = buildAuditRecord({
       ...parts,
       ...(Object.keys(sections).length ? { sections } : {}),

@@ -392,7 +392,7 @@ export async function saveBaseModel(
     [weightsFile]: bytes,
     'config.json': `${JSON.stringify(gpt2ConfigOf(model.config), null, 2)}\n`,
     'tokenizer.json': `${JSON.stringify(charTokenizerJson(), null, 2)}\n`,
-    'tokenizer_config.json': `${JSON.stringify(charTokenizerConfigJson(), null, 2)}\n`,
+    'tokenizer_config.json': `${JSON.stringify(charTokenizerConfigJson(model.config.maxSeqLen), null, 2)}\n`,
     [BASE_MODEL_RECORD_FILE]: JSON.stringify(config, null, 2) + '\n',
   });
   return config;

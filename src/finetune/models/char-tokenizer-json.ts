@@ -45,13 +45,16 @@ export function charTokenizerJson(): Record<string, unknown> {
   };
 }
 
-/** `tokenizer_config.json`: the special tokens and the tokenizer class transformers should use. */
-export function charTokenizerConfigJson(): Record<string, unknown> {
+/**
+ * `tokenizer_config.json`: the special tokens, the tokenizer class transformers should use, and `model_max_length` (the
+ * model's context, so transformers warns about longer inputs at the right length).
+ */
+export function charTokenizerConfigJson(modelMaxLength: number): Record<string, unknown> {
   return {
     tokenizer_class: 'PreTrainedTokenizerFast',
     pad_token: CHAR_VOCABULARY[PAD_ID],
     unk_token: CHAR_VOCABULARY[UNK_ID],
-    model_max_length: 64,
+    model_max_length: modelMaxLength,
     clean_up_tokenization_spaces: false,
   };
 }

@@ -20,3 +20,5 @@ export {
 export type { BaseModelConfig, LoadBaseModelOptions } from './base-model.js';
 export { generateText } from './generate.js';
 export type { GenerateOptions } from './generate.js';
+export { fitBagOfWords, bagOfWordsTokens } from './bag-of-words.js';
+export type { BagOfWords, BagOfWordsOptions } from './bag-of-words.js';

@@ -79,7 +79,8 @@ export async function attribute(
   const store = await readFeatureStore(storeDir, { model });
   if (!inputs.featureStoreDir) await rm(storeDir, { recursive: true, force: true });
   const preconditioner: Preconditioner = a.method === 'datainf' ? fitDataInf(store.features) : a.method === 'grad-cos' ? gradCos() : gradDot();
-  const index = createAttributionIndex(model, store, { preconditioner });
+  // The query passes batch like featurization: at a long context a default batch of 64 outgrows the wasm heap.
+  const index = createAttributionIndex(model, store, { preconditioner, batchSize: a.featureBatchSize });
   try {
     const queries = attributeQueries(model, idsOf(testRows.slice(0, a.sampleQueries)), { index, topK: a.topK, exampleShape });
     // Rewards: every evaluated test row is a paid query attributed at its own prediction (no label exists at inference);

@@ -28,6 +28,10 @@ describe('the shipped base model (models/base)', () => {
     expect(dir.endsWith(join('models', 'base'))).toBe(true);
     expect(sha256(new Uint8Array(readFileSync(join(dir, config.weightsFile))))).toBe(config.weightsSha256);
     expect(config.tokenizer).toEqual({ kind: 'char', vocabSize: 98 });
+    // Issue 10 part 5: a context of at least 256 characters (an e-mail's subject and the start of its body).
+    expect(config.config.maxSeqLen).toBeGreaterThanOrEqual(256);
+    expect(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')).n_positions).toBe(config.config.maxSeqLen);
+    expect(JSON.parse(readFileSync(join(dir, 'tokenizer_config.json'), 'utf8')).model_max_length).toBe(config.config.maxSeqLen);
     const model = await loadBaseModel();
     let count = 0;
     for (const v of model.weights.values()) count += v.size;
@@ -41,17 +45,14 @@ describe('the shipped base model (models/base)', () => {
     const config = await readBaseModelConfig();
     const model = await loadBaseModel();
     const tok = createCharTokenizer();
-    const seq = config.config.maxSeqLen;
-    const windows = (ids: number[]) => {
-      const out = [];
-      for (let s = 0; s + seq + 1 <= ids.length; s += seq) out.push({ input: ids.slice(s, s + seq + 1) });
-      return out;
-    };
+    // The whole passage as one sequence (shorter than the context).
     const english = tok.encode(ENGLISH);
+    expect(english.length).toBeLessThanOrEqual(config.config.maxSeqLen + 1);
     const rng = createRng(1);
     const random = english.map(() => 3 + rng.nextInt(95));
-    const onEnglish = evaluateModel(model, 'causal-lm', windows(english));
-    const onRandom = evaluateModel(model, 'causal-lm', windows(random));
+    const onEnglish = evaluateModel(model, 'causal-lm', [{ input: english }]);
+    const onRandom = evaluateModel(model, 'causal-lm', [{ input: random }]);
+    expect(onEnglish.tokens).toBe(english.length - 1);
     // Uniform guessing costs ln 98 ≈ 4.58 nats per character.
     expect(onEnglish.loss).toBeLessThan(2.5);
     expect(onRandom.loss).toBeGreaterThan(onEnglish.loss + 1.5);
@@ -59,6 +60,19 @@ describe('the shipped base model (models/base)', () => {
     expect(heldOut.overall.perplexity).toBeCloseTo(Math.exp(heldOut.overall.loss), 6);
     expect(heldOut.overall.perplexity).toBeLessThan(12);
     model.dispose();
+  });
+});
+
+describe('models/base records what it was grown from', () => {
+  it('training.initialisedFrom names models/base-ctx64 by the sha256 of its weights (the warm start npm run pretrain uses)', async () => {
+    const dir = await baseModelDirectory();
+    const config = await readBaseModelConfig();
+    const init = (config.training as { initialisedFrom?: { weightsSha256: string; config: { maxSeqLen: number } } }).initialisedFrom;
+    expect(init).toBeDefined();
+    const previous = join(dir, '..', 'base-ctx64');
+    expect(sha256(new Uint8Array(readFileSync(join(previous, 'model.safetensors'))))).toBe(init!.weightsSha256);
+    expect((await readBaseModelConfig(previous)).weightsSha256).toBe(init!.weightsSha256);
+    expect(init!.config.maxSeqLen).toBe(64);
   });
 });
 
@@ -72,7 +86,10 @@ describe('models/base is a standard Hugging Face folder', () => {
     const texts = [ENGLISH, 'naïve café — “quoted” … tab\there\r\nnew line', 'emoji 🐳 and ünïcödé, ½ and ﬁ ligature', '', '   ', '<pad> literal'];
     for (const text of texts.slice(0, 5)) expect(hf.tokenizer!.encode(text), text).toEqual(tok.encode(text));
     const model = await loadBaseModel();
-    const ids = tok.encode(ENGLISH).slice(0, 64);
+    // A full-context sequence, so positions past the old 64 are compared too.
+    const long = tok.encode(`${ENGLISH} ${ENGLISH}`);
+    const ids = long.slice(0, Math.min(long.length, (await readBaseModelConfig()).config.maxSeqLen));
+    expect(ids.length).toBeGreaterThan(64);
     const ours = tf.tidy(() => model.forwardLm(tf.tensor2d(ids, [1, ids.length], 'int32')).dataSync());
     const theirs = computeLogits(hf, { inputIds: [ids] }).data;
     let worst = 0;
