@@ -21,7 +21,7 @@ import {
 } from '../attribution/index.js';
 import { fitDataInf, type Preconditioner } from '../attribution/index.js';
 import type { FactorizedProjectionSpec } from '../attribution/index.js';
-import { createProgressReporter, createRng, type Hex, type ProgressCallback } from '../core/index.js';
+import { assertArgument, createProgressReporter, createRng, type Hex, type ProgressCallback } from '../core/index.js';
 import { chunkText, normalizeProse } from '../datanet/index.js';
 import { importDatasetPackage } from '../datanet/load-package.js';
 import type { GenerationAnswerRecord, GenerationSpanRecord } from '../audit/report-generation.js';
@@ -180,6 +180,9 @@ export async function sotuPassageRows(options: { passageChars?: number } = {}): 
  * A seeded sample of `n` items without replacement (Fisher–Yates on the indices), kept in their original order; all
  * items when `n ≥ items.length`. The same seed gives the same sample.
  *
+ * @throws ProvenantError `INVALID_ARGUMENT` when `n` is not a non-negative integer (a negative `n` would otherwise
+ *   slice from the end and return `length + n` items).
+ *
  * @example
  * ```ts
  * import { sampleInOrder } from 'provenant';
@@ -188,6 +191,7 @@ export async function sotuPassageRows(options: { passageChars?: number } = {}): 
  * ```
  */
 export function sampleInOrder<T>(items: readonly T[], n: number, seed: number): T[] {
+  assertArgument(Number.isInteger(n) && n >= 0, 'n', 'must be a non-negative integer (the sample size)', n);
   const rng = createRng(seed);
   const idx = items.map((_, i) => i);
   for (let i = idx.length - 1; i > 0; i--) {

@@ -52,6 +52,7 @@ export interface TrainingCheckpoint {
 }
 
 const f32 = (shape: number[], data: Float32Array): SafetensorsTensor => ({ dtype: 'F32', shape, data });
+const nullRecord = <T>(): Record<string, T> => Object.create(null) as Record<string, T>;
 
 /**
  * Serialises a checkpoint to safetensors bytes: per parameter `param/<name>`, `adam_m/<name>`, `adam_v/<name>` (and
@@ -109,9 +110,11 @@ export function decodeCheckpoint(bytes: Uint8Array): TrainingCheckpoint {
   if (metadata.format !== 'provenant-training-checkpoint' || metadata.version !== '1') {
     throw new ProvenantError('CHECKPOINT_INVALID', 'Not a Provenant training checkpoint (version 1).', { data: { metadata } });
   }
-  const parameters: TrainingCheckpoint['parameters'] = {};
-  const m: Record<string, Float32Array> = {};
-  const v: Record<string, Float32Array> = {};
+  // Tensor names are data read from the file: null-prototype records, so `param/__proto__` is a parameter named
+  // "__proto__" (not a prototype swap) and `constructor`/`toString` never resolve to inherited members.
+  const parameters = nullRecord<TrainingCheckpoint['parameters'][string]>();
+  const m = nullRecord<Float32Array>();
+  const v = nullRecord<Float32Array>();
   let best: Record<string, Float32Array> | null = null;
   for (const [key, t] of Object.entries(tensors)) {
     if (t.dtype !== 'F32') throw new ProvenantError('CHECKPOINT_INVALID', `Checkpoint tensor "${key}" is ${t.dtype}, expected F32.`);
@@ -122,7 +125,7 @@ export function decodeCheckpoint(bytes: Uint8Array): TrainingCheckpoint {
     if (kind === 'param') parameters[name] = { shape: t.shape, data };
     else if (kind === 'adam_m') m[name] = data;
     else if (kind === 'adam_v') v[name] = data;
-    else if (kind === 'best') (best ??= {})[name] = data;
+    else if (kind === 'best') (best ??= nullRecord<Float32Array>())[name] = data;
     else throw new ProvenantError('CHECKPOINT_INVALID', `Unexpected checkpoint tensor "${key}".`);
   }
   for (const name of Object.keys(parameters)) {

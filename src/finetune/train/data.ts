@@ -167,8 +167,9 @@ function transformerLength(model: Model, task: TrainingTask, examples: readonly 
  * model's context (or `sequenceLength`). Shapes: LR/MLP inputs [B, inputSize] float32, targets [B] int32 labels;
  * transformer classification inputs [B, T] int32; causal LM inputs [B, T] and next-token targets [B, T] (position t
  * predicts token t+1; pad where there is none), T = the longest example minus one, capped. Hugging Face models add the
- * attention mask, BERT segment ids and, for causal LM, a loss mask that leaves out padding and each prompt. The tensors
- * are new: free them with `disposeBatch`.
+ * attention mask, BERT segment ids and, for causal LM, a loss mask that leaves out padding and each prompt; the zoo
+ * transformer adds the same causal-LM loss mask when any example has a `promptLength`. The tensors are new: free them
+ * with `disposeBatch`.
  *
  * @throws ProvenantError `TRAINING_CONFIG_INVALID` (causal LM on a model that is not a transformer or has no LM head,
  * classification without a classification head, a feature vector of the wrong length, a missing or negative label, a bad
@@ -193,14 +194,26 @@ export function makeBatch(model: Model, task: TrainingTask, examples: readonly T
     const ids = new Int32Array(B * T).fill(padId);
     if (task === 'causal-lm') {
       const targets = new Int32Array(B * T).fill(padId);
+      // With any prompt in the batch, a loss mask as for Hugging Face models: only real targets past each prompt count.
+      // Without one, no mask (every non-pad target counts, see loss.ts), which keeps prompt-free runs bit-identical.
+      const prompts = examples.map((e, b) => promptLengthOf(e, b));
+      const weights = prompts.some((p) => p > 0) ? new Float32Array(B * T) : null;
       examples.forEach((e, b) => {
         const n = Math.min(e.input.length, T + 1);
         for (let t = 0; t < n; t++) {
           if (t < T) ids[b * T + t] = e.input[t]!;
           if (t > 0) targets[b * T + t - 1] = e.input[t]!;
+          // Position t−1 predicts token t: it counts when token t is not part of the prompt.
+          if (t > 0 && weights && t >= prompts[b]!) weights[b * T + t - 1] = 1;
         }
       });
-      return { inputs: tf.tensor2d(ids, [B, T], 'int32'), targets: tf.tensor2d(targets, [B, T], 'int32'), size: B, sources };
+      return {
+        inputs: tf.tensor2d(ids, [B, T], 'int32'),
+        targets: tf.tensor2d(targets, [B, T], 'int32'),
+        size: B,
+        sources,
+        ...(weights ? { lossMask: tf.tensor2d(weights, [B, T], 'float32') } : {}),
+      };
     }
     examples.forEach((e, b) => {
       for (let t = 0; t < Math.min(e.input.length, T); t++) ids[b * T + t] = e.input[t]!;
@@ -219,6 +232,13 @@ export function makeBatch(model: Model, task: TrainingTask, examples: readonly T
     features.set(e.input as ArrayLike<number>, b * F);
   });
   return { inputs: tf.tensor2d(features, [B, F], 'float32'), targets: labelsTensor(examples), size: B, sources };
+}
+
+/** An example's `promptLength` (default 0), refused unless a non-negative integer. */
+function promptLengthOf(e: TrainingExample, b: number): number {
+  const prompt = e.promptLength ?? 0;
+  if (!Number.isSafeInteger(prompt) || prompt < 0) throw new ProvenantError('TRAINING_CONFIG_INVALID', `Example ${b}: promptLength must be a non-negative integer, got ${String(e.promptLength)}.`);
+  return prompt;
 }
 
 function labelsTensor(examples: readonly TrainingExample[]): Tensor {
@@ -292,8 +312,7 @@ function makePretrainedBatch(model: PretrainedModel, task: TrainingTask, example
     const targets = new Int32Array(B * T).fill(padId);
     const weights = new Float32Array(B * T);
     examples.forEach((e, b) => {
-      const prompt = e.promptLength ?? 0;
-      if (!Number.isSafeInteger(prompt) || prompt < 0) throw new ProvenantError('TRAINING_CONFIG_INVALID', `Example ${b}: promptLength must be a non-negative integer, got ${String(e.promptLength)}.`);
+      const prompt = promptLengthOf(e, b);
       const n = Math.min(e.input.length, T + 1);
       for (let t = 1; t < n; t++) {
         targets[b * T + t - 1] = e.input[t]!;

@@ -40,9 +40,9 @@ export function taskLogits(model: Model, task: TrainingTask, inputs: Tensor, ctx
 
 /**
  * Loss of a batch as a scalar, in nats. Classification: mean softmax cross-entropy over the B examples. Causal LM:
- * next-token cross-entropy averaged over the target tokens that count (the batch's loss mask for Hugging Face models,
- * else every non-pad target). `sumInsteadOfMean` returns the summed loss instead (for exact averages over several
- * batches). Call inside a tidy or gradient.
+ * next-token cross-entropy averaged over the target tokens that count (the batch's loss mask when it has one: Hugging
+ * Face models, or the zoo transformer with a `promptLength`; else every non-pad target). `sumInsteadOfMean` returns
+ * the summed loss instead (for exact averages over several batches). Call inside a tidy or gradient.
  *
  * @throws ProvenantError `TRAINING_CONFIG_INVALID` for causal LM on a zoo model that is not a transformer.
  *

@@ -5,6 +5,7 @@
  * error. Each bad example is refused with `TRAINING_EXAMPLE_INVALID` naming its source and index.
  */
 import { ProvenantError } from '../../core/index.js';
+import { isPretrainedModel } from '../hf/pretrained-model.js';
 import type { Model } from '../models/model.js';
 import type { DataSource, TrainingExample, TrainingTask } from './data.js';
 
@@ -22,8 +23,9 @@ const positive = (x: unknown): number | undefined => (Number.isSafeInteger(x) &&
 
 /**
  * Reads the limits from `model.config` (`numClasses`/`num_labels`/the size of `id2label`, `vocabSize`/`vocab_size`,
- * `inputSize`); a limit the config does not give is undefined (unchecked). Token ids are range-checked for the zoo
- * transformer; features for logistic regression and the MLP.
+ * `inputSize`; for Hugging Face models the parsed `vocabSize`, and `numLabels` of a sequence-classification head); a
+ * limit the config does not give is undefined (unchecked). Token ids are range-checked for the zoo transformer and every
+ * Hugging Face model; features for logistic regression and the MLP.
  *
  * @example
  * ```ts
@@ -35,13 +37,26 @@ const positive = (x: unknown): number | undefined => (Number.isSafeInteger(x) &&
  */
 export function exampleLimits(model: Model): ExampleLimits {
   const c = (model.config ?? {}) as Record<string, unknown>;
+  const tokens = takesTokenIds(model);
+  if (isPretrainedModel(model)) {
+    // Hugging Face models (loadPretrained): the parsed config's vocabSize, and numLabels only when the head classifies
+    // (a causal-LM config still carries transformers' default num_labels, which indexes nothing).
+    return {
+      numClasses: model.config.task === 'sequence-classification' ? positive(model.config.numLabels) : undefined,
+      vocabSize: positive(model.config.vocabSize),
+      inputSize: undefined,
+    };
+  }
   const id2label = c.id2label && typeof c.id2label === 'object' ? Object.keys(c.id2label).length : undefined;
   return {
-    numClasses: positive(c.numClasses) ?? positive(c.num_labels) ?? positive(id2label),
-    vocabSize: model.kind === 'transformer' ? positive(c.vocabSize) ?? positive(c.vocab_size) : undefined,
-    inputSize: model.kind === 'transformer' ? undefined : positive(c.inputSize),
+    numClasses: positive(c.numClasses) ?? positive(c.numLabels) ?? positive(c.num_labels) ?? positive(id2label),
+    vocabSize: tokens ? positive(c.vocabSize) ?? positive(c.vocab_size) : undefined,
+    inputSize: tokens ? undefined : positive(c.inputSize),
   };
 }
+
+/** Models whose input is token ids (the zoo transformer, every Hugging Face model), not float feature vectors. */
+const takesTokenIds = (model: Model): boolean => model.kind !== 'logistic-regression' && model.kind !== 'mlp';
 
 function describe(x: unknown): string {
   return typeof x === 'number' ? String(x) : x === undefined ? 'missing' : JSON.stringify(x) ?? String(x);
@@ -71,7 +86,7 @@ export function validateTrainingExamples(
   if (validation) all.push(['validation', validation]);
   for (const [source, examples] of all) {
     for (let i = 0; i < examples.length; i++) {
-      const problem = exampleProblem(examples[i], task, limits, model.kind === 'transformer');
+      const problem = exampleProblem(examples[i], task, limits, takesTokenIds(model));
       if (problem) {
         throw new ProvenantError('TRAINING_EXAMPLE_INVALID', `Training example ${i} of "${source}" is invalid: ${problem}.`, {
           data: { source, example: i },
