@@ -463,7 +463,7 @@ export async function runMlpStudy(o: MlpStudyOptions): Promise<{ rows: MlpStudyR
     log(`MLP ${last.method} vs second seed ${vsSecond.report.toFixed(3)}, vs two-seed mean ${vsMean.report.toFixed(3)}`);
   }
   const ceiling = { selection: meanOver(agreement, selection), report: meanOver(agreement, report), all: meanOver(agreement, everyTest) };
-  log(`MLP noise ceiling (Spearman of seed ${modelSeed} vs seed ${noiseSeed} outputs over the ${o.subsets} subsets, per test point): report half ${ceiling.report.toFixed(3)}, all ${ceiling.all.toFixed(3)}`);
+  log(`MLP noise ceiling (Spearman of seed ${modelSeed} vs seed ${noiseSeed} outputs over ${noiseSubsets} of the ${o.subsets} subsets, per test point): report half ${ceiling.report.toFixed(3)}, all ${ceiling.all.toFixed(3)}`);
 
   rows.push({
     model: 'MLP',
