@@ -61,7 +61,7 @@ export interface PublishAuditRecordOptions extends Pick<WriteOptions, 'confirmat
    * Payout address of each contributor id. Default: the id itself when it is an address, else
    * `contributorAddress(id)` — a placeholder nobody holds a key to; pass real addresses to pay real people.
    */
-  contributorAddresses?: Readonly<Record<string, Address>>;
+  contributorAddresses?: Readonly<Record<string, Address>> | ReadonlyMap<string, Address>;
   /** Which leaf (index into `attribution.contributorTotals`) to prove in the section. Default 0. */
   proofIndex?: number;
   /** Batch id; default content-derived (`attributionBatchId(root, modelRef, count)`), so republishing is a no-op. */
@@ -143,7 +143,7 @@ function recordInvalid(message: string, data: Record<string, unknown>): Provenan
 export function auditAttributionRecords(
   record: AuditRecord,
   modelRef: Hex,
-  contributorAddresses: Readonly<Record<string, Address>> = {},
+  contributorAddresses: Readonly<Record<string, Address>> | ReadonlyMap<string, Address> = new Map(),
 ): AttributionRecordInput[] {
   const totals = record.attribution.contributorTotals;
   if (totals.length === 0) throw recordInvalid('attribution.contributorTotals is empty: there is nothing to publish.', {});
@@ -159,7 +159,8 @@ export function auditAttributionRecords(
     rewards.set(contributor, (rewards.get(contributor) ?? 0n) + BigInt(amountWei));
   }
   const addressOf = (id: string): Address => {
-    const given = contributorAddresses[id];
+    // A contributor id is data, never a property name: "toString" or "__proto__" must not read Object.prototype.
+    const given = contributorAddresses instanceof Map ? contributorAddresses.get(id) : Object.hasOwn(contributorAddresses, id) ? (contributorAddresses as Readonly<Record<string, Address>>)[id] : undefined;
     if (given !== undefined) {
       assertArgument(isHex(given, 20), `contributorAddresses.${id}`, 'must be a 20-byte address', given);
       return given;
