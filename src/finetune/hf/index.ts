@@ -20,3 +20,4 @@ export { prepareClassificationExamples, prepareCausalLmExamples, createLabelMap 
 export type { TextRow, LabelMap, PrepareClassificationOptions, PrepareCausalLmOptions } from './prepare-examples.js';
 export { createKernelTransposes } from './kernel-transposes.js';
 export type { KernelTransposes } from './kernel-transposes.js';
+export { assertPaddingMasked, maskFromPadding, paddedRows } from './padding-mask.js';

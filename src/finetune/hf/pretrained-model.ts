@@ -11,6 +11,7 @@ import { tf, type Tensor, type Tensor2D, type Variable } from '../tf.js';
 import type { ArchitectureForward, HfForwardInputs, KvCache, ParamSpec, WeightLayout } from './architecture.js';
 import type { HfArchitecture, HfModelConfig } from './config.js';
 import { createKernelTransposes } from './kernel-transposes.js';
+import { maskFromPadding } from './padding-mask.js';
 import type { PretrainedTokenizer } from './tokenizer.js';
 
 /** One tensor of the checkpoint file and the variable holding it (tfjs layout: `transpose` when the file has [out, in]). */
@@ -41,7 +42,10 @@ export interface PretrainedModel extends Model<HfModelConfig> {
   hiddenStates(inputs: HfForwardInputs, ctx?: ForwardContext, cache?: KvCache): Tensor2D;
   /** The head's output: causal LM [B·T, V], sequence classification [B, C], bare model the hidden states [B·T, D]. */
   logits(inputs: HfForwardInputs, ctx?: ForwardContext, cache?: KvCache): Tensor2D;
-  /** `logits({ inputIds })`: no padding, positions 0..T−1. */
+  /**
+   * `logits({ inputIds })`, positions 0..T−1: for the decoders right padding needs no mask; for BERT the mask is derived
+   * from `pad_token_id` (the `Model` contract has no mask argument).
+   */
   forward(inputIds: Tensor, ctx?: ForwardContext): Tensor;
 }
 
@@ -246,7 +250,8 @@ export async function buildPretrainedModel(options: BuildOptions): Promise<Pretr
       return arch.hidden(inputs, ctx, cache);
     },
     logits,
-    forward: (inputIds, ctx) => logits({ inputIds }, ctx),
+    // The Model contract has no mask argument; BERT's comes from its pad id (see padding-mask.ts).
+    forward: (inputIds, ctx) => logits({ inputIds, attentionMask: maskFromPadding(config, inputIds.dataSync() as Int32Array, inputIds.shape[0]!, inputIds.shape[1] ?? 1) }, ctx),
     dispose() {
       transposes.dispose();
       for (const v of new Set([...weights.values()])) v.dispose();

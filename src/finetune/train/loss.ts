@@ -9,16 +9,19 @@ import type { ForwardContext } from '../linear.js';
 import type { Model } from '../models/model.js';
 import type { TransformerModel } from '../models/transformer.js';
 import { tf, type Tensor } from '../tf.js';
+import { assertPaddingMasked } from '../hf/padding-mask.js';
 import { isPretrainedModel } from '../hf/pretrained-model.js';
 import { disposeBatch, makeBatch, type Batch, type TrainingExample, type TrainingTask } from './data.js';
 
 /**
  * Logits of the task: [B, C] for classification, [B·T, V] for causal LM. Hugging Face models read the batch's attention
  * mask and segment ids when given (`batch`); without them, no padding is assumed — exact for right-padded causal models,
- * whose real positions never attend to the pads after them. Inputs as `makeBatch` builds them. Call inside `tf.tidy` or
- * a gradient function.
+ * whose real positions never attend to the pads after them — and a padded BERT batch is refused (`MODEL_CONFIG_INVALID`
+ * naming the rows): BERT would attend to its pads. Inputs as `makeBatch` builds them. Call inside `tf.tidy` or a gradient
+ * function.
  *
- * @throws ProvenantError `TRAINING_CONFIG_INVALID` for causal LM on a zoo model that is not a transformer.
+ * @throws ProvenantError `TRAINING_CONFIG_INVALID` for causal LM on a zoo model that is not a transformer;
+ *   `MODEL_CONFIG_INVALID` for a padded BERT batch without an attention mask.
  *
  * @example
  * ```ts
@@ -30,7 +33,11 @@ import { disposeBatch, makeBatch, type Batch, type TrainingExample, type Trainin
  * ```
  */
 export function taskLogits(model: Model, task: TrainingTask, inputs: Tensor, ctx: ForwardContext = {}, batch?: Pick<Batch, 'attentionMask' | 'tokenTypeIds'>): Tensor {
-  if (isPretrainedModel(model)) return model.logits({ inputIds: inputs, attentionMask: batch?.attentionMask ?? null, tokenTypeIds: batch?.tokenTypeIds ?? null }, ctx);
+  if (isPretrainedModel(model)) {
+    const mask = batch?.attentionMask ?? null;
+    if (!mask) assertPaddingMasked(model.config, inputs.dataSync() as Int32Array, inputs.shape[0]!, inputs.shape[1] ?? 1, null, 'taskLogits');
+    return model.logits({ inputIds: inputs, attentionMask: mask, tokenTypeIds: batch?.tokenTypeIds ?? null }, ctx);
+  }
   if (task === 'causal-lm') {
     if (model.kind !== 'transformer') throw new ProvenantError('TRAINING_CONFIG_INVALID', 'Causal LM needs a transformer.');
     return (model as TransformerModel).forwardLm(inputs, ctx);
