@@ -39,3 +39,5 @@ export { findDuplicateJsonKey, parseJsonStrict } from './strict-json.js';
 export { dict, entriesOf } from './dict.js';
 export { resolve, describe, defaultOf, fieldPaths, nearestField, checks, withDefaults } from './params.js';
 export type { ParamTable, ParamField, ParamLeaf, ParamGroup, ParamCheck, ParamRow } from './params.js';
+export { scanJson } from './strict-json.js';
+export type { JsonScanVisitor } from './strict-json.js';

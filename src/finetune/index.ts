@@ -10,3 +10,5 @@ export * from './guards/index.js';
 // Both the adapter API (what to optimise) and the optimizer (how) name this shape; the optimizer's looser form is the public one.
 export type { ParameterGroup } from './train/optimizer.js';
 export * from './hf/index.js';
+export { sampleToken, samplingDistribution } from './sampling.js';
+export type { SamplingOptions, SamplingDistribution } from './sampling.js';

@@ -6,7 +6,7 @@
  * instead by passing its text as `completion` to `attributeGeneration`.
  */
 import { ProvenantError, createRng } from '../../core/index.js';
-import { tf } from '../../finetune/index.js';
+import { sampleToken, tf } from '../../finetune/index.js';
 import { causalLogits, contextLength, type CausalLmModel } from './causal-lm.js';
 
 export interface CompletionOptions {
@@ -58,22 +58,7 @@ export function generateCompletion(model: CausalLmModel, promptIds: readonly num
       const z = causalLogits(model, tf.tensor2d(window, [1, window.length], 'int32'));
       return z.slice([window.length - 1, 0], [1, z.shape[1]!]).dataSync() as Float32Array;
     });
-    const candidates = Array.from(logits, (l, id) => ({ id, l })).filter((c) => !banned.has(c.id));
-    candidates.sort((a, b) => b.l - a.l || a.id - b.id);
-    let next = candidates[0]!.id;
-    if (temperature > 0) {
-      const kept = candidates.slice(0, options.topK ?? candidates.length);
-      const weights = kept.map((c) => Math.exp((c.l - kept[0]!.l) / temperature));
-      let u = rng.nextDouble() * weights.reduce((a, b) => a + b, 0);
-      next = kept.at(-1)!.id;
-      for (let i = 0; i < kept.length; i++) {
-        u -= weights[i]!;
-        if (u <= 0) {
-          next = kept[i]!.id;
-          break;
-        }
-      }
-    }
+    const next = sampleToken(logits, { temperature, topK: options.topK, bannedIds: banned }, rng);
     ids.push(next);
     out.push(next);
     if (options.stopId !== undefined && next === options.stopId) break;

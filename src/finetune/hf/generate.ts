@@ -8,6 +8,7 @@
  */
 import { ProvenantError, createRng, type Seed } from '../../core/index.js';
 import { linearForward } from '../linear.js';
+import { sampleToken } from '../sampling.js';
 import { tf } from '../tf.js';
 import { createCache, disposeCache, type PretrainedModel } from './pretrained-model.js';
 import type { ChatMessage } from './tokenizer.js';
@@ -31,22 +32,6 @@ export interface GenerateTokensResult {
   /** Generated ids per row (prompt excluded, stop token included when hit). */
   tokens: number[][];
   finishReasons: Array<'stop' | 'length'>;
-}
-
-/** Indices kept by top-k then top-p over probabilities (descending order). */
-function nucleus(probabilities: Float64Array, topK: number, topP: number): number[] {
-  const order = Array.from(probabilities.keys()).sort((a, b) => probabilities[b]! - probabilities[a]! || a - b);
-  const k = topK > 0 ? Math.min(topK, order.length) : order.length;
-  const kept: number[] = [];
-  let mass = 0;
-  let total = 0;
-  for (let i = 0; i < k; i++) total += probabilities[order[i]!]!;
-  for (let i = 0; i < k; i++) {
-    kept.push(order[i]!);
-    mass += probabilities[order[i]!]! / total;
-    if (mass >= topP) break;
-  }
-  return kept;
 }
 
 function checkOptions(options: GenerateTokensOptions): Required<Omit<GenerateTokensOptions, 'stopTokens' | 'seed'>> {
@@ -125,28 +110,7 @@ export function generateTokens(model: PretrainedModel, prompts: ReadonlyArray<re
           next[b] = pad;
           continue;
         }
-        const row = values.subarray(b * V, (b + 1) * V);
-        let choice = 0;
-        if (!rng) {
-          for (let v = 1; v < V; v++) if (row[v]! > row[choice]!) choice = v;
-        } else {
-          let max = -Infinity;
-          for (let v = 0; v < V; v++) max = Math.max(max, row[v]! / temperature);
-          const p = new Float64Array(V);
-          for (let v = 0; v < V; v++) p[v] = Math.exp(row[v]! / temperature - max);
-          const kept = nucleus(p, topK, topP);
-          let total = 0;
-          for (const v of kept) total += p[v]!;
-          let u = rng.nextDouble() * total;
-          choice = kept[kept.length - 1]!;
-          for (const v of kept) {
-            u -= p[v]!;
-            if (u < 0) {
-              choice = v;
-              break;
-            }
-          }
-        }
+        const choice = sampleToken(values.subarray(b * V, (b + 1) * V), { temperature, topK, topP }, rng);
         tokens[b]!.push(choice);
         if (stop.has(choice)) done[b] = true;
         next[b] = choice;

@@ -15,7 +15,7 @@
  * things it tolerates (unknown fields, non-string metadata values, duplicate names), because a silently misread weight
  * is worse than a refused file.
  */
-import { ProvenantError, utf8Bytes } from '../../core/index.js';
+import { ProvenantError, scanJson, utf8Bytes } from '../../core/index.js';
 
 /** The dtypes of the safetensors format (the reference implementation's classic set). */
 export type SafetensorsDtype =
@@ -367,47 +367,24 @@ function parseEntry(name: string, info: unknown): HeaderEntry {
 }
 
 /**
- * One pass over the (already valid JSON) header text, a small state machine over strings and nesting depth:
+ * One pass over the (already valid JSON) header text (core's {@link scanJson}):
  * - `duplicates`: top-level keys named twice — JSON.parse keeps the last of two equal keys, so a safetensors header with
  *   a tensor name twice is ambiguous;
  * - `nonInteger`: the first number token that is not a plain non-negative JSON integer (`4.0`, `4e0`, `-0`, `1E3`), with
  *   the top-level key (tensor name) it belongs to — every number in a valid header is a dimension or an offset.
  */
 function scanHeader(text: string): { duplicates: string[]; nonInteger: { tensor: string; token: string } | null } {
-  const seen = new Set<string>();
   const duplicates: string[] = [];
   let nonInteger: { tensor: string; token: string } | null = null;
-  let depth = 0;
-  let expectKey = false;
-  let currentKey = '';
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (c === '"') {
-      let j = i + 1;
-      while (text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
-      if (depth === 1 && expectKey) {
-        currentKey = JSON.parse(text.slice(i, j + 1)) as string;
-        if (seen.has(currentKey)) duplicates.push(currentKey);
-        seen.add(currentKey);
-        expectKey = false;
-      }
-      i = j;
-    } else if (c === '{' || c === '[') {
-      depth++;
-      if (depth === 1) expectKey = true;
-    } else if (c === '}' || c === ']') {
-      depth--;
-    } else if (c === ',' && depth === 1) {
-      expectKey = true;
-    } else if (c === '-' || (c >= '0' && c <= '9')) {
-      let j = i;
-      while (j < text.length && /[-+.eE0-9]/.test(text[j]!)) j++;
-      const token = text.slice(i, j);
+  scanJson(text, {
+    key: (key, { depth, duplicate }) => {
+      if (depth === 1 && duplicate) duplicates.push(key);
+    },
+    number: (token, { topKey }) => {
       // Negative integers are left to the shape/offset checks, which say what is wrong with them; -0 parses as 0.
-      if (nonInteger === null && (!/^-?(0|[1-9][0-9]*)$/.test(token) || token === '-0')) nonInteger = { tensor: currentKey, token };
-      i = j - 1;
-    }
-  }
+      if (nonInteger === null && (!/^-?(0|[1-9][0-9]*)$/.test(token) || token === '-0')) nonInteger = { tensor: topKey, token };
+    },
+  });
   return { duplicates, nonInteger };
 }
 

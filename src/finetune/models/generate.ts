@@ -4,9 +4,12 @@
  * When the text outgrows the context, the model sees its last maxSeqLen tokens.
  */
 import { ProvenantError, createRng } from '../../core/index.js';
+import { sampleToken } from '../sampling.js';
 import { tf } from '../tf.js';
 import { PAD_ID, UNK_ID, type CharTokenizer } from './tokenizer.js';
 import type { TransformerModel } from './transformer.js';
+
+const NEVER_GENERATED: ReadonlySet<number> = new Set([PAD_ID, UNK_ID]);
 
 export interface GenerateOptions {
   /** Characters to add. Default 100. */
@@ -47,25 +50,7 @@ export function generateText(model: TransformerModel, tokenizer: CharTokenizer, 
       const x = tf.tensor2d(window, [1, window.length], 'int32');
       return model.forwardLm(x).slice([window.length - 1, 0], [1, tokenizer.vocabSize]).dataSync() as Float32Array;
     });
-    const candidates = Array.from(logits, (l, id) => ({ id, l })).filter((c) => c.id !== PAD_ID && c.id !== UNK_ID);
-    candidates.sort((a, b) => b.l - a.l || a.id - b.id);
-    let next: number;
-    if (temperature === 0) next = candidates[0]!.id;
-    else {
-      const kept = candidates.slice(0, topK);
-      const max = kept[0]!.l;
-      const weights = kept.map((c) => Math.exp((c.l - max) / temperature));
-      const total = weights.reduce((a, b) => a + b, 0);
-      let u = rng.nextDouble() * total;
-      next = kept.at(-1)!.id;
-      for (let i = 0; i < kept.length; i++) {
-        u -= weights[i]!;
-        if (u <= 0) {
-          next = kept[i]!.id;
-          break;
-        }
-      }
-    }
+    const next = sampleToken(logits, { temperature, topK, bannedIds: NEVER_GENERATED }, rng);
     ids.push(next);
     out.push(next);
   }
