@@ -206,7 +206,8 @@ export function logitGradients(logits: ArrayLike<number>, classes: number, label
  * @example
  * ```ts
  * import { captureBackward, logitGradients, perExampleGradientTensors, selectParameters } from 'provenant/attribution';
- * import { disposeCapture, tf, type Model } from 'provenant/finetune';
+ * import * as tf from '@tensorflow/tfjs-core';
+ * import { disposeCapture, type Model } from 'provenant/finetune';
  *
  * declare const model: Model;
  * declare const x: tf.Tensor2D; // [32, 784]
@@ -261,7 +262,8 @@ export function captureBackward(
  * @example
  * ```ts
  * import { perExampleGradientTensors, type ParameterEntry } from 'provenant/attribution';
- * import { tf, type GradientCapture, type Model } from 'provenant/finetune';
+ * import * as tf from '@tensorflow/tfjs-core';
+ * import { type GradientCapture, type Model } from 'provenant/finetune';
  *
  * declare const model: Model;
  * declare const capture: GradientCapture; // from captureBackward(model, x, entries, seed)

@@ -122,7 +122,8 @@ export interface GradientCapture {
  *
  * @example
  * ```ts
- * import { createGradientCapture, createLinear, disposeCapture, linearForward, tf } from 'provenant/finetune';
+ * import * as tf from '@tensorflow/tfjs-core';
+ * import { createGradientCapture, createLinear, disposeCapture, linearForward } from 'provenant/finetune';
  *
  * const fc1 = createLinear('fc1', 4, 2, { seed: 1 });
  * const capture = createGradientCapture(['fc1']);
@@ -238,7 +239,8 @@ function matMulGradB(a: tf.Tensor, b: tf.Tensor): Tensor2D {
  *
  * @example
  * ```ts
- * import { linearOp, tf } from 'provenant/finetune';
+ * import * as tf from '@tensorflow/tfjs-core';
+ * import { linearOp } from 'provenant/finetune';
  *
  * const w = tf.variable(tf.ones([4, 2]));
  * const dW = tf.grad((v: tf.Tensor) => linearOp(tf.ones([3, 4]), v, false, true).sum())(w); // [4, 2], every entry 3
@@ -282,7 +284,8 @@ function moduleSeed(seed: number, name: string): number {
  *
  * @example
  * ```ts
- * import { createLinear, linearForward, tf } from 'provenant/finetune';
+ * import * as tf from '@tensorflow/tfjs-core';
+ * import { createLinear, linearForward } from 'provenant/finetune';
  *
  * const fc1 = createLinear('fc1', 4, 2, { seed: 1 });
  * const y = tf.tidy(() => linearForward(fc1, tf.ones([5, 4]))); // [5, 2]

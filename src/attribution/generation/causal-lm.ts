@@ -51,7 +51,7 @@ export interface CausalWindow {
  * @example
  * ```ts
  * import { causalLogits, type CausalLmModel } from 'provenant/attribution';
- * import { tf } from 'provenant/finetune';
+ * import * as tf from '@tensorflow/tfjs-core';
  *
  * declare const model: CausalLmModel;
  * const ids = tf.tensor2d([[5, 6, 7]], [1, 3], 'int32');

@@ -303,7 +303,19 @@ export function gemmNTBlocked(ws: DenseWorkspace, m: number, n: number, k: numbe
 /**
  * The lower triangle of C += α·A·Bᵀ for an m×m C (a SYRK-style update when B = A): entries with j ≤ i are updated,
  * the others may or may not be (the WebAssembly kernel skips tiles wholly above the diagonal, the JavaScript one works
- * by row blocks of {@link GEMM_BLOCK}, each including its diagonal square).
+ * by row blocks of {@link GEMM_BLOCK}, each including its diagonal square). A is m × k and B is m × k, row-major at heap
+ * offsets `a`, `b`, with leading dimensions in elements; half the flops of a full product.
+ *
+ * @example
+ * ```ts
+ * import { createDenseWorkspace, gemmNTLower } from 'provenant/attribution';
+ *
+ * const ws = createDenseWorkspace(12, 'js');
+ * const a = ws.alloc(4), c = ws.alloc(4);
+ * ws.heap().set([1, 2, 3, 4], a); // A = [[1, 2], [3, 4]]
+ * gemmNTLower(ws, 2, 2, 1, a, 2, a, 2, c, 2); // C += A·Aᵀ, lower triangle
+ * ws.heap()[c + 2]; // 11 (= C[1][0]); C[0][0] = 5, C[1][1] = 25
+ * ```
  */
 export function gemmNTLower(ws: DenseWorkspace, m: number, k: number, alpha: number, a: number, lda: number, b: number, ldb: number, c: number, ldc: number): void {
   if (ws.engine === 'wasm') {

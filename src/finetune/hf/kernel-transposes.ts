@@ -20,6 +20,25 @@ export interface KernelTransposes {
   readonly size: number;
 }
 
+/**
+ * A per-model cache of the transposes Wᵀ of frozen kernels (each `[in, out]` → `[out, in]`), for the input gradient of
+ * `linearOp`: the wasm backend is fast only for non-transposed 2-D products and re-packs an operand that is a new tensor,
+ * so a transpose made afresh every step costs both the copy and the re-packing. Each entry is made on first use and kept
+ * until `dispose()`; the model rebuilds an entry when its kernel changes (merge, unmerge, `modules_to_save`). Memory: one
+ * extra float32 copy of each frozen kernel used in a backward pass (inference makes none).
+ *
+ * @example
+ * ```ts
+ * import * as tf from '@tensorflow/tfjs-core';
+ * import { createKernelTransposes } from 'provenant/finetune';
+ *
+ * const cache = createKernelTransposes();
+ * const w = tf.variable(tf.tensor2d([[1, 2], [3, 4], [5, 6]]), false); // frozen [3, 2]
+ * const wT = cache.of(w); // [2, 3]; a second call returns the same kept tensor
+ * cache.size; // 1
+ * cache.dispose();
+ * ```
+ */
 export function createKernelTransposes(): KernelTransposes {
   const kept = new Map<Variable, { dataId: object; transpose: Tensor }>();
   return {

@@ -10,7 +10,16 @@
 import { ProvenantError } from '../../core/index.js';
 import type { HfModelConfig } from './config.js';
 
-/** Rows of ids [B, T] that contain the pad id (null when the model has none). */
+/**
+ * Rows of ids [B, T] (row-major) that contain the pad id; none when the model has no pad id (`padTokenId` null).
+ *
+ * @example
+ * ```ts
+ * import { paddedRows } from 'provenant/finetune';
+ *
+ * paddedRows([101, 7, 102, 101, 102, 0], 2, 3, 0); // [1]: the second row ends in pad id 0
+ * ```
+ */
 export function paddedRows(ids: ArrayLike<number>, B: number, T: number, padTokenId: number | null): number[] {
   if (padTokenId === null) return [];
   const rows: number[] = [];
@@ -31,6 +40,14 @@ export const needsPaddingMask = (config: HfModelConfig): boolean => config.archi
 /**
  * BERT's mask [B·T] from its pad id (1 = real token, 0 = `pad_token_id`), or null when no row is padded (or the model is
  * not BERT): what the `Model` contract's `forward(ids)` uses.
+ *
+ * @example
+ * ```ts
+ * import { loadPretrained, maskFromPadding } from 'provenant/finetune';
+ *
+ * const bert = await loadPretrained('../shared/hf-fixtures/bert'); // pad_token_id 0
+ * maskFromPadding(bert.config, [101, 7, 102, 101, 102, 0], 2, 3); // Int32Array [1, 1, 1, 1, 1, 0]
+ * ```
  */
 export function maskFromPadding(config: HfModelConfig, ids: ArrayLike<number>, B: number, T: number): Int32Array | null {
   if (!needsPaddingMask(config) || paddedRows(ids, B, T, config.padTokenId).length === 0) return null;
@@ -41,6 +58,16 @@ export function maskFromPadding(config: HfModelConfig, ids: ArrayLike<number>, B
  * Refuses a padded BERT batch that comes without an attention mask, naming the padded rows.
  *
  * @throws ProvenantError `MODEL_CONFIG_INVALID` — "row 2 contains pad_token_id 0 but the batch has no attention mask".
+ *
+ * @example
+ * ```ts
+ * import { assertPaddingMasked, loadPretrained } from 'provenant/finetune';
+ *
+ * const bert = await loadPretrained('../shared/hf-fixtures/bert');
+ * const ids = [101, 7, 102, 101, 102, 0]; // [2, 3], row 1 padded
+ * assertPaddingMasked(bert.config, ids, 2, 3, [1, 1, 1, 1, 1, 0], 'my batch'); // passes: the mask is given
+ * assertPaddingMasked(bert.config, ids, 2, 3, null, 'my batch'); // throws MODEL_CONFIG_INVALID naming row 1
+ * ```
  */
 export function assertPaddingMasked(config: HfModelConfig, ids: ArrayLike<number>, B: number, T: number, mask: ArrayLike<number> | null | undefined, where: string): void {
   if (mask || !needsPaddingMask(config)) return;

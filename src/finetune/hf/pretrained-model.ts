@@ -73,7 +73,8 @@ export function isPretrainedModel(model: Model): model is PretrainedModel {
  *
  * @example
  * ```ts
- * import { createCache, disposeCache, loadPretrained, tf } from 'provenant/finetune';
+ * import * as tf from '@tensorflow/tfjs-core';
+ * import { createCache, disposeCache, loadPretrained } from 'provenant/finetune';
  *
  * const model = await loadPretrained('./tiny-llama');
  * const cache = createCache(model);

@@ -22,7 +22,17 @@ export interface BagOfWords {
   features(text: string): Float32Array;
 }
 
-/** Lower-cased runs of letters, digits and `$`, the words of the bag (`$` and digits carry spam signal: prices, amounts). */
+/**
+ * Lower-cased runs of letters, digits and `$`, the words of the bag (`$` and digits carry spam signal: prices, amounts).
+ * Everything else separates words. The tokenizer of {@link fitBagOfWords}.
+ *
+ * @example
+ * ```ts
+ * import { bagOfWordsTokens } from 'provenant/finetune';
+ *
+ * bagOfWordsTokens('WIN $500 now! Reply to claim.'); // ['win', '$500', 'now', 'reply', 'to', 'claim']
+ * ```
+ */
 export function bagOfWordsTokens(text: string): string[] {
   return text.toLowerCase().match(/[\p{L}\p{N}$]+/gu) ?? [];
 }

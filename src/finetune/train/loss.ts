@@ -25,7 +25,8 @@ import { disposeBatch, makeBatch, type Batch, type TrainingExample, type Trainin
  *
  * @example
  * ```ts
- * import { loadBaseModel, makeBatch, taskLogits, tf } from 'provenant/finetune';
+ * import * as tf from '@tensorflow/tfjs-core';
+ * import { loadBaseModel, makeBatch, taskLogits } from 'provenant/finetune';
  *
  * const model = await loadBaseModel();
  * const batch = makeBatch(model, 'causal-lm', [{ input: [5, 6, 7, 8, 9] }, { input: [1, 2, 3] }], [0, 0]);
@@ -55,7 +56,8 @@ export function taskLogits(model: Model, task: TrainingTask, inputs: Tensor, ctx
  *
  * @example
  * ```ts
- * import { disposeBatch, makeBatch, taskLoss, tf, type Model, type TrainingExample } from 'provenant/finetune';
+ * import * as tf from '@tensorflow/tfjs-core';
+ * import { disposeBatch, makeBatch, taskLoss, type Model, type TrainingExample } from 'provenant/finetune';
  *
  * declare const model: Model;
  * declare const examples: TrainingExample[];
@@ -83,6 +85,16 @@ type CustomGradientFunc = Parameters<typeof tf.customGrad>[0];
  * closed-form gradient wᵢ·(softmax(xᵢ) − onehot(yᵢ)). Written on `softmax` (one XNNPACK kernel on wasm) rather than
  * `logSoftmax`, whose exp is a scalar loop there (≈ 8× slower on [1024, 2048]) and runs again in its gradient: the row's
  * log-sum-exp is max(x) − log(max(softmax(x))) — exact, and the maximal probability is ≥ 1/C, so its log never overflows.
+ * Returns the weighted sum (not the mean), in nats; call inside `tf.tidy` or a gradient function.
+ *
+ * @example
+ * ```ts
+ * import * as tf from '@tensorflow/tfjs-core';
+ * import { weightedCrossEntropy } from 'provenant/finetune';
+ *
+ * const loss = weightedCrossEntropy(tf.tensor2d([[2, 0], [0, 2]]), tf.tensor1d([0, 1], 'int32'), null);
+ * loss.dataSync(); // [0.2539] = 2·log(1 + e⁻²)
+ * ```
  */
 export function weightedCrossEntropy(logits: Tensor, targets: Tensor, weights: Tensor | null): tf.Scalar {
   const classes = logits.shape[1]!;
