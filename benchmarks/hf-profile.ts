@@ -10,6 +10,7 @@
  * `--smol`: SmolLM-135M's shape instead (hidden 576, 30 layers, 9 heads, 3 key-value heads, vocab 49152, tied head), batch 1.
  */
 import { writeFileSync } from 'node:fs';
+import { SMOLLM_135M_SHAPE, llamaShapedConfig } from './hf-provenant.js';
 import { attachAdapter, computeLogits, createPretrainedFromConfig, initBackend, parameterGroups, taskLoss, tf, makeBatch, type TrainingExample } from '../src/finetune/index.js';
 
 const argValue = (name: string): string | undefined => {
@@ -17,32 +18,9 @@ const argValue = (name: string): string | undefined => {
   return i >= 0 ? process.argv[i + 1] : undefined;
 };
 
-const CONFIG = {
-  model_type: 'llama',
-  architectures: ['LlamaForCausalLM'],
-  hidden_size: 256,
-  intermediate_size: 768,
-  num_hidden_layers: 4,
-  num_attention_heads: 4,
-  num_key_value_heads: 2,
-  vocab_size: 2048,
-  max_position_embeddings: 512,
-  rms_norm_eps: 1e-6,
-  rope_theta: 10000,
-  tie_word_embeddings: false,
-};
-/** SmolLM-135M's shape (HuggingFaceTB/SmolLM-135M config.json), batch 1: the second `bench:hf` workload. */
-const SMOL = {
-  ...CONFIG,
-  hidden_size: 576,
-  intermediate_size: 1536,
-  num_hidden_layers: 30,
-  num_attention_heads: 9,
-  num_key_value_heads: 3,
-  vocab_size: 49152,
-  max_position_embeddings: 2048,
-  tie_word_embeddings: true,
-};
+// The workloads of bench:hf (benchmarks/hf-provenant.ts), so the profile measures the same shapes.
+const CONFIG = llamaShapedConfig({ vocab: 2048, intermediate: 768 }) as Record<string, unknown> & { vocab_size: number };
+const SMOL = SMOLLM_135M_SHAPE as Record<string, unknown> & { vocab_size: number };
 const smol = process.argv.includes('--smol');
 const config = smol ? SMOL : CONFIG;
 const B = smol ? 1 : 8;
