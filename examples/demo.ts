@@ -403,9 +403,10 @@ async function main(): Promise<void> {
   if (noisyName) console.log(`  noisy contributor "${noisyName}" (label-flipped copies): paid ${paid(noisyName)} wei${record.rewards.flagged.includes(noisyName) ? ', flagged: its data pushes predictions away from the true label' : ''}`);
   if (duplicateName) console.log(`  duplicate contributor "${duplicateName}" (re-submissions): owns 0 rows after dedup, paid ${paid(duplicateName)} wei`);
 
-  // The learning-vs-forgetting sweep is too long for the demo; its committed result (npm run bench:forgetting, same base
-  // model and corpus) is attached — before publishing, so the published evaluation digest covers it — by rebuilding the
-  // record from its parts (buildAuditRecord re-seals and re-checks it).
+  // The learning-vs-forgetting sweep is too long for the demo; its committed result (npm run bench:forgetting on the same
+  // corpus, with the base model current when it was last run: re-run it after a base model change) is attached — before
+  // publishing, so the published evaluation digest covers it — by rebuilding the record from its parts (buildAuditRecord
+  // re-seals and re-checks it).
   const sweepFile = new URL('../benchmarks/results/forgetting.json', import.meta.url);
   const sweep = existsSync(sweepFile) ? (JSON.parse(readFileSync(sweepFile, 'utf8')) as { points: SweepPoint[]; front: number[] }) : null;
 
