@@ -26,9 +26,11 @@ for (const file of declarations(dist)) {
   const ext = file.endsWith('.d.cts') ? '.cjs' : '.js';
   let target = relative(dirname(file), join(dist, `public-tensor${ext}`));
   if (!target.startsWith('.')) target = `./${target}`;
-  const next = text.replace(/from '@tensorflow\/tfjs-core'/g, `from '${target}'`);
+  // Type imports point at the stub; a bare `import '@tensorflow/tfjs-core';` (which the bundler leaves behind when a chunk's
+  // types came from there) carries no types but would make the consumer's compiler load tfjs-core's broken .d.ts: dropped.
+  const next = text.replace(/from '@tensorflow\/tfjs-core'/g, `from '${target}'`).replace(/^import '@tensorflow\/[^']*';\r?\n/gm, '');
   if (next !== text) writeFileSync(file, next);
-  for (const match of next.matchAll(/(?:from|import\() *'(@tensorflow\/[^']*)'/g)) leftovers.push(`${relative(root, file)}: ${match[1]}`);
+  for (const match of next.matchAll(/(?:from|import\(|^import) *'(@tensorflow\/[^']*)'/gm)) leftovers.push(`${relative(root, file)}: ${match[1]}`);
 }
 if (leftovers.length > 0) {
   console.error(`public-dts: published declarations still import tfjs:\n${leftovers.join('\n')}`);

@@ -35,7 +35,8 @@ export function consumerConfigs(): ConsumerConfig[] {
 
 /**
  * Builds the published declarations into a fresh consumer folder (`<dir>/node_modules/provenant`) and links the packages
- * they import (viem, @types/node) from this repository's node_modules. Returns the consumer folder.
+ * a real install brings (viem, @types/node, the tfjs packages) from this repository's node_modules. Returns the consumer
+ * folder.
  */
 export function stageConsumer(): string {
   const dir = mkdtempSync(join(tmpdir(), 'provenant-consumer-'));
@@ -48,6 +49,10 @@ export function stageConsumer(): string {
   execFileSync(process.execPath, [join(root, 'scripts/public-dts.mjs'), join(pkg, 'dist')], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   symlinkSync(join(root, 'node_modules/viem'), join(dir, 'node_modules/viem'));
   symlinkSync(join(root, 'node_modules/@types/node'), join(dir, 'node_modules/@types/node'));
+  // tfjs is installed beside provenant in a real project: linked here too, so a declaration that still reaches it (even a
+  // bare side-effect import, which TypeScript skips silently when the package is absent) fails the check as it would there.
+  symlinkSync(join(root, 'node_modules/@tensorflow'), join(dir, 'node_modules/@tensorflow'));
+  symlinkSync(join(root, 'node_modules/@webgpu'), join(dir, 'node_modules/@webgpu'));
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
   return dir;
 }
