@@ -34,13 +34,18 @@ function put(h: Float64Array, at: number, data: ArrayLike<number>): void {
 export function matMulNT(A: ArrayLike<number>, m: number, k: number, B: ArrayLike<number>, n: number, options: MatrixProductOptions = {}): Float64Array {
   checkShape('A', A, m, k);
   checkShape('B', B, n, k);
+  return productNT(A, m, k, n, (h, at) => put(h, at, B), options);
+}
+
+/** A·Bᵀ on one workspace, with B (n×k) written by `writeB` at its offset: the body both products share. */
+function productNT(A: ArrayLike<number>, m: number, k: number, n: number, writeB: (h: Float64Array, at: number) => void, options: MatrixProductOptions): Float64Array {
   const ws = createDenseWorkspace(m * k + n * k + m * n + 8, options.engine);
   const a = ws.alloc(m * k);
   const b = ws.alloc(n * k);
   const c = ws.alloc(m * n);
   const h = ws.heap();
   put(h, a, A);
-  put(h, b, B);
+  writeB(h, b);
   gemmNTBlocked(ws, m, n, k, 1, a, k, b, k, c, n);
   return ws.heap().slice(c, c + m * n);
 }
@@ -72,15 +77,7 @@ function transposeInto(h: Float64Array, at: number, B: ArrayLike<number>, k: num
 export function matMul(A: ArrayLike<number>, m: number, k: number, B: ArrayLike<number>, n: number, options: MatrixProductOptions = {}): Float64Array {
   checkShape('A', A, m, k);
   checkShape('B', B, k, n);
-  const ws = createDenseWorkspace(m * k + n * k + m * n + 8, options.engine);
-  const a = ws.alloc(m * k);
-  const bt = ws.alloc(n * k);
-  const c = ws.alloc(m * n);
-  const h = ws.heap();
-  put(h, a, A);
-  transposeInto(h, bt, B, k, n);
-  gemmNTBlocked(ws, m, n, k, 1, a, k, bt, k, c, n);
-  return ws.heap().slice(c, c + m * n);
+  return productNT(A, m, k, n, (h, at) => transposeInto(h, at, B, k, n), options);
 }
 
 /**
