@@ -124,7 +124,8 @@ function denseScores(train: FeatureMatrix, test: FeatureMatrix, pre: Preconditio
   return { values: matMulNT(a.data, a.rows, a.dim, b.data, b.rows), nTrain: a.rows, nTest: b.rows };
 }
 
-function selfScores(features: FeatureMatrix, pre: Preconditioner): Float64Array {
+/** ⟨pre.query(g_i), pre.train(g_i)⟩ per row: the method's self-influence (also used by attribution.ts). */
+export function selfScores(features: FeatureMatrix, pre: Preconditioner): Float64Array {
   const a = pre.train(features);
   const b = pre.query(features);
   const out = new Float64Array(features.rows);

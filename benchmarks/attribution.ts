@@ -81,7 +81,7 @@ import {
 import { createRng, sampleIndices } from '../src/core/index.js';
 import { fromMnist } from '../src/datanet/index.js';
 import { initBackend, type Model } from '../src/finetune/index.js';
-import { runRawLogisticRegression } from './attribution-lr-raw.js';
+import { runRawLogisticRegression, selfScores } from './attribution-lr-raw.js';
 import { PIXELS, restoreWeights, runMlpStudy, trainMlp, type MlpData, type TrakConfig } from './attribution-mlp.js';
 
 // ---------------------------------------------------------------------------------------------------------------- args
@@ -265,19 +265,6 @@ function denseScores(train: FeatureMatrix, test: FeatureMatrix, pre: Preconditio
   const a = pre.train(train);
   const b = pre.query(test);
   return { values: matMulF32(a.data, a.rows, a.dim, b.data, b.rows, true), nTrain: a.rows, nTest: b.rows };
-}
-
-/** ⟨pre.query(g_i), pre.train(g_i)⟩ per row: the method's self-influence. */
-function selfScores(features: FeatureMatrix, pre: Preconditioner): Float64Array {
-  const a = pre.train(features);
-  const b = pre.query(features);
-  const out = new Float64Array(features.rows);
-  for (let i = 0; i < features.rows; i++) {
-    let s = 0;
-    for (let c = 0; c < a.dim; c++) s += a.data[i * a.dim + c]! * b.data[i * b.dim + c]!;
-    out[i] = s;
-  }
-  return out;
 }
 
 /** Float64 per-example gradients as E1's FeatureMatrix (blocks `linear.weight`, `linear.bias`). */
