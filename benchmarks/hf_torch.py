@@ -13,20 +13,15 @@ import json, math, os, re, statistics, struct, sys, time
 
 import numpy as np
 
+from torch_blas import mapped_blas_libraries
+
 
 def blas_in_use():
     """The BLAS library actually mapped into this process after a matmul, and torch's own build description."""
     import torch
-    a = torch.randn(64, 64)
-    (a @ a).sum().item()
-    libs = set()
-    with open('/proc/self/maps') as f:
-        for line in f:
-            path = line.split()[-1]
-            if re.search(r'blas|mkl|lapack', os.path.basename(path)):
-                libs.add(os.path.realpath(path))
+    libs = mapped_blas_libraries()
     m = re.search(r'BLAS_INFO=([\w-]+)', torch.__config__.show())
-    return {'torch_blas_info': m.group(1) if m else 'unknown', 'mapped': sorted(libs)}
+    return {'torch_blas_info': m.group(1) if m else 'unknown', 'mapped': libs}
 
 
 def gflops():

@@ -9,6 +9,8 @@ import json, math, statistics, sys, time
 import torch
 import torch.nn.functional as F
 
+from torch_blas import mapped_blas_libraries
+
 torch.set_num_threads(1)
 torch.manual_seed(0)
 
@@ -114,19 +116,6 @@ def run(spec):
 
 
 spec = json.loads(sys.argv[1])
-def blas_in_use():
-    # The BLAS actually mapped into this process after a matmul (Debian's torch takes whatever libblas.so.3 points at).
-    import os, re
-    a = torch.randn(64, 64)
-    (a @ a).sum().item()
-    libs = set()
-    with open('/proc/self/maps') as f:
-        for line in f:
-            path = line.split()[-1]
-            if re.search(r'blas|mkl|lapack', os.path.basename(path)):
-                libs.add(os.path.realpath(path))
-    return sorted(libs)
 
-
-out = {'torch': torch.__version__, 'threads': torch.get_num_threads(), 'blas': blas_in_use(), 'results': [run(w) for w in spec['workloads']]}
+out = {'torch': torch.__version__, 'threads': torch.get_num_threads(), 'blas': mapped_blas_libraries(), 'results': [run(w) for w in spec['workloads']]}
 print('RESULT ' + json.dumps(out))
