@@ -104,15 +104,16 @@ function cached<T>(o: RawLrOptions, name: string, key: unknown, encode: (v: T) =
 
 const arr = (x: ArrayLike<number>) => Array.from(x);
 
-function toFeatures(grads: Float64Array, rows: number, d: number): FeatureMatrix {
-  const dim = (d + 1) * C;
+/** Float64 per-example gradients as a FeatureMatrix (blocks `linear.weight`, `linear.bias`; also used by attribution.ts). */
+export function toFeatures(grads: Float64Array, rows: number, d: number, classes = C): FeatureMatrix {
+  const dim = (d + 1) * classes;
   return {
     rows,
     dim,
     data: Float32Array.from(grads),
     blocks: [
-      { name: 'linear.weight', module: 'linear', offset: 0, size: d * C },
-      { name: 'linear.bias', module: 'linear', offset: d * C, size: C },
+      { name: 'linear.weight', module: 'linear', offset: 0, size: d * classes },
+      { name: 'linear.bias', module: 'linear', offset: d * classes, size: classes },
     ],
   };
 }

@@ -81,7 +81,7 @@ import {
 import { createRng, sampleIndices } from '../src/core/index.js';
 import { fromMnist } from '../src/datanet/index.js';
 import { initBackend, type Model } from '../src/finetune/index.js';
-import { runRawLogisticRegression, selfScores } from './attribution-lr-raw.js';
+import { runRawLogisticRegression, selfScores, toFeatures } from './attribution-lr-raw.js';
 import { PIXELS, restoreWeights, runMlpStudy, trainMlp, type MlpData, type TrakConfig } from './attribution-mlp.js';
 
 // ---------------------------------------------------------------------------------------------------------------- args
@@ -267,19 +267,6 @@ function denseScores(train: FeatureMatrix, test: FeatureMatrix, pre: Preconditio
   return { values: matMulF32(a.data, a.rows, a.dim, b.data, b.rows, true), nTrain: a.rows, nTest: b.rows };
 }
 
-/** Float64 per-example gradients as E1's FeatureMatrix (blocks `linear.weight`, `linear.bias`). */
-function toFeatures(grads: Float64Array, rows: number, d: number, C: number): FeatureMatrix {
-  const dim = (d + 1) * C;
-  return {
-    rows,
-    dim,
-    data: Float32Array.from(grads),
-    blocks: [
-      { name: 'linear.weight', module: 'linear', offset: 0, size: d * C },
-      { name: 'linear.bias', module: 'linear', offset: d * C, size: C },
-    ],
-  };
-}
 
 // ---------------------------------------------------------------------------------------------------------------- LR
 
