@@ -11,7 +11,7 @@
 import { ProvenantError, dict, type Hex } from '../core/index.js';
 import type { Model } from '../finetune/index.js';
 import { contributorShares, type ScoreReduction } from './aggregate.js';
-import { featureModelHash, type FeatureStore } from './feature-store.js';
+import { storeModelHash, type FeatureStore } from './feature-store.js';
 import { createFeaturizer, type Featurizer } from './featurize.js';
 import { logitGradients } from './per-example-gradients.js';
 import { gradDot } from './precondition/identity.js';
@@ -66,13 +66,7 @@ export interface AttributionIndex {
  * ```
  */
 export function createAttributionIndex(model: Model, store: FeatureStore, options: AttributionIndexOptions = {}): AttributionIndex {
-  const modelHash = featureModelHash(model);
-  if (!options.skipModelCheck && modelHash !== store.manifest.modelHash) {
-    throw new ProvenantError('ATTRIBUTION_FEATURE_STORE_INVALID', 'The feature store was computed with a different model.', {
-      metaMessages: [`store: ${store.manifest.modelHash}`, `model: ${modelHash}`],
-      details: 'Re-featurize the training rows after any change to the weights or adapters.',
-    });
-  }
+  const modelHash = storeModelHash(model, store, options.skipModelCheck);
   const info = store.manifest.info;
   // A causal-LM store (completion-loss gradients, LoGra projection) scores against generated answers, not class
   // predictions: its columns can coincide in number with a classifier's and would then be scored silently wrong.

@@ -96,6 +96,24 @@ export function featureModelHash(model: Model): Hex {
 }
 
 /**
+ * `featureModelHash(model)`, refused when it differs from the hash the store was featurized under (unless `skipCheck`):
+ * scores from features of other weights or adapters would be silently wrong. Both indexes (classification and
+ * generation) build on it.
+ *
+ * @throws ProvenantError `ATTRIBUTION_FEATURE_STORE_INVALID` naming both hashes.
+ */
+export function storeModelHash(model: Model, store: FeatureStore, skipCheck = false): Hex {
+  const modelHash = featureModelHash(model);
+  if (!skipCheck && modelHash !== store.manifest.modelHash) {
+    throw new ProvenantError('ATTRIBUTION_FEATURE_STORE_INVALID', 'The feature store was computed with a different model.', {
+      metaMessages: [`store: ${store.manifest.modelHash}`, `model: ${modelHash}`],
+      details: 'Re-featurize the training rows after any change to the weights or adapters.',
+    });
+  }
+  return modelHash;
+}
+
+/**
  * SHA-256 of a store's manifest (canonical JSON): one digest for the audit record that pins every shard's feature
  * hash, the model hash, the row ids and contributors.
  *

@@ -11,7 +11,7 @@
  */
 import { ProvenantError, type Hex } from '../../core/index.js';
 import type { FeatureMatrix } from '../feature-matrix.js';
-import { featureModelHash, type FeatureStore, type FeatureStoreManifest } from '../feature-store.js';
+import { featureModelHash, storeModelHash, type FeatureStore, type FeatureStoreManifest } from '../feature-store.js';
 import { gradDot } from '../precondition/identity.js';
 import type { Preconditioner } from '../precondition/preconditioner.js';
 import { indexKeys } from '../attribute-query.js';
@@ -116,13 +116,7 @@ export function createGenerationIndex(model: CausalLmModel, store: FeatureStore,
   if (!isCausalInfo(info)) {
     throw new ProvenantError('ATTRIBUTION_FEATURE_STORE_INVALID', 'This feature store holds classifier features; generated text needs causal-LM features (featurizeCausal).');
   }
-  const modelHash = featureModelHash(model);
-  if (!options.skipModelCheck && modelHash !== store.manifest.modelHash) {
-    throw new ProvenantError('ATTRIBUTION_FEATURE_STORE_INVALID', 'The feature store was computed with a different model.', {
-      metaMessages: [`store: ${store.manifest.modelHash}`, `model: ${modelHash}`],
-      details: 'Re-featurize the training rows after any change to the weights or adapters.',
-    });
-  }
+  const modelHash = storeModelHash(model, store, options.skipModelCheck);
   const n = store.manifest.rows;
   const datanets = options.datanets ?? store.manifest.versions ?? store.manifest.rowIds.map(() => 'default');
   if (datanets.length !== n) throw new ProvenantError('ATTRIBUTION_SHAPE_MISMATCH', `${datanets.length} Datanet names for ${n} rows.`);
