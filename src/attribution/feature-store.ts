@@ -2,16 +2,18 @@
  * The feature store: features computed once, stored, and reused for every query (dattri's `cache`, TRAK's saved
  * features). A directory holds
  *   manifest.json                 — format, model hash, snapshot root, how features were made (FeaturizeInfo), row ids,
- *                                   contributors, blocks, and each shard's file, row range and SHA-256;
+ *                                   contributors, blocks, and each shard's file, row range and the SHA-256 of each of
+ *                                   its three files;
  *   shard-00000.f32 …             — rows × dim float32, little-endian, row-major;
  *   shard-00000.loss.f32 / .prob.f32 — per-row loss and p_y (screening baselines, TRAK's Q).
- * Shards are written independently (by workers) and merged by writing the manifest over them.
+ * Shards are written independently (by workers) and merged by writing the manifest over them. The shards listed in the
+ * manifest tile [0, rows) in order, so every row comes from exactly one shard.
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ProvenantError, canonicalJson, createSha256, describeValue, readFileChecked, sha256, utf8Bytes, writeFileAtomic, type Hex } from '../core/index.js';
 import { baseModelHash, classificationHeadModules, type Model } from '../finetune/index.js';
-import type { FeatureBlock, FeatureMatrix } from './feature-matrix.js';
+import { validateFeatureMatrix, type FeatureBlock, type FeatureMatrix } from './feature-matrix.js';
 import type { Features, FeaturizeInfo } from './featurize.js';
 
 export const FEATURE_STORE_FORMAT = 'provenant.feature-store.v1';
@@ -22,7 +24,17 @@ export interface ShardEntry {
   rows: number;
   /** SHA-256 of the feature file's bytes. */
   sha256: Hex;
+  /**
+   * SHA-256 of the per-row loss file's bytes (`.loss.f32`). Manifests written before this field existed lack it; they
+   * are read only with `verify: false` (a corrupted or swapped loss file would otherwise load silently).
+   */
+  lossSha256: Hex;
+  /** SHA-256 of the per-row p_y file's bytes (`.prob.f32`); see `lossSha256`. */
+  probabilitySha256: Hex;
 }
+
+/** The loss and p_y files beside feature file `file` (`shard-00000.f32` → `.loss.f32`, `.prob.f32`). */
+const sideFiles = (file: string) => ({ loss: file.replace(/\.f32$/, '.loss.f32'), probability: file.replace(/\.f32$/, '.prob.f32') });
 
 export interface FeatureStoreManifest {
   format: typeof FEATURE_STORE_FORMAT;
@@ -163,7 +175,7 @@ export const shardFileName = (shardIndex: number): string => `shard-${String(sha
 /**
  * Writes one shard for rows [rowStart, rowStart + rows) into `directory` — the features (`shard-NNNNN.f32`, float32
  * little-endian, rows × dim row-major), each row's loss (`.loss.f32`) and p_y (`.prob.f32`), each file atomically — and
- * returns its manifest entry with the features' SHA-256. {@link mergeFeatureShards} then writes the manifest.
+ * returns its manifest entry with the SHA-256 of each file. {@link mergeFeatureShards} then writes the manifest.
  *
  * @throws ProvenantError `FILE_WRITE_FAILED` naming the file when a write fails.
  * @example
@@ -172,21 +184,25 @@ export const shardFileName = (shardIndex: number): string => `shard-${String(sha
  *
  * declare const shardFeatures: Features; // rows 4096 … 8191, from a worker
  * const entry = await writeFeatureShard('cache/features', 1, 4096, shardFeatures);
- * // { file: 'shard-00001.f32', rowStart: 4096, rows: 4096, sha256: '0x…' }
+ * // { file: 'shard-00001.f32', rowStart: 4096, rows: 4096, sha256: '0x…', lossSha256: '0x…', probabilitySha256: '0x…' }
  * ```
  */
 export async function writeFeatureShard(directory: string, shardIndex: number, rowStart: number, features: Features): Promise<ShardEntry> {
   await mkdir(directory, { recursive: true });
   const file = shardFileName(shardIndex);
+  const side = sideFiles(file);
   const bytes = littleEndian(features.features.data);
+  const lossBytes = littleEndian(features.loss);
+  const probabilityBytes = littleEndian(features.labelProbability);
   const hasher = createSha256();
   hasher.update(bytes);
-  // Each file atomically (issue 13): a crash never leaves a torn shard; the manifest, written last, names the shards'
-  // SHA-256, so a store caught between an old manifest and new shards fails verification instead of mixing rows.
+  // Each file atomically (issue 13): a crash never leaves a torn shard; the manifest, written last, names the SHA-256
+  // of all three files, so a store caught between an old manifest and new shards fails verification instead of mixing
+  // rows, and a loss or p_y file from another shard or run is caught like a feature file.
   await writeFileAtomic(join(directory, file), bytes);
-  await writeFileAtomic(join(directory, file.replace(/\.f32$/, '.loss.f32')), littleEndian(features.loss));
-  await writeFileAtomic(join(directory, file.replace(/\.f32$/, '.prob.f32')), littleEndian(features.labelProbability));
-  return { file, rowStart, rows: features.features.rows, sha256: hasher.digest() };
+  await writeFileAtomic(join(directory, side.loss), lossBytes);
+  await writeFileAtomic(join(directory, side.probability), probabilityBytes);
+  return { file, rowStart, rows: features.features.rows, sha256: hasher.digest(), lossSha256: sha256(lossBytes), probabilitySha256: sha256(probabilityBytes) };
 }
 
 export interface MergeShardsOptions extends RowMetadata {
@@ -199,8 +215,9 @@ export interface MergeShardsOptions extends RowMetadata {
 
 /**
  * Writes the manifest over shards already in `directory` (from workers or earlier runs), atomically and last, so a
- * store is never readable with a partial set. Checks that the shards tile [0, rows) without gaps or overlaps and that
- * the row metadata (`rowIds`, `contributors`, `labels`, optional `versions`) has one entry per row.
+ * store is never readable with a partial set. The shards may arrive in any order (workers finish when they finish);
+ * they are listed by `rowStart` and must tile [0, rows) without gaps or overlaps, each with the SHA-256 of its three
+ * files; the row metadata (`rowIds`, `contributors`, `labels`, optional `versions`) must have one entry per row.
  *
  * @throws ProvenantError `ATTRIBUTION_FEATURE_STORE_INVALID` naming the shard or list that does not fit;
  *   `FILE_WRITE_FAILED` when the manifest cannot be written.
@@ -217,15 +234,16 @@ export interface MergeShardsOptions extends RowMetadata {
  * ```
  */
 export async function mergeFeatureShards(directory: string, shards: readonly ShardEntry[], options: MergeShardsOptions): Promise<FeatureStoreManifest> {
-  const sorted = [...shards].sort((a, b) => a.rowStart - b.rowStart);
-  let next = 0;
-  for (const s of sorted) {
-    if (s.rowStart !== next) {
-      throw new ProvenantError('ATTRIBUTION_FEATURE_STORE_INVALID', `Shard ${s.file} starts at row ${s.rowStart}, expected ${next} (gap or overlap).`);
+  for (const s of shards) {
+    const missing = (['sha256', 'lossSha256', 'probabilitySha256'] as const).filter((k) => typeof s[k] !== 'string' || !/^0x[0-9a-f]{64}$/.test(s[k]));
+    if (missing.length > 0) {
+      throw new ProvenantError('ATTRIBUTION_FEATURE_STORE_INVALID', `Shard ${describeValue(s.file)} lacks ${missing.join(', ')}; pass the entries writeFeatureShard returns.`, {
+        data: { shard: s.file, missing },
+      });
     }
-    next += s.rows;
   }
-  const rows = next;
+  const sorted = [...shards].sort((a, b) => a.rowStart - b.rowStart);
+  const rows = checkShardTiling(sorted, null, 'shards');
   for (const [name, list] of [['rowIds', options.rowIds], ['contributors', options.contributors], ['labels', options.labels]] as const) {
     if (list.length !== rows) throw new ProvenantError('ATTRIBUTION_FEATURE_STORE_INVALID', `${name} has ${list.length} entries for ${rows} rows.`);
   }
@@ -250,6 +268,29 @@ export async function mergeFeatureShards(directory: string, shards: readonly Sha
   };
   await writeFileAtomic(join(directory, 'manifest.json'), `${JSON.stringify(manifest)}\n`);
   return manifest;
+}
+
+/**
+ * Checks that `shards`, in the order given, tile [0, rows) exactly: the first starts at row 0, each next one where the
+ * previous ended, and (when `rows` is given) the last ends at `rows`. Returns the rows covered.
+ */
+function checkShardTiling(shards: readonly Pick<ShardEntry, 'file' | 'rowStart' | 'rows'>[], rows: number | null, where: string): number {
+  let next = 0;
+  for (const s of shards) {
+    if (s.rowStart !== next) {
+      const kind = s.rowStart > next ? 'a gap' : 'an overlap or out of order';
+      throw new ProvenantError('ATTRIBUTION_FEATURE_STORE_INVALID', `${where}: shard ${s.file} starts at row ${s.rowStart}, expected ${next} (${kind}).`, {
+        data: { shard: s.file, rowStart: s.rowStart, expected: next },
+      });
+    }
+    next += s.rows;
+  }
+  if (rows !== null && next !== rows) {
+    throw new ProvenantError('ATTRIBUTION_FEATURE_STORE_INVALID', `${where}: the shards cover rows [0, ${next}), the manifest gives ${rows} rows.`, {
+      data: { covered: next, rows },
+    });
+  }
+  return next;
 }
 
 export interface WriteFeatureStoreOptions extends RowMetadata {
@@ -300,7 +341,10 @@ export async function writeFeatureStore(directory: string, features: Features, o
 }
 
 export interface ReadFeatureStoreOptions {
-  /** Re-hash every shard against the manifest (default true). */
+  /**
+   * Re-hash every shard's three files against the manifest (default true). `false` skips the hashes — and is the only
+   * way to read a manifest written before loss and p_y files had digests.
+   */
   verify?: boolean;
   /** When given, the store must have been computed with this model (`featureModelHash`). */
   model?: Model;
@@ -308,12 +352,15 @@ export interface ReadFeatureStoreOptions {
 
 /**
  * Reads a store written by {@link writeFeatureStore} or {@link mergeFeatureShards}: the manifest, every shard's
- * features (rows × dim float32, re-hashed against the manifest's SHA-256 unless `verify: false`), loss and p_y. With
+ * features (rows × dim float32), loss and p_y, each file re-hashed against its SHA-256 in the manifest unless
+ * `verify: false`. The shards must tile [0, rows) in order and the row metadata must have one entry per row. With
  * `model`, the store must have been computed with that model ({@link featureModelHash}).
  *
  * @throws ProvenantError `FILE_NOT_FOUND` when the manifest or a shard is missing; `ATTRIBUTION_FEATURE_STORE_INVALID`
- *   for a manifest that is not valid JSON or of an unknown format, a different model, a malformed shard entry, a shard
- *   of the wrong size or whose SHA-256 does not match.
+ *   for a manifest that is not valid JSON or of an unknown format, a different model, a malformed shard entry, shards
+ *   that leave a gap, overlap or are out of order, row metadata of the wrong length, blocks that do not tile the
+ *   columns, a file of the wrong size or whose SHA-256 does not match (naming the file), or — with `verify` on — a
+ *   manifest from before loss and p_y digests (re-featurize, or read it with `verify: false`).
  * @example
  * ```ts
  * import { readFeatureStore } from 'provenant/attribution';
@@ -352,28 +399,54 @@ export async function readFeatureStore(directory: string, options: ReadFeatureSt
   if (!Number.isSafeInteger(rows) || !Number.isSafeInteger(dim) || rows < 0 || dim < 1 || rows * dim > 2 ** 31) {
     throw new ProvenantError('ATTRIBUTION_FEATURE_STORE_INVALID', `manifest.json gives ${describeValue(rows)} rows × ${describeValue(dim)} columns.`);
   }
-  const data = new Float32Array(rows * dim);
-  const loss = new Float32Array(rows);
-  const labelProbability = new Float32Array(rows);
+  const verify = options.verify ?? true;
   for (const shard of manifest.shards) {
     if (typeof shard?.file !== 'string' || !/^[\w.-]+\.f32$/.test(shard.file) || !Number.isSafeInteger(shard.rowStart) || !Number.isSafeInteger(shard.rows) || shard.rowStart < 0 || shard.rows < 0 || shard.rowStart + shard.rows > rows) {
       throw new ProvenantError('ATTRIBUTION_FEATURE_STORE_INVALID', `manifest.json lists a malformed shard ${describeValue(shard)}.`);
     }
-    const bytes = await readFile(shard.file);
-    if (bytes.length !== shard.rows * dim * 4) {
-      throw new ProvenantError('ATTRIBUTION_FEATURE_STORE_INVALID', `Shard ${shard.file} has ${bytes.length} bytes, expected ${shard.rows * dim * 4}.`);
+    if (verify && (typeof shard.lossSha256 !== 'string' || typeof shard.probabilitySha256 !== 'string')) {
+      throw new ProvenantError('ATTRIBUTION_FEATURE_STORE_INVALID', `Shard ${shard.file} has no SHA-256 for its loss and probability files (a manifest from before they had digests).`, {
+        details: 'A corrupted or swapped loss or p_y file could not be detected. Re-featurize the rows, or pass verify: false to read the store unverified.',
+        data: { shard: shard.file },
+      });
     }
-    if ((options.verify ?? true) && sha256(bytes) !== shard.sha256) {
-      throw new ProvenantError('ATTRIBUTION_FEATURE_STORE_INVALID', `Shard ${shard.file} does not match its SHA-256 in the manifest.`);
+  }
+  checkShardTiling(manifest.shards, rows, `manifest.json in ${directory}`);
+  for (const name of ['rowIds', 'contributors', 'labels', 'versions'] as const) {
+    const list: unknown = manifest[name];
+    if (name === 'versions' && list === undefined) continue;
+    if (!Array.isArray(list) || list.length !== rows) {
+      const found = Array.isArray(list) ? `has ${list.length} entries` : `is ${describeValue(list)}, not a list`;
+      throw new ProvenantError('ATTRIBUTION_FEATURE_STORE_INVALID', `manifest.json: ${name} ${found}, for ${rows} rows.`, {
+        data: { field: name, rows },
+      });
     }
-    data.set(fromLittleEndian(bytes), shard.rowStart * dim);
-    const lossBytes = await readFile(shard.file.replace(/\.f32$/, '.loss.f32'));
-    const probBytes = await readFile(shard.file.replace(/\.f32$/, '.prob.f32'));
-    if (lossBytes.length !== shard.rows * 4 || probBytes.length !== shard.rows * 4) {
-      throw new ProvenantError('ATTRIBUTION_FEATURE_STORE_INVALID', `Shard ${shard.file}: loss or probability file does not hold ${shard.rows} float32 values.`);
+  }
+  if (!Array.isArray(manifest.blocks)) throw new ProvenantError('ATTRIBUTION_FEATURE_STORE_INVALID', `manifest.json: blocks is ${describeValue(manifest.blocks)}, not a list.`);
+  const data = new Float32Array(rows * dim);
+  try {
+    validateFeatureMatrix({ rows, dim, data, blocks: manifest.blocks }, 'manifest.json');
+  } catch (cause) {
+    throw new ProvenantError('ATTRIBUTION_FEATURE_STORE_INVALID', (cause as Error).message, { cause });
+  }
+  const loss = new Float32Array(rows);
+  const labelProbability = new Float32Array(rows);
+  /** Reads one file of a shard, checks its size and (when verifying) its SHA-256, naming the file on failure. */
+  const readChecked = async (file: string, values: number, digest: string | undefined): Promise<Float32Array> => {
+    const bytes = await readFile(file);
+    if (bytes.length !== values * 4) {
+      throw new ProvenantError('ATTRIBUTION_FEATURE_STORE_INVALID', `${file} has ${bytes.length} bytes, expected ${values * 4} (${values} float32 values).`, { data: { file } });
     }
-    loss.set(fromLittleEndian(lossBytes), shard.rowStart);
-    labelProbability.set(fromLittleEndian(probBytes), shard.rowStart);
+    if (verify && sha256(bytes) !== digest) {
+      throw new ProvenantError('ATTRIBUTION_FEATURE_STORE_INVALID', `${file} does not match its SHA-256 in the manifest (corrupted, or from another shard or run).`, { data: { file } });
+    }
+    return fromLittleEndian(bytes);
+  };
+  for (const shard of manifest.shards) {
+    const side = sideFiles(shard.file);
+    data.set(await readChecked(shard.file, shard.rows * dim, shard.sha256), shard.rowStart * dim);
+    loss.set(await readChecked(side.loss, shard.rows, shard.lossSha256), shard.rowStart);
+    labelProbability.set(await readChecked(side.probability, shard.rows, shard.probabilitySha256), shard.rowStart);
   }
   return { manifest, features: { rows, dim, data, blocks: manifest.blocks }, loss, labelProbability };
 }

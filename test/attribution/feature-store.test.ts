@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -93,6 +94,114 @@ describe('feature store', () => {
     );
     model.dispose();
     other.dispose();
+  });
+
+  describe('side files and shard tiling', () => {
+    /** A fresh store of 13 rows in shards of 5, 5 and 3 rows; returns the directory, its manifest and the features. */
+    async function store() {
+      const model = loraMlp();
+      const f = featurize(model, { inputs: x, exampleShape: [6], labels }, { projection: { kind: 'sparse', dim: 8, seed: 3 } });
+      const dir = await tempDir();
+      const manifest = await writeFeatureStore(dir, f, { model, rowIds, contributors, labels, shardRows: 5 });
+      model.dispose();
+      return { dir, manifest, f };
+    }
+    async function expectRefused(p: Promise<unknown>, message: RegExp) {
+      const error = await p.then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(isProvenantError(error, 'ATTRIBUTION_FEATURE_STORE_INVALID')).toBe(true);
+      expect((error as Error).message).toMatch(message);
+    }
+    const rewriteManifest = (dir: string, edit: (m: Record<string, unknown>) => void) =>
+      readFile(join(dir, 'manifest.json'), 'utf8').then((text) => {
+        const m = JSON.parse(text) as Record<string, unknown>;
+        edit(m);
+        return writeFile(join(dir, 'manifest.json'), JSON.stringify(m));
+      });
+
+    it('the manifest names the SHA-256 of each loss and p_y file (bytes hashed here, independently)', async () => {
+      const { dir, manifest } = await store();
+      for (const shard of manifest.shards) {
+        const hash = async (file: string) => `0x${createHash('sha256').update(await readFile(join(dir, file))).digest('hex')}`;
+        expect(shard.lossSha256).toBe(await hash(shard.file.replace('.f32', '.loss.f32')));
+        expect(shard.probabilitySha256).toBe(await hash(shard.file.replace('.f32', '.prob.f32')));
+      }
+    });
+
+    it('a corrupted loss file is refused, naming it', async () => {
+      const { dir } = await store();
+      const file = join(dir, 'shard-00001.loss.f32');
+      const bytes = await readFile(file);
+      bytes[2] = bytes[2]! ^ 0x40; // same length, one value changed
+      await writeFile(file, bytes);
+      await expectRefused(readFeatureStore(dir), /shard-00001\.loss\.f32 does not match its SHA-256/);
+    });
+
+    it('p_y files swapped between two shards of equal size are refused, naming the first', async () => {
+      const { dir, f } = await store();
+      const [a, b] = [join(dir, 'shard-00000.prob.f32'), join(dir, 'shard-00001.prob.f32')];
+      const [bytesA, bytesB] = [await readFile(a), await readFile(b)];
+      await writeFile(a, bytesB);
+      await writeFile(b, bytesA);
+      await expectRefused(readFeatureStore(dir), /shard-00000\.prob\.f32 does not match/);
+      // Unverified, the swap loads — which is what verification exists to prevent.
+      const unverified = await readFeatureStore(dir, { verify: false });
+      expect(Array.from(unverified.labelProbability.subarray(0, 5))).toEqual(Array.from(f.labelProbability.subarray(5, 10)));
+    });
+
+    it('shards that leave a gap, overlap or are listed out of order are refused on read', async () => {
+      const { dir, manifest } = await store();
+      const [s0, s1, s2] = manifest.shards;
+      // A gap: shard 1 dropped from the list (rows 5–9 would silently be zeros).
+      await rewriteManifest(dir, (m) => (m.shards = [s0, s2]));
+      await expectRefused(readFeatureStore(dir), /shard shard-00002\.f32 starts at row 10, expected 5 \(a gap\)/);
+      // An overlap: shard 1 claims to start one row early (its bytes and hash are untouched, so only tiling catches it).
+      await rewriteManifest(dir, (m) => (m.shards = [s0, { ...s1!, rowStart: 4 }, s2]));
+      await expectRefused(readFeatureStore(dir), /shard-00001\.f32 starts at row 4, expected 5 \(an overlap or out of order\)/);
+      // Out of order.
+      await rewriteManifest(dir, (m) => (m.shards = [s1, s0, s2]));
+      await expectRefused(readFeatureStore(dir), /shard-00001\.f32 starts at row 5, expected 0/);
+      // Short of the rows the manifest states.
+      await rewriteManifest(dir, (m) => (m.shards = [s0, s1]));
+      await expectRefused(readFeatureStore(dir), /cover rows \[0, 10\), the manifest gives 13 rows/);
+      // Put back, it reads.
+      await rewriteManifest(dir, (m) => (m.shards = [s0, s1, s2]));
+      expect((await readFeatureStore(dir)).features.rows).toBe(13);
+    });
+
+    it('row metadata of the wrong length and blocks that do not tile the columns are refused on read', async () => {
+      const { dir, manifest } = await store();
+      await rewriteManifest(dir, (m) => (m.contributors = contributors.slice(1)));
+      await expectRefused(readFeatureStore(dir), /contributors has 12 entries, for 13 rows/);
+      await rewriteManifest(dir, (m) => ((m.contributors = contributors), (m.labels = undefined)));
+      await expectRefused(readFeatureStore(dir), /labels is undefined, not a list, for 13 rows/);
+      await rewriteManifest(dir, (m) => ((m.labels = Array.from(labels)), (m.blocks = [{ ...manifest.blocks[0]!, size: 7 }])));
+      await expectRefused(readFeatureStore(dir), /blocks cover 7 columns of 8/);
+    });
+
+    it('a manifest from before side-file digests is refused by default, and read with verify: false', async () => {
+      const { dir, f } = await store();
+      await rewriteManifest(dir, (m) => {
+        for (const shard of m.shards as Record<string, unknown>[]) {
+          delete shard.lossSha256;
+          delete shard.probabilitySha256;
+        }
+      });
+      await expectRefused(readFeatureStore(dir), /shard-00000\.f32 has no SHA-256 for its loss and probability files/);
+      const old = await readFeatureStore(dir, { verify: false });
+      expect(old.loss).toEqual(f.loss);
+    });
+
+    it('merging shard entries without side-file digests is refused, naming the shard and the fields', async () => {
+      const { dir, manifest } = await store();
+      const bare = manifest.shards.map(({ file, rowStart, rows, sha256 }) => ({ file, rowStart, rows, sha256 }));
+      await expectRefused(
+        mergeFeatureShards(dir, bare as never, { ...manifest, labels }),
+        /Shard "shard-00000\.f32" lacks lossSha256, probabilitySha256/,
+      );
+    });
   });
 
   it('serializeModel → restoreModel gives the same forward pass and the same model hash', () => {
