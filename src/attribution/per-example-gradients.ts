@@ -224,31 +224,56 @@ export function captureBackward(
   entries: readonly ParameterEntry[],
   seed: (logits: Float32Array, classes: number) => Float32Array,
 ): { capture: GradientCapture; logits: Float32Array; classes: number } {
-  const modules = new Set(entries.map((e) => e.module));
-  const capture = createGradientCapture(modules);
-  const restore = entries.map((e) => [e.variable, e.variable.trainable] as const);
-  for (const e of entries) e.variable.trainable = true;
   let logits: Float32Array = new Float32Array(0);
   let classes = 0;
+  const capture = backwardWithCapture(entries, (capture) => {
+    const z = model.forward(inputs, { capture });
+    if (z.rank !== 2) {
+      throw new ProvenantError('ATTRIBUTION_SHAPE_MISMATCH', `Per-example gradients need classifier logits [B, C], got [${z.shape}].`);
+    }
+    classes = z.shape[1]!;
+    logits = z.dataSync() as Float32Array;
+    const g = tf.tensor2d(seed(logits, classes), z.shape as [number, number]);
+    return tf.sum(tf.mul(z, g)) as tf.Scalar;
+  });
+  return { capture, logits, classes };
+}
+
+/**
+ * One ordinary backward pass of `objective` (a scalar built from a forward pass that records into the given capture)
+ * with respect to the entries' variables, keeping only what the capture recorded: each module's input x and output
+ * gradient δ. The variables are made trainable for the duration — a frozen base must still yield its δ — and their
+ * flags restored afterwards, even when the pass throws; on a throw the capture is disposed too, so nothing leaks. The
+ * caller disposes the returned capture with `disposeCapture`. The one tape set-up behind `captureBackward`
+ * (classifiers) and causal-LM featurization (./generation/causal-featurize.ts); internal to src/attribution.
+ */
+export function backwardWithCapture(entries: readonly ParameterEntry[], objective: (capture: GradientCapture) => tf.Scalar): GradientCapture {
+  const capture = createGradientCapture(new Set(entries.map((e) => e.module)));
+  const restore = entries.map((e) => [e.variable, e.variable.trainable] as const);
+  for (const e of entries) e.variable.trainable = true;
   try {
-    const { value, grads } = tf.variableGrads(() => {
-      const z = model.forward(inputs, { capture });
-      if (z.rank !== 2) {
-        throw new ProvenantError('ATTRIBUTION_SHAPE_MISMATCH', `Per-example gradients need classifier logits [B, C], got [${z.shape}].`);
-      }
-      classes = z.shape[1]!;
-      logits = z.dataSync() as Float32Array;
-      const g = tf.tensor2d(seed(logits, classes), z.shape as [number, number]);
-      return tf.sum(tf.mul(z, g)) as tf.Scalar;
-    }, entries.map((e) => e.variable));
+    const { value, grads } = tf.variableGrads(() => objective(capture), entries.map((e) => e.variable));
     tf.dispose([value, Object.values(grads)]);
+    return capture;
   } catch (error) {
     disposeCapture(capture);
+    releaseAbandonedTape();
     throw error;
   } finally {
     for (const [v, t] of restore) v.trainable = t;
   }
-  return { capture, logits, classes };
+}
+
+/**
+ * tfjs frees the tensors its tape saved for the backward pass only when that backward pass runs; a forward pass that
+ * throws inside `variableGrads` leaves them on the tape, unreachable, and the next tape replaces the list without
+ * freeing them. Free them here (only at the outermost gradient level, never inside an enclosing gradient).
+ */
+function releaseAbandonedTape(): void {
+  const state = tf.engine().state;
+  if (state.gradientDepth !== 0 || !state.activeTape) return;
+  for (const node of state.activeTape) for (const t of node.saved ?? []) t.dispose();
+  state.activeTape = [];
 }
 
 /**

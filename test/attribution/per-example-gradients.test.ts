@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { logitGradients, perExampleGradients, selectParameters } from '../../src/attribution/index.js';
-import { setBaseTrainable, tf } from '../../src/finetune/index.js';
+import { backwardWithCapture } from '../../src/attribution/per-example-gradients.js';
+import { disposeCapture, setBaseTrainable, tf } from '../../src/finetune/index.js';
 import { attachAdapter, autogradPerExample, maxAbs, randomData, tinyLr, tinyMlp } from './helpers.js';
 
 describe('perExampleGradients', () => {
@@ -54,6 +55,31 @@ describe('perExampleGradients', () => {
     for (let i = 0; i < 5; i++) expect(maxAbs(all.data.subarray(i * all.dim, (i + 1) * all.dim), refAll[i]!)).toBeLessThan(2e-5);
     // Trainability is restored afterwards.
     expect(model.linears.get('fc1')!.kernel.trainable).toBe(false);
+    xt.dispose();
+    model.dispose();
+  });
+
+  it('backwardWithCapture: frozen variables yield δ, flags come back, and a throwing pass leaks no tensor', () => {
+    const model = tinyMlp(4, 6, [5], 3);
+    setBaseTrainable(model, false);
+    const { x } = randomData(4, 6, 3, 14);
+    const xt = tf.tensor2d(x, [4, 6]);
+    const entries = selectParameters(model, { parameters: 'all' });
+    const before = tf.memory().numTensors;
+    const capture = backwardWithCapture(entries, (c) => tf.sum(model.forward(xt, { capture: c })) as tf.Scalar);
+    // f = Σ z: the last layer's δ is all ones, although its kernel is frozen.
+    expect(Array.from(capture.outputGrads.get('fc2')!.dataSync())).toEqual(new Array(12).fill(1));
+    disposeCapture(capture);
+    expect(entries.every((e) => e.variable.trainable === false)).toBe(true);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(() =>
+      backwardWithCapture(entries, (c) => {
+        model.forward(xt, { capture: c });
+        throw new Error('objective failed');
+      }),
+    ).toThrow('objective failed');
+    expect(entries.every((e) => e.variable.trainable === false)).toBe(true);
+    expect(tf.memory().numTensors).toBe(before);
     xt.dispose();
     model.dispose();
   });

@@ -19,10 +19,10 @@
  * the context are windowed (./causal-lm.ts) and their windows' features summed.
  */
 import { ProvenantError, createProgressReporter, type ProgressCallback } from '../../core/index.js';
-import { createGradientCapture, disposeCapture, tf, type GradientCapture } from '../../finetune/index.js';
+import { disposeCapture, tf, type GradientCapture } from '../../finetune/index.js';
 import type { FeatureBlock } from '../feature-matrix.js';
 import type { Features, FeaturizeInfo } from '../featurize.js';
-import { outerSum, rowsPerExample, selectParameters, type ParameterEntry, type ParameterOptions } from '../per-example-gradients.js';
+import { backwardWithCapture, outerSum, rowsPerExample, selectParameters, type ParameterEntry, type ParameterOptions } from '../per-example-gradients.js';
 import { deriveSeed, projectionMatrix, validateProjection, type FactorizedProjectionSpec } from '../projection.js';
 import { causalLogits, causalWindows, contextLength, packWindows, tokenLossGradients, type CausalExample, type CausalLmModel, type CausalWindow } from './causal-lm.js';
 
@@ -177,25 +177,14 @@ export function createCausalFeaturizer(model: CausalLmModel, options: CausalFeat
   const backward = (windows: readonly CausalWindow[]): { capture: GradientCapture; loss: Float64Array } => {
     const { ids, targets, T } = packWindows(windows, padId);
     const B = windows.length;
-    const capture = createGradientCapture(new Set(entries.map((e) => e.module)));
-    const restore = entries.map((e) => [e.variable, e.variable.trainable] as const);
-    for (const e of entries) e.variable.trainable = true;
     let loss: Float64Array = new Float64Array(B);
-    try {
-      const { value, grads } = tf.variableGrads(() => {
-        const z = causalLogits(model, tf.tensor2d(ids, [B, T], 'int32'), { capture });
-        const vocab = z.shape[1]!;
-        const seeded = tokenLossGradients(z.dataSync() as Float32Array, vocab, targets, B);
-        loss = seeded.loss;
-        return tf.sum(tf.mul(z, tf.tensor2d(seeded.grad, [B * T, vocab]))) as tf.Scalar;
-      }, entries.map((e) => e.variable));
-      tf.dispose([value, Object.values(grads)]);
-    } catch (error) {
-      disposeCapture(capture);
-      throw error;
-    } finally {
-      for (const [v, t] of restore) v.trainable = t;
-    }
+    const capture = backwardWithCapture(entries, (capture) => {
+      const z = causalLogits(model, tf.tensor2d(ids, [B, T], 'int32'), { capture });
+      const vocab = z.shape[1]!;
+      const seeded = tokenLossGradients(z.dataSync() as Float32Array, vocab, targets, B);
+      loss = seeded.loss;
+      return tf.sum(tf.mul(z, tf.tensor2d(seeded.grad, [B * T, vocab]))) as tf.Scalar;
+    });
     return { capture, loss };
   };
 
