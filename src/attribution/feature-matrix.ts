@@ -96,11 +96,13 @@ export function singleBlock(dim: number, name = 'features'): FeatureBlock[] {
 }
 
 /**
- * Stacks feature matrices with the same width row-wise (e.g. merged shards): rows add up, the blocks are those of the
- * first part.
+ * Stacks feature matrices of one column layout row-wise (e.g. merged shards): rows add up, the blocks are the parts'
+ * common blocks. Each part must be well formed (`data` holds rows × dim values, blocks tile the columns) and carry the
+ * same blocks as the first — same names, modules, offsets and sizes — since stacking rows of different parameter
+ * layouts would silently mix unrelated features in one column.
  *
- * @throws ProvenantError `ATTRIBUTION_INPUT_INVALID` for an empty list; `ATTRIBUTION_SHAPE_MISMATCH` when the widths
- *   differ.
+ * @throws ProvenantError `ATTRIBUTION_INPUT_INVALID` for an empty list; `ATTRIBUTION_SHAPE_MISMATCH` naming the part
+ *   whose data length is not rows × dim, whose width differs, or whose blocks differ from the first part's.
  * @example
  * ```ts
  * import { concatRows, type FeatureMatrix } from 'provenant/attribution';
@@ -111,10 +113,23 @@ export function singleBlock(dim: number, name = 'features'): FeatureBlock[] {
  */
 export function concatRows(parts: readonly FeatureMatrix[]): FeatureMatrix {
   if (parts.length === 0) throw new ProvenantError('ATTRIBUTION_INPUT_INVALID', 'concatRows needs at least one feature matrix.');
-  const dim = parts[0]!.dim;
-  for (const p of parts) {
-    if (p.dim !== dim) throw new ProvenantError('ATTRIBUTION_SHAPE_MISMATCH', `Cannot stack features of width ${p.dim} onto width ${dim}.`);
-  }
+  const first = parts[0]!;
+  const dim = first.dim;
+  parts.forEach((p, j) => {
+    validateFeatureMatrix(p, `concatRows: part ${j}`);
+    if (p.dim !== dim) throw new ProvenantError('ATTRIBUTION_SHAPE_MISMATCH', `concatRows: part ${j} has width ${p.dim}, part 0 width ${dim}.`, { data: { part: j } });
+    const differs = p.blocks.findIndex((b, k) => {
+      const a = first.blocks[k];
+      return !a || a.name !== b.name || a.module !== b.module || a.offset !== b.offset || a.size !== b.size;
+    });
+    if (differs >= 0 || p.blocks.length !== first.blocks.length) {
+      const k = differs >= 0 ? differs : Math.min(p.blocks.length, first.blocks.length);
+      throw new ProvenantError('ATTRIBUTION_SHAPE_MISMATCH', `concatRows: part ${j}'s column blocks differ from part 0's at block ${k}.`, {
+        metaMessages: [`part 0: ${JSON.stringify(first.blocks[k] ?? null)}`, `part ${j}: ${JSON.stringify(p.blocks[k] ?? null)}`],
+        data: { part: j, block: k },
+      });
+    }
+  });
   const rows = parts.reduce((a, p) => a + p.rows, 0);
   const data = new Float32Array(rows * dim);
   let at = 0;
@@ -165,9 +180,10 @@ export function concatColumns(parts: readonly FeatureMatrix[], scales?: readonly
 }
 
 /**
- * Rows [start, end) as a copy that shares no memory with `features` (blocks copied too). The bounds are not checked:
- * pass 0 ≤ start ≤ end ≤ rows.
+ * Rows [start, end) as a copy that shares no memory with `features` (blocks copied too).
  *
+ * @throws ProvenantError `ATTRIBUTION_INPUT_INVALID` naming `start` or `end` unless they are integers with
+ *   0 ≤ start ≤ end ≤ rows; `ATTRIBUTION_SHAPE_MISMATCH` when `features.data` does not hold rows × dim values.
  * @example
  * ```ts
  * import { sliceRows, type FeatureMatrix } from 'provenant/attribution';
@@ -177,6 +193,18 @@ export function concatColumns(parts: readonly FeatureMatrix[], scales?: readonly
  * ```
  */
 export function sliceRows(features: FeatureMatrix, start: number, end: number): FeatureMatrix {
+  const { rows, dim, data } = features;
+  if (data.length !== rows * dim) {
+    throw new ProvenantError('ATTRIBUTION_SHAPE_MISMATCH', `sliceRows: data length ${data.length} is not rows × dim = ${rows} × ${dim}.`);
+  }
+  for (const [name, value, low, high] of [['start', start, 0, rows], ['end', end, start, rows]] as const) {
+    if (!Number.isInteger(value) || value < low || value > high) {
+      throw new ProvenantError('ATTRIBUTION_INPUT_INVALID', `sliceRows: ${name} = ${value} is not an integer in [${low}, ${high}].`, {
+        details: `Rows [start, end) of a ${rows}-row matrix need 0 ≤ start ≤ end ≤ ${rows}.`,
+        data: { argument: name, value, rows },
+      });
+    }
+  }
   return {
     rows: end - start,
     dim: features.dim,

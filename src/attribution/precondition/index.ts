@@ -16,3 +16,4 @@ export type { LissaOptions } from './lissa.js';
 export { fitTrak, trakFeatures } from './trak.js';
 export type { TrakModelFeatures, TrakOptions } from './trak.js';
 export { gramMatrix, matMulF32 } from './dense-linear-algebra.js';
+export { LISSA_DEFAULTS } from './lissa.js';

@@ -45,16 +45,8 @@ export function scoreMatrix(values: Float64Array | Float32Array, nTrain: number,
  * ```
  */
 export function assertScoreMatrix(scores: ScoreMatrix, name = 'scores'): void {
-  const { values, nTrain, nTest } = scores ?? ({} as ScoreMatrix);
-  if (!(values instanceof Float64Array || values instanceof Float32Array)) {
-    throw new ProvenantError('ATTRIBUTION_INPUT_INVALID', `${name}.values must be a Float64Array or Float32Array.`);
-  }
-  if (!Number.isInteger(nTrain) || !Number.isInteger(nTest) || nTrain < 1 || nTest < 1 || values.length !== nTrain * nTest) {
-    throw new ProvenantError('ATTRIBUTION_SHAPE_MISMATCH', `${name} must hold nTrain × nTest values (row-major).`, {
-      metaMessages: [`nTrain: ${nTrain}`, `nTest: ${nTest}`, `values.length: ${values.length}`],
-      data: { nTrain, nTest, length: values.length },
-    });
-  }
+  assertScoreShape(scores, name);
+  const { values, nTest } = scores;
   for (let k = 0; k < values.length; k++) {
     if (!Number.isFinite(values[k]!)) {
       throw new ProvenantError('ATTRIBUTION_INPUT_INVALID', `${name} holds a non-finite score.`, {
@@ -65,10 +57,28 @@ export function assertScoreMatrix(scores: ScoreMatrix, name = 'scores'): void {
   }
 }
 
+/** The O(1) part of {@link assertScoreMatrix}: a float typed array of nTrain × nTest values, both counts positive. */
+function assertScoreShape(scores: ScoreMatrix, name: string): void {
+  const { values, nTrain, nTest } = scores ?? ({} as ScoreMatrix);
+  if (!(values instanceof Float64Array || values instanceof Float32Array)) {
+    throw new ProvenantError('ATTRIBUTION_INPUT_INVALID', `${name}.values must be a Float64Array or Float32Array.`);
+  }
+  if (!Number.isInteger(nTrain) || !Number.isInteger(nTest) || nTrain < 1 || nTest < 1 || values.length !== nTrain * nTest) {
+    throw new ProvenantError('ATTRIBUTION_SHAPE_MISMATCH', `${name} must hold nTrain × nTest values (row-major).`, {
+      metaMessages: [`nTrain: ${nTrain}`, `nTest: ${nTest}`, `values.length: ${values.length}`],
+      data: { nTrain, nTest, length: values.length },
+    });
+  }
+}
+
 /**
  * The scores of every training row for test point `t`, as a Float64Array copy of length nTrain (column t of the
- * row-major matrix). `t` is not range-checked: pass 0 ≤ t < nTest.
+ * row-major matrix). Checks `t` and the matrix's length, not its finiteness ({@link assertScoreMatrix} does that once;
+ * this is called per test point).
  *
+ * @throws ProvenantError `ATTRIBUTION_INPUT_INVALID` naming `t` unless it is an integer in [0, nTest);
+ *   `ATTRIBUTION_SHAPE_MISMATCH` when `values` does not hold nTrain × nTest scores (`ATTRIBUTION_INPUT_INVALID` when it
+ *   is not a float typed array).
  * @example
  * ```ts
  * import { scoreColumn, scoreMatrix } from 'provenant/attribution';
@@ -78,6 +88,11 @@ export function assertScoreMatrix(scores: ScoreMatrix, name = 'scores'): void {
  * ```
  */
 export function scoreColumn(scores: ScoreMatrix, t: number): Float64Array {
+  assertScoreShape(scores, 'scoreColumn: scores');
+  const { nTest } = scores;
+  if (!Number.isInteger(t) || t < 0 || t >= nTest) {
+    throw new ProvenantError('ATTRIBUTION_INPUT_INVALID', `scoreColumn: t = ${t} is not a test index in [0, ${nTest}).`, { data: { argument: 't', value: t, nTest } });
+  }
   const out = new Float64Array(scores.nTrain);
   for (let i = 0; i < scores.nTrain; i++) out[i] = scores.values[i * scores.nTest + t]!;
   return out;
