@@ -12,7 +12,9 @@ import { gram } from '../linalg/index.js';
  * default), float64, size × size row-major, on the blocked float64 kernel ({@link gram}). Weights (one per row, default
  * 1) must be finite and non-negative.
  *
- * @throws ProvenantError `ATTRIBUTION_INPUT_INVALID` for a negative or non-finite weight.
+ * @throws ProvenantError `ATTRIBUTION_INPUT_INVALID` for a negative or non-finite weight, or an `offset` / `size` that is
+ * not an integer or whose column range leaves [0, dim), naming the argument; `ATTRIBUTION_SHAPE_MISMATCH` (from
+ * {@link gram}) when `weights` does not hold one value per row.
  * @example
  * ```ts
  * import { gramMatrix, singleBlock } from 'provenant/attribution';
@@ -23,6 +25,7 @@ import { gram } from '../linalg/index.js';
  */
 export function gramMatrix(features: FeatureMatrix, weights?: ArrayLike<number>, offset = 0, size = features.dim): Float64Array {
   const { rows, dim, data } = features;
+  checkColumnRange(features, offset, size);
   if (weights && Array.prototype.some.call(weights, (w: number) => !(w >= 0) || !Number.isFinite(w))) {
     throw new ProvenantError('ATTRIBUTION_INPUT_INVALID', 'Gram-matrix row weights must be finite and non-negative.');
   }
@@ -53,8 +56,23 @@ export function matMulF32(a: Float32Array, m: number, k: number, b: Float32Array
   return out;
 }
 
-/** The columns [offset, offset + size) of every row, as a new float32 matrix. */
+/**
+ * Refuses a column range outside the matrix: without it, a too-large `offset + size` reads the next row's values (or
+ * `undefined` → NaN past the end) and returns a silently wrong Gram matrix.
+ */
+function checkColumnRange(features: FeatureMatrix, offset: number, size: number): void {
+  const bad = (argument: 'offset' | 'size', value: number, why: string) =>
+    new ProvenantError('ATTRIBUTION_INPUT_INVALID', `Column range: ${argument} = ${value} ${why} (the feature matrix has ${features.dim} columns).`, {
+      data: { argument, value, offset, size, dim: features.dim },
+    });
+  if (!Number.isInteger(offset) || offset < 0 || offset > features.dim) throw bad('offset', offset, 'is not an integer in [0, dim]');
+  if (!Number.isInteger(size) || size < 0) throw bad('size', size, 'is not a non-negative integer');
+  if (offset + size > features.dim) throw bad('size', size, `runs past the last column from offset ${offset}`);
+}
+
+/** The columns [offset, offset + size) of every row, as a new float32 matrix (range checked as in {@link gramMatrix}). */
 export function columnSlice(features: FeatureMatrix, offset: number, size: number): Float32Array {
+  checkColumnRange(features, offset, size);
   const out = new Float32Array(features.rows * size);
   for (let i = 0; i < features.rows; i++) out.set(features.data.subarray(i * features.dim + offset, i * features.dim + offset + size), i * size);
   return out;
