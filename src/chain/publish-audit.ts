@@ -33,6 +33,7 @@ import {
   type AttributionBatch,
   type AttributionRecordInput,
 } from './attribution-record.js';
+import { syntheticAddress } from '../datanet/index.js';
 import { deployRegistry } from './deploy-registry.js';
 import type { PublishReturnType } from './publish-once.js';
 import { publishAttributionBatch } from './publish-attribution-batch.js';
@@ -101,8 +102,12 @@ export interface PublishAuditRecordReturnType {
 }
 
 /**
- * The placeholder payout address of a contributor id that is not an address: the last 20 bytes of
- * keccak256("provenant.contributor:" + id). Deterministic, so a verifier can recompute it; nobody holds its key.
+ * The placeholder payout address of a contributor id that is not an address: `syntheticAddress(id)` from
+ * `provenant/datanet` (the last 20 bytes of keccak256("provenant:contributor:" + id)) — one definition, so a Datanet
+ * built with `identities: 'address'` and a record keyed by names pay the same account. Deterministic, so a verifier can
+ * recompute it; nobody holds its key.
+ *
+ * @throws ProvenantError `INVALID_ARGUMENT` naming `id` when it is not a non-empty string.
  *
  * @example
  * ```ts
@@ -112,7 +117,7 @@ export interface PublishAuditRecordReturnType {
  */
 export function contributorAddress(id: string): Address {
   assertArgument(typeof id === 'string' && id.length > 0, 'id', 'must be a non-empty string', id);
-  return `0x${keccak256(`provenant.contributor:${id}`).slice(26)}` as Address;
+  return syntheticAddress(id);
 }
 
 function recordInvalid(message: string, data: Record<string, unknown>): ProvenantError {

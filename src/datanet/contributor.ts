@@ -3,7 +3,7 @@
  * username). Addresses are stored lower-case so one account is one contributor however it was typed; a mixed-case
  * address must carry a valid EIP-55 checksum, which catches a mistyped digit before rows are credited to nobody.
  */
-import { ProvenantError, keccak256, type Hex } from '../core/index.js';
+import { ProvenantError, assertArgument, keccak256, type Hex } from '../core/index.js';
 
 const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
 const PRINTABLE = /^[^\u0000-\u001f\u007f]+$/;
@@ -83,9 +83,11 @@ export function normalizeContributor(contributor: unknown): string {
 
 /**
  * A deterministic stand-in EVM address for a named contributor: the last 20 bytes of
- * keccak256("provenant:contributor:" + name), lower-case. Builders use it when asked for address identities, so chain
- * tests can pay synthetic contributors; nobody holds the key to such an address.
+ * keccak256("provenant:contributor:" + name), lower-case. Builders use it when asked for address identities, and the
+ * chain's payout placeholder (`contributorAddress` in `provenant/chain`) is this same function, so a contributor gets one
+ * stand-in address whichever way it travels; nobody holds the key to such an address.
  *
+ * @throws ProvenantError `INVALID_ARGUMENT` when `name` is not a non-empty string.
  * @example
  * ```ts
  * import { syntheticAddress } from 'provenant/datanet';
@@ -94,5 +96,6 @@ export function normalizeContributor(contributor: unknown): string {
  * ```
  */
 export function syntheticAddress(name: string): Hex {
+  assertArgument(typeof name === 'string' && name.length > 0, 'name', 'must be a non-empty string', name);
   return `0x${keccak256(`provenant:contributor:${name}`).slice(-40)}` as Hex;
 }

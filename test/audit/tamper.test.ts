@@ -48,7 +48,7 @@ function withChain(record: AuditRecord): AuditRecord {
   const reward = new Map(record.rewards.split.map((s) => [s.contributor, BigInt(s.amountWei)]));
   const leaves = record.attribution.contributorTotals.map((t) => [
     record.attribution.scoreDigest,
-    `0x${keccak256(`provenant.contributor:${t.contributor}`).slice(26)}`,
+    `0x${keccak256(`provenant:contributor:${t.contributor}`).slice(26)}`,
     BigInt(Math.round(t.score * 1e18)),
     reward.get(t.contributor) ?? 0n,
     modelRef,

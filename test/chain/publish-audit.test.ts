@@ -94,7 +94,7 @@ describe('publishAuditRecord', () => {
     expect([batch.root, batch.recordCount, batch.modelRef]).toEqual([first.chain.attributionBatch.root, 3n, modelId]);
 
     // Leaf 0: easy-ham-1's total 3.2 and its 0.55 ETH reward, written out by hand.
-    const placeholder = `0x${keccak256(toHex('provenant.contributor:easy-ham-1')).slice(26)}`;
+    const placeholder = `0x${keccak256(toHex('provenant:contributor:easy-ham-1')).slice(26)}`;
     expect(contributorAddress('easy-ham-1')).toBe(placeholder);
     expect(first.chain.attributionBatch.leaf).toEqual([record.attribution.scoreDigest, placeholder, '3200000000000000000', '550000000000000000', modelId]);
   });
