@@ -377,7 +377,8 @@ async function main(): Promise<void> {
         evaluationRule: TRUSTED_RULE,
       },
       // 128 by default, not the full 256: at 256 the demo's fine-tune, evaluation and attribution cost ~6 CPU-minutes on
-      // 2 cores (over the 5-minute budget) and measured no better macro-F1 (0.618 at 256 vs 0.638 at 128).
+      // 2 cores (over the 5-minute budget) and measured no better macro-F1 (0.618 at 256 vs 0.638 at 128, with the earlier
+      // q/v, 60-step defaults).
       sequenceLength: Math.min(flags.seq ?? DEMO_SEQUENCE_LENGTH, baseModel.model.config.maxSeqLen),
       maxTrainRows: flags.trainRows,
       maxEvalRows: flags.evalRows,
