@@ -73,6 +73,7 @@ interface Flags {
   steps: number;
   batch: number;
   seq?: number;
+  targets: string[];
   trainRows: number;
   evalRows: number;
   guard: GuardChoice;
@@ -83,8 +84,13 @@ interface Flags {
   base?: string;
 }
 
+/** Which held-out rows are evaluated (the pipeline's `isTrustedRow`), in words. */
+const TRUSTED_RULE = 'held-out rows of the corpus contributors only: not the synthetic noisy contributor, whose labels are flipped';
+
 /** Characters of each e-mail the spam classifier reads by default (subject and start of the body). */
 const DEMO_SEQUENCE_LENGTH = 128;
+/** Modules LoRA adapts by default: every attention and MLP projection (chosen on validation rows, see the README). */
+const DEMO_TARGET_MODULES = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'fc_in', 'fc_out'] as const;
 
 const FLAG_HELP: Record<string, string> = {
   '--limit N': 'at most N e-mails per SpamAssassin group (default: all 6,046 e-mails)',
@@ -94,9 +100,10 @@ const FLAG_HELP: Record<string, string> = {
   '--split-groups N': 'split every corpus group into N contributors (default 1: one contributor per group)',
   '--rank N': 'LoRA rank r (default 8; alpha = 2r)',
   '--lr X': 'peak learning rate of the LoRA fine-tune (default 1e-2)',
-  '--steps N': 'LoRA fine-tuning steps (default 60)',
+  '--steps N': 'LoRA fine-tuning steps (default 120)',
   '--batch N': 'e-mails per fine-tuning step (default 16)',
   '--seq N': "characters of each e-mail the model reads: subject and start of the body (default 128; up to the model's context, 256)",
+  '--targets LIST': 'comma-separated modules LoRA adapts (default q_proj,k_proj,v_proj,o_proj,fc_in,fc_out: attention and MLP)',
   '--train-rows N': 'training e-mails sampled for fine-tuning and attribution (default 480)',
   '--eval-rows N': 'test and later-collected e-mails evaluated and attributed, each (default 160)',
   '--guard G': 'forgetting guard: none, replay, l2-sp or kl-to-base (default none)',
@@ -110,7 +117,7 @@ const FLAG_HELP: Record<string, string> = {
 };
 
 function parseFlags(argv: readonly string[]): Flags {
-  const flags: Flags = { seed: 7, splitGroups: 1, json: false, help: false, rank: 8, lr: 1e-2, steps: 60, batch: 16, trainRows: 480, evalRows: 160, guard: 'none', method: 'datainf', chain: true, generative: true, out: 'out' };
+  const flags: Flags = { seed: 7, splitGroups: 1, json: false, help: false, rank: 8, lr: 1e-2, steps: 120, batch: 16, targets: [...DEMO_TARGET_MODULES], trainRows: 480, evalRows: 160, guard: 'none', method: 'datainf', chain: true, generative: true, out: 'out' };
   const positive = (name: string, value: string | undefined): number => {
     const x = Number(value);
     if (value === undefined || !(x > 0) || !Number.isFinite(x)) throw new Error(`${name} needs a positive number, got ${String(value)}`);
@@ -140,6 +147,7 @@ function parseFlags(argv: readonly string[]): Flags {
       case '--steps': flags.steps = integer(name, value()); break;
       case '--batch': flags.batch = Math.max(1, integer(name, value())); break;
       case '--seq': flags.seq = Math.max(1, integer(name, value())); break;
+      case '--targets': flags.targets = (value() ?? '').split(',').map((t) => t.trim()).filter(Boolean); break;
       case '--train-rows': flags.trainRows = Math.max(1, integer(name, value())); break;
       case '--eval-rows': flags.evalRows = Math.max(1, integer(name, value())); break;
       case '--guard': flags.guard = oneOf(name, value(), ['none', 'replay', 'l2-sp', 'kl-to-base'] as const); break;
@@ -202,8 +210,9 @@ async function step<T>(title: string, work: () => Promise<T> | T): Promise<T> {
 interface BaselineResult {
   model: string;
   reads: string;
-  /** Macro-F1 with its 95 % bootstrap interval, on the pipeline's test rows and on its drift rows. */
+  /** Macro-F1 with its 95 % bootstrap interval, on the pipeline's test rows (trusted labels), on them with the untrusted ones put back, and on its drift rows. */
   test: { value: number; low: number; high: number };
+  testAllLabels: { value: number; low: number; high: number };
   drift: { value: number; low: number; high: number };
   features: number;
 }
@@ -214,8 +223,13 @@ interface BaselineResult {
  * parameters re-derives exactly the same seeded splits). Twice: on the whole e-mail, and on the characters the
  * transformer reads (its first `sequenceLength` tokens).
  */
-async function bagOfWordsBaselines(snapshot: DatanetSnapshot, used: PipelineParams, isDriftRow: (row: SnapshotRow) => boolean): Promise<BaselineResult[]> {
-  const data = prepareData(snapshot, used, createCharTokenizer(), isDriftRow);
+async function bagOfWordsBaselines(
+  snapshot: DatanetSnapshot,
+  used: PipelineParams,
+  isDriftRow: (row: SnapshotRow) => boolean,
+  isTrustedRow: (row: SnapshotRow) => boolean,
+): Promise<BaselineResult[]> {
+  const data = prepareData(snapshot, used, createCharTokenizer(), isDriftRow, isTrustedRow);
   const variants = [
     { reads: 'whole e-mail', textOf: (row: SnapshotRow) => data.textOf(row) },
     { reads: `first ${used.sequenceLength} characters`, textOf: (row: SnapshotRow) => data.textOf(row).slice(0, used.sequenceLength) },
@@ -240,7 +254,14 @@ async function bagOfWordsBaselines(snapshot: DatanetSnapshot, used: PipelinePara
         const f1 = precisionRecallF1(rows.map(data.labelOf), predicted, { numClasses: data.classes.length, seed: used.seed, resamples: used.resamples }).macro.f1;
         return { value: f1.value, low: f1.ci.lower, high: f1.ci.upper };
       };
-      out.push({ model: 'bag of words + logistic regression', reads, test: macroF1(data.testRows), drift: macroF1(data.driftRows), features: bag.vocabulary.length });
+      out.push({
+        model: 'bag of words + logistic regression',
+        reads,
+        test: macroF1(data.testRows),
+        testAllLabels: macroF1([...data.testRows, ...data.untrustedTestRows]),
+        drift: macroF1(data.driftRows),
+        features: bag.vocabulary.length,
+      });
     } finally {
       model.dispose();
     }
@@ -331,6 +352,7 @@ async function main(): Promise<void> {
   // Steps 6–9: fine-tune, evaluate, attribute, split a fee — one library call, progress shown per stage.
   const groupOf = built.groundTruth.contributorGroups;
   const isDriftRow = (row: SnapshotRow): boolean => String(groupOf[row.contributor]).endsWith('-2');
+  const isTrustedRow = (row: SnapshotRow): boolean => row.contributor !== built.groundTruth.noisyContributor;
   const result: PipelineResult = await step('Steps 6–9 · LoRA fine-tune → base vs tuned → attribution → reward split', () =>
     runPipeline({
       snapshot,
@@ -339,6 +361,10 @@ async function main(): Promise<void> {
       generalTexts: english.heldOut,
       replayTexts: english.train,
       mislabelledRowIds: built.groundTruth.noisyRowIds,
+      // Evaluate on labels we can trust: the noisy contributor's rows carry deliberately flipped labels, so a test row of
+      // theirs scores a correct prediction as an error. They still train (and attribution must find them); the test rows
+      // they would have contributed are reported separately, as "spam detection (all labels)".
+      isTrustedRow,
       seed: flags.seed,
       names: {
         task: 'spam detection',
@@ -348,13 +374,15 @@ async function main(): Promise<void> {
         baseModel: baseModel.config.name,
         driftRule: 'held out: groups easy-ham-2 and spam-2 (collected 2003-02, after the training mail)',
         retainedProbe: 'general English next-token distributions',
+        evaluationRule: TRUSTED_RULE,
       },
       // 128 by default, not the full 256: at 256 the demo's fine-tune, evaluation and attribution cost ~6 CPU-minutes on
-      // 2 cores (over the 5-minute budget) and measured no better macro-F1 (0.618 at 256 vs 0.638 at 128).
+      // 2 cores (over the 5-minute budget) and measured no better macro-F1 (0.618 at 256 vs 0.638 at 128, with the earlier
+      // q/v, 60-step defaults).
       sequenceLength: Math.min(flags.seq ?? DEMO_SEQUENCE_LENGTH, baseModel.model.config.maxSeqLen),
       maxTrainRows: flags.trainRows,
       maxEvalRows: flags.evalRows,
-      lora: { r: flags.rank, alpha: 2 * flags.rank },
+      lora: { r: flags.rank, alpha: 2 * flags.rank, targetModules: flags.targets },
       training: { maxSteps: flags.steps, learningRate: flags.lr, batchSize: flags.batch },
       guard: flags.guard,
       // 16 e-mails per featurization batch: at context 256 a batch of 64 holds ~1 GB of attention activations and gradients,
@@ -368,20 +396,20 @@ async function main(): Promise<void> {
   console.log(`\n  Fine-tuning: ${record.fineTuning.log.steps} steps, final loss ${record.fineTuning.log.finalLoss.toFixed(4)}, adapter ${record.fineTuning.adapterHash.slice(0, 18)}…`);
   console.log(`\n${indent(formatComparisonTable(result.comparison))}`);
   // Step 9b: the baseline the tuned model must beat — a bag-of-words logistic regression on the same training rows.
-  const baselines = await step('Step 9b · Baseline: bag-of-words logistic regression on the same training, test and drift rows', () => bagOfWordsBaselines(snapshot, result.used, isDriftRow));
+  const baselines = await step('Step 9b · Baseline: bag-of-words logistic regression on the same training, test and drift rows', () => bagOfWordsBaselines(snapshot, result.used, isDriftRow, isTrustedRow));
   // The comparison names the drift task "<driftTask> (drift)".
   const macro = (task: string) => result.comparison.rows.find((t) => t.task.startsWith(task) && t.metric === 'macro-f1');
-  const [spam, drift] = [macro('spam detection'), macro('later-collected mail')];
+  const [spam, spamAll, drift] = [macro('spam detection'), macro('spam detection (all labels)'), macro('later-collected mail')];
   const interval = (e: { value: number; low: number; high: number } | undefined) => (e ? `${e.value.toFixed(3)} [${e.low.toFixed(3)}, ${e.high.toFixed(3)}]` : '—');
   const fromEstimate = (e: { value: number; ci: { lower: number; upper: number } } | undefined) => (e ? { value: e.value, low: e.ci.lower, high: e.ci.upper } : undefined);
   console.log(
     indent(
       table(
-        ['model', 'reads', 'spam macro-F1 (95% CI)', 'later mail macro-F1 (95% CI)'],
+        ['model', 'reads', 'spam macro-F1 (95% CI)', 'incl. untrusted labels', 'later mail macro-F1 (95% CI)'],
         [
-          [`${baseModel.config.name} + linear probe`, `first ${result.used.sequenceLength} characters`, interval(fromEstimate(spam?.base)), interval(fromEstimate(drift?.base))],
-          [`tuned (LoRA r${flags.rank})`, `first ${result.used.sequenceLength} characters`, interval(fromEstimate(spam?.tuned)), interval(fromEstimate(drift?.tuned))],
-          ...baselines.map((b) => [`${b.model} (${fmt(b.features)} words)`, b.reads, interval(b.test), interval(b.drift)]),
+          [`${baseModel.config.name} + linear probe`, `first ${result.used.sequenceLength} characters`, interval(fromEstimate(spam?.base)), interval(fromEstimate(spamAll?.base)), interval(fromEstimate(drift?.base))],
+          [`tuned (LoRA r${flags.rank})`, `first ${result.used.sequenceLength} characters`, interval(fromEstimate(spam?.tuned)), interval(fromEstimate(spamAll?.tuned)), interval(fromEstimate(drift?.tuned))],
+          ...baselines.map((b) => [`${b.model} (${fmt(b.features)} words)`, b.reads, interval(b.test), interval(b.testAllLabels), interval(b.drift)]),
         ],
       ),
     ),

@@ -34,6 +34,8 @@ export interface PipelineNames {
   driftRule: string;
   /** What the probe on `generalTexts` is, in words (recorded with the drift measure). */
   retainedProbe: string;
+  /** Which held-out rows have trusted labels and are evaluated (the `isTrustedRow` input), in words. */
+  evaluationRule: string;
 }
 
 /** Attribution choices. */
@@ -52,6 +54,7 @@ export interface PipelineParams {
   maxTrainRows: number;
   maxEvalRows: number;
   sequenceLength: number;
+  pooling: 'mean' | 'last';
   probe: { steps: number; learningRate: number };
   training: Omit<TrainingParams, 'task' | 'seed' | 'sequenceLength' | 'checkpointEvery'>;
   lora: LoraConfig;
@@ -75,6 +78,12 @@ export interface PipelineInputs {
   generalTexts: readonly string[];
   /** General passages for the replay and KL guards (distinct from `generalTexts`). */
   replayTexts?: readonly string[];
+  /**
+   * Rows whose labels are trusted for evaluation: validation, test and drift rows are drawn only from these (training rows
+   * are not filtered); describe the rule in `names.evaluationRule`. Default: every row. The test rows the rule leaves
+   * out are still evaluated, as a second task "<task> (all labels)", so both figures are reported.
+   */
+  isTrustedRow?: (row: SnapshotRow) => boolean;
   /** Rows known to be mislabelled (ground truth of a synthetic noisy contributor), to measure detection AUC. */
   mislabelledRowIds?: readonly string[];
   /** Where the attribution feature store is written (a temporary folder when omitted). */
@@ -130,7 +139,7 @@ export const PIPELINE_PARAMS: ParamTable = Object.freeze({
   name: 'pipeline',
   code: 'INVALID_ARGUMENT',
   docsPath: '#pipeline-parameters',
-  inputs: ['snapshot', 'isDriftRow', 'baseModel', 'generalTexts', 'replayTexts', 'mislabelledRowIds', 'featureStoreDir', 'onProgress'],
+  inputs: ['snapshot', 'isDriftRow', 'isTrustedRow', 'baseModel', 'generalTexts', 'replayTexts', 'mislabelledRowIds', 'featureStoreDir', 'onProgress'],
   fields: [
     { name: 'seed', default: 7, meaning: 'Seed of every random step: splits, sampling, initialisation, batch order, projections, bootstrap.', check: checks.int(Number.MIN_SAFE_INTEGER) },
     {
@@ -149,6 +158,13 @@ export const PIPELINE_PARAMS: ParamTable = Object.freeze({
     { name: 'maxTrainRows', default: 1600, meaning: 'Training rows used (seeded sample): bounds fine-tuning and featurization time.', check: checks.int(1) },
     { name: 'maxEvalRows', default: 400, meaning: 'Test and drift rows evaluated (seeded sample): bounds evaluation time.', check: checks.int(1) },
     { name: 'sequenceLength', default: 64, meaning: "Tokens of each row the model reads; the rest is truncated. Must not exceed the model's maxSeqLen.", check: checks.int(1) },
+    {
+      name: 'pooling',
+      default: 'mean',
+      meaning:
+        "How the classification head reads a row: 'mean' of the hidden states over its non-pad tokens (sentence-transformers' mean pooling) or the 'last' non-pad token (transformers' GPT2ForSequenceClassification). A mean-pooled head is not GPT2ForSequenceClassification: its adapter reproduces these predictions only on a mean-pooling head.",
+      check: checks.oneOf(['mean', 'last']),
+    },
     {
       name: 'probe',
       meaning: "Linear probe: only the classification head trained on the frozen base, so the base's domain ability is measured fairly.",
@@ -192,6 +208,7 @@ export const PIPELINE_PARAMS: ParamTable = Object.freeze({
           { name: 'baseModel', default: 'base model', meaning: 'Name of the base model in the record.', check: checks.string() },
           { name: 'driftRule', default: 'none', meaning: 'How drift rows were chosen, in words.', check: checks.string() },
           { name: 'retainedProbe', default: 'next-token distributions on generalTexts', meaning: 'What the drift (KL, JS) of the retained task is measured on.', check: checks.string() },
+          { name: 'evaluationRule', default: 'every held-out row', meaning: 'Which held-out rows have trusted labels and are evaluated (the isTrustedRow input), in words.', check: checks.string() },
         ],
       },
     },

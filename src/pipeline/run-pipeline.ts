@@ -73,7 +73,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
   const started = performance.now();
   const backend = await initBackend();
   const tokenizer = createCharTokenizer();
-  const data = await timed(timings, 'data', () => prepareData(snapshot, used, tokenizer, options.isDriftRow));
+  const data = await timed(timings, 'data', () => prepareData(snapshot, used, tokenizer, options.isDriftRow, options.isTrustedRow));
   const tuned = await timed(timings, 'fineTune', () => fineTune(model, data, used, tokenizer, { replayTexts: options.replayTexts, onProgress }));
   const evaluation = await timed(timings, 'evaluation', () => evaluate(model, data, used, { generalTexts: options.generalTexts, onProgress }));
   const attribution = await timed(timings, 'attribution', () =>

@@ -89,6 +89,7 @@ const NON_DEFAULT = {
   maxTrainRows: 40,
   maxEvalRows: 20,
   sequenceLength: 24,
+  pooling: 'last',
   probe: { steps: 2, learningRate: 0.02 },
   training: {
     epochs: 999,
@@ -126,6 +127,7 @@ const NON_DEFAULT = {
     baseModel: 'tiny test model',
     driftRule: 'contributor groups ending in -2',
     retainedProbe: 'next tokens of plain prose',
+    evaluationRule: 'rows of contributors other than the noisy one',
   },
   gates: [{ task: 'phishing triage', quantity: 'tuned', atLeast: 0.1, name: 'triage F1 ≥ 0.1' }],
 } as const;
@@ -139,10 +141,13 @@ const lastArgs = (name: string): Call => calls.get(name)!.at(-1)!;
 const get = (value: unknown, path: string): unknown => path.split('.').reduce<unknown>((v, k) => (v as Record<string, unknown> | undefined)?.[k], value);
 
 let record: AuditRecord;
-let snapshotRule: string | undefined;
+/** The rules of the snapshot's splitBy calls, in order: the drift rule, then the evaluation rule. */
+const snapshotRules: Array<string | undefined> = [];
 /** Non-drift rows per label, counted here from the snapshot (independently of the pipeline). */
 let perLabel: number[];
 let driftRows: number;
+/** The model the run tuned: its classifier head's config is where pooling is read. */
+let tunedModel: { config: { pooling?: string } };
 
 beforeAll(async () => {
   const built = await fromSpamAssassin({ limitPerGroup: 20, noisy: 6, duplicate: 3, seed: 3, maxChars: 160 });
@@ -153,7 +158,7 @@ beforeAll(async () => {
   const snapshot: typeof frozen = {
     ...frozen,
     splitBy: (assign, options) => {
-      snapshotRule = options?.rule;
+      snapshotRules.push(options?.rule);
       return frozen.splitBy(assign, options);
     },
   };
@@ -161,13 +166,15 @@ beforeAll(async () => {
   const labels = snapshot.classes.map(String);
   perLabel = labels.map((l) => snapshot.rows.filter((r) => !isDrift(r) && String(r.label) === l).length);
   driftRows = snapshot.rows.filter(isDrift).length;
+  tunedModel = createTransformer({ vocabSize: CHAR_VOCAB_SIZE, dModel: 16, nHeads: 2, nLayers: 1, maxSeqLen: 32, seed: 1 });
   const options = {
     snapshot,
     isDriftRow: (row: { contributor: string }) => String(groups[row.contributor]).endsWith('-2'),
-    baseModel: createTransformer({ vocabSize: CHAR_VOCAB_SIZE, dModel: 16, nHeads: 2, nLayers: 1, maxSeqLen: 32, seed: 1 }),
+    baseModel: tunedModel,
     generalTexts: english.heldOut,
     replayTexts: english.train,
     mislabelledRowIds: built.groundTruth.noisyRowIds,
+    isTrustedRow: (row: { contributor: string }) => row.contributor !== built.groundTruth.noisyContributor,
     ...NON_DEFAULT,
   } as unknown as PipelineOptions;
   record = (await runPipeline(options)).record;
@@ -189,6 +196,8 @@ function observed(name: string): unknown {
     case 'pipeline':
       if (rest === 'seed') return lastArgs('createBatchPlan')[2];
       if (rest === 'sequenceLength') return sequenceLength;
+      // The head's pooling is read by the transformer's forward from its config.
+      if (rest === 'pooling') return tunedModel.config.pooling;
       // More rows are available than either cap (checked in the fractions test), so the caps are the counts used.
       if (rest === 'maxTrainRows') return (firstArgs('featurize')[1] as { inputs: Int32Array }).inputs.length / (sequenceLength as number);
       if (rest === 'maxEvalRows') return ((firstArgs('compareModels')[2] as { name: string; dataset: { inputs: unknown[] } }[]).find((t) => t.name.endsWith('(drift)'))!.dataset.inputs).length;
@@ -236,7 +245,8 @@ function observed(name: string): unknown {
       if (rest === 'retainedTask') return compareTasks.at(-1);
       if (rest === 'adapter') return lastArgs('attachAdapter')[1];
       if (rest === 'baseModel') return (firstArgs('toEvalModel')[1] as { name: string }).name.replace(' (linear probe)', '');
-      if (rest === 'driftRule') return snapshotRule;
+      if (rest === 'driftRule') return snapshotRules[0];
+      if (rest === 'evaluationRule') return snapshotRules[1];
       if (rest === 'retainedProbe') return record.evaluation.drift?.probe ?? NON_DEFAULT.names.retainedProbe;
       break;
     }
@@ -276,11 +286,15 @@ describe('the record equals what the run used', () => {
     expect(test).toBeLessThan(NON_DEFAULT.maxEvalRows);
     expect(train).toBeGreaterThan(NON_DEFAULT.maxTrainRows);
     expect(driftRows).toBeGreaterThan(NON_DEFAULT.maxEvalRows);
-    expect(record.datanet.splits).toMatchObject({ train: NON_DEFAULT.maxTrainRows, validation, test, drift: NON_DEFAULT.maxEvalRows });
+    // The evaluation rule (isTrustedRow) takes the noisy contributor's rows out of the test sample and records how many.
+    const splits = record.datanet.splits as unknown as { test: number; untrustedTestRows: number };
+    expect(splits.untrustedTestRows).toBeGreaterThan(0);
+    expect(splits.test + splits.untrustedTestRows).toBe(test);
+    expect(record.datanet.splits).toMatchObject({ train: NON_DEFAULT.maxTrainRows, validation, drift: NON_DEFAULT.maxEvalRows });
   });
 
   it("a custom Datanet's record uses its own names, and the record verifies", async () => {
-    expect(record.evaluation.tasks.map((t) => t.name)).toEqual(['phishing triage', 'phishing triage (accuracy)', 'late batch (drift)', 'late batch (accuracy)', 'plain prose']);
+    expect(record.evaluation.tasks.map((t) => t.name)).toEqual(['phishing triage', 'phishing triage (accuracy)', 'phishing triage (all labels)', 'late batch (drift)', 'late batch (accuracy)', 'plain prose']);
     expect(record.fineTuning.adapterName).toBe('triage');
     const text = JSON.stringify({ ...record.evaluation, ...record.fineTuning, attribution: record.attribution.parameters });
     expect(text).not.toMatch(/spam detection|later-collected mail|security/);

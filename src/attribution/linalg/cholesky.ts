@@ -1,17 +1,28 @@
 /**
  * The one Cholesky factorisation of the code base: A = L Lᵀ for a symmetric positive definite n×n float64 matrix, and
- * triangular solves with many right-hand sides. Right-looking and blocked (Golub & Van Loan, 4th ed., Alg. 4.2.4): per
- * block column of width {@link CHOLESKY_BLOCK}, the diagonal block is factored in place, the panel below it is solved
- * against it, and the trailing lower triangle takes the rank-b update as one SYRK-style call (lower tiles only) — nearly
- * all n³/3 multiply-adds land in the product kernel (dense-workspace.ts), packed and blocked for cache and SIMD. The panel solve multiplies by the inverse of the
- * b×b diagonal factor (a triangular inverse is backward stable in practice for the well-conditioned diagonal blocks of an
- * SPD matrix; Higham 2002, §14.2) so it runs on the same kernel; the inverses are kept and reused by every solve.
+ * triangular solves with many right-hand sides. Right-looking and blocked in two levels (Golub & Van Loan, 4th ed., Alg. 4.2.4): per
+ * block column of width {@link CHOLESKY_BLOCK}, the diagonal block is factored in place (itself blocked, in leaves of
+ * 64), the panel below it is solved against it, and the trailing lower triangle takes the rank-b update as one
+ * SYRK-style call (lower tiles only) — all but O(n·64²) of the n³/3 multiply-adds land in the product kernel
+ * (dense-workspace.ts), packed and blocked for cache and SIMD. Triangular solves run leaf by leaf: the earlier leaves'
+ * part is subtracted on the kernel, then the row block is multiplied by the leaf's inverse (a triangular inverse is
+ * backward stable in practice for the well-conditioned diagonal blocks of an SPD matrix; Higham 2002, §14.2), also on
+ * the kernel; the inverses are kept and reused by every solve.
  */
 import { ProvenantError } from '../../core/index.js';
 import { createDenseWorkspace, gemmNTBlocked, gemmNTLower, type DenseEngine, type DenseWorkspace } from './dense-workspace.js';
 
-/** Width of a block column: large enough that the kernel's tiles amortise, small enough that a panel stays in L2. */
-export const CHOLESKY_BLOCK = 128;
+/**
+ * Width of a block column of the outer loop: each trailing update is one rank-{@link CHOLESKY_BLOCK} SYRK, so the
+ * trailing matrix (out of cache at P in the thousands) is read and written n / CHOLESKY_BLOCK times in all.
+ */
+export const CHOLESKY_BLOCK = 256;
+/**
+ * Width of the diagonal leaves factored and inverted by scalar code. A diagonal block is itself factored right-looking
+ * in leaves of this width, its inner updates and every triangular solve on the product kernel: of the n³/3
+ * multiply-adds only n·LEAF²/3 (+ as many for the inverses) stay scalar.
+ */
+const LEAF = 64;
 
 export interface CholeskyOptions {
   /** Added to the diagonal before factoring (λI); default 0. */
@@ -39,7 +50,7 @@ interface Layout {
   n: number;
   /** Offset of the n×n matrix: L in the lower triangle (the upper one holds scratch values of the updates). */
   a: number;
-  /** Per block column: offset of the inverse of its diagonal factor, and of that inverse's transpose (b×b each). */
+  /** Per leaf (LEAF-wide diagonal block, in order): offset of the inverse of its factor, and of that inverse's transpose. */
   inv: number[];
   invT: number[];
 }
@@ -61,9 +72,9 @@ export function choleskyFactor(A: ArrayLike<number>, n: number, options: Cholesk
     throw new ProvenantError('ATTRIBUTION_SHAPE_MISMATCH', `Matrix has ${A.length} entries, expected ${n}² (n = ${n}).`, { data: { entries: A.length, n } });
   }
   const damping = options.damping ?? 0;
-  const blocks = Math.ceil(n / CHOLESKY_BLOCK);
-  // Matrix, inverses of the diagonal blocks, and the panel scratch.
-  const ws = createDenseWorkspace(n * n + 2 * blocks * CHOLESKY_BLOCK * CHOLESKY_BLOCK + n * CHOLESKY_BLOCK + 16, options.engine);
+  const leaves = Math.ceil(n / LEAF);
+  // Matrix, inverses of the leaves, and the panel scratch.
+  const ws = createDenseWorkspace(n * n + 2 * leaves * LEAF * LEAF + n * LEAF + 16, options.engine);
   const a = ws.alloc(n * n);
   {
     const h = ws.heap();
@@ -76,40 +87,46 @@ export function choleskyFactor(A: ArrayLike<number>, n: number, options: Cholesk
   return factorApi(layout);
 }
 
+/**
+ * Right-looking blocked Cholesky in two levels (Golub & Van Loan, 4th ed., Alg. 4.2.4, applied to the diagonal block
+ * again): per block column J, the diagonal block is factored leaf by leaf, the panel below it solved against it
+ * ({@link forwardBlock}), and the trailing lower triangle takes one rank-|J| update.
+ */
 function factorInPlace(L: Layout): void {
   const { ws, n, a } = L;
-  const nb = CHOLESKY_BLOCK;
-  for (let j0 = 0; j0 < n; j0 += nb) {
-    const j1 = Math.min(n, j0 + nb);
-    const b = j1 - j0;
-    factorDiagonalBlock(ws.heap(), a, n, j0, b);
-    const inv = ws.alloc(b * b);
-    const invT = ws.alloc(b * b);
-    invertLower(ws.heap(), a + j0 * n + j0, n, b, inv, invT);
-    L.inv.push(inv);
-    L.invT.push(invT);
+  for (let j0 = 0; j0 < n; j0 += CHOLESKY_BLOCK) {
+    const j1 = Math.min(n, j0 + CHOLESKY_BLOCK);
+    factorDiagonalBlock(L, j0, j1);
     const m = n - j1;
     if (m === 0) continue;
-    // Panel: A[j1:n, J] ← A[j1:n, J] · L_JJ⁻ᵀ  (C += T · Invᵀ with T a copy of the panel, the panel zeroed).
-    const mark = ws.mark();
-    const t = ws.alloc(m * b);
-    {
-      const h = ws.heap();
-      for (let i = 0; i < m; i++) {
-        const row = a + (j1 + i) * n + j0;
-        h.copyWithin(t + i * b, row, row + b);
-        h.fill(0, row, row + b);
-      }
-    }
-    gemmNTBlocked(ws, m, b, b, 1, t, b, inv, b, a + j1 * n + j0, n);
-    ws.release(mark);
+    // Panel: each row p of A[j1:n, J] ← L_JJ⁻¹ p (i.e. the panel times L_JJ⁻ᵀ).
+    forwardBlock(L, a + j1 * n, n, m, j0, j1);
     // Trailing update of the lower triangle: A[j1:n, j1:n] −= P Pᵀ (lower part) for the panel P = A[j1:n, J].
-    gemmNTLower(ws, m, b, -1, a + j1 * n + j0, n, a + j1 * n + j0, n, a + j1 * n + j1, n);
+    gemmNTLower(ws, m, j1 - j0, -1, a + j1 * n + j0, n, a + j1 * n + j0, n, a + j1 * n + j1, n);
   }
 }
 
-/** Unblocked Cholesky of the b×b diagonal block at (j0, j0), in place (lower triangle). */
-function factorDiagonalBlock(h: Float64Array, a: number, n: number, j0: number, b: number): void {
+/** The diagonal block [j0, j1)² in place, right-looking by leaves: factor and invert a leaf, solve below it, update. */
+function factorDiagonalBlock(L: Layout, j0: number, j1: number): void {
+  const { ws, n, a } = L;
+  for (let l0 = j0; l0 < j1; l0 += LEAF) {
+    const l1 = Math.min(j1, l0 + LEAF);
+    const b = l1 - l0;
+    factorLeaf(ws.heap(), a, n, l0, b);
+    const inv = ws.alloc(b * b);
+    const invT = ws.alloc(b * b);
+    invertLower(ws.heap(), a + l0 * n + l0, n, b, inv, invT);
+    L.inv.push(inv);
+    L.invT.push(invT);
+    const m = j1 - l1;
+    if (m === 0) continue;
+    multiplyBlock(L, a + l1 * n, n, m, l0, b, inv);
+    gemmNTLower(ws, m, b, -1, a + l1 * n + l0, n, a + l1 * n + l0, n, a + l1 * n + l1, n);
+  }
+}
+
+/** Unblocked Cholesky of the b×b leaf at (j0, j0), in place (lower triangle). */
+function factorLeaf(h: Float64Array, a: number, n: number, j0: number, b: number): void {
   for (let j = 0; j < b; j++) {
     const rj = a + (j0 + j) * n + j0;
     let diag = h[rj + j]!;
@@ -145,43 +162,67 @@ function invertLower(h: Float64Array, l: number, n: number, b: number, inv: numb
   for (let i = 0; i < b; i++) for (let c = 0; c <= i; c++) h[invT + c * b + i] = h[inv + i * b + c]!;
 }
 
+/**
+ * Columns [j0, j1) (factored diagonal block, j0 on a leaf boundary) of the rows × n matrix at `r` (row stride ldr,
+ * column 0 at `r`): each row x ↦ L_JJ⁻¹ x, leaf by leaf — subtract the earlier leaves' part on the kernel, multiply by
+ * the leaf's inverse on the kernel.
+ */
+function forwardBlock(L: Layout, r: number, ldr: number, rows: number, j0: number, j1: number): void {
+  const { ws, n, a } = L;
+  for (let l0 = j0; l0 < j1; l0 += LEAF) {
+    const b = Math.min(LEAF, j1 - l0);
+    // R[:, leaf] −= R[:, j0:l0] · L[leaf, j0:l0]ᵀ
+    if (l0 > j0) gemmNTBlocked(ws, rows, b, l0 - j0, -1, r + j0, ldr, a + l0 * n + j0, n, r + l0, ldr);
+    multiplyBlock(L, r, ldr, rows, l0, b, L.inv[l0 / LEAF]!);
+  }
+}
+
+/** Columns [j0, j1) of R: each row y ↦ L_JJ⁻ᵀ y, leaf by leaf from the last. */
+function backwardBlock(L: Layout, r: number, ldr: number, rows: number, j0: number, j1: number): void {
+  const { ws, n, a } = L;
+  const first = Math.floor((j1 - 1) / LEAF) * LEAF;
+  for (let l0 = first; l0 >= j0; l0 -= LEAF) {
+    const l1 = Math.min(j1, l0 + LEAF);
+    // R[:, leaf] −= R[:, l1:j1] · L[l1:j1, leaf]: L's columns read through strides.
+    if (j1 > l1) ws.gemm(rows, l1 - l0, j1 - l1, -1, r + l1, ldr, 1, a + l1 * n + l0, 1, n, r + l0, ldr);
+    multiplyBlock(L, r, ldr, rows, l0, l1 - l0, L.invT[l0 / LEAF]!);
+  }
+}
+
 /** In place on R (rows × n at `r`): R ← R L⁻ᵀ, i.e. each row b ↦ L⁻¹ b. */
 function forwardInPlace(L: Layout, r: number, rows: number): void {
   const { ws, n, a } = L;
-  const nb = CHOLESKY_BLOCK;
-  for (let blk = 0, j0 = 0; j0 < n; blk++, j0 += nb) {
-    const b = Math.min(nb, n - j0);
-    gemmNTBlocked(ws, rows, b, j0, -1, r, n, a + j0 * n, n, r + j0, n);
-    multiplyBlock(L, r, rows, j0, b, L.inv[blk]!);
+  for (let j0 = 0; j0 < n; j0 += CHOLESKY_BLOCK) {
+    const j1 = Math.min(n, j0 + CHOLESKY_BLOCK);
+    gemmNTBlocked(ws, rows, j1 - j0, j0, -1, r, n, a + j0 * n, n, r + j0, n);
+    forwardBlock(L, r, n, rows, j0, j1);
   }
 }
 
 /** In place on R: R ← R L⁻¹, i.e. each row y ↦ L⁻ᵀ y. */
 function backwardInPlace(L: Layout, r: number, rows: number): void {
   const { ws, n, a } = L;
-  const nb = CHOLESKY_BLOCK;
-  for (let blk = L.inv.length - 1; blk >= 0; blk--) {
-    const j0 = blk * nb;
-    const b = Math.min(nb, n - j0);
-    const j1 = j0 + b;
+  const last = Math.floor((n - 1) / CHOLESKY_BLOCK) * CHOLESKY_BLOCK;
+  for (let j0 = last; j0 >= 0; j0 -= CHOLESKY_BLOCK) {
+    const j1 = Math.min(n, j0 + CHOLESKY_BLOCK);
     // R[:, J] −= R[:, j1:n] · L[j1:n, J]: the kernel reads L's columns through strides (B(j, p) = L[j1 + p, j0 + j]).
-    if (n > j1) ws.gemm(rows, b, n - j1, -1, r + j1, n, 1, a + j1 * n + j0, 1, n, r + j0, n);
-    multiplyBlock(L, r, rows, j0, b, L.invT[blk]!);
+    if (n > j1) ws.gemm(rows, j1 - j0, n - j1, -1, r + j1, n, 1, a + j1 * n + j0, 1, n, r + j0, n);
+    backwardBlock(L, r, n, rows, j0, j1);
   }
 }
 
-/** R[:, j0:j0+b] ← R[:, j0:j0+b] · Mᵀ for the b×b matrix at `m`. */
-function multiplyBlock(L: Layout, r: number, rows: number, j0: number, b: number, m: number): void {
-  const { ws, n } = L;
+/** R[:, j0:j0+b] ← R[:, j0:j0+b] · Mᵀ for the b×b matrix at `m` (R: rows × ·, row stride ldr). */
+function multiplyBlock(L: Layout, r: number, ldr: number, rows: number, j0: number, b: number, m: number): void {
+  const { ws } = L;
   const mark = ws.mark();
   const t = ws.alloc(rows * b);
   const h = ws.heap();
   for (let i = 0; i < rows; i++) {
-    const at = r + i * n + j0;
+    const at = r + i * ldr + j0;
     h.copyWithin(t + i * b, at, at + b);
     h.fill(0, at, at + b);
   }
-  gemmNTBlocked(ws, rows, b, b, 1, t, b, m, b, r + j0, n);
+  gemmNTBlocked(ws, rows, b, b, 1, t, b, m, b, r + j0, ldr);
   ws.release(mark);
 }
 

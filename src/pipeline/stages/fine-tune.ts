@@ -54,13 +54,21 @@ export interface FineTuneResult {
 export async function fineTune(
   model: TransformerModel,
   data: PreparedData,
-  used: Pick<PipelineParams, 'seed' | 'sequenceLength' | 'probe' | 'training' | 'lora' | 'guard' | 'names'>,
+  used: Pick<PipelineParams, 'seed' | 'sequenceLength' | 'pooling' | 'probe' | 'training' | 'lora' | 'guard' | 'names'>,
   tokenizer: PipelineTokenizer,
   inputs: { replayTexts?: readonly string[]; onProgress?: ProgressCallback } = {},
 ): Promise<FineTuneResult> {
   const { seed, sequenceLength } = used;
   const baseHash = baseModelHash(model);
-  if (!model.linears.has('classifier')) addClassificationHead(model, data.classes.length, { seed });
+  if (!model.linears.has('classifier')) addClassificationHead(model, data.classes.length, { seed, pooling: used.pooling });
+  // A head the model already has keeps its pooling: refuse a run whose record would state another.
+  const pooling = model.config.pooling ?? 'mean';
+  if (pooling !== used.pooling) {
+    throw new ProvenantError('INVALID_ARGUMENT', `pooling '${used.pooling}' was asked for, but the model's classifier head pools with '${pooling}'.`, {
+      data: { asked: used.pooling, model: pooling },
+      docsPath: '#pipeline-parameters',
+    });
+  }
   for (const [name, weight] of model.weights) weight.trainable = name.startsWith('classifier.');
   const probeReporter = createProgressReporter('probe', used.probe.steps, inputs.onProgress);
   const probe = await train(model, {

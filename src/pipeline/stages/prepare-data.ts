@@ -3,7 +3,7 @@
  * Plain data in, plain data out; no model is touched.
  */
 import { ProvenantError, shuffle } from '../../core/index.js';
-import type { DatanetSnapshot, Label, SnapshotRow } from '../../datanet/index.js';
+import type { DatanetSnapshot, DatanetSplit, Label, SnapshotRow } from '../../datanet/index.js';
 import type { TrainingExample } from '../../finetune/index.js';
 import type { PipelineParams } from '../options.js';
 
@@ -21,8 +21,13 @@ export interface PreparedData {
   textOf: (row: SnapshotRow) => string;
   trainRows: SnapshotRow[];
   validationRows: SnapshotRow[];
+  /** Test rows evaluated and attributed: the seeded test sample less the rows whose labels are not trusted. */
   testRows: SnapshotRow[];
+  /** Rows of the seeded test sample left out by the evaluation rule (`isTrustedRow`); empty without a rule. */
+  untrustedTestRows: SnapshotRow[];
   driftRows: SnapshotRow[];
+  /** The evaluation rule's split (trusted rows → train, the others → test), when a rule was given: its digest names them. */
+  evaluationSplit: DatanetSplit | null;
   trainExamples: TrainingExample[];
   validationExamples: TrainingExample[];
   /** Token ids [rows, sequenceLength] of rows, padded. */
@@ -30,7 +35,11 @@ export interface PreparedData {
 }
 
 /**
- * Splits and encodes a snapshot for a run.
+ * Splits and encodes a snapshot for a run. Drift rows (`isDriftRow`) are held out first; the rest is split stratified by
+ * label and sampled. With `isTrustedRow` (an evaluation rule, described by `names.evaluationRule`), the validation, test
+ * and drift samples keep only rows whose labels are trusted — the training rows are not filtered, and the seeded samples
+ * are drawn as without the rule, so the test rows are the rule-free test sample less its untrusted rows (returned as
+ * `untrustedTestRows`, so both figures can be reported on the same sample).
  *
  * @throws ProvenantError `INVALID_ARGUMENT` with fewer than two labels; `DATANET_SCHEMA_INVALID` for non-text rows;
  *   `DATANET_ROW_INVALID` for a row with an unknown label
@@ -48,6 +57,7 @@ export function prepareData(
   used: Pick<PipelineParams, 'seed' | 'fractions' | 'maxTrainRows' | 'maxEvalRows' | 'sequenceLength' | 'names'>,
   tokenizer: PipelineTokenizer,
   isDriftRow: (row: SnapshotRow) => boolean = () => false,
+  isTrustedRow?: (row: SnapshotRow) => boolean,
 ): PreparedData {
   const { seed, sequenceLength } = used;
   const classes = snapshot.classes.map(String);
@@ -65,9 +75,14 @@ export function prepareData(
   const driftSplit = snapshot.splitBy((row) => (isDriftRow(row) ? 'test' : 'train'), { rule: used.names.driftRule });
   const split = stratifiedSplit(driftSplit.train.rows, labelOf, used.fractions, seed);
   const trainRows = sample(split.train, used.maxTrainRows, seed);
-  const validationRows = sample(split.validation, Math.max(32, Math.round(used.maxEvalRows / 4)), seed + 1);
-  const testRows = sample(split.test, used.maxEvalRows, seed + 2);
-  const driftRows = sample(driftSplit.test.rows, used.maxEvalRows, seed + 3);
+  // The rule's own split (trusted → train, untrusted → test): its digest names the rows the rule left out.
+  const evaluationSplit = isTrustedRow ? snapshot.splitBy((row) => (isTrustedRow(row) ? 'train' : 'test'), { rule: used.names.evaluationRule }) : null;
+  const untrusted = new Set((evaluationSplit?.test.rows ?? []).map((row) => row.id));
+  const trusted = (row: SnapshotRow): boolean => !untrusted.has(row.id);
+  const validationRows = sample(split.validation, Math.max(32, Math.round(used.maxEvalRows / 4)), seed + 1).filter(trusted);
+  const testSample = sample(split.test, used.maxEvalRows, seed + 2);
+  const testRows = testSample.filter(trusted);
+  const driftRows = sample(driftSplit.test.rows, used.maxEvalRows, seed + 3).filter(trusted);
   const encode = (rows: readonly SnapshotRow[]): TrainingExample[] =>
     rows.map((row) => ({ input: tokenizer.encode(textOf(row)).slice(0, sequenceLength), label: labelOf(row) }));
   return {
@@ -77,7 +92,9 @@ export function prepareData(
     trainRows,
     validationRows,
     testRows,
+    untrustedTestRows: testSample.filter((row) => !trusted(row)),
     driftRows,
+    evaluationSplit,
     trainExamples: encode(trainRows),
     validationExamples: encode(validationRows),
     idsOf: (rows) => tokenizer.encodeBatch(rows.map(textOf), sequenceLength).ids,

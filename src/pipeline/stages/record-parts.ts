@@ -88,7 +88,17 @@ export function recordParts(o: StageOutputs): AuditRecordParts {
       duplicatesRemoved: summary.duplicatesRemoved,
       rejections: summary.rejections,
       contributors: summary.contributors.map((c) => ({ id: c.contributor, rows: c.rows, bytes: c.bytes, labels: { ...c.labels }, duplicates: c.duplicates, rejections: c.rejections })),
-      splits: { train: data.trainRows.length, validation: data.validationRows.length, test: data.testRows.length, drift: data.driftRows.length, driftRule: used.names.driftRule, seed: used.seed },
+      splits: {
+        train: data.trainRows.length,
+        validation: data.validationRows.length,
+        test: data.testRows.length,
+        drift: data.driftRows.length,
+        driftRule: used.names.driftRule,
+        seed: used.seed,
+        ...(data.evaluationSplit
+          ? { evaluationRule: used.names.evaluationRule, evaluationRuleDigest: data.evaluationSplit.digest, untrustedTestRows: data.untrustedTestRows.length }
+          : {}),
+      },
       proofExample: { rowId: proofRow.id, rowHash: proofRow.id, proof, verified: snapshot.verifyRow(proofRow, proof) },
     },
     baseModel: { name: used.names.baseModel, hash: tuned.baseHash, config: jsonSafe(model.config) as Record<string, unknown> },
