@@ -30,6 +30,7 @@ import {
   flipLabels,
   gradDot,
   linearDatamodelingScore,
+  largestEigenvalue,
   lissa,
   looCorrelation,
   matMul,
@@ -104,6 +105,68 @@ function cached<T>(o: RawLrOptions, name: string, key: unknown, encode: (v: T) =
 
 const arr = (x: ArrayLike<number>) => Array.from(x);
 
+/** What {@link cachedArray} returns: the array, the seconds its computation took, and the date it was computed if read from the cache. */
+export interface Computed {
+  value: Float64Array;
+  seconds: number;
+  /** ISO date of the run that computed it, when it came from the cache; null when computed now. */
+  cachedFrom: string | null;
+  meta: Record<string, unknown>;
+}
+
+/**
+ * A float64 array (a score matrix, a self-influence vector) cached by content hash as raw bytes beside a JSON header that
+ * keeps the seconds its computation took and the date: a warm run recomputes LOO, LDS and AUC from the cached scores and
+ * reports the cold run's seconds, marked as such. `compute` times itself (it may include a factorisation made earlier).
+ */
+export async function cachedArray(o: Pick<RawLrOptions, 'cacheDir' | 'full' | 'log'>, name: string, key: unknown, compute: () => Promise<{ value: Float64Array; seconds: number; meta?: Record<string, unknown> }> | { value: Float64Array; seconds: number; meta?: Record<string, unknown> }): Promise<Computed> {
+  const digest = createHash('sha256').update(JSON.stringify(key)).digest('hex').slice(0, 16);
+  const file = join(o.cacheDir, `${name}-${digest}.f64`);
+  const header = `${file}.json`;
+  if (!o.full && existsSync(file) && existsSync(header)) {
+    const h = JSON.parse(readFileSync(header, 'utf8')) as { seconds: number; date: string; length: number; meta?: Record<string, unknown> };
+    const buf = readFileSync(file);
+    const value = new Float64Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
+    if (value.length === h.length) {
+      o.log(`${name}: from cache ${file} (computed ${h.date} in ${h.seconds.toFixed(0)} s)`);
+      return { value, seconds: h.seconds, cachedFrom: h.date, meta: h.meta ?? {} };
+    }
+  }
+  const r = await compute();
+  mkdirSync(o.cacheDir, { recursive: true });
+  writeFileSync(file, Buffer.from(r.value.buffer, r.value.byteOffset, r.value.byteLength));
+  writeFileSync(header, JSON.stringify({ seconds: r.seconds, date: new Date().toISOString(), length: r.value.length, meta: r.meta ?? {} }));
+  return { value: r.value, seconds: r.seconds, cachedFrom: null, meta: r.meta ?? {} };
+}
+
+/** `fn`'s array as {@link cachedArray}'s compute result, with the seconds it took. */
+export function timedValue(fn: () => Float64Array): { value: Float64Array; seconds: number } {
+  const t = timed(fn);
+  return { value: t.result, seconds: t.seconds };
+}
+
+/** `fn`'s result and the seconds it took. */
+function timed<T>(fn: () => T): { result: T; seconds: number } {
+  const start = performance.now();
+  const result = fn();
+  return { result, seconds: seconds(start) };
+}
+
+const asFloat64 = (v: ArrayLike<number>) => (v instanceof Float64Array ? v : Float64Array.from(v));
+
+/** Memoised thunk: `compute` runs on the first call only. */
+function lazy<T>(compute: () => T): () => T {
+  let done = false;
+  let value: T;
+  return () => {
+    if (!done) {
+      value = compute();
+      done = true;
+    }
+    return value;
+  };
+}
+
 /** Float64 per-example gradients as a FeatureMatrix (blocks `linear.weight`, `linear.bias`; also used by attribution.ts). */
 export function toFeatures(grads: Float64Array, rows: number, d: number, classes = C): FeatureMatrix {
   const dim = (d + 1) * classes;
@@ -166,11 +229,15 @@ export async function runRawLogisticRegression(o: RawLrOptions): Promise<{ rows:
   const fitSeconds = seconds(start);
   const accuracy = { train: convexAccuracy(train, fit.theta), test: convexAccuracy(test, fit.theta) };
   log(`LR raw fit: ${fit.iterations} Newton steps, ${fit.cgIterations} Hv, ‖∇J‖ ${fit.gradientNorm.toExponential(1)}; accuracy train ${accuracy.train.toFixed(3)}, test ${accuracy.test.toFixed(3)} (${fitSeconds.toFixed(0)} s)`);
-  start = performance.now();
-  const L = convexHessianCholesky(train, fit.theta);
-  const factorSeconds = seconds(start);
-  log(`LR raw: Hessian + Cholesky at θ̂ (P = ${P}, ${L.engine}) ${factorSeconds.toFixed(1)} s`);
-  const pre = (R: Float64Array, rows: number) => L.solveRows(R, rows);
+  // The factor at θ̂ is made only when something needs it (a retrain, the IF solves); a warm cache needs neither.
+  let factorSeconds = 0;
+  const factor = lazy(() => {
+    const f = timed(() => convexHessianCholesky(train, fit.theta));
+    factorSeconds = f.seconds;
+    log(`LR raw: Hessian + Cholesky at θ̂ (P = ${P}, ${f.result.engine}) ${factorSeconds.toFixed(1)} s`);
+    return f.result;
+  });
+  const pre = (R: Float64Array, rows: number) => factor().solveRows(R, rows);
 
   // 2. Ground truth: leave-one-out and LDS retrains (cached).
   const retrain = (rowsSubset: Uint32Array) => convexExampleLosses(test, preconditionedFit(train, fit.theta, pre, 1e-10, rowsSubset).theta).map((l) => -l);
@@ -186,104 +253,39 @@ export async function runRawLogisticRegression(o: RawLrOptions): Promise<{ rows:
   const ldsSeconds = seconds(start);
   log(`LR raw ground truth: LOO ${loo.rows.length} rows (${looSeconds.toFixed(0)} s), LDS ${o.subsets} subsets (${ldsSeconds.toFixed(0)} s)`);
 
-  const evaluate = (method: string, scores: ScoreMatrix, featurizeSeconds: number | null, scoreSeconds: number, auc: number | null, note?: string) => {
+  const fromCache: string[] = [];
+  /** A row from a (possibly cached) score matrix; a cached one keeps the cold run's seconds and says so in its note. */
+  const evaluate = (method: string, computed: Computed, featurizeSeconds: number | null, note?: string) => {
+    const scores: ScoreMatrix = { values: computed.value, nTrain: train.n, nTest: test.n };
     const l = looCorrelation(scores, loo);
     const s = linearDatamodelingScore(scores, lds);
-    return push({ model: o.model, method, loo: l.spearman, looPearson: l.pearson, lds: s.score, auc, featurizeSeconds, scoreSeconds, note });
-    log(`${o.model} ${method}: LOO ρ ${l.spearman.toFixed(3)}, LDS ${s.score.toFixed(3)}, AUC ${auc?.toFixed(3) ?? '—'}, ${scoreSeconds.toFixed(1)} s`);
+    if (computed.cachedFrom) fromCache.push(method);
+    const cachedNote = computed.cachedFrom ? `scores from cache (computed ${computed.cachedFrom}; seconds are that run's)` : '';
+    log(`${o.model} ${method}: LOO ρ ${l.spearman.toFixed(3)}, LDS ${s.score.toFixed(3)}, ${computed.seconds.toFixed(1)} s${computed.cachedFrom ? ' (cached)' : ''}`);
+    return push({ model: o.model, method, loo: l.spearman, looPearson: l.pearson, lds: s.score, auc: null, featurizeSeconds, scoreSeconds: computed.seconds, note: [note, cachedNote].filter(Boolean).join('; ') || undefined });
   };
+  const scoreKey = (method: string, settings: Record<string, unknown> = {}) => ({ ...base, method, ...settings, scoresVersion: 1 });
 
   // 4. Influence function, explicit: the factor at θ̂ solves all 500 queries (the cost model's choice is recorded).
   const choice = chooseConvexSolver({ d, numClasses: C, trainingRows: train.n, queries: test.n });
   log(`LR raw solver choice (chooseConvexSolver, ${test.n} queries): ${choice.solver} — ${choice.reason}`);
-  start = performance.now();
   const testGrads = convexExampleGradients(test, fit.theta);
-  const V = L.solveRows(testGrads, test.n);
-  const ifScores: ScoreMatrix = { values: convexScoresFromSolutions(train, convexExampleResiduals(train, fit.theta), V, test.n), nTrain: train.n, nTest: test.n };
-  const ifSeconds = seconds(start) + factorSeconds;
-  const ifRow = evaluate('IF (explicit H⁻¹, float64)', ifScores, null, ifSeconds, null, `chooseConvexSolver: ${choice.solver} — ${choice.reason}; route taken: explicit (the factor at θ̂ also preconditions every retrain)`);
+  const ifComputed = await cachedArray(o, 'lr-raw-scores', scoreKey('IF explicit'), () => {
+    // The factor's seconds count once, here, whether a retrain made it earlier or this call makes it.
+    const madeEarlier = factorSeconds > 0;
+    const t = timed(() => {
+      const L = factor();
+      return convexScoresFromSolutions(train, convexExampleResiduals(train, fit.theta), L.solveRows(testGrads, test.n), test.n);
+    });
+    return { value: t.result, seconds: t.seconds + (madeEarlier ? factorSeconds : 0) };
+  });
+  const ifScores: ScoreMatrix = { values: ifComputed.value, nTrain: train.n, nTest: test.n };
+  const ifRow = evaluate('IF (explicit H⁻¹, float64)', ifComputed, null, `chooseConvexSolver: ${choice.solver} — ${choice.reason}; route taken: explicit (the factor at θ̂ also preconditions every retrain); seconds include the Hessian and its Cholesky factor`);
 
-  // 5. IF by CG on a few test points: the same algebra by the other route, and what it costs per query.
-  if (o.cgTestPoints > 0) {
-    const k = Math.min(o.cgTestPoints, test.n);
-    const sub = createConvexLogisticProblem(o.xTest.subarray(0, k * d), o.yTest.subarray(0, k), { numClasses: C, lambda: o.lambda, d });
-    start = performance.now();
-    const cg = convexInfluenceScores(train, fit.theta, sub, { solver: 'cg' });
-    const cgSeconds = seconds(start);
-    let maxDiff = 0, maxAbs = 0;
-    for (let i = 0; i < train.n; i++) for (let t = 0; t < k; t++) {
-      maxDiff = Math.max(maxDiff, Math.abs(cg.values[i * k + t]! - ifScores.values[i * test.n + t]!));
-      maxAbs = Math.max(maxAbs, Math.abs(ifScores.values[i * test.n + t]!));
-    }
-    push({ model: o.model, method: 'IF (CG on exact H)', loo: null, lds: null, auc: null, featurizeSeconds: null, scoreSeconds: cgSeconds, note: `${k} test points only (${(cgSeconds / k).toFixed(1)} s per query, ≤ ${cg.solver.cgIterationsUsed} Jacobi-CG iterations at 1e-10): max |CG − explicit| / max |τ| = ${(maxDiff / maxAbs).toExponential(1)}, so its LOO/LDS equal the explicit row's` });
-    log(`LR raw CG: ${k} queries ${cgSeconds.toFixed(0)} s, rel. diff ${(maxDiff / maxAbs).toExponential(1)}`);
-  }
-
-  let gradDotRow: RawRow | null = null, tracInRow: RawRow | null = null, dataInfRow: RawRow | null = null;
-  // 6. Gradient-feature methods at θ̂ (float32 features, exact float64 gradients).
-  start = performance.now();
-  const trainFeatures = toFeatures(convexExampleGradients(train, fit.theta), train.n, d);
-  const testFeatures = toFeatures(testGrads, test.n, d);
-  const featurizeSeconds = seconds(start);
-  {
-    start = performance.now();
-    const scores = denseScores(trainFeatures, testFeatures, gradDot());
-    gradDotRow = evaluate('Grad-Dot', scores, featurizeSeconds, seconds(start), null);
-  }
-  {
-    // TracInCP over the Newton iterates (equal weights): Σ_k Grad-Dot at each checkpoint, summed as score matrices.
-    start = performance.now();
-    const values = new Float64Array(train.n * test.n);
-    const path = fit.path!;
-    for (const theta of path) {
-      const s = denseScores(toFeatures(convexExampleGradients(train, theta), train.n, d), toFeatures(convexExampleGradients(test, theta), test.n, d), gradDot());
-      for (let q = 0; q < values.length; q++) values[q]! += s.values[q]!;
-    }
-    tracInRow = evaluate('TracInCP (Newton-path checkpoints)', { values, nTrain: train.n, nTest: test.n }, null, seconds(start), null, `${path.length} checkpoints`);
-  }
-  {
-    start = performance.now();
-    const scores = denseScores(trainFeatures, testFeatures, fitDataInf(trainFeatures));
-    dataInfRow = evaluate('DataInf', scores, featurizeSeconds, seconds(start), null);
-  }
-  {
-    start = performance.now();
-    const scores = denseScores(trainFeatures, testFeatures, fitFisher(trainFeatures));
-    evaluate('Fisher (damped 0.1·tr/d)', scores, featurizeSeconds, seconds(start), null);
-  }
-
-  // 7. TRAK: models retrained on random halves, margin gradients projected to `trakProjection` dimensions (Gaussian).
-  const maxModels = Math.max(...o.trakModels);
-  const halves = sampleLdsSubsets(train.n, { fraction: 0.5, count: Math.max(2, maxModels), seed: o.seed + 4 });
-  const proj = projectionMatrix('gaussian', P, o.trakProjection, o.seed + 5);
-  const projected = (problem: ConvexLogisticProblem, theta: Float64Array): FeatureMatrix => {
-    const g = convexExampleGradients(problem, theta);
-    const p = convexExampleLosses(problem, theta).map((l) => Math.exp(-l));
-    for (let i = 0; i < problem.n; i++) {
-      const s = -1 / Math.max(1e-12, 1 - p[i]!);
-      for (let q = i * P; q < (i + 1) * P; q++) g[q]! *= s;
-    }
-    const data = Float32Array.from(matMul(g, problem.n, P, proj, o.trakProjection));
-    return { rows: problem.n, dim: o.trakProjection, data, blocks: [{ name: 'projected', module: 'linear', offset: 0, size: o.trakProjection }] };
-  };
-  const perModel: Array<{ train: FeatureMatrix; test: FeatureMatrix; p: Float32Array }> = [];
-  start = performance.now();
-  for (let m = 0; m < maxModels; m++) {
-    const theta = (await cached<{ theta: Float64Array }>(o, 'lr-raw-trak-model', { ...base, model: m, seed: o.seed + 4, tolerance: 1e-8 }, (f) => ({ theta: arr(f.theta) }), (r) => ({ theta: Float64Array.from(r.theta) }), () => preconditionedFit(train, fit.theta, pre, 1e-8, halves[m]))).theta;
-    perModel.push({ train: projected(train, theta), test: projected(test, theta), p: Float32Array.from(convexExampleLosses(train, theta), (l) => Math.exp(-l)) });
-    if ((m + 1) % 5 === 0) log(`LR raw TRAK model ${m + 1}/${maxModels}`);
-    for (const M of o.trakModels) {
-      if (M !== m + 1) continue;
-      const t0 = performance.now();
-      const models = perModel.slice(0, M);
-      const trak = fitTrak(models.map((x) => ({ features: x.train, labelProbability: x.p })));
-      const scores = denseScores(trakFeatures(models.map((x) => x.train)), trakFeatures(models.map((x) => x.test)), trak);
-      evaluate(`TRAK-${M}`, scores, seconds(start), seconds(t0), null, `${M} models on random halves, Gaussian projection to ${o.trakProjection}`);
-    }
-  }
-  // 7b. LiSSA (Agarwal et al. 2017, Alg. 1; Koh & Liang 2017, §3): the stochastic Neumann series with mini-batch Hessians
+  // 4b. LiSSA (Agarwal et al. 2017, Alg. 1; Koh & Liang 2017, §3): the stochastic Neumann series with mini-batch Hessians
   //     of the exact model, on `lissaTests` evenly spaced test points (a full 500-query run costs ~10× the explicit solve
-  //     here); LOO and LDS are taken on those test points only, beside the explicit IF on the same points.
+  //     here); LOO and LDS are taken on those test points only, beside the explicit IF on the same points. Right after the
+  //     explicit IF, so a cold run that is stopped early still has it.
   if (o.lissaTests > 0) {
     const tests = Array.from({ length: Math.min(o.lissaTests, test.n) }, (_, j) => Math.floor((j * test.n) / Math.min(o.lissaTests, test.n)));
     const full = convexHessianOperator(train, fit.theta);
@@ -303,12 +305,22 @@ export async function runRawLogisticRegression(o: RawLrOptions): Promise<{ rows:
         return out;
       },
     };
-    start = performance.now();
-    const queryGrads = new Float64Array(tests.length * P);
-    tests.forEach((t, j) => queryGrads.set(testGrads.subarray(t * P, (t + 1) * P), j * P));
-    const solved = lissa(op, queryGrads, tests.length, { depth: o.lissaDepth, batchSize: o.lissaBatch, seed: o.seed + 6 });
-    const sub = convexScoresFromSolutions(train, convexExampleResiduals(train, fit.theta), solved, tests.length);
-    const lissaSeconds = seconds(start);
+    const settings = { tests, depth: o.lissaDepth, batchSize: o.lissaBatch, repeats: 1, damping: 0, seed: o.seed + 6, scaleRule: '1.5·λ_max (30 power-iteration steps on the full Hessian)' };
+    const lissaComputed = await cachedArray(o, 'lr-raw-scores', scoreKey('LiSSA', settings), () => {
+      const t = timed(() => {
+        // The scale s is taken here (not inside lissa) so that it can be printed: s must exceed λ_max(H) for convergence.
+        const scale = 1.5 * largestEigenvalue(op);
+        const queryGrads = new Float64Array(tests.length * P);
+        tests.forEach((t, j) => queryGrads.set(testGrads.subarray(t * P, (t + 1) * P), j * P));
+        const solved = lissa(op, queryGrads, tests.length, { depth: settings.depth, batchSize: settings.batchSize, repeats: settings.repeats, damping: settings.damping, scale, seed: settings.seed });
+        return { scale, values: convexScoresFromSolutions(train, convexExampleResiduals(train, fit.theta), solved, tests.length) };
+      });
+      return { value: t.result.values, seconds: t.seconds, meta: { scale: t.result.scale } };
+    });
+    const sub = lissaComputed.value;
+    const lissaSeconds = lissaComputed.seconds;
+    const scale = lissaComputed.meta.scale as number;
+    if (lissaComputed.cachedFrom) fromCache.push('LiSSA');
     // Both methods on the same test columns: a 500-wide matrix with only `tests` filled, LOO restricted to them.
     const widen = (values: ArrayLike<number>, width: number, pick: (j: number) => number) => {
       const out = new Float64Array(train.n * test.n);
@@ -328,8 +340,97 @@ export async function runRawLogisticRegression(o: RawLrOptions): Promise<{ rows:
     };
     const l = onTests(widen(sub, tests.length, (j) => j));
     const ref = onTests(widen(ifScores.values, test.n, (j) => tests[j]!));
-    push({ model: o.model, method: `LiSSA (depth ${o.lissaDepth}, batch ${o.lissaBatch}; ${tests.length} test points)`, loo: l.loo.spearman, looPearson: l.loo.pearson, lds: l.lds, auc: null, featurizeSeconds: null, scoreSeconds: lissaSeconds, note: `on ${tests.length} evenly spaced test points (every ${test.n / tests.length}th); the explicit IF on the same points: LOO ρ ${ref.loo.spearman.toFixed(3)}, LDS ${ref.lds.toFixed(3)}; scale 1.5·λ_max by power iteration` });
-    log(`LR raw LiSSA: ${tests.length} queries ${lissaSeconds.toFixed(0)} s, LOO ρ ${l.loo.spearman.toFixed(3)} LDS ${l.lds.toFixed(3)} (IF on the same points ${ref.loo.spearman.toFixed(3)} / ${ref.lds.toFixed(3)})`);
+    // The truncated series reaches an eigen-direction μ of H only as (1 − (1 − μ/s)^J)/μ: directions below ≈ s/J are damped.
+    const samples = settings.depth * settings.batchSize * settings.repeats;
+    const described = `depth J ${settings.depth}, scale s ${scale.toPrecision(3)} (${settings.scaleRule}), damping ${settings.damping} beyond the model's λ ${o.lambda} (series reaches eigenvalues ≳ s/J ≈ ${(scale / settings.depth).toExponential(1)}), ${settings.batchSize} training rows per Hessian sample, ${settings.repeats} repeat: ${samples.toLocaleString('en-US')} row-Hessians sampled`;
+    push({ model: o.model, method: `LiSSA (depth ${settings.depth}, batch ${settings.batchSize}; ${tests.length} test points)`, loo: l.loo.spearman, looPearson: l.loo.pearson, lds: l.lds, auc: null, featurizeSeconds: null, scoreSeconds: lissaSeconds, note: `${described}; on ${tests.length} evenly spaced test points (every ${test.n / tests.length}th); the explicit IF on the same points: LOO ρ ${ref.loo.spearman.toFixed(3)}, LDS ${ref.lds.toFixed(3)}; AUC not measured (self-influence would need 5,000 LiSSA solves)${lissaComputed.cachedFrom ? `; scores from cache (computed ${lissaComputed.cachedFrom}; seconds are that run's)` : ''}` });
+    log(`LR raw LiSSA (${described}): ${tests.length} queries ${lissaSeconds.toFixed(0)} s, LOO ρ ${l.loo.spearman.toFixed(3)} LDS ${l.lds.toFixed(3)} (IF on the same points ${ref.loo.spearman.toFixed(3)} / ${ref.lds.toFixed(3)})`);
+  }
+  // 5. IF by CG on a few test points: the same algebra by the other route, and what it costs per query.
+  if (o.cgTestPoints > 0) {
+    const k = Math.min(o.cgTestPoints, test.n);
+    const sub = createConvexLogisticProblem(o.xTest.subarray(0, k * d), o.yTest.subarray(0, k), { numClasses: C, lambda: o.lambda, d });
+    start = performance.now();
+    const cg = convexInfluenceScores(train, fit.theta, sub, { solver: 'cg' });
+    const cgSeconds = seconds(start);
+    let maxDiff = 0, maxAbs = 0;
+    for (let i = 0; i < train.n; i++) for (let t = 0; t < k; t++) {
+      maxDiff = Math.max(maxDiff, Math.abs(cg.values[i * k + t]! - ifScores.values[i * test.n + t]!));
+      maxAbs = Math.max(maxAbs, Math.abs(ifScores.values[i * test.n + t]!));
+    }
+    push({ model: o.model, method: 'IF (CG on exact H)', loo: null, lds: null, auc: null, featurizeSeconds: null, scoreSeconds: cgSeconds, note: `${k} test points only (${(cgSeconds / k).toFixed(1)} s per query, ≤ ${cg.solver.cgIterationsUsed} Jacobi-CG iterations at 1e-10): max |CG − explicit| / max |τ| = ${(maxDiff / maxAbs).toExponential(1)}, so its LOO/LDS equal the explicit row's` });
+    log(`LR raw CG: ${k} queries ${cgSeconds.toFixed(0)} s, rel. diff ${(maxDiff / maxAbs).toExponential(1)}`);
+  }
+
+  // 6. Gradient-feature methods at θ̂ (float32 features, exact float64 gradients); features made only when a score is computed.
+  let featurizeSeconds = 0;
+  const features = lazy(() => {
+    const t = timed(() => ({ train: toFeatures(convexExampleGradients(train, fit.theta), train.n, d), test: toFeatures(testGrads, test.n, d) }));
+    featurizeSeconds = t.seconds;
+    return t.result;
+  });
+  const featureScores = (method: string, make: (f: FeatureMatrix) => Preconditioner) => cachedArray(o, 'lr-raw-scores', scoreKey(method), () => {
+    const f = features();
+    const t = timed(() => asFloat64(denseScores(f.train, f.test, make(f.train)).values));
+    return { value: t.result, seconds: t.seconds, meta: { featurizeSeconds } };
+  });
+  const gradDotScores = await featureScores('Grad-Dot', () => gradDot());
+  const gradDotRow = evaluate('Grad-Dot', gradDotScores, gradDotScores.meta.featurizeSeconds as number);
+  // TracInCP over the Newton iterates (equal weights): Σ_k Grad-Dot at each checkpoint, summed as score matrices.
+  const tracInScores = await cachedArray(o, 'lr-raw-scores', scoreKey('TracInCP Newton path'), () => timedValue(() => {
+    const values = new Float64Array(train.n * test.n);
+    for (const theta of fit.path!) {
+      const s = denseScores(toFeatures(convexExampleGradients(train, theta), train.n, d), toFeatures(convexExampleGradients(test, theta), test.n, d), gradDot());
+      for (let q = 0; q < values.length; q++) values[q]! += s.values[q]!;
+    }
+    return values;
+  }));
+  const tracInRow = evaluate('TracInCP (Newton-path checkpoints)', tracInScores, null, `${fit.path!.length} checkpoints`);
+  const dataInfScores = await featureScores('DataInf', (f) => fitDataInf(f));
+  const dataInfRow = evaluate('DataInf', dataInfScores, dataInfScores.meta.featurizeSeconds as number);
+  const fisherScores = await featureScores('Fisher (damped 0.1·tr/d)', (f) => fitFisher(f));
+  evaluate('Fisher (damped 0.1·tr/d)', fisherScores, fisherScores.meta.featurizeSeconds as number);
+
+  // 7. TRAK: models retrained on random halves, margin gradients projected to `trakProjection` dimensions (Gaussian).
+  const maxModels = Math.max(...o.trakModels);
+  const halves = sampleLdsSubsets(train.n, { fraction: 0.5, count: Math.max(2, maxModels), seed: o.seed + 4 });
+  const proj = projectionMatrix('gaussian', P, o.trakProjection, o.seed + 5);
+  const projected = (problem: ConvexLogisticProblem, theta: Float64Array): FeatureMatrix => {
+    const g = convexExampleGradients(problem, theta);
+    const p = convexExampleLosses(problem, theta).map((l) => Math.exp(-l));
+    for (let i = 0; i < problem.n; i++) {
+      const s = -1 / Math.max(1e-12, 1 - p[i]!);
+      for (let q = i * P; q < (i + 1) * P; q++) g[q]! *= s;
+    }
+    const data = Float32Array.from(matMul(g, problem.n, P, proj, o.trakProjection));
+    return { rows: problem.n, dim: o.trakProjection, data, blocks: [{ name: 'projected', module: 'linear', offset: 0, size: o.trakProjection }] };
+  };
+  const perModel: Array<{ train: FeatureMatrix; test: FeatureMatrix; p: Float32Array }> = [];
+  const trakKey = (M: number) => scoreKey(`TRAK-${M}`, { models: M, modelSeed: o.seed + 4, projection: o.trakProjection, projectionSeed: o.seed + 5 });
+  // Models are retrained (or read from their cache) and featurized only when some ensemble's scores are not cached.
+  let featurized = 0;
+  let trakFeaturizeSeconds = 0;
+  const addModels = async (M: number) => {
+    for (; featurized < M; featurized++) {
+      const m = featurized;
+      const theta = (await cached<{ theta: Float64Array }>(o, 'lr-raw-trak-model', { ...base, model: m, seed: o.seed + 4, tolerance: 1e-8 }, (f) => ({ theta: arr(f.theta) }), (r) => ({ theta: Float64Array.from(r.theta) }), () => preconditionedFit(train, fit.theta, pre, 1e-8, halves[m]))).theta;
+      const t = timed(() => ({ train: projected(train, theta), test: projected(test, theta), p: Float32Array.from(convexExampleLosses(train, theta), (l) => Math.exp(-l)) }));
+      trakFeaturizeSeconds += t.seconds;
+      perModel.push(t.result);
+      if ((m + 1) % 5 === 0) log(`LR raw TRAK model ${m + 1}/${maxModels}`);
+    }
+  };
+  for (const M of [...o.trakModels].sort((a, b) => a - b)) {
+    const computed = await cachedArray(o, 'lr-raw-scores', trakKey(M), async () => {
+      await addModels(M);
+      const models = perModel.slice(0, M);
+      const t = timedValue(() => {
+        const trak = fitTrak(models.map((x) => ({ features: x.train, labelProbability: x.p })));
+        return asFloat64(denseScores(trakFeatures(models.map((x) => x.train)), trakFeatures(models.map((x) => x.test)), trak).values);
+      });
+      return { ...t, meta: { featurizeSeconds: trakFeaturizeSeconds } };
+    });
+    evaluate(`TRAK-${M}`, computed, computed.meta.featurizeSeconds as number, `${M} models on random halves, Gaussian projection to ${o.trakProjection}`);
   }
   // 8. Mislabel detection (last: the rows above are written first): 10 % of the labels flipped, refitted (warm start from the clean optimum).
   const flip = flipLabels(o.yTrain, { fraction: 0.1, numClasses: C, seed: o.seed + 3 });
@@ -342,22 +443,29 @@ export async function runRawLogisticRegression(o: RawLrOptions): Promise<{ rows:
   log(`LR raw mislabel baseline (own loss) AUC ${baselineAuc.toFixed(3)}`);
 
   {
-    start = performance.now();
-    ifRow.auc = mislabelAuc(convexSelfInfluence(noisy, noisyFit.theta), flip.flipped).auc;
-    ifRow.note += `; self-influence ${seconds(start).toFixed(0)} s`;
+    const noisyKey = (method: string) => scoreKey(`self-influence ${method}`, { flipSeed: o.seed + 3 });
+    const noisyFeatures = lazy(() => toFeatures(convexExampleGradients(noisy, noisyFit.theta), noisy.n, d));
+    const selfIf = await cachedArray(o, 'lr-raw-self', noisyKey('IF'), () => timedValue(() => convexSelfInfluence(noisy, noisyFit.theta)));
+    ifRow.auc = mislabelAuc(selfIf.value, flip.flipped).auc;
+    ifRow.note += `; self-influence ${selfIf.seconds.toFixed(0)} s${selfIf.cachedFrom ? ' (cached)' : ''}`;
     o.onRows(rows);
-    const noisyFeatures = toFeatures(convexExampleGradients(noisy, noisyFit.theta), noisy.n, d);
-    gradDotRow!.auc = mislabelAuc(selfScores(noisyFeatures, gradDot()), flip.flipped).auc;
-    dataInfRow!.auc = mislabelAuc(selfScores(noisyFeatures, fitDataInf(noisyFeatures)), flip.flipped).auc;
-    const self = new Float64Array(noisy.n);
-    for (const theta of noisyFit.path!) {
-      const g = convexExampleGradients(noisy, theta);
-      for (let i = 0; i < noisy.n; i++) for (let q = i * P; q < (i + 1) * P; q++) self[i]! += g[q]! ** 2;
-    }
-    tracInRow!.auc = mislabelAuc(self, flip.flipped).auc;
-    tracInRow!.note += ` (self-influence over the noisy fit's ${noisyFit.path!.length})`;
+    const selfGradDot = await cachedArray(o, 'lr-raw-self', noisyKey('Grad-Dot'), () => timedValue(() => selfScores(noisyFeatures(), gradDot())));
+    gradDotRow.auc = mislabelAuc(selfGradDot.value, flip.flipped).auc;
+    const selfDataInf = await cachedArray(o, 'lr-raw-self', noisyKey('DataInf'), () => timedValue(() => selfScores(noisyFeatures(), fitDataInf(noisyFeatures()))));
+    dataInfRow.auc = mislabelAuc(selfDataInf.value, flip.flipped).auc;
+    const selfTracIn = await cachedArray(o, 'lr-raw-self', noisyKey('TracInCP Newton path'), () => timedValue(() => {
+      const self = new Float64Array(noisy.n);
+      for (const theta of noisyFit.path!) {
+        const g = convexExampleGradients(noisy, theta);
+        for (let i = 0; i < noisy.n; i++) for (let q = i * P; q < (i + 1) * P; q++) self[i]! += g[q]! ** 2;
+      }
+      return self;
+    }));
+    tracInRow.auc = mislabelAuc(selfTracIn.value, flip.flipped).auc;
+    tracInRow.note = `${tracInRow.note ?? ''} (self-influence over the noisy fit's ${noisyFit.path!.length})`;
+    for (const [name, c] of [['self-influence IF', selfIf], ['self-influence Grad-Dot', selfGradDot], ['self-influence DataInf', selfDataInf], ['self-influence TracInCP', selfTracIn]] as const) if (c.cachedFrom) fromCache.push(name);
     push({ model: o.model, method: 'own training loss (baseline)', loo: null, lds: null, auc: baselineAuc, featurizeSeconds: null, scoreSeconds: null });
-    log(`LR raw mislabel AUC: IF ${ifRow.auc?.toFixed(3)}, Grad-Dot ${gradDotRow!.auc?.toFixed(3)}, DataInf ${dataInfRow!.auc?.toFixed(3)}, TracIn ${tracInRow!.auc?.toFixed(3)}, own loss ${baselineAuc.toFixed(3)}`);
+    log(`LR raw mislabel AUC: IF ${ifRow.auc?.toFixed(3)}, Grad-Dot ${gradDotRow.auc?.toFixed(3)}, DataInf ${dataInfRow.auc?.toFixed(3)}, TracIn ${tracInRow.auc?.toFixed(3)}, own loss ${baselineAuc.toFixed(3)}`);
   }
   return {
     rows,
@@ -374,6 +482,8 @@ export async function runRawLogisticRegression(o: RawLrOptions): Promise<{ rows:
       mislabel: { fraction: 0.1, seed: o.seed + 3 },
       trak: { models: o.trakModels, projection: `gaussian ${o.trakProjection}`, retrainTolerance: 1e-8 },
       solverChoice: choice,
+      lissa: o.lissaTests > 0 ? { tests: o.lissaTests, depth: o.lissaDepth, batchSize: o.lissaBatch, repeats: 1, damping: 0, scale: '1.5·λ_max by power iteration (value in the row note)' } : 'not run (--lissa-tests 0)',
+      fromCache: fromCache.length ? `scores of these rows read from the cache (seconds are the computing run's): ${fromCache.join(', ')}` : 'none: every score computed in this run',
       cache: `${o.cacheDir} (content hash of the data and settings; --full recomputes)`,
     },
   };

@@ -3,8 +3,10 @@
  * digits), LDS against the same retraining ground truth as before (50 half-size subsets, one fixed training seed, output
  * −loss), and the retraining noise ceiling beside it (the same 50 subsets retrained with another seed).
  *
- * Everything expensive is cached by content hash under benchmarks/cache/ (git-ignored): both ground truths (100 retrains)
- * and every TRAK model's per-epoch weights. `--full` recomputes them. The scores themselves are always recomputed.
+ * Everything expensive is cached by content hash under benchmarks/cache/ (git-ignored): both ground truths (100 retrains),
+ * every TRAK model's per-epoch weights (with the seconds its training took) and each TRAK-N ensemble's score matrix (with
+ * the seconds featurizing and scoring took; rows read from it say so). `--full` recomputes them. The grid never reads
+ * cached scores; the single-model methods are always recomputed (seconds).
  *
  * Selection protocol: the test points are split in two halves (even / odd index). The grid (`--mlp-grid`: checkpoints,
  * projection width, gradient target, kernel λ) is judged on the even half only; the chosen configuration is reported on
@@ -27,6 +29,7 @@ import {
   type TrakEnsemble,
 } from '../src/attribution/index.js';
 import { createMlp, tf, train, type Model } from '../src/finetune/index.js';
+import { cachedArray } from './attribution-lr-raw.js';
 
 export const PIXELS = 784;
 
@@ -134,11 +137,12 @@ async function cachedGroundTruth(c: CacheContext, name: string, key: unknown, co
 }
 
 /** Per-epoch weights of one trained model: a JSON header (names, lengths) and one float32 blob. */
-async function cachedCheckpoints(c: CacheContext, name: string, key: unknown, compute: () => Promise<Array<Map<string, Float32Array>>>): Promise<Array<Map<string, Float32Array>>> {
+async function cachedCheckpoints(c: CacheContext, name: string, key: unknown, compute: () => Promise<Array<Map<string, Float32Array>>>, onSeconds?: (trainingSeconds: number) => void): Promise<Array<Map<string, Float32Array>>> {
   const file = cacheFile(c, name, key, 'bin');
   const header = `${file}.json`;
   if (!c.full && existsSync(file) && existsSync(header)) {
-    const h = JSON.parse(readFileSync(header, 'utf8')) as { epochs: number; tensors: Array<[string, number]> };
+    const h = JSON.parse(readFileSync(header, 'utf8')) as { epochs: number; tensors: Array<[string, number]>; seconds?: number };
+    if (h.seconds !== undefined) onSeconds?.(h.seconds);
     const buf = readFileSync(file);
     const all = new Float32Array(buf.buffer, buf.byteOffset, buf.byteLength / 4);
     let offset = 0;
@@ -148,7 +152,10 @@ async function cachedCheckpoints(c: CacheContext, name: string, key: unknown, co
       return [n, v] as const;
     })));
   }
+  const start = performance.now();
   const epochs = await compute();
+  const trainingSeconds = seconds(start);
+  onSeconds?.(trainingSeconds);
   const tensors = [...epochs[0]!].map(([n, v]) => [n, v.length] as [string, number]);
   const total = epochs.length * tensors.reduce((a, [, l]) => a + l, 0);
   const all = new Float32Array(total);
@@ -159,7 +166,7 @@ async function cachedCheckpoints(c: CacheContext, name: string, key: unknown, co
   }
   mkdirSync(c.cacheDir, { recursive: true });
   writeFileSync(file, Buffer.from(all.buffer));
-  writeFileSync(header, JSON.stringify({ epochs: epochs.length, tensors }));
+  writeFileSync(header, JSON.stringify({ epochs: epochs.length, tensors, seconds: trainingSeconds }));
   return epochs;
 }
 
@@ -174,6 +181,11 @@ export interface TrakConfig {
   target: 'margin' | 'loss';
   /** Kernel λ path, relative to each Gram matrix's mean diagonal. */
   relativeDamping: number[];
+  /**
+   * `loss`: each model's query features scaled by its 1 − p_t (∇(−loss) = (1 − p)·∇margin), so models weigh each query by
+   * how much its loss can still move, as the −loss ground truth does. Default: margin gradients (TRAK's Algorithm 1).
+   */
+  queryWeighting?: 'loss';
 }
 
 export interface MlpStudyOptions extends MlpRecipe {
@@ -316,11 +328,13 @@ export async function runMlpStudy(o: MlpStudyOptions): Promise<{ rows: MlpStudyR
   });
   // TRAK models: independently seeded, each on all training digits; per-epoch checkpoints cached.
   const maxModels = Math.max(...o.models, o.grid ? o.gridModels : 0);
+  // Seconds each TRAK model's training took (kept in its checkpoint header, so a warm run still reports them).
+  const trainingSeconds = new Map<number, number>();
   const checkpointsOf = (m: number) => cachedCheckpoints(cache, 'mlp-trak-model', { ...recipe, seed: modelSeed + 1000 + m }, async () => {
     const { model: trained, epochs } = await trainMlp(d, all, o, modelSeed + 1000 + m, d.yTrain, true);
     trained.dispose();
     return epochs;
-  });
+  }, (t) => trainingSeconds.set(m, t));
   if (o.prepare) {
     const range = /^models:(\d+)-(\d+)$/.exec(o.prepare);
     if (o.prepare === 'noise') await secondGroundTruth();
@@ -334,13 +348,20 @@ export async function runMlpStudy(o: MlpStudyOptions): Promise<{ rows: MlpStudyR
     return { rows: [], ground, model, epochs: mainEpochs, setup: {} };
   }
   const scratch = createMlp({ inputSize: PIXELS, hiddenSizes: [o.mlpHidden], numClasses: 10, seed: modelSeed });
-  const featurizeAt = (weights: Map<string, Float32Array>, projection: [number, number], target: 'margin' | 'loss') => {
+  const featurizeAt = (weights: Map<string, Float32Array>, projection: [number, number], target: 'margin' | 'loss', queryWeighting?: 'loss') => {
     restoreWeights(scratch, weights);
     const spec: FactorizedProjectionSpec = { kind: 'rademacher', inDim: projection[0], outDim: projection[1], seed: o.seed + 7 };
     const featurizer = createFeaturizer(scratch, { target, factorizedProjection: spec, batchSize: 128 });
     try {
       const tr = featurizer.run({ inputs: d.xTrain, exampleShape: [PIXELS], labels: d.yTrain });
       const te = featurizer.run({ inputs: d.xTest, exampleShape: [PIXELS], labels: d.yTest });
+      if (queryWeighting === 'loss') {
+        const k = te.features.dim;
+        for (let t = 0; t < te.features.rows; t++) {
+          const w = 1 - te.labelProbability[t]!;
+          for (let c = t * k; c < (t + 1) * k; c++) te.features.data[c]! *= w;
+        }
+      }
       // With loss gradients the (1 − p) factor is already inside each training gradient: Q = I (p passed as 0).
       return { train: tr.features, test: te.features, labelProbability: target === 'margin' ? tr.labelProbability : new Float32Array(tr.features.rows) };
     } finally {
@@ -357,15 +378,17 @@ export async function runMlpStudy(o: MlpStudyOptions): Promise<{ rows: MlpStudyR
   if (o.grid) {
     // One-factor-at-a-time grid around TRAK's defaults, all on the first `gridModels` models; judged on the selection half.
     // Kept small: on 2 shared cores one 5,000 × k Gram matrix and one 5,000 × k × 250 product per (model, checkpoint,
-    // width, target), k ≈ 830 at 32×16 and ≈ 2,400 at 64×32. Scored on the selection half's queries only.
-    const L = [1e-6, 1e-2];
+    // width, target), k = 1,056 at 32×16 and 4,160 at 64×32. Scored on the selection half's queries only.
+    // The field's levers (TRAK, Park et al. 2023, §3 and App. E; dattri's TRAK-M): checkpoints per model, projection
+    // width, kernel λ. One λ path per (width, checkpoint): every λ comes from the same Gram matrix.
+    const L = [1e-2, 3e-2, 1e-1, 3e-1, 1, 3, 10];
     const E = o.mlpEpochs;
     const spread = [Math.ceil(E / 3), Math.ceil((2 * E) / 3), E].filter((e, j, a) => a.indexOf(e) === j);
+    const every = Array.from({ length: E }, (_, j) => j + 1);
     const configs: TrakConfig[] = [
       { name: `final epoch, 32×16, margin`, epochs: [E], projection: [32, 16], target: 'margin', relativeDamping: L },
       { name: `epochs ${spread.join(', ')}, 32×16, margin`, epochs: spread, projection: [32, 16], target: 'margin', relativeDamping: L },
-      { name: `final epoch, 64×32, margin`, epochs: [E], projection: [64, 32], target: 'margin', relativeDamping: [1e-6] },
-      { name: `final epoch, 32×16, loss`, epochs: [E], projection: [32, 16], target: 'loss', relativeDamping: [1e-6] },
+      { name: `epochs ${every.join(', ')}, 32×16, margin`, epochs: every, projection: [32, 16], target: 'margin', relativeDamping: L },
     ];
     gridConfigs = configs;
     const ensembles = configs.map((c) => createTrakEnsemble({ relativeDamping: c.relativeDamping }));
@@ -373,19 +396,22 @@ export async function runMlpStudy(o: MlpStudyOptions): Promise<{ rows: MlpStudyR
     for (let m = 0; m < o.gridModels; m++) {
       const epochs = await checkpointsOf(m);
       // Featurize each (epoch, projection, target) once and score it once per λ path; feed every configuration that holds it.
-      const featureKey = (c: TrakConfig) => `${c.projection.join('x')}|${c.target}|${c.relativeDamping.join(',')}`;
+      const featureKey = (c: TrakConfig) => `${c.projection.join('x')}|${c.target}|${c.queryWeighting ?? ''}|${c.relativeDamping.join(',')}`;
       const done = new Set<string>();
       for (const c of configs) for (const e of c.epochs) {
         const key = `${featureKey(c)}|${e}`;
         if (done.has(key)) continue;
         done.add(key);
-        const f = featurizeAt(epochs[e - 1]!, c.projection, c.target);
+        const f = featurizeAt(epochs[e - 1]!, c.projection, c.target, c.queryWeighting);
         const s = trakModelScores({ ...f, test: pickRows(f.test, selection) }, { relativeDamping: c.relativeDamping });
         configs.forEach((other, j) => {
           if (featureKey(other) === featureKey(c) && other.epochs.includes(e)) ensembles[j]!.addScores(s);
         });
       }
       log(`MLP TRAK grid: model ${m + 1}/${o.gridModels} (${seconds(start).toFixed(0)} s)`);
+      if (m + 1 === 5 && o.gridModels > 5) configs.forEach((c, j) => c.relativeDamping.forEach((lambda, w) => {
+        log(`MLP TRAK grid (5 models) ${c.name}, λ ${lambda}: LDS on the selection half ${evaluate(widen(ensembles[j]!.scores(w), selection, d.nTest)).selection.toFixed(3)}`);
+      }));
     }
     configs.forEach((c, j) => c.relativeDamping.forEach((lambda, w) => {
       const r = evaluate(widen(ensembles[j]!.scores(w), selection, d.nTest));
@@ -408,42 +434,56 @@ export async function runMlpStudy(o: MlpStudyOptions): Promise<{ rows: MlpStudyR
   let featurizeSeconds = 0;
   let scoreSeconds = 0;
   let trainSeconds = 0;
+  let added = 0;
   let lastScores: ScoreMatrix | null = null;
   const sizes = [...o.models].sort((a, b) => a - b);
-  const maxM = sizes[sizes.length - 1]!;
-  for (let m = 0; m < maxM; m++) {
-    let t0 = performance.now();
-    const epochs = await checkpointsOf(m);
-    trainSeconds += seconds(t0);
-    if (m === 0) log(`MLP TRAK model 1: checkpoints loaded or trained in ${seconds(t0).toFixed(1)} s`);
-    for (const e of cfg.epochs) {
-      t0 = performance.now();
-      const f = featurizeAt(epochs[e - 1]!, cfg.projection, cfg.target);
-      featurizeSeconds += seconds(t0);
-      t0 = performance.now();
-      ensemble.addScores(trakModelScores(f, { relativeDamping: cfg.relativeDamping }));
-      scoreSeconds += seconds(t0);
-      if (m === 0) log(`MLP TRAK model 1, epoch ${e}: ${f.train.dim} features; featurize ${featurizeSeconds.toFixed(1)} s, score ${scoreSeconds.toFixed(1)} s so far`);
+  const fromCache: string[] = [];
+  // Models first+1 … N into the running ensemble (only when some ensemble's scores are not in the cache).
+  const addModelsUpTo = async (N: number) => {
+    for (; added < N; added++) {
+      const m = added;
+      let t0 = performance.now();
+      const epochs = await checkpointsOf(m);
+      trainSeconds += trainingSeconds.get(m) ?? 0;
+      if (m === 0) log(`MLP TRAK model 1: checkpoints loaded or trained in ${seconds(t0).toFixed(1)} s`);
+      for (const e of cfg.epochs) {
+        t0 = performance.now();
+        const f = featurizeAt(epochs[e - 1]!, cfg.projection, cfg.target, cfg.queryWeighting);
+        featurizeSeconds += seconds(t0);
+        t0 = performance.now();
+        ensemble.addScores(trakModelScores(f, { relativeDamping: cfg.relativeDamping }));
+        scoreSeconds += seconds(t0);
+        if (m === 0) log(`MLP TRAK model 1, epoch ${e}: ${f.train.dim} features; featurize ${featurizeSeconds.toFixed(1)} s, score ${scoreSeconds.toFixed(1)} s so far`);
+      }
     }
-    if (sizes.includes(m + 1)) {
-      const scores = ensemble.scores(0);
-      const r = evaluate(scores);
-      lastScores = scores;
-      rows.push({
-        model: 'MLP',
-        method: `TRAK-${m + 1}`,
-        loo: null,
-        lds: r.report,
-        auc: null,
-        featurizeSeconds,
-        scoreSeconds,
-        ldsSelection: r.selection,
-        ldsReport: r.report,
-        ldsAll: r.all,
-        note: `${m + 1} independently trained models × ${cfg.epochs.length} checkpoint(s) (epochs ${cfg.epochs.join(', ')}), factorized Rademacher ${cfg.projection.join('×')} per module, ${cfg.target} gradients, λ = ${cfg.relativeDamping[0]} × mean diag; LDS on the report half (odd test points); all 500: ${r.all.toFixed(3)}; model training ${trainSeconds.toFixed(0)} s (cached)`,
-      });
-      log(`MLP TRAK-${m + 1} (${cfg.name}): LDS report ${r.report.toFixed(3)}, selection ${r.selection.toFixed(3)}, all ${r.all.toFixed(3)} (featurize ${featurizeSeconds.toFixed(0)} s, score ${scoreSeconds.toFixed(0)} s)`);
-    }
+  };
+  for (const N of sizes) {
+    // TRAK-N's scores are cached by content hash (data, recipe, configuration, model seeds): a warm run reads them.
+    const key = { ...recipe, trak: cfg, models: N, firstModelSeed: modelSeed + 1000, projectionSeed: o.seed + 7, scoresVersion: 1 };
+    const computed = await cachedArray(cache, 'mlp-trak-scores', key, async () => {
+      await addModelsUpTo(N);
+      return { value: ensemble.scores(0).values as Float64Array, seconds: scoreSeconds, meta: { featurizeSeconds, trainSeconds } };
+    });
+    if (computed.cachedFrom) fromCache.push(`TRAK-${N}`);
+    const scores: ScoreMatrix = { values: computed.value, nTrain: d.nTrain, nTest: d.nTest };
+    const r = evaluate(scores);
+    lastScores = scores;
+    const fz = computed.meta.featurizeSeconds as number;
+    const tr = computed.meta.trainSeconds as number;
+    rows.push({
+      model: 'MLP',
+      method: `TRAK-${N}`,
+      loo: null,
+      lds: r.report,
+      auc: null,
+      featurizeSeconds: fz,
+      scoreSeconds: computed.seconds,
+      ldsSelection: r.selection,
+      ldsReport: r.report,
+      ldsAll: r.all,
+      note: `${N} independently trained models × ${cfg.epochs.length} checkpoint(s) (epochs ${cfg.epochs.join(', ')}), factorized Rademacher ${cfg.projection.join('×')} per module, ${cfg.target} gradients${cfg.queryWeighting ? ', queries weighted 1 − p' : ''}, λ = ${cfg.relativeDamping[0]} × mean diag; LDS on the report half (odd test points); selection half ${r.selection.toFixed(3)}; all 500: ${r.all.toFixed(3)}; training the ${N} models took ${tr.toFixed(0)} s (${(tr / N).toFixed(1)} s per model; checkpoints cached)${computed.cachedFrom ? `; scores from cache (computed ${computed.cachedFrom}; seconds are that run's)` : ''}`,
+    });
+    log(`MLP TRAK-${N} (${cfg.name}): LDS report ${r.report.toFixed(3)}, selection ${r.selection.toFixed(3)}, all ${r.all.toFixed(3)} (train ${tr.toFixed(0)} s, featurize ${fz.toFixed(0)} s, score ${computed.seconds.toFixed(0)} s${computed.cachedFrom ? ', cached' : ''})`);
   }
   scratch.dispose();
   start = performance.now();
@@ -488,6 +528,7 @@ export async function runMlpStudy(o: MlpStudyOptions): Promise<{ rows: MlpStudyR
       accuracy,
       lds: { subsets: o.subsets, fraction: 0.5, subsetSeed: ldsSeed, output: '−loss', trainSeed: modelSeed, seconds: ldsSeconds, retrain: 'same init seed and recipe on every subset' },
       noiseCeiling: { trainSeed: noiseSeed, subsets: noiseSubsets, seconds: noiseSeconds, report: ceiling.report, all: ceiling.all, selection: ceiling.selection },
+      fromCache: fromCache.length ? `scores of these rows read from the cache (seconds are the computing run's): ${fromCache.join(', ')}` : 'none: every TRAK score computed in this run',
       trak: { config: cfg, models: sizes, modelSeeds: `${modelSeed + 1000} … ${modelSeed + 1000 + maxModels - 1}`, trainedOn: 'all 5,000 training digits' },
       selection: 'grid judged on the even test points (250); the table reports the odd test points (250); "all" includes the selection half',
       grid: gridRows.length ? gridRows : 'not run (--mlp-grid)',
