@@ -100,7 +100,7 @@ const FLAG_HELP: Record<string, string> = {
   '--split-groups N': 'split every corpus group into N contributors (default 1: one contributor per group)',
   '--rank N': 'LoRA rank r (default 8; alpha = 2r)',
   '--lr X': 'peak learning rate of the LoRA fine-tune (default 1e-2)',
-  '--steps N': 'LoRA fine-tuning steps (default 120)',
+  '--steps N': 'LoRA fine-tuning steps (default 90)',
   '--batch N': 'e-mails per fine-tuning step (default 16)',
   '--seq N': "characters of each e-mail the model reads: subject and start of the body (default 128; up to the model's context, 256)",
   '--targets LIST': 'comma-separated modules LoRA adapts (default q_proj,k_proj,v_proj,o_proj,fc_in,fc_out: attention and MLP)',
@@ -117,7 +117,7 @@ const FLAG_HELP: Record<string, string> = {
 };
 
 function parseFlags(argv: readonly string[]): Flags {
-  const flags: Flags = { seed: 7, splitGroups: 1, json: false, help: false, rank: 8, lr: 1e-2, steps: 120, batch: 16, targets: [...DEMO_TARGET_MODULES], trainRows: 480, evalRows: 160, guard: 'none', method: 'datainf', chain: true, generative: true, out: 'out' };
+  const flags: Flags = { seed: 7, splitGroups: 1, json: false, help: false, rank: 8, lr: 1e-2, steps: 90, batch: 16, targets: [...DEMO_TARGET_MODULES], trainRows: 480, evalRows: 160, guard: 'none', method: 'datainf', chain: true, generative: true, out: 'out' };
   const positive = (name: string, value: string | undefined): number => {
     const x = Number(value);
     if (value === undefined || !(x > 0) || !Number.isFinite(x)) throw new Error(`${name} needs a positive number, got ${String(value)}`);
