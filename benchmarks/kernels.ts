@@ -148,6 +148,7 @@ const RELAXED_MADD_MODULE = Uint8Array.from([
 
 async function main(): Promise<void> {
   const python = pickPython();
+  const loadAverageAtStart = loadavg();
   log(`machine: ${cpus().length} × ${cpus()[0]?.model}, load average ${loadavg().map((v) => v.toFixed(1)).join(' ')} (shared machine: timings under load)`);
   const { datanet, test } = await fromMnist({ train: args.train, test: args.test, seed: 0 });
   const snap = datanet.snapshot();
@@ -217,6 +218,8 @@ async function main(): Promise<void> {
   };
   const ours: Record<string, number[]> = {}, theirs: Record<string, number[]> = {};
   const oursCpu: Record<string, number[]> = {}, theirsCpu: Record<string, number[]> = {};
+  /** One-minute load average after each step of each round (the machine is shared: the figures' context). */
+  const stepLoad: Record<string, number[]> = {};
   let ourScores: Float64Array | null = null;
   for (let round = 0; round < args.rounds; round++) {
     let H: Float64Array | null = null;
@@ -251,6 +254,7 @@ async function main(): Promise<void> {
         doOurs();
         await doRef();
       }
+      (stepLoad[step] ??= []).push(loadavg()[0]!);
       log(`round ${round + 1} ${step}: ours ${ours[step]!.at(-1)!.toFixed(2)} s (CPU ${oursCpu[step]!.at(-1)!.toFixed(2)}), PyTorch ${theirs[step]!.at(-1)!.toFixed(2)} s (CPU ${theirsCpu[step]!.at(-1)!.toFixed(2)}) (${refFirst ? 'reference first' : 'ours first'}; load ${loadavg()[0]!.toFixed(1)})`);
     }
   }
@@ -307,6 +311,7 @@ async function main(): Promise<void> {
   const total = { ours: rows.reduce((a, r) => a + r.ours, 0), pytorch: rows.reduce((a, r) => a + r.pytorch, 0), oursWall: rows.reduce((a, r) => a + r.oursWall, 0), pytorchWall: rows.reduce((a, r) => a + r.pytorchWall, 0) };
   console.log(`\nFloat64 kernels vs PyTorch ${ref.blas.torch} float64, 1 thread (BLAS ${ref.blas.BLAS_INFO}, LAPACK ${ref.blas.LAPACK_INFO}${ref.blas['libblas.so.3'] ? ` → ${ref.blas['libblas.so.3']}` : ''}); engine ${args.engine}.`);
   console.log(`Raw-pixel MNIST-10 influence: n = ${n}, test = ${m}, P = ${P}, λ = ${args.lambda}; best of ${args.rounds} interleaved round(s) on a shared, loaded machine.`);
+  console.log(`Load average (1, 5, 15 min) at start ${loadAverageAtStart.map((v) => v.toFixed(1)).join(' ')}, at end ${loadavg().map((v) => v.toFixed(1)).join(' ')} (${cpus().length} cores).`);
   console.log('CPU seconds (user + system of each process; wall seconds in brackets — they include waiting for a core).');
   console.log('| step | flops | ours CPU s (wall) | PyTorch CPU s (wall) | ratio CPU (wall) | ours GFLOP/s | PyTorch GFLOP/s |');
   console.log('|---|---|---|---|---|---|---|');
@@ -325,7 +330,7 @@ async function main(): Promise<void> {
   console.log('|---|---|---|---|');
   for (const c of candidates) console.log(`| ${c.op} | ${c.engine} | ${c.seconds.toFixed(3)} | ${c.gflops.toFixed(2)} |`);
   const result = {
-    setup: { ...args, nTrain: n, nTest: m, P, python, reference: ref.blas, loadAverageAtEnd: loadavg(), cpus: cpus().length, cpuModel: cpus()[0]?.model, note: 'shared machine under load; reference and ours interleaved step by step in one process pair' },
+    setup: { ...args, nTrain: n, nTest: m, P, python, reference: ref.blas, loadAverageAtStart, loadAverageAtEnd: loadavg(), loadAverageAfterEachStep: stepLoad, cpus: cpus().length, cpuModel: cpus()[0]?.model, note: 'shared machine under load; reference and ours interleaved step by step in one process pair' },
     rows,
     total: { ...total, ratio: total.ours / total.pytorch, wallRatio: total.oursWall / total.pytorchWall },
     scoresAgreement: { maxRelativeDifference: maxDiff / maxAbs },
