@@ -15,7 +15,7 @@ interface WasmBackendInternals {
 }
 
 /** The float32 values of a tensor: a view of tfjs-wasm's heap when the tensor lives there (valid until the next tfjs op), else `dataSync()`. */
-function valuesOf(t: Tensor): Float32Array {
+export function valuesOf(t: Tensor): Float32Array {
   if (t.dtype !== 'float32') throw new ProvenantError('LORA_SHAPE_MISMATCH', `The float32 product needs float32 tensors, got ${t.dtype}.`);
   // Only an already-initialised wasm backend (the registry, not findBackend, which would initialise one).
   const backend = (tf.engine() as unknown as { registry: Record<string, Partial<WasmBackendInternals> | undefined> }).registry.wasm;

@@ -7,6 +7,8 @@ import {
   createLinear,
   createPretrainedFromConfig,
   GEMM_MIN_ROWS,
+  gemmBatchMatMul,
+  gemmBatchMatMulNT,
   gemmLinearOp,
   gemmMatMul,
   initBackend,
@@ -244,9 +246,10 @@ describe('gemmMatMul / gemmLinearOp — tfjs tensors through the float32 product
     let calls = 0;
     setLinearGemm(model, { ...gemm, product: (a, b, bias) => (calls++, gemm.product(a, b, bias)) });
     const ours = run();
-    // 15 base products (2 layers × 7 projections + the head) for the logits, 15 for the loss, and 12 input gradients in
-    // the backward pass (layer 0's q/k/v read the frozen embedding: no input gradient; frozen kernels: no weight gradient).
-    expect(calls).toBe(15 + 15 + 12);
+    // Linear layers: 15 base products (2 layers × 7 projections + the head) for the logits, 15 for the loss, and 12 input
+    // gradients (layer 0's q/k/v read the frozen embedding: no input gradient; frozen kernels: no weight gradient).
+    // Attention: 2 products × 2 layers × (B·H_kv = 4) items, in each of the two forward passes, and twice that backward.
+    expect(calls).toBe(15 + 15 + 12 + 16 + 16 + 32);
     const before = tf.memory().numTensors;
     run();
     expect(tf.memory().numTensors).toBe(before);
@@ -256,5 +259,28 @@ describe('gemmMatMul / gemmLinearOp — tfjs tensors through the float32 product
     expect(Math.abs(ours.loss - ref.loss)).toBeLessThan(1e-5);
     ours.grads.forEach((g, i) => expect(maxRelErr(g, ref.grads[i]!)).toBeLessThan(1e-4));
     model.dispose();
+  });
+
+  it('batched products (attention) and their gradients equal tf.matMul and its autodiff', () => {
+    const gemm = createGemmF32();
+    tf.tidy(() => {
+      const a = tf.randomNormal([3, 10, 6], 0, 1, 'float32', 1);
+      const b = tf.randomNormal([3, 6, 9], 0, 1, 'float32', 2);
+      const bt = tf.randomNormal([3, 9, 6], 0, 1, 'float32', 3);
+      const w = tf.randomNormal([3, 10, 9], 0, 1, 'float32', 4);
+      const cases: Array<[(x: tf.Tensor, y: tf.Tensor) => tf.Tensor, (x: tf.Tensor, y: tf.Tensor) => tf.Tensor, tf.Tensor]> = [
+        [(x, y) => gemmBatchMatMul(gemm, x, y), (x, y) => tf.matMul(x as tf.Tensor3D, y as tf.Tensor3D), b],
+        [(x, y) => gemmBatchMatMulNT(gemm, x, y), (x, y) => tf.matMul(x as tf.Tensor3D, y as tf.Tensor3D, false, true), bt],
+      ];
+      for (const [ours, theirs, y] of cases) {
+        expect(maxRelErr(ours(a, y).dataSync(), theirs(a, y).dataSync())).toBeLessThan(1e-5);
+        const loss = (f: typeof ours) => (x: tf.Tensor, yy: tf.Tensor) => f(x, yy).square().mul(w).sum();
+        const [ga, gb] = tf.grads(loss(ours))([a, y]);
+        const [ra, rb] = tf.grads(loss(theirs))([a, y]);
+        expect(maxRelErr(ga!.dataSync(), ra!.dataSync())).toBeLessThan(1e-4);
+        expect(maxRelErr(gb!.dataSync(), rb!.dataSync())).toBeLessThan(1e-4);
+      }
+    });
+    gemm.dispose();
   });
 });
