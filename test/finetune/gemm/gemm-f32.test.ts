@@ -222,7 +222,7 @@ describe('gemmMatMul / gemmLinearOp — tfjs tensors through the float32 product
     gemm.dispose();
   });
 
-  it('on a Llama-shaped model (setLinearGemm): logits and LoRA gradients equal the tf.matMul path, memory flat', async () => {
+  it('on a Llama-shaped model (its default, or setLinearGemm): logits and LoRA gradients equal the tf.matMul path, memory flat', async () => {
     const model = await createPretrainedFromConfig(
       { model_type: 'llama', architectures: ['LlamaForCausalLM'], hidden_size: 32, intermediate_size: 48, num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 2, vocab_size: 50, max_position_embeddings: 64, rms_norm_eps: 1e-6, rope_theta: 10000, tie_word_embeddings: false },
       { seed: 3 },
@@ -233,6 +233,9 @@ describe('gemmMatMul / gemmLinearOp — tfjs tensors through the float32 product
     const examples = rows.map((r) => ({ input: [...r, 1] }));
     const batch = makeBatch(model, 'causal-lm', examples, examples.map(() => 0));
     const trainable = parameterGroups(model).map((g) => g.variable);
+    // Hugging Face models start on their own workspace; the reference runs on tf.matMul.
+    expect(model.linears.get('lm_head')!.gemm).toBeDefined();
+    setLinearGemm(model, undefined);
     const run = () => {
       const logits = computeLogits(model, { inputIds: rows }).data;
       const { value, grads } = tf.variableGrads(() => taskLoss(model, 'causal-lm', batch, { training: true }), trainable);
