@@ -49,8 +49,9 @@ export interface Linear {
   readonly kernelTranspose?: () => tf.Tensor;
   /**
    * A float32 WebAssembly product workspace (gemm/gemm-f32.ts) for this module's base product x·W (+ a frozen bias,
-   * fused) and its gradients, set by the model's owner (`setLinearGemm`); tf.matMul without it, and for inputs of fewer
-   * than `GEMM_MIN_ROWS` rows (token-by-token generation), where copying W in costs more than the product saves.
+   * fused) and its gradients, set by the model's owner (`setLinearGemm`); tf.matMul without it, for inputs of fewer
+   * than `GEMM_MIN_ROWS` rows (token-by-token generation), where copying W in costs more than the product saves, and on
+   * backends other than wasm and cpu (`useGemm`).
    */
   gemm?: GemmF32;
 }
@@ -309,7 +310,7 @@ export function linearForward(layer: Linear, x: tf.Tensor, ctx: ForwardContext =
   const needInputGrad = !ctx.inputIsData;
   const capture = ctx.capture && (!ctx.capture.modules || ctx.capture.modules.has(layer.name)) ? ctx.capture : undefined;
   let y: tf.Tensor;
-  if (layer.gemm && x.shape[0]! >= GEMM_MIN_ROWS) {
+  if (layer.gemm && useGemm(x.shape[0]!)) {
     const fusedBias = layer.bias && !layer.bias.trainable ? layer.bias : null;
     y = gemmLinearOp(layer.gemm, x, layer.kernel, fusedBias, needInputGrad, layer.kernel.trainable);
     if (layer.bias && !fusedBias) y = y.add(layer.bias);
@@ -352,6 +353,15 @@ export function linearForward(layer: Linear, x: tf.Tensor, ctx: ForwardContext =
  * (k·n values) and packs it, which at a handful of rows (KV-cache generation) outweighs the product itself.
  */
 export const GEMM_MIN_ROWS = 64;
+
+/**
+ * Whether a product over `rows` input rows should use a module's float32 WebAssembly workspace: at least
+ * `GEMM_MIN_ROWS` rows, and on the wasm or pure-JS backend (tfjs-node's native matMul is multi-threaded and faster).
+ */
+export function useGemm(rows: number): boolean {
+  const backend = tf.getBackend();
+  return rows >= GEMM_MIN_ROWS && (backend === 'wasm' || backend === 'cpu');
+}
 
 function setKept(map: Map<string, Tensor2D>, key: string, value: Tensor2D): void {
   map.get(key)?.dispose();

@@ -1,8 +1,10 @@
 /**
  * A float32 matrix product on WebAssembly SIMD (scripts/gen-gemm-f32-wasm.py: packed A and B panels blocked for L1/L2,
- * 4×8 f32x4 register tiles), for the linear layers of the Hugging Face models. Why not tfjs-wasm's own matMul: XNNPACK
- * reaches 12–19 GFLOP/s on the bench:hf shapes while this kernel reaches ≈ 26–30 (benchmarks/hf-gemm.ts), and it reads
- * either operand transposed through strides, so dy·Wᵀ and xᵀ·dy need no transposed copy.
+ * 4×8 f32x4 register tiles), for the linear layers and attention of the Hugging Face models. Against tfjs-wasm's own
+ * matMul (XNNPACK) on the bench:hf shapes (benchmarks/hf-gemm.ts, same run): 26–31 vs 21–26 GFLOP/s at load ≈ 2, i.e.
+ * only 1.1–1.15× for a plain 2-D product; the gains are elsewhere: it reads either operand transposed through strides,
+ * so dy·Wᵀ and xᵀ·dy need no transposed copy, and attention's batched products run as strided 2-D products instead of
+ * tfjs-wasm's depthwise convolutions between layout transposes (≈ 3×).
  *
  * A workspace owns one WebAssembly instance and its memory (grown on demand, kept until `dispose`); a model makes one and
  * passes it to its layers, so there is no process-wide state beyond the compiled module.

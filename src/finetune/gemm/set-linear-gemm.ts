@@ -1,9 +1,10 @@
 /**
  * Puts a model's linear layers (and, through them, its attention products) on the float32 WebAssembly product, or back
  * on tf.matMul: the model's owner chooses the path, nothing is registered in tfjs. Hugging Face models start on it
- * (hf/pretrained-model.ts); other models opt in. Measured on bench:hf's Llama-256 shapes, interleaved, under load: the
- * kernel alone 1.1–1.9× tfjs-wasm's XNNPACK matMul (benchmarks/hf-gemm.ts), attention ≈ 3× its depthwise-convolution
- * path; a LoRA step 952 vs 1,232 ms, a forward pass 402 vs 455 ms.
+ * (hf/pretrained-model.ts); other models opt in. Measured on bench:hf's Llama-256 shapes: the kernel alone 1.1–1.15×
+ * tfjs-wasm's XNNPACK matMul for plain 2-D products (benchmarks/hf-gemm.ts, load ≈ 2), attention ≈ 3× its
+ * depthwise-convolution path; whole model, the two paths interleaved in one process at load ≈ 4: a LoRA step 952 vs
+ * 1,232 ms, a forward pass 402 vs 455 ms.
  */
 import type { Linear } from '../linear.js';
 import type { GemmF32 } from './gemm-f32.js';

@@ -4,7 +4,7 @@
  * embedding products where a gradient is needed, no `gather` gradient).
  */
 import type { ForwardContext } from '../linear.js';
-import { GEMM_MIN_ROWS, linearOp } from '../linear.js';
+import { linearOp, useGemm } from '../linear.js';
 import type { GemmF32 } from '../gemm/gemm-f32.js';
 import { gemmBatchMatMul, gemmBatchMatMulNT } from '../gemm/gemm-batched.js';
 import { batchMatMul, batchMatMulNT, gelu as geluTanh } from '../models/transformer.js';
@@ -107,7 +107,7 @@ export function attend(q: Tensor, k: Tensor, v: Tensor, bias: Tensor | null, B: 
 
 /** The two attention products (a·bᵀ, a·b): the float32 WebAssembly ones when a workspace is given and there are enough rows. */
 function attentionProducts(gemm: GemmF32 | undefined, rows: number): [(a: Tensor, b: Tensor) => Tensor, (a: Tensor, b: Tensor) => Tensor] {
-  if (!gemm || rows < GEMM_MIN_ROWS) return [batchMatMulNT, batchMatMul];
+  if (!gemm || !useGemm(rows)) return [batchMatMulNT, batchMatMul];
   return [(a, b) => gemmBatchMatMulNT(gemm, a, b), (a, b) => gemmBatchMatMul(gemm, a, b)];
 }
 

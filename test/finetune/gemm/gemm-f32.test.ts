@@ -214,6 +214,10 @@ describe('gemmMatMul / gemmLinearOp — tfjs tensors through the float32 product
     const ref = run(plain);
     const ours = run(fast);
     expect(calls).toBeGreaterThan(0);
+    // Fewer rows than GEMM_MIN_ROWS (token-by-token generation): tf.matMul, the workspace is not touched.
+    calls = 0;
+    tf.tidy(() => linearForward(fast, x.slice([0, 0], [GEMM_MIN_ROWS - 1, 7])));
+    expect(calls).toBe(0);
     expect(maxRelErr(ours.y, ref.y)).toBeLessThan(1e-5);
     expect(Math.abs(ours.loss - ref.loss) / ref.loss).toBeLessThan(1e-5);
     expect(maxRelErr(ours.gA, ref.gA)).toBeLessThan(1e-4);
