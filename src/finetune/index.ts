@@ -12,3 +12,5 @@ export type { ParameterGroup } from './train/optimizer.js';
 export * from './hf/index.js';
 export { sampleToken, samplingDistribution } from './sampling.js';
 export type { SamplingOptions, SamplingDistribution } from './sampling.js';
+export * from './gemm/index.js';
+export { GEMM_MIN_ROWS } from './linear.js';

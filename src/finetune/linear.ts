@@ -13,6 +13,8 @@
  */
 import { ProvenantError } from '../core/index.js';
 import { tf, type Tensor2D, type Variable } from './tf.js';
+import type { GemmF32 } from './gemm/gemm-f32.js';
+import { gemmLinearOp } from './gemm/gemm-linear.js';
 
 /** One LoRA adapter's weights on one linear module. */
 export interface LoraWeights {
@@ -45,6 +47,13 @@ export interface Linear {
    * disposes it (Hugging Face models: hf/kernel-transposes.ts). Without it the transpose is recomputed every backward pass.
    */
   readonly kernelTranspose?: () => tf.Tensor;
+  /**
+   * A float32 WebAssembly product workspace (gemm/gemm-f32.ts) for this module's base product x·W (+ a frozen bias,
+   * fused) and its gradients, set by the model's owner (`setLinearGemm`); tf.matMul without it, for inputs of fewer
+   * than `GEMM_MIN_ROWS` rows (token-by-token generation), where copying W in costs more than the product saves, and on
+   * backends other than wasm and cpu (`useGemm`).
+   */
+  gemm?: GemmF32;
 }
 
 export interface CreateLinearOptions {
@@ -300,8 +309,15 @@ export function linearForward(layer: Linear, x: tf.Tensor, ctx: ForwardContext =
   }
   const needInputGrad = !ctx.inputIsData;
   const capture = ctx.capture && (!ctx.capture.modules || ctx.capture.modules.has(layer.name)) ? ctx.capture : undefined;
-  let y = linearOp(x, layer.kernel, needInputGrad, layer.kernel.trainable, layer.kernel.trainable ? undefined : layer.kernelTranspose);
-  if (layer.bias) y = y.add(layer.bias);
+  let y: tf.Tensor;
+  if (layer.gemm && useGemm(x.shape[0]!)) {
+    const fusedBias = layer.bias && !layer.bias.trainable ? layer.bias : null;
+    y = gemmLinearOp(layer.gemm, x, layer.kernel, fusedBias, needInputGrad, layer.kernel.trainable);
+    if (layer.bias && !fusedBias) y = y.add(layer.bias);
+  } else {
+    y = linearOp(x, layer.kernel, needInputGrad, layer.kernel.trainable, layer.kernel.trainable ? undefined : layer.kernelTranspose);
+    if (layer.bias) y = y.add(layer.bias);
+  }
   if (capture) setKept(capture.inputs, layer.name, x as Tensor2D);
   for (const adapterName of layer.active) {
     if (layer.merged.includes(adapterName)) continue;
@@ -330,6 +346,21 @@ export function linearForward(layer: Linear, x: tf.Tensor, ctx: ForwardContext =
     y = tap(y as Tensor2D, (dy) => setKept(capture.outputGrads, layer.name, dy));
   }
   return y as Tensor2D;
+}
+
+/**
+ * Fewest input rows for which a module with a `gemm` workspace uses it: the kernel copies W into its memory on every call
+ * (k·n values) and packs it, which at a handful of rows (KV-cache generation) outweighs the product itself.
+ */
+export const GEMM_MIN_ROWS = 64;
+
+/**
+ * Whether a product over `rows` input rows should use a module's float32 WebAssembly workspace: at least
+ * `GEMM_MIN_ROWS` rows, and on the wasm or pure-JS backend (tfjs-node's native matMul is multi-threaded and faster).
+ */
+export function useGemm(rows: number): boolean {
+  const backend = tf.getBackend();
+  return rows >= GEMM_MIN_ROWS && (backend === 'wasm' || backend === 'cpu');
 }
 
 function setKept(map: Map<string, Tensor2D>, key: string, value: Tensor2D): void {

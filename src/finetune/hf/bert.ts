@@ -80,7 +80,7 @@ export function bertForward(config: BertConfig, params: BuiltParams): Architectu
       const q = toHeads(linearForward(layer.query, h, first), B, T, H, hd);
       const k = toHeads(linearForward(layer.key, h, first), B, T, H, hd);
       const v = toHeads(linearForward(layer.value, h, first), B, T, H, hd);
-      const attention = attend(q, k, v, bias, B, H, T, T, hd, 1 / Math.sqrt(hd));
+      const attention = attend(q, k, v, bias, B, H, T, T, hd, 1 / Math.sqrt(hd), layer.attnOut.gemm);
       h = layerNorm(linearForward(layer.attnOut, attention, ctx).add(h), layer.attnNorm[0], layer.attnNorm[1], eps);
       const inner = activation(config.activation, linearForward(layer.intermediate, h, ctx));
       h = layerNorm(linearForward(layer.out, inner, ctx).add(h), layer.outNorm[0], layer.outNorm[1], eps);

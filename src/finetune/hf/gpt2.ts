@@ -99,7 +99,7 @@ export function gpt2Forward(config: Gpt2Config, params: BuiltParams): Architectu
       }
       let scale = config.scaleAttnWeights ? 1 / Math.sqrt(hd) : 1;
       if (config.scaleAttnByInverseLayerIdx) scale /= i + 1;
-      const attention = attend(toHeads(q!, B, T, H, hd), key, value, bias, B, H, T, S, hd, scale);
+      const attention = attend(toHeads(q!, B, T, H, hd), key, value, bias, B, H, T, S, hd, scale, block.cProj.gemm);
       h = h.add(linearForward(block.cProj, attention, ctx));
       const m = layerNorm(h, block.ln2[0], block.ln2[1], eps);
       h = h.add(linearForward(block.mlpProj, activation(config.activation, linearForward(block.cFc, m, ctx)), ctx));

@@ -4,7 +4,9 @@
  * embedding products where a gradient is needed, no `gather` gradient).
  */
 import type { ForwardContext } from '../linear.js';
-import { linearOp } from '../linear.js';
+import { linearOp, useGemm } from '../linear.js';
+import type { GemmF32 } from '../gemm/gemm-f32.js';
+import { gemmBatchMatMul, gemmBatchMatMulNT } from '../gemm/gemm-batched.js';
 import { batchMatMul, batchMatMulNT, gelu as geluTanh } from '../models/transformer.js';
 import { tf, type Tensor, type Tensor2D, type Variable } from '../tf.js';
 
@@ -91,29 +93,38 @@ export function fromHeads(x: Tensor, B: number, T: number, H: number, d: number)
 /**
  * Scaled dot-product attention, eager form: softmax(q·kᵀ·scale + bias)·v with q [B·H, T, d], k and v [B·H, S, d],
  * bias [B, 1, T, S] or null. Returns [B·T, H·d]. The products are `batchMatMul`/`batchMatMulNT` (custom gradients with
- * explicit transposes; depthwise-convolution kernels on wasm).
+ * explicit transposes; depthwise-convolution kernels on wasm), or with `gemm` (the model's linear layers' workspace, for
+ * at least `GEMM_MIN_ROWS` query tokens) the float32 WebAssembly product, read through strides.
  */
-export function attend(q: Tensor, k: Tensor, v: Tensor, bias: Tensor | null, B: number, H: number, T: number, S: number, d: number, scale: number): Tensor2D {
-  let scores: Tensor = batchMatMulNT(q, k);
+export function attend(q: Tensor, k: Tensor, v: Tensor, bias: Tensor | null, B: number, H: number, T: number, S: number, d: number, scale: number, gemm?: GemmF32): Tensor2D {
+  const [productNT, productNN] = attentionProducts(gemm, B * T);
+  let scores: Tensor = productNT(q, k);
   if (scale !== 1) scores = scores.mul(scale);
   if (bias) scores = scores.reshape([B, H, T, S]).add(bias).reshape([B * H, T, S]);
   const probabilities = tf.softmax(scores);
-  return fromHeads(batchMatMul(probabilities, v), B, T, H, d);
+  return fromHeads(productNN(probabilities, v), B, T, H, d);
+}
+
+/** The two attention products (a·bᵀ, a·b): the float32 WebAssembly ones when a workspace is given and there are enough rows. */
+function attentionProducts(gemm: GemmF32 | undefined, rows: number): [(a: Tensor, b: Tensor) => Tensor, (a: Tensor, b: Tensor) => Tensor] {
+  if (!gemm || !useGemm(rows)) return [batchMatMulNT, batchMatMul];
+  return [(a, b) => gemmBatchMatMulNT(gemm, a, b), (a, b) => gemmBatchMatMul(gemm, a, b)];
 }
 
 /**
  * Grouped-query attention (Ainslie et al. 2023) with q [B, H, T, d] and k, v [B, H_kv, S, d]: query head h reads
  * key/value head ⌊h / (H / H_kv)⌋, as transformers' `repeat_kv`, computed by stacking each group's queries instead of
- * copying keys and values (a `tile` on wasm costs more than the attention products). Returns [B·T, H·d].
+ * copying keys and values (a `tile` on wasm costs more than the attention products). Returns [B·T, H·d]. `gemm`: as `attend`.
  */
-export function attendGrouped(q: Tensor, k: Tensor, v: Tensor, bias: Tensor | null, B: number, H: number, Hkv: number, T: number, S: number, d: number, scale: number): Tensor2D {
+export function attendGrouped(q: Tensor, k: Tensor, v: Tensor, bias: Tensor | null, B: number, H: number, Hkv: number, T: number, S: number, d: number, scale: number, gemm?: GemmF32): Tensor2D {
   const groups = H / Hkv;
+  const [productNT, productNN] = attentionProducts(gemm, B * T);
   // [B, H, T, d] = [B, H_kv, groups, T, d] → [B·H_kv, groups·T, d]: a reshape, no copy.
-  let scores: Tensor = batchMatMulNT(q.reshape([B * Hkv, groups * T, d]), k.reshape([B * Hkv, S, d]));
+  let scores: Tensor = productNT(q.reshape([B * Hkv, groups * T, d]), k.reshape([B * Hkv, S, d]));
   if (scale !== 1) scores = scores.mul(scale);
   if (bias) scores = scores.reshape([B, H, T, S]).add(bias);
   const probabilities = tf.softmax(scores.reshape([B * Hkv, groups * T, S]));
-  return fromHeads(batchMatMul(probabilities, v.reshape([B * Hkv, S, d])), B, T, H, d);
+  return fromHeads(productNN(probabilities, v.reshape([B * Hkv, S, d])), B, T, H, d);
 }
 
 /**

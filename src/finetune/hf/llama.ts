@@ -102,7 +102,7 @@ export function llamaForward(config: LlamaConfig, params: BuiltParams): Architec
       }
       // Grouped-query attention without copying keys and values (`repeat_kv`): query heads g·groups … g·groups + groups − 1
       // share key/value head g, so the queries of one group stack into one [groups·T, d] block per key/value head.
-      const attention = attendGrouped(q, k, v, bias, B, H, Hkv, T, S, hd, 1 / Math.sqrt(hd));
+      const attention = attendGrouped(q, k, v, bias, B, H, Hkv, T, S, hd, 1 / Math.sqrt(hd), layer.o.gemm);
       h = h.add(linearForward(layer.o, attention, ctx));
       const m = rmsNorm(h, layer.postNorm, eps);
       const gated = activation('silu', linearForward(layer.gate, m, ctx)).mul(linearForward(layer.up, m, ctx));

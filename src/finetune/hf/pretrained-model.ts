@@ -11,6 +11,7 @@ import { tf, type Tensor, type Tensor2D, type Variable } from '../tf.js';
 import type { ArchitectureForward, HfForwardInputs, KvCache, ParamSpec, WeightLayout } from './architecture.js';
 import type { HfArchitecture, HfModelConfig } from './config.js';
 import { createKernelTransposes } from './kernel-transposes.js';
+import { createGemmF32, gemmF32Available } from '../gemm/gemm-f32.js';
 import { maskFromPadding } from './padding-mask.js';
 import type { PretrainedTokenizer } from './tokenizer.js';
 
@@ -183,6 +184,9 @@ export async function buildPretrainedModel(options: BuildOptions): Promise<Pretr
   };
   const created: Variable[] = [];
   const transposes = createKernelTransposes();
+  // Linear layers and attention on the float32 WebAssembly product where it runs (benchmarks/hf-gemm.ts; a LoRA step of
+  // bench:hf's Llama-256 ≈ 1.3× faster than on tfjs-wasm's matMul); `setLinearGemm(model, undefined)` opts out.
+  const gemm = gemmF32Available() ? createGemmF32() : undefined;
   try {
     for (const spec of specs) {
       if (spec.type === 'tensor') {
@@ -205,7 +209,7 @@ export async function buildPretrainedModel(options: BuildOptions): Promise<Pretr
         bias = variableFrom(await initial(`${module}.bias`, [outF], 'zeros'), [outF], `${module}.bias`);
         created.push(bias);
       }
-      linears.set(module, { name: module, inFeatures: inF, outFeatures: outF, kernel, bias, adapters: new Map(), active: [], merged: [], kernelTranspose: () => transposes.of(kernel) });
+      linears.set(module, { name: module, inFeatures: inF, outFeatures: outF, kernel, bias, adapters: new Map(), active: [], merged: [], kernelTranspose: () => transposes.of(kernel), gemm });
       layouts.set(module, spec.layout);
       weights.set(`${module}.weight`, kernel);
       if (bias) weights.set(`${module}.bias`, bias);
@@ -214,6 +218,7 @@ export async function buildPretrainedModel(options: BuildOptions): Promise<Pretr
     }
   } catch (error) {
     for (const v of created) v.dispose();
+    gemm?.dispose();
     throw error;
   }
   const params = {
@@ -255,6 +260,7 @@ export async function buildPretrainedModel(options: BuildOptions): Promise<Pretr
     forward: (inputIds, ctx) => logits({ inputIds, attentionMask: maskFromPadding(config, inputIds.dataSync() as Int32Array, inputIds.shape[0]!, inputIds.shape[1] ?? 1) }, ctx),
     dispose() {
       transposes.dispose();
+      gemm?.dispose();
       for (const v of new Set([...weights.values()])) v.dispose();
       for (const linear of linears.values()) {
         for (const a of linear.adapters.values()) {

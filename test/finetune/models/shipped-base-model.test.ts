@@ -94,7 +94,9 @@ describe('models/base is a standard Hugging Face folder', () => {
     const theirs = computeLogits(hf, { inputIds: [ids] }).data;
     let worst = 0;
     for (let i = 0; i < ours.length; i++) worst = Math.max(worst, Math.abs(ours[i]! - theirs[i]!));
-    expect(worst).toBeLessThan(1e-5);
+    // Two float32 kernels (tf.matMul here, the WebAssembly product in Hugging Face models) sum in different orders: ≈ 2e-5
+    // on logits of this size; 1e-4 is the tolerance the transformers fixtures use.
+    expect(worst).toBeLessThan(1e-4);
     model.dispose();
     hf.dispose();
   });

@@ -1,0 +1,153 @@
+/**
+ * A float32 matrix product on WebAssembly SIMD (scripts/gen-gemm-f32-wasm.py: packed A and B panels blocked for L1/L2,
+ * 4×8 f32x4 register tiles), for the linear layers and attention of the Hugging Face models. Against tfjs-wasm's own
+ * matMul (XNNPACK) on the bench:hf shapes (benchmarks/hf-gemm.ts, same run): 26–31 vs 21–26 GFLOP/s at load ≈ 2, i.e.
+ * only 1.1–1.15× for a plain 2-D product; the gains are elsewhere: it reads either operand transposed through strides,
+ * so dy·Wᵀ and xᵀ·dy need no transposed copy, and attention's batched products run as strided 2-D products instead of
+ * tfjs-wasm's depthwise convolutions between layout transposes (≈ 3×).
+ *
+ * A workspace owns one WebAssembly instance and its memory (grown on demand, kept until `dispose`); a model makes one and
+ * passes it to its layers, so there is no process-wide state beyond the compiled module.
+ */
+import { ProvenantError } from '../../core/index.js';
+import { GEMM_F32_WASM_BASE64, GEMM_F32_WASM_TILE } from './gemm-f32-wasm.js';
+
+/** Cache blocking in float32 elements: an MC×KC block of A (64 KiB at 64×256, L2), a KC×NC block of B. */
+export const GEMM_F32_BLOCKING = { mc: 64, kc: 256, nc: 2048 } as const;
+
+interface WasmExports {
+  memory: { buffer: ArrayBuffer; grow(pages: number): number };
+  gemm: (m: number, n: number, k: number, a: number, rsa: number, csa: number, b: number, rsb: number, csb: number, c: number, ldc: number,
+    scratch: number, mcb: number, kcb: number, ncb: number) => void;
+}
+// The slice of the WebAssembly API used here (the project's TypeScript lib has no WebAssembly value types).
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: WasmExports };
+}
+const wasmApi = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
+const PAGE = 65536;
+/** wasm32 addresses 4 GiB; one page of slack. */
+const MAX_ELEMENTS = (65535 * PAGE) / 4;
+
+let compiled: object | null | undefined;
+function gemmModule(): object | null {
+  if (compiled === undefined) {
+    try {
+      compiled = wasmApi ? new wasmApi.Module(Uint8Array.from(atob(GEMM_F32_WASM_BASE64), (ch) => ch.charCodeAt(0))) : null;
+    } catch {
+      compiled = null; // no WebAssembly SIMD here: callers fall back to tf.matMul
+    }
+  }
+  return compiled;
+}
+
+/**
+ * Whether the float32 WebAssembly SIMD product can run in this process (the module compiles once and is cached); false
+ * where WebAssembly SIMD is missing, and then `createGemmF32` throws.
+ *
+ * @example
+ * ```ts
+ * import { createGemmF32, gemmF32Available } from 'provenant/finetune';
+ *
+ * const gemm = gemmF32Available() ? createGemmF32() : undefined; // a workspace on Node ≥ 16.4 and current browsers
+ * gemm?.dispose();
+ * ```
+ */
+export function gemmF32Available(): boolean {
+  return gemmModule() !== null;
+}
+
+/** One operand: row-major data [rows, cols], read transposed when `transpose` is set. */
+export interface GemmOperand {
+  data: Float32Array;
+  rows: number;
+  cols: number;
+  transpose?: boolean;
+}
+
+export interface GemmF32 {
+  /**
+   * C = op(A)·op(B) (+ bias on every row), with op(A) [m, k] and op(B) [k, n]; returns a view of the workspace's memory
+   * [m, n] row-major, valid until the next call (copy it out before calling again).
+   */
+  product(a: GemmOperand, b: GemmOperand, bias?: Float32Array | null): Float32Array;
+  /** Frees the WebAssembly memory (the workspace must not be used afterwards). */
+  dispose(): void;
+}
+
+/**
+ * A float32 matrix-product workspace: `product(a, b, bias?)` computes op(A)·op(B) (+ bias) in WebAssembly SIMD, with
+ * either operand read transposed at no copy. Memory grows to the largest problem seen (A, B, C and the packing space)
+ * and is kept until `dispose()`.
+ *
+ * @throws ProvenantError `BACKEND_UNAVAILABLE` when WebAssembly SIMD is missing (check `gemmF32Available()` first) or
+ * the problem exceeds the 4 GiB of a wasm32 memory.
+ *
+ * @example
+ * ```ts
+ * import { createGemmF32 } from 'provenant/finetune';
+ *
+ * const gemm = createGemmF32();
+ * const c = gemm.product({ data: new Float32Array([1, 2, 3, 4]), rows: 2, cols: 2 }, { data: new Float32Array([1, 0, 0, 1]), rows: 2, cols: 2 });
+ * Array.from(c); // [1, 2, 3, 4]
+ * gemm.dispose();
+ * ```
+ */
+export function createGemmF32(): GemmF32 {
+  const module = gemmModule();
+  if (!module) {
+    throw new ProvenantError('BACKEND_UNAVAILABLE', 'WebAssembly SIMD is not available in this runtime: the float32 product cannot run.', {
+      details: 'Use tf.matMul instead (gemmF32Available() tells beforehand).',
+    });
+  }
+  let instance: WasmExports | null = new wasmApi!.Instance(module, {}).exports;
+  const { mr, nr } = GEMM_F32_WASM_TILE;
+  const { mc, kc, nc } = GEMM_F32_BLOCKING;
+  const mcb = mc - (mc % mr);
+  const ncb = nc - (nc % nr);
+  const packing = kc * (ncb + mcb) + mr * nr;
+  let heap = new Float32Array(instance.memory.buffer);
+  const ensure = (elements: number): void => {
+    const memory = instance!.memory;
+    if (elements > MAX_ELEMENTS) {
+      throw new ProvenantError('BACKEND_UNAVAILABLE', `The float32 product needs ${elements} values, beyond a WebAssembly memory's 4 GiB.`, { data: { elements } });
+    }
+    if (elements * 4 > memory.buffer.byteLength) memory.grow(Math.ceil((elements * 4 - memory.buffer.byteLength) / PAGE));
+    if (heap.buffer !== memory.buffer) heap = new Float32Array(memory.buffer);
+  };
+  const up4 = (n: number): number => (n + 3) & ~3;
+  return {
+    product(a, b, bias) {
+      const [m, k] = a.transpose ? [a.cols, a.rows] : [a.rows, a.cols];
+      const [k2, n] = b.transpose ? [b.cols, b.rows] : [b.rows, b.cols];
+      if (k !== k2 || a.data.length !== a.rows * a.cols || b.data.length !== b.rows * b.cols || (bias && bias.length !== n)) {
+        throw new ProvenantError('LORA_SHAPE_MISMATCH', `Float32 product: cannot multiply [${m}, ${k}] by [${k2}, ${n}]${bias ? ` with a bias of ${bias.length}` : ''}.`, {
+          data: { a: [a.rows, a.cols, Boolean(a.transpose)], b: [b.rows, b.cols, Boolean(b.transpose)] },
+        });
+      }
+      if (!instance) throw new ProvenantError('BACKEND_UNAVAILABLE', 'This float32 product workspace was disposed.');
+      // Layout: packing space, then A, B, C, each 16-byte aligned.
+      const pa = up4(packing);
+      const pb = up4(pa + a.data.length);
+      const pc = up4(pb + b.data.length);
+      ensure(pc + m * n);
+      heap.set(a.data, pa);
+      heap.set(b.data, pb);
+      const c = heap.subarray(pc, pc + m * n);
+      if (bias) for (let i = 0; i < m; i++) c.set(bias, i * n);
+      else c.fill(0);
+      if (k > 0 && m > 0 && n > 0) {
+        // A(i, p) and B(j, p) through (row, column) strides: a transposed operand is read in place.
+        const [rsa, csa] = a.transpose ? [1, m] : [k, 1];
+        const [rsb, csb] = b.transpose ? [k, 1] : [1, n];
+        instance.gemm(m, n, k, pa, rsa, csa, pb, rsb, csb, pc, n, 0, mcb, kc, ncb);
+      }
+      return c;
+    },
+    dispose() {
+      instance = null;
+      heap = new Float32Array(0);
+    },
+  };
+}

@@ -1,0 +1,118 @@
+/**
+ * tfjs tensors through the float32 WebAssembly product (gemm-f32.ts): a plain product, and the linear op y = x·W (+ b)
+ * with its gradients dx = dy·Wᵀ and dW = xᵀ·dy read through strides (no transposed copy, no kept Wᵀ).
+ *
+ * Data movement: an operand on the tfjs-wasm backend is copied once from tfjs's heap into the workspace (no intermediate
+ * `dataSync` copy); the result is copied once into a new tfjs tensor. Elsewhere (`cpu`) `dataSync` is read directly.
+ */
+import { ProvenantError } from '../../core/index.js';
+import { tf, type Tensor, type Tensor2D, type Variable } from '../tf.js';
+import type { GemmF32, GemmOperand } from './gemm-f32.js';
+
+interface WasmBackendInternals {
+  dataIdMap: { has(id: object): boolean; get(id: object): { memoryOffset: number } };
+  wasm: { HEAPU8: Uint8Array };
+}
+
+/** The float32 values of a tensor: a view of tfjs-wasm's heap when the tensor lives there (valid until the next tfjs op), else `dataSync()`. */
+export function valuesOf(t: Tensor): Float32Array {
+  if (t.dtype !== 'float32') throw new ProvenantError('LORA_SHAPE_MISMATCH', `The float32 product needs float32 tensors, got ${t.dtype}.`);
+  // Only an already-initialised wasm backend (the registry, not findBackend, which would initialise one).
+  const backend = (tf.engine() as unknown as { registry: Record<string, Partial<WasmBackendInternals> | undefined> }).registry.wasm;
+  if (backend?.dataIdMap?.has(t.dataId) && backend.wasm) {
+    const { memoryOffset } = backend.dataIdMap.get(t.dataId);
+    return new Float32Array(backend.wasm.HEAPU8.buffer, memoryOffset, t.size);
+  }
+  return t.dataSync() as Float32Array;
+}
+
+function operand(t: Tensor, transpose = false): GemmOperand {
+  if (t.rank !== 2) throw new ProvenantError('LORA_SHAPE_MISMATCH', `The float32 product needs 2-D operands, got [${t.shape}]. Reshape to [N, in] first.`);
+  return { data: valuesOf(t), rows: t.shape[0]!, cols: t.shape[1]!, transpose };
+}
+
+/** A new tensor holding a copy of the workspace's result (the workspace view is overwritten by the next product). */
+function tensorOf(values: Float32Array, m: number, n: number): Tensor2D {
+  // tfjs-wasm copies written values into its heap; the pure-JS backend keeps the array itself, so give it its own copy.
+  const ownCopy = tf.getBackend() === 'wasm' ? values : values.slice();
+  return tf.tensor2d(ownCopy, [m, n], 'float32');
+}
+
+/**
+ * op(a)·op(b) (+ bias on every row) through a float32 WebAssembly product workspace, as a new tfjs tensor; no gradient
+ * is recorded (inside a gradient function use `gemmLinearOp`). op transposes when `transposeA`/`transposeB` is set —
+ * read through strides, so a transposed operand costs nothing extra.
+ *
+ * @throws ProvenantError `LORA_SHAPE_MISMATCH` for operands that are not 2-D float32 or whose inner sizes differ.
+ *
+ * @example
+ * ```ts
+ * import * as tf from '@tensorflow/tfjs-core';
+ * import { createGemmF32, gemmMatMul } from 'provenant/finetune';
+ *
+ * const gemm = createGemmF32();
+ * const y = gemmMatMul(gemm, tf.ones([3, 4]), tf.ones([2, 4]), { transposeB: true }); // [3, 2], every entry 4
+ * y.dispose();
+ * gemm.dispose();
+ * ```
+ */
+export function gemmMatMul(gemm: GemmF32, a: Tensor, b: Tensor, options: { transposeA?: boolean; transposeB?: boolean; bias?: Tensor | null } = {}): Tensor2D {
+  const A = operand(a, options.transposeA);
+  const B = operand(b, options.transposeB);
+  const bias = options.bias ? valuesOf(options.bias) : null;
+  const m = A.transpose ? A.cols : A.rows;
+  const n = B.transpose ? B.rows : B.cols;
+  return tensorOf(gemm.product(A, B, bias), m, n);
+}
+
+// tfjs does not re-export its CustomGradientFunc type from the umbrella package.
+type CustomGradientFunc = Parameters<typeof tf.customGrad>[0];
+
+/**
+ * y = x·W (+ bias) for x [N, in] and W [in, out] with the float32 WebAssembly product, and the gradients that are asked
+ * for: dx = dy·Wᵀ when `needInputGrad`, dW = xᵀ·dy when `needWeightGrad` (both read W or x transposed in place). The
+ * bias is added inside the product (one pass over y) and must be frozen; add a trainable bias outside.
+ *
+ * @throws ProvenantError `LORA_SHAPE_MISMATCH` when x is not [N, in] for W [in, out] or a bias is not [out].
+ *
+ * @example
+ * ```ts
+ * import * as tf from '@tensorflow/tfjs-core';
+ * import { createGemmF32, gemmLinearOp } from 'provenant/finetune';
+ *
+ * const gemm = createGemmF32();
+ * const w = tf.variable(tf.ones([4, 2]));
+ * const dW = tf.grad((v: tf.Tensor) => gemmLinearOp(gemm, tf.ones([3, 4]), v, null, false, true).sum())(w); // [4, 2], every entry 3
+ * gemm.dispose();
+ * ```
+ */
+export function gemmLinearOp(gemm: GemmF32, x: Tensor, w: Tensor, bias: Tensor | null, needInputGrad: boolean, needWeightGrad: boolean): Tensor2D {
+  if (x.rank !== 2 || w.rank !== 2 || x.shape[1] !== w.shape[0] || (bias && (bias.rank !== 1 || bias.shape[0] !== w.shape[1]))) {
+    throw new ProvenantError('LORA_SHAPE_MISMATCH', `gemmLinearOp: cannot compute [${x.shape}]·[${w.shape}]${bias ? ` + [${bias.shape}]` : ''}.`);
+  }
+  const forward = (xt: Tensor, wt: Tensor) => gemmMatMul(gemm, xt, wt, { bias });
+  if (!needInputGrad && !needWeightGrad) return forward(x, w);
+  const inputGrad = (dy: Tensor, wt: Tensor) => gemmMatMul(gemm, dy, wt, { transposeB: true });
+  const weightGrad = (xt: Tensor, dy: Tensor) => gemmMatMul(gemm, xt, dy, { transposeA: true });
+  // A Variable needs no saved copy (tidy never frees variables); any other tensor is saved for the backward pass.
+  const kept = (t: Tensor): boolean => t instanceof tf.Variable;
+  if (needInputGrad && needWeightGrad) {
+    const op = tf.customGrad(((xt: Tensor, wt: Tensor, save: tf.GradSaveFunc) => {
+      save([xt, wt]);
+      return { value: forward(xt, wt), gradFunc: (dy: Tensor, [sx, sw]: Tensor[]) => [inputGrad(dy, sw!), weightGrad(sx!, dy)] };
+    }) as unknown as CustomGradientFunc);
+    return op(x, w) as Tensor2D;
+  }
+  if (needInputGrad) {
+    const op = tf.customGrad(((xt: Tensor, save: tf.GradSaveFunc) => {
+      save(kept(w) ? [] : [w]);
+      return { value: forward(xt, w), gradFunc: (dy: Tensor, saved: Tensor[]) => [inputGrad(dy, saved[0] ?? w)] };
+    }) as unknown as CustomGradientFunc);
+    return op(x) as Tensor2D;
+  }
+  const op = tf.customGrad(((wt: Tensor, save: tf.GradSaveFunc) => {
+    save(kept(x) ? [] : [x]);
+    return { value: forward(x, wt), gradFunc: (dy: Tensor, saved: Tensor[]) => [weightGrad(saved[0] ?? x, dy)] };
+  }) as unknown as CustomGradientFunc);
+  return op(w as Variable) as Tensor2D;
+}
