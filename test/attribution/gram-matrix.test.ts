@@ -4,21 +4,13 @@
  * row's columns.
  */
 import { describe, expect, it } from 'vitest';
+import { thrown } from './helpers.js';
 import { gramMatrix, singleBlock, type FeatureMatrix } from '../../src/attribution/index.js';
 import { createRng, isProvenantError } from '../../src/core/index.js';
 
 function features(rows: number, dim: number, seed: number): FeatureMatrix {
   const rng = createRng(seed);
   return { rows, dim, data: Float32Array.from({ length: rows * dim }, () => rng.nextNormal()), blocks: singleBlock(dim) };
-}
-
-function thrown(f: () => unknown): unknown {
-  try {
-    f();
-  } catch (e) {
-    return e;
-  }
-  return undefined;
 }
 
 describe('gramMatrix column range', () => {

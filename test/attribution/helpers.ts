@@ -154,3 +154,13 @@ export function kroneckerProject(
   }
   return expected.flat();
 }
+
+/** What `f` throws (undefined when it returns): for asserting an error's type and fields. */
+export function thrown(f: () => unknown): unknown {
+  try {
+    f();
+  } catch (e) {
+    return e;
+  }
+  return undefined;
+}

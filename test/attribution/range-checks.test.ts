@@ -5,17 +5,10 @@
  * match its row count, and `lissa` with a short V or depth 0 returned zeros).
  */
 import { describe, expect, it } from 'vitest';
+import { thrown } from './helpers.js';
 import { concatRows, explicitOperator, fitLissa, LISSA_DEFAULTS, lissa, scoreColumn, scoreMatrix, singleBlock, sliceRows, type FeatureMatrix } from '../../src/attribution/index.js';
 import { isProvenantError, type ProvenantErrorCode } from '../../src/core/index.js';
 
-function thrown(f: () => unknown): unknown {
-  try {
-    f();
-  } catch (e) {
-    return e;
-  }
-  return undefined;
-}
 function expectError(f: () => unknown, code: ProvenantErrorCode, message: RegExp): void {
   const error = thrown(f);
   expect(isProvenantError(error, code)).toBe(true);
