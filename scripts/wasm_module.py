@@ -1,0 +1,15 @@
+"""Shared by the WebAssembly generators (gen-linalg-wasm.py, gen-gemm-f32-wasm.py, gen-keccak-wasm.py): assembles a
+module's text format with `wat2wasm` (Debian package wabt, needed only to regenerate) and returns it as base64, which the
+generated TypeScript embeds so nothing is fetched at run time."""
+import base64, os, subprocess, tempfile
+
+
+def wat_to_base64(wat: str) -> str:
+    """The binary module assembled from `wat`, base64-encoded."""
+    with tempfile.TemporaryDirectory() as d:
+        src, dst = os.path.join(d, 'module.wat'), os.path.join(d, 'module.wasm')
+        with open(src, 'w') as f:
+            f.write(wat)
+        subprocess.run(['wat2wasm', src, '-o', dst], check=True)
+        with open(dst, 'rb') as f:
+            return base64.b64encode(f.read()).decode()
