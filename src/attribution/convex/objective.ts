@@ -176,7 +176,9 @@ export function hessianOperatorFromProbabilities(problem: ConvexLogisticProblem,
  * A_{cc'} = p_c(δ_{cc'} − p_{c'})/|R| per row. The C(C−1)/2 off-diagonal blocks are weighted Gram matrices (lower half
  * on the blocked float64 kernel, ../linalg, (d + 1)²·|R| flops each); the C diagonal blocks cost no product: since
  * Σ_{c'} p_{c'} = 1, p_c(1 − p_c) = Σ_{c'≠c} p_c p_{c'}, so H_{cc} = −Σ_{c'≠c} H_{cc'} (sums of positive-weight Gram
- * matrices: no cancellation). ~1.4·10¹¹ flops at raw-pixel MNIST (d = 784, C = 10, |R| = 5,000). Memory P² doubles.
+ * matrices: no cancellation). Built in row panels of ≤ ~400 Gram rows, each written into H once, sequentially.
+ * ~1.4·10¹¹ flops at raw-pixel MNIST (d = 784, C = 10, |R| = 5,000). Memory P² doubles, plus a workspace of
+ * at most (d + 1)·|R| + 400·(|R| + C(C − 1)/2 · (d + 1)) doubles (≈ 160 MB at MNIST).
  *
  * @throws ProvenantError `ATTRIBUTION_SHAPE_MISMATCH` for a θ of the wrong length; `ATTRIBUTION_INPUT_INVALID` for bad
  *   `rows`.
