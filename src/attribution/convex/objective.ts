@@ -5,7 +5,7 @@
  */
 import { accumulateOuter, forwardRows } from './kernels.js';
 import { probabilitiesOnRows } from './outputs.js';
-import { createDenseWorkspace, gemmNTBlocked, type DenseEngine, type DenseWorkspace } from '../linalg/index.js';
+import { createDenseWorkspace, gemmNTBlocked, gemmNTLower, type DenseEngine } from '../linalg/index.js';
 import { assertTheta, parameterCount, resolveRows, type ConvexLogisticProblem } from './problem.js';
 
 export interface ConvexObjective {
@@ -176,9 +176,7 @@ export function hessianOperatorFromProbabilities(problem: ConvexLogisticProblem,
  * A_{cc'} = p_c(δ_{cc'} − p_{c'})/|R| per row. The C(C−1)/2 off-diagonal blocks are weighted Gram matrices (lower half
  * on the blocked float64 kernel, ../linalg, (d + 1)²·|R| flops each); the C diagonal blocks cost no product: since
  * Σ_{c'} p_{c'} = 1, p_c(1 − p_c) = Σ_{c'≠c} p_c p_{c'}, so H_{cc} = −Σ_{c'≠c} H_{cc'} (sums of positive-weight Gram
- * matrices: no cancellation). Built in row panels of ≤ ~400 Gram rows, each written into H once, sequentially.
- * ~1.4·10¹¹ flops at raw-pixel MNIST (d = 784, C = 10, |R| = 5,000). Memory P² doubles, plus a workspace of
- * at most (d + 1)·|R| + 400·(|R| + C(C − 1)/2 · (d + 1)) doubles (≈ 160 MB at MNIST).
+ * matrices: no cancellation). ~1.4·10¹¹ flops at raw-pixel MNIST (d = 784, C = 10, |R| = 5,000). Memory P² doubles.
  *
  * @throws ProvenantError `ATTRIBUTION_SHAPE_MISMATCH` for a θ of the wrong length; `ATTRIBUTION_INPUT_INVALID` for bad
  *   `rows`.
@@ -216,104 +214,73 @@ export function hessianFromProbabilities(problem: ConvexLogisticProblem, R: Uint
   const P = D * C;
   const n = R.length;
   const H = new Float64Array(P * P);
-  const pairs = (C * (C - 1)) / 2;
-  // Panels of equal height (a multiple of the 4-row register tile), at most about HESSIAN_PANEL_ROWS.
-  const panels = Math.ceil(D / HESSIAN_PANEL_ROWS);
-  const b = Math.min(D, Math.ceil(D / panels / 4) * 4);
-  // x̃ᵀ (D × |R|), the weighted rows of one panel (b × |R|), and the panel rows of every pair's Gram (pairs × b × D).
-  const ws = createDenseWorkspace(D * n + b * n + pairs * b * D + 16, engine);
+  // x̃ᵀ and its weighted copy (D × |R| each), one Gram (D × D), and the C diagonal blocks' sums (lower halves).
+  const ws = createDenseWorkspace(2 * D * n + (C + 1) * D * D + 16, engine);
   const xt = ws.alloc(D * n);
-  const xw = ws.alloc(b * n);
-  const gp = ws.alloc(pairs * b * D);
+  const xw = ws.alloc(D * n);
+  const g = ws.alloc(D * D);
+  const diag = ws.alloc(C * D * D);
   {
     const h = ws.heap();
-    // x̃ᵀ: the Gram's operands run along the rows, which the kernel wants contiguous.
+    // x̃ᵀ (D × |R|): the Gram's operands run along the rows, which the kernel wants contiguous.
     for (let r = 0; r < n; r++) {
       const xo = R[r]! * d;
       for (let j = 0; j < D - 1; j++) h[xt + j * n + r] = x[xo + j]!;
       h[xt + d * n + r] = 1;
     }
   }
-  // Per pair (c < c'): its weights p_c p_c' / |R| and its Gram's slot; slot[c·C + c'] (both orders) for the assembly.
-  const w = new Float64Array(pairs * n);
-  const slot = new Int32Array(C * C);
-  for (let c = 0, q = 0; c < C; c++) {
-    for (let c2 = c + 1; c2 < C; c2++, q++) {
-      for (let r = 0; r < n; r++) w[q * n + r] = (probs[r * C + c]! * probs[r * C + c2]!) / n;
-      slot[c * C + c2] = slot[c2 * C + c] = gp + q * b * D;
-    }
-  }
-  // Row panels j0 … j1−1 of the D Gram rows: the panel rows of all pairs' Grams (only k ≤ j, lower trapezoid), then
-  // the H rows (j, c) they give, written once, sequentially, up to their diagonal block; the upper triangle of H is a
-  // mirror at the end. Keeps every write to the P² doubles of H sequential, and the weighted operand at b × |R|.
-  for (let j0 = 0; j0 < D; j0 += b) {
-    const j1 = Math.min(D, j0 + b);
-    const m = j1 - j0;
-    let h = ws.heap();
-    h.fill(0, gp, gp + pairs * b * D);
-    for (let q = 0; q < pairs; q++) {
-      for (let i = 0; i < m; i++) {
-        const src = xt + (j0 + i) * n, dst = xw + i * n, wq = q * n;
-        for (let r = 0; r < n; r++) h[dst + r] = h[src + r]! * w[wq + r]!;
+  const w = new Float64Array(n);
+  for (let c = 0; c < C; c++) {
+    for (let c2 = c + 1; c2 < C; c2++) {
+      for (let r = 0; r < n; r++) w[r] = (probs[r * C + c]! * probs[r * C + c2]!) / n;
+      const h = ws.heap();
+      for (let j = 0; j < D; j++) {
+        const row = j * n;
+        for (let r = 0; r < n; r++) h[xw + row + r] = h[xt + row + r]! * w[r]!;
       }
-      // G[j, k] = Σ_r x̃_rj x̃_rk p_c p_c' / |R| for j in the panel, k ≤ j (SYRK-style: tiles above the diagonal skipped).
-      gemmNTTrapezoid(ws, m, j1, n, xw, n, xt, n, gp + q * b * D, D, j0);
-      h = ws.heap();
-    }
-    // H[(j,c),(k,c')] = −G_cc'[j, k] off the diagonal blocks; H_cc = −Σ_{c'≠c} H_cc' (c' ascending, as a running sum).
-    for (let j = j0; j < j1; j++) {
-      const gi = (j - j0) * D;
-      for (let c = 0; c < C; c++) {
-        const row = (j * C + c) * P;
-        const sc = c * C;
+      h.fill(0, g, g + D * D);
+      // G = x̃ᵀ diag(p_c p_c') x̃ / |R|, lower triangle only (SYRK-style: tiles above the diagonal are skipped).
+      gemmNTLower(ws, D, n, 1, xw, n, xt, n, g, D);
+      const dc = diag + c * D * D, dc2 = diag + c2 * D * D;
+      for (let j = 0; j < D; j++) {
         for (let k = 0; k <= j; k++) {
-          const at = row + k * C;
-          let s = 0;
-          for (let c2 = 0; c2 < C; c2++) {
-            if (c2 === c) continue;
-            const v = h[slot[sc + c2]! + gi + k]!;
-            H[at + c2] = -v;
-            s += v;
-          }
-          H[at + c] = s;
+          const v = h[g + j * D + k]!;
+          h[dc + j * D + k]! += v;
+          h[dc2 + j * D + k]! += v;
+        }
+      }
+      mirrorLower(h, g, D);
+      // Rows (j, c) and (j, c') of H, written along the row (stride C): H[(j,c),(k,c')] = H[(j,c'),(k,c)] = −G[j,k].
+      for (let j = 0; j < D; j++) {
+        const rowH = (j * C + c) * P + c2, rowH2 = (j * C + c2) * P + c, gj = g + j * D;
+        for (let k = 0; k < D; k++) {
+          const v = -h[gj + k]!;
+          H[rowH + k * C] = v;
+          H[rowH2 + k * C] = v;
         }
       }
     }
   }
-  mirrorLowerTiled(H, P);
+  const h = ws.heap();
+  for (let c = 0; c < C; c++) {
+    const dc = diag + c * D * D;
+    mirrorLower(h, dc, D);
+    for (let j = 0; j < D; j++) {
+      const rowH = (j * C + c) * P + c, gj = dc + j * D;
+      for (let k = 0; k < D; k++) H[rowH + k * C] = h[gj + k]!;
+    }
+  }
   for (let k = 0; k < P; k++) H[k * P + k]! += lambda;
   return H;
 }
 
-/**
- * Panel height of the Hessian build. Each panel re-packs the Gram's other operand (rows 0 … j1 of x̃ᵀ), so short panels
- * cost packing; tall ones cost memory (pairs × b × D doubles). At raw-pixel MNIST (D = 785, C = 10, |R| = 5,000; one
- * process, loaded machine) CPU seconds were: 128 rows 15.2 (wall), 200 rows 13.7, 400 rows 12.8–14.1, one panel of 785
- * 14.0–15.4, the former per-pair build (full weighted copy, strided scatter into H) 16.1–16.2.
- */
-const HESSIAN_PANEL_ROWS = 400;
-
-/**
- * C[i, k] += A[i]·B[k] for i < m, k ≤ off + i (the rows off … off+m−1 of a lower triangle): the WebAssembly kernel skips
- * the tiles wholly above the diagonal; the JavaScript one computes the m × n block in full.
- */
-function gemmNTTrapezoid(ws: DenseWorkspace, m: number, n: number, k: number, a: number, lda: number, b: number, ldb: number, c: number, ldc: number, off: number): void {
-  if (ws.engine === 'wasm') ws.gemmNT(m, n, k, 1, a, lda, b, ldb, c, ldc, off);
-  else gemmNTBlocked(ws, m, n, k, 1, a, lda, b, ldb, c, ldc);
-}
-
-/** Copies the strict lower triangle of the P × P row-major matrix onto its upper triangle, in cache-sized tiles. */
-function mirrorLowerTiled(H: Float64Array, P: number): void {
-  const t = 64;
-  for (let i0 = 0; i0 < P; i0 += t) {
-    const i1 = Math.min(P, i0 + t);
+/** Copies the lower triangle of the D×D matrix at `g` onto its upper triangle, in cache-sized tiles. */
+function mirrorLower(h: Float64Array, g: number, D: number): void {
+  const t = 32;
+  for (let i0 = 0; i0 < D; i0 += t) {
     for (let j0 = 0; j0 <= i0; j0 += t) {
-      const j1 = Math.min(P, j0 + t);
-      // Row j of the upper triangle, columns i0 … i1−1, from column j of rows i0 … i1−1: sequential writes.
-      for (let j = j0; j < j1; j++) {
-        const rj = j * P;
-        for (let i = Math.max(i0, j + 1); i < i1; i++) H[rj + i] = H[i * P + j]!;
-      }
+      const i1 = Math.min(D, i0 + t), j1 = Math.min(D, j0 + t);
+      for (let i = i0; i < i1; i++) for (let j = j0; j < Math.min(j1, i); j++) h[g + j * D + i] = h[g + i * D + j]!;
     }
   }
 }
