@@ -105,8 +105,8 @@ describe('convex reference objective', () => {
     }
   });
 
-  it('the explicit Hessian equals the brute-force sum across its row panels (D > one panel, not a multiple; C = 2, 3; few rows; both engines)', () => {
-    // D = 451 and 402 take two panels of the build (≈ 400 rows each at most), the second short; |R| = 5 and 3 rows.
+  it('the explicit Hessian equals the brute-force sum at D past the kernel blocks (128, 256), not a multiple (C = 2, 3; few rows; both engines)', () => {
+    // D = 451 and 402: partial edge blocks of the WebAssembly (MC = 128) and JavaScript (256) engines; |R| = 5 and 3 rows.
     for (const [d, C, rowsUsed] of [[450, 3, [0, 2, 3, 5, 8]], [401, 2, [1, 4, 6]]] as const) {
       const p = blobs(9, d, C, 40 + C, 0.05);
       const D = d + 1, Pp = D * C;
