@@ -5,6 +5,7 @@ import {
   convexExampleGradients,
   convexExampleLosses,
   convexExampleMargins,
+  convexHessianFromProbabilities,
   convexHessianOperator,
   convexInfluenceScores,
   convexLogisticHessian,
@@ -101,6 +102,53 @@ describe('convex reference objective', () => {
         expect(H[m * P + k]).toBe(H[k * P + m]);
       }
       expect(diag[k]).toBeCloseTo(H[k * P + k]!, 13);
+    }
+  });
+
+  it('the explicit Hessian equals the brute-force sum at D past the kernel blocks (128, 256), not a multiple (C = 2, 3; few rows; both engines)', () => {
+    // D = 451 and 402: partial edge blocks of the WebAssembly (MC = 128) and JavaScript (256) engines; |R| = 5 and 3 rows.
+    for (const [d, C, rowsUsed] of [[450, 3, [0, 2, 3, 5, 8]], [401, 2, [1, 4, 6]]] as const) {
+      const p = blobs(9, d, C, 40 + C, 0.05);
+      const D = d + 1, Pp = D * C;
+      const th = randomVector(Pp, 41, 0.05);
+      const R = Uint32Array.from(rowsUsed);
+      const probs = new Float64Array(R.length * C);
+      // Softmax by an independent loop (θ row-major D × C, bias last).
+      R.forEach((i, r) => {
+        const z = Array.from({ length: C }, (_, c) => {
+          let s = th[d * C + c]!;
+          for (let j = 0; j < d; j++) s += p.x[i * d + j]! * th[j * C + c]!;
+          return s;
+        });
+        const zmax = Math.max(...z);
+        const e = z.map((v) => Math.exp(v - zmax));
+        const sum = e.reduce((a, v) => a + v, 0);
+        for (let c = 0; c < C; c++) probs[r * C + c] = e[c]! / sum;
+      });
+      // ∇²J = (1/|R|) Σ_r (x̃_r x̃_rᵀ) ⊗ (diag p_r − p_r p_rᵀ) + λI, entry by entry.
+      const brute = new Float64Array(Pp * Pp);
+      R.forEach((i, r) => {
+        const xt = (j: number) => (j === d ? 1 : p.x[i * d + j]!);
+        for (let j = 0; j < D; j++) {
+          for (let k = 0; k < D; k++) {
+            const xx = (xt(j) * xt(k)) / R.length;
+            for (let c = 0; c < C; c++) {
+              for (let c2 = 0; c2 < C; c2++) {
+                const a = probs[r * C + c]! * ((c === c2 ? 1 : 0) - probs[r * C + c2]!);
+                brute[(j * C + c) * Pp + k * C + c2]! += xx * a;
+              }
+            }
+          }
+        }
+      });
+      for (let k = 0; k < Pp; k++) brute[k * Pp + k]! += p.lambda;
+      for (const engine of ['wasm', 'js'] as const) {
+        const H = convexHessianFromProbabilities(p, R, probs, engine);
+        let worst = 0;
+        for (let k = 0; k < Pp * Pp; k++) worst = Math.max(worst, Math.abs(H[k]! - brute[k]!));
+        expect(worst).toBeLessThan(1e-12);
+        for (const [a, b] of [[0, Pp - 1], [5 * C + 1, (D - 2) * C], [400 * C, 401 * C + 1], [Pp - 2, Pp - 1]] as const) expect(H[a * Pp + b]).toBe(H[b * Pp + a]);
+      }
     }
   });
 
