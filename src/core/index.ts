@@ -41,3 +41,5 @@ export { resolve, describe, defaultOf, fieldPaths, nearestField, checks, withDef
 export type { ParamTable, ParamField, ParamLeaf, ParamGroup, ParamCheck, ParamRow } from './params.js';
 export { scanJson } from './strict-json.js';
 export type { JsonScanVisitor } from './strict-json.js';
+export { embeddedWasm } from './embedded-wasm.js';
+export type { EmbeddedWasm } from './embedded-wasm.js';

@@ -7,6 +7,7 @@
  */
 import { keccakF1600 } from './keccak-f1600.js';
 import { KECCAK_F1600_WASM_BASE64 } from './keccak-wasm.js';
+import { embeddedWasm } from './embedded-wasm.js';
 
 const RATE = 136;
 export const keccakSingleBlockSupported = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
@@ -20,31 +21,13 @@ export interface KeccakScratch {
   engine: 'wasm' | 'js';
 }
 
-// The slice of the WebAssembly API used here (the project's TypeScript lib has no DOM/WebAssembly value types).
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: { memory: { buffer: ArrayBuffer }; permute: () => void } };
-}
-const wasmApi = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
-
-let wasmModule: object | null | undefined;
-function keccakModule(): object | null {
-  if (wasmModule === undefined) {
-    try {
-      // Synchronous compilation is allowed for small modules; the module is immutable and shared, instances are not.
-      wasmModule = wasmApi ? new wasmApi.Module(Buffer.from(KECCAK_F1600_WASM_BASE64, 'base64')) : null;
-    } catch {
-      wasmModule = null;
-    }
-  }
-  return wasmModule;
-}
+// Compiled once on first use; an instance (its own 200-byte state) per scratch.
+const keccakWasm = embeddedWasm<{ memory: { buffer: ArrayBuffer }; permute: () => void }>(KECCAK_F1600_WASM_BASE64);
 
 /** A scratch state with its own permutation instance (one per tree build; never shared between concurrent users). */
 export function createKeccakScratch(engine: 'wasm' | 'js' = 'wasm'): KeccakScratch {
-  const module = engine === 'wasm' ? keccakModule() : null;
-  if (module && wasmApi) {
-    const { exports } = new wasmApi.Instance(module, {});
+  const exports = engine === 'wasm' ? keccakWasm.instantiate() : null;
+  if (exports) {
     return { state: new Uint8Array(exports.memory.buffer, 0, 200), permute: exports.permute, engine: 'wasm' };
   }
   const state = new Uint8Array(200);

@@ -6,7 +6,7 @@
  * WebAssembly SIMD is missing or its 4 GiB memory cannot hold the problem. Both are tested against each other, a
  * brute-force triple loop and ml-matrix (test/attribution/linalg).
  */
-import { ProvenantError } from '../../core/index.js';
+import { embeddedWasm, ProvenantError } from '../../core/index.js';
 import { GEMM_WASM_BASE64, GEMM_WASM_TILE } from './gemm-wasm.js';
 
 export type DenseEngine = 'wasm' | 'js';
@@ -57,28 +57,11 @@ interface WasmExports {
   gemm: (m: number, n: number, k: number, alpha: number, a: number, rsa: number, csa: number, b: number, rsb: number, csb: number, c: number, ldc: number,
     off: number, scratch: number, mcb: number, kcb: number, ncb: number) => void;
 }
-// The slice of the WebAssembly API used here (the project's TypeScript lib has no WebAssembly value types).
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: WasmExports };
-}
-const wasmApi = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
+// Compiled once on first use (no WebAssembly SIMD: the JavaScript engine runs instead); an instance per workspace.
+const gemmWasm = embeddedWasm<WasmExports>(GEMM_WASM_BASE64);
 const PAGE = 65536;
 /** wasm32 addresses 4 GiB; keep one page of slack for the allocator's alignment. */
 const WASM_MAX_ELEMENTS = (65535 * PAGE) / 8;
-
-let wasmModule: object | null | undefined;
-function gemmModule(): object | null {
-  if (wasmModule === undefined) {
-    try {
-      // Synchronous compilation is allowed for small modules (this one is ~2 KB); instances are per workspace.
-      wasmModule = wasmApi ? new wasmApi.Module(Uint8Array.from(atob(GEMM_WASM_BASE64), (ch) => ch.charCodeAt(0))) : null;
-    } catch {
-      wasmModule = null; // no WebAssembly SIMD here: the JavaScript engine runs instead
-    }
-  }
-  return wasmModule;
-}
 
 /**
  * Whether the WebAssembly SIMD dense engine can run in this process (the module compiles once and is cached); false
@@ -92,7 +75,7 @@ function gemmModule(): object | null {
  * ```
  */
 export function wasmEngineAvailable(): boolean {
-  return gemmModule() !== null;
+  return gemmWasm.available();
 }
 
 /**
@@ -147,7 +130,7 @@ function align(n: number): number {
 }
 
 function wasmWorkspace(capacity: number, blocking: GemmBlocking): DenseWorkspace {
-  const { exports } = new wasmApi!.Instance(gemmModule()!, {});
+  const exports = gemmWasm.instantiate()!;
   const { memory, gemm } = exports;
   const { mr, nr } = GEMM_WASM_TILE;
   const mcb = Math.max(mr, blocking.mc - (blocking.mc % mr));

@@ -9,7 +9,7 @@
  * A workspace owns one WebAssembly instance and its memory (grown on demand, kept until `dispose`); a model makes one and
  * passes it to its layers, so there is no process-wide state beyond the compiled module.
  */
-import { ProvenantError } from '../../core/index.js';
+import { embeddedWasm, ProvenantError } from '../../core/index.js';
 import { GEMM_F32_WASM_BASE64, GEMM_F32_WASM_TILE } from './gemm-f32-wasm.js';
 
 /** Cache blocking in float32 elements: an MC×KC block of A (64 KiB at 64×256, L2), a KC×NC block of B. */
@@ -20,27 +20,11 @@ interface WasmExports {
   gemm: (m: number, n: number, k: number, a: number, rsa: number, csa: number, b: number, rsb: number, csb: number, c: number, ldc: number,
     scratch: number, mcb: number, kcb: number, ncb: number) => void;
 }
-// The slice of the WebAssembly API used here (the project's TypeScript lib has no WebAssembly value types).
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: WasmExports };
-}
-const wasmApi = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
+// Compiled once on first use (no WebAssembly SIMD: callers fall back to tf.matMul); an instance per workspace.
+const gemmWasm = embeddedWasm<WasmExports>(GEMM_F32_WASM_BASE64);
 const PAGE = 65536;
 /** wasm32 addresses 4 GiB; one page of slack. */
 const MAX_ELEMENTS = (65535 * PAGE) / 4;
-
-let compiled: object | null | undefined;
-function gemmModule(): object | null {
-  if (compiled === undefined) {
-    try {
-      compiled = wasmApi ? new wasmApi.Module(Uint8Array.from(atob(GEMM_F32_WASM_BASE64), (ch) => ch.charCodeAt(0))) : null;
-    } catch {
-      compiled = null; // no WebAssembly SIMD here: callers fall back to tf.matMul
-    }
-  }
-  return compiled;
-}
 
 /**
  * Whether the float32 WebAssembly SIMD product can run in this process (the module compiles once and is cached); false
@@ -55,7 +39,7 @@ function gemmModule(): object | null {
  * ```
  */
 export function gemmF32Available(): boolean {
-  return gemmModule() !== null;
+  return gemmWasm.available();
 }
 
 /** One operand: row-major data [rows, cols], read transposed when `transpose` is set. */
@@ -95,13 +79,12 @@ export interface GemmF32 {
  * ```
  */
 export function createGemmF32(): GemmF32 {
-  const module = gemmModule();
-  if (!module) {
+  let instance: WasmExports | null = gemmWasm.instantiate();
+  if (!instance) {
     throw new ProvenantError('BACKEND_UNAVAILABLE', 'WebAssembly SIMD is not available in this runtime: the float32 product cannot run.', {
       details: 'Use tf.matMul instead (gemmF32Available() tells beforehand).',
     });
   }
-  let instance: WasmExports | null = new wasmApi!.Instance(module, {}).exports;
   const { mr, nr } = GEMM_F32_WASM_TILE;
   const { mc, kc, nc } = GEMM_F32_BLOCKING;
   const mcb = mc - (mc % mr);
