@@ -6,27 +6,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import { choleskyFactor, type DenseEngine } from '../../../src/attribution/linalg/index.js';
-import { createRng } from '../../../src/core/index.js';
+import { randomMatrix, randomSpd as randomSpdBase } from './random-matrices.js';
 
 const engines: DenseEngine[] = ['wasm', 'js'];
 
-function randomMatrix(rows: number, cols: number, seed: number): Float64Array {
-  const rng = createRng(seed);
-  return Float64Array.from({ length: rows * cols }, () => rng.nextNormal());
-}
-
-/** X Xᵀ / k + shift·I by a triple loop (k = n + 2). */
-function randomSpd(n: number, seed: number, shift = 0.05): Float64Array {
-  const k = n + 2;
-  const X = randomMatrix(n, k, seed);
-  const A = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) for (let j = 0; j <= i; j++) {
-    let s = 0;
-    for (let p = 0; p < k; p++) s += X[i * k + p]! * X[j * k + p]!;
-    A[i * n + j] = A[j * n + i] = s / k + (i === j ? shift : 0);
-  }
-  return A;
-}
+/** X Xᵀ / k + shift·I (k = n + 2). */
+const randomSpd = (n: number, seed: number, shift = 0.05): Float64Array => randomSpdBase(n, seed, shift, 2);
 
 /** Q diag(d) Qᵀ with Q from modified Gram–Schmidt on a random matrix and d log-spaced from 1 down to 1/cond. */
 function illConditioned(n: number, cond: number, seed: number): Float64Array {

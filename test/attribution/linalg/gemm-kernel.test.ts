@@ -6,12 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { choleskyFactor, createDenseWorkspace, gemmNTLower, type DenseEngine } from '../../../src/attribution/linalg/index.js';
-import { createRng } from '../../../src/core/index.js';
-
-function randomMatrix(rows: number, cols: number, seed: number): Float64Array {
-  const rng = createRng(seed);
-  return Float64Array.from({ length: rows * cols }, () => rng.nextNormal());
-}
+import { randomMatrix } from './random-matrices.js';
 
 describe('packed WebAssembly kernel', () => {
   it('C += α·A·Bᵀ through strides (either operand transposed), with and without the lower bound, equals the triple loop at any block sizes (fast-check)', () => {

@@ -12,29 +12,13 @@ import {
   wasmEngineAvailable,
   type DenseEngine,
 } from '../../../src/attribution/linalg/index.js';
-import { createRng, isProvenantError } from '../../../src/core/index.js';
+import { isProvenantError } from '../../../src/core/index.js';
+import { randomMatrix, randomSpd as randomSpdBase } from './random-matrices.js';
 
 const engines: DenseEngine[] = ['wasm', 'js'];
 
-function randomMatrix(rows: number, cols: number, seed: number): Float64Array {
-  const rng = createRng(seed);
-  return Float64Array.from({ length: rows * cols }, () => rng.nextNormal());
-}
-
-/** A Aᵀ/k + shift·I: SPD with condition number controlled by `shift`. Brute-force loops, independent of the kernels. */
-function randomSpd(n: number, seed: number, shift = 0.1): Float64Array {
-  const k = n + 3;
-  const X = randomMatrix(n, k, seed);
-  const A = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j < n; j++) {
-      let s = i === j ? shift : 0;
-      for (let p = 0; p < k; p++) s += (X[i * k + p]! * X[j * k + p]!) / k;
-      A[i * n + j] = s;
-    }
-  }
-  return A;
-}
+/** A Aᵀ/k + shift·I (k = n + 3): SPD with condition number controlled by `shift`. */
+const randomSpd = (n: number, seed: number, shift = 0.1): Float64Array => randomSpdBase(n, seed, shift, 3);
 
 function toMatrix(a: ArrayLike<number>, rows: number, cols: number): Matrix {
   return new Matrix(Array.from({ length: rows }, (_, i) => Array.from({ length: cols }, (_, j) => a[i * cols + j]!)));
