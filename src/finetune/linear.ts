@@ -12,7 +12,7 @@
  * base kernel, or raw input data): 2.3–2.9× faster steps in ../shared/probes, gradients equal to 7e-7.
  */
 import { ProvenantError } from '../core/index.js';
-import { tf, type Tensor2D, type Variable } from './tf.js';
+import { tf, type Tensor2D, type Variable, type CustomGradientFunc } from './tf.js';
 import type { GemmF32 } from './gemm/gemm-f32.js';
 import { gemmLinearOp } from './gemm/gemm-linear.js';
 
@@ -186,9 +186,6 @@ export interface ForwardContext {
   /** When true, the module input is data and needs no gradient (first layer). */
   inputIsData?: boolean;
 }
-
-// tfjs does not re-export its CustomGradientFunc type from the umbrella package.
-type CustomGradientFunc = Parameters<typeof tf.customGrad>[0];
 
 const transpose2d = (t: tf.Tensor): tf.Tensor => tf.transpose(t);
 

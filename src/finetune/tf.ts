@@ -17,3 +17,5 @@ export { tf };
 export type Tensor = tf.Tensor;
 export type Tensor2D = tf.Tensor2D;
 export type Variable = tf.Variable;
+/** The function `tf.customGrad` takes (tfjs does not re-export its CustomGradientFunc type from tfjs-core's entry). */
+export type CustomGradientFunc = Parameters<typeof tf.customGrad>[0];

@@ -4,7 +4,7 @@
  * models/transformer.ts, writes each as a depthwise convolution between transposes, ≈ 6 GFLOP/s on bench:hf's shapes).
  */
 import { ProvenantError } from '../../core/index.js';
-import { tf, type Tensor } from '../tf.js';
+import { tf, type Tensor, type CustomGradientFunc } from '../tf.js';
 import type { GemmF32 } from './gemm-f32.js';
 import { valuesOf } from './gemm-linear.js';
 
@@ -30,8 +30,6 @@ function batchedProduct(gemm: GemmF32, a: Tensor, b: Tensor, transposeA: boolean
   }
   return tf.tensor3d(out, [N, m, n]);
 }
-
-type CustomGradientFunc = Parameters<typeof tf.customGrad>[0];
 
 /**
  * a·b for a [N, m, k] and b [N, k, n] → [N, m, n] on the float32 WebAssembly product, with gradients da = dy·bᵀ and

@@ -6,7 +6,7 @@
  * `dataSync` copy); the result is copied once into a new tfjs tensor. Elsewhere (`cpu`) `dataSync` is read directly.
  */
 import { ProvenantError } from '../../core/index.js';
-import { tf, type Tensor, type Tensor2D, type Variable } from '../tf.js';
+import { tf, type Tensor, type Tensor2D, type Variable, type CustomGradientFunc } from '../tf.js';
 import type { GemmF32, GemmOperand } from './gemm-f32.js';
 
 interface WasmBackendInternals {
@@ -64,9 +64,6 @@ export function gemmMatMul(gemm: GemmF32, a: Tensor, b: Tensor, options: { trans
   const n = B.transpose ? B.rows : B.cols;
   return tensorOf(gemm.product(A, B, bias), m, n);
 }
-
-// tfjs does not re-export its CustomGradientFunc type from the umbrella package.
-type CustomGradientFunc = Parameters<typeof tf.customGrad>[0];
 
 /**
  * y = x·W (+ bias) for x [N, in] and W [in, out] with the float32 WebAssembly product, and the gradients that are asked

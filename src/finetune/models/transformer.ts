@@ -15,7 +15,7 @@
  */
 import { ProvenantError } from '../../core/index.js';
 import { createLinear, linearForward, linearOp, uniqueName, type ForwardContext, type Linear } from '../linear.js';
-import { tf, type Tensor, type Tensor2D, type Variable } from '../tf.js';
+import { tf, type Tensor, type Tensor2D, type Variable, type CustomGradientFunc } from '../tf.js';
 import { disposeModelVariables, validateSizes } from './logistic-regression.js';
 import type { Model } from './model.js';
 
@@ -59,7 +59,6 @@ export interface TransformerModel extends Model<TransformerConfig> {
   pooled(ids: Tensor, ctx?: ForwardContext): Tensor2D;
 }
 
-type CustomGradientFunc = Parameters<typeof tf.customGrad>[0];
 const swapLast = (t: Tensor): Tensor => tf.transpose(t, [0, 2, 1]);
 
 /**

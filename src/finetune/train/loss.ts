@@ -8,7 +8,7 @@ import { ProvenantError } from '../../core/index.js';
 import type { ForwardContext } from '../linear.js';
 import type { Model } from '../models/model.js';
 import type { TransformerModel } from '../models/transformer.js';
-import { tf, type Tensor } from '../tf.js';
+import { tf, type Tensor, type CustomGradientFunc } from '../tf.js';
 import { assertPaddingMasked } from '../hf/padding-mask.js';
 import { isPretrainedModel } from '../hf/pretrained-model.js';
 import { disposeBatch, makeBatch, type Batch, type TrainingExample, type TrainingTask } from './data.js';
@@ -76,9 +76,6 @@ export function taskLoss(model: Model, task: TrainingTask, batch: Batch, ctx: Fo
   const total = weightedCrossEntropy(logits, batch.targets, null);
   return (sumInsteadOfMean ? total : total.div(batch.size)) as tf.Scalar;
 }
-
-// tfjs does not re-export its CustomGradientFunc type from the umbrella package.
-type CustomGradientFunc = Parameters<typeof tf.customGrad>[0];
 
 /**
  * Σᵢ wᵢ·(−log softmax(xᵢ)[yᵢ]) for logits x [N, C], int32 targets y [N] and weights w [N] (null: all 1), with the
