@@ -375,7 +375,7 @@ export function addClassificationHead(model: TransformerModel, numClasses: numbe
  * ```ts
  * import { countParameters, loadBaseModel } from 'provenant/finetune';
  *
- * countParameters(await loadBaseModel()); // e.g. 116736 for the shipped tiny character transformer
+ * countParameters(await loadBaseModel()); // e.g. 278080 for the shipped tiny character transformer
  * ```
  */
 export function countParameters(model: Model): number {

@@ -64,15 +64,21 @@ describe('the shipped base model (models/base)', () => {
 });
 
 describe('models/base records what it was grown from', () => {
-  it('training.initialisedFrom names models/base-ctx64 by the sha256 of its weights (the warm start npm run pretrain uses)', async () => {
+  it('training.initialisedFrom names each committed warm start by the sha256 of its weights: models/base ← models/base-ctx256-v1 ← models/base-ctx64', async () => {
     const dir = await baseModelDirectory();
-    const config = await readBaseModelConfig();
-    const init = (config.training as { initialisedFrom?: { weightsSha256: string; config: { maxSeqLen: number } } }).initialisedFrom;
-    expect(init).toBeDefined();
-    const previous = join(dir, '..', 'base-ctx64');
-    expect(sha256(new Uint8Array(readFileSync(join(previous, 'model.safetensors'))))).toBe(init!.weightsSha256);
-    expect((await readBaseModelConfig(previous)).weightsSha256).toBe(init!.weightsSha256);
-    expect(init!.config.maxSeqLen).toBe(64);
+    // The chain npm run pretrain rebuilds along (models/base/README.md): each link's record names its source folder's weights.
+    const chain: [string, string, number][] = [
+      [dir, join(dir, '..', 'base-ctx256-v1'), 256],
+      [join(dir, '..', 'base-ctx256-v1'), join(dir, '..', 'base-ctx64'), 64],
+    ];
+    for (const [model, source, sourceContext] of chain) {
+      const config = await readBaseModelConfig(model);
+      const init = (config.training as { initialisedFrom?: { weightsSha256: string; config: { maxSeqLen: number } } }).initialisedFrom;
+      expect(init, model).toBeDefined();
+      expect(sha256(new Uint8Array(readFileSync(join(source, 'model.safetensors'))))).toBe(init!.weightsSha256);
+      expect((await readBaseModelConfig(source)).weightsSha256).toBe(init!.weightsSha256);
+      expect(init!.config.maxSeqLen).toBe(sourceContext);
+    }
   });
 });
 
