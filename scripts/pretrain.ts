@@ -27,6 +27,7 @@ import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomSplit, sha256 } from '../src/core/index.js';
+import { growWeights } from './grow-base-model.js';
 import {
   CHAR_VOCAB_SIZE,
   countParameters,
@@ -133,58 +134,9 @@ const heldOutEval = split.map((s) => ({ name: s.name, examples: every(s.heldOut,
 const model = createTransformer(modelConfig);
 console.log(`model: ${countParameters(model)} parameters`);
 
-/**
- * Copies a smaller base model into `model`: same-shape weights as they are; position embeddings tiled (row p ← row p mod
- * n); blocks the source lacks keep their random init except the two output projections, zeroed, so each added block
- * adds nothing to the residual stream until it is trained (the grown model computes the source's function at positions
- * < n exactly).
- */
+/** Grows the source base model into `model` (scripts/grow-base-model.ts: the source's function kept at positions < n). */
 function growFrom(source: Map<string, { shape: number[]; dataSync(): ArrayLike<number> }>, sourceLayers: number): string[] {
-  const tensors: Record<string, { dtype: 'F32'; shape: number[]; data: Float32Array }> = {};
-  const notes: string[] = [];
-  for (const [name, v] of model.weights) {
-    const shape = [...v.shape];
-    const own = Float32Array.from(v.dataSync());
-    const src = source.get(name);
-    const layer = /^blocks\.(\d+)\./.exec(name);
-    if (src && src.shape.join() === shape.join()) {
-      tensors[name] = { dtype: 'F32', shape, data: Float32Array.from(src.dataSync()) };
-    } else if (src && name === 'embed_positions.weight' && src.shape[1] === shape[1]) {
-      const [n, d] = src.shape as [number, number];
-      const data = Float32Array.from(src.dataSync());
-      const out = new Float32Array(shape[0]! * d);
-      for (let p = 0; p < shape[0]!; p++) out.set(data.subarray((p % n) * d, (p % n + 1) * d), p * d);
-      tensors[name] = { dtype: 'F32', shape, data: out };
-      notes.push(`${name}: [${src.shape}] tiled to [${shape}]`);
-    } else if (src && /\.mlp\.fc_(in|out)\.(weight|bias)$/.test(name) && src.shape.length === shape.length) {
-      // A wider MLP: the source's hidden units kept, new units with random input weights and zero output rows, so
-      // they add nothing until trained. fc_in.weight [D, H] (new columns), fc_in.bias [H], fc_out.weight [H, D] (new rows).
-      const data = Float32Array.from(src.dataSync());
-      const out = /fc_out\.weight$/.test(name) ? new Float32Array(own.length) : own;
-      if (name.endsWith('fc_in.weight')) {
-        const [d, hs] = src.shape as [number, number];
-        const h = shape[1]!;
-        if (d !== shape[0] || hs > h) throw new Error(`--init-from: cannot widen ${name} from [${src.shape}] to [${shape}]`);
-        for (let r = 0; r < d; r++) out.set(data.subarray(r * hs, (r + 1) * hs), r * h);
-      } else if (name.endsWith('fc_out.weight')) {
-        if (src.shape[1] !== shape[1] || src.shape[0]! > shape[0]!) throw new Error(`--init-from: cannot widen ${name} from [${src.shape}] to [${shape}]`);
-        out.set(data, 0);
-      } else if (name.endsWith('fc_in.bias')) {
-        if (src.shape[0]! > shape[0]!) throw new Error(`--init-from: cannot widen ${name} from [${src.shape}] to [${shape}]`);
-        out.set(data, 0);
-      } else {
-        throw new Error(`--init-from: cannot grow ${name} from [${src.shape}] to [${shape}]`);
-      }
-      tensors[name] = { dtype: 'F32', shape, data: out };
-      notes.push(`${name}: [${src.shape}] widened to [${shape}] (new hidden units${name.endsWith('fc_out.weight') ? ' zero' : ''})`);
-    } else if (!src && layer && Number(layer[1]) >= sourceLayers) {
-      const zero = /\.(attn\.o_proj|mlp\.fc_out)\./.test(name);
-      tensors[name] = { dtype: 'F32', shape, data: zero ? new Float32Array(own.length) : own };
-      if (zero) notes.push(`${name}: zero (new block starts as the identity)`);
-    } else {
-      throw new Error(`--init-from: cannot grow ${name} from ${src ? `[${src.shape}]` : 'nothing'} to [${shape}]`);
-    }
-  }
+  const { tensors, notes } = growWeights(model.weights, source, sourceLayers);
   loadModelState(model, tensors);
   return notes;
 }
