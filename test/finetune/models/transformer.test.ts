@@ -204,6 +204,50 @@ describe('createTransformer', () => {
   });
 });
 
+describe('attention on the float32 WebAssembly product (at least GEMM_MIN_ROWS query tokens)', () => {
+  const wide: TransformerConfig = { ...small, maxSeqLen: 40 };
+  // 3 × 40 = 120 query tokens ≥ GEMM_MIN_ROWS (64): the workspace path; one sequence (40 tokens) takes tfjs's products.
+  const seqs = Array.from({ length: 3 }, (_, b) => Array.from({ length: 40 }, (_, t) => (b * 7 + t * 3 + ((t * t) % 5)) % 11));
+
+  it('LM logits equal the float64 loop implementation', () => {
+    const model = createTransformer(wide);
+    randomise(model, 31);
+    const x = idsTensor(seqs);
+    const got = tf.tidy(() => model.forwardLm(x).arraySync() as number[][]);
+    const { lm } = referenceForward(model, seqs);
+    let maxErr = 0;
+    got.forEach((row, i) => row.forEach((v, j) => (maxErr = Math.max(maxErr, Math.abs(v - lm[i]![j]!)))));
+    expect(maxErr).toBeLessThan(2e-4);
+    x.dispose();
+    model.dispose();
+  });
+
+  it('gives the gradients of the tfjs path (the batch as one call vs one sequence at a time), tensors flat', () => {
+    const start = tf.memory().numTensors;
+    const model = createTransformer({ ...wide, numClasses: 3 });
+    randomise(model, 32);
+    const labels = [0, 2, 1];
+    const variables = [...model.weights].filter(([name]) => name !== 'lm_head.weight').map(([, v]) => v);
+    const gradsOf = (rows: number[]) => {
+      const ids = idsTensor(rows.map((r) => seqs[r]!));
+      const y = tf.tidy(() => tf.oneHot(tf.tensor1d(rows.map((r) => labels[r]!), 'int32'), 3).cast('float32'));
+      // Sum over the rows' losses, so per-row calls add up to the batched call.
+      const { grads, value } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(y, model.forward(ids), undefined, undefined, tf.Reduction.SUM) as tf.Scalar, variables);
+      const out = variables.map((v) => Float64Array.from(grads[v.name]!.dataSync()));
+      tf.dispose([ids, y, value, Object.values(grads)]);
+      return out;
+    };
+    const batched = gradsOf([0, 1, 2]);
+    const single = [0, 1, 2].map((r) => gradsOf([r]));
+    const before = tf.memory().numTensors; // after the first calls made the model's kept causal mask
+    gradsOf([0, 1, 2]);
+    expect(tf.memory().numTensors).toBe(before);
+    batched.forEach((g, i) => g.forEach((x, j) => expect(x).toBeCloseTo(single[0]![i]![j]! + single[1]![i]![j]! + single[2]![i]![j]!, 4)));
+    model.dispose();
+    expect(tf.memory().numTensors).toBe(start);
+  });
+});
+
 describe('transformer on wasm', () => {
   it('gives the cpu backend’s logits and gradients (wasm one-hot and matmul paths)', async () => {
     const run = async (backend: 'cpu' | 'wasm') => {
