@@ -5,12 +5,13 @@
  * from the classic one, max |ΔC| / (‖A‖_F ‖B‖_F).
  *
  *   /work/bin/heavy npx tsx benchmarks/kernels-strassen.ts --sizes 512,1024,2048 --reps 3
+ *   /work/bin/heavy npx tsx benchmarks/kernels-strassen.ts --sizes '' --shapes '' --cholesky 7850 --rhs 500   # the uses only
  *
  * Shared 2-core machine: absolute times are upper bounds; the ratios (same process, back to back) are what to read.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { createDenseWorkspace, gemmStrassen } from '../src/attribution/index.js';
+import { choleskyFactor, createDenseWorkspace, gemmStrassen, STRASSEN_DEFAULTS } from '../src/attribution/index.js';
 
 const argv = process.argv.slice(2);
 const get = (name: string, fallback: string) => {
@@ -22,6 +23,10 @@ const sizes = get('sizes', '512,768,1024,1536,2048,3072').split(',').filter(Bool
 // off-diagonal SYRK / TRSM blocks of a recursive 7,850² Cholesky.
 const shapes = get('shapes', '5000x2500x785,500x3925x3925,1962x1962x3925,3925x3925x3925').split(',').filter(Boolean).map((s) => s.split('x').map(Number) as [number, number, number]);
 const reps = Number(get('reps', '3'));
+// The uses, A/B: Cholesky of an n² SPD matrix and the solves for `rhs` right-hand sides, classic vs default Strassen (0 skips).
+const cholN = Number(get('cholesky', '7850'));
+const rhs = Number(get('rhs', '500'));
+const cholReps = Number(get('cholesky-reps', '1'));
 const out = get('out', 'benchmarks/results/kernels-strassen.json');
 
 const cpu = (f: () => void): number => {
@@ -52,7 +57,7 @@ for (const [m, n, k] of [...sizes.map((s) => [s, s, s] as [number, number, numbe
     for (const v of r % 2 === 0 ? variants : [...variants].reverse()) {
       const target = v.levels === 0 ? c : c2;
       ws.heap().fill(0, target, target + m * n);
-      (times[v.name] ??= []).push(cpu(() => gemmStrassen(ws, m, n, k, 1, a, k, 1, b, k, 1, target, n, { crossover: 1, levels: v.levels })));
+      (times[v.name] ??= []).push(cpu(() => gemmStrassen(ws, m, n, k, 1, a, k, 1, b, k, 1, target, n, { crossoverDepth: 2, crossoverSide: 2, levels: v.levels })));
       if (v.levels > 0 && r === 0) {
         const h = ws.heap();
         let d = 0, na = 0, nb = 0;
@@ -81,8 +86,42 @@ for (const [m, n, k] of [...sizes.map((s) => [s, s, s] as [number, number, numbe
   rows.push(row);
   console.error(`${m}×${n}×${k}: classic ${row.classic.toFixed(3)} s (${row.gflopsClassic.toFixed(1)} GFLOP/s), 1 level ${row.strassen1.toFixed(3)} s (${row.gain1.toFixed(3)}×), 2 levels ${row.strassen2.toFixed(3)} s (${row.gain2.toFixed(3)}×); normwise Δ ${row.diff1.toExponential(1)} / ${row.diff2.toExponential(1)}; load ${row.load.toFixed(1)}`);
 }
+// Cholesky and solves: a diagonally dominant SPD matrix (O(n²) to build; the factorisation's cost does not depend on the values).
+const uses: Array<Record<string, number | string>> = [];
+if (cholN > 0) {
+  let seed = 1;
+  const rnd = () => ((seed = (seed * 16807) % 2147483647) / 2147483647) - 0.5;
+  const A = new Float64Array(cholN * cholN);
+  for (let i = 0; i < cholN; i++) {
+    for (let j = 0; j < i; j++) A[i * cholN + j] = A[j * cholN + i] = rnd() / cholN;
+    A[i * cholN + i] = 2;
+  }
+  const Bm = Float64Array.from({ length: rhs * cholN }, rnd);
+  const variants = [{ name: 'classic', levels: 0 }, { name: 'strassen', levels: STRASSEN_DEFAULTS.levels }];
+  const t: Record<string, { factor: number[]; solve: number[] }> = {};
+  for (let r = 0; r < cholReps * 2; r++) {
+    const v = variants[r % 2 === 0 ? 0 : 1]!;
+    const order = Math.floor(r / 2) % 2 === 0 ? v : variants[1 - variants.indexOf(v)]!;
+    let f: ReturnType<typeof choleskyFactor> | null = null;
+    const factor = cpu(() => (f = choleskyFactor(A, cholN, { engine: 'wasm', strassen: { ...STRASSEN_DEFAULTS, levels: order.levels } })));
+    const solve = cpu(() => f!.solveRows(Bm, rhs));
+    (t[order.name] ??= { factor: [], solve: [] }).factor.push(factor);
+    t[order.name]!.solve.push(solve);
+    console.error(`cholesky ${cholN}² ${order.name}: factor ${factor.toFixed(2)} s, ${rhs} solves ${solve.toFixed(2)} s; load ${loadavg()[0]!.toFixed(1)}`);
+  }
+  const best = (x: number[]) => Math.min(...x);
+  for (const step of ['factor', 'solve'] as const) {
+    const c = best(t.classic![step]), st = best(t.strassen![step]);
+    uses.push({ use: step === 'factor' ? `Cholesky ${cholN}²` : `${rhs} solves against it`, classic: c, strassen: st, gain: c / st });
+  }
+}
 console.log('| m × n × k | classic CPU s (GFLOP/s) | 1 level s (speed-up) | 2 levels s (speed-up) | max|ΔC|/(‖A‖‖B‖) 1 / 2 levels |');
 console.log('|---|---|---|---|---|');
 for (const r of rows) console.log(`| ${r.m} × ${r.n} × ${r.k} | ${r.classic.toFixed(3)} (${r.gflopsClassic.toFixed(1)}) | ${r.strassen1.toFixed(3)} (${r.gain1.toFixed(3)}×) | ${r.strassen2.toFixed(3)} (${r.gain2.toFixed(3)}×) | ${r.diff1.toExponential(1)} / ${r.diff2.toExponential(1)} |`);
+if (uses.length > 0) {
+  console.log('\n| use (A/B, one process) | classic CPU s | Strassen–Winograd CPU s | speed-up |');
+  console.log('|---|---|---|---|');
+  for (const u of uses) console.log(`| ${u.use} | ${(u.classic as number).toFixed(2)} | ${(u.strassen as number).toFixed(2)} | ${(u.gain as number).toFixed(3)}× |`);
+}
 mkdirSync('benchmarks/results', { recursive: true });
-writeFileSync(out, JSON.stringify({ setup: { reps, note: 'one process, variants alternating; CPU seconds, best of reps; shared 2-core machine', loadAverageAtEnd: loadavg() }, rows }, null, 2) + '\n');
+writeFileSync(out, JSON.stringify({ uses, setup: { reps, defaults: STRASSEN_DEFAULTS, note: 'one process, variants alternating; CPU seconds, best of reps; shared 2-core machine', loadAverageAtEnd: loadavg() }, rows }, null, 2) + '\n');

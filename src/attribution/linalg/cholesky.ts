@@ -36,7 +36,7 @@ export interface CholeskyOptions {
   engine?: DenseEngine;
   /**
    * Strassen–Winograd in the large updates of the factorisation and of every solve; default {@link STRASSEN_DEFAULTS}.
-   * `{ crossover: Infinity, levels: 0 }` keeps every product classic (componentwise error bounds).
+   * `levels: 0` keeps every product classic (componentwise error bounds).
    */
   strassen?: StrassenOptions;
 }
@@ -108,7 +108,7 @@ export function choleskyFactor(A: ArrayLike<number>, n: number, options: Cholesk
 function factorInPlace(L: Layout, s0: number, s1: number): void {
   const { ws, n, a, strassen } = L;
   // Recurse while the halves are Strassen candidates (and at least one block column wide).
-  if (strassen.levels <= 0 || s1 - s0 < 2 * strassen.crossover || s1 - s0 <= CHOLESKY_BLOCK) {
+  if (strassen.levels <= 0 || s1 - s0 < 2 * strassen.crossoverDepth || s1 - s0 <= CHOLESKY_BLOCK) {
     factorBlocked(L, s0, s1);
     return;
   }

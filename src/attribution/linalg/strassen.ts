@@ -15,18 +15,22 @@ import type { DenseWorkspace } from './dense-workspace.js';
 
 /** When a product recurses into Strassen–Winograd. */
 export interface StrassenOptions {
-  /** Smallest m, n and k (all three) for which one level is applied; below it the classic kernel runs. */
-  crossover: number;
+  /** A level applies only when the depth k is at least this (the half-depth products must fill the kernel's KC blocks). */
+  crossoverDepth: number;
+  /** … and both m and n are at least this. */
+  crossoverSide: number;
   /** Most levels of recursion (each level: 7 products of half size). */
   levels: number;
 }
 
 /**
- * Defaults, from an A/B in one process of the WebAssembly kernel (benchmarks/kernels-strassen.ts, 2-core AMD EPYC, shared
- * machine): one level pays from about n = 1,024 on every dimension, a second level from about 2,048 (see the README's kernel
- * table). `levels: 0` or `crossover: Infinity` is the classic kernel.
+ * Defaults, from an A/B in one process of the WebAssembly kernel (benchmarks/kernels-strassen.ts, results in
+ * benchmarks/results/kernels-strassen.json; 2-core AMD EPYC, shared machine): square products gain nothing up to 1,024
+ * (0.95–1.02×), 1.07–1.10× at 1,536–2,048 and 1.14× (one level) / 1.21× (two) at 3,072; 500 × 3,925 × 3,925 (a
+ * solve's update for 500 right-hand sides) gains 1.07×, but 5,000 × 2,500 × 785 (the scores product, depth 785 = 3·256
+ * + 17) loses 5%. Hence: the depth must reach 1,536 and the sides 400. `levels: 0` is the classic kernel.
  */
-export const STRASSEN_DEFAULTS: StrassenOptions = { crossover: 1536, levels: 2 };
+export const STRASSEN_DEFAULTS: StrassenOptions = { crossoverDepth: 1536, crossoverSide: 400, levels: 2 };
 
 /** A matrix view in the workspace heap: element (i, j) at off + i·rs + j·cs. */
 interface View {
@@ -37,8 +41,8 @@ interface View {
 
 /**
  * C[i, j] += α Σ_p A(i, p) B(j, p) (i < m, j < n, p < k) with A(i, p) at a + i·rsa + p·csa, B(j, p) at b + j·rsb + p·csb
- * and C row-major (ldc), exactly as {@link DenseWorkspace.gemm}, but by Strassen–Winograd where all of m, n and k reach
- * `options.crossover`. Temporaries are taken from the workspace and released before it returns.
+ * and C row-major (ldc), exactly as {@link DenseWorkspace.gemm}, but by Strassen–Winograd where k reaches
+ * `options.crossoverDepth` and m, n reach `options.crossoverSide`. Temporaries are taken from the workspace and released before it returns.
  *
  * @example
  * ```ts
@@ -48,7 +52,7 @@ interface View {
  * const a = ws.alloc(4), b = ws.alloc(4), c = ws.alloc(4); // three 2 × 2 matrices
  * ws.heap().set([1, 2, 3, 4], a);
  * ws.heap().set([1, 0, 0, 1], b);
- * gemmStrassen(ws, 2, 2, 2, 1, a, 2, 1, b, 2, 1, c, 2, { crossover: 2, levels: 1 }); // one Strassen level
+ * gemmStrassen(ws, 2, 2, 2, 1, a, 2, 1, b, 2, 1, c, 2, { crossoverDepth: 2, crossoverSide: 2, levels: 1 }); // one Strassen level
  * ws.heap().slice(c, c + 4); // Float64Array [1, 2, 3, 4] (A·Iᵀ)
  * ```
  */
@@ -68,7 +72,7 @@ export function gemmStrassen(
   ldc: number,
   options: StrassenOptions = STRASSEN_DEFAULTS,
 ): void {
-  product(ws, m, n, k, alpha, { off: a, rs: rsa, cs: csa }, { off: b, rs: rsb, cs: csb }, { off: c, rs: ldc, cs: 1 }, options.crossover, options.levels);
+  product(ws, m, n, k, alpha, { off: a, rs: rsa, cs: csa }, { off: b, rs: rsb, cs: csb }, { off: c, rs: ldc, cs: 1 }, options, options.levels);
 }
 
 /**
@@ -101,7 +105,7 @@ export function gemmLowerStrassen(
   options: StrassenOptions = STRASSEN_DEFAULTS,
 ): void {
   // Recurse only while the off-diagonal block (m/2 × m/2 × k) is itself a Strassen candidate.
-  if (options.levels <= 0 || m < 2 * options.crossover || k < options.crossover) {
+  if (options.levels <= 0 || m < 2 * options.crossoverSide || k < options.crossoverDepth) {
     classicLower(ws, m, k, alpha, a, lda, b, ldb, c, ldc);
     return;
   }
@@ -125,26 +129,29 @@ function classicLower(ws: DenseWorkspace, m: number, k: number, alpha: number, a
   }
 }
 
-/** The classic kernel; the JavaScript engine gets depth blocks so its A rows stay in cache. */
+/** The classic kernel; the JavaScript engine gets depth and row blocks of 256 so its A block stays in cache (as gemmNTBlocked). */
 function classic(ws: DenseWorkspace, m: number, n: number, k: number, alpha: number, A: View, B: View, C: View): void {
   if (m <= 0 || n <= 0 || k <= 0) return;
-  if (ws.engine === 'wasm' || k <= 256) {
+  if (ws.engine === 'wasm') {
     ws.gemm(m, n, k, alpha, A.off, A.rs, A.cs, B.off, B.rs, B.cs, C.off, C.rs);
     return;
   }
   for (let p0 = 0; p0 < k; p0 += 256) {
     const kc = Math.min(256, k - p0);
-    ws.gemm(m, n, kc, alpha, A.off + p0 * A.cs, A.rs, A.cs, B.off + p0 * B.cs, B.rs, B.cs, C.off, C.rs);
+    for (let i0 = 0; i0 < m; i0 += 256) {
+      const mc = Math.min(256, m - i0);
+      ws.gemm(mc, n, kc, alpha, A.off + i0 * A.rs + p0 * A.cs, A.rs, A.cs, B.off + p0 * B.cs, B.rs, B.cs, C.off + i0 * C.rs, C.rs);
+    }
   }
 }
 
-function product(ws: DenseWorkspace, m: number, n: number, k: number, alpha: number, A: View, B: View, C: View, crossover: number, levels: number): void {
-  if (levels <= 0 || m < crossover || n < crossover || k < crossover) {
+function product(ws: DenseWorkspace, m: number, n: number, k: number, alpha: number, A: View, B: View, C: View, options: StrassenOptions, levels: number): void {
+  if (levels <= 0 || m < options.crossoverSide || n < options.crossoverSide || k < options.crossoverDepth || Math.min(m, n, k) < 2) {
     classic(ws, m, n, k, alpha, A, B, C);
     return;
   }
   const m2 = m >> 1, n2 = n >> 1, k2 = k >> 1;
-  winograd(ws, m2, n2, k2, alpha, A, B, C, crossover, levels - 1);
+  winograd(ws, m2, n2, k2, alpha, A, B, C, options, levels - 1);
   // Dynamic peeling of odd dimensions onto the classic kernel: the depth slice of the core, then the last row and column.
   if (k & 1) classic(ws, 2 * m2, 2 * n2, 1, alpha, at(A, 0, 2 * k2), at(B, 0, 2 * k2), C);
   if (m & 1) classic(ws, 1, n, k, alpha, at(A, 2 * m2, 0), B, at(C, 2 * m2, 0));
@@ -160,9 +167,10 @@ function at(v: View, i: number, j: number): View {
  * S1 = A21 + A22, S2 = S1 − A11, S3 = A11 − A21, S4 = A12 − S2; T1 = B'12 − B'11, T2 = B'22 − T1, T3 = B'22 − B'12,
  * T4 = T2 − B'21; P1 = A11B'11, P2 = A12B'21, P3 = S4B'22, P4 = A22T4, P5 = S1T1, P6 = S2T2, P7 = S3T3;
  * C11 += P1 + P2, C12 += P1 + P6 + P5 + P3, C21 += P1 + P6 + P7 − P4, C22 += P1 + P6 + P7 + P5.
- * Products used once accumulate straight into C; P1 + P6 (+ P7) builds up in U and P5 sits in W.
+ * Products used once accumulate straight into C; P1 + P6 (+ P7) builds up in U and P5 sits in W; the C-side additions
+ * are fused into three passes (C11 += U; C12 += U + W; C21 += U with C22 += U + W).
  */
-function winograd(ws: DenseWorkspace, m: number, n: number, k: number, alpha: number, A: View, B: View, C: View, crossover: number, levels: number): void {
+function winograd(ws: DenseWorkspace, m: number, n: number, k: number, alpha: number, A: View, B: View, C: View, options: StrassenOptions, levels: number): void {
   const A11 = A, A12 = at(A, 0, k), A21 = at(A, m, 0), A22 = at(A, m, k);
   // B'_pq: p over depth halves, q over B's rows (C's columns).
   const B11 = B, B12 = at(B, n, 0), B21 = at(B, 0, k), B22 = at(B, n, k);
@@ -173,10 +181,10 @@ function winograd(ws: DenseWorkspace, m: number, n: number, k: number, alpha: nu
   const T = temp(ws, n, k, B);
   const U = temp(ws, m, n, C);
   const W = temp(ws, m, n, C);
-  const rec = (mm: number, nn: number, kk: number, alph: number, X: View, Y: View, Z: View) => product(ws, mm, nn, kk, alph, X, Y, Z, crossover, levels);
+  const rec = (mm: number, nn: number, kk: number, alph: number, X: View, Y: View, Z: View) => product(ws, mm, nn, kk, alph, X, Y, Z, options, levels);
 
   rec(m, n, k, alpha, A11, B11, U); // U = αP1
-  addInto(ws.heap(), m, n, C11, U, 1);
+  addRows(ws.heap(), m, n, C11, U, null, null);
   rec(m, n, k, alpha, A12, B21, C11); // C11 += αP2
   combine(ws.heap(), m, k, S, A21, A22, 1); // S1
   combine(ws.heap(), n, k, T, B12, B11, -1); // T1
@@ -184,20 +192,15 @@ function winograd(ws: DenseWorkspace, m: number, n: number, k: number, alpha: nu
   combine(ws.heap(), m, k, S, S, A11, -1); // S2 = S1 − A11
   combine(ws.heap(), n, k, T, B22, T, -1); // T2 = B'22 − T1
   rec(m, n, k, alpha, S, T, U); // U = α(P1 + P6)
+  addRows(ws.heap(), m, n, C12, U, W, null); // C12 += α(P1 + P6 + P5)
   combine(ws.heap(), m, k, S, A12, S, -1); // S4 = A12 − S2
-  let h = ws.heap();
-  addInto(h, m, n, C12, U, 1);
-  addInto(h, m, n, C12, W, 1);
   rec(m, n, k, alpha, S, B22, C12); // C12 += αP3
   combine(ws.heap(), n, k, T, T, B21, -1); // T4 = T2 − B'21
   rec(m, n, k, -alpha, A22, T, C21); // C21 −= αP4
   combine(ws.heap(), m, k, S, A11, A21, -1); // S3
   combine(ws.heap(), n, k, T, B22, B12, -1); // T3
   rec(m, n, k, alpha, S, T, U); // U = α(P1 + P6 + P7)
-  h = ws.heap();
-  addInto(h, m, n, C21, U, 1);
-  addInto(h, m, n, C22, U, 1);
-  addInto(h, m, n, C22, W, 1);
+  addRows(ws.heap(), m, n, C21, U, W, C22); // C21 += U; C22 += U + W
   ws.release(mark);
 }
 
@@ -235,7 +238,25 @@ function combine(h: Float64Array, rows: number, cols: number, out: View, x: View
   }
 }
 
-/** out += s·x over rows × cols. */
-function addInto(h: Float64Array, rows: number, cols: number, out: View, x: View, s: 1 | -1): void {
-  combine(h, rows, cols, out, out, x, s);
+/**
+ * The C-side updates in one pass each (C's blocks, U and W all row-major with unit column stride): out += x, or
+ * out += x + y, or, with `out2`, out += x and out2 += x + y — each operand read once (the additions are bound by memory).
+ */
+function addRows(h: Float64Array, rows: number, cols: number, out: View, x: View, y: View | null, out2: View | null): void {
+  for (let i = 0; i < rows; i++) {
+    const o = out.off + i * out.rs, xo = x.off + i * x.rs;
+    if (y === null) {
+      for (let j = 0; j < cols; j++) h[o + j]! += h[xo + j]!;
+    } else if (out2 === null) {
+      const yo = y.off + i * y.rs;
+      for (let j = 0; j < cols; j++) h[o + j]! += h[xo + j]! + h[yo + j]!;
+    } else {
+      const yo = y.off + i * y.rs, o2 = out2.off + i * out2.rs;
+      for (let j = 0; j < cols; j++) {
+        const u = h[xo + j]!;
+        h[o + j]! += u;
+        h[o2 + j]! += u + h[yo + j]!;
+      }
+    }
+  }
 }

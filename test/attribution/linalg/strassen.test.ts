@@ -22,7 +22,7 @@ import { choleskyResidual, illConditioned, randomMatrix, randomSpd } from './ran
 
 const U = 2 ** -53;
 const engines: DenseEngine[] = ['wasm', 'js'];
-const classicOnly: StrassenOptions = { crossover: Infinity, levels: 0 };
+const classicOnly: StrassenOptions = { ...STRASSEN_DEFAULTS, levels: 0 };
 
 /** Σ_p x_p y_p to about twice the working precision (Dot2): the reference the classic and Strassen products are judged by. */
 function dot2(x: Float64Array, xo: number, y: Float64Array, yo: number, k: number): number {
@@ -76,7 +76,7 @@ describe('Strassen–Winograd product', () => {
           for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) exact[i * n + j] = dot2(A, i * k, B, j * k, k);
           const err = (C: Float64Array) => C.reduce((e, v, q) => Math.max(e, Math.abs(v - exact[q]!)), 0);
           const classic = err(run(engine, A, B, m, n, k, classicOnly, transposedB));
-          const strassen = err(run(engine, A, B, m, n, k, { crossover: 4, levels }, transposedB));
+          const strassen = err(run(engine, A, B, m, n, k, { crossoverDepth: 4, crossoverSide: 4, levels }, transposedB));
           expect(strassen).toBeLessThanOrEqual(8 * classic + 4 * U * frob(A) * frob(B));
         },
       ),
@@ -87,7 +87,7 @@ describe('Strassen–Winograd product', () => {
   it('at the defaults a product below the crossover is the classic kernel bit for bit; above it, Strassen stays within the bound', () => {
     const m = 70, n = 50, k = 60;
     const A = randomMatrix(m, k, 1), B = randomMatrix(n, k, 2);
-    expect(STRASSEN_DEFAULTS.crossover).toBeGreaterThan(90);
+    expect(STRASSEN_DEFAULTS.crossoverDepth).toBeGreaterThan(90);
     expect(run('wasm', A, B, m, n, k, STRASSEN_DEFAULTS, false)).toEqual(run('wasm', A, B, m, n, k, classicOnly, false));
     // 2 levels on 301 × 257 × 263: every dimension odd at the top.
     const [M, N, K] = [301, 257, 263];
@@ -96,7 +96,7 @@ describe('Strassen–Winograd product', () => {
     for (let i = 0; i < M; i++) for (let j = 0; j < N; j++) exact[i * N + j] = dot2(A2, i * K, B2, j * K, K);
     const err = (C: Float64Array) => C.reduce((e, v, q) => Math.max(e, Math.abs(v - exact[q]!)), 0);
     const classic = err(run('wasm', A2, B2, M, N, K, classicOnly, false));
-    const strassen = err(run('wasm', A2, B2, M, N, K, { crossover: 64, levels: 2 }, false));
+    const strassen = err(run('wasm', A2, B2, M, N, K, { crossoverDepth: 64, crossoverSide: 64, levels: 2 }, false));
     expect(strassen).toBeGreaterThan(0);
     expect(strassen).toBeLessThanOrEqual(8 * classic + 4 * U * frob(A2) * frob(B2));
   });
@@ -109,7 +109,7 @@ describe('Strassen–Winograd product', () => {
         const a = ws.alloc(m * k), b = ws.alloc(m * k), c = ws.alloc(m * m);
         ws.heap().set(A, a);
         ws.heap().set(B, b);
-        gemmLowerStrassen(ws, m, k, -0.5, a, k, b, k, c, m, { crossover: 8, levels: 2 });
+        gemmLowerStrassen(ws, m, k, -0.5, a, k, b, k, c, m, { crossoverDepth: 8, crossoverSide: 8, levels: 2 });
         const C = ws.heap().slice(c, c + m * m);
         let worst = 0;
         for (let i = 0; i < m; i++) for (let j = 0; j <= i; j++) worst = Math.max(worst, Math.abs(C[i * m + j]! + 0.5 * dot2(A, i * k, B, j * k, k)));
@@ -120,7 +120,7 @@ describe('Strassen–Winograd product', () => {
 });
 
 describe('recursive Cholesky with Strassen–Winograd updates', () => {
-  const forced: StrassenOptions = { crossover: 64, levels: 2 };
+  const forced: StrassenOptions = { crossoverDepth: 64, crossoverSide: 64, levels: 2 };
 
   /** max over rows of ‖A x − b‖ / (‖A‖_F ‖x‖). */
   function solveResidual(A: Float64Array, n: number, X: Float64Array, B: Float64Array, rows: number): number {
