@@ -24,13 +24,15 @@ export interface StrassenOptions {
 }
 
 /**
- * Defaults, from an A/B in one process of the WebAssembly kernel (benchmarks/kernels-strassen.ts, results in
- * benchmarks/results/kernels-strassen.json; 2-core AMD EPYC, shared machine): square products gain nothing up to 1,024
- * (0.95–1.02×), 1.07–1.10× at 1,536–2,048 and 1.14× (one level) / 1.21× (two) at 3,072; 500 × 3,925 × 3,925 (a
- * solve's update for 500 right-hand sides) gains 1.07×, but 5,000 × 2,500 × 785 (the scores product, depth 785 = 3·256
- * + 17) loses 5%. Hence: the depth must reach 1,536 and the sides 400. `levels: 0` is the classic kernel.
+ * Defaults, from A/Bs in one process of the WebAssembly kernel (benchmarks/kernels-strassen.ts; results in
+ * benchmarks/results/kernels-strassen*.json; 2-core AMD EPYC, shared machine at load 3–8, so ±5 % is noise): square
+ * products gain 0.95–1.18× up to 1,536, 1.07–1.27× at 2,048 (a second level helps there), 1.10–1.14× (one level) /
+ * 1.21× (two) at 3,072 and 1.12× / 1.17–1.23× at 3,925; the scores product 5,000 × 2,250 × 785 (depth 785 = 3·256 + 17)
+ * gains nothing reliable (0.91–1.09×). Inside the pipeline: the 7,850² Cholesky 1.01× / 1.09× (best of 2 and of 4
+ * alternating runs), its 500 solves 0.96–0.97× (500-row products, whose halves are 250 rows) — hence depth ≥ 1,536 and
+ * sides ≥ 512, which leaves the solves classic. `levels: 0` is the classic kernel.
  */
-export const STRASSEN_DEFAULTS: StrassenOptions = { crossoverDepth: 1536, crossoverSide: 400, levels: 2 };
+export const STRASSEN_DEFAULTS: StrassenOptions = { crossoverDepth: 1536, crossoverSide: 512, levels: 2 };
 
 /** A matrix view in the workspace heap: element (i, j) at off + i·rs + j·cs. */
 interface View {
