@@ -11,7 +11,7 @@
  * brute-force float64 product). Odd dimensions are handled by peeling the last row, column or depth slice onto the classic
  * kernel (dynamic peeling; Huss-Lederman et al. 1996).
  */
-import type { DenseWorkspace } from './dense-workspace.js';
+import { gemmNTLower, type DenseWorkspace } from './dense-workspace.js';
 
 /** When a product recurses into Strassen–Winograd. */
 export interface StrassenOptions {
@@ -108,7 +108,7 @@ export function gemmLowerStrassen(
 ): void {
   // Recurse only while the off-diagonal block (m/2 × m/2 × k) is itself a Strassen candidate.
   if (options.levels <= 0 || m < 2 * options.crossoverSide || k < options.crossoverDepth) {
-    classicLower(ws, m, k, alpha, a, lda, b, ldb, c, ldc);
+    if (m > 0 && k > 0) gemmNTLower(ws, m, k, alpha, a, lda, b, ldb, c, ldc);
     return;
   }
   // Split on a multiple of the kernel's 4-row tile so the diagonal blocks keep whole tiles.
@@ -116,19 +116,6 @@ export function gemmLowerStrassen(
   gemmLowerStrassen(ws, h, k, alpha, a, lda, b, ldb, c, ldc, options);
   gemmStrassen(ws, m - h, h, k, alpha, a + h * lda, lda, 1, b, ldb, 1, c + h * ldc, ldc, options);
   gemmLowerStrassen(ws, m - h, k, alpha, a + h * lda, lda, b + h * ldb, ldb, c + h * ldc + h, ldc, options);
-}
-
-function classicLower(ws: DenseWorkspace, m: number, k: number, alpha: number, a: number, lda: number, b: number, ldb: number, c: number, ldc: number): void {
-  if (m <= 0 || k <= 0) return;
-  if (ws.engine === 'wasm') {
-    ws.gemmNT(m, m, k, alpha, a, lda, b, ldb, c, ldc, 0);
-    return;
-  }
-  // The JavaScript engine: row blocks, each including its diagonal square (as gemmNTLower).
-  for (let i0 = 0; i0 < m; i0 += 256) {
-    const i1 = Math.min(m, i0 + 256);
-    classic(ws, i1 - i0, i1, k, alpha, { off: a + i0 * lda, rs: lda, cs: 1 }, { off: b, rs: ldb, cs: 1 }, { off: c + i0 * ldc, rs: ldc, cs: 1 });
-  }
 }
 
 /** The classic kernel; the JavaScript engine gets depth and row blocks of 256 so its A block stays in cache (as gemmNTBlocked). */
