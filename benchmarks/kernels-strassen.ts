@@ -4,7 +4,7 @@
  * each — square sizes and the influence pipeline's own shapes. Also the normwise difference of each Strassen result
  * from the classic one, max |ΔC| / (‖A‖_F ‖B‖_F).
  *
- *   /work/bin/heavy npx tsx benchmarks/kernels-strassen.ts --sizes 512,1024,2048 --reps 3
+ *   npm run bench:kernels-strassen -- --sizes 512,1024,2048 --reps 3
  *   /work/bin/heavy npx tsx benchmarks/kernels-strassen.ts --sizes '' --shapes '' --cholesky 7850 --rhs 500   # the uses only
  *
  * Shared 2-core machine: absolute times are upper bounds; the ratios (same process, back to back) are what to read.

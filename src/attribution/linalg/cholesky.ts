@@ -99,7 +99,7 @@ export function choleskyFactor(A: ArrayLike<number>, n: number, options: Cholesk
 }
 
 /**
- * Recursive Cholesky (Gustavson 1997; Elmroth et al. 2004, SIAM Review 46(1), §3) on [s0, s1)²: factor the leading
+ * Recursive Cholesky (Gustavson 1997; Elmroth et al. 2004, SIAM Review 46(1)) on [s0, s1)²: factor the leading
  * half, solve the block below it against it ({@link trsmRight}), take the rank-|s0:mid| update of the trailing lower
  * triangle ({@link gemmLowerStrassen}), factor the trailing half. The updates are then products with all three
  * dimensions in the thousands — where Strassen–Winograd pays — instead of rank-256 SYRKs; below

@@ -1,13 +1,13 @@
 /**
  * Strassen–Winograd products on top of the packed kernel (dense-workspace.ts): C += α·A·Bᵀ in 7 half-size products and
- * 15 additions per level instead of 8 products (Winograd's variant of Strassen 1969; the schedule of Boyer, Dumas, Pernet
- * & Zhou 2009, "Memory efficient scheduling of Strassen–Winograd's matrix multiplication algorithm", Table 1, for
- * C ← C + AB with two product temporaries). One level does 7/8 of the multiply-adds; the additions are O(n²) and run in
+ * 15 additions per level instead of 8 products (Winograd's variant of Strassen 1969), accumulating into C with four
+ * temporaries per level (two operand sums, two products), in the spirit of the memory-efficient schedules of Boyer,
+ * Dumas, Pernet & Zhou 2009. One level does 7/8 of the multiply-adds; the additions are O(n²) and run in
  * plain JavaScript over the workspace. Below a crossover the classic kernel runs unchanged.
  *
  * Numerics: Strassen–Winograd is not componentwise but normwise stable — ‖Ĉ − C‖ ≤ c_ℓ·u·‖A‖‖B‖ with c_ℓ growing
- * like 18^ℓ over ℓ levels (Higham 2002, Accuracy and Stability of Numerical Algorithms, §23.2.2, Thm. 23.3 for
- * Winograd's variant); at one or two levels the error stays a small multiple of the classic product's (tested against a
+ * like 18^ℓ over ℓ levels for Winograd's variant (Higham 2002, Accuracy and Stability of Numerical Algorithms,
+ * §23.2.2); at one or two levels the error stays a small multiple of the classic product's (tested against a
  * brute-force float64 product). Odd dimensions are handled by peeling the last row, column or depth slice onto the classic
  * kernel (dynamic peeling; Huss-Lederman et al. 1996).
  */
