@@ -33,6 +33,7 @@ import {
   createConvexLogisticProblem,
   createDenseWorkspace,
   matMulNT,
+  STRASSEN_DEFAULTS,
   type CholeskyFactor,
   type DenseEngine,
 } from '../src/attribution/index.js';
@@ -318,6 +319,7 @@ async function main(): Promise<void> {
   for (const r of rows) console.log(`| ${r.step} | ${r.flops.toExponential(2)} | ${r.ours.toFixed(2)} (${r.oursWall.toFixed(1)}) | ${r.pytorch.toFixed(2)} (${r.pytorchWall.toFixed(1)}) | ${r.ratio.toFixed(2)}× (${r.wallRatio.toFixed(2)}×) | ${r.oursGflops.toFixed(2)} | ${r.pytorchGflops.toFixed(2)} |`);
   console.log(`| **influence, 500 test points (all steps)** | | ${total.ours.toFixed(2)} (${total.oursWall.toFixed(1)}) | ${total.pytorch.toFixed(2)} (${total.pytorchWall.toFixed(1)}) | ${(total.ours / total.pytorch).toFixed(2)}× (${(total.oursWall / total.pytorchWall).toFixed(2)}×) | | |`);
   console.log(`Scores agree with PyTorch's: max |Δτ| / max |τ| = ${(maxDiff / maxAbs).toExponential(2)}.`);
+  console.log(`Ours: Strassen–Winograd (${STRASSEN_DEFAULTS.levels} levels at most) in products with depth ≥ ${STRASSEN_DEFAULTS.crossoverDepth} and sides ≥ ${STRASSEN_DEFAULTS.crossoverSide} (the recursive Cholesky's and solves' large updates); the scores product folds the last class into the others (C − 1 columns per test point; PyTorch's takes all C).`);
   console.log(`\nGFLOP/s by size (CPU seconds, best of 3, ours and PyTorch back to back; C = A·Bᵀ is 2n³ flops, Cholesky n³/3):`);
   console.log('"ours" is the library call (matMulNT / choleskyFactor: fresh workspace, copies in and out); "kernel alone" the product on operands already in place.');
   console.log('| op | n | ours GFLOP/s | kernel alone GFLOP/s | PyTorch GFLOP/s | time ratio ours / PyTorch |');
@@ -330,7 +332,7 @@ async function main(): Promise<void> {
   console.log('|---|---|---|---|');
   for (const c of candidates) console.log(`| ${c.op} | ${c.engine} | ${c.seconds.toFixed(3)} | ${c.gflops.toFixed(2)} |`);
   const result = {
-    setup: { ...args, nTrain: n, nTest: m, P, python, reference: ref.blas, loadAverageAtStart, loadAverageAtEnd: loadavg(), loadAverageAfterEachStep: stepLoad, cpus: cpus().length, cpuModel: cpus()[0]?.model, note: 'shared machine under load; reference and ours interleaved step by step in one process pair' },
+    setup: { ...args, nTrain: n, nTest: m, P, strassen: STRASSEN_DEFAULTS, scoresColumnsPerTestPoint: 'C - 1 (softmax residuals fold the last class)', python, reference: ref.blas, loadAverageAtStart, loadAverageAtEnd: loadavg(), loadAverageAfterEachStep: stepLoad, cpus: cpus().length, cpuModel: cpus()[0]?.model, note: 'shared machine under load; reference and ours interleaved step by step in one process pair' },
     rows,
     total: { ...total, ratio: total.ours / total.pytorch, wallRatio: total.oursWall / total.pytorchWall },
     scoresAgreement: { maxRelativeDifference: maxDiff / maxAbs },

@@ -12,7 +12,7 @@
  */
 import { ProvenantError, createProgressReporter, type ProgressCallback } from '../../core/index.js';
 import type { ScoreMatrix } from '../quality/score-matrix.js';
-import { choleskyFactor, conjugateGradient, createDenseWorkspace, gemmNTBlocked, type CholeskyFactor, type DenseEngine } from '../linalg/index.js';
+import { choleskyFactor, conjugateGradient, createDenseWorkspace, gemmStrassen, type CholeskyFactor, type DenseEngine } from '../linalg/index.js';
 import { convexExampleResiduals, convexHessianOperator, convexLogisticHessian } from './objective.js';
 import { assertTheta, parameterCount, resolveRows, type ConvexLogisticProblem } from './problem.js';
 import { chooseConvexSolver, type ConvexSolverChoice, type ConvexSolverChoiceOptions } from './solver-choice.js';
@@ -115,12 +115,36 @@ function applyRows(H: { apply(v: Float64Array, out?: Float64Array): Float64Array
   return out;
 }
 
-/** Test points per product: bounds the |R| × (chunk·C) intermediate. */
-const SCORE_CHUNK = 64;
+/**
+ * Test points per product: bounds the |R| × (chunk·C) intermediate (5,000 × 2,250 float64 = 90 MB at raw-pixel MNIST) while
+ * keeping the product wide enough for Strassen–Winograd (../linalg/strassen.ts) where |R| and D reach its crossover.
+ */
+const SCORE_CHUNK = 250;
+
+/**
+ * Whether every residual row sums to zero to rounding (|Σ_c r_ic| ≤ 2C·u·Σ_c |r_ic|), as softmax residuals p − e_y do:
+ * then the last class's column can be folded into the others (see {@link convexScoresFromSolutions}) at an error no
+ * larger than the rounding the sum itself carries.
+ */
+function residualRowsSumToZero(residuals: Float64Array, n: number, C: number): boolean {
+  const tol = 2 * C * 2 ** -53;
+  for (let i = 0; i < n; i++) {
+    let s = 0, a = 0;
+    for (let c = 0; c < C; c++) {
+      s += residuals[i * C + c]!;
+      a += Math.abs(residuals[i * C + c]!);
+    }
+    if (Math.abs(s) > tol * a) return false;
+  }
+  return true;
+}
 
 /**
  * τ(i, t) = Σ_c r_{i,c} · (x̃_iᵀ V_t)_c for all rows i and solved queries V_t ((d + 1) × C each), using ∇ℓ_i = x̃_i ⊗ r_i:
- * per chunk of test points one product X̃ · Wᵀ on the dense kernel, W's rows the (t, c) columns of V — no n × P matrix.
+ * per chunk of test points one product X̃ · Wᵀ on the dense kernel (Strassen–Winograd when large), W's rows the (t, c)
+ * columns of V — no n × P matrix. When every residual row sums to zero (softmax residuals p_i − e_{y_i}: Σ_c p_ic = 1),
+ * τ(i, t) = Σ_{c<C−1} r_{i,c} · x̃_iᵀ(V_t[:, c] − V_t[:, C−1]) needs only C − 1 columns per test point: 1/C of the
+ * product's flops saved, exactly in exact arithmetic; residuals that do not sum to zero take all C columns.
  * `residuals` are p_i − e_{y_i} of every training row (n × C); `solved` holds q solutions (q × P); returns n × q.
  *
  * @example
@@ -138,11 +162,14 @@ export function convexScoresFromSolutions(train: ConvexLogisticProblem, residual
   const { x, d, numClasses: C, n } = train;
   const D = d + 1;
   const P = D * C;
+  // Columns per test point: C − 1 when the last class folds into the others.
+  const folded = C > 1 && residualRowsSumToZero(residuals, n, C);
+  const K = folded ? C - 1 : C;
   const chunk = Math.min(SCORE_CHUNK, q);
-  const ws = createDenseWorkspace(n * D + chunk * C * D + n * chunk * C + 8, engine);
+  const ws = createDenseWorkspace(n * D + chunk * K * D + n * chunk * K + 8, engine);
   const xa = ws.alloc(n * D);
-  const w = ws.alloc(chunk * C * D);
-  const out = ws.alloc(n * chunk * C);
+  const w = ws.alloc(chunk * K * D);
+  const out = ws.alloc(n * chunk * K);
   {
     const h = ws.heap();
     for (let i = 0; i < n; i++) {
@@ -153,21 +180,23 @@ export function convexScoresFromSolutions(train: ConvexLogisticProblem, residual
   const values = new Float64Array(n * q);
   for (let t0 = 0; t0 < q; t0 += chunk) {
     const m = Math.min(chunk, q - t0);
-    const h = ws.heap();
+    let h = ws.heap();
     for (let t = 0; t < m; t++) {
       const v = (t0 + t) * P;
-      for (let c = 0; c < C; c++) {
-        const row = w + (t * C + c) * D;
-        for (let j = 0; j < D; j++) h[row + j] = solved[v + j * C + c]!;
+      for (let c = 0; c < K; c++) {
+        const row = w + (t * K + c) * D;
+        if (folded) for (let j = 0; j < D; j++) h[row + j] = solved[v + j * C + c]! - solved[v + j * C + C - 1]!;
+        else for (let j = 0; j < D; j++) h[row + j] = solved[v + j * C + c]!;
       }
     }
-    h.fill(0, out, out + n * m * C);
-    gemmNTBlocked(ws, n, m * C, D, 1, xa, D, w, D, out, m * C);
+    h.fill(0, out, out + n * m * K);
+    gemmStrassen(ws, n, m * K, D, 1, xa, D, 1, w, D, 1, out, m * K);
+    h = ws.heap();
     for (let i = 0; i < n; i++) {
-      const o = out + i * m * C;
+      const o = out + i * m * K;
       for (let t = 0; t < m; t++) {
         let s = 0;
-        for (let c = 0; c < C; c++) s += residuals[i * C + c]! * h[o + t * C + c]!;
+        for (let c = 0; c < K; c++) s += residuals[i * C + c]! * h[o + t * K + c]!;
         values[i * q + t0 + t] = s;
       }
     }

@@ -1,16 +1,21 @@
 /**
  * The one Cholesky factorisation of the code base: A = L Lᵀ for a symmetric positive definite n×n float64 matrix, and
- * triangular solves with many right-hand sides. Right-looking and blocked in two levels (Golub & Van Loan, 4th ed., Alg. 4.2.4): per
+ * triangular solves with many right-hand sides. Large matrices are factored recursively (Gustavson 1997): halves, a
+ * triangular solve of the off-diagonal block and one rank-n/2 update of the trailing triangle — products with all three
+ * dimensions in the thousands, run by Strassen–Winograd (strassen.ts; 7/8 of the multiply-adds per level) above its
+ * crossover. Below it, right-looking and blocked in two levels (Golub & Van Loan, 4th ed., Alg. 4.2.4): per
  * block column of width {@link CHOLESKY_BLOCK}, the diagonal block is factored in place (itself blocked, in leaves of
  * 64), the panel below it is solved against it, and the trailing lower triangle takes the rank-b update as one
  * SYRK-style call (lower tiles only) — all but O(n·64²) of the n³/3 multiply-adds land in the product kernel
- * (dense-workspace.ts), packed and blocked for cache and SIMD. Triangular solves run leaf by leaf: the earlier leaves'
+ * (dense-workspace.ts), packed and blocked for cache and SIMD. Triangular solves recurse the same way down to 256-wide
+ * ranges, which run leaf by leaf: the earlier leaves'
  * part is subtracted on the kernel, then the row block is multiplied by the leaf's inverse (a triangular inverse is
  * backward stable in practice for the well-conditioned diagonal blocks of an SPD matrix; Higham 2002, §14.2), also on
  * the kernel; the inverses are kept and reused by every solve.
  */
 import { ProvenantError } from '../../core/index.js';
 import { createDenseWorkspace, gemmNTBlocked, gemmNTLower, type DenseEngine, type DenseWorkspace } from './dense-workspace.js';
+import { gemmLowerStrassen, gemmStrassen, STRASSEN_DEFAULTS, type StrassenOptions } from './strassen.js';
 
 /**
  * Width of a block column of the outer loop: each trailing update is one rank-{@link CHOLESKY_BLOCK} SYRK, so the
@@ -29,6 +34,11 @@ export interface CholeskyOptions {
   damping?: number;
   /** 'wasm' (WebAssembly SIMD, default where available and within 4 GiB) or 'js'. */
   engine?: DenseEngine;
+  /**
+   * Strassen–Winograd in the large updates of the factorisation and of every solve; default {@link STRASSEN_DEFAULTS}.
+   * `levels: 0` keeps every product classic (componentwise error bounds).
+   */
+  strassen?: StrassenOptions;
 }
 
 /** L with A = L Lᵀ, held for repeated solves. Right-hand sides are rows (rows × n, row-major), as queries are. */
@@ -53,6 +63,7 @@ interface Layout {
   /** Per leaf (LEAF-wide diagonal block, in order): offset of the inverse of its factor, and of that inverse's transpose. */
   inv: number[];
   invT: number[];
+  strassen: StrassenOptions;
 }
 
 /**
@@ -82,28 +93,81 @@ export function choleskyFactor(A: ArrayLike<number>, n: number, options: Cholesk
     else for (let k = 0; k < n * n; k++) h[a + k] = A[k]!;
     if (damping !== 0) for (let i = 0; i < n; i++) h[a + i * n + i]! += damping;
   }
-  const layout: Layout = { ws, n, a, inv: [], invT: [] };
-  factorInPlace(layout);
+  const layout: Layout = { ws, n, a, inv: [], invT: [], strassen: options.strassen ?? STRASSEN_DEFAULTS };
+  factorInPlace(layout, 0, n);
   return factorApi(layout);
 }
 
 /**
- * Right-looking blocked Cholesky in two levels (Golub & Van Loan, 4th ed., Alg. 4.2.4, applied to the diagonal block
- * again): per block column J, the diagonal block is factored leaf by leaf, the panel below it solved against it
- * ({@link forwardBlock}), and the trailing lower triangle takes one rank-|J| update.
+ * Recursive Cholesky (Gustavson 1997; Elmroth et al. 2004, SIAM Review 46(1)) on [s0, s1)²: factor the leading
+ * half, solve the block below it against it ({@link trsmRight}), take the rank-|s0:mid| update of the trailing lower
+ * triangle ({@link gemmLowerStrassen}), factor the trailing half. The updates are then products with all three
+ * dimensions in the thousands — where Strassen–Winograd pays — instead of rank-256 SYRKs; below
+ * twice the Strassen crossover the right-looking blocked loop ({@link factorBlocked}) runs.
  */
-function factorInPlace(L: Layout): void {
+function factorInPlace(L: Layout, s0: number, s1: number): void {
+  const { ws, n, a, strassen } = L;
+  // Recurse while the halves are Strassen candidates (and at least one block column wide).
+  if (strassen.levels <= 0 || s1 - s0 < 2 * strassen.crossoverDepth || s1 - s0 <= CHOLESKY_BLOCK) {
+    factorBlocked(L, s0, s1);
+    return;
+  }
+  const mid = s0 + Math.ceil((s1 - s0) / 2 / CHOLESKY_BLOCK) * CHOLESKY_BLOCK;
+  factorInPlace(L, s0, mid);
+  trsmRight(L, a + mid * n, n, s1 - mid, s0, mid);
+  gemmLowerStrassen(ws, s1 - mid, mid - s0, -1, a + mid * n + s0, n, a + mid * n + s0, n, a + mid * n + mid, n, strassen);
+  factorInPlace(L, mid, s1);
+}
+
+/**
+ * Right-looking blocked Cholesky in two levels (Golub & Van Loan, 4th ed., Alg. 4.2.4, applied to the diagonal block
+ * again) of the diagonal block [s0, s1)²: per block column J, the diagonal block is factored leaf by leaf, the panel below
+ * it (down to s1) solved against it ({@link forwardBlock}), and the trailing lower triangle takes one rank-|J| update.
+ */
+function factorBlocked(L: Layout, s0: number, s1: number): void {
   const { ws, n, a } = L;
-  for (let j0 = 0; j0 < n; j0 += CHOLESKY_BLOCK) {
-    const j1 = Math.min(n, j0 + CHOLESKY_BLOCK);
+  for (let j0 = s0; j0 < s1; j0 += CHOLESKY_BLOCK) {
+    const j1 = Math.min(s1, j0 + CHOLESKY_BLOCK);
     factorDiagonalBlock(L, j0, j1);
-    const m = n - j1;
+    const m = s1 - j1;
     if (m === 0) continue;
-    // Panel: each row p of A[j1:n, J] ← L_JJ⁻¹ p (i.e. the panel times L_JJ⁻ᵀ).
+    // Panel: each row p of A[j1:s1, J] ← L_JJ⁻¹ p (i.e. the panel times L_JJ⁻ᵀ).
     forwardBlock(L, a + j1 * n, n, m, j0, j1);
-    // Trailing update of the lower triangle: A[j1:n, j1:n] −= P Pᵀ (lower part) for the panel P = A[j1:n, J].
+    // Trailing update of the lower triangle: A[j1:s1, j1:s1] −= P Pᵀ (lower part) for the panel P = A[j1:s1, J].
     gemmNTLower(ws, m, j1 - j0, -1, a + j1 * n + j0, n, a + j1 * n + j0, n, a + j1 * n + j1, n);
   }
+}
+
+/**
+ * Columns [j0, j1) of R (rows × ·, row stride ldr, column 0 at `r`), L_JJ factored: R_J ← R_J L_JJ⁻ᵀ (each row
+ * x ↦ L_JJ⁻¹ x), recursively — solve the leading half, subtract its part from the trailing half (one product, by
+ * Strassen–Winograd when large), solve the trailing half; 256-wide ranges go leaf by leaf ({@link forwardBlock}).
+ */
+function trsmRight(L: Layout, r: number, ldr: number, rows: number, j0: number, j1: number): void {
+  const { ws, n, a, strassen } = L;
+  if (j1 - j0 <= CHOLESKY_BLOCK) {
+    forwardBlock(L, r, ldr, rows, j0, j1);
+    return;
+  }
+  const mid = j0 + Math.ceil((j1 - j0) / 2 / CHOLESKY_BLOCK) * CHOLESKY_BLOCK;
+  trsmRight(L, r, ldr, rows, j0, mid);
+  // R[:, mid:j1] −= R[:, j0:mid] · L[mid:j1, j0:mid]ᵀ
+  gemmStrassen(ws, rows, j1 - mid, mid - j0, -1, r + j0, ldr, 1, a + mid * n + j0, n, 1, r + mid, ldr, strassen);
+  trsmRight(L, r, ldr, rows, mid, j1);
+}
+
+/** Columns [j0, j1) of R: R_J ← R_J L_JJ⁻¹ (each row y ↦ L_JJ⁻ᵀ y), recursively from the trailing half. */
+function trsmRightTransposed(L: Layout, r: number, ldr: number, rows: number, j0: number, j1: number): void {
+  const { ws, n, a, strassen } = L;
+  if (j1 - j0 <= CHOLESKY_BLOCK) {
+    backwardBlock(L, r, ldr, rows, j0, j1);
+    return;
+  }
+  const mid = j0 + Math.ceil((j1 - j0) / 2 / CHOLESKY_BLOCK) * CHOLESKY_BLOCK;
+  trsmRightTransposed(L, r, ldr, rows, mid, j1);
+  // R[:, j0:mid] −= R[:, mid:j1] · L[mid:j1, j0:mid]: the kernel reads L's columns through strides (B(j, p) = L[mid + p, j0 + j]).
+  gemmStrassen(ws, rows, mid - j0, j1 - mid, -1, r + mid, ldr, 1, a + mid * n + j0, 1, n, r + j0, ldr, strassen);
+  trsmRightTransposed(L, r, ldr, rows, j0, mid);
 }
 
 /** The diagonal block [j0, j1)² in place, right-looking by leaves: factor and invert a leaf, solve below it, update. */
@@ -191,24 +255,12 @@ function backwardBlock(L: Layout, r: number, ldr: number, rows: number, j0: numb
 
 /** In place on R (rows × n at `r`): R ← R L⁻ᵀ, i.e. each row b ↦ L⁻¹ b. */
 function forwardInPlace(L: Layout, r: number, rows: number): void {
-  const { ws, n, a } = L;
-  for (let j0 = 0; j0 < n; j0 += CHOLESKY_BLOCK) {
-    const j1 = Math.min(n, j0 + CHOLESKY_BLOCK);
-    gemmNTBlocked(ws, rows, j1 - j0, j0, -1, r, n, a + j0 * n, n, r + j0, n);
-    forwardBlock(L, r, n, rows, j0, j1);
-  }
+  trsmRight(L, r, L.n, rows, 0, L.n);
 }
 
 /** In place on R: R ← R L⁻¹, i.e. each row y ↦ L⁻ᵀ y. */
 function backwardInPlace(L: Layout, r: number, rows: number): void {
-  const { ws, n, a } = L;
-  const last = Math.floor((n - 1) / CHOLESKY_BLOCK) * CHOLESKY_BLOCK;
-  for (let j0 = last; j0 >= 0; j0 -= CHOLESKY_BLOCK) {
-    const j1 = Math.min(n, j0 + CHOLESKY_BLOCK);
-    // R[:, J] −= R[:, j1:n] · L[j1:n, J]: the kernel reads L's columns through strides (B(j, p) = L[j1 + p, j0 + j]).
-    if (n > j1) ws.gemm(rows, j1 - j0, n - j1, -1, r + j1, n, 1, a + j1 * n + j0, 1, n, r + j0, n);
-    backwardBlock(L, r, n, rows, j0, j1);
-  }
+  trsmRightTransposed(L, r, L.n, rows, 0, L.n);
 }
 
 /** R[:, j0:j0+b] ← R[:, j0:j0+b] · Mᵀ for the b×b matrix at `m` (R: rows × ·, row stride ldr). */

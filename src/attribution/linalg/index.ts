@@ -13,3 +13,5 @@ export { conjugateGradient, CONJUGATE_GRADIENT_DEFAULTS } from './conjugate-grad
 export type { LinearOperator, ConjugateGradientOptions, ConjugateGradientResult } from './conjugate-gradient.js';
 export { symmetricEigen } from './symmetric-eigen.js';
 export type { SymmetricEigen } from './symmetric-eigen.js';
+export { gemmStrassen, gemmLowerStrassen, STRASSEN_DEFAULTS } from './strassen.js';
+export type { StrassenOptions } from './strassen.js';
