@@ -24,7 +24,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { attachAdapter, initBackend, tf, train, type Model, type TrainingExample } from '../src/finetune/index.js';
+import { attachAdapter, gemmF32Kernel, initBackend, tf, train, type Model, type TrainingExample } from '../src/finetune/index.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const cacheDir = join(root, 'benchmarks', '.cache');
@@ -141,7 +141,9 @@ async function main(): Promise<void> {
     console.log('Provenant side skipped: the Hugging Face loader is not in this build (PyTorch side measured).');
   } else {
     const backend = await initBackend();
-    results.backend = { backend: backend.backend, wasmSimd: backend.wasmSimd, tfjs: backend.tfjsVersion };
+    // The float32 product's kernel: relaxed-SIMD FMA on Node ≥ 22 (or Node 20 run with --experimental-wasm-relaxed-simd,
+    // `npm run bench:hf:fma`), else the WebAssembly SIMD 1.0 multiply-then-add one.
+    results.backend = { backend: backend.backend, wasmSimd: backend.wasmSimd, tfjs: backend.tfjsVersion, node: process.version, gemmKernel: gemmF32Kernel() };
     // LoRA step through train().
     const stepModel = await api.loadPretrained(llamaDir);
     const step = await loraStepMs(stepModel, LLAMA.seq, LLAMA.batch, REPS.warmup, REPS.steps);
@@ -173,7 +175,8 @@ async function main(): Promise<void> {
       tensorsLeft: tf.memory().numTensors,
     };
     if (!args.has('--no-smol') && smolInfo) {
-      const child = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--smol-child', smolDir, ...(quick ? ['--quick'] : [])], {
+      const wasmFlags = process.execArgv.filter((a) => a.startsWith('--experimental-wasm'));
+      const child = spawnSync(process.execPath, [...wasmFlags, '--import', 'tsx', fileURLToPath(import.meta.url), '--smol-child', smolDir, ...(quick ? ['--quick'] : [])], {
         encoding: 'utf8',
         maxBuffer: 1 << 24,
       });
@@ -193,6 +196,8 @@ function report(r: Record<string, unknown>): void {
   console.log(`\nbench:hf — measured under load on a shared 2-core machine (minimum over repetitions)`);
   if (torch.blas) console.log(`PyTorch ${torch.torch}, 1 thread, BLAS mapped: ${torch.blas.mapped.map((p) => p.split('/').slice(-2).join('/')).join(', ')} (build: ${torch.blas.torch_blas_info}); 1024² matmul ${fmt(torch.gflops1024, 1)} GFLOP/s`);
   else if (torch.skipped) console.log(`PyTorch skipped: ${torch.skipped}`);
+  const be = r.backend as { node?: string; gemmKernel?: string } | undefined;
+  if (be?.gemmKernel) console.log(`Provenant: Node ${be.node}, float32 product kernel ${be.gemmKernel}`);
   const rows: string[][] = [['workload', 'Provenant', 'PyTorch', 'ratio', 'target']];
   const ratio = (a?: number, b?: number) => (a && b ? `${(a / b).toFixed(2)}×` : '—');
   rows.push(['Llama-256 LoRA step (B8 T128), ms', fmt(ours.loraStep?.msMin), fmt(torch.llama?.loraStep?.msMin), ratio(ours.loraStep?.msMin, torch.llama?.loraStep?.msMin), '≤ 2.5×']);
