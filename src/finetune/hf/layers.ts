@@ -128,54 +128,6 @@ export function attendGrouped(q: Tensor, k: Tensor, v: Tensor, bias: Tensor | nu
 }
 
 /**
- * Rotary position tables (Su et al. 2021, RoFormer, eq. 34, in transformers' "rotate half" layout), computed with
- * float32 roundings at the same steps as `LlamaRotaryEmbedding`: inv_freq_i = 1 / θ^(2i/d), angle = inv_freq · position,
- * cos and sin [B, 1, T, d] with the d/2 angles repeated.
- */
-export function ropeTables(positions: ArrayLike<number>, B: number, T: number, headDim: number, theta: number): { cos: Tensor; sin: Tensor } {
-  const half = headDim / 2;
-  const inv = new Float64Array(half);
-  for (let i = 0; i < half; i++) inv[i] = Math.fround(1 / Math.fround(theta ** Math.fround((2 * i) / headDim)));
-  const cos = new Float32Array(B * T * headDim);
-  const sin = new Float32Array(B * T * headDim);
-  for (let r = 0; r < B * T; r++) {
-    const p = positions[r]!;
-    for (let i = 0; i < half; i++) {
-      const angle = Math.fround(inv[i]! * p);
-      const c = Math.cos(angle);
-      const s = Math.sin(angle);
-      cos[r * headDim + i] = c;
-      cos[r * headDim + half + i] = c;
-      sin[r * headDim + i] = s;
-      sin[r * headDim + half + i] = s;
-    }
-  }
-  return { cos: tf.tensor4d(cos, [B, 1, T, headDim]), sin: tf.tensor4d(sin, [B, 1, T, headDim]) };
-}
-
-/**
- * x·cos + rotate_half(x)·sin for x [B, H, T, d]; rotate_half(x) = [−x₂, x₁], written as the 2-D product x·R with the
- * fixed signed permutation R (R[d/2 + i, i] = −1, R[i, d/2 + i] = 1): one XNNPACK matmul and its plain-matmul gradient
- * instead of split, negate and concat (about 3× slower on wasm). Exact: each output is one input times ±1 plus zeros.
- */
-export function applyRope(x: Tensor, cos: Tensor, sin: Tensor): Tensor {
-  const d = x.shape[3]!;
-  const rotation = rotateHalfMatrix(d);
-  const rotated = linearOp(x.reshape([-1, d]), rotation, true, false).reshape(x.shape);
-  return x.mul(cos).add(rotated.mul(sin));
-}
-
-function rotateHalfMatrix(d: number): Tensor {
-  const half = d / 2;
-  const r = new Float32Array(d * d);
-  for (let i = 0; i < half; i++) {
-    r[(half + i) * d + i] = -1;
-    r[i * d + half + i] = 1;
-  }
-  return tf.tensor2d(r, [d, d]);
-}
-
-/**
  * Rows of h [N, D] picked by index, as a one-hot product (the gradient of `gather` is missing on wasm): a classifier head
  * on the last real token, or BERT's pooler on token 0.
  */
