@@ -232,7 +232,9 @@ describe('gemmMatMul / gemmLinearOp — tfjs tensors through the float32 product
     // Linear layers: 15 base products (2 layers × 7 projections + the head) for the logits, 15 for the loss, and 12 input
     // gradients (layer 0's q/k/v read the frozen embedding: no input gradient; frozen kernels: no weight gradient).
     // Attention: 2 products × 2 layers × (B·H_kv = 4) items, in each of the two forward passes, and twice that backward.
-    expect(calls).toBe(15 + 15 + 12 + 16 + 16 + 32);
+    // LoRA (6 adapters: q, v, down × 2 layers): x·A and h·B in each forward pass (12 + 12); backward dh = dy·Bᵀ, dB = hᵀ·dy
+    // and dA = xᵀ·dh for each (18), and dx = dh·Aᵀ except for layer 0's q and v, whose input is data (4).
+    expect(calls).toBe(15 + 15 + 12 + 16 + 16 + 32 + 12 + 12 + 18 + 4);
     const before = tf.memory().numTensors;
     run();
     expect(tf.memory().numTensors).toBe(before);
