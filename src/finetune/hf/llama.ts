@@ -10,8 +10,7 @@ import { linearForward } from '../linear.js';
 import { tf, type Tensor, type Tensor2D } from '../tf.js';
 import type { ArchitectureForward, BuiltParams, HfForwardInputs, KvCache, ParamSpec } from './architecture.js';
 import type { LlamaConfig } from './config.js';
-import { activation, anyTrainable, attendGrouped, attentionBias, dataInput, defaultPositions, embed } from './layers.js';
-import { rmsNorm } from './rms-norm.js';
+import { activation, anyTrainable, attendGrouped, attentionBias, dataInput, defaultPositions, embed, rmsNorm } from './layers.js';
 import { rotaryHeads, rotaryTables } from './rotary.js';
 import { classificationHead } from './pooling.js';
 
