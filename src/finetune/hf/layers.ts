@@ -8,7 +8,7 @@ import { linearOp, useGemm } from '../linear.js';
 import type { GemmF32 } from '../gemm/gemm-f32.js';
 import { gemmBatchMatMul, gemmBatchMatMulNT } from '../gemm/gemm-batched.js';
 import { batchMatMul, batchMatMulNT, gelu as geluTanh } from '../models/transformer.js';
-import { tf, type Tensor, type Tensor2D, type Variable } from '../tf.js';
+import { tf, type Tensor, type Tensor2D, type Variable, type CustomGradientFunc } from '../tf.js';
 import { ProvenantError } from '../../core/index.js';
 import { valuesOf } from '../gemm/gemm-linear.js';
 
@@ -127,11 +127,32 @@ export function fromHeads(x: Tensor, B: number, T: number, H: number, d: number)
  */
 export function attend(q: Tensor, k: Tensor, v: Tensor, bias: Tensor | null, B: number, H: number, T: number, S: number, d: number, scale: number, gemm?: GemmF32): Tensor2D {
   const [productNT, productNN] = attentionProducts(gemm, B * T);
-  let scores: Tensor = productNT(q, k);
-  if (scale !== 1) scores = scores.mul(scale);
-  if (bias) scores = scores.reshape([B, H, T, S]).add(bias).reshape([B * H, T, S]);
-  const probabilities = tf.softmax(scores);
+  const probabilities = scaledMaskedSoftmax(productNT(q, k), scale, bias, [B, H, T, S]);
   return fromHeads(productNN(probabilities, v), B, T, H, d);
+}
+
+/**
+ * softmax(scores·scale + bias) over the last axis, scores of any shape that reshapes to `heads` [B, H, T, S] (bias
+ * [B, 1, T, S] broadcast over heads, or null), as one operation whose gradient is the softmax's closed form
+ * dz = p ⊙ (dp − Σ_s dp ⊙ p), times scale: it keeps only p for the backward pass, where the three tfjs operations kept a
+ * copy of the scores for the scaling's gradient as well (and recast them).
+ */
+export function scaledMaskedSoftmax(scores: Tensor, scale: number, bias: Tensor | null, heads: [number, number, number, number]): Tensor {
+  const op = tf.customGrad(((s: Tensor, save: tf.GradSaveFunc) => {
+    let z = scale !== 1 ? s.mul(scale) : s;
+    if (bias) z = z.reshape(heads).add(bias).reshape(s.shape);
+    const p = tf.softmax(z);
+    save([p]);
+    return {
+      value: p,
+      gradFunc: (dy: Tensor, [saved]: Tensor[]) => {
+        const dyp = dy.mul(saved!);
+        const dz = dyp.sub(saved!.mul(dyp.sum(-1, true)));
+        return [scale !== 1 ? dz.mul(scale) : dz];
+      },
+    };
+  }) as unknown as CustomGradientFunc);
+  return op(scores) as Tensor;
 }
 
 /** The two attention products (a·bᵀ, a·b): the float32 WebAssembly ones when a workspace is given and there are enough rows. */
@@ -149,10 +170,8 @@ export function attendGrouped(q: Tensor, k: Tensor, v: Tensor, bias: Tensor | nu
   const groups = H / Hkv;
   const [productNT, productNN] = attentionProducts(gemm, B * T);
   // [B, H, T, d] = [B, H_kv, groups, T, d] → [B·H_kv, groups·T, d]: a reshape, no copy.
-  let scores: Tensor = productNT(q.reshape([B * Hkv, groups * T, d]), k.reshape([B * Hkv, S, d]));
-  if (scale !== 1) scores = scores.mul(scale);
-  if (bias) scores = scores.reshape([B, H, T, S]).add(bias);
-  const probabilities = tf.softmax(scores.reshape([B * Hkv, groups * T, S]));
+  const scores = productNT(q.reshape([B * Hkv, groups * T, d]), k.reshape([B * Hkv, S, d]));
+  const probabilities = scaledMaskedSoftmax(scores, scale, bias, [B, H, T, S]);
   return fromHeads(productNN(probabilities, v.reshape([B * Hkv, S, d])), B, T, H, d);
 }
 
