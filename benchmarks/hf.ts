@@ -145,7 +145,7 @@ async function main(): Promise<void> {
     // `npm run bench:hf:fma`), else the WebAssembly SIMD 1.0 multiply-then-add one. bench:hf:fma adds --no-liftoff:
     // on Node 20 (V8 11.3) the relaxed-SIMD flag alone left tfjs-wasm's own code on the baseline tier (one-token
     // forward 5.3 vs 3.1 ms, generation ≈ 2× slower); with --no-liftoff as well it is back to 3.2 ms.
-    results.backend = { backend: backend.backend, wasmSimd: backend.wasmSimd, tfjs: backend.tfjsVersion, node: process.version, nodeFlags: process.execArgv.filter((a) => a.startsWith('--') && !a.includes('tsx')), gemmKernel: gemmF32Kernel() };
+    results.backend = { backend: backend.backend, wasmSimd: backend.wasmSimd, tfjs: backend.tfjsVersion, node: process.version, nodeFlags: process.execArgv.filter((a) => a.startsWith('--') && a !== '--require' && a !== '--import'), gemmKernel: gemmF32Kernel() };
     // LoRA step through train().
     const stepModel = await api.loadPretrained(llamaDir);
     const step = await loraStepMs(stepModel, LLAMA.seq, LLAMA.batch, REPS.warmup, REPS.steps);
