@@ -1,6 +1,6 @@
 /**
  * `npm run bench:hf` — Hugging Face models in Provenant beside PyTorch (issue 10, item 7). Prints a table, writes
- * benchmarks/results/hf.json.
+ * benchmarks/results/hf.json (`npm run bench:hf:fma`, the relaxed-SIMD fused multiply-add kernel on Node 20: hf-fma.json).
  *
  *   npx tsx benchmarks/hf.ts [--quick] [--no-torch] [--no-smol]
  *
@@ -188,7 +188,9 @@ async function main(): Promise<void> {
   }
   report(results);
   mkdirSync(join(root, 'benchmarks', 'results'), { recursive: true });
-  writeFileSync(join(root, 'benchmarks', 'results', 'hf.json'), `${JSON.stringify(results, null, 2)}\n`);
+  // The relaxed-SIMD (FMA) kernel's runs go to their own file, beside the default kernel's.
+  const file = (results.backend as { gemmKernel?: string } | undefined)?.gemmKernel === 'relaxed-simd-fma' ? 'hf-fma.json' : 'hf.json';
+  writeFileSync(join(root, 'benchmarks', 'results', file), `${JSON.stringify(results, null, 2)}\n`);
 }
 
 function report(r: Record<string, unknown>): void {
