@@ -21,7 +21,7 @@ interface WasmExports {
     scratch: number, mcb: number, kcb: number, ncb: number) => void;
 }
 // Compiled once on first use (no WebAssembly SIMD: callers fall back to tf.matMul); an instance per workspace. The
-// relaxed-SIMD module (fused multiply-add) compiles on Node ≥ 22 and current browsers, not on Node 20 without
+// relaxed-SIMD module (fused multiply-add) compiles on Node ≥ 22 and Chromium ≥ 114 (not Safari), not on Node 20 without
 // --experimental-wasm-relaxed-simd; where it does, it is ≈ 1.45× faster (41–45 vs 29–31 GFLOP/s on bench:hf's shapes here).
 const gemmWasm = embeddedWasm<WasmExports>(GEMM_F32_WASM_BASE64);
 const gemmFmaWasm = embeddedWasm<WasmExports>(GEMM_F32_FMA_WASM_BASE64);
