@@ -3,7 +3,10 @@
  * intermediate 768, vocab 2048, sequence 128, batch 8; LoRA r 8 on q_proj, v_proj): one forward pass (`computeLogits`)
  * and one LoRA training step (forward, loss, backward — the gradient part of `train()`'s step), each kernel's time summed
  * by kernel name and input shapes through `tf.profile`. Prints the top kernels and the totals; wall times are upper
- * bounds on a shared machine.
+ * bounds on a shared machine. The float32 WebAssembly products are not tfjs kernels (they run inside custom-gradient
+ * scopes, and in the backward pass outside any kernel), so their own time is summed separately by wrapping the model's
+ * product workspace: "float32 products" below, with the kernel that ran (simd or relaxed-simd-fma; run with
+ * `node --experimental-wasm-relaxed-simd --import tsx` for the latter on Node 20).
  *
  *   npx tsx benchmarks/hf-profile.ts [--smol] [--top N] [--json FILE]
  *
@@ -11,7 +14,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { SMOLLM_135M_SHAPE, llamaShapedConfig } from './hf-provenant.js';
-import { attachAdapter, computeLogits, createPretrainedFromConfig, initBackend, parameterGroups, taskLoss, tf, makeBatch, type TrainingExample } from '../src/finetune/index.js';
+import { attachAdapter, computeLogits, createPretrainedFromConfig, initBackend, parameterGroups, taskLoss, tf, makeBatch, type GemmF32, type TrainingExample } from '../src/finetune/index.js';
 
 const argValue = (name: string): string | undefined => {
   const i = process.argv.indexOf(`--${name}`);
@@ -79,6 +82,20 @@ async function main(): Promise<void> {
   const examples: TrainingExample[] = Array.from({ length: B }, (_, b) => ({ input: ids(T + 1, 200 + b) }));
   const batch = makeBatch(model, 'causal-lm', examples, examples.map(() => 0));
   const trainable = parameterGroups(model).map((g) => g.variable);
+  // Time spent inside the float32 product workspace (all linears share the model's one).
+  const gemm = [...(model as unknown as { linears: Map<string, { gemm?: GemmF32 }> }).linears.values()][0]?.gemm;
+  let gemmMs = 0;
+  let gemmCalls = 0;
+  if (gemm) {
+    const product = gemm.product.bind(gemm);
+    gemm.product = (a, b, bias) => {
+      const t0 = performance.now();
+      const c = product(a, b, bias);
+      gemmMs += performance.now() - t0;
+      gemmCalls += 1;
+      return c;
+    };
+  }
   const step = () => {
     const { value, grads } = tf.variableGrads(() => taskLoss(model, 'causal-lm', batch, { training: true }), trainable);
     value.dataSync();
@@ -94,16 +111,20 @@ async function main(): Promise<void> {
     ['lora-step (forward+loss+backward)', step],
   ] as const) {
     const p = await profileOf(run);
-    // A second, unprofiled wall time (profiling adds a sync per kernel).
+    // A second, unprofiled wall time (profiling adds a sync per kernel), with the float32 products' own share.
+    gemmMs = 0;
+    gemmCalls = 0;
     const t0 = performance.now();
     run();
     const plainMs = performance.now() - t0;
+    const products = { ms: gemmMs, calls: gemmCalls, kernel: gemm?.kernel ?? null };
     console.log(`\n${name}: wall ${plainMs.toFixed(0)} ms unprofiled, ${p.wallMs.toFixed(0)} ms profiled, kernels ${p.kernelMs.toFixed(0)} ms`);
+    console.log(`  float32 products (${products.kernel}): ${products.ms.toFixed(0)} ms in ${products.calls} calls (unprofiled run; inside the tfjs kernel times above for the forward part)`);
     console.log('  by kernel:');
     for (const r of byName(p.rows).slice(0, 15)) console.log(`    ${r.ms.toFixed(1).padStart(8)} ms ${String(r.calls).padStart(5)}×  ${r.key}`);
     console.log(`  top ${top} kernel+shape:`);
     for (const r of p.rows.slice(0, top)) console.log(`    ${r.ms.toFixed(1).padStart(8)} ms ${String(r.calls).padStart(5)}×  ${r.key}`);
-    report[name] = { plainMs, profiledMs: p.wallMs, kernelMs: p.kernelMs, byKernel: byName(p.rows), top: p.rows.slice(0, top), all: p.rows };
+    report[name] = { plainMs, products, profiledMs: p.wallMs, kernelMs: p.kernelMs, byKernel: byName(p.rows), top: p.rows.slice(0, top), all: p.rows };
   }
   const before = tf.memory().numTensors;
   step();

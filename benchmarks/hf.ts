@@ -1,6 +1,6 @@
 /**
  * `npm run bench:hf` — Hugging Face models in Provenant beside PyTorch (issue 10, item 7). Prints a table, writes
- * benchmarks/results/hf.json.
+ * benchmarks/results/hf.json (`npm run bench:hf:fma`, the relaxed-SIMD fused multiply-add kernel on Node 20: hf-fma.json).
  *
  *   npx tsx benchmarks/hf.ts [--quick] [--no-torch] [--no-smol]
  *
@@ -24,7 +24,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { attachAdapter, initBackend, tf, train, type Model, type TrainingExample } from '../src/finetune/index.js';
+import { attachAdapter, gemmF32Kernel, initBackend, tf, train, type Model, type TrainingExample } from '../src/finetune/index.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const cacheDir = join(root, 'benchmarks', '.cache');
@@ -141,7 +141,11 @@ async function main(): Promise<void> {
     console.log('Provenant side skipped: the Hugging Face loader is not in this build (PyTorch side measured).');
   } else {
     const backend = await initBackend();
-    results.backend = { backend: backend.backend, wasmSimd: backend.wasmSimd, tfjs: backend.tfjsVersion };
+    // The float32 product's kernel: relaxed-SIMD FMA on Node ≥ 22 (or Node 20 run with --experimental-wasm-relaxed-simd,
+    // `npm run bench:hf:fma`), else the WebAssembly SIMD 1.0 multiply-then-add one. bench:hf:fma adds --no-liftoff:
+    // on Node 20 (V8 11.3) the relaxed-SIMD flag alone left tfjs-wasm's own code on the baseline tier (one-token
+    // forward 5.3 vs 3.1 ms, generation ≈ 2× slower); with --no-liftoff as well it is back to 3.2 ms.
+    results.backend = { backend: backend.backend, wasmSimd: backend.wasmSimd, tfjs: backend.tfjsVersion, node: process.version, nodeFlags: process.execArgv.filter((a) => a.startsWith('--') && a !== '--require' && a !== '--import'), gemmKernel: gemmF32Kernel() };
     // LoRA step through train().
     const stepModel = await api.loadPretrained(llamaDir);
     const step = await loraStepMs(stepModel, LLAMA.seq, LLAMA.batch, REPS.warmup, REPS.steps);
@@ -173,7 +177,8 @@ async function main(): Promise<void> {
       tensorsLeft: tf.memory().numTensors,
     };
     if (!args.has('--no-smol') && smolInfo) {
-      const child = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--smol-child', smolDir, ...(quick ? ['--quick'] : [])], {
+      const wasmFlags = process.execArgv.filter((a) => a.startsWith('--experimental-wasm') || a === '--no-liftoff');
+      const child = spawnSync(process.execPath, [...wasmFlags, '--import', 'tsx', fileURLToPath(import.meta.url), '--smol-child', smolDir, ...(quick ? ['--quick'] : [])], {
         encoding: 'utf8',
         maxBuffer: 1 << 24,
       });
@@ -183,7 +188,9 @@ async function main(): Promise<void> {
   }
   report(results);
   mkdirSync(join(root, 'benchmarks', 'results'), { recursive: true });
-  writeFileSync(join(root, 'benchmarks', 'results', 'hf.json'), `${JSON.stringify(results, null, 2)}\n`);
+  // The relaxed-SIMD (FMA) kernel's runs go to their own file, beside the default kernel's.
+  const file = (results.backend as { gemmKernel?: string } | undefined)?.gemmKernel === 'relaxed-simd-fma' ? 'hf-fma.json' : 'hf.json';
+  writeFileSync(join(root, 'benchmarks', 'results', file), `${JSON.stringify(results, null, 2)}\n`);
 }
 
 function report(r: Record<string, unknown>): void {
@@ -193,6 +200,8 @@ function report(r: Record<string, unknown>): void {
   console.log(`\nbench:hf — measured under load on a shared 2-core machine (minimum over repetitions)`);
   if (torch.blas) console.log(`PyTorch ${torch.torch}, 1 thread, BLAS mapped: ${torch.blas.mapped.map((p) => p.split('/').slice(-2).join('/')).join(', ')} (build: ${torch.blas.torch_blas_info}); 1024² matmul ${fmt(torch.gflops1024, 1)} GFLOP/s`);
   else if (torch.skipped) console.log(`PyTorch skipped: ${torch.skipped}`);
+  const be = r.backend as { node?: string; gemmKernel?: string } | undefined;
+  if (be?.gemmKernel) console.log(`Provenant: Node ${be.node}, float32 product kernel ${be.gemmKernel}`);
   const rows: string[][] = [['workload', 'Provenant', 'PyTorch', 'ratio', 'target']];
   const ratio = (a?: number, b?: number) => (a && b ? `${(a / b).toFixed(2)}×` : '—');
   rows.push(['Llama-256 LoRA step (B8 T128), ms', fmt(ours.loraStep?.msMin), fmt(torch.llama?.loraStep?.msMin), ratio(ours.loraStep?.msMin, torch.llama?.loraStep?.msMin), '≤ 2.5×']);

@@ -4,12 +4,13 @@ generated TypeScript embeds so nothing is fetched at run time."""
 import base64, os, subprocess, tempfile
 
 
-def wat_to_base64(wat: str) -> str:
-    """The binary module assembled from `wat`, base64-encoded."""
+def wat_to_base64(wat: str, features: tuple = ()) -> str:
+    """The binary module assembled from `wat`, base64-encoded; `features` names wat2wasm proposals to enable
+    (e.g. ('relaxed-simd',))."""
     with tempfile.TemporaryDirectory() as d:
         src, dst = os.path.join(d, 'module.wat'), os.path.join(d, 'module.wasm')
         with open(src, 'w') as f:
             f.write(wat)
-        subprocess.run(['wat2wasm', src, '-o', dst], check=True)
+        subprocess.run(['wat2wasm', *(f'--enable-{f}' for f in features), src, '-o', dst], check=True)
         with open(dst, 'rb') as f:
             return base64.b64encode(f.read()).decode()

@@ -326,8 +326,12 @@ export function linearForward(layer: Linear, x: tf.Tensor, ctx: ForwardContext =
     if (ctx.training && adapter.dropout > 0) {
       input = tf.dropout(x, adapter.dropout, undefined, moduleSeed(ctx.dropoutSeed ?? 0, `${layer.name}/${adapterName}`));
     }
-    const hidden = linearOp(input, adapter.A, needInputGrad || false, adapter.A.trainable);
-    const update = linearOp(hidden, adapter.B, adapter.A.trainable || needInputGrad, adapter.B.trainable).mul(adapter.scale);
+    // On the module's float32 workspace too: dA = x̃ᵀ·(dy·Bᵀ) and dB = uᵀ·dy then read x̃ and u transposed in place,
+    // where tf.matMul needed a transposed copy of x̃ [N, in] per adapter per step.
+    const product = (a: tf.Tensor, w: Variable, needA: boolean, needW: boolean): Tensor2D =>
+      layer.gemm && useGemm(a.shape[0]!) ? gemmLinearOp(layer.gemm, a, w, null, needA, needW) : linearOp(a, w, needA, needW);
+    const hidden = product(input, adapter.A, needInputGrad || false, adapter.A.trainable);
+    const update = product(hidden, adapter.B, adapter.A.trainable || needInputGrad, adapter.B.trainable).mul(adapter.scale);
     if (capture) {
       const key = `${layer.name}/${adapterName}`;
       const previous = capture.lora.get(key);

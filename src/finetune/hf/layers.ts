@@ -8,7 +8,9 @@ import { linearOp, useGemm } from '../linear.js';
 import type { GemmF32 } from '../gemm/gemm-f32.js';
 import { gemmBatchMatMul, gemmBatchMatMulNT } from '../gemm/gemm-batched.js';
 import { batchMatMul, batchMatMulNT, gelu as geluTanh } from '../models/transformer.js';
-import { tf, type Tensor, type Tensor2D, type Variable } from '../tf.js';
+import { tf, type Tensor, type Tensor2D, type Variable, type CustomGradientFunc } from '../tf.js';
+import { ProvenantError } from '../../core/index.js';
+import { valuesOf } from '../gemm/gemm-linear.js';
 
 /** float32's most negative finite value: transformers' additive mask value (`torch.finfo(float32).min`). */
 export const FLOAT32_MIN = -3.4028234663852886e38;
@@ -19,7 +21,11 @@ export function layerNorm(x: Tensor, weight: Tensor, bias: Tensor, eps: number):
   return x.sub(mean).mul(tf.rsqrt(variance.add(eps))).mul(weight).add(bias);
 }
 
-/** RMSNorm (Zhang & Sennrich 2019) as `LlamaRMSNorm`: x / √(mean(x²) + ε), then times the weight. */
+/**
+ * RMSNorm (Zhang & Sennrich 2019) as `LlamaRMSNorm`: x / √(mean(x²) + ε), then times the weight. Kept as tfjs ops: a
+ * fused plain-JavaScript version with the closed-form gradient was slower on bench:hf's [1024, 256] (forward 2.4 vs
+ * 0.8 ms, forward + backward 5.0 vs 4.0 ms, same process; likewise a fused SwiGLU, 35 vs 15 ms, its exp being the cost).
+ */
 export function rmsNorm(x: Tensor, weight: Tensor, eps: number): Tensor {
   return x.mul(tf.rsqrt(x.mul(x).mean(-1, true).add(eps))).mul(weight);
 }
@@ -43,14 +49,37 @@ export function activation(name: 'gelu_new' | 'gelu' | 'relu' | 'silu', x: Tenso
 
 /**
  * Embedding rows for ids [N]. `table` is [V, D], or with `transposed` the [D, V] kernel of a tied output head. A frozen
- * table is read with `gather`; a trainable one through oneHot(ids)·E, because `gather`'s gradient is missing on wasm.
+ * table is read by copying rows (`gatherRows`); a trainable one through oneHot(ids)·E, because `gather`'s gradient is
+ * missing on wasm.
  */
 export function embed(table: Variable, ids: Tensor, transposed = false): Tensor2D {
+  if (!table.trainable) return gatherRows(table, ids, transposed);
   const flat = ids.reshape([-1]);
-  if (!table.trainable) return (transposed ? tf.gather(table, flat, 1).transpose() : tf.gather(table, flat)) as Tensor2D;
   const vocab = transposed ? table.shape[1]! : table.shape[0]!;
   const oneHot = tf.oneHot(flat as tf.Tensor1D, vocab).cast('float32');
   return linearOp(oneHot, transposed ? tf.transpose(table) : table, false, true);
+}
+
+/**
+ * Rows `ids` of a [V, D] table (or columns of a [D, V] one, `transposed`) → [N, D], copied in a plain loop: tfjs-wasm's
+ * `gather` took 12–20 ms for bench:hf's 1,024 × 256 lookup (a row copy is well under 1 ms).
+ *
+ * @throws ProvenantError `MODEL_CONFIG_INVALID` for an id outside [0, V).
+ */
+export function gatherRows(table: Tensor, ids: Tensor, transposed = false): Tensor2D {
+  const index = ids.dataSync(); // before valuesOf: its view is valid until the next tfjs call
+  const [V, D] = transposed ? [table.shape[1]!, table.shape[0]!] : [table.shape[0]!, table.shape[1]!];
+  const values = valuesOf(table);
+  const out = new Float32Array(index.length * D);
+  for (let r = 0; r < index.length; r++) {
+    const id = index[r]!;
+    if (!(id >= 0 && id < V) || !Number.isInteger(id)) {
+      throw new ProvenantError('MODEL_CONFIG_INVALID', `Token id ${id} at position ${r} is outside the ${V}-row embedding table.`, { data: { id, position: r, rows: V } });
+    }
+    if (!transposed) out.set(values.subarray(id * D, (id + 1) * D), r * D);
+    else for (let d = 0; d < D; d++) out[r * D + d] = values[d * V + id]!;
+  }
+  return tf.tensor2d(out, [index.length, D]);
 }
 
 /**
@@ -98,11 +127,32 @@ export function fromHeads(x: Tensor, B: number, T: number, H: number, d: number)
  */
 export function attend(q: Tensor, k: Tensor, v: Tensor, bias: Tensor | null, B: number, H: number, T: number, S: number, d: number, scale: number, gemm?: GemmF32): Tensor2D {
   const [productNT, productNN] = attentionProducts(gemm, B * T);
-  let scores: Tensor = productNT(q, k);
-  if (scale !== 1) scores = scores.mul(scale);
-  if (bias) scores = scores.reshape([B, H, T, S]).add(bias).reshape([B * H, T, S]);
-  const probabilities = tf.softmax(scores);
+  const probabilities = scaledMaskedSoftmax(productNT(q, k), scale, bias, [B, H, T, S]);
   return fromHeads(productNN(probabilities, v), B, T, H, d);
+}
+
+/**
+ * softmax(scores·scale + bias) over the last axis, scores of any shape that reshapes to `heads` [B, H, T, S] (bias
+ * [B, 1, T, S] broadcast over heads, or null), as one operation whose gradient is the softmax's closed form
+ * dz = p ⊙ (dp − Σ_s dp ⊙ p), times scale: it keeps only p for the backward pass, where the three tfjs operations kept a
+ * copy of the scores for the scaling's gradient as well (and recast them).
+ */
+export function scaledMaskedSoftmax(scores: Tensor, scale: number, bias: Tensor | null, heads: [number, number, number, number]): Tensor {
+  const op = tf.customGrad(((s: Tensor, save: tf.GradSaveFunc) => {
+    let z = scale !== 1 ? s.mul(scale) : s;
+    if (bias) z = z.reshape(heads).add(bias).reshape(s.shape);
+    const p = tf.softmax(z);
+    save([p]);
+    return {
+      value: p,
+      gradFunc: (dy: Tensor, [saved]: Tensor[]) => {
+        const dyp = dy.mul(saved!);
+        const dz = dyp.sub(saved!.mul(dyp.sum(-1, true)));
+        return [scale !== 1 ? dz.mul(scale) : dz];
+      },
+    };
+  }) as unknown as CustomGradientFunc);
+  return op(scores) as Tensor;
 }
 
 /** The two attention products (a·bᵀ, a·b): the float32 WebAssembly ones when a workspace is given and there are enough rows. */
@@ -120,59 +170,9 @@ export function attendGrouped(q: Tensor, k: Tensor, v: Tensor, bias: Tensor | nu
   const groups = H / Hkv;
   const [productNT, productNN] = attentionProducts(gemm, B * T);
   // [B, H, T, d] = [B, H_kv, groups, T, d] → [B·H_kv, groups·T, d]: a reshape, no copy.
-  let scores: Tensor = productNT(q.reshape([B * Hkv, groups * T, d]), k.reshape([B * Hkv, S, d]));
-  if (scale !== 1) scores = scores.mul(scale);
-  if (bias) scores = scores.reshape([B, H, T, S]).add(bias);
-  const probabilities = tf.softmax(scores.reshape([B * Hkv, groups * T, S]));
+  const scores = productNT(q.reshape([B * Hkv, groups * T, d]), k.reshape([B * Hkv, S, d]));
+  const probabilities = scaledMaskedSoftmax(scores, scale, bias, [B, H, T, S]);
   return fromHeads(productNN(probabilities, v.reshape([B * Hkv, S, d])), B, T, H, d);
-}
-
-/**
- * Rotary position tables (Su et al. 2021, RoFormer, eq. 34, in transformers' "rotate half" layout), computed with
- * float32 roundings at the same steps as `LlamaRotaryEmbedding`: inv_freq_i = 1 / θ^(2i/d), angle = inv_freq · position,
- * cos and sin [B, 1, T, d] with the d/2 angles repeated.
- */
-export function ropeTables(positions: ArrayLike<number>, B: number, T: number, headDim: number, theta: number): { cos: Tensor; sin: Tensor } {
-  const half = headDim / 2;
-  const inv = new Float64Array(half);
-  for (let i = 0; i < half; i++) inv[i] = Math.fround(1 / Math.fround(theta ** Math.fround((2 * i) / headDim)));
-  const cos = new Float32Array(B * T * headDim);
-  const sin = new Float32Array(B * T * headDim);
-  for (let r = 0; r < B * T; r++) {
-    const p = positions[r]!;
-    for (let i = 0; i < half; i++) {
-      const angle = Math.fround(inv[i]! * p);
-      const c = Math.cos(angle);
-      const s = Math.sin(angle);
-      cos[r * headDim + i] = c;
-      cos[r * headDim + half + i] = c;
-      sin[r * headDim + i] = s;
-      sin[r * headDim + half + i] = s;
-    }
-  }
-  return { cos: tf.tensor4d(cos, [B, 1, T, headDim]), sin: tf.tensor4d(sin, [B, 1, T, headDim]) };
-}
-
-/**
- * x·cos + rotate_half(x)·sin for x [B, H, T, d]; rotate_half(x) = [−x₂, x₁], written as the 2-D product x·R with the
- * fixed signed permutation R (R[d/2 + i, i] = −1, R[i, d/2 + i] = 1): one XNNPACK matmul and its plain-matmul gradient
- * instead of split, negate and concat (about 3× slower on wasm). Exact: each output is one input times ±1 plus zeros.
- */
-export function applyRope(x: Tensor, cos: Tensor, sin: Tensor): Tensor {
-  const d = x.shape[3]!;
-  const rotation = rotateHalfMatrix(d);
-  const rotated = linearOp(x.reshape([-1, d]), rotation, true, false).reshape(x.shape);
-  return x.mul(cos).add(rotated.mul(sin));
-}
-
-function rotateHalfMatrix(d: number): Tensor {
-  const half = d / 2;
-  const r = new Float32Array(d * d);
-  for (let i = 0; i < half; i++) {
-    r[(half + i) * d + i] = -1;
-    r[i * d + half + i] = 1;
-  }
-  return tf.tensor2d(r, [d, d]);
 }
 
 /**

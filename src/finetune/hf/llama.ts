@@ -10,7 +10,8 @@ import { linearForward } from '../linear.js';
 import { tf, type Tensor, type Tensor2D } from '../tf.js';
 import type { ArchitectureForward, BuiltParams, HfForwardInputs, KvCache, ParamSpec } from './architecture.js';
 import type { LlamaConfig } from './config.js';
-import { activation, anyTrainable, applyRope, attendGrouped, attentionBias, dataInput, defaultPositions, embed, ropeTables, rmsNorm } from './layers.js';
+import { activation, anyTrainable, attendGrouped, attentionBias, dataInput, defaultPositions, embed, rmsNorm } from './layers.js';
+import { rotaryHeads, rotaryTables } from './rotary.js';
 import { classificationHead } from './pooling.js';
 
 export const llamaPrefix = (config: LlamaConfig): string => (config.task === 'base' ? '' : 'model.');
@@ -78,7 +79,7 @@ export function llamaForward(config: LlamaConfig, params: BuiltParams): Architec
     const [B, T] = inputs.inputIds.shape as [number, number];
     const past = cache?.length ?? 0;
     const S = past + T;
-    const { cos, sin } = ropeTables(inputs.positionIds ?? defaultPositions(B, T, past), B, T, hd, config.ropeTheta);
+    const rope = rotaryTables(inputs.positionIds ?? defaultPositions(B, T, past), hd, config.ropeTheta);
     const bias = attentionBias(B, T, S, { causal: true, mask: inputs.attentionMask, slidingWindow: config.slidingWindow });
     let h: Tensor = embed(embedding, inputs.inputIds, tied);
     let upstream = anyTrainable(embedding);
@@ -87,8 +88,8 @@ export function llamaForward(config: LlamaConfig, params: BuiltParams): Architec
       const a = rmsNorm(h, layer.inputNorm, eps);
       const first = dataInput(ctx, upstream);
       upstream = true;
-      const q = applyRope(split(linearForward(layer.q, a, first), B, T, H), cos, sin);
-      let k = applyRope(split(linearForward(layer.k, a, first), B, T, Hkv), cos, sin);
+      const q = rotaryHeads(linearForward(layer.q, a, first), rope, B, T, H);
+      let k = rotaryHeads(linearForward(layer.k, a, first), rope, B, T, Hkv);
       let v = split(linearForward(layer.v, a, first), B, T, Hkv);
       if (cache) {
         const previous = cache.layers[i];

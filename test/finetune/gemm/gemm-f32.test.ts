@@ -1,9 +1,11 @@
+import { execFileSync } from 'node:child_process';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   attachAdapter,
   computeLogits,
   createGemmF32,
+  gemmF32Kernel,
   createLinear,
   createPretrainedFromConfig,
   GEMM_MIN_ROWS,
@@ -20,39 +22,7 @@ import {
   tf,
   type Linear,
 } from '../../../src/finetune/index.js';
-
-function seeded(n: number, seed: number): Float32Array {
-  let s = seed >>> 0;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 2 ** 31 - 1;
-  }
-  return out;
-}
-
-/** op(A)·op(B) + bias in float64, by the definition. */
-function bruteForce(a: Float32Array, ar: number, ac: number, ta: boolean, b: Float32Array, br: number, bc: number, tb: boolean, bias?: Float32Array): Float64Array {
-  const [m, k] = ta ? [ac, ar] : [ar, ac];
-  const n = tb ? br : bc;
-  const A = (i: number, p: number) => (ta ? a[p * ac + i]! : a[i * ac + p]!);
-  const B = (p: number, j: number) => (tb ? b[j * bc + p]! : b[p * bc + j]!);
-  const out = new Float64Array(m * n);
-  for (let i = 0; i < m; i++) {
-    for (let j = 0; j < n; j++) {
-      let s = bias ? bias[j]! : 0;
-      for (let p = 0; p < k; p++) s += A(i, p) * B(p, j);
-      out[i * n + j] = s;
-    }
-  }
-  return out;
-}
-
-const maxRelErr = (ours: ArrayLike<number>, ref: ArrayLike<number>): number => {
-  let worst = 0;
-  for (let i = 0; i < ref.length; i++) worst = Math.max(worst, Math.abs(ours[i]! - ref[i]!) / (1 + Math.abs(ref[i]!)));
-  return worst;
-};
+import { kernelErrorRatio, maxRelErr, seeded } from './kernel-accuracy.js';
 
 beforeAll(async () => {
   await initBackend({ backend: 'wasm' });
@@ -60,26 +30,32 @@ beforeAll(async () => {
 
 describe('createGemmF32 — the float32 WebAssembly product', () => {
   it('equals a brute-force float64 product for odd shapes, every transpose pair, bias, and sizes across the cache blocks', () => {
+    // kernelErrorRatio: the worst error over those cases divided by its bound 2e-6·√k + 1e-6.
+    const { kernel, worst } = kernelErrorRatio('simd');
+    expect(kernel).toBe('simd');
+    expect(worst).toBeLessThan(1);
+  });
+
+  it('the relaxed-SIMD fused multiply-add kernel equals the brute-force product too (in a child process with the flag where Node needs one)', () => {
+    const inProcess = gemmF32Kernel() === 'relaxed-simd-fma';
+    const result = inProcess
+      ? kernelErrorRatio('relaxed-simd-fma')
+      : (JSON.parse(
+          execFileSync(process.execPath, ['--experimental-wasm-relaxed-simd', '--import', 'tsx', 'test/finetune/gemm/kernel-accuracy.ts', 'relaxed-simd-fma'], { encoding: 'utf8' }).trim().split('\n').pop()!,
+        ) as { kernel: string; worst: number });
+    expect(result.kernel).toBe('relaxed-simd-fma');
+    expect(result.worst).toBeLessThan(1);
+  });
+
+  it('picks the fused kernel by default only where it compiles, and names a kernel that does not with a typed error', () => {
+    const kernel = gemmF32Kernel();
+    expect(['simd', 'relaxed-simd-fma']).toContain(kernel);
     const gemm = createGemmF32();
-    // Edge tiles (m % 4, n % 8), depth beyond one KC block (k > 256), columns beyond one NC block (n > 2048).
-    const shapes: Array<[number, number, number]> = [[1, 1, 1], [3, 5, 7], [5, 9, 13], [37, 300, 19], [6, 3, 2051], [70, 513, 33]];
-    for (const [m, k, n] of shapes) {
-      for (const ta of [false, true]) {
-        for (const tb of [false, true]) {
-          const [ar, ac] = ta ? [k, m] : [m, k];
-          const [br, bc] = tb ? [n, k] : [k, n];
-          const a = seeded(m * k, m + 31 * k);
-          const b = seeded(k * n, n + 17 * k);
-          const bias = seeded(n, 5 + n);
-          const c = gemm.product({ data: a, rows: ar, cols: ac, transpose: ta }, { data: b, rows: br, cols: bc, transpose: tb }, bias);
-          expect(c.length).toBe(m * n);
-          expect(maxRelErr(c, bruteForce(a, ar, ac, ta, b, br, bc, tb, bias))).toBeLessThan(2e-6 * Math.sqrt(k) + 1e-6);
-          const plain = gemm.product({ data: a, rows: ar, cols: ac, transpose: ta }, { data: b, rows: br, cols: bc, transpose: tb });
-          expect(maxRelErr(plain, bruteForce(a, ar, ac, ta, b, br, bc, tb))).toBeLessThan(2e-6 * Math.sqrt(k) + 1e-6);
-        }
-      }
-    }
+    expect(gemm.kernel).toBe(kernel);
     gemm.dispose();
+    if (kernel === 'simd') {
+      expect(() => createGemmF32({ kernel: 'relaxed-simd-fma' })).toThrow(expect.objectContaining({ code: 'BACKEND_UNAVAILABLE' }));
+    }
   });
 
   it('satisfies (A·B)ᵀ = Bᵀ·Aᵀ for random shapes (fast-check)', () => {
@@ -256,7 +232,9 @@ describe('gemmMatMul / gemmLinearOp — tfjs tensors through the float32 product
     // Linear layers: 15 base products (2 layers × 7 projections + the head) for the logits, 15 for the loss, and 12 input
     // gradients (layer 0's q/k/v read the frozen embedding: no input gradient; frozen kernels: no weight gradient).
     // Attention: 2 products × 2 layers × (B·H_kv = 4) items, in each of the two forward passes, and twice that backward.
-    expect(calls).toBe(15 + 15 + 12 + 16 + 16 + 32);
+    // LoRA (6 adapters: q, v, down × 2 layers): x·A and h·B in each forward pass (12 + 12); backward dh = dy·Bᵀ, dB = hᵀ·dy
+    // and dA = xᵀ·dh for each (18), and dx = dh·Aᵀ except for layer 0's q and v, whose input is data (4).
+    expect(calls).toBe(15 + 15 + 12 + 16 + 16 + 32 + 12 + 12 + 18 + 4);
     const before = tf.memory().numTensors;
     run();
     expect(tf.memory().numTensors).toBe(before);
