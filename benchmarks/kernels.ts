@@ -188,7 +188,7 @@ async function main(): Promise<void> {
   // The product kernel every 'wasm' step below runs: the relaxed-SIMD fused multiply-add build where it compiles (Node ≥ 22,
   // or Node 20 started with --experimental-wasm-relaxed-simd: `npm run bench:kernels:fma`), else the SIMD 1.0 one.
   const kernel = args.engine === 'js' ? 'js' : denseKernel();
-  const nodeFlags = process.execArgv.filter((a) => a.startsWith('--'));
+  const nodeFlags = process.execArgv.filter((a) => /^--(experimental-wasm|wasm|no-liftoff|liftoff)/.test(a)); // V8 flags that change the kernel
   log(`WebAssembly relaxed SIMD (f64x2.relaxed_madd) in Node ${process.version}${nodeFlags.length ? ` (flags ${nodeFlags.join(' ')})` : ' (no flags)'}: ${relaxedSimd ? 'available' : 'not available (V8 validates it only behind --experimental-wasm-relaxed-simd; the library sets no flags)'}; float64 product kernel ${kernel}`);
 
   // Candidates at a size ml-matrix finishes.
