@@ -3,6 +3,8 @@
  * (f64x2.relaxed_madd, a fused multiply-add), each against brute-force products and Cholesky residuals
  * (kernel-accuracy.ts). Node 20 compiles the fused build only with --experimental-wasm-relaxed-simd, so there it is
  * checked in a child process started with that flag; the library itself sets no flags and falls back to SIMD 1.0.
+ * To run every dense test on the fused build as Node ≥ 22 does:
+ *   npx vitest run test/attribution/linalg test/attribution/convex --execArgv=--experimental-wasm-relaxed-simd
  */
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
