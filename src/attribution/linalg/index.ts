@@ -1,7 +1,8 @@
 /**
  * Dense float64 linear algebra for attribution at P in the tens of thousands: one product kernel (WebAssembly SIMD — the
- * relaxed-SIMD fused multiply-add build where it compiles, see `denseKernel()` — with a JavaScript fallback), blocked Cholesky with many-right-hand-side triangular solves, products and Gram matrices, the
- * symmetric eigen-decomposition, and the one conjugate gradient.
+ * relaxed-SIMD fused multiply-add build where it compiles, see `denseKernel()` — with a JavaScript fallback), blocked
+ * Cholesky with many-right-hand-side triangular solves, products and Gram matrices, the symmetric eigen-decomposition,
+ * and the one conjugate gradient.
  */
 export { createDenseWorkspace, denseKernel, wasmEngineAvailable, resolveEngine, gemmNTBlocked, gemmNTLower, GEMM_BLOCK, GEMM_WASM_BLOCKING } from './dense-workspace.js';
 export type { DenseEngine, DenseKernel, DenseWasmKernel, DenseWorkspace, GemmBlocking } from './dense-workspace.js';
