@@ -7,6 +7,8 @@
  *
  *   npm run bench:kernels                       # runs benchmarks/kernels-setup.sh first (checks OpenBLAS, torch)
  *   nice -n 15 npm run bench:kernels -- --rounds 2 --sizes 256,512,1024,2048 --candidates 1000
+ *   npm run bench:kernels:fma -- --rounds 2      # Node 20 with --experimental-wasm-relaxed-simd: the fused multiply-add
+ *                                                # kernel Node ≥ 22 gets by default; writes results/kernels-fma.json
  *
  * Besides the pipeline: GFLOP/s by size (product and Cholesky, n = 256 … 2,048) for ours and PyTorch, measured in the same
  * run, and whether this runtime validates WebAssembly relaxed SIMD (f64x2.relaxed_madd, i.e. FMA) without flags.
@@ -32,6 +34,7 @@ import {
   convexScoresFromSolutions,
   createConvexLogisticProblem,
   createDenseWorkspace,
+  denseKernel,
   matMulNT,
   STRASSEN_DEFAULTS,
   type CholeskyFactor,
@@ -182,7 +185,11 @@ async function main(): Promise<void> {
   log(`reference: ${python}`, JSON.stringify(ref.blas));
   const wasmApi = (globalThis as unknown as { WebAssembly?: { validate(bytes: Uint8Array): boolean } }).WebAssembly;
   const relaxedSimd = wasmApi?.validate(RELAXED_MADD_MODULE) ?? false;
-  log(`WebAssembly relaxed SIMD (f64x2.relaxed_madd) without flags in Node ${process.version}: ${relaxedSimd ? 'available' : 'not available (V8 validates it only behind --experimental-wasm-relaxed-simd; the library sets no flags)'}`);
+  // The product kernel every 'wasm' step below runs: the relaxed-SIMD fused multiply-add build where it compiles (Node ≥ 22,
+  // or Node 20 started with --experimental-wasm-relaxed-simd: `npm run bench:kernels:fma`), else the SIMD 1.0 one.
+  const kernel = args.engine === 'js' ? 'js' : denseKernel();
+  const nodeFlags = process.execArgv.filter((a) => /^--(experimental-wasm|wasm|no-liftoff|liftoff)/.test(a)); // V8 flags that change the kernel
+  log(`WebAssembly relaxed SIMD (f64x2.relaxed_madd) in Node ${process.version}${nodeFlags.length ? ` (flags ${nodeFlags.join(' ')})` : ' (no flags)'}: ${relaxedSimd ? 'available' : 'not available (V8 validates it only behind --experimental-wasm-relaxed-simd; the library sets no flags)'}; float64 product kernel ${kernel}`);
 
   // Candidates at a size ml-matrix finishes.
   const k = args.candidates;
@@ -201,7 +208,7 @@ async function main(): Promise<void> {
       wasmTimes.push(cpuTime(() => (op === 'gemm' ? matMulNT(A, k, k, B!, k, { engine: 'wasm' }) : choleskyFactor(A, k, { engine: 'wasm' })))[1]);
     }
     add('pytorch float64 (1 thread)', Math.min(...refTimes));
-    add('ours wasm-simd', Math.min(...wasmTimes));
+    add(`ours wasm ${kernel === 'simd' ? 'simd' : kernel}`, Math.min(...wasmTimes));
     add('ours js', cpuTime(() => (op === 'gemm' ? matMulNT(A, k, k, B!, k, { engine: 'js' }) : choleskyFactor(A, k, { engine: 'js' })))[1]);
     const M = new Matrix(Array.from({ length: k }, (_, i) => Array.from(A.subarray(i * k, (i + 1) * k))));
     add('ml-matrix', op === 'gemm'
@@ -310,7 +317,7 @@ async function main(): Promise<void> {
     wallRatio: best(ours[step]!) / best(theirs[step]!),
   }));
   const total = { ours: rows.reduce((a, r) => a + r.ours, 0), pytorch: rows.reduce((a, r) => a + r.pytorch, 0), oursWall: rows.reduce((a, r) => a + r.oursWall, 0), pytorchWall: rows.reduce((a, r) => a + r.pytorchWall, 0) };
-  console.log(`\nFloat64 kernels vs PyTorch ${ref.blas.torch} float64, 1 thread (BLAS ${ref.blas.BLAS_INFO}, LAPACK ${ref.blas.LAPACK_INFO}${ref.blas['libblas.so.3'] ? ` → ${ref.blas['libblas.so.3']}` : ''}); engine ${args.engine}.`);
+  console.log(`\nFloat64 kernels vs PyTorch ${ref.blas.torch} float64, 1 thread (BLAS ${ref.blas.BLAS_INFO}, LAPACK ${ref.blas.LAPACK_INFO}${ref.blas['libblas.so.3'] ? ` → ${ref.blas['libblas.so.3']}` : ''}); engine ${args.engine}, float64 product kernel ${kernel} (Node ${process.version}${nodeFlags.length ? ` ${nodeFlags.join(' ')}` : ''}).`);
   console.log(`Raw-pixel MNIST-10 influence: n = ${n}, test = ${m}, P = ${P}, λ = ${args.lambda}; best of ${args.rounds} interleaved round(s) on a shared, loaded machine.`);
   console.log(`Load average (1, 5, 15 min) at start ${loadAverageAtStart.map((v) => v.toFixed(1)).join(' ')}, at end ${loadavg().map((v) => v.toFixed(1)).join(' ')} (${cpus().length} cores).`);
   console.log('CPU seconds (user + system of each process; wall seconds in brackets — they include waiting for a core).');
@@ -325,7 +332,7 @@ async function main(): Promise<void> {
   console.log('| op | n | ours GFLOP/s | kernel alone GFLOP/s | PyTorch GFLOP/s | time ratio ours / PyTorch |');
   console.log('|---|---|---|---|---|---|');
   for (const r of bySize) console.log(`| ${r.op} | ${r.n} | ${r.oursGflops.toFixed(2)} | ${r.kernelGflops === null ? '' : r.kernelGflops.toFixed(2)} | ${r.pytorchGflops.toFixed(2)} | ${r.ratio.toFixed(2)}× |`);
-  console.log(`WebAssembly relaxed SIMD (FMA) without flags in Node ${process.version}: ${relaxedSimd ? 'available' : 'not available (only behind --experimental-wasm-relaxed-simd, which a library must not set)'}.`);
+  console.log(`WebAssembly relaxed SIMD (FMA) in Node ${process.version}${nodeFlags.length ? ` with ${nodeFlags.join(' ')}` : ' without flags'}: ${relaxedSimd ? 'available, so the fused multiply-add kernel ran' : 'not available (only behind --experimental-wasm-relaxed-simd, which a library must not set), so the SIMD 1.0 kernel ran'}.`);
   console.log('Run under `nice -n 15` on a shared 2-core machine: both sides share the same load (interleaved), so the ratios stay fair; absolute times are upper bounds.');
   console.log(`\nCandidates at n = ${k} (C = A·Bᵀ; Cholesky of an SPD matrix), CPU seconds:`);
   console.log('| op | engine | s | GFLOP/s |');
@@ -338,7 +345,8 @@ async function main(): Promise<void> {
     scoresAgreement: { maxRelativeDifference: maxDiff / maxAbs },
     candidates,
     bySize,
-    relaxedSimd: { available: relaxedSimd, node: process.version },
+    relaxedSimd: { available: relaxedSimd, node: process.version, nodeFlags },
+    kernel,
     rounds: { oursWall: ours, pytorchWall: theirs, oursCpu, pytorchCpu: theirsCpu },
   };
   mkdirSync('benchmarks/results', { recursive: true });

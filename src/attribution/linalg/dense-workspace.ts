@@ -2,18 +2,28 @@
  * The one float64 matrix-product kernel every dense routine here is cast onto — C += α·A·Bᵀ with A, B and C in one heap,
  * the operands read through (row, column) strides — and the heap it runs in. Two engines compute the same thing:
  * 'wasm', a WebAssembly SIMD module (scripts/gen-linalg-wasm.py: packed A and B panels blocked for L1/L2/L3, 4×4 f64x2
- * register tiles; Goto & van de Geijn 2008), and 'js', a 2×4 register tiling in plain JavaScript, the fallback where
+ * register tiles; Goto & van de Geijn 2008) in two builds — 'relaxed-simd-fma' (each multiply-add one `f64x2.relaxed_madd`,
+ * a fused multiply-add) where the runtime compiles relaxed SIMD (Node ≥ 22, Chrome ≥ 114; Node 20 only with
+ * --experimental-wasm-relaxed-simd, which the library never sets), else 'simd' (SIMD 1.0: multiply, then add) — and 'js', a 2×4 register tiling in plain JavaScript, the fallback where
  * WebAssembly SIMD is missing or its 4 GiB memory cannot hold the problem. Both are tested against each other, a
  * brute-force triple loop and ml-matrix (test/attribution/linalg).
  */
 import { embeddedWasm, ProvenantError } from '../../core/index.js';
-import { GEMM_WASM_BASE64, GEMM_WASM_TILE } from './gemm-wasm.js';
+import { GEMM_FMA_WASM_BASE64, GEMM_WASM_BASE64, GEMM_WASM_TILE } from './gemm-wasm.js';
 
 export type DenseEngine = 'wasm' | 'js';
+
+/** The two builds of the WebAssembly product kernel: SIMD 1.0 (multiply, then add) and relaxed SIMD (fused multiply-add). */
+export type DenseWasmKernel = 'simd' | 'relaxed-simd-fma';
+
+/** The product kernel a workspace runs: one of the WebAssembly builds, or the JavaScript engine. */
+export type DenseKernel = DenseWasmKernel | 'js';
 
 /** A float64 heap with a bump allocator and the product kernel over it. Offsets and strides are in elements. */
 export interface DenseWorkspace {
   readonly engine: DenseEngine;
+  /** The product kernel behind {@link DenseWorkspace.gemm}: 'js' for the JavaScript engine, else the WebAssembly build. */
+  readonly kernel: DenseKernel;
   /** The heap as a Float64Array. Re-read after {@link DenseWorkspace.alloc}: growing a WebAssembly memory detaches old views. */
   heap(): Float64Array;
   /** Reserves `count` zeroed elements (16-byte aligned) and returns their offset. */
@@ -57,8 +67,11 @@ interface WasmExports {
   gemm: (m: number, n: number, k: number, alpha: number, a: number, rsa: number, csa: number, b: number, rsb: number, csb: number, c: number, ldc: number,
     off: number, scratch: number, mcb: number, kcb: number, ncb: number) => void;
 }
-// Compiled once on first use (no WebAssembly SIMD: the JavaScript engine runs instead); an instance per workspace.
+// Compiled once on first use (no WebAssembly SIMD: the JavaScript engine runs instead); an instance per workspace. The
+// fused build compiles only where relaxed SIMD is enabled; where it does not, the SIMD 1.0 build runs (same results up
+// to rounding: a fused multiply-add rounds once instead of twice).
 const gemmWasm = embeddedWasm<WasmExports>(GEMM_WASM_BASE64);
+const gemmFmaWasm = embeddedWasm<WasmExports>(GEMM_FMA_WASM_BASE64);
 const PAGE = 65536;
 /** wasm32 addresses 4 GiB; keep one page of slack for the allocator's alignment. */
 const WASM_MAX_ELEMENTS = (65535 * PAGE) / 8;
@@ -76,6 +89,21 @@ const WASM_MAX_ELEMENTS = (65535 * PAGE) / 8;
  */
 export function wasmEngineAvailable(): boolean {
   return gemmWasm.available();
+}
+
+/**
+ * The product kernel the default dense engine runs here: 'relaxed-simd-fma' where WebAssembly relaxed SIMD compiles
+ * (Node ≥ 22, current browsers), else 'simd' where WebAssembly SIMD does (Node 20 without flags), else 'js'.
+ *
+ * @example
+ * ```ts
+ * import { denseKernel } from 'provenant/attribution';
+ *
+ * const kernel = denseKernel(); // 'simd' on Node 20, 'relaxed-simd-fma' on Node 22
+ * ```
+ */
+export function denseKernel(): DenseKernel {
+  return gemmFmaWasm.available() ? 'relaxed-simd-fma' : gemmWasm.available() ? 'simd' : 'js';
 }
 
 /**
@@ -105,7 +133,11 @@ export function resolveEngine(requested: DenseEngine | undefined, elements: numb
 
 /**
  * A workspace able to hold `capacity` float64 values (more are allocated on demand up to the engine's limit).
+ * `wasmKernel` picks the WebAssembly build (default the fastest that compiles here, see {@link denseKernel}); it is
+ * ignored when the engine resolves to 'js'.
  *
+ * @throws ProvenantError `BACKEND_UNAVAILABLE` when 'wasm' is requested but cannot run (see {@link resolveEngine}), or
+ * `wasmKernel` names a build that does not compile here.
  * @example
  * ```ts
  * import { createDenseWorkspace } from 'provenant/attribution';
@@ -115,9 +147,18 @@ export function resolveEngine(requested: DenseEngine | undefined, elements: numb
  * ws.gemmNT(2, 2, 2, 1, a, 2, b, 2, c, 2); // c = A·Bᵀ = A
  * ```
  */
-export function createDenseWorkspace(capacity: number, engine?: DenseEngine, blocking: GemmBlocking = GEMM_WASM_BLOCKING): DenseWorkspace {
+export function createDenseWorkspace(capacity: number, engine?: DenseEngine, blocking: GemmBlocking = GEMM_WASM_BLOCKING, wasmKernel?: DenseWasmKernel): DenseWorkspace {
   const resolved = resolveEngine(engine, capacity + packingElements(blocking));
-  return resolved === 'wasm' ? wasmWorkspace(capacity, blocking) : jsWorkspace(capacity);
+  if (resolved === 'js') return jsWorkspace(capacity);
+  const kernel = wasmKernel ?? (gemmFmaWasm.available() ? 'relaxed-simd-fma' : 'simd');
+  const exports = (kernel === 'relaxed-simd-fma' ? gemmFmaWasm : gemmWasm).instantiate();
+  if (!exports) {
+    throw new ProvenantError('BACKEND_UNAVAILABLE', 'WebAssembly relaxed SIMD is not enabled in this runtime: the fused multiply-add float64 kernel cannot run.', {
+      details: "Use wasmKernel 'simd' (denseKernel() tells which runs here).",
+      data: { kernel },
+    });
+  }
+  return wasmWorkspace(exports, kernel, capacity, blocking);
 }
 
 /** Packing space of the WebAssembly kernel: the B block, the A block, and one edge tile. */
@@ -129,8 +170,7 @@ function align(n: number): number {
   return n + (n & 1);
 }
 
-function wasmWorkspace(capacity: number, blocking: GemmBlocking): DenseWorkspace {
-  const exports = gemmWasm.instantiate()!;
+function wasmWorkspace(exports: WasmExports, kernel: DenseWasmKernel, capacity: number, blocking: GemmBlocking): DenseWorkspace {
   const { memory, gemm } = exports;
   const { mr, nr } = GEMM_WASM_TILE;
   const mcb = Math.max(mr, blocking.mc - (blocking.mc % mr));
@@ -158,6 +198,7 @@ function wasmWorkspace(capacity: number, blocking: GemmBlocking): DenseWorkspace
   ensure(pack + capacity);
   return {
     engine: 'wasm',
+    kernel,
     heap: () => (view.buffer === memory.buffer ? view : (view = new Float64Array(memory.buffer))),
     alloc(count) {
       const at = top;
@@ -184,6 +225,7 @@ function jsWorkspace(capacity: number): DenseWorkspace {
   let top = 0;
   return {
     engine: 'js',
+    kernel: 'js',
     heap: () => heap,
     alloc(count) {
       const at = top;

@@ -1,10 +1,11 @@
 /**
- * Dense float64 linear algebra for attribution at P in the tens of thousands: one product kernel (WebAssembly SIMD with a
- * JavaScript fallback), blocked Cholesky with many-right-hand-side triangular solves, products and Gram matrices, the
- * symmetric eigen-decomposition, and the one conjugate gradient.
+ * Dense float64 linear algebra for attribution at P in the tens of thousands: one product kernel (WebAssembly SIMD — the
+ * relaxed-SIMD fused multiply-add build where it compiles, see `denseKernel()` — with a JavaScript fallback), blocked
+ * Cholesky with many-right-hand-side triangular solves, products and Gram matrices, the symmetric eigen-decomposition,
+ * and the one conjugate gradient.
  */
-export { createDenseWorkspace, wasmEngineAvailable, resolveEngine, gemmNTBlocked, gemmNTLower, GEMM_BLOCK, GEMM_WASM_BLOCKING } from './dense-workspace.js';
-export type { DenseEngine, DenseWorkspace, GemmBlocking } from './dense-workspace.js';
+export { createDenseWorkspace, denseKernel, wasmEngineAvailable, resolveEngine, gemmNTBlocked, gemmNTLower, GEMM_BLOCK, GEMM_WASM_BLOCKING } from './dense-workspace.js';
+export type { DenseEngine, DenseKernel, DenseWasmKernel, DenseWorkspace, GemmBlocking } from './dense-workspace.js';
 export { choleskyFactor, CHOLESKY_BLOCK } from './cholesky.js';
 export type { CholeskyFactor, CholeskyOptions } from './cholesky.js';
 export { matMulNT, matMul, gram } from './matrix-product.js';
