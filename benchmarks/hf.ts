@@ -2,7 +2,7 @@
  * `npm run bench:hf` — Hugging Face models in Provenant beside PyTorch (issue 10, item 7). Prints a table, writes
  * benchmarks/results/hf.json (`npm run bench:hf:fma`, the relaxed-SIMD fused multiply-add kernel on Node 20: hf-fma.json).
  *
- *   npx tsx benchmarks/hf.ts [--quick] [--no-torch] [--no-smol]
+ *   npx tsx benchmarks/hf.ts [--quick] [--no-torch] [--no-smol] [--out FILE]
  *
  * 1. A Llama-shaped checkpoint (hidden 256, 4 layers, 4 heads, 2 key-value heads, intermediate 768, vocab 2048,
  *    sequence 128, batch 8; random weights, BF16 file) loaded with `loadPretrained`: a LoRA training step (r 8, alpha 16
@@ -189,8 +189,11 @@ async function main(): Promise<void> {
   report(results);
   mkdirSync(join(root, 'benchmarks', 'results'), { recursive: true });
   // The relaxed-SIMD (FMA) kernel's runs go to their own file, beside the default kernel's.
+  // `--out FILE` names another file (e.g. a run on another Node version).
+  const outIndex = process.argv.indexOf('--out');
   const file = (results.backend as { gemmKernel?: string } | undefined)?.gemmKernel === 'relaxed-simd-fma' ? 'hf-fma.json' : 'hf.json';
-  writeFileSync(join(root, 'benchmarks', 'results', file), `${JSON.stringify(results, null, 2)}\n`);
+  const target = outIndex >= 0 && process.argv[outIndex + 1] ? join(root, process.argv[outIndex + 1]!) : join(root, 'benchmarks', 'results', file);
+  writeFileSync(target, `${JSON.stringify(results, null, 2)}\n`);
 }
 
 function report(r: Record<string, unknown>): void {
