@@ -29,7 +29,7 @@ Every function is separate (not inlined) so V8's tier-up to TurboFan replaces th
 Tested against tf.matMul and a brute-force triple loop in test/finetune/gemm."""
 import sys
 
-from wasm_module import wat_to_base64
+from wasm_module import gemm_module, wat_to_base64
 
 MR, NR, U = 4, 8, 1
 for _flag in ('mr', 'nr', 'u'):  # overrides to measure other tiles: --mr 6 --nr 8
@@ -225,15 +225,7 @@ def gemm():
 
 
 def module(fma):
-    w = ['(module', '  (memory (export "memory") 1 65536)']
-    w += micro(fma)
-    w += pack(MR)
-    if NR != MR:
-        w += pack(NR)
-    w += macro()
-    w += gemm()
-    w.append(')')
-    return '\n'.join(w)
+    return gemm_module(micro, pack, macro, gemm, MR, NR, fma)
 
 
 if '--wat' in sys.argv:

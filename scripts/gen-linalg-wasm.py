@@ -30,7 +30,7 @@ Every function is separate (not inlined) so V8's tier-up to TurboFan replaces th
 Tested against the pure-JS kernel, a brute-force triple loop and ml-matrix in test/attribution/linalg."""
 import sys
 
-from wasm_module import wat_to_base64
+from wasm_module import gemm_module, wat_to_base64
 
 MR, NR, U = 4, 4, 1
 DELTA = '--no-delta' not in sys.argv  # B addressed as A's pointer + (pb - pa): one induction variable (MR == NR)
@@ -239,15 +239,7 @@ def gemm():
 
 
 def module(fma):
-    w = ['(module', '  (memory (export "memory") 1 65536)']
-    w += micro(fma)
-    w += pack(MR)
-    if NR != MR:
-        w += pack(NR)
-    w += macro()
-    w += gemm()
-    w.append(')')
-    return '\n'.join(w)
+    return gemm_module(micro, pack, macro, gemm, MR, NR, fma)
 
 
 if '--wat' in sys.argv:

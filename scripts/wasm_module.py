@@ -14,3 +14,18 @@ def wat_to_base64(wat: str, features: tuple = ()) -> str:
         subprocess.run(['wat2wasm', *(f'--enable-{f}' for f in features), src, '-o', dst], check=True)
         with open(dst, 'rb') as f:
             return base64.b64encode(f.read()).decode()
+
+
+def gemm_module(micro, pack, macro, gemm, mr: int, nr: int, fma: bool) -> str:
+    """The text format of a packed-GEMM module (gen-linalg-wasm.py, gen-gemm-f32-wasm.py): one memory, the micro-kernel
+    (with `f*.relaxed_madd` when `fma`), the packing routine of each distinct register-tile size, the macro-kernel and the
+    loop nest — each part a function of the generator returning its lines."""
+    w = ['(module', '  (memory (export "memory") 1 65536)']
+    w += micro(fma)
+    w += pack(mr)
+    if nr != mr:
+        w += pack(nr)
+    w += macro()
+    w += gemm()
+    w.append(')')
+    return '\n'.join(w)
