@@ -246,7 +246,7 @@ th{background:#f4f4f4} code{font-size:.85em} pre{background:#f7f7f7;padding:.6re
 </style></head><body>
 <h1>Provenant audit report</h1>
 <p>Record schema <code>${escapeHtml(record.schema)}</code>, created ${escapeHtml(record.createdAt)} by ${escapeHtml(record.generator.name)} ${escapeHtml(record.generator.version)};
-seed ${record.seed}; backend ${escapeHtml(record.environment.backend)} (tfjs ${escapeHtml(record.environment.tfjsVersion)}), Node ${escapeHtml(record.environment.node)}.</p>
+seed ${record.seed}; backend ${escapeHtml(record.environment.backend)} (tfjs ${escapeHtml(record.environment.tfjsVersion)}), Node ${escapeHtml(record.environment.node)}${productKernelsOf(record)}.</p>
 <nav><a href="#data">Data</a><a href="#decisions">Decisions</a><a href="#learning-vs-forgetting">Learning vs forgetting</a><a href="#attribution">Attribution</a><a href="#rewards">Rewards</a>${generationOf(record) ? '<a href="#generation">Generated text</a>' : ''}${chainLoadOf(record) ? '<a href="#chain-load">Chain load</a>' : ''}<a href="#proofs">On-chain proofs</a></nav>
 ${sections.join('\n')}
 </body></html>
@@ -290,4 +290,11 @@ ${charts.chainBaseFee ?? ''}
 </section>`);
   }
   return out;
+}
+
+/** ", product kernels float32 …, float64 …" when the record names them (runPipeline records both), else nothing. */
+function productKernelsOf(record: AuditRecord): string {
+  const k = record.environment.productKernels as { float32?: unknown; float64?: unknown } | undefined;
+  if (!k || typeof k !== 'object') return '';
+  return `, product kernels float32 ${escapeHtml(String(k.float32))}, float64 ${escapeHtml(String(k.float64))}`;
 }

@@ -7,8 +7,8 @@
 import { ProvenantError, type ProgressCallback } from '../core/index.js';
 import { buildAuditRecord, type AuditRecord } from '../audit/index.js';
 import type { ComparisonTable, GateReport } from '../eval/index.js';
-import { createCharTokenizer, initBackend, type TrainResult } from '../finetune/index.js';
-import type { QueryAttribution } from '../attribution/index.js';
+import { createCharTokenizer, gemmF32Kernel, initBackend, type TrainResult } from '../finetune/index.js';
+import { denseKernel, type QueryAttribution } from '../attribution/index.js';
 import { resolvePipelineParams, type PipelineOptions, type PipelineParams } from './options.js';
 import { attribute } from './stages/attribute.js';
 import { evaluate } from './stages/evaluate.js';
@@ -81,7 +81,10 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
   );
   const rewards = reward(snapshot.contributors.map((c) => c.contributor), attribution, used.feeWei);
   timings.total = +((performance.now() - started) / 1000).toFixed(3);
-  const environment = { ...(JSON.parse(JSON.stringify(backend)) as Record<string, unknown>), backend: String(backend.backend), tfjsVersion: String(backend.tfjsVersion) };
+  // The product kernels this runtime picks (relaxed-SIMD FMA where it compiles, else SIMD 1.0): their sums differ in the
+  // last bits, so a run is reproduced exactly only on the same kernels.
+  const productKernels = { float32: gemmF32Kernel() ?? 'none (tf.matMul)', float64: denseKernel() };
+  const environment = { ...(JSON.parse(JSON.stringify(backend)) as Record<string, unknown>), backend: String(backend.backend), tfjsVersion: String(backend.tfjsVersion), productKernels };
   const record = buildAuditRecord(recordParts({ used, snapshot, model, data, tuned, evaluation, attribution, rewards, environment, timings }));
   return { record, comparison: evaluation.comparison, gates: evaluation.gates, training: tuned.training, queries: attribution.queries, used };
 }

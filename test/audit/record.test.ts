@@ -61,6 +61,13 @@ describe('audit record schema', () => {
 });
 
 describe('HTML report', () => {
+  it('names the product kernels the record carries, and says nothing of them when it carries none', async () => {
+    const base = sampleAuditRecord();
+    const html = await renderAuditReport({ ...base, environment: { ...base.environment, productKernels: { float32: 'relaxed-simd-fma', float64: 'simd' } } });
+    expect(html).toContain('Node v20.20.2, product kernels float32 relaxed-simd-fma, float64 simd.</p>');
+    expect(await renderAuditReport(base)).toContain('Node v20.20.2.</p>');
+  });
+
   it('renders every section and chart as inline SVG, escaping user text', async () => {
     const html = await renderAuditReport(sampleAuditRecord());
     for (const id of ['data', 'decisions', 'learning-vs-forgetting', 'attribution', 'rewards', 'proofs']) {

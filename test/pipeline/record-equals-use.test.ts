@@ -76,7 +76,7 @@ vi.mock('../../src/eval/finetune-adapter.js', async (load) => {
   return { ...m, toEvalModel: spy('toEvalModel', m.toEvalModel) };
 });
 
-const { CHAR_VOCAB_SIZE, createTransformer, fieldPaths, fromSpamAssassin, generalEnglish, runPipeline, verifyAuditRecord, PIPELINE_PARAMS, REPLAY_PARAMS } = await import(
+const { CHAR_VOCAB_SIZE, createDenseWorkspace, createGemmF32, createTransformer, fieldPaths, fromSpamAssassin, generalEnglish, runPipeline, verifyAuditRecord, PIPELINE_PARAMS, REPLAY_PARAMS } = await import(
   '../../src/index.js'
 );
 type AuditRecord = import('../../src/index.js').AuditRecord;
@@ -291,6 +291,13 @@ describe('the record equals what the run used', () => {
     expect(splits.untrustedTestRows).toBeGreaterThan(0);
     expect(splits.test + splits.untrustedTestRows).toBe(test);
     expect(record.datanet.splits).toMatchObject({ train: NON_DEFAULT.maxTrainRows, validation, drift: NON_DEFAULT.maxEvalRows });
+  });
+
+  it('the record names the float32 and float64 product kernels a workspace gets in this runtime', () => {
+    const gemm = createGemmF32();
+    const dense = createDenseWorkspace(16);
+    expect(record.environment.productKernels).toEqual({ float32: gemm.kernel, float64: dense.kernel });
+    gemm.dispose();
   });
 
   it("a custom Datanet's record uses its own names, and the record verifies", async () => {
