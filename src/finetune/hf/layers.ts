@@ -4,11 +4,10 @@
  * embedding products where a gradient is needed, no `gather` gradient).
  */
 import type { ForwardContext } from '../linear.js';
-import { linearOp, useGemm } from '../linear.js';
+import { linearOp } from '../linear.js';
 import type { GemmF32 } from '../gemm/gemm-f32.js';
-import { gemmBatchMatMul, gemmBatchMatMulNT } from '../gemm/gemm-batched.js';
-import { batchMatMul, batchMatMulNT, gelu as geluTanh } from '../models/transformer.js';
-import { tf, type Tensor, type Tensor2D, type Variable, type CustomGradientFunc } from '../tf.js';
+import { attentionProducts, gelu as geluTanh, scaledMaskedSoftmax } from '../models/transformer.js';
+import { tf, type Tensor, type Tensor2D, type Variable } from '../tf.js';
 import { ProvenantError } from '../../core/index.js';
 import { valuesOf } from '../gemm/gemm-linear.js';
 
@@ -131,35 +130,7 @@ export function attend(q: Tensor, k: Tensor, v: Tensor, bias: Tensor | null, B: 
   return fromHeads(productNN(probabilities, v), B, T, H, d);
 }
 
-/**
- * softmax(scores·scale + bias) over the last axis, scores of any shape that reshapes to `heads` [B, H, T, S] (bias
- * [B, 1, T, S] broadcast over heads, or null), as one operation whose gradient is the softmax's closed form
- * dz = p ⊙ (dp − Σ_s dp ⊙ p), times scale: it keeps only p for the backward pass, where the three tfjs operations kept a
- * copy of the scores for the scaling's gradient as well (and recast them).
- */
-export function scaledMaskedSoftmax(scores: Tensor, scale: number, bias: Tensor | null, heads: [number, number, number, number]): Tensor {
-  const op = tf.customGrad(((s: Tensor, save: tf.GradSaveFunc) => {
-    let z = scale !== 1 ? s.mul(scale) : s;
-    if (bias) z = z.reshape(heads).add(bias).reshape(s.shape);
-    const p = tf.softmax(z);
-    save([p]);
-    return {
-      value: p,
-      gradFunc: (dy: Tensor, [saved]: Tensor[]) => {
-        const dyp = dy.mul(saved!);
-        const dz = dyp.sub(saved!.mul(dyp.sum(-1, true)));
-        return [scale !== 1 ? dz.mul(scale) : dz];
-      },
-    };
-  }) as unknown as CustomGradientFunc);
-  return op(scores) as Tensor;
-}
 
-/** The two attention products (a·bᵀ, a·b): the float32 WebAssembly ones when a workspace is given and there are enough rows. */
-function attentionProducts(gemm: GemmF32 | undefined, rows: number): [(a: Tensor, b: Tensor) => Tensor, (a: Tensor, b: Tensor) => Tensor] {
-  if (!gemm || !useGemm(rows)) return [batchMatMulNT, batchMatMul];
-  return [(a, b) => gemmBatchMatMulNT(gemm, a, b), (a, b) => gemmBatchMatMul(gemm, a, b)];
-}
 
 /**
  * Grouped-query attention (Ainslie et al. 2023) with q [B, H, T, d] and k, v [B, H_kv, S, d]: query head h reads

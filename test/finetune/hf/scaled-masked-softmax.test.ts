@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend, tf } from '../../../src/finetune/index.js';
-import { attentionBias, scaledMaskedSoftmax } from '../../../src/finetune/hf/layers.js';
+import { attentionBias } from '../../../src/finetune/hf/layers.js';
+import { scaledMaskedSoftmax } from '../../../src/finetune/models/transformer.js';
 
 beforeAll(async () => {
   await initBackend({ backend: 'wasm' });
