@@ -10,12 +10,21 @@ export {
   convexLogisticLoss,
   convexLogisticObjective,
   convexHessianOperator,
+  convexCurvatureOperator,
   convexLogisticHessian,
   convexExampleGradients,
   convexExampleResiduals,
   hessianFromProbabilities as convexHessianFromProbabilities,
 } from './objective.js';
 export type { ConvexObjective, ConvexHessianOperator } from './objective.js';
+export {
+  convexGradientDotScores,
+  convexGradientDotSelfInfluence,
+  convexDataInfScores,
+  convexDataInfSelfInfluence,
+  convexFisherScores,
+} from './gradient-methods.js';
+export type { ConvexGradientMethodOptions, ConvexGradientDotOptions, ConvexDataInfOptions, ConvexDampedScores, ConvexFisherOptions, ConvexFisherScores } from './gradient-methods.js';
 export { fitConvexLogistic } from './fit.js';
 export type { FitConvexLogisticOptions, ConvexLogisticFit } from './fit.js';
 export { convexProbabilities, convexExampleLosses, convexExampleMargins, convexAccuracy } from './outputs.js';

@@ -5,7 +5,8 @@
  */
 import { accumulateOuter, forwardRows } from './kernels.js';
 import { probabilitiesOnRows } from './outputs.js';
-import { createDenseWorkspace, gemmNTBlocked, gemmNTLower, type DenseEngine } from '../linalg/index.js';
+import { createDenseWorkspace, gemmNTBlocked, gemmNTLower, type DenseEngine, type DenseWorkspace } from '../linalg/index.js';
+import type { CurvatureOperator } from '../precondition/curvature-operator.js';
 import { assertTheta, parameterCount, resolveRows, type ConvexLogisticProblem } from './problem.js';
 
 export interface ConvexObjective {
@@ -82,6 +83,8 @@ export function objectiveOnRows(problem: ConvexLogisticProblem, theta: Float64Ar
 export interface ConvexHessianOperator {
   size: number;
   apply(v: Float64Array, out?: Float64Array): Float64Array;
+  /** ∇²J_R·v for each of `rows` row vectors of V (rows × P) at once: two wide products per block of vectors. */
+  applyRows(V: Float64Array, rows: number, out?: Float64Array): Float64Array;
   diagonal(): Float64Array;
 }
 
@@ -113,46 +116,24 @@ export function hessianOperatorFromProbabilities(problem: ConvexLogisticProblem,
   const { lambda, x, d } = problem;
   const D = d + 1;
   const nR = R.length;
-  // The two passes over the rows are products on the dense kernel: U = X̃_R V (|R| × C), then X̃_Rᵀ A (D × C), with X̃_R
-  // held both ways round so each product reads its operands contiguously.
-  const ws = createDenseWorkspace(2 * nR * D + 2 * C * D + 2 * nR * C + 8, engine);
+  // X̃_R held both ways round (|R| × D and D × |R|) so each product of hessianProductRows reads its operands contiguously.
+  const ws = createDenseWorkspace(2 * nR * D + hessianProductScratch(nR, D, C, 1) + 8, engine);
   const xr = ws.alloc(nR * D);
   const xrt = ws.alloc(D * nR);
-  const vt = ws.alloc(C * D);
-  const u = ws.alloc(nR * C);
-  const at = ws.alloc(C * nR);
-  const o = ws.alloc(D * C);
-  {
-    const h = ws.heap();
-    for (let r = 0; r < nR; r++) {
-      const xo = R[r]! * d;
-      for (let j = 0; j < d; j++) {
-        const v = x[xo + j]!;
-        h[xr + r * D + j] = v;
-        h[xrt + j * nR + r] = v;
-      }
-      h[xr + r * D + d] = 1;
-      h[xrt + d * nR + r] = 1;
+  writeAugmentedRows(ws.heap(), x, d, R, xr, xrt);
+  const product = (V: Float64Array, rows: number, out: Float64Array) => {
+    // Vectors per pass: bounds the |R| × (rows·C) intermediates (~4 M values) while keeping the products wide.
+    const chunk = Math.max(1, Math.floor(PRODUCT_VALUES / (nR * C)));
+    for (let r0 = 0; r0 < rows; r0 += chunk) {
+      const m = Math.min(chunk, rows - r0);
+      hessianProductRows(ws, xr, xrt, probs, nR, D, C, lambda, V.subarray(r0 * P, (r0 + m) * P), m, out.subarray(r0 * P, (r0 + m) * P));
     }
-  }
+    return out;
+  };
   return {
     size: P,
-    apply(v, out = new Float64Array(P)) {
-      const h = ws.heap();
-      for (let j = 0; j < D; j++) for (let c = 0; c < C; c++) h[vt + c * D + j] = v[j * C + c]!;
-      h.fill(0, u, u + nR * C);
-      gemmNTBlocked(ws, nR, C, D, 1, xr, D, vt, D, u, C);
-      for (let r = 0; r < nR; r++) {
-        // (diag p − p pᵀ) u = p ⊙ (u − pᵀu), with the 1/|R| of the mean.
-        let s = 0;
-        for (let c = 0; c < C; c++) s += probs[r * C + c]! * h[u + r * C + c]!;
-        for (let c = 0; c < C; c++) h[at + c * nR + r] = (probs[r * C + c]! * (h[u + r * C + c]! - s)) / nR;
-      }
-      h.fill(0, o, o + D * C);
-      gemmNTBlocked(ws, D, C, nR, 1, xrt, nR, at, nR, o, C);
-      for (let k = 0; k < P; k++) out[k] = h[o + k]! + lambda * v[k]!;
-      return out;
-    },
+    apply: (v, out = new Float64Array(P)) => product(v, 1, out),
+    applyRows: (V, rows, out = new Float64Array(rows * P)) => product(V, rows, out),
     diagonal() {
       const diag = new Float64Array(P);
       const { x, d } = problem;
@@ -167,6 +148,123 @@ export function hessianOperatorFromProbabilities(problem: ConvexLogisticProblem,
       }
       for (let k = 0; k < P; k++) diag[k]! += lambda;
       return diag;
+    },
+  };
+}
+
+/** Values of the |R| × (rows·C) intermediates one pass of a batched Hessian product may hold (bounds its scratch). */
+const PRODUCT_VALUES = 4_000_000;
+
+/** Scratch elements {@link hessianProductRows} allocates for `rows` vectors over `nb` rows. */
+function hessianProductScratch(nb: number, D: number, C: number, rows: number): number {
+  const K = rows * C;
+  return K * D + 2 * nb * K + D * K + 16;
+}
+
+/** x̃ = [x, 1] of rows R into the heap as |R| × D (at `xr`) and D × |R| (at `xrt`). */
+function writeAugmentedRows(h: Float64Array, x: Float64Array, d: number, R: ArrayLike<number>, xr: number, xrt: number): void {
+  const D = d + 1;
+  const nR = R.length;
+  for (let r = 0; r < nR; r++) {
+    const xo = R[r]! * d;
+    for (let j = 0; j < d; j++) {
+      const v = x[xo + j]!;
+      h[xr + r * D + j] = v;
+      h[xrt + j * nR + r] = v;
+    }
+    h[xr + r * D + d] = 1;
+    h[xrt + d * nR + r] = 1;
+  }
+}
+
+/**
+ * out = (H_B + λI)·v for `rows` vectors v (rows × P) at once, H_B = (1/nb) Σ_{i∈B} x̃_i x̃_iᵀ ⊗ (diag p_i − p_i p_iᵀ) over
+ * the nb rows whose x̃ sit in the heap at `xb` (nb × D) and `xbt` (D × nb), probabilities `probs` (nb × C). Two products
+ * on the dense kernel for all vectors together — U = X̃_B V (nb × rows·C), then X̃_Bᵀ A (D × rows·C) — so a block of
+ * queries costs two wide GEMMs instead of two narrow ones per vector. Scratch is released before returning.
+ */
+function hessianProductRows(ws: DenseWorkspace, xb: number, xbt: number, probs: Float64Array, nb: number, D: number, C: number, lambda: number, V: Float64Array, rows: number, out: Float64Array): void {
+  const P = D * C;
+  const K = rows * C;
+  const mark = ws.mark();
+  const vt = ws.alloc(K * D);
+  const u = ws.alloc(nb * K);
+  const at = ws.alloc(K * nb);
+  const o = ws.alloc(D * K);
+  let h = ws.heap();
+  for (let r = 0; r < rows; r++) for (let j = 0; j < D; j++) for (let c = 0; c < C; c++) h[vt + (r * C + c) * D + j] = V[r * P + j * C + c]!;
+  gemmNTBlocked(ws, nb, K, D, 1, xb, D, vt, D, u, K);
+  h = ws.heap();
+  for (let i = 0; i < nb; i++) {
+    for (let r = 0; r < rows; r++) {
+      // (diag p − p pᵀ) u = p ⊙ (u − pᵀu), with the 1/nb of the mean.
+      const ur = u + i * K + r * C;
+      let s = 0;
+      for (let c = 0; c < C; c++) s += probs[i * C + c]! * h[ur + c]!;
+      for (let c = 0; c < C; c++) h[at + (r * C + c) * nb + i] = (probs[i * C + c]! * (h[ur + c]! - s)) / nb;
+    }
+  }
+  gemmNTBlocked(ws, D, K, nb, 1, xbt, nb, at, nb, o, K);
+  h = ws.heap();
+  for (let r = 0; r < rows; r++) for (let j = 0; j < D; j++) for (let c = 0; c < C; c++) {
+    const k = r * P + j * C + c;
+    out[k] = h[o + j * K + r * C + c]! + lambda * V[k]!;
+  }
+  ws.release(mark);
+}
+
+/**
+ * The exact Hessian of J_R at θ as a {@link CurvatureOperator} for the iterative solvers (conjugate gradient, LiSSA):
+ * `apply` multiplies a block of vectors by H on the dense kernel (two wide products per block, float64: `precision`
+ * 1e-12), and `sample` gives LiSSA's unbiased mini-batch estimate (Agarwal, Bullins & Hazan 2017, Alg. 1)
+ * H_B = (1/b) Σ_{i∈B} x̃_i x̃_iᵀ ⊗ (diag p_i − p_i p_iᵀ) + λI over `batchSize` rows of R drawn with replacement by
+ * `rng.nextInt(|R|)`. Probabilities at θ are computed once; X̃_R is held in one workspace (2·|R|·(d + 1) doubles).
+ *
+ * @throws ProvenantError `ATTRIBUTION_SHAPE_MISMATCH` for a θ of the wrong length; `ATTRIBUTION_INPUT_INVALID` for bad
+ *   `rows`.
+ * @example
+ * ```ts
+ * import { convexCurvatureOperator, convexExampleGradients, lissa, type ConvexLogisticProblem } from 'provenant/attribution';
+ * declare const train: ConvexLogisticProblem;
+ * declare const theta: Float64Array;
+ * declare const queries: Float64Array; // q × P test gradients
+ * declare const q: number;
+ * const op = convexCurvatureOperator(train, theta);
+ * const solved = lissa(op, queries, q, { depth: 1000, batchSize: 100, seed: 1 }); // q × P ≈ H⁻¹ ∇ℓ_t
+ * ```
+ */
+export function convexCurvatureOperator(problem: ConvexLogisticProblem, theta: Float64Array, rows?: ArrayLike<number>, engine?: DenseEngine): CurvatureOperator {
+  assertTheta(problem, theta);
+  const R = resolveRows(problem, rows);
+  const C = problem.numClasses;
+  const probs = probabilitiesOnRows(problem, theta, R);
+  const full = hessianOperatorFromProbabilities(problem, R, probs, engine);
+  const P = parameterCount(problem);
+  const D = problem.d + 1;
+  // The sampler's own workspace: the batch's x̃ both ways round, refilled per draw, and the product's scratch.
+  let sampler: { ws: DenseWorkspace; capacity: number } | undefined;
+  return {
+    dim: P,
+    precision: 1e-12,
+    apply: (V, count) => full.applyRows(V, count),
+    sample(V, count, batchSize, rng) {
+      const b = batchSize;
+      const need = 2 * b * D + hessianProductScratch(b, D, C, count) + 8;
+      if (!sampler || sampler.capacity < need) sampler = { ws: createDenseWorkspace(need, engine), capacity: need };
+      const { ws } = sampler;
+      const mark = ws.mark();
+      const xb = ws.alloc(b * D);
+      const xbt = ws.alloc(D * b);
+      const batch = new Uint32Array(b);
+      for (let j = 0; j < b; j++) batch[j] = rng.nextInt(R.length);
+      const rowsOfBatch = Uint32Array.from(batch, (j) => R[j]!);
+      writeAugmentedRows(ws.heap(), problem.x, problem.d, rowsOfBatch, xb, xbt);
+      const pb = new Float64Array(b * C);
+      for (let j = 0; j < b; j++) pb.set(probs.subarray(batch[j]! * C, (batch[j]! + 1) * C), j * C);
+      const out = new Float64Array(count * P);
+      hessianProductRows(ws, xb, xbt, pb, b, D, C, problem.lambda, V, count, out);
+      ws.release(mark);
+      return out;
     },
   };
 }
@@ -209,7 +307,24 @@ export function convexLogisticHessian(problem: ConvexLogisticProblem, theta: Flo
  * ```
  */
 export function hessianFromProbabilities(problem: ConvexLogisticProblem, R: Uint32Array, probs: Float64Array, engine?: DenseEngine): Float64Array {
-  const { x, d, numClasses: C, lambda } = problem;
+  const C = problem.numClasses;
+  const n = R.length;
+  // A_i = (diag p_i − p_i p_iᵀ)/|R|: off the diagonal −p_c p_c'/|R|, and its rows sum to zero (Σ_c' p_c' = 1).
+  const H = kroneckerGram(problem, R, (r, c, c2) => -(probs[r * C + c]! * probs[r * C + c2]!) / n, engine);
+  const P = parameterCount(problem);
+  for (let k = 0; k < P; k++) H[k * P + k]! += problem.lambda;
+  return H;
+}
+
+/**
+ * Σ_{r} (x̃_r x̃_rᵀ) ⊗ A_r for symmetric C × C coefficient matrices A_r whose rows sum to zero (the softmax Hessian's
+ * diag p − p pᵀ, the empirical Fisher's r rᵀ with r = p − e_y), P × P row-major in the θ layout. `offDiagonal(r, c, c')`
+ * gives A_r[c][c'] for c < c'. The C(C−1)/2 off-diagonal blocks are weighted Gram matrices x̃ᵀ diag(A[c][c']) x̃ (lower
+ * half on the blocked float64 kernel, (d + 1)²·|R| flops each); the C diagonal blocks cost no product, since zero row sums
+ * give A[c][c] = −Σ_{c'≠c} A[c][c'].
+ */
+export function kroneckerGram(problem: ConvexLogisticProblem, R: Uint32Array, offDiagonal: (r: number, c: number, c2: number) => number, engine?: DenseEngine): Float64Array {
+  const { x, d, numClasses: C } = problem;
   const D = d + 1;
   const P = D * C;
   const n = R.length;
@@ -232,29 +347,29 @@ export function hessianFromProbabilities(problem: ConvexLogisticProblem, R: Uint
   const w = new Float64Array(n);
   for (let c = 0; c < C; c++) {
     for (let c2 = c + 1; c2 < C; c2++) {
-      for (let r = 0; r < n; r++) w[r] = (probs[r * C + c]! * probs[r * C + c2]!) / n;
+      for (let r = 0; r < n; r++) w[r] = offDiagonal(r, c, c2);
       const h = ws.heap();
       for (let j = 0; j < D; j++) {
         const row = j * n;
         for (let r = 0; r < n; r++) h[xw + row + r] = h[xt + row + r]! * w[r]!;
       }
       h.fill(0, g, g + D * D);
-      // G = x̃ᵀ diag(p_c p_c') x̃ / |R|, lower triangle only (SYRK-style: tiles above the diagonal are skipped).
+      // G = x̃ᵀ diag(A[c][c']) x̃, lower triangle only (SYRK-style: tiles above the diagonal are skipped).
       gemmNTLower(ws, D, n, 1, xw, n, xt, n, g, D);
       const dc = diag + c * D * D, dc2 = diag + c2 * D * D;
       for (let j = 0; j < D; j++) {
         for (let k = 0; k <= j; k++) {
           const v = h[g + j * D + k]!;
-          h[dc + j * D + k]! += v;
-          h[dc2 + j * D + k]! += v;
+          h[dc + j * D + k]! -= v;
+          h[dc2 + j * D + k]! -= v;
         }
       }
       mirrorLower(h, g, D);
-      // Rows (j, c) and (j, c') of H, written along the row (stride C): H[(j,c),(k,c')] = H[(j,c'),(k,c)] = −G[j,k].
+      // Rows (j, c) and (j, c') of the result, written along the row (stride C): [(j,c),(k,c')] = [(j,c'),(k,c)] = G[j,k].
       for (let j = 0; j < D; j++) {
         const rowH = (j * C + c) * P + c2, rowH2 = (j * C + c2) * P + c, gj = g + j * D;
         for (let k = 0; k < D; k++) {
-          const v = -h[gj + k]!;
+          const v = h[gj + k]!;
           H[rowH + k * C] = v;
           H[rowH2 + k * C] = v;
         }
@@ -270,7 +385,6 @@ export function hessianFromProbabilities(problem: ConvexLogisticProblem, R: Uint
       for (let k = 0; k < D; k++) H[rowH + k * C] = h[gj + k]!;
     }
   }
-  for (let k = 0; k < P; k++) H[k * P + k]! += lambda;
   return H;
 }
 

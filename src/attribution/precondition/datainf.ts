@@ -13,12 +13,20 @@ import { tf } from '../../finetune/index.js';
 import { columnSlice } from './dense-linear-algebra.js';
 import { identityTransform, type Preconditioner } from './preconditioner.js';
 
+/** Defaults of DataInf, each with its reason: the one table {@link fitDataInf} and the convex closed form read. */
+export const DATAINF_DEFAULTS = Object.freeze({
+  /** λ_l = 0.1 × the mean squared gradient entry of the layer, as in the paper's code (Kwon et al. 2024). */
+  lambdaScale: 0.1,
+  /** Queries per tile: bounds the m × n intermediate. */
+  queryTile: 256,
+});
+
 export interface DataInfOptions {
   /** λ_l per module name (absolute), overriding the default. */
   lambda?: Record<string, number>;
-  /** Multiplier of the mean squared gradient for the default λ_l; default 0.1. */
+  /** Multiplier of the mean squared gradient for the default λ_l; default {@link DATAINF_DEFAULTS}.lambdaScale. */
   lambdaScale?: number;
-  /** Queries per tile (bounds the m × n intermediate); default 256. */
+  /** Queries per tile (bounds the m × n intermediate); default {@link DATAINF_DEFAULTS}.queryTile. */
   queryTile?: number;
 }
 
@@ -50,9 +58,9 @@ interface Layer {
 export function fitDataInf(train: FeatureMatrix, options: DataInfOptions = {}): Preconditioner {
   const n = train.rows;
   if (n < 1) throw new ProvenantError('ATTRIBUTION_INPUT_INVALID', 'DataInf needs at least one training row.');
-  const scale = options.lambdaScale ?? 0.1;
+  const scale = options.lambdaScale ?? DATAINF_DEFAULTS.lambdaScale;
   if (!(scale > 0)) throw new ProvenantError('ATTRIBUTION_INPUT_INVALID', `lambdaScale must be positive, got ${scale}.`);
-  const tile = options.queryTile ?? 256;
+  const tile = options.queryTile ?? DATAINF_DEFAULTS.queryTile;
   const byModule = new Map<string, [number, number][]>();
   for (const b of train.blocks) {
     const list = byModule.get(b.module) ?? [];

@@ -137,10 +137,16 @@ export function fitInverseHessian(hessian: ArrayLike<number>, dim: number, optio
   };
 }
 
+/** Defaults of the damped Fisher, with their reason: the one table {@link fitFisher} and the convex closed form read. */
+export const FISHER_DEFAULTS = Object.freeze({
+  /** λ = 0.1 × the mean eigenvalue tr(F)/d of F, so the damping has the scale of the curvature. */
+  relativeDamping: 0.1,
+});
+
 export interface FisherOptions {
   /** Absolute damping λ. Default: `relativeDamping` · tr(F)/d. */
   damping?: number;
-  /** Default 0.1: λ = 0.1 × the mean eigenvalue of F, so the damping has the scale of the curvature. */
+  /** Default {@link FISHER_DEFAULTS}.relativeDamping: λ = 0.1 × the mean eigenvalue of F. */
   relativeDamping?: number;
 }
 
@@ -168,7 +174,7 @@ export function fitFisher(source: FeatureMatrix | CurvatureFeatures, options: Fi
   const F = curvatureMatrix(curvature, 0);
   let trace = 0;
   for (let a = 0; a < d; a++) trace += F[a * d + a]!;
-  const damping = options.damping ?? (options.relativeDamping ?? 0.1) * (trace / d);
+  const damping = options.damping ?? (options.relativeDamping ?? FISHER_DEFAULTS.relativeDamping) * (trace / d);
   if (!(damping > 0) || !Number.isFinite(damping)) {
     throw new ProvenantError('ATTRIBUTION_INPUT_INVALID', `Fisher damping must be positive and finite, got ${damping}.`);
   }
