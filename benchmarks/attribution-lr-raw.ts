@@ -1,10 +1,12 @@
 /**
  * bench:attribution's main table: dattri's MNIST-10 logistic-regression set-up on raw pixels (784 pixels + bias, 10
  * classes: P = 7,850; 5,000 training / 500 test digits), the exact float64 reference (src/attribution/convex) with λ on
- * every parameter, bias included. Everything expensive (the fits, the leave-one-out and LDS retrains, TRAK's models) is
- * cached by content hash under benchmarks/cache/ (git-ignored) and reused; `--full` recomputes it. Retrains are Newton–CG
- * warm-started from the full optimum and preconditioned by the full-data Hessian's Cholesky factor, so each takes a few
- * conjugate-gradient iterations.
+ * every parameter, bias included. The retrains (the fits, the leave-one-out and LDS ground truth, TRAK's models) are
+ * cached by content hash under benchmarks/cache/ (git-ignored) and reused; `--full` recomputes them. Every method's
+ * scores are recomputed on every run; `--cached-scores` (opt-in, said in the output) reads them from the cache instead.
+ * Retrains are Newton–CG warm-started from the full optimum and preconditioned by the full-data Hessian's Cholesky
+ * factor, so each takes a few conjugate-gradient iterations. The gradient methods (Grad-Dot, TracInCP, DataInf, Fisher)
+ * run on the factored float64 forms of src/attribution/convex/gradient-methods.ts (∇ℓ_i = x̃_i ⊗ r_i).
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -14,21 +16,23 @@ import {
   computeLdsGroundTruth,
   computeLooGroundTruth,
   convexAccuracy,
+  convexCurvatureOperator,
+  convexDataInfScores,
+  convexDataInfSelfInfluence,
   convexExampleGradients,
   convexExampleLosses,
   convexExampleResiduals,
+  convexFisherScores,
+  convexGradientDotScores,
+  convexGradientDotSelfInfluence,
   convexHessianCholesky,
-  convexHessianOperator,
   convexInfluenceScores,
   convexScoresFromSolutions,
   convexSelfInfluence,
   createConvexLogisticProblem,
   fitConvexLogistic,
-  fitDataInf,
-  fitFisher,
   fitTrak,
   flipLabels,
-  gradDot,
   linearDatamodelingScore,
   largestEigenvalue,
   lissa,
@@ -39,7 +43,6 @@ import {
   projectionMatrix,
   trakFeatures,
   type ConvexLogisticProblem,
-  type CurvatureOperator,
   type FeatureMatrix,
   type LdsGroundTruth,
   type LooGroundTruth,
@@ -65,6 +68,10 @@ export interface RawLrOptions {
   lissaBatch: number;
   seed: number;
   full: boolean;
+  /** Read score matrices and self-influence vectors from the cache when there (opt-in; retrains are always reused). */
+  reuseScores: boolean;
+  /** Every step's seconds and whether it was read from the cache or computed, appended as the run goes. */
+  steps: StepLog;
   cacheDir: string;
   model: string;
   log: (...parts: unknown[]) => void;
@@ -84,22 +91,68 @@ export interface RawRow {
   note?: string;
 }
 
+/**
+ * One step of a run: what it was, its wall seconds here, whether its result came from the cache or was computed, and its
+ * depth (a step run inside another — a cached TRAK model read while an ensemble is scored — has the outer one's depth + 1;
+ * its seconds are part of the outer step's).
+ */
+export interface StepTime {
+  step: string;
+  seconds: number;
+  source: 'cached' | 'computed';
+  depth: number;
+}
+
+/** The steps of a run in the order they started (an outer step before the steps inside it). */
+export interface StepLog {
+  entries: StepTime[];
+  /** Steps currently open. */
+  open: number;
+}
+
+/** Runs `run` as step `step` of `steps` (when given): timed, its source as `run` reports it, nested steps recorded below it. */
+export async function timeStep<T>(steps: StepLog | undefined, step: string, run: () => Promise<{ value: T; source: StepTime['source'] }> | { value: T; source: StepTime['source'] }): Promise<T> {
+  if (!steps) return (await run()).value;
+  const start = performance.now();
+  const entry: StepTime = { step, seconds: 0, source: 'computed', depth: steps.open };
+  steps.entries.push(entry);
+  steps.open++;
+  try {
+    const r = await run();
+    entry.source = r.source;
+    return r.value;
+  } finally {
+    steps.open--;
+    entry.seconds = seconds(start);
+  }
+}
+
+/** The context the cache helpers read: where, whether `--full`, whether scores may be reused, and where steps go. */
+export interface CacheOptions {
+  cacheDir: string;
+  full: boolean;
+  log: (...parts: unknown[]) => void;
+  reuseScores?: boolean;
+  steps?: StepLog;
+}
+
 const D_PIXELS = 784;
 const C = 10;
 const seconds = (start: number) => (performance.now() - start) / 1000;
 
-/** JSON cache keyed by the SHA-256 of the data and every setting that changes the result. */
-function cached<T>(o: RawLrOptions, name: string, key: unknown, encode: (v: T) => unknown, decode: (raw: any) => T, compute: () => T | Promise<T>): Promise<T> {
-  const digest = createHash('sha256').update(JSON.stringify(key)).digest('hex').slice(0, 16);
-  const file = join(o.cacheDir, `${name}-${digest}.json`);
-  if (!o.full && existsSync(file)) {
-    o.log(`${name}: from cache ${file}`);
-    return Promise.resolve(decode(JSON.parse(readFileSync(file, 'utf8'))));
-  }
-  return Promise.resolve(compute()).then((v) => {
+/** JSON cache (fits, retrains) keyed by the SHA-256 of the data and every setting that changes the result; the step is timed. */
+function cached<T>(o: CacheOptions, name: string, key: unknown, encode: (v: T) => unknown, decode: (raw: any) => T, compute: () => T | Promise<T>, step = name): Promise<T> {
+  return timeStep(o.steps, step, async () => {
+    const digest = createHash('sha256').update(JSON.stringify(key)).digest('hex').slice(0, 16);
+    const file = join(o.cacheDir, `${name}-${digest}.json`);
+    if (!o.full && existsSync(file)) {
+      o.log(`${name}: from cache ${file}`);
+      return { value: decode(JSON.parse(readFileSync(file, 'utf8'))), source: 'cached' };
+    }
+    const v = await compute();
     mkdirSync(o.cacheDir, { recursive: true });
     writeFileSync(file, JSON.stringify(encode(v)));
-    return v;
+    return { value: v, source: 'computed' };
   });
 }
 
@@ -115,35 +168,32 @@ export interface Computed {
 }
 
 /**
- * A float64 array (a score matrix, a self-influence vector) cached by content hash as raw bytes beside a JSON header that
- * keeps the seconds its computation took and the date: a warm run recomputes LOO, LDS and AUC from the cached scores and
- * reports the cold run's seconds, marked as such. `compute` times itself (it may include a factorisation made earlier).
+ * A float64 array (a score matrix, a self-influence vector) written by content hash as raw bytes beside a JSON header that
+ * keeps the seconds its computation took and the date. It is always computed unless `reuseScores` (--cached-scores,
+ * opt-in): then a cached one is read, LOO, LDS and AUC are recomputed from it, and the row reports the computing run's
+ * seconds, marked as such. `compute` times itself (it may include a factorisation made earlier). The step is timed
+ * (`step`, default `name`).
  */
-export async function cachedArray(o: Pick<RawLrOptions, 'cacheDir' | 'full' | 'log'>, name: string, key: unknown, compute: () => Promise<{ value: Float64Array; seconds: number; meta?: Record<string, unknown> }> | { value: Float64Array; seconds: number; meta?: Record<string, unknown> }): Promise<Computed> {
-  const digest = createHash('sha256').update(JSON.stringify(key)).digest('hex').slice(0, 16);
-  const file = join(o.cacheDir, `${name}-${digest}.f64`);
-  const header = `${file}.json`;
-  if (!o.full && existsSync(file) && existsSync(header)) {
-    const h = JSON.parse(readFileSync(header, 'utf8')) as { seconds: number; date: string; length: number; meta?: Record<string, unknown> };
-    const buf = readFileSync(file);
-    const value = new Float64Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
-    if (value.length === h.length) {
-      o.log(`${name}: from cache ${file} (computed ${h.date} in ${h.seconds.toFixed(0)} s)`);
-      return { value, seconds: h.seconds, cachedFrom: h.date, meta: h.meta ?? {} };
+export function cachedArray(o: CacheOptions, name: string, key: unknown, compute: () => Promise<{ value: Float64Array; seconds: number; meta?: Record<string, unknown> }> | { value: Float64Array; seconds: number; meta?: Record<string, unknown> }, step = name): Promise<Computed> {
+  return timeStep<Computed>(o.steps, step, async () => {
+    const digest = createHash('sha256').update(JSON.stringify(key)).digest('hex').slice(0, 16);
+    const file = join(o.cacheDir, `${name}-${digest}.f64`);
+    const header = `${file}.json`;
+    if (o.reuseScores && !o.full && existsSync(file) && existsSync(header)) {
+      const h = JSON.parse(readFileSync(header, 'utf8')) as { seconds: number; date: string; length: number; meta?: Record<string, unknown> };
+      const buf = readFileSync(file);
+      const value = new Float64Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
+      if (value.length === h.length) {
+        o.log(`${name}: from cache ${file} (computed ${h.date} in ${h.seconds.toFixed(0)} s)`);
+        return { value: { value, seconds: h.seconds, cachedFrom: h.date, meta: h.meta ?? {} }, source: 'cached' as const };
+      }
     }
-  }
-  const r = await compute();
-  mkdirSync(o.cacheDir, { recursive: true });
-  writeFileSync(file, Buffer.from(r.value.buffer, r.value.byteOffset, r.value.byteLength));
-  writeFileSync(header, JSON.stringify({ seconds: r.seconds, date: new Date().toISOString(), length: r.value.length, meta: r.meta ?? {} }));
-  return { value: r.value, seconds: r.seconds, cachedFrom: null, meta: r.meta ?? {} };
-}
-
-/** Whether {@link cachedArray} would read `name`/`key` from the cache (and not compute it). */
-export function cachedArrayExists(o: Pick<RawLrOptions, 'cacheDir' | 'full'>, name: string, key: unknown): boolean {
-  const digest = createHash('sha256').update(JSON.stringify(key)).digest('hex').slice(0, 16);
-  const file = join(o.cacheDir, `${name}-${digest}.f64`);
-  return !o.full && existsSync(file) && existsSync(`${file}.json`);
+    const r = await compute();
+    mkdirSync(o.cacheDir, { recursive: true });
+    writeFileSync(file, Buffer.from(r.value.buffer, r.value.byteOffset, r.value.byteLength));
+    writeFileSync(header, JSON.stringify({ seconds: r.seconds, date: new Date().toISOString(), length: r.value.length, meta: r.meta ?? {} }));
+    return { value: { value: r.value, seconds: r.seconds, cachedFrom: null, meta: r.meta ?? {} }, source: 'computed' as const };
+  });
 }
 
 /** `fn`'s array as {@link cachedArray}'s compute result, with the seconds it took. */
@@ -232,7 +282,7 @@ export async function runRawLogisticRegression(o: RawLrOptions): Promise<{ rows:
   let start = performance.now();
   const fit = await cached(o, 'lr-raw-fit', base, (f) => ({ theta: arr(f.theta), path: f.path!.map(arr), iterations: f.iterations, cgIterations: f.cgIterations, gradientNorm: f.gradientNorm }), (r) => ({ ...r, theta: Float64Array.from(r.theta), path: (r.path as number[][]).map((p) => Float64Array.from(p)) }), () =>
     fitConvexLogistic(train, { tolerance: 1e-10, recordPath: true, maxIterations: 100, onProgress: (e) => log(`LR raw fit: Newton step ${e.done}, ‖∇J‖ ${e.metrics?.gradientNorm?.toExponential(2)}`) }),
-  );
+  'LR raw: full fit');
   const fitSeconds = seconds(start);
   const accuracy = { train: convexAccuracy(train, fit.theta), test: convexAccuracy(test, fit.theta) };
   log(`LR raw fit: ${fit.iterations} Newton steps, ${fit.cgIterations} Hv, ‖∇J‖ ${fit.gradientNorm.toExponential(1)}; accuracy train ${accuracy.train.toFixed(3)}, test ${accuracy.test.toFixed(3)} (${fitSeconds.toFixed(0)} s)`);
@@ -251,12 +301,12 @@ export async function runRawLogisticRegression(o: RawLrOptions): Promise<{ rows:
   start = performance.now();
   const loo: LooGroundTruth = await cached(o, 'lr-raw-loo', { ...base, looRows: o.looRows, seed: o.seed + 1 }, (t) => ({ ...t, rows: arr(t.rows), tests: arr(t.tests), effects: arr(t.effects), fullOutputs: arr(t.fullOutputs) }), (r) => ({ nTrain: r.nTrain, rows: Uint32Array.from(r.rows), tests: Uint32Array.from(r.tests), effects: Float64Array.from(r.effects), fullOutputs: Float64Array.from(r.fullOutputs) }), () =>
     computeLooGroundTruth({ nTrain: train.n, nTest: test.n, train: retrain, sampleRows: o.looRows, seed: o.seed + 1, onProgress: (e) => e.done % 10 === 0 && log(`LR raw LOO retrain ${e.done}/${e.total}`) }),
-  );
+  `LR raw: LOO ground truth (${o.looRows} retrains)`);
   const looSeconds = seconds(start);
   start = performance.now();
   const lds: LdsGroundTruth = await cached(o, 'lr-raw-lds', { ...base, subsets: o.subsets, seed: o.seed + 2 }, (t) => ({ nTrain: t.nTrain, nTest: t.nTest, subsets: t.subsets.map(arr), outputs: t.outputs.map(arr) }), (r) => ({ nTrain: r.nTrain, nTest: r.nTest, subsets: (r.subsets as number[][]).map((s) => Uint32Array.from(s)), outputs: (r.outputs as number[][]).map((s) => Float64Array.from(s)) }), () =>
     computeLdsGroundTruth({ nTrain: train.n, nTest: test.n, train: retrain, count: o.subsets, fraction: 0.5, seed: o.seed + 2, onProgress: (e) => e.done % 10 === 0 && log(`LR raw LDS retrain ${e.done}/${e.total}`) }),
-  );
+  `LR raw: LDS ground truth (${o.subsets} retrains)`);
   const ldsSeconds = seconds(start);
   log(`LR raw ground truth: LOO ${loo.rows.length} rows (${looSeconds.toFixed(0)} s), LDS ${o.subsets} subsets (${ldsSeconds.toFixed(0)} s)`);
 
@@ -285,7 +335,7 @@ export async function runRawLogisticRegression(o: RawLrOptions): Promise<{ rows:
       return convexScoresFromSolutions(train, convexExampleResiduals(train, fit.theta), L.solveRows(testGrads, test.n), test.n);
     });
     return { value: t.result, seconds: t.seconds + (madeEarlier ? factorSeconds : 0) };
-  });
+  }, 'LR raw scores: IF explicit (Hessian, Cholesky, 500 solves)');
   const ifScores: ScoreMatrix = { values: ifComputed.value, nTrain: train.n, nTest: test.n };
   const ifRow = evaluate('IF (explicit H⁻¹, float64)', ifComputed, null, `chooseConvexSolver: ${choice.solver} — ${choice.reason}; route taken: explicit (the factor at θ̂ also preconditions every retrain); seconds include the Hessian and its Cholesky factor`);
 
@@ -295,23 +345,8 @@ export async function runRawLogisticRegression(o: RawLrOptions): Promise<{ rows:
   //     explicit IF, so a cold run that is stopped early still has it.
   if (o.lissaTests > 0) {
     const tests = Array.from({ length: Math.min(o.lissaTests, test.n) }, (_, j) => Math.floor((j * test.n) / Math.min(o.lissaTests, test.n)));
-    const full = convexHessianOperator(train, fit.theta);
-    const op: CurvatureOperator = {
-      dim: P,
-      precision: 1e-12,
-      apply(V, rows) {
-        const out = new Float64Array(rows * P);
-        for (let r = 0; r < rows; r++) full.apply(V.subarray(r * P, (r + 1) * P), out.subarray(r * P, (r + 1) * P));
-        return out;
-      },
-      sample(V, rows, batchSize, rng) {
-        const batch = Uint32Array.from({ length: batchSize }, () => rng.nextInt(train.n));
-        const H = convexHessianOperator(train, fit.theta, batch);
-        const out = new Float64Array(rows * P);
-        for (let r = 0; r < rows; r++) H.apply(V.subarray(r * P, (r + 1) * P), out.subarray(r * P, (r + 1) * P));
-        return out;
-      },
-    };
+    // The exact Hessian as a batched operator (src/attribution/convex): all queries share each mini-batch's two products.
+    const op = convexCurvatureOperator(train, fit.theta);
     const settings = { tests, depth: o.lissaDepth, batchSize: o.lissaBatch, repeats: 1, damping: 0, seed: o.seed + 6, scaleRule: '1.5·λ_max (30 power-iteration steps on the full Hessian)' };
     const lissaComputed = await cachedArray(o, 'lr-raw-scores', scoreKey('LiSSA', settings), () => {
       const t = timed(() => {
@@ -323,7 +358,7 @@ export async function runRawLogisticRegression(o: RawLrOptions): Promise<{ rows:
         return { scale, values: convexScoresFromSolutions(train, convexExampleResiduals(train, fit.theta), solved, tests.length) };
       });
       return { value: t.result.values, seconds: t.seconds, meta: { scale: t.result.scale } };
-    });
+    }, `LR raw scores: LiSSA (${tests.length} test points)`);
     const sub = lissaComputed.value;
     const lissaSeconds = lissaComputed.seconds;
     const scale = lissaComputed.meta.scale as number;
@@ -369,34 +404,25 @@ export async function runRawLogisticRegression(o: RawLrOptions): Promise<{ rows:
     log(`LR raw CG: ${k} queries ${cgSeconds.toFixed(0)} s, rel. diff ${(maxDiff / maxAbs).toExponential(1)}`);
   }
 
-  // 6. Gradient-feature methods at θ̂ (float32 features, exact float64 gradients); features made only when a score is computed.
-  let featurizeSeconds = 0;
-  const features = lazy(() => {
-    const t = timed(() => ({ train: toFeatures(convexExampleGradients(train, fit.theta), train.n, d), test: toFeatures(testGrads, test.n, d) }));
-    featurizeSeconds = t.seconds;
-    return t.result;
-  });
-  const featureScores = (method: string, make: (f: FeatureMatrix) => Preconditioner) => cachedArray(o, 'lr-raw-scores', scoreKey(method), () => {
-    const f = features();
-    const t = timed(() => asFloat64(denseScores(f.train, f.test, make(f.train)).values));
-    return { value: t.result, seconds: t.seconds, meta: { featurizeSeconds } };
-  });
-  const gradDotScores = await featureScores('Grad-Dot', () => gradDot());
-  const gradDotRow = evaluate('Grad-Dot', gradDotScores, gradDotScores.meta.featurizeSeconds as number);
-  // TracInCP over the Newton iterates (equal weights): Σ_k Grad-Dot at each checkpoint, summed as score matrices.
-  const tracInScores = await cachedArray(o, 'lr-raw-scores', scoreKey('TracInCP Newton path'), () => timedValue(() => {
-    const values = new Float64Array(train.n * test.n);
-    for (const theta of fit.path!) {
-      const s = denseScores(toFeatures(convexExampleGradients(train, theta), train.n, d), toFeatures(convexExampleGradients(test, theta), test.n, d), gradDot());
-      for (let q = 0; q < values.length; q++) values[q]! += s.values[q]!;
-    }
-    return values;
-  }));
-  const tracInRow = evaluate('TracInCP (Newton-path checkpoints)', tracInScores, null, `${fit.path!.length} checkpoints`);
-  const dataInfScores = await featureScores('DataInf', (f) => fitDataInf(f));
-  const dataInfRow = evaluate('DataInf', dataInfScores, dataInfScores.meta.featurizeSeconds as number);
-  const fisherScores = await featureScores('Fisher (damped 0.1·tr/d)', (f) => fitFisher(f));
-  evaluate('Fisher (damped 0.1·tr/d)', fisherScores, fisherScores.meta.featurizeSeconds as number);
+  // 6. Gradient methods at θ̂, exact float64 on the factored gradients ∇ℓ_i = x̃_i ⊗ r_i (src/attribution/convex/gradient-methods.ts):
+  //    Grad-Dot and TracInCP as (X̃X̃_testᵀ) ⊙ (R R_testᵀ), DataInf's Sherman–Morrison sum and the Fisher's Woodbury solve
+  //    through the 5,000 × 5,000 training Gram — no 5,000 × 7,850 feature matrix.
+  const factored = 'float64, factored ∇ℓ = x̃ ⊗ r (no feature matrix)';
+  const gradDotScores = await cachedArray(o, 'lr-raw-scores', scoreKey('Grad-Dot', { algorithm: 'factored-f64' }), () => timedValue(() => convexGradientDotScores(train, test, fit.theta).values as Float64Array), 'LR raw scores: Grad-Dot');
+  const gradDotRow = evaluate('Grad-Dot', gradDotScores, null, factored);
+  // TracInCP over the Newton iterates (equal weights): Σ_k Grad-Dot at each checkpoint — x̃ is shared, one feature product.
+  const tracInScores = await cachedArray(o, 'lr-raw-scores', scoreKey('TracInCP Newton path', { algorithm: 'factored-f64' }), () => timedValue(() => convexGradientDotScores(train, test, fit.path!).values as Float64Array), 'LR raw scores: TracInCP');
+  const tracInRow = evaluate('TracInCP (Newton-path checkpoints)', tracInScores, null, `${fit.path!.length} checkpoints; ${factored}`);
+  const dataInfScores = await cachedArray(o, 'lr-raw-scores', scoreKey('DataInf', { algorithm: 'factored-f64' }), () => {
+    const t = timed(() => convexDataInfScores(train, fit.theta, test));
+    return { value: t.result.values as Float64Array, seconds: t.seconds, meta: { lambda: t.result.lambda } };
+  }, 'LR raw scores: DataInf');
+  const dataInfRow = evaluate('DataInf', dataInfScores, null, `λ ${(dataInfScores.meta.lambda as number).toExponential(2)} (0.1 × mean squared gradient entry, one layer); ${factored}, closed form τ = (S − K W S)/λ`);
+  const fisherScores = await cachedArray(o, 'lr-raw-scores', scoreKey('Fisher (damped 0.1·tr/d)', { algorithm: 'factored-f64' }), () => {
+    const t = timed(() => convexFisherScores(train, fit.theta, test));
+    return { value: t.result.values as Float64Array, seconds: t.seconds, meta: { damping: t.result.damping, route: t.result.route } };
+  }, 'LR raw scores: Fisher');
+  evaluate('Fisher (damped 0.1·tr/d)', fisherScores, null, `damping ${(fisherScores.meta.damping as number).toExponential(2)}; ${factored}, ${fisherScores.meta.route} route (τ = n (K + nλI)⁻¹ S, Woodbury)`);
 
   // 7. TRAK: models retrained on random halves, margin gradients projected to `trakProjection` dimensions (Gaussian).
   const maxModels = Math.max(...o.trakModels);
@@ -445,38 +471,29 @@ export async function runRawLogisticRegression(o: RawLrOptions): Promise<{ rows:
   // Fitted from zero (Jacobi), like the clean model, so its Newton path serves TracIn's self-influence.
   const noisyFit = await cached<{ theta: Float64Array; path?: Float64Array[] }>(o, 'lr-raw-noisy-fit', { ...base, flipSeed: o.seed + 3 }, (f) => ({ theta: arr(f.theta), path: f.path!.map(arr) }), (r) => ({ theta: Float64Array.from(r.theta), path: (r.path as number[][]).map((p) => Float64Array.from(p)) }), () =>
     fitConvexLogistic(noisy, { tolerance: 1e-10, recordPath: true, maxIterations: 100 }),
-  );
+  'LR raw: noisy-label fit');
   const baselineAuc = mislabelAuc(convexExampleLosses(noisy, noisyFit.theta), flip.flipped).auc;
   log(`LR raw mislabel baseline (own loss) AUC ${baselineAuc.toFixed(3)}`);
 
   {
     const noisyKey = (method: string) => scoreKey(`self-influence ${method}`, { flipSeed: o.seed + 3 });
-    const noisyFeatures = lazy(() => toFeatures(convexExampleGradients(noisy, noisyFit.theta), noisy.n, d));
-    const selfIf = await cachedArray(o, 'lr-raw-self', noisyKey('IF'), () => timedValue(() => convexSelfInfluence(noisy, noisyFit.theta)));
+    const selfIf = await cachedArray(o, 'lr-raw-self', noisyKey('IF'), () => timedValue(() => convexSelfInfluence(noisy, noisyFit.theta)), 'LR raw self-influence: IF (noisy Hessian, Cholesky, 5,000 forward solves)');
     ifRow.auc = mislabelAuc(selfIf.value, flip.flipped).auc;
     ifRow.note += `; self-influence ${selfIf.seconds.toFixed(0)} s${selfIf.cachedFrom ? ' (cached)' : ''}`;
     o.onRows(rows);
-    const selfGradDot = await cachedArray(o, 'lr-raw-self', noisyKey('Grad-Dot'), () => timedValue(() => selfScores(noisyFeatures(), gradDot())));
+    const selfKey = (method: string) => ({ ...noisyKey(method), algorithm: 'factored-f64' });
+    const selfGradDot = await cachedArray(o, 'lr-raw-self', selfKey('Grad-Dot'), () => timedValue(() => convexGradientDotSelfInfluence(noisy, noisyFit.theta)), 'LR raw self-influence: Grad-Dot');
     gradDotRow.auc = mislabelAuc(selfGradDot.value, flip.flipped).auc;
-    const selfTracIn = await cachedArray(o, 'lr-raw-self', noisyKey('TracInCP Newton path'), () => timedValue(() => {
-      const self = new Float64Array(noisy.n);
-      for (const theta of noisyFit.path!) {
-        const g = convexExampleGradients(noisy, theta);
-        for (let i = 0; i < noisy.n; i++) for (let q = i * P; q < (i + 1) * P; q++) self[i]! += g[q]! ** 2;
-      }
-      return self;
-    }));
+    const selfTracIn = await cachedArray(o, 'lr-raw-self', selfKey('TracInCP Newton path'), () => timedValue(() => convexGradientDotSelfInfluence(noisy, noisyFit.path!)), 'LR raw self-influence: TracInCP');
     tracInRow.auc = mislabelAuc(selfTracIn.value, flip.flipped).auc;
     tracInRow.note = `${tracInRow.note ?? ''} (self-influence over the noisy fit's ${noisyFit.path!.length})`;
-    // DataInf's self-influence is 5,000 queries through its float32 query path (≈ n² · P work; tens of minutes on 2 shared
-    // cores): computed with --full, read from the cache when there, and otherwise left out of the AUC column.
-    const dataInfKey = noisyKey('DataInf');
-    const selfDataInf = o.full || cachedArrayExists(o, 'lr-raw-self', dataInfKey) ? await cachedArray(o, 'lr-raw-self', dataInfKey, () => timedValue(() => selfScores(noisyFeatures(), fitDataInf(noisyFeatures())))) : null;
-    if (selfDataInf) dataInfRow.auc = mislabelAuc(selfDataInf.value, flip.flipped).auc;
-    else dataInfRow.note = `${dataInfRow.note ? `${dataInfRow.note}; ` : ''}mislabel AUC only with --full (5,000 DataInf self-influence queries) or a cache that holds it`;
-    for (const [name, c] of [['self-influence IF', selfIf], ['self-influence Grad-Dot', selfGradDot], ['self-influence DataInf', selfDataInf], ['self-influence TracInCP', selfTracIn]] as const) if (c?.cachedFrom) fromCache.push(name);
+    // DataInf's self-influence: 5,000 queries, each its own training row — the closed form needs only the training Gram.
+    const selfDataInf = await cachedArray(o, 'lr-raw-self', selfKey('DataInf'), () => timedValue(() => convexDataInfSelfInfluence(noisy, noisyFit.theta)), 'LR raw self-influence: DataInf');
+    dataInfRow.auc = mislabelAuc(selfDataInf.value, flip.flipped).auc;
+    o.onRows(rows);
+    for (const [name, c] of [['self-influence IF', selfIf], ['self-influence Grad-Dot', selfGradDot], ['self-influence DataInf', selfDataInf], ['self-influence TracInCP', selfTracIn]] as const) if (c.cachedFrom) fromCache.push(name);
     push({ model: o.model, method: 'own training loss (baseline)', loo: null, lds: null, auc: baselineAuc, featurizeSeconds: null, scoreSeconds: null });
-    log(`LR raw mislabel AUC: IF ${ifRow.auc?.toFixed(3)}, Grad-Dot ${gradDotRow.auc?.toFixed(3)}, DataInf ${dataInfRow.auc?.toFixed(3) ?? '— (--full)'}, TracIn ${tracInRow.auc?.toFixed(3)}, own loss ${baselineAuc.toFixed(3)}`);
+    log(`LR raw mislabel AUC: IF ${ifRow.auc?.toFixed(3)}, Grad-Dot ${gradDotRow.auc?.toFixed(3)}, DataInf ${dataInfRow.auc?.toFixed(3)}, TracIn ${tracInRow.auc?.toFixed(3)}, own loss ${baselineAuc.toFixed(3)}`);
   }
   return {
     rows,
@@ -494,8 +511,8 @@ export async function runRawLogisticRegression(o: RawLrOptions): Promise<{ rows:
       trak: { models: o.trakModels, projection: `gaussian ${o.trakProjection}`, retrainTolerance: 1e-8 },
       solverChoice: choice,
       lissa: o.lissaTests > 0 ? { tests: o.lissaTests, depth: o.lissaDepth, batchSize: o.lissaBatch, repeats: 1, damping: 0, scale: '1.5·λ_max by power iteration (value in the row note)' } : 'not run (--lissa-tests 0)',
-      fromCache: fromCache.length ? `scores of these rows read from the cache (seconds are the computing run's): ${fromCache.join(', ')}` : 'none: every score computed in this run',
-      cache: `${o.cacheDir} (content hash of the data and settings; --full recomputes)`,
+      fromCache: fromCache.length ? `scores of these rows read from the cache (--cached-scores; seconds are the computing run's): ${fromCache.join(', ')}` : 'none: every score computed in this run',
+      cache: `${o.cacheDir} (content hash of the data and settings): fits and retrains reused, --full recomputes them; scores recomputed unless --cached-scores`,
     },
   };
 }

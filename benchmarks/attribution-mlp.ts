@@ -3,10 +3,11 @@
  * digits), LDS against the same retraining ground truth as before (50 half-size subsets, one fixed training seed, output
  * −loss), and the retraining noise ceiling beside it (the same 50 subsets retrained with another seed).
  *
- * Everything expensive is cached by content hash under benchmarks/cache/ (git-ignored): both ground truths (100 retrains),
- * every TRAK model's per-epoch weights (with the seconds its training took) and each TRAK-N ensemble's score matrix (with
- * the seconds featurizing and scoring took; rows read from it say so). `--full` recomputes them. The grid never reads
- * cached scores; the single-model methods are always recomputed (seconds).
+ * The retrains are cached by content hash under benchmarks/cache/ (git-ignored): both ground truths (100 retrains) and
+ * every TRAK model's per-epoch weights (with the seconds its training took); `--full` recomputes them. Each TRAK-N
+ * ensemble's score matrix is recomputed on every run and written there too (with the seconds featurizing and scoring
+ * took); only `--cached-scores` (opt-in) reads it back, and rows read from it say so. The grid never reads cached scores;
+ * the single-model methods are always recomputed (seconds).
  *
  * Selection protocol: the test points are split in two halves (even / odd index). The grid (`--mlp-grid`: checkpoints,
  * projection width, gradient target, kernel λ) is judged on the even half only; the chosen configuration is reported on
@@ -29,7 +30,7 @@ import {
   type TrakEnsemble,
 } from '../src/attribution/index.js';
 import { createMlp, tf, train, type Model } from '../src/finetune/index.js';
-import { cachedArray } from './attribution-lr-raw.js';
+import { cachedArray, timeStep, type StepLog } from './attribution-lr-raw.js';
 
 export const PIXELS = 784;
 
@@ -116,6 +117,10 @@ interface CacheContext {
   cacheDir: string;
   full: boolean;
   log: (...parts: unknown[]) => void;
+  /** Read TRAK-N score matrices from the cache (--cached-scores, opt-in); checkpoints and ground truth are always reused. */
+  reuseScores?: boolean;
+  /** Where each cached or computed step's seconds go (the run's time table). */
+  steps?: StepLog;
 }
 
 function cacheFile(c: CacheContext, name: string, key: unknown, ext: string): string {
@@ -123,7 +128,13 @@ function cacheFile(c: CacheContext, name: string, key: unknown, ext: string): st
   return join(c.cacheDir, `${name}-${digest}.${ext}`);
 }
 
-async function cachedGroundTruth(c: CacheContext, name: string, key: unknown, compute: () => Promise<LdsGroundTruth>): Promise<LdsGroundTruth> {
+/** {@link loadOrComputeGroundTruth} as a timed step of the run. */
+function cachedGroundTruth(c: CacheContext, name: string, key: unknown, compute: () => Promise<LdsGroundTruth>): Promise<LdsGroundTruth> {
+  const hit = !c.full && existsSync(cacheFile(c, name, key, 'json'));
+  return timeStep(c.steps, `MLP: ${name} ground truth`, async () => ({ value: await loadOrComputeGroundTruth(c, name, key, compute), source: hit ? 'cached' : 'computed' }));
+}
+
+async function loadOrComputeGroundTruth(c: CacheContext, name: string, key: unknown, compute: () => Promise<LdsGroundTruth>): Promise<LdsGroundTruth> {
   const file = cacheFile(c, name, key, 'json');
   if (!c.full && existsSync(file)) {
     c.log(`${name}: from cache ${file}`);
@@ -136,8 +147,15 @@ async function cachedGroundTruth(c: CacheContext, name: string, key: unknown, co
   return t;
 }
 
+/** {@link loadOrComputeCheckpoints} as a timed step of the run. */
+function cachedCheckpoints(c: CacheContext, name: string, key: unknown, compute: () => Promise<Array<Map<string, Float32Array>>>, onSeconds?: (trainingSeconds: number) => void): Promise<Array<Map<string, Float32Array>>> {
+  const file = cacheFile(c, name, key, 'bin');
+  const hit = !c.full && existsSync(file) && existsSync(`${file}.json`);
+  return timeStep(c.steps, `MLP: ${name} checkpoints`, async () => ({ value: await loadOrComputeCheckpoints(c, name, key, compute, onSeconds), source: hit ? 'cached' : 'computed' }));
+}
+
 /** Per-epoch weights of one trained model: a JSON header (names, lengths) and one float32 blob. */
-async function cachedCheckpoints(c: CacheContext, name: string, key: unknown, compute: () => Promise<Array<Map<string, Float32Array>>>, onSeconds?: (trainingSeconds: number) => void): Promise<Array<Map<string, Float32Array>>> {
+async function loadOrComputeCheckpoints(c: CacheContext, name: string, key: unknown, compute: () => Promise<Array<Map<string, Float32Array>>>, onSeconds?: (trainingSeconds: number) => void): Promise<Array<Map<string, Float32Array>>> {
   const file = cacheFile(c, name, key, 'bin');
   const header = `${file}.json`;
   if (!c.full && existsSync(file) && existsSync(header)) {
@@ -201,6 +219,10 @@ export interface MlpStudyOptions extends MlpRecipe {
   gridModels: number;
   cacheDir: string;
   full: boolean;
+  /** Read TRAK-N score matrices from the cache when there (--cached-scores, opt-in). */
+  cachedScores?: boolean;
+  /** The run's step log (time table). */
+  steps?: StepLog;
   log: (...parts: unknown[]) => void;
   /**
    * Fill the cache only, in a separate process beside the main run: `noise` (the second-seed ground truth) or
@@ -269,7 +291,7 @@ function seedAgreement(a: LdsGroundTruth, b: LdsGroundTruth): Float64Array {
 
 export async function runMlpStudy(o: MlpStudyOptions): Promise<{ rows: MlpStudyRow[]; setup: Record<string, unknown>; ground: LdsGroundTruth; model: Model; epochs: Array<Map<string, Float32Array>> }> {
   const { data: d, log } = o;
-  const cache: CacheContext = { cacheDir: o.cacheDir, full: o.full, log };
+  const cache: CacheContext = { cacheDir: o.cacheDir, full: o.full, log, reuseScores: o.cachedScores, steps: o.steps };
   const dataHash = createHash('sha256').update(Buffer.from(d.xTrain.buffer, d.xTrain.byteOffset, d.xTrain.byteLength)).update(Buffer.from(d.yTrain.buffer)).update(Buffer.from(d.xTest.buffer, d.xTest.byteOffset, d.xTest.byteLength)).update(Buffer.from(d.yTest.buffer)).digest('hex');
   const recipe = { dataHash, hidden: o.mlpHidden, epochs: o.mlpEpochs, batch: o.mlpBatch, lr: o.mlpLr, backend: tf.getBackend(), version: 1 };
   const all = Uint32Array.from({ length: d.nTrain }, (_, i) => i);

@@ -3,7 +3,8 @@
  * 5,000 training and 500 test digits, logistic regression and a small MLP, every method → LOO correlation, LDS,
  * mislabel-detection AUC (10 % of labels flipped), runtime — printed beside the published anchors of DESIGN.md.
  *
- *   npm run bench:attribution                       # the default: lr-raw,mlp with cached retrains; prints its wall time
+ *   npm run bench:attribution                       # the default: lr-raw,mlp, cached retrains, every score recomputed
+ *   npm run bench:attribution -- --cached-scores    # opt-in: also read score matrices from the cache (said in the output)
  *   npm run bench:attribution -- --full             # recompute every retrain (ignores benchmarks/cache/; hours on 2 cores)
  *   npm run bench:attribution -- --only lr,torch    # other parts: lr-raw | lr | mlp | torch | brittle (comma-separated)
  *   npm run bench:attribution -- --mlp-grid         # the MLP TRAK grid (selection half), then the table with its choice
@@ -15,7 +16,9 @@
  * (--trak-projection), LiSSA on --lissa-tests 50 test points (--lissa-depth 1000, --lissa-batch 100), IF by CG on
  * --cg-test-points test points (0 by default, 5 with --full: its agreement with the explicit solve). Fits, retrains and
  * TRAK models are cached by content hash under benchmarks/cache/ (git-ignored): a rerun with a warm cache recomputes
- * only the scores. The PCA rows ("LR (PCA)", --only lr) are the second, labelled table.
+ * every method's scores from them (score matrices are written there too, but read back only with --cached-scores). The
+ * run ends with a table of its steps (seconds, cached or computed), also in the JSON (setup.run). The PCA rows
+ * ("LR (PCA)", --only lr) are the second, labelled table.
  *
  * MLP part (benchmarks/attribution-mlp.ts): TRAK ensembles of --mlp-models 1,5,10,25,50 independently trained models,
  * LDS against the same 50-subset ground truth (--mlp-subsets), the retraining noise ceiling beside it, the grid judged on
@@ -81,7 +84,7 @@ import {
 import { createRng, sampleIndices } from '../src/core/index.js';
 import { fromMnist } from '../src/datanet/index.js';
 import { initBackend, type Model } from '../src/finetune/index.js';
-import { runRawLogisticRegression, selfScores, toFeatures } from './attribution-lr-raw.js';
+import { runRawLogisticRegression, selfScores, timeStep, toFeatures, type StepLog, type StepTime } from './attribution-lr-raw.js';
 import { PIXELS, restoreWeights, runMlpStudy, trainMlp, type MlpData, type TrakConfig } from './attribution-mlp.js';
 
 // ---------------------------------------------------------------------------------------------------------------- args
@@ -123,6 +126,10 @@ interface Args {
   lissaDepth: number;
   lissaBatch: number;
   full: boolean;
+  /** Read score matrices from the cache when there (opt-in; the default recomputes every score). */
+  cachedScores: boolean;
+  /** The run's steps (seconds, cached or computed), filled as it goes. */
+  steps: StepLog;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -163,6 +170,8 @@ function parseArgs(argv: string[]): Args {
     lissaDepth: Number(get('lissa-depth', '1000')),
     lissaBatch: Number(get('lissa-batch', '100')),
     full: argv.includes('--full'),
+    cachedScores: argv.includes('--cached-scores'),
+    steps: { entries: [], open: 0 },
   };
 }
 
@@ -541,7 +550,7 @@ async function runMlp(data: MnistArrays, args: Args): Promise<{ rows: ResultRow[
     nTest: data.nTest,
   };
   // TRAK ensembles, the ground truth and the noise ceiling (benchmarks/attribution-mlp.ts, cached by content hash).
-  const study = await runMlpStudy({
+  const study = await timeStep(args.steps, 'MLP: TRAK study (checkpoints, ground truth, TRAK-N scores, noise ceiling)', async () => ({ source: 'computed' as const, value: await runMlpStudy({
     ...args,
     data: d,
     subsets: args.mlpSubsets,
@@ -553,7 +562,7 @@ async function runMlp(data: MnistArrays, args: Args): Promise<{ rows: ResultRow[
     noiseSubsets: args.mlpNoiseSubsets,
     cacheDir: 'benchmarks/cache',
     log,
-  });
+  }) }));
   if (args.mlpPrepare) return { rows: [], setup: {} };
   const { model, epochs, ground: lds } = study;
   const rows: ResultRow[] = [...study.rows];
@@ -578,7 +587,7 @@ async function runMlp(data: MnistArrays, args: Args): Promise<{ rows: ResultRow[
     }
   };
   let start = performance.now();
-  const base = featurizeAll(model, 'loss');
+  const base = await timeStep(args.steps, 'MLP: featurize the final model (loss gradients)', () => ({ value: featurizeAll(model, 'loss'), source: 'computed' }));
   const featurizeSeconds = seconds(start);
   log(`MLP featurize (factorized ${projection.kind} ${projection.inDim}×${projection.outDim} per module → ${base.train.features.dim} dims): ${featurizeSeconds.toFixed(1)} s`);
   const single: Array<[string, () => Preconditioner]> = [
@@ -588,10 +597,10 @@ async function runMlp(data: MnistArrays, args: Args): Promise<{ rows: ResultRow[
   if (args.full) single.push(['Grad-Cos', () => gradCos()], ['Fisher (damped 0.1·tr/d, projected)', () => fitFisher(base.train.features)]);
   for (const [name, make] of single) {
     start = performance.now();
-    const scores = denseScores(base.train.features, base.test.features, make());
+    const scores = await timeStep(args.steps, `MLP scores: ${name}`, () => ({ value: denseScores(base.train.features, base.test.features, make()), source: 'computed' }));
     evaluate(name, scores, featurizeSeconds, seconds(start));
   }
-  {
+  await timeStep(args.steps, `MLP scores: TracInCP (${epochs.length} checkpoints featurized and scored)`, () => {
     // TracInCP over the per-epoch checkpoints, η = the constant learning rate.
     start = performance.now();
     const ckTrain: FeatureMatrix[] = [];
@@ -608,7 +617,8 @@ async function runMlp(data: MnistArrays, args: Args): Promise<{ rows: ResultRow[
     const rates = epochs.map(() => args.mlpLr);
     const scores = denseScores(tracInFeatures(ckTrain, rates), tracInFeatures(ckTest, rates), tracInCP());
     evaluate('TracInCP (per-epoch checkpoints)', scores, fz, seconds(start), `${epochs.length} checkpoints`);
-  }
+    return { value: undefined, source: 'computed' };
+  });
   model.dispose();
   return {
     rows,
@@ -740,6 +750,32 @@ async function runTorch(data: MnistArrays, args: Args): Promise<{ rows: ResultRo
 
 // ---------------------------------------------------------------------------------------------------------------- report
 
+/** What this run did and how long each step took, for the time table and setup.run of the JSON. */
+function runRecord(args: Args, wallSeconds: number) {
+  const caching = args.full
+    ? '--full: retrains and scores recomputed (caches ignored)'
+    : args.cachedScores
+      ? 'cached retrains reused; --cached-scores: score matrices read from the cache where present (opt-in)'
+      : 'cached retrains reused; every score recomputed';
+  const steps = args.steps.entries.map((e) => ({ ...e, seconds: Number(e.seconds.toFixed(2)) }));
+  return { date: new Date().toISOString(), parts: [...args.only].join(', '), caching, wallSeconds: Number(wallSeconds.toFixed(1)), node: process.version, loadAverage: loadavg()[0]!, steps };
+}
+
+/** The per-step time table: step (indented under the step it ran inside), seconds, cached or computed. */
+function printSteps(steps: StepTime[]): void {
+  if (steps.length === 0) return;
+  const lines = steps.map((e) => [`${'  '.repeat(e.depth)}${e.step}`, e.seconds.toFixed(1), e.source]);
+  const header = ['step (indented: part of the step above)', 'seconds', 'source'];
+  const widths = header.map((h, c) => Math.max(h.length, ...lines.map((l) => l[c]!.length)));
+  const render = (cells: string[]) => cells.map((cell, c) => (c === 1 ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!))).join('  ');
+  console.log(`\n${render(header)}`);
+  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  for (const l of lines) console.log(render(l));
+  const top = steps.filter((e) => e.depth === 0);
+  const sum = (source: StepTime['source']) => top.filter((e) => e.source === source).reduce((a, e) => a + e.seconds, 0);
+  console.log(`top-level steps: computed ${sum('computed').toFixed(0)} s, read from the cache ${sum('cached').toFixed(0)} s`);
+}
+
 /**
  * The published anchors, each with the set-up it was measured on (dattri: Deng et al. 2024, "dattri: A Library for
  * Efficient Data Attribution", MNIST-10 benchmark — 5,000 training / 500 test digits, raw 784 pixels, models trained by
@@ -812,6 +848,8 @@ async function runRaw(data: MnistArrays, args: Args): Promise<{ rows: ResultRow[
     lissaBatch: args.lissaBatch,
     seed: args.seed,
     full: args.full,
+    reuseScores: args.cachedScores,
+    steps: args.steps,
     cacheDir: 'benchmarks/cache',
     model,
     log,
@@ -864,10 +902,16 @@ async function main(): Promise<void> {
     log(`merged ${other.rows.length} rows of ${args.merge} into ${args.out}`);
   }
   printTable(rows);
+  const run = runRecord(args, seconds(wallStart));
+  printSteps(run.steps);
+  {
+    const latest = existsSync(args.out) ? (JSON.parse(readFileSync(args.out, 'utf8')) as typeof previous & { anchors?: unknown }) : null;
+    if (latest && !args.mlpPrepare) writeFileSync(args.out, `${JSON.stringify({ ...latest, setup: { ...latest.setup, run } }, null, 2)}\n`);
+  }
   const final = existsSync(args.out) ? (JSON.parse(readFileSync(args.out, 'utf8')) as typeof previous) : { rows: [], setup: {} };
   const raw = final.setup['lr-raw'] as { solverChoice?: { solver: string; reason: string } } | undefined;
   if (raw?.solverChoice) console.log(`\nLR (raw pixels) influence solver — chooseConvexSolver: ${raw.solverChoice.solver}; ${raw.solverChoice.reason}`);
-  console.log(`\nWall time ${seconds(wallStart).toFixed(0)} s for parts ${[...args.only].join(', ')}${args.full ? ' (--full: caches ignored)' : ' (cached retrains reused)'}; measured on a shared 2-core machine under load (load average ${loadavg()[0]!.toFixed(1)} at the end): an upper bound.`);
+  console.log(`\nWall time ${run.wallSeconds.toFixed(0)} s for parts ${run.parts}; ${run.caching}; Node ${process.version}; measured on a shared 2-core machine under load (load average ${run.loadAverage.toFixed(1)} at the end): an upper bound.`);
 }
 
 await main();
