@@ -4,8 +4,8 @@
  * every parameter, bias included. The retrains (the fits, the leave-one-out and LDS ground truth, TRAK's models) are
  * cached by content hash under benchmarks/cache/ (git-ignored) and reused; `--full` recomputes them. Every method's
  * scores are recomputed on every run; `--cached-scores` (opt-in, said in the output) reads them from the cache instead.
- * Retrains are Newton–CG warm-started from the full optimum and preconditioned by the full-data Hessian's Cholesky
- * factor, so each takes a few conjugate-gradient iterations. The gradient methods (Grad-Dot, TracInCP, DataInf, Fisher)
+ * Retrains are Newton–CG warm-started from the full optimum and preconditioned by the full-data Hessian's exact solve
+ * (convexInfluenceFactor), so each takes a few conjugate-gradient iterations. The gradient methods (Grad-Dot, TracInCP, DataInf, Fisher)
  * run on the factored float64 forms of src/attribution/convex/gradient-methods.ts (∇ℓ_i = x̃_i ⊗ r_i).
  */
 import { createHash } from 'node:crypto';
@@ -25,7 +25,7 @@ import {
   convexFisherScores,
   convexGradientDotScores,
   convexGradientDotSelfInfluence,
-  convexHessianCholesky,
+  convexInfluenceFactor,
   convexInfluenceScores,
   convexScoresFromSolutions,
   convexSelfInfluence,
@@ -286,12 +286,10 @@ export async function runRawLogisticRegression(o: RawLrOptions): Promise<{ rows:
   const fitSeconds = seconds(start);
   const accuracy = { train: convexAccuracy(train, fit.theta), test: convexAccuracy(test, fit.theta) };
   log(`LR raw fit: ${fit.iterations} Newton steps, ${fit.cgIterations} Hv, ‖∇J‖ ${fit.gradientNorm.toExponential(1)}; accuracy train ${accuracy.train.toFixed(3)}, test ${accuracy.test.toFixed(3)} (${fitSeconds.toFixed(0)} s)`);
-  // The factor at θ̂ is made only when something needs it (a retrain, the IF solves); a warm cache needs neither.
-  let factorSeconds = 0;
+  // The exact (reduced) factor at θ̂ preconditions the retrains; made only when one runs (a warm cache needs none).
   const factor = lazy(() => {
-    const f = timed(() => convexHessianCholesky(train, fit.theta));
-    factorSeconds = f.seconds;
-    log(`LR raw: Hessian + Cholesky at θ̂ (P = ${P}, ${f.result.engine}) ${factorSeconds.toFixed(1)} s`);
+    const f = timed(() => convexInfluenceFactor(train, fit.theta));
+    log(`LR raw: Hessian + Cholesky at θ̂ (reduced to ${f.result.reducedSize} of P = ${P}) ${f.seconds.toFixed(1)} s`);
     return f.result;
   });
   const pre = (R: Float64Array, rows: number) => factor().solveRows(R, rows);
@@ -327,17 +325,17 @@ export async function runRawLogisticRegression(o: RawLrOptions): Promise<{ rows:
   const choice = chooseConvexSolver({ d, numClasses: C, trainingRows: train.n, queries: test.n });
   log(`LR raw solver choice (chooseConvexSolver, ${test.n} queries): ${choice.solver} — ${choice.reason}`);
   const testGrads = convexExampleGradients(test, fit.theta);
-  const ifComputed = await cachedArray(o, 'lr-raw-scores', scoreKey('IF explicit'), () => {
-    // The factor's seconds count once, here, whether a retrain made it earlier or this call makes it.
-    const madeEarlier = factorSeconds > 0;
+  // The reduced exact factor (src/attribution/convex/influence-factor.ts): the class-sum directions and the pixels that are
+  // zero on every training digit split off H with eigenvalue λ, so the Cholesky factor is |A|·(C − 1) wide, not P.
+  const ifComputed = await cachedArray(o, 'lr-raw-scores', scoreKey('IF explicit', { algorithm: 'reduced-factor' }), () => {
     const t = timed(() => {
-      const L = factor();
-      return convexScoresFromSolutions(train, convexExampleResiduals(train, fit.theta), L.solveRows(testGrads, test.n), test.n);
+      const F = convexInfluenceFactor(train, fit.theta);
+      return { width: F.reducedSize, values: convexScoresFromSolutions(train, convexExampleResiduals(train, fit.theta), F.solveRows(testGrads, test.n), test.n) };
     });
-    return { value: t.result, seconds: t.seconds + (madeEarlier ? factorSeconds : 0) };
-  }, 'LR raw scores: IF explicit (Hessian, Cholesky, 500 solves)');
+    return { value: t.result.values, seconds: t.seconds, meta: { reducedSize: t.result.width } };
+  }, 'LR raw scores: IF explicit (reduced Hessian, Cholesky, 500 solves)');
   const ifScores: ScoreMatrix = { values: ifComputed.value, nTrain: train.n, nTest: test.n };
-  const ifRow = evaluate('IF (explicit H⁻¹, float64)', ifComputed, null, `chooseConvexSolver: ${choice.solver} — ${choice.reason}; route taken: explicit (the factor at θ̂ also preconditions every retrain); seconds include the Hessian and its Cholesky factor`);
+  const ifRow = evaluate('IF (explicit H⁻¹, float64)', ifComputed, null, `chooseConvexSolver: ${choice.solver} — ${choice.reason}; route taken: explicit, on the reduced factor (${ifComputed.meta.reducedSize} wide instead of ${P}: the pixels zero on every training digit and the class-sum directions split off exactly); seconds include its Hessian and Cholesky factor`);
 
   // 4b. LiSSA (Agarwal et al. 2017, Alg. 1; Koh & Liang 2017, §3): the stochastic Neumann series with mini-batch Hessians
   //     of the exact model, on `lissaTests` evenly spaced test points (a full 500-query run costs ~10× the explicit solve
@@ -477,7 +475,7 @@ export async function runRawLogisticRegression(o: RawLrOptions): Promise<{ rows:
 
   {
     const noisyKey = (method: string) => scoreKey(`self-influence ${method}`, { flipSeed: o.seed + 3 });
-    const selfIf = await cachedArray(o, 'lr-raw-self', noisyKey('IF'), () => timedValue(() => convexSelfInfluence(noisy, noisyFit.theta)), 'LR raw self-influence: IF (noisy Hessian, Cholesky, 5,000 forward solves)');
+    const selfIf = await cachedArray(o, 'lr-raw-self', { ...noisyKey('IF'), algorithm: 'reduced-factor' }, () => timedValue(() => convexSelfInfluence(noisy, noisyFit.theta)), 'LR raw self-influence: IF (reduced noisy Hessian, Cholesky, 5,000 forward solves)');
     ifRow.auc = mislabelAuc(selfIf.value, flip.flipped).auc;
     ifRow.note += `; self-influence ${selfIf.seconds.toFixed(0)} s${selfIf.cachedFrom ? ' (cached)' : ''}`;
     o.onRows(rows);
@@ -506,7 +504,7 @@ export async function runRawLogisticRegression(o: RawLrOptions): Promise<{ rows:
       accuracy,
       loo: { removedRows: loo.rows.length, tests: loo.tests.length, output: '−loss', seconds: looSeconds },
       lds: { subsets: o.subsets, fraction: 0.5, output: '−loss', seconds: ldsSeconds },
-      retrains: 'warm-started at θ̂, Newton–CG preconditioned by the Cholesky factor of the full Hessian at θ̂, to ‖∇J‖ ≤ 1e-10',
+      retrains: 'warm-started at θ̂, Newton–CG preconditioned by the exact solve with the full Hessian at θ̂ (its reduced Cholesky factor), to ‖∇J‖ ≤ 1e-10',
       mislabel: { fraction: 0.1, seed: o.seed + 3 },
       trak: { models: o.trakModels, projection: `gaussian ${o.trakProjection}`, retrainTolerance: 1e-8 },
       solverChoice: choice,

@@ -25,6 +25,8 @@ export {
   convexFisherScores,
 } from './gradient-methods.js';
 export type { ConvexGradientMethodOptions, ConvexGradientDotOptions, ConvexDataInfOptions, ConvexDampedScores, ConvexFisherOptions, ConvexFisherScores } from './gradient-methods.js';
+export { convexInfluenceFactor } from './influence-factor.js';
+export type { ConvexInfluenceFactor } from './influence-factor.js';
 export { fitConvexLogistic } from './fit.js';
 export type { FitConvexLogisticOptions, ConvexLogisticFit } from './fit.js';
 export { convexProbabilities, convexExampleLosses, convexExampleMargins, convexAccuracy } from './outputs.js';

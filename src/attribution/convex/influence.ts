@@ -7,13 +7,15 @@
  * ΔL_t ≈ (τ(i, t) + ∇ℓ_tᵀH⁻¹λθ̂)/(|R| − 1), a second term the same for every i, which no per-test-point correlation sees.
  *
  * Solvers (./solver-choice.ts picks one by estimated cost and says why): 'explicit' factors H once by the blocked float64
- * Cholesky (../linalg) and solves every query against it; 'cg' solves H v_t = ∇ℓ_t per test point by Jacobi-preconditioned
+ * Cholesky (../linalg) — on the subspace the gradients live in (./influence-factor.ts: the data-free directions split off
+ * exactly) — and solves every query against it; 'cg' solves H v_t = ∇ℓ_t per test point by Jacobi-preconditioned
  * conjugate gradients on exact Hessian-vector products (no P² memory).
  */
 import { ProvenantError, createProgressReporter, type ProgressCallback } from '../../core/index.js';
 import type { ScoreMatrix } from '../quality/score-matrix.js';
 import { choleskyFactor, conjugateGradient, createDenseWorkspace, gemmStrassen, type CholeskyFactor, type DenseEngine } from '../linalg/index.js';
 import { convexExampleResiduals, convexHessianOperator, convexLogisticHessian } from './objective.js';
+import { convexInfluenceFactor } from './influence-factor.js';
 import { assertTheta, parameterCount, resolveRows, type ConvexLogisticProblem } from './problem.js';
 import { chooseConvexSolver, type ConvexSolverChoice, type ConvexSolverChoiceOptions } from './solver-choice.js';
 
@@ -89,8 +91,7 @@ function solveQueries(
 ): { solved: Float64Array; iterations?: number } {
   const P = parameterCount(train);
   if (choice.solver === 'explicit') {
-    const L = convexHessianCholesky(train, theta, R, options.engine);
-    const solved = L.solveRows(grads, q);
+    const solved = convexInfluenceFactor(train, theta, R, options.engine).solveRows(grads, q);
     progress.tick(q);
     return { solved };
   }
@@ -246,7 +247,8 @@ const SELF_CHUNK = 512;
 /**
  * Self-influence ∇ℓ_iᵀ H⁻¹ ∇ℓ_i of every training row — how much a row's own loss depends on its presence; high for
  * mislabelled and atypical rows (Koh & Liang 2017, §5.4). At any P the memory holds: by the explicit route it is
- * ‖L⁻¹∇ℓ_i‖² (one forward solve per row, P² flops); when the P² Hessian exceeds the budget, by CG per row.
+ * ‖L'⁻¹Tᵀ∇ℓ_i‖² on the reduced factor of ./influence-factor.ts (one forward solve per row); when the P² Hessian exceeds
+ * the budget, by CG per row.
  *
  * @example
  * ```ts
@@ -270,17 +272,12 @@ export function convexSelfInfluence(
   const residuals = convexExampleResiduals(problem, theta);
   const out = new Float64Array(problem.n);
   const progress = createProgressReporter('convex-self-influence', problem.n, options.onProgress);
-  const L = choice.solver === 'explicit' ? convexHessianCholesky(problem, theta, R, options.engine) : null;
+  const factor = choice.solver === 'explicit' ? convexInfluenceFactor(problem, theta, R, options.engine) : null;
   for (let s = 0; s < problem.n; s += SELF_CHUNK) {
     const e = Math.min(problem.n, s + SELF_CHUNK);
     const grads = gradientsOf(problem, residuals, s, e);
-    if (L) {
-      const y = L.forwardRows(grads, e - s);
-      for (let i = s; i < e; i++) {
-        let v = 0;
-        for (let k = (i - s) * P; k < (i - s + 1) * P; k++) v += y[k]! * y[k]!;
-        out[i] = v;
-      }
+    if (factor) {
+      out.set(factor.quadraticRows(grads, e - s), s);
     } else {
       const { solved } = solveQueries(problem, theta, R, grads, e - s, choice, options, { tick: () => undefined });
       for (let i = s; i < e; i++) {

@@ -14,6 +14,7 @@ import {
   convexGradientDotScores,
   convexGradientDotSelfInfluence,
   convexHessianOperator,
+  convexInfluenceFactor,
   convexLogisticHessian,
   createConvexLogisticProblem,
   fitConvexLogistic,
@@ -216,5 +217,45 @@ describe('convex curvature operator (batched Hessian products, LiSSA mini-batche
     const expected = new Float64Array(rows * p);
     for (let r = 0; r < rows; r++) for (let a = 0; a < p; a++) expected[r * p + a] = dot(H, a * p, V, r * p, p);
     expect(relErr(got, expected)).toBeLessThan(1e-12);
+  });
+});
+
+describe('convex influence factor (reduced to the gradients\' subspace)', () => {
+  // Feature 1 is zero on every training row but not on the test rows; C = 4.
+  const base = blobs(26, 4, 4, 60);
+  const x = Float64Array.from(base.x);
+  for (let i = 0; i < base.n; i++) x[i * 4 + 1] = 0;
+  const train = createConvexLogisticProblem(x, base.labels, { numClasses: 4, lambda: 0.05, d: 4 });
+  const rows = Array.from({ length: 20 }, (_, i) => i + 3);
+  const theta = fitConvexLogistic(train, { rows }).theta;
+  const p = P(train);
+  const H = new Matrix(Array.from({ length: p }, (_, a) => Array.from(convexLogisticHessian(train, theta, rows).subarray(a * p, (a + 1) * p))));
+  const Hinv = inverse(H);
+
+  it('solveRows and quadraticRows equal H⁻¹v and vᵀH⁻¹v by ml-matrix for arbitrary vectors (outside the subspace too)', () => {
+    const factor = convexInfluenceFactor(train, theta, rows);
+    expect(Array.from(factor.activeFeatures)).toEqual([0, 2, 3, 4]);
+    expect(factor.reducedSize).toBe(4 * 3);
+    const rng = createRng(5);
+    const count = 3;
+    const V = Float64Array.from({ length: count * p }, () => rng.nextNormal());
+    const solved = factor.solveRows(V, count);
+    const quad = factor.quadraticRows(V, count);
+    for (let r = 0; r < count; r++) {
+      const v = Matrix.columnVector(Array.from(V.subarray(r * p, (r + 1) * p)));
+      const expected = Hinv.mmul(v).to1DArray();
+      expect(relErr(solved.subarray(r * p, (r + 1) * p), expected)).toBeLessThan(1e-10);
+      const q = v.transpose().mmul(Hinv).mmul(v).get(0, 0);
+      expect(Math.abs(quad[r]! - q) / q).toBeLessThan(1e-10);
+    }
+    // Training gradients lie in the subspace: their quadratic forms are the self-influences.
+    const g = convexExampleGradients(train, theta, rows);
+    const self = factor.quadraticRows(g, rows.length);
+    rows.forEach((_, r) => {
+      const v = Matrix.columnVector(Array.from(g.subarray(r * p, (r + 1) * p)));
+      const q = v.transpose().mmul(Hinv).mmul(v).get(0, 0);
+      expect(Math.abs(self[r]! - q) / q).toBeLessThan(1e-10);
+    });
+    expect(() => factor.solveRows(new Float64Array(p + 1), 1)).toThrow(/rows × P/);
   });
 });
