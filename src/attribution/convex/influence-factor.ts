@@ -18,7 +18,7 @@
 import type { CholeskyFactor, DenseEngine } from '../linalg/index.js';
 import { choleskyFactor, createDenseWorkspace, gemmNTLower } from '../linalg/index.js';
 import { probabilitiesOnRows } from './outputs.js';
-import { assertTheta, parameterCount, resolveRows, type ConvexLogisticProblem } from './problem.js';
+import { activeFeatures, assertTheta, parameterCount, resolveRows, type ConvexLogisticProblem } from './problem.js';
 import { ProvenantError } from '../../core/index.js';
 
 /** Exact solves with the Hessian of J_R at θ through its reduced factor (see the file header). Rows are vectors (rows × P). */
@@ -64,14 +64,7 @@ export function convexInfluenceFactor(problem: ConvexLogisticProblem, theta: Flo
   const P = parameterCount(problem);
   const n = R.length;
   const K = C - 1;
-  // Active features: nonzero on some row of R; the bias (index d) always.
-  const isActive = new Uint8Array(d + 1);
-  isActive[d] = 1;
-  for (let r = 0; r < n; r++) {
-    const xo = R[r]! * d;
-    for (let j = 0; j < d; j++) if (x[xo + j] !== 0) isActive[j] = 1;
-  }
-  const active = Uint32Array.from({ length: d + 1 }, (_, j) => j).filter((j) => isActive[j] === 1);
+  const active = activeFeatures(problem, R);
   const A = active.length;
   const Q = A * K;
   const probs = probabilitiesOnRows(problem, theta, R);

@@ -7,7 +7,7 @@ import { accumulateOuter, forwardRows } from './kernels.js';
 import { probabilitiesOnRows } from './outputs.js';
 import { createDenseWorkspace, gemmNTBlocked, gemmNTLower, type DenseEngine, type DenseWorkspace } from '../linalg/index.js';
 import type { CurvatureOperator } from '../precondition/curvature-operator.js';
-import { assertTheta, parameterCount, resolveRows, type ConvexLogisticProblem } from './problem.js';
+import { activeFeatures, assertTheta, parameterCount, resolveRows, type ConvexLogisticProblem } from './problem.js';
 
 export interface ConvexObjective {
   value: number;
@@ -114,19 +114,21 @@ export function hessianOperatorFromProbabilities(problem: ConvexLogisticProblem,
   const C = problem.numClasses;
   const P = parameterCount(problem);
   const { lambda, x, d } = problem;
-  const D = d + 1;
   const nR = R.length;
-  // X̃_R held both ways round (|R| × D and D × |R|) so each product of hessianProductRows reads its operands contiguously.
-  const ws = createDenseWorkspace(2 * nR * D + hessianProductScratch(nR, D, C, 1) + 8, engine);
-  const xr = ws.alloc(nR * D);
-  const xrt = ws.alloc(D * nR);
-  writeAugmentedRows(ws.heap(), x, d, R, xr, xrt);
+  // X̃_R on the features nonzero on some row of R (the others add nothing to either product), held both ways round
+  // (|R| × Da and Da × |R|) so each product of hessianProductRows reads its operands contiguously.
+  const cols = activeFeatures(problem, R);
+  const Da = cols.length;
+  const ws = createDenseWorkspace(2 * nR * Da + hessianProductScratch(nR, Da, C, 1) + 8, engine);
+  const xr = ws.alloc(nR * Da);
+  const xrt = ws.alloc(Da * nR);
+  writeAugmentedRows(ws.heap(), x, d, R, cols, xr, xrt);
   const product = (V: Float64Array, rows: number, out: Float64Array) => {
     // Vectors per pass: bounds the |R| × (rows·C) intermediates (~4 M values) while keeping the products wide.
     const chunk = Math.max(1, Math.floor(PRODUCT_VALUES / (nR * C)));
     for (let r0 = 0; r0 < rows; r0 += chunk) {
       const m = Math.min(chunk, rows - r0);
-      hessianProductRows(ws, xr, xrt, probs, nR, D, C, lambda, V.subarray(r0 * P, (r0 + m) * P), m, out.subarray(r0 * P, (r0 + m) * P));
+      hessianProductRows(ws, xr, xrt, cols, probs, nR, C, lambda, V.subarray(r0 * P, (r0 + m) * P), m, out.subarray(r0 * P, (r0 + m) * P));
     }
     return out;
   };
@@ -161,30 +163,31 @@ function hessianProductScratch(nb: number, D: number, C: number, rows: number): 
   return K * D + 2 * nb * K + D * K + 16;
 }
 
-/** x̃ = [x, 1] of rows R into the heap as |R| × D (at `xr`) and D × |R| (at `xrt`). */
-function writeAugmentedRows(h: Float64Array, x: Float64Array, d: number, R: ArrayLike<number>, xr: number, xrt: number): void {
-  const D = d + 1;
+/** Columns `cols` of x̃ = [x, 1] (index d: the bias) of rows R into the heap as |R| × Da (at `xr`) and Da × |R| (at `xrt`). */
+function writeAugmentedRows(h: Float64Array, x: Float64Array, d: number, R: ArrayLike<number>, cols: Uint32Array, xr: number, xrt: number): void {
+  const Da = cols.length;
   const nR = R.length;
   for (let r = 0; r < nR; r++) {
     const xo = R[r]! * d;
-    for (let j = 0; j < d; j++) {
-      const v = x[xo + j]!;
-      h[xr + r * D + j] = v;
-      h[xrt + j * nR + r] = v;
+    for (let ja = 0; ja < Da; ja++) {
+      const j = cols[ja]!;
+      const v = j === d ? 1 : x[xo + j]!;
+      h[xr + r * Da + ja] = v;
+      h[xrt + ja * nR + r] = v;
     }
-    h[xr + r * D + d] = 1;
-    h[xrt + d * nR + r] = 1;
   }
 }
 
 /**
  * out = (H_B + λI)·v for `rows` vectors v (rows × P) at once, H_B = (1/nb) Σ_{i∈B} x̃_i x̃_iᵀ ⊗ (diag p_i − p_i p_iᵀ) over
- * the nb rows whose x̃ sit in the heap at `xb` (nb × D) and `xbt` (D × nb), probabilities `probs` (nb × C). Two products
- * on the dense kernel for all vectors together — U = X̃_B V (nb × rows·C), then X̃_Bᵀ A (D × rows·C) — so a block of
- * queries costs two wide GEMMs instead of two narrow ones per vector. Scratch is released before returning.
+ * the nb rows whose x̃ — on the columns `cols` only, every other feature being zero on these rows — sit in the heap at `xb`
+ * (nb × Da) and `xbt` (Da × nb), probabilities `probs` (nb × C). Two products on the dense kernel for all vectors
+ * together — U = X̃_B V (nb × rows·C), then X̃_Bᵀ A (Da × rows·C) — so a block of queries costs two wide GEMMs instead of
+ * two narrow ones per vector, and skipped columns cost nothing. Scratch is released before returning.
  */
-function hessianProductRows(ws: DenseWorkspace, xb: number, xbt: number, probs: Float64Array, nb: number, D: number, C: number, lambda: number, V: Float64Array, rows: number, out: Float64Array): void {
-  const P = D * C;
+function hessianProductRows(ws: DenseWorkspace, xb: number, xbt: number, cols: Uint32Array, probs: Float64Array, nb: number, C: number, lambda: number, V: Float64Array, rows: number, out: Float64Array): void {
+  const P = rows > 0 ? V.length / rows : 0;
+  const D = cols.length;
   const K = rows * C;
   const mark = ws.mark();
   const vt = ws.alloc(K * D);
@@ -192,7 +195,7 @@ function hessianProductRows(ws: DenseWorkspace, xb: number, xbt: number, probs: 
   const at = ws.alloc(K * nb);
   const o = ws.alloc(D * K);
   let h = ws.heap();
-  for (let r = 0; r < rows; r++) for (let j = 0; j < D; j++) for (let c = 0; c < C; c++) h[vt + (r * C + c) * D + j] = V[r * P + j * C + c]!;
+  for (let r = 0; r < rows; r++) for (let ja = 0; ja < D; ja++) for (let c = 0; c < C; c++) h[vt + (r * C + c) * D + ja] = V[r * P + cols[ja]! * C + c]!;
   gemmNTBlocked(ws, nb, K, D, 1, xb, D, vt, D, u, K);
   h = ws.heap();
   for (let i = 0; i < nb; i++) {
@@ -206,9 +209,11 @@ function hessianProductRows(ws: DenseWorkspace, xb: number, xbt: number, probs: 
   }
   gemmNTBlocked(ws, D, K, nb, 1, xbt, nb, at, nb, o, K);
   h = ws.heap();
-  for (let r = 0; r < rows; r++) for (let j = 0; j < D; j++) for (let c = 0; c < C; c++) {
-    const k = r * P + j * C + c;
-    out[k] = h[o + j * K + r * C + c]! + lambda * V[k]!;
+  // Skipped features: H_B is zero there, only λv remains.
+  for (let k = 0; k < rows * P; k++) out[k] = lambda * V[k]!;
+  for (let r = 0; r < rows; r++) for (let ja = 0; ja < D; ja++) for (let c = 0; c < C; c++) {
+    const k = r * P + cols[ja]! * C + c;
+    out[k] = h[o + ja * K + r * C + c]! + out[k]!;
   }
   ws.release(mark);
 }
@@ -253,16 +258,18 @@ export function convexCurvatureOperator(problem: ConvexLogisticProblem, theta: F
       if (!sampler || sampler.capacity < need) sampler = { ws: createDenseWorkspace(need, engine), capacity: need };
       const { ws } = sampler;
       const mark = ws.mark();
-      const xb = ws.alloc(b * D);
-      const xbt = ws.alloc(D * b);
       const batch = new Uint32Array(b);
       for (let j = 0; j < b; j++) batch[j] = rng.nextInt(R.length);
       const rowsOfBatch = Uint32Array.from(batch, (j) => R[j]!);
-      writeAugmentedRows(ws.heap(), problem.x, problem.d, rowsOfBatch, xb, xbt);
+      // Only the features some drawn row has (a batch of 100 MNIST digits leaves most border pixels out).
+      const cols = activeFeatures(problem, rowsOfBatch);
+      const xb = ws.alloc(b * cols.length);
+      const xbt = ws.alloc(cols.length * b);
+      writeAugmentedRows(ws.heap(), problem.x, problem.d, rowsOfBatch, cols, xb, xbt);
       const pb = new Float64Array(b * C);
       for (let j = 0; j < b; j++) pb.set(probs.subarray(batch[j]! * C, (batch[j]! + 1) * C), j * C);
       const out = new Float64Array(count * P);
-      hessianProductRows(ws, xb, xbt, pb, b, D, C, problem.lambda, V, count, out);
+      hessianProductRows(ws, xb, xbt, cols, pb, b, C, problem.lambda, V, count, out);
       ws.release(mark);
       return out;
     },

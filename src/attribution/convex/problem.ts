@@ -121,6 +121,22 @@ export function resolveRows(problem: ConvexLogisticProblem, rows?: ArrayLike<num
   return out;
 }
 
+/**
+ * The features that are nonzero on some row of R, then the bias (index d): the columns of x̃ that carry data. A feature
+ * that is zero on every row of R contributes nothing to any product over those rows, and its coordinates of the Hessian
+ * are λI (./influence-factor.ts), so products and factorisations may skip it exactly.
+ */
+export function activeFeatures(problem: ConvexLogisticProblem, R: ArrayLike<number>): Uint32Array {
+  const { x, d } = problem;
+  const isActive = new Uint8Array(d + 1);
+  isActive[d] = 1;
+  for (let r = 0; r < R.length; r++) {
+    const xo = R[r]! * d;
+    for (let j = 0; j < d; j++) if (x[xo + j] !== 0) isActive[j] = 1;
+  }
+  return Uint32Array.from({ length: d + 1 }, (_, j) => j).filter((j) => isActive[j] === 1);
+}
+
 export function assertTheta(problem: ConvexLogisticProblem, theta: Float64Array, name = 'theta'): void {
   const P = parameterCount(problem);
   if (!(theta instanceof Float64Array) || theta.length !== P) {

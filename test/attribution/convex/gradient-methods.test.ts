@@ -258,4 +258,22 @@ describe('convex influence factor (reduced to the gradients\' subspace)', () => 
     });
     expect(() => factor.solveRows(new Float64Array(p + 1), 1)).toThrow(/rows × P/);
   });
+
+  it('the curvature operator skips the all-zero feature exactly: apply and sample equal the explicit Hessians', () => {
+    const rng = createRng(8);
+    const count = 2;
+    const V = Float64Array.from({ length: count * p }, () => rng.nextNormal());
+    const Hrows = convexLogisticHessian(train, theta, rows);
+    const times = (M: Float64Array) => {
+      const out = new Float64Array(count * p);
+      for (let r = 0; r < count; r++) for (let a = 0; a < p; a++) out[r * p + a] = dot(M, a * p, V, r * p, p);
+      return out;
+    };
+    const op = convexCurvatureOperator(train, theta, rows);
+    expect(relErr(op.apply(V, count), times(Hrows))).toBeLessThan(1e-12);
+    expect(relErr(convexHessianOperator(train, theta, rows).applyRows(V, count), times(Hrows))).toBeLessThan(1e-12);
+    const draws = createRng(3);
+    const batch = Array.from({ length: 6 }, () => rows[draws.nextInt(rows.length)]!);
+    expect(relErr(op.sample!(V, count, 6, createRng(3)), times(convexLogisticHessian(train, theta, batch)))).toBeLessThan(1e-12);
+  });
 });
