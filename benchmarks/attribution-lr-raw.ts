@@ -127,6 +127,28 @@ export async function timeStep<T>(steps: StepLog | undefined, step: string, run:
   }
 }
 
+/** A step's default name: the cache name, with the key's method (or model count) when it has one. */
+function stepName(name: string, key: unknown): string {
+  const k = (key ?? {}) as { method?: unknown; models?: unknown };
+  return typeof k.method === 'string' ? `${name}: ${k.method}` : typeof k.models === 'number' ? `${name}: ${k.models} models` : name;
+}
+
+/**
+ * The steps with runs of identical siblings (same name, depth and source — e.g. 50 cached model reads) folded into one
+ * entry with their count and summed seconds.
+ */
+export function foldSteps(steps: readonly StepTime[]): Array<StepTime & { count: number }> {
+  const out: Array<StepTime & { count: number }> = [];
+  for (const e of steps) {
+    const last = out[out.length - 1];
+    if (last && last.step === e.step && last.depth === e.depth && last.source === e.source) {
+      last.count++;
+      last.seconds += e.seconds;
+    } else out.push({ ...e, count: 1 });
+  }
+  return out;
+}
+
 /** The context the cache helpers read: where, whether `--full`, whether scores may be reused, and where steps go. */
 export interface CacheOptions {
   cacheDir: string;
@@ -171,10 +193,10 @@ export interface Computed {
  * A float64 array (a score matrix, a self-influence vector) written by content hash as raw bytes beside a JSON header that
  * keeps the seconds its computation took and the date. It is always computed unless `reuseScores` (--cached-scores,
  * opt-in): then a cached one is read, LOO, LDS and AUC are recomputed from it, and the row reports the computing run's
- * seconds, marked as such. `compute` times itself (it may include a factorisation made earlier). The step is timed
- * (`step`, default `name`).
+ * seconds, marked as such. `compute` times itself. The step is timed (`step`, default: `name` and the key's method or
+ * model count).
  */
-export function cachedArray(o: CacheOptions, name: string, key: unknown, compute: () => Promise<{ value: Float64Array; seconds: number; meta?: Record<string, unknown> }> | { value: Float64Array; seconds: number; meta?: Record<string, unknown> }, step = name): Promise<Computed> {
+export function cachedArray(o: CacheOptions, name: string, key: unknown, compute: () => Promise<{ value: Float64Array; seconds: number; meta?: Record<string, unknown> }> | { value: Float64Array; seconds: number; meta?: Record<string, unknown> }, step = stepName(name, key)): Promise<Computed> {
   return timeStep<Computed>(o.steps, step, async () => {
     const digest = createHash('sha256').update(JSON.stringify(key)).digest('hex').slice(0, 16);
     const file = join(o.cacheDir, `${name}-${digest}.f64`);

@@ -84,7 +84,7 @@ import {
 import { createRng, sampleIndices } from '../src/core/index.js';
 import { fromMnist } from '../src/datanet/index.js';
 import { initBackend, type Model } from '../src/finetune/index.js';
-import { runRawLogisticRegression, selfScores, timeStep, toFeatures, type StepLog, type StepTime } from './attribution-lr-raw.js';
+import { foldSteps, runRawLogisticRegression, selfScores, timeStep, toFeatures, type StepLog, type StepTime } from './attribution-lr-raw.js';
 import { PIXELS, restoreWeights, runMlpStudy, trainMlp, type MlpData, type TrakConfig } from './attribution-mlp.js';
 
 // ---------------------------------------------------------------------------------------------------------------- args
@@ -757,14 +757,14 @@ function runRecord(args: Args, wallSeconds: number) {
     : args.cachedScores
       ? 'cached retrains reused; --cached-scores: score matrices read from the cache where present (opt-in)'
       : 'cached retrains reused; every score recomputed';
-  const steps = args.steps.entries.map((e) => ({ ...e, seconds: Number(e.seconds.toFixed(2)) }));
+  const steps = foldSteps(args.steps.entries).map((e) => ({ ...e, seconds: Number(e.seconds.toFixed(2)) }));
   return { date: new Date().toISOString(), parts: [...args.only].join(', '), caching, wallSeconds: Number(wallSeconds.toFixed(1)), node: process.version, loadAverage: loadavg()[0]!, steps };
 }
 
-/** The per-step time table: step (indented under the step it ran inside), seconds, cached or computed. */
-function printSteps(steps: StepTime[]): void {
+/** The per-step time table: step (indented under the step it ran inside; ×N for N identical steps in a row), seconds, cached or computed. */
+function printSteps(steps: Array<StepTime & { count: number }>): void {
   if (steps.length === 0) return;
-  const lines = steps.map((e) => [`${'  '.repeat(e.depth)}${e.step}`, e.seconds.toFixed(1), e.source]);
+  const lines = steps.map((e) => [`${'  '.repeat(e.depth)}${e.step}${e.count > 1 ? ` ×${e.count}` : ''}`, e.seconds.toFixed(1), e.source]);
   const header = ['step (indented: part of the step above)', 'seconds', 'source'];
   const widths = header.map((h, c) => Math.max(h.length, ...lines.map((l) => l[c]!.length)));
   const render = (cells: string[]) => cells.map((cell, c) => (c === 1 ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!))).join('  ');
