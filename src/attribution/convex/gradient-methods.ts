@@ -21,7 +21,7 @@ import { choleskyFactor, createDenseWorkspace, gemmNTBlocked, type DenseEngine, 
 import { DATAINF_DEFAULTS } from '../precondition/datainf.js';
 import { FISHER_DEFAULTS } from '../precondition/gauss-newton.js';
 import { convexScoresFromSolutions } from './influence.js';
-import { convexExampleResiduals, kroneckerGram } from './objective.js';
+import { convexExampleGradients, convexExampleResiduals, kroneckerGram } from './objective.js';
 import { assertTheta, parameterCount, resolveRows, type ConvexLogisticProblem } from './problem.js';
 
 /** Training rows per tile of an n × n kernel: bounds the tile × n intermediates (two of 512 × n doubles). */
@@ -371,13 +371,7 @@ export function convexFisherScores(train: ConvexLogisticProblem, theta: Float64A
     const R = resolveRows(train);
     const F = kroneckerGram(train, R, (r, c, c2) => (residuals[r * C + c]! * residuals[r * C + c2]!) / n, options.engine);
     const L = choleskyFactor(F, P, { damping, engine: options.engine });
-    const testResiduals = convexExampleResiduals(test, theta);
-    const grads = new Float64Array(m * P);
-    for (let t = 0; t < m; t++) {
-      for (let j = 0; j < test.d; j++) for (let c = 0; c < C; c++) grads[t * P + j * C + c] = test.x[t * test.d + j]! * testResiduals[t * C + c]!;
-      for (let c = 0; c < C; c++) grads[t * P + test.d * C + c] = testResiduals[t * C + c]!;
-    }
-    const values = convexScoresFromSolutions(train, residuals, L.solveRows(grads, m), m, options.engine);
+    const values = convexScoresFromSolutions(train, residuals, L.solveRows(convexExampleGradients(test, theta), m), m, options.engine);
     return { values, nTrain: n, nTest: m, damping, route };
   }
   const tile = Math.min(KERNEL_TILE, n);
