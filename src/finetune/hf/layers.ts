@@ -9,7 +9,7 @@ import type { GemmF32 } from '../gemm/gemm-f32.js';
 import { attentionProducts, gelu as geluTanh, scaledMaskedSoftmax } from '../models/transformer.js';
 import { tf, type Tensor, type Tensor2D, type Variable } from '../tf.js';
 import { ProvenantError } from '../../core/index.js';
-import { valuesOf } from '../gemm/gemm-linear.js';
+import { tensorFilled, valuesOf } from '../gemm/gemm-linear.js';
 
 /** float32's most negative finite value: transformers' additive mask value (`torch.finfo(float32).min`). */
 export const FLOAT32_MIN = -3.4028234663852886e38;
@@ -66,19 +66,23 @@ export function embed(table: Variable, ids: Tensor, transposed = false): Tensor2
  * @throws ProvenantError `MODEL_CONFIG_INVALID` for an id outside [0, V).
  */
 export function gatherRows(table: Tensor, ids: Tensor, transposed = false): Tensor2D {
-  const index = ids.dataSync(); // before valuesOf: its view is valid until the next tfjs call
+  const index = ids.dataSync();
   const [V, D] = transposed ? [table.shape[1]!, table.shape[0]!] : [table.shape[0]!, table.shape[1]!];
-  const values = valuesOf(table);
-  const out = new Float32Array(index.length * D);
   for (let r = 0; r < index.length; r++) {
     const id = index[r]!;
     if (!(id >= 0 && id < V) || !Number.isInteger(id)) {
       throw new ProvenantError('MODEL_CONFIG_INVALID', `Token id ${id} at position ${r} is outside the ${V}-row embedding table.`, { data: { id, position: r, rows: V } });
     }
-    if (!transposed) out.set(values.subarray(id * D, (id + 1) * D), r * D);
-    else for (let d = 0; d < D; d++) out[r * D + d] = values[d * V + id]!;
   }
-  return tf.tensor2d(out, [index.length, D]);
+  // Written in place (tensorFilled: no fresh JavaScript array); the table's view is taken after the output exists.
+  return tensorFilled([index.length, D], (out) => {
+    const values = valuesOf(table);
+    for (let r = 0; r < index.length; r++) {
+      const id = index[r]!;
+      if (!transposed) out.set(values.subarray(id * D, (id + 1) * D), r * D);
+      else for (let d = 0; d < D; d++) out[r * D + d] = values[d * V + id]!;
+    }
+  }) as Tensor2D;
 }
 
 /**
@@ -92,20 +96,20 @@ export function attentionBias(B: number, T: number, S: number, options: { causal
   const { causal, mask, slidingWindow } = options;
   const needsMask = mask ? Array.from({ length: B * S }, (_, i) => mask[i]).some((m) => !m) : false;
   if (!needsMask && !(causal && T > 1) && !(slidingWindow && S > slidingWindow)) return null;
-  const out = new Float32Array(B * T * S);
-  for (let b = 0; b < B; b++) {
-    for (let t = 0; t < T; t++) {
-      const row = (b * T + t) * S;
-      const q = past + t;
-      for (let s = 0; s < S; s++) {
-        let ok = !causal || s <= q;
-        if (ok && slidingWindow) ok = q - s < slidingWindow;
-        if (ok && mask) ok = mask[b * S + s] !== 0;
-        if (!ok) out[row + s] = FLOAT32_MIN;
+  return tensorFilled([B, 1, T, S], (out) => {
+    for (let b = 0; b < B; b++) {
+      for (let t = 0; t < T; t++) {
+        const row = (b * T + t) * S;
+        const q = past + t;
+        for (let s = 0; s < S; s++) {
+          let ok = !causal || s <= q;
+          if (ok && slidingWindow) ok = q - s < slidingWindow;
+          if (ok && mask) ok = mask[b * S + s] !== 0;
+          out[row + s] = ok ? 0 : FLOAT32_MIN;
+        }
       }
     }
-  }
-  return tf.tensor4d(out, [B, 1, T, S]);
+  });
 }
 
 /** [B·T, H·d] → [B·H, T, d] (one head per batch row of the attention products). */
