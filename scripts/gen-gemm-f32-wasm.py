@@ -42,7 +42,7 @@ def micro(fma):
     """micro(kc, pa, pb, c, ldc4): C[r, 0:NR] += sum_p pa[p, r] * pb[p, 0:NR] (C at byte address c, row stride ldc4 bytes)."""
     nv = NR // 4
     accs = [f'$acc{r}_{v}' for r in range(MR) for v in range(nv)]
-    w = ['  (func $micro (param $kc i32) (param $pa i32) (param $pb i32) (param $c i32) (param $ldc4 i32)']
+    w = ['  (func $micro (param $kc i32) (param $pa i32) (param $pb i32) (param $c i32) (param $ldc4 i32) (param $beta i32)']
     loc = ['$kend i32', '$kmain i32', '$a v128', '$pc i32'] + [f'$b{v} v128' for v in range(nv)] + [f'{x} v128' for x in accs]
     w.append('    ' + ' '.join(f'(local {l})' for l in loc))
     step = MR * 4  # bytes of A per k-step
@@ -74,10 +74,18 @@ def micro(fma):
     w.append(f'        (local.set $pa (i32.add (local.get $pa) (i32.const {step})))')
     w.append(f'        (local.set $pb (i32.add (local.get $pb) (i32.const {stepb})))')
     w.append('        (br_if $k1 (i32.lt_u (local.get $pa) (local.get $kend))))))')
+    # beta = 1: C += tile; beta = 0: C = tile (the first depth block of a product into uninitialised C: no fill, no read).
+    w.append('    (if (local.get $beta) (then')
     for r in range(MR):
         w.append(f'    (local.set $pc (i32.add (local.get $c) (i32.mul (local.get $ldc4) (i32.const {r}))))')
         for v in range(nv):
             w.append(f'    (v128.store offset={16 * v} align=4 (local.get $pc) (f32x4.add (v128.load offset={16 * v} align=4 (local.get $pc)) (local.get $acc{r}_{v})))')
+    w.append('    ) (else')
+    for r in range(MR):
+        w.append(f'    (local.set $pc (i32.add (local.get $c) (i32.mul (local.get $ldc4) (i32.const {r}))))')
+        for v in range(nv):
+            w.append(f'    (v128.store offset={16 * v} align=4 (local.get $pc) (local.get $acc{r}_{v}))')
+    w.append('    ))')
     w.append('  )')
     return w
 
@@ -140,7 +148,7 @@ def pack(R):
 def macro():
     """macro(mc, nc, kc, pa, pb, c, ldc4, tmp): every MR x NR tile of the packed block pair; edge tiles go through tmp."""
     w = ['  (func $macro (param $mc i32) (param $nc i32) (param $kc i32) (param $pa i32) (param $pb i32)'
-         ' (param $c i32) (param $ldc4 i32) (param $tmp i32)']
+         ' (param $c i32) (param $ldc4 i32) (param $tmp i32) (param $beta i32)']
     loc = ['$i i32', '$j i32', '$mr i32', '$nr i32', '$pbj i32', '$cj i32', '$r i32', '$q i32', '$at i32']
     w.append('    ' + ' '.join(f'(local {l})' for l in loc))
     w.append('    (block $jd (loop $jl')
@@ -154,12 +162,12 @@ def macro():
     w.append(f'        (local.set $mr (select (i32.const {MR}) (i32.sub (local.get $mc) (local.get $i)) (i32.ge_s (i32.sub (local.get $mc) (local.get $i)) (i32.const {MR}))))')
     w.append(f'        (if (i32.and (i32.eq (local.get $mr) (i32.const {MR})) (i32.eq (local.get $nr) (i32.const {NR}))) (then')
     w.append('          (call $micro (local.get $kc) (i32.add (local.get $pa) (i32.shl (i32.mul (local.get $i) (local.get $kc)) (i32.const 2))) (local.get $pbj)'
-             ' (i32.add (local.get $cj) (i32.mul (local.get $i) (local.get $ldc4))) (local.get $ldc4)))')
+             ' (i32.add (local.get $cj) (i32.mul (local.get $i) (local.get $ldc4))) (local.get $ldc4) (local.get $beta)))')
     w.append('        (else')
     for q in range(MR * NR // 4):
         w.append(f'          (v128.store offset={16 * q} (local.get $tmp) (v128.const i32x4 0 0 0 0))')
     w.append('          (call $micro (local.get $kc) (i32.add (local.get $pa) (i32.shl (i32.mul (local.get $i) (local.get $kc)) (i32.const 2))) (local.get $pbj)'
-             f' (local.get $tmp) (i32.const {NR * 4}))')
+             f' (local.get $tmp) (i32.const {NR * 4}) (i32.const 1))')
     w.append('          (local.set $r (i32.const 0))')
     w.append('          (block $rd (loop $rl')
     w.append('            (br_if $rd (i32.ge_s (local.get $r) (local.get $mr)))')
@@ -167,7 +175,7 @@ def macro():
     w.append('            (block $qd (loop $ql')
     w.append('              (br_if $qd (i32.ge_s (local.get $q) (local.get $nr)))')
     w.append('              (local.set $at (i32.add (i32.add (local.get $cj) (i32.mul (i32.add (local.get $i) (local.get $r)) (local.get $ldc4))) (i32.shl (local.get $q) (i32.const 2))))')
-    w.append(f'              (f32.store (local.get $at) (f32.add (f32.load (local.get $at)) (f32.load (i32.add (local.get $tmp) (i32.shl (i32.add (i32.mul (local.get $r) (i32.const {NR})) (local.get $q)) (i32.const 2))))))')
+    w.append(f'              (f32.store (local.get $at) (f32.add (select (f32.load (local.get $at)) (f32.const 0) (local.get $beta)) (f32.load (i32.add (local.get $tmp) (i32.shl (i32.add (i32.mul (local.get $r) (i32.const {NR})) (local.get $q)) (i32.const 2))))))')
     w.append('              (local.set $q (i32.add (local.get $q) (i32.const 1)))')
     w.append('              (br $ql)))')
     w.append('            (local.set $r (i32.add (local.get $r) (i32.const 1)))')
@@ -182,13 +190,14 @@ def macro():
 
 
 def gemm():
-    """gemm(m, n, k, a, rsa, csa, b, rsb, csb, c, ldc, scratch, mcb, kcb, ncb): C[i, j] += sum_p A(i, p) B(j, p) for
+    """gemm(m, n, k, a, rsa, csa, b, rsb, csb, c, ldc, scratch, mcb, kcb, ncb, beta): C[i, j] (+)= sum_p A(i, p) B(j, p) for
     i < m, j < n, with A(i, p) at element a + i*rsa + p*csa, B(j, p) at b + j*rsb + p*csb (so B = W of C = A.W has
     rsb = 1, csb = n), C row-major at c with row stride ldc (all in float32 elements). scratch: element offset of a free
-    region of kcb*(ncb + mcb) + MR*NR floats, 16-byte aligned (ncb a multiple of NR, mcb of MR)."""
+    region of kcb*(ncb + mcb) + MR*NR floats, 16-byte aligned (ncb a multiple of NR, mcb of MR). beta = 0 overwrites C
+    instead (C = A.B^T: the first depth block stores its tiles, later ones add), so C need not be zeroed first."""
     w = ['  (func (export "gemm") (param $m i32) (param $n i32) (param $k i32) (param $a i32) (param $rsa i32) (param $csa i32)'
          ' (param $b i32) (param $rsb i32) (param $csb i32) (param $c i32) (param $ldc i32) (param $scratch i32)'
-         ' (param $mcb i32) (param $kcb i32) (param $ncb i32)']
+         ' (param $mcb i32) (param $kcb i32) (param $ncb i32) (param $beta i32)']
     loc = ['$jc i32', '$pc i32', '$ic i32', '$nc i32', '$kc i32', '$mc i32', '$pbuf i32', '$pabuf i32', '$tmp i32']
     w.append('    ' + ' '.join(f'(local {l})' for l in loc))
     for x in ['a', 'rsa', 'csa', 'b', 'rsb', 'csb', 'c', 'ldc', 'scratch']:
@@ -213,7 +222,7 @@ def gemm():
              ' (local.get $rsa) (local.get $csa) (local.get $mc) (local.get $kc) (local.get $pabuf))')
     w.append('          (call $macro (local.get $mc) (local.get $nc) (local.get $kc) (local.get $pabuf) (local.get $pbuf)'
              ' (i32.add (local.get $c) (i32.add (i32.mul (local.get $ic) (local.get $ldc)) (i32.shl (local.get $jc) (i32.const 2))))'
-             ' (local.get $ldc) (local.get $tmp))')
+             ' (local.get $ldc) (local.get $tmp) (select (local.get $beta) (i32.const 1) (i32.eqz (local.get $pc))))')
     w.append('          (local.set $ic (i32.add (local.get $ic) (local.get $mcb)))')
     w.append('          (br $il)))')
     w.append('        (local.set $pc (i32.add (local.get $pc) (local.get $kcb)))')

@@ -6,7 +6,7 @@
 import { ProvenantError } from '../../core/index.js';
 import { tf, type Tensor, type CustomGradientFunc } from '../tf.js';
 import type { GemmF32 } from './gemm-f32.js';
-import { valuesOf } from './gemm-linear.js';
+import { tensorFilled, valuesOf } from './gemm-linear.js';
 
 /** op(a_i)·op(b_i) for every i of [N, ·, ·] operands, no gradient recorded. */
 function batchedProduct(gemm: GemmF32, a: Tensor, b: Tensor, transposeA: boolean, transposeB: boolean): tf.Tensor3D {
@@ -17,18 +17,19 @@ function batchedProduct(gemm: GemmF32, a: Tensor, b: Tensor, transposeA: boolean
   const [, br, bc] = b.shape as [number, number, number];
   const m = transposeA ? ac : ar;
   const n = transposeB ? br : bc;
-  // Views of tfjs's memory: valid through this loop, which makes no tfjs allocation.
-  const A = valuesOf(a);
-  const B = valuesOf(b);
-  const out = new Float32Array(N * m * n);
-  for (let i = 0; i < N; i++) {
-    const c = gemm.product(
-      { data: A.subarray(i * ar * ac, (i + 1) * ar * ac), rows: ar, cols: ac, transpose: transposeA },
-      { data: B.subarray(i * br * bc, (i + 1) * br * bc), rows: br, cols: bc, transpose: transposeB },
-    );
-    out.set(c, i * m * n);
-  }
-  return tf.tensor3d(out, [N, m, n]);
+  // Each product is written straight into the output tensor's memory (tensorFilled), and the operands are read as views
+  // of tfjs's memory, taken after the output exists: valid through this loop, which makes no tfjs allocation.
+  return tensorFilled([N, m, n], (out) => {
+    const A = valuesOf(a);
+    const B = valuesOf(b);
+    for (let i = 0; i < N; i++) {
+      const c = gemm.product(
+        { data: A.subarray(i * ar * ac, (i + 1) * ar * ac), rows: ar, cols: ac, transpose: transposeA },
+        { data: B.subarray(i * br * bc, (i + 1) * br * bc), rows: br, cols: bc, transpose: transposeB },
+      );
+      out.set(c, i * m * n);
+    }
+  }) as tf.Tensor3D;
 }
 
 /**

@@ -10,7 +10,7 @@
  * product and the sum rounded to float32.
  */
 import { ProvenantError } from '../../core/index.js';
-import { valuesOf } from '../gemm/gemm-linear.js';
+import { tensorFilled, valuesOf } from '../gemm/gemm-linear.js';
 import { tf, type Tensor, type CustomGradientFunc } from '../tf.js';
 
 /** cos and sin of every (row, frequency): [B·T, d/2] each, row b·T + t. */
@@ -33,8 +33,17 @@ export function rotaryTables(positions: ArrayLike<number>, headDim: number, thet
   const rows = positions.length;
   const cos = new Float32Array(rows * half);
   const sin = new Float32Array(rows * half);
+  // Rows of one position share their angles (every sequence of a batch counts 0..T−1): computed once, then copied.
+  const firstRow = new Map<number, number>();
   for (let r = 0; r < rows; r++) {
     const p = positions[r]!;
+    const seen = firstRow.get(p);
+    if (seen !== undefined) {
+      cos.copyWithin(r * half, seen * half, (seen + 1) * half);
+      sin.copyWithin(r * half, seen * half, (seen + 1) * half);
+      continue;
+    }
+    firstRow.set(p, r);
     for (let i = 0; i < half; i++) {
       const angle = Math.fround(inv[i]! * p);
       cos[r * half + i] = Math.cos(angle);
@@ -45,36 +54,39 @@ export function rotaryTables(positions: ArrayLike<number>, headDim: number, thet
 }
 
 /**
- * Rotates every head of x [B·T, H·d] and lays it out as [B, H, T, d] (`toHeads`), or with `inverse` undoes it: from
+ * Rotates every head of x [B·T, H·d] into out laid out as [B, H, T, d] (`toHeads`), or with `inverse` undoes it: from
  * [B, H, T, d] back to [B·T, H·d], rotated by −angle (the transpose of a rotation, hence the gradient of the forward).
+ * Each product is rounded to float32 (`Math.fround`) and each sum by the float32 store, as PyTorch's float32 ops round.
  */
-function rotate(x: Float32Array, tables: RotaryTables, B: number, T: number, H: number, inverse: boolean): Float32Array {
+function rotate(x: Float32Array, out: Float32Array, tables: RotaryTables, B: number, T: number, H: number, inverse: boolean): void {
   const d = tables.headDim;
   const half = d / 2;
   const { cos, sin } = tables;
-  const out = new Float32Array(x.length);
-  const f = Math.fround;
   const sign = inverse ? -1 : 1;
+  // Token-major offset of (row, h) is row·H·d + h·d; head-major ((b·H + h)·T + t)·d. Reading from one and writing to the
+  // other is the same loop with the two offsets swapped.
+  const tokenStep = d;
+  const headStep = T * d;
   for (let b = 0; b < B; b++) {
     for (let t = 0; t < T; t++) {
       const row = b * T + t;
       const table = row * half;
       for (let h = 0; h < H; h++) {
-        const tokenMajor = row * H * d + h * d; // [B·T, H·d]
-        const headMajor = ((b * H + h) * T + t) * d; // [B, H, T, d]
-        const [src, dst] = inverse ? [headMajor, tokenMajor] : [tokenMajor, headMajor];
+        const tokenMajor = row * H * d + h * tokenStep;
+        const headMajor = (b * H + h) * headStep + t * d;
+        const src = inverse ? headMajor : tokenMajor;
+        const dst = inverse ? tokenMajor : headMajor;
         for (let i = 0; i < half; i++) {
           const c = cos[table + i]!;
           const s = sign * sin[table + i]!;
           const x1 = x[src + i]!;
           const x2 = x[src + half + i]!;
-          out[dst + i] = f(f(x1 * c) - f(x2 * s));
-          out[dst + half + i] = f(f(x2 * c) + f(x1 * s));
+          out[dst + i] = Math.fround(x1 * c) - Math.fround(x2 * s);
+          out[dst + half + i] = Math.fround(x2 * c) + Math.fround(x1 * s);
         }
       }
     }
   }
-  return out;
 }
 
 /**
@@ -88,8 +100,8 @@ export function rotaryHeads(x: Tensor, tables: RotaryTables, B: number, T: numbe
     throw new ProvenantError('LORA_SHAPE_MISMATCH', `rotaryHeads: expected x [${B * T}, ${H * d}] and ${B * T} table rows, got [${x.shape}] and ${tables.rows}.`);
   }
   const op = tf.customGrad(((input: Tensor) => ({
-    value: tf.tensor4d(rotate(valuesOf(input), tables, B, T, H, false), [B, H, T, d]),
-    gradFunc: (dy: Tensor) => [tf.tensor2d(rotate(valuesOf(dy), tables, B, T, H, true), [B * T, H * d])],
+    value: tensorFilled([B, H, T, d], (out) => rotate(valuesOf(input), out, tables, B, T, H, false)),
+    gradFunc: (dy: Tensor) => [tensorFilled([B * T, H * d], (out) => rotate(valuesOf(dy), out, tables, B, T, H, true))],
   })) as unknown as CustomGradientFunc);
   return op(x) as Tensor;
 }
