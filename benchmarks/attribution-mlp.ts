@@ -51,6 +51,13 @@ export interface MlpRecipe {
 
 const seconds = (start: number) => (performance.now() - start) / 1000;
 
+/**
+ * TRAK's Gram matrices and score products in float32, as TRAK's own score computer (trak/score_computers.py: XᵀX and the
+ * products in float16/float32, the inverse in float32); our Cholesky and solves stay float64. Every λ here is ≥ 1e-2 of
+ * the mean diagonal, where float32 sums move the scores by ≈ 1e-6 relative.
+ */
+const TRAK_PRECISION = 'float32' as const;
+
 /** Trains a fresh MLP on `rows` with the finetune training loop (AdamW); returns it and its per-epoch snapshots. */
 export async function trainMlp(d: MlpData, rows: ArrayLike<number>, args: MlpRecipe, seed: number, labels = d.yTrain, keepEpochs = false) {
   const model = createMlp({ inputSize: PIXELS, hiddenSizes: [args.mlpHidden], numClasses: 10, seed });
@@ -390,7 +397,7 @@ export async function runMlpStudy(o: MlpStudyOptions): Promise<{ rows: MlpStudyR
       { name: `epochs ${every.join(', ')}, 32×16, margin`, epochs: every, projection: [32, 16], target: 'margin', relativeDamping: L },
     ];
     gridConfigs = configs;
-    const ensembles = configs.map((c) => createTrakEnsemble({ relativeDamping: c.relativeDamping }));
+    const ensembles = configs.map((c) => createTrakEnsemble({ relativeDamping: c.relativeDamping, precision: TRAK_PRECISION }));
     start = performance.now();
     for (let m = 0; m < o.gridModels; m++) {
       const epochs = await checkpointsOf(m);
@@ -402,7 +409,7 @@ export async function runMlpStudy(o: MlpStudyOptions): Promise<{ rows: MlpStudyR
         if (done.has(key)) continue;
         done.add(key);
         const f = featurizeAt(epochs[e - 1]!, c.projection, c.target, c.queryWeighting);
-        const s = trakModelScores({ ...f, test: pickRows(f.test, selection) }, { relativeDamping: c.relativeDamping });
+        const s = trakModelScores({ ...f, test: pickRows(f.test, selection) }, { relativeDamping: c.relativeDamping, precision: TRAK_PRECISION });
         configs.forEach((other, j) => {
           if (featureKey(other) === featureKey(c) && other.epochs.includes(e)) ensembles[j]!.addScores(s);
         });
@@ -429,7 +436,7 @@ export async function runMlpStudy(o: MlpStudyOptions): Promise<{ rows: MlpStudyR
     cfg = { ...c, relativeDamping: [best.lambda] };
     log(`MLP TRAK: the grid chose ${cfg.name}, λ ${best.lambda} (selection half ${best.selection.toFixed(3)})`);
   }
-  const ensemble: TrakEnsemble = createTrakEnsemble({ relativeDamping: cfg.relativeDamping });
+  const ensemble: TrakEnsemble = createTrakEnsemble({ relativeDamping: cfg.relativeDamping, precision: TRAK_PRECISION });
   let featurizeSeconds = 0;
   let scoreSeconds = 0;
   let trainSeconds = 0;
@@ -450,7 +457,7 @@ export async function runMlpStudy(o: MlpStudyOptions): Promise<{ rows: MlpStudyR
         const f = featurizeAt(epochs[e - 1]!, cfg.projection, cfg.target, cfg.queryWeighting);
         featurizeSeconds += seconds(t0);
         t0 = performance.now();
-        ensemble.addScores(trakModelScores(f, { relativeDamping: cfg.relativeDamping }));
+        ensemble.addScores(trakModelScores(f, { relativeDamping: cfg.relativeDamping, precision: TRAK_PRECISION }));
         scoreSeconds += seconds(t0);
         if (m === 0) log(`MLP TRAK model 1, epoch ${e}: ${f.train.dim} features; featurize ${featurizeSeconds.toFixed(1)} s, score ${scoreSeconds.toFixed(1)} s so far`);
       }
@@ -458,7 +465,7 @@ export async function runMlpStudy(o: MlpStudyOptions): Promise<{ rows: MlpStudyR
   };
   for (const N of sizes) {
     // TRAK-N's scores are cached by content hash (data, recipe, configuration, model seeds): a warm run reads them.
-    const key = { ...recipe, trak: cfg, models: N, firstModelSeed: modelSeed + 1000, projectionSeed: o.seed + 7, scoresVersion: 1 };
+    const key = { ...recipe, trak: cfg, models: N, firstModelSeed: modelSeed + 1000, projectionSeed: o.seed + 7, precision: TRAK_PRECISION, scoresVersion: 1 };
     const computed = await cachedArray(cache, 'mlp-trak-scores', key, async () => {
       await addModelsUpTo(N);
       return { value: ensemble.scores(0).values as Float64Array, seconds: scoreSeconds, meta: { featurizeSeconds, trainSeconds } };
@@ -528,7 +535,7 @@ export async function runMlpStudy(o: MlpStudyOptions): Promise<{ rows: MlpStudyR
       lds: { subsets: o.subsets, fraction: 0.5, subsetSeed: ldsSeed, output: '−loss', trainSeed: modelSeed, seconds: ldsSeconds, retrain: 'same init seed and recipe on every subset' },
       noiseCeiling: { trainSeed: noiseSeed, subsets: noiseSubsets, seconds: noiseSeconds, report: ceiling.report, all: ceiling.all, selection: ceiling.selection },
       fromCache: fromCache.length ? `scores of these rows read from the cache (seconds are the computing run's): ${fromCache.join(', ')}` : 'none: every TRAK score computed in this run',
-      trak: { config: cfg, models: sizes, modelSeeds: `${modelSeed + 1000} … ${modelSeed + 1000 + maxModels - 1}`, trainedOn: 'all 5,000 training digits' },
+      trak: { config: cfg, precision: `${TRAK_PRECISION} Gram and score products, float64 Cholesky`, models: sizes, modelSeeds: `${modelSeed + 1000} … ${modelSeed + 1000 + maxModels - 1}`, trainedOn: 'all 5,000 training digits' },
       selection: 'grid judged on the even test points (250); the table reports the odd test points (250); "all" includes the selection half',
       grid: gridRows.length ? gridRows : 'not run (--mlp-grid)',
       cache: `${o.cacheDir} (content hash of the data and recipe; --full recomputes)`,
