@@ -39,8 +39,10 @@ export interface TrakEnsembleOptions {
   /**
    * Working precision of the two large products (the n × k Gram matrix Φᵀ Φ and the n × k × n_test score product):
    * `'float64'` (default) or `'float32'`, TRAK's reference precision (Park et al. 2023, trak/score_computers.py: XᵀX and
-   * the products in float16/float32), ≈ 2.4× faster here. Float32 sums carry a relative error of ≈ 1e-7·√n in Φᵀ Φ, which
-   * the solve amplifies by up to tr(Φᵀ Φ)/λ: use it with a damping that is not tiny (relativeDamping ≳ 1e-3).
+   * the products in float16/float32): 1.6–1.7× faster per model at n = 5,000, k = 1,056, 500 queries on Node 20 (the
+   * float64 Cholesky and solves remain; benchmarks/attribution-trak-speed.ts). Float32 sums carry a relative error of
+   * ≈ 1e-7·√n in Φᵀ Φ, which the solve amplifies by up to tr(Φᵀ Φ)/λ: use it with a damping that is not tiny
+   * (relativeDamping ≳ 1e-3; bench:attribution's MLP uses 0.3, where the scores move by ≈ 1e-7 relative).
    */
   precision?: 'float64' | 'float32';
 }
@@ -90,7 +92,8 @@ function checkDampings(values: readonly number[]): void {
  * n × k × n_test product.
  *
  * Throws `ATTRIBUTION_SHAPE_MISMATCH` when the train and test widths differ or the probabilities do not match the rows,
- * `ATTRIBUTION_INPUT_INVALID` for a bad damping or a probability outside [0, 1] (naming the row).
+ * `ATTRIBUTION_INPUT_INVALID` for a bad damping or precision or a probability outside [0, 1] (naming the row), and
+ * `BACKEND_UNAVAILABLE` for `precision: 'float32'` where WebAssembly SIMD is missing (`gemmF32Available()` tells).
  *
  * @example
  * ```ts
