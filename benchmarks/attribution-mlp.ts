@@ -28,7 +28,7 @@ import {
   type ScoreMatrix,
   type TrakEnsemble,
 } from '../src/attribution/index.js';
-import { createMlp, tf, train, type Model } from '../src/finetune/index.js';
+import { createGemmF32, createMlp, tf, train, type Model } from '../src/finetune/index.js';
 import { cachedArray } from './attribution-lr-raw.js';
 
 export const PIXELS = 784;
@@ -356,6 +356,8 @@ export async function runMlpStudy(o: MlpStudyOptions): Promise<{ rows: MlpStudyR
     return { rows: [], ground, model, epochs: mainEpochs, setup: {} };
   }
   const scratch = createMlp({ inputSize: PIXELS, hiddenSizes: [o.mlpHidden], numClasses: 10, seed: modelSeed });
+  // One float32 product workspace for every checkpoint's TRAK scores (its memory grows once: ≈ 0.1 s per checkpoint).
+  const gemm = createGemmF32();
   const featurizeAt = (weights: Map<string, Float32Array>, projection: [number, number], target: 'margin' | 'loss', queryWeighting?: 'loss') => {
     restoreWeights(scratch, weights);
     const spec: FactorizedProjectionSpec = { kind: 'rademacher', inDim: projection[0], outDim: projection[1], seed: o.seed + 7 };
@@ -410,7 +412,7 @@ export async function runMlpStudy(o: MlpStudyOptions): Promise<{ rows: MlpStudyR
         if (done.has(key)) continue;
         done.add(key);
         const f = featurizeAt(epochs[e - 1]!, c.projection, c.target, c.queryWeighting);
-        const s = trakModelScores({ ...f, test: pickRows(f.test, selection) }, { relativeDamping: c.relativeDamping, precision: TRAK_PRECISION });
+        const s = trakModelScores({ ...f, test: pickRows(f.test, selection) }, { relativeDamping: c.relativeDamping, precision: TRAK_PRECISION, gemm });
         configs.forEach((other, j) => {
           if (featureKey(other) === featureKey(c) && other.epochs.includes(e)) ensembles[j]!.addScores(s);
         });
@@ -458,7 +460,7 @@ export async function runMlpStudy(o: MlpStudyOptions): Promise<{ rows: MlpStudyR
         const f = featurizeAt(epochs[e - 1]!, cfg.projection, cfg.target, cfg.queryWeighting);
         featurizeSeconds += seconds(t0);
         t0 = performance.now();
-        ensemble.addScores(trakModelScores(f, { relativeDamping: cfg.relativeDamping, precision: TRAK_PRECISION }));
+        ensemble.addScores(trakModelScores(f, { relativeDamping: cfg.relativeDamping, precision: TRAK_PRECISION, gemm }));
         scoreSeconds += seconds(t0);
         if (m === 0) log(`MLP TRAK model 1, epoch ${e}: ${f.train.dim} features; featurize ${featurizeSeconds.toFixed(1)} s, score ${scoreSeconds.toFixed(1)} s so far`);
       }
@@ -493,6 +495,7 @@ export async function runMlpStudy(o: MlpStudyOptions): Promise<{ rows: MlpStudyR
     log(`MLP TRAK-${N} (${cfg.name}): LDS report ${r.report.toFixed(3)}, selection ${r.selection.toFixed(3)}, all ${r.all.toFixed(3)} (train ${tr.toFixed(0)} s, featurize ${fz.toFixed(0)} s, score ${computed.seconds.toFixed(0)} s${computed.cachedFrom ? ', cached' : ''})`);
   }
   scratch.dispose();
+  gemm.dispose();
   start = performance.now();
   const second = await secondGroundTruth();
   const noiseSeconds = seconds(start);

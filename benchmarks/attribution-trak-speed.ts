@@ -14,7 +14,7 @@
  * LDS as bench:attribution computes it (LR: all 500 test points; MLP: the report half, odd test points).
  *
  * Run: npx tsx benchmarks/attribution-trak-speed.ts [--only lr,mlp] [--mlp-models 50]
- *   → prints a table, writes benchmarks/results/attribution-trak-speed.json.
+ *   → prints a table, writes benchmarks/results/attribution-trak-speed.json (a partial run keeps the other workload's rows).
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -40,7 +40,7 @@ import {
   type TrakEnsembleModel,
 } from '../src/attribution/index.js';
 import { fromMnist } from '../src/datanet/index.js';
-import { createMlp, gemmF32Kernel, initBackend, tf } from '../src/finetune/index.js';
+import { createGemmF32, createMlp, gemmF32Kernel, initBackend, tf } from '../src/finetune/index.js';
 import { denseKernel } from '../src/attribution/index.js';
 import { restoreWeights } from './attribution-mlp.js';
 
@@ -202,6 +202,7 @@ if (only.has('mlp')) {
   const scratch = createMlp({ inputSize: PIXELS, hiddenSizes: [128], numClasses: 10, seed: 100 });
   const relativeDamping = [0.3];
   const ours = createTrakEnsemble({ relativeDamping, precision: 'float32' });
+  const gemm = createGemmF32();
   const reference = createTrakEnsemble({ relativeDamping });
   for (let m = 0; m < mlpModels; m++) {
     for (const weights of checkpoints(m)) {
@@ -216,7 +217,7 @@ if (only.has('mlp')) {
           featurizer.dispose();
         }
       });
-      timed('mlp ours score', () => ours.addScores(trakModelScores(model, { relativeDamping, precision: 'float32' })));
+      timed('mlp ours score', () => ours.addScores(trakModelScores(model, { relativeDamping, precision: 'float32', gemm })));
       timed('mlp reference score', () => reference.addScores(trakModelScores(model, { relativeDamping })));
     }
     if ([1, 5, 10, 25, 50].includes(m + 1)) {
@@ -226,8 +227,13 @@ if (only.has('mlp')) {
     }
   }
   scratch.dispose();
+  gemm.dispose();
 }
 
+// A partial run (--only) keeps the other workloads' rows of the previous result, marked with their own date.
+const out = 'benchmarks/results/attribution-trak-speed.json';
+const previous = existsSync(out) ? (JSON.parse(readFileSync(out, 'utf8')) as { date: string; rows: Array<Row & { date?: string }> }) : null;
+const kept = (previous?.rows ?? []).filter((r) => !rows.some((x) => x.workload === r.workload)).map((r) => ({ ...r, date: r.date ?? previous!.date }));
 const result = {
   benchmark: 'attribution-trak-speed',
   date: new Date().toISOString(),
@@ -235,8 +241,8 @@ const result = {
   kernels: { float64: denseKernel(), float32: gemmF32Kernel() },
   note: 'ours vs the code path it replaced, interleaved in one process on the same cached models; wall and CPU seconds; load = 1/5/15-minute load average when the row was written (2 shared cores)',
   featurizeMlpSeconds: seconds('mlp featurize'),
-  rows,
+  rows: [...kept, ...rows],
 };
 mkdirSync('benchmarks/results', { recursive: true });
-writeFileSync('benchmarks/results/attribution-trak-speed.json', `${JSON.stringify(result, null, 2)}\n`);
+writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
 console.table(rows.map((r) => ({ workload: r.workload, step: r.step, 'ours s': r.oursSeconds.toFixed(1), 'reference s': r.referenceSeconds.toFixed(1), ratio: r.ratio.toFixed(2), 'LDS ours': r.ldsOurs?.toFixed(4) ?? '', 'LDS ref': r.ldsReference?.toFixed(4) ?? '' })));

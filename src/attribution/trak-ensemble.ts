@@ -47,6 +47,14 @@ export interface TrakEnsembleOptions {
   precision?: 'float64' | 'float32';
 }
 
+export interface TrakModelScoresOptions extends TrakEnsembleOptions {
+  /**
+   * With `precision: 'float32'`: a float32 product workspace (`createGemmF32()`) kept across models, so its memory is grown
+   * once, not per model; the caller disposes it. Default a fresh one per call.
+   */
+  gemm?: GemmF32;
+}
+
 /** One model's unweighted contribution, per damping: S_m = Φ_m (Φ_mᵀΦ_m + λI)⁻¹ φ_m(z_t) as n × n_test, and 1 − p_m. */
 export interface TrakModelScores {
   nTrain: number;
@@ -103,7 +111,7 @@ function checkDampings(values: readonly number[]): void {
  * // s.values[1][i * s.nTest + t]: row i's unweighted score for query t at λ = 1e-2 · tr(ΦᵀΦ)/k
  * ```
  */
-export function trakModelScores(model: TrakEnsembleModel, options: TrakEnsembleOptions = {}): TrakModelScores {
+export function trakModelScores(model: TrakEnsembleModel, options: TrakModelScoresOptions = {}): TrakModelScores {
   const dampings = options.relativeDamping ?? DEFAULT_DAMPING;
   checkDampings(dampings);
   const { train, test, labelProbability } = model;
@@ -121,11 +129,13 @@ export function trakModelScores(model: TrakEnsembleModel, options: TrakEnsembleO
   }
   const precision = checkPrecision(options.precision);
   // One float32 workspace for the Gram matrix and every score product of this model (its memory is reused between them).
-  const gemm = precision === 'float32' ? createGemmF32() : null;
+  if (precision === 'float64') return scoresWith(train, test, oneMinusP, dampings, null);
+  if (options.gemm) return scoresWith(train, test, oneMinusP, dampings, options.gemm);
+  const gemm = createGemmF32();
   try {
     return scoresWith(train, test, oneMinusP, dampings, gemm);
   } finally {
-    gemm?.dispose();
+    gemm.dispose();
   }
 }
 
@@ -167,6 +177,7 @@ export function createTrakEnsemble(options: TrakEnsembleOptions = {}): TrakEnsem
   const dampings = [...(options.relativeDamping ?? DEFAULT_DAMPING)];
   checkDampings(dampings);
   const precision = checkPrecision(options.precision);
+  let gemm: GemmF32 | null = null;
   let sums: Float64Array[] | null = null;
   let qSum: Float64Array | null = null;
   let nTrain = 0;
@@ -195,7 +206,9 @@ export function createTrakEnsemble(options: TrakEnsembleOptions = {}): TrakEnsem
       return count;
     },
     add(model) {
-      addScores(trakModelScores(model, { relativeDamping: dampings, precision }));
+      // One float32 workspace for every model added (grown once, freed with the ensemble).
+      if (precision === 'float32') gemm ??= createGemmF32();
+      addScores(trakModelScores(model, { relativeDamping: dampings, precision, gemm: gemm ?? undefined }));
     },
     addScores,
     scores(which = 0) {

@@ -1,6 +1,7 @@
 import { inverse, Matrix } from 'ml-matrix';
 import { describe, expect, it } from 'vitest';
 import { createTrakEnsemble, denseScores, fitTrak, trakFeatures, trakModelScores, type FeatureMatrix, type TrakEnsembleModel } from '../../src/attribution/index.js';
+import { createGemmF32 } from '../../src/finetune/index.js';
 import { randomData } from './helpers.js';
 
 function features(rows: number, dim: number, seed: number): FeatureMatrix {
@@ -100,6 +101,17 @@ describe('TRAK ensemble (Park et al. 2023, Algorithm 1)', () => {
       expect(maxRelDiff(f64.scores(which).values, expected)).toBeLessThan(1e-6);
       expect(maxRelDiff(f32.scores(which).values, expected)).toBeLessThan(1e-4);
     });
+    // A workspace kept across models gives the same numbers as a fresh one per model.
+    const gemm = createGemmF32();
+    try {
+      for (const m of wide) {
+        const fresh = trakModelScores(m, { relativeDamping: path, precision: 'float32' });
+        const reused = trakModelScores(m, { relativeDamping: path, precision: 'float32', gemm });
+        fresh.values.forEach((v, j) => expect(Array.from(reused.values[j]!)).toEqual(Array.from(v)));
+      }
+    } finally {
+      gemm.dispose();
+    }
     expect(() => trakModelScores(wide[0]!, { precision: 'float16' as 'float32' })).toThrow(/precision must be 'float64' or 'float32', got float16/);
   });
 
