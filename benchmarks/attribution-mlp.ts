@@ -55,7 +55,7 @@ const seconds = (start: number) => (performance.now() - start) / 1000;
  * TRAK's Gram matrices and score products in float32, as TRAK's own score computer (trak/score_computers.py: XᵀX and the
  * products in float16/float32, the inverse in float32); our Cholesky and solves stay float64. Every λ here is ≥ 1e-2 of
  * the mean diagonal, where float32 sums move the scores by ≈ 1e-7 relative and leave every TRAK-N's LDS unchanged
- * (benchmarks/attribution-trak-speed.ts: 1.6–1.7× faster scoring).
+ * (benchmarks/attribution-trak-speed.ts: 2.2× faster scoring).
  */
 const TRAK_PRECISION = 'float32' as const;
 

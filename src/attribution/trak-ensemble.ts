@@ -39,7 +39,7 @@ export interface TrakEnsembleOptions {
   /**
    * Working precision of the two large products (the n × k Gram matrix Φᵀ Φ and the n × k × n_test score product):
    * `'float64'` (default) or `'float32'`, TRAK's reference precision (Park et al. 2023, trak/score_computers.py: XᵀX and
-   * the products in float16/float32): 1.6–1.7× faster per model at n = 5,000, k = 1,056, 500 queries on Node 20 (the
+   * the products in float16/float32): 2.2× faster per model at n = 5,000, k = 1,056, 500 queries on Node 20 (the
    * float64 Cholesky and solves remain; benchmarks/attribution-trak-speed.ts). Float32 sums carry a relative error of
    * ≈ 1e-7·√n in Φᵀ Φ, which the solve amplifies by up to tr(Φᵀ Φ)/λ: use it with a damping that is not tiny
    * (relativeDamping ≳ 1e-3; bench:attribution's MLP uses 0.3, where the scores move by ≈ 1e-7 relative).
