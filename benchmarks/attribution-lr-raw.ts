@@ -31,17 +31,17 @@ import {
   convexSelfInfluence,
   createConvexLogisticProblem,
   fitConvexLogistic,
-  fitTrak,
+  createConvexGradientProjector,
+  createTrakEnsemble,
   flipLabels,
   linearDatamodelingScore,
   largestEigenvalue,
   lissa,
   looCorrelation,
-  matMul,
   matMulNT,
   mislabelAuc,
   projectionMatrix,
-  trakFeatures,
+  type ConvexGradientProjector,
   type ConvexLogisticProblem,
   type FeatureMatrix,
   type LdsGroundTruth,
@@ -444,44 +444,40 @@ export async function runRawLogisticRegression(o: RawLrOptions): Promise<{ rows:
   }, 'LR raw scores: Fisher');
   evaluate('Fisher (damped 0.1·tr/d)', fisherScores, null, `damping ${(fisherScores.meta.damping as number).toExponential(2)}; ${factored}, ${fisherScores.meta.route} route (τ = n (K + nλI)⁻¹ S, Woodbury)`);
 
-  // 7. TRAK: models retrained on random halves, margin gradients projected to `trakProjection` dimensions (Gaussian).
+  // 7. TRAK: models retrained on random halves, margin gradients projected to `trakProjection` dimensions (Gaussian). One
+  // projection for every model (as TRAK's one projector seed): X̃·Π' is computed once per side, then each model's
+  // features cost n·C·k (createConvexGradientProjector); the ensemble streams models, so TRAK-10 is TRAK-50's prefix.
   const maxModels = Math.max(...o.trakModels);
   const halves = sampleLdsSubsets(train.n, { fraction: 0.5, count: Math.max(2, maxModels), seed: o.seed + 4 });
-  const proj = projectionMatrix('gaussian', P, o.trakProjection, o.seed + 5);
-  const projected = (problem: ConvexLogisticProblem, theta: Float64Array): FeatureMatrix => {
-    const g = convexExampleGradients(problem, theta);
-    const p = convexExampleLosses(problem, theta).map((l) => Math.exp(-l));
-    for (let i = 0; i < problem.n; i++) {
-      const s = -1 / Math.max(1e-12, 1 - p[i]!);
-      for (let q = i * P; q < (i + 1) * P; q++) g[q]! *= s;
-    }
-    const data = Float32Array.from(matMul(g, problem.n, P, proj, o.trakProjection));
-    return { rows: problem.n, dim: o.trakProjection, data, blocks: [{ name: 'projected', module: 'linear', offset: 0, size: o.trakProjection }] };
-  };
-  const perModel: Array<{ train: FeatureMatrix; test: FeatureMatrix; p: Float32Array }> = [];
+  let projectors: { train: ConvexGradientProjector; test: ConvexGradientProjector } | null = null;
   const trakKey = (M: number) => scoreKey(`TRAK-${M}`, { models: M, modelSeed: o.seed + 4, projection: o.trakProjection, projectionSeed: o.seed + 5 });
   // Models are retrained (or read from their cache) and featurized only when some ensemble's scores are not cached.
+  const trak = createTrakEnsemble();
   let featurized = 0;
   let trakFeaturizeSeconds = 0;
+  let trakScoreSeconds = 0;
   const addModels = async (M: number) => {
     for (; featurized < M; featurized++) {
       const m = featurized;
       const theta = (await cached<{ theta: Float64Array }>(o, 'lr-raw-trak-model', { ...base, model: m, seed: o.seed + 4, tolerance: 1e-8 }, (f) => ({ theta: arr(f.theta) }), (r) => ({ theta: Float64Array.from(r.theta) }), () => preconditionedFit(train, fit.theta, pre, 1e-8, halves[m]))).theta;
-      const t = timed(() => ({ train: projected(train, theta), test: projected(test, theta), p: Float32Array.from(convexExampleLosses(train, theta), (l) => Math.exp(-l)) }));
+      const t = timed(() => {
+        if (!projectors) {
+          const proj = projectionMatrix('gaussian', P, o.trakProjection, o.seed + 5);
+          projectors = { train: createConvexGradientProjector(train, proj, o.trakProjection), test: createConvexGradientProjector(test, proj, o.trakProjection) };
+        }
+        const tr = projectors.train.project(theta, { target: 'margin' });
+        return { train: tr.features, test: projectors.test.project(theta, { target: 'margin' }).features, labelProbability: tr.labelProbability };
+      });
       trakFeaturizeSeconds += t.seconds;
-      perModel.push(t.result);
+      trakScoreSeconds += timed(() => trak.add(t.result)).seconds;
       if ((m + 1) % 5 === 0) log(`LR raw TRAK model ${m + 1}/${maxModels}`);
     }
   };
   for (const M of [...o.trakModels].sort((a, b) => a - b)) {
     const computed = await cachedArray(o, 'lr-raw-scores', trakKey(M), async () => {
       await addModels(M);
-      const models = perModel.slice(0, M);
-      const t = timedValue(() => {
-        const trak = fitTrak(models.map((x) => ({ features: x.train, labelProbability: x.p })));
-        return asFloat64(denseScores(trakFeatures(models.map((x) => x.train)), trakFeatures(models.map((x) => x.test)), trak).values);
-      });
-      return { ...t, meta: { featurizeSeconds: trakFeaturizeSeconds } };
+      const t = timed(() => asFloat64(trak.scores().values));
+      return { value: t.result, seconds: trakScoreSeconds + t.seconds, meta: { featurizeSeconds: trakFeaturizeSeconds } };
     });
     evaluate(`TRAK-${M}`, computed, computed.meta.featurizeSeconds as number, `${M} models on random halves, Gaussian projection to ${o.trakProjection}`);
   }

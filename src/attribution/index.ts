@@ -80,4 +80,4 @@ export { assertFiniteFeatures } from './feature-matrix.js';
 export * from './linalg/index.js';
 export { formatSignedShares, SIGNED_SHARES_LABEL } from './format-shares.js';
 export { createTrakEnsemble, trakModelScores } from './trak-ensemble.js';
-export type { TrakEnsemble, TrakEnsembleModel, TrakEnsembleOptions, TrakModelScores } from './trak-ensemble.js';
+export type { TrakEnsemble, TrakEnsembleModel, TrakEnsembleOptions, TrakModelScores, TrakModelScoresOptions } from './trak-ensemble.js';

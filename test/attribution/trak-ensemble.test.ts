@@ -1,6 +1,7 @@
 import { inverse, Matrix } from 'ml-matrix';
 import { describe, expect, it } from 'vitest';
 import { createTrakEnsemble, denseScores, fitTrak, trakFeatures, trakModelScores, type FeatureMatrix, type TrakEnsembleModel } from '../../src/attribution/index.js';
+import { createGemmF32 } from '../../src/finetune/index.js';
 import { randomData } from './helpers.js';
 
 function features(rows: number, dim: number, seed: number): FeatureMatrix {
@@ -25,7 +26,14 @@ const models: TrakEnsembleModel[] = [0, 1, 2].map((m) => ({
 
 /** Brute force from the formula: Q̄_ii · (1/M) Σ_m φ_m(t)ᵀ (Φ_mᵀΦ_m + λ_m I)⁻¹ φ_m(i), with ml-matrix's inverse. */
 function bruteForce(ms: TrakEnsembleModel[], relative: number): Float64Array {
+  return bruteForceOn(ms, relative);
+}
+
+function bruteForceOn(ms: TrakEnsembleModel[], relative: number): Float64Array {
   const M = ms.length;
+  const n = ms[0]!.train.rows;
+  const k = ms[0]!.train.dim;
+  const nTest = ms[0]!.test.rows;
   const out = new Float64Array(n * nTest);
   for (const m of ms) {
     const Phi = toMatrix(m.train.data, n, k);
@@ -71,6 +79,40 @@ describe('TRAK ensemble (Park et al. 2023, Algorithm 1)', () => {
     });
     // More damping shrinks the kernel's inverse: the scores must actually change along the path.
     expect(maxRelDiff(ensemble.scores(2).values, ensemble.scores(0).values)).toBeGreaterThan(1e-2);
+  });
+
+  it("precision 'float32' (TRAK's reference precision) equals the brute-force formula to float32 rounding", () => {
+    // Wider than the 5-column fixture so the float32 Gram runs over more than one column panel (GRAM_F32_PANEL = 256).
+    const wide: TrakEnsembleModel[] = [0, 1].map((m) => ({
+      train: features(400, 300, 300 + m),
+      test: features(7, 300, 400 + m),
+      labelProbability: Float32Array.from({ length: 400 }, (_, i) => ((i * 3 + m) % 10) / 10),
+    }));
+    const path = [1e-3, 0.3];
+    const f32 = createTrakEnsemble({ relativeDamping: path, precision: 'float32' });
+    const f64 = createTrakEnsemble({ relativeDamping: path });
+    for (const m of wide) {
+      f32.add(m);
+      f64.add(m);
+    }
+    path.forEach((rel, which) => {
+      const expected = bruteForceOn(wide, rel);
+      // float64 is the tight path; float32 sums differ by ≈ 1e-7 relative, amplified by the solve at the smaller λ.
+      expect(maxRelDiff(f64.scores(which).values, expected)).toBeLessThan(1e-6);
+      expect(maxRelDiff(f32.scores(which).values, expected)).toBeLessThan(1e-4);
+    });
+    // A workspace kept across models gives the same numbers as a fresh one per model.
+    const gemm = createGemmF32();
+    try {
+      for (const m of wide) {
+        const fresh = trakModelScores(m, { relativeDamping: path, precision: 'float32' });
+        const reused = trakModelScores(m, { relativeDamping: path, precision: 'float32', gemm });
+        fresh.values.forEach((v, j) => expect(Array.from(reused.values[j]!)).toEqual(Array.from(v)));
+      }
+    } finally {
+      gemm.dispose();
+    }
+    expect(() => trakModelScores(wide[0]!, { precision: 'float16' as 'float32' })).toThrow(/precision must be 'float64' or 'float32', got float16/);
   });
 
   it('agrees with fitTrak on concatenated features (the other code path)', () => {

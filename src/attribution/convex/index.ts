@@ -33,4 +33,6 @@ export { convexProbabilities, convexExampleLosses, convexExampleMargins, convexA
 export { convexInfluenceScores, convexSelfInfluence, convexHessianCholesky, convexScoresFromSolutions, CONVEX_INFLUENCE_DEFAULTS } from './influence.js';
 export type { ConvexInfluenceOptions, ConvexInfluenceScores } from './influence.js';
 export { chooseConvexSolver, CONVEX_SOLVER_DEFAULTS } from './solver-choice.js';
+export { createConvexGradientProjector } from './projected-gradients.js';
+export type { ConvexGradientProjector, ConvexProjectedGradients } from './projected-gradients.js';
 export type { ConvexInfluenceSolver, ConvexSolverChoice, ConvexSolverChoiceOptions } from './solver-choice.js';

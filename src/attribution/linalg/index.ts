@@ -16,3 +16,5 @@ export { symmetricEigen } from './symmetric-eigen.js';
 export type { SymmetricEigen } from './symmetric-eigen.js';
 export { gemmStrassen, gemmLowerStrassen, STRASSEN_DEFAULTS } from './strassen.js';
 export type { StrassenOptions } from './strassen.js';
+export { gramFloat32, matMulNTFloat32, GRAM_F32_PANEL } from './float32-products.js';
+export type { Float32ProductOptions } from './float32-products.js';
