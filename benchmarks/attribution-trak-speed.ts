@@ -13,7 +13,7 @@
  *
  * LDS as bench:attribution computes it (LR: all 500 test points; MLP: the report half, odd test points).
  *
- * Run: npx tsx benchmarks/attribution-trak-speed.ts [--only lr,mlp] [--mlp-models 50]
+ * Run: npm run bench:attribution-trak-speed -- [--only lr,mlp] [--mlp-models 50]
  *   → prints a table, writes benchmarks/results/attribution-trak-speed.json (a partial run keeps the other workload's rows).
  */
 import { createHash } from 'node:crypto';
