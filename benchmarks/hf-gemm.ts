@@ -4,11 +4,16 @@
  * as kept transposed tensors, its best case) beside the float32 WebAssembly kernel (src/finetune/gemm), both raw (data
  * already in the kernel's memory) and through tfjs tensors (copies in and out included), and PyTorch 1-thread on OpenBLAS
  * (benchmarks/hf_gemm.py, when /usr/bin/python3 has torch). Methods interleaved per repetition; minimum of the reps.
+ * The "B only" column is the same product with one row of A: B copied into the workspace and packed into panels, plus
+ * 1/m of the arithmetic — an upper bound on what caching a constant weight's packed panels could save per call.
  *
  *   npx tsx benchmarks/hf-gemm.ts [--reps N] [--json FILE] [--no-torch]
+ *
+ * benchmarks/results/hf-gemm.json is Node 20's run (SIMD 1.0 kernel), hf-gemm-node22.json Node 22's (FMA kernel).
  */
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { createGemmF32, gemmMatMul, initBackend, tf } from '../src/finetune/index.js';
 
 const argValue = (name: string): string | undefined => {
@@ -81,32 +86,35 @@ async function main(): Promise<void> {
     const bPlain = tb ? tf.keep(tf.transpose(b)) : b;
     const A = { data: aData, rows: aStored[0]!, cols: aStored[1]!, transpose: ta };
     const B = { data: bData, rows: bStored[0]!, cols: bStored[1]!, transpose: tb };
-    const [xnn, raw, viaTensors] = timeMin(
+    const aRow = { data: values(k, 3), rows: ta ? k : 1, cols: ta ? 1 : k, transpose: ta };
+    const [xnn, raw, viaTensors, bOnly] = timeMin(
       [
         () => tf.matMul(aPlain, bPlain).dispose(),
         () => gemm.product(A, B),
         () => gemmMatMul(gemm, a, b, { transposeA: ta, transposeB: tb }).dispose(),
+        () => gemm.product(aRow, B),
       ],
       REPS,
     );
     const gflops = (ms: number) => (2 * m * k * n) / ms / 1e6;
-    rows.push({ shape: label, m, k, n, xnnpackMs: xnn!, oursRawMs: raw!, oursTensorsMs: viaTensors!, xnnpackGflops: gflops(xnn!), oursRawGflops: gflops(raw!), oursTensorsGflops: gflops(viaTensors!) });
+    rows.push({ shape: label, m, k, n, xnnpackMs: xnn!, oursRawMs: raw!, oursTensorsMs: viaTensors!, xnnpackGflops: gflops(xnn!), oursRawGflops: gflops(raw!), oursTensorsGflops: gflops(viaTensors!), bOnlyMs: bOnly!, bOnlyShare: bOnly! / raw! });
     tf.dispose([a, b]);
     if (ta) aPlain.dispose();
     if (tb) bPlain.dispose();
   }
+  const kernel = gemm.kernel;
   gemm.dispose();
   const torch = torchRates();
   const fmt = (x: number) => x.toFixed(1).padStart(7);
   console.log('float32 products of bench:hf (GFLOP/s, higher is better; shared 2-core machine: figures are lower bounds)');
-  console.log(`${'shape'.padEnd(24)} ${'XNNPACK'.padStart(7)} ${'ours'.padStart(7)} ${'ours+io'.padStart(7)} ${'OpenBLAS'.padStart(8)}  ours+io / XNNPACK`);
+  console.log(`${'shape'.padEnd(24)} ${'XNNPACK'.padStart(7)} ${'ours'.padStart(7)} ${'ours+io'.padStart(7)} ${'OpenBLAS'.padStart(8)}  ours+io / XNNPACK   B only (copy + pack, ms; share of ours)`);
   for (const r of rows) {
     if (torch) r.openblasGflops = torch[r.shape as string] ?? NaN;
     const ob = typeof r.openblasGflops === 'number' ? fmt(r.openblasGflops) : '      -';
-    console.log(`${String(r.shape).padEnd(24)} ${fmt(r.xnnpackGflops as number)} ${fmt(r.oursRawGflops as number)} ${fmt(r.oursTensorsGflops as number)} ${ob.padStart(8)}  ${((r.oursTensorsGflops as number) / (r.xnnpackGflops as number)).toFixed(2)}×`);
+    console.log(`${String(r.shape).padEnd(24)} ${fmt(r.xnnpackGflops as number)} ${fmt(r.oursRawGflops as number)} ${fmt(r.oursTensorsGflops as number)} ${ob.padStart(8)}  ${((r.oursTensorsGflops as number) / (r.xnnpackGflops as number)).toFixed(2)}×`.padEnd(99) + `${(r.bOnlyMs as number).toFixed(3)} (${((r.bOnlyShare as number) * 100).toFixed(1)} %)`);
   }
   const out = argValue('json');
-  if (out) writeFileSync(out, `${JSON.stringify({ machine: 'shared 2-core machine, possibly under load', reps: REPS, rows }, null, 2)}\n`);
+  if (out) writeFileSync(out, `${JSON.stringify({ machine: 'shared 2-core machine, possibly under load', node: process.version, kernel, loadAverage: loadavg(), date: new Date().toISOString(), reps: REPS, rows }, null, 2)}\n`);
 }
 
 main().catch((error) => {
