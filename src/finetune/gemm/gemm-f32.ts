@@ -1,8 +1,9 @@
 /**
  * A float32 matrix product on WebAssembly SIMD (scripts/gen-gemm-f32-wasm.py: packed A and B panels blocked for L1/L2,
  * 4×8 f32x4 register tiles), for the linear layers and attention of the Hugging Face models. Against tfjs-wasm's own
- * matMul (XNNPACK) on the bench:hf shapes (benchmarks/hf-gemm.ts, same run): 26–31 vs 21–26 GFLOP/s at load ≈ 2, i.e.
- * only 1.1–1.15× for a plain 2-D product; the gains are elsewhere: it reads either operand transposed through strides,
+ * matMul (XNNPACK) on the bench:hf shapes (benchmarks/hf-gemm.ts, same run, load ≈ 3): 48–51 vs 36–38 GFLOP/s on Node 20
+ * (SIMD 1.0 build), 43–48 vs 34–37 on Node 22 (FMA build), i.e. only ≈ 1.3× for a plain 2-D product (OpenBLAS: 96–109);
+ * the gains are elsewhere: it reads either operand transposed through strides,
  * so dy·Wᵀ and xᵀ·dy need no transposed copy, and attention's batched products run as strided 2-D products instead of
  * tfjs-wasm's depthwise convolutions between layout transposes (≈ 3×).
  *
