@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { createTrakEnsemble, denseScores, fitTrak, trakFeatures, trakModelScores, type FeatureMatrix, type TrakEnsembleModel } from '../../src/attribution/index.js';
 import { createGemmF32 } from '../../src/finetune/index.js';
 import { randomData } from './helpers.js';
+import { maxRelativeDifference as maxRelDiff } from './linalg/random-matrices.js';
 
 function features(rows: number, dim: number, seed: number): FeatureMatrix {
   const { x } = randomData(rows, dim, 2, seed);
@@ -52,15 +53,6 @@ function bruteForceOn(ms: TrakEnsembleModel[], relative: number): Float64Array {
   return out;
 }
 
-function maxRelDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let diff = 0;
-  let scale = 0;
-  for (let q = 0; q < a.length; q++) {
-    diff = Math.max(diff, Math.abs(a[q]! - b[q]!));
-    scale = Math.max(scale, Math.abs(b[q]!));
-  }
-  return diff / scale;
-}
 
 describe('TRAK ensemble (Park et al. 2023, Algorithm 1)', () => {
   it('equals the brute-force formula at every damping of a λ path, and after each added model', () => {

@@ -19,20 +19,9 @@ import {
 import { choleskyFactor, conjugateGradient } from '../../../src/attribution/linalg/index.js';
 import { pearson } from '../../../src/attribution/quality/correlation.js';
 import { createRng, isProvenantError } from '../../../src/core/index.js';
+import { blobs as blobProblem } from './blobs.js';
 
-/** Gaussian blobs, one centre per class, so the problem is learnable but not separable. */
-function blobs(n: number, d: number, C: number, seed: number, lambda = 0.01): ConvexLogisticProblem {
-  const rng = createRng(seed);
-  const centres = Array.from({ length: C }, () => Array.from({ length: d }, () => 1.5 * rng.nextNormal()));
-  const x: number[][] = [];
-  const y: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const c = rng.nextInt(C);
-    y.push(c);
-    x.push(centres[c]!.map((m) => m + rng.nextNormal()));
-  }
-  return createConvexLogisticProblem(x, y, { numClasses: C, lambda });
-}
+const blobs = (n: number, d: number, C: number, seed: number, lambda = 0.01): ConvexLogisticProblem => blobProblem(n, d, C, seed, lambda);
 
 function randomVector(P: number, seed: number, scale = 1): Float64Array {
   const rng = createRng(seed);

@@ -21,20 +21,9 @@ import {
   type ConvexLogisticProblem,
 } from '../../../src/attribution/convex/index.js';
 import { createRng, isProvenantError } from '../../../src/core/index.js';
+import { blobs as blobProblem } from './blobs.js';
 
-/** Gaussian blobs, one centre per class (learnable, not separable). */
-function blobs(n: number, d: number, C: number, seed: number, lambda = 0.05): ConvexLogisticProblem {
-  const rng = createRng(seed);
-  const centres = Array.from({ length: C }, () => Array.from({ length: d }, () => 1.5 * rng.nextNormal()));
-  const x: number[][] = [];
-  const y: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const c = rng.nextInt(C);
-    y.push(c);
-    x.push(centres[c]!.map((m) => m + rng.nextNormal()));
-  }
-  return createConvexLogisticProblem(x, y, { numClasses: C, lambda });
-}
+const blobs = (n: number, d: number, C: number, seed: number, lambda = 0.05): ConvexLogisticProblem => blobProblem(n, d, C, seed, lambda);
 
 const P = (p: ConvexLogisticProblem) => (p.d + 1) * p.numClasses;
 const dot = (a: Float64Array, ao: number, b: Float64Array, bo: number, len: number) => {

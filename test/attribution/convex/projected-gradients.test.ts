@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { convexExampleGradients, convexProbabilities, createConvexGradientProjector, createConvexLogisticProblem } from '../../../src/attribution/convex/index.js';
 import { projectionMatrix } from '../../../src/attribution/index.js';
 import { createRng } from '../../../src/core/index.js';
+import { maxRelativeDifference as relDiff } from '../linalg/random-matrices.js';
 
 const n = 37;
 const d = 6;
@@ -37,15 +38,6 @@ function bruteForce(theta: Float64Array, target: 'loss' | 'margin'): Float64Arra
   return out;
 }
 
-function relDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let diff = 0;
-  let scale = 0;
-  for (let q = 0; q < b.length; q++) {
-    diff = Math.max(diff, Math.abs(a[q]! - b[q]!));
-    scale = Math.max(scale, Math.abs(b[q]!));
-  }
-  return diff / scale;
-}
 
 describe('createConvexGradientProjector (projected outer-product gradients)', () => {
   const projector = createConvexGradientProjector(problem, projection, k);

@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { choleskyFactor, type DenseEngine } from '../../../src/attribution/linalg/index.js';
 import { choleskyResidual as residual, illConditioned, randomMatrix, randomSpd as randomSpdBase } from './random-matrices.js';
+import { maxRelativeDifference as maxRelDiff } from './random-matrices.js';
 
 const engines: DenseEngine[] = ['wasm', 'js'];
 
@@ -33,14 +34,6 @@ function substitute(L: Float64Array, n: number, B: Float64Array, rows: number, b
   return X;
 }
 
-function maxRelDiff(a: Float64Array, b: Float64Array): number {
-  let d = 0, s = 0;
-  for (let k = 0; k < a.length; k++) {
-    d = Math.max(d, Math.abs(a[k]! - b[k]!));
-    s = Math.max(s, Math.abs(b[k]!));
-  }
-  return d / Math.max(s, Number.MIN_VALUE);
-}
 
 describe('Cholesky against brute force', () => {
   it('‖LLᵀ − A‖/‖A‖ ≈ machine precision at sizes on and off the block boundaries, both engines', () => {

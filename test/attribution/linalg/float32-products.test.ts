@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { GRAM_F32_PANEL, gramFloat32, matMulNTFloat32 } from '../../../src/attribution/linalg/index.js';
 import { createGemmF32 } from '../../../src/finetune/index.js';
+import { maxRelativeDifference as relDiff } from './random-matrices.js';
 
 function randomF32(length: number, seed: number): Float32Array {
   let s = seed >>> 0;
@@ -14,16 +15,6 @@ function randomF32(length: number, seed: number): Float32Array {
   });
 }
 
-/** Largest |a − b| over the largest |b|. */
-function relDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let d = 0;
-  let s = 0;
-  for (let q = 0; q < b.length; q++) {
-    d = Math.max(d, Math.abs(a[q]! - b[q]!));
-    s = Math.max(s, Math.abs(b[q]!));
-  }
-  return d / s;
-}
 
 function bruteNT(A: Float32Array, m: number, k: number, B: Float32Array, n: number): Float64Array {
   const C = new Float64Array(m * n);

@@ -61,3 +61,14 @@ export function choleskyResidual(L: Float64Array, A: Float64Array, n: number): {
   }
   return { rel: Math.sqrt(num / Math.max(den, Number.MIN_VALUE)), lowerOk };
 }
+
+/** Largest |a − b| over the largest |b| (b is the reference; one number for a whole matrix). */
+export function maxRelativeDifference(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let diff = 0;
+  let scale = 0;
+  for (let q = 0; q < b.length; q++) {
+    diff = Math.max(diff, Math.abs(a[q]! - b[q]!));
+    scale = Math.max(scale, Math.abs(b[q]!));
+  }
+  return diff / Math.max(scale, Number.MIN_VALUE);
+}
