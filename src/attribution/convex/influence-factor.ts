@@ -16,7 +16,8 @@
  * blocked float64 kernel (../linalg), as the full Hessian's off-diagonal blocks.
  */
 import type { CholeskyFactor, DenseEngine } from '../linalg/index.js';
-import { choleskyFactor, createDenseWorkspace, gemmNTLower } from '../linalg/index.js';
+import { choleskyFactor, createDenseWorkspace } from '../linalg/index.js';
+import { weightedGramLower } from './objective.js';
 import { probabilitiesOnRows } from './outputs.js';
 import { activeFeatures, assertTheta, parameterCount, resolveRows, type ConvexLogisticProblem } from './problem.js';
 import { ProvenantError } from '../../core/index.js';
@@ -93,13 +94,7 @@ export function convexInfluenceFactor(problem: ConvexLogisticProblem, theta: Flo
           const pa = probs[r * C + a]!, pb = probs[r * C + b]!, pl = probs[r * C + L]!;
           w[r] = ((a === b ? pa : 0) - pa * pb + pa * pl + pb * pl + pl * (1 - pl)) / n;
         }
-        const h = ws.heap();
-        for (let ja = 0; ja < A; ja++) {
-          const row = ja * n;
-          for (let r = 0; r < n; r++) h[xw + row + r] = h[xt + row + r]! * w[r]!;
-        }
-        h.fill(0, g, g + A * A);
-        gemmNTLower(ws, A, n, 1, xw, n, xt, n, g, A);
+        weightedGramLower(ws, A, n, xt, xw, w, g);
         const hh = ws.heap();
         // Block (a, b) and its transpose (b, a): H'[(i,a),(k,b)] = G[i,k], G symmetric (lower triangle computed).
         for (let i = 0; i < A; i++) {

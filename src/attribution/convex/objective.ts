@@ -355,14 +355,9 @@ export function kroneckerGram(problem: ConvexLogisticProblem, R: Uint32Array, of
   for (let c = 0; c < C; c++) {
     for (let c2 = c + 1; c2 < C; c2++) {
       for (let r = 0; r < n; r++) w[r] = offDiagonal(r, c, c2);
-      const h = ws.heap();
-      for (let j = 0; j < D; j++) {
-        const row = j * n;
-        for (let r = 0; r < n; r++) h[xw + row + r] = h[xt + row + r]! * w[r]!;
-      }
-      h.fill(0, g, g + D * D);
       // G = x̃ᵀ diag(A[c][c']) x̃, lower triangle only (SYRK-style: tiles above the diagonal are skipped).
-      gemmNTLower(ws, D, n, 1, xw, n, xt, n, g, D);
+      weightedGramLower(ws, D, n, xt, xw, w, g);
+      const h = ws.heap();
       const dc = diag + c * D * D, dc2 = diag + c2 * D * D;
       for (let j = 0; j < D; j++) {
         for (let k = 0; k <= j; k++) {
@@ -393,6 +388,20 @@ export function kroneckerGram(problem: ConvexLogisticProblem, R: Uint32Array, of
     }
   }
   return H;
+}
+
+/**
+ * G = X̃ᵀ diag(w) X̃ (D × D, lower triangle only, at heap offset `g`) over n rows, X̃ stored transposed (D × n at `xt`);
+ * `xw` is D × n scratch for the weighted copy. The product runs on the workspace's kernel (`gemmNTLower`).
+ */
+export function weightedGramLower(ws: DenseWorkspace, D: number, n: number, xt: number, xw: number, w: Float64Array, g: number): void {
+  const h = ws.heap();
+  for (let j = 0; j < D; j++) {
+    const row = j * n;
+    for (let r = 0; r < n; r++) h[xw + row + r] = h[xt + row + r]! * w[r]!;
+  }
+  h.fill(0, g, g + D * D);
+  gemmNTLower(ws, D, n, 1, xw, n, xt, n, g, D);
 }
 
 /** Copies the lower triangle of the D×D matrix at `g` onto its upper triangle, in cache-sized tiles. */
