@@ -52,6 +52,39 @@ export function attachChainSection(record: AuditRecord, chain: AuditChainPublish
   return { ...next, integrity: sealAuditRecord(next) };
 }
 
+/**
+ * Adds one further section to a sealed record (e.g. `convexInfluence`: the `solver` of `convexInfluenceScores`, the route
+ * taken and why) and re-seals it, so the section is covered by the digest like every other part. The data is copied as
+ * JSON. `name` is any string (a user's choice is data, never a property path).
+ *
+ * @throws ProvenantError `AUDIT_RECORD_INVALID` when the record's own digests do not hold before attaching;
+ *   `INVALID_ARGUMENT` when the record already has a section of that name (nothing is overwritten) or the data is not
+ *   a JSON object
+ * @example
+ * ```ts
+ * import { attachSection, type AuditRecord } from 'provenant/audit';
+ * import type { ConvexInfluenceScores } from 'provenant/attribution';
+ * declare const record: AuditRecord;
+ * declare const scores: ConvexInfluenceScores;
+ * const withSolver = attachSection(record, 'convexInfluence', scores.solver);
+ * ```
+ */
+export function attachSection(record: AuditRecord, name: string, data: object): AuditRecord {
+  const before = verifyAuditRecordOffline(record).failures;
+  if (before.length > 0) throw invalidRecord(before);
+  if (record.sections && Object.prototype.hasOwnProperty.call(record.sections, name)) {
+    throw new ProvenantError('INVALID_ARGUMENT', `The audit record already has a section named ${JSON.stringify(name)}; sections are never overwritten.`);
+  }
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) {
+    throw new ProvenantError('INVALID_ARGUMENT', `Section ${JSON.stringify(name)} must be a JSON object.`);
+  }
+  const sections: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
+  for (const [k, v] of Object.entries(record.sections ?? {})) sections[k] = v;
+  Object.defineProperty(sections, name, { value: JSON.parse(JSON.stringify(data)) as unknown, enumerable: true, writable: true, configurable: true });
+  const next: AuditRecord = { ...record, sections: { ...sections } };
+  return { ...next, integrity: sealAuditRecord(next) };
+}
+
 function invalidRecord(failures: ReadonlyArray<{ field: string; message: string }>): ProvenantError {
   return new ProvenantError('AUDIT_RECORD_INVALID', `The audit record does not hold: ${[...new Set(failures.map((f) => f.field))].join(', ')}.`, {
     metaMessages: failures.slice(0, 30).map((f) => `${f.field}: ${f.message}`),

@@ -19,7 +19,7 @@ export type { ChainChartData } from './report-chain.js';
 export { renderGenerationReport, highlightSpans } from './report-generation.js';
 export type { GenerationAnswerRecord, GenerationSpanRecord, GenerationRowRecord } from './report-generation.js';
 export { saveAuditRecord, loadAuditRecord } from './record.js';
-export { buildAuditRecord, auditEvaluation, attachChainSection } from './build-record.js';
+export { buildAuditRecord, auditEvaluation, attachChainSection, attachSection } from './build-record.js';
 export type { AuditRecordParts, ComparisonLike, GateReportLike } from './build-record.js';
 export { AUDIT_RECORD_PARTS, auditDigest, auditRecordBody, sealAuditRecord } from './digest.js';
 export { verifyAuditRecord, verifyAuditRecordOffline, auditDigestUri } from './verify-record.js';

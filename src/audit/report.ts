@@ -247,7 +247,7 @@ th{background:#f4f4f4} code{font-size:.85em} pre{background:#f7f7f7;padding:.6re
 <h1>Provenant audit report</h1>
 <p>Record schema <code>${escapeHtml(record.schema)}</code>, created ${escapeHtml(record.createdAt)} by ${escapeHtml(record.generator.name)} ${escapeHtml(record.generator.version)};
 seed ${record.seed}; backend ${escapeHtml(record.environment.backend)} (tfjs ${escapeHtml(record.environment.tfjsVersion)}), Node ${escapeHtml(record.environment.node)}${productKernelsOf(record)}.</p>
-<nav><a href="#data">Data</a><a href="#decisions">Decisions</a><a href="#learning-vs-forgetting">Learning vs forgetting</a><a href="#attribution">Attribution</a><a href="#rewards">Rewards</a>${generationOf(record) ? '<a href="#generation">Generated text</a>' : ''}${chainLoadOf(record) ? '<a href="#chain-load">Chain load</a>' : ''}<a href="#proofs">On-chain proofs</a></nav>
+<nav><a href="#data">Data</a><a href="#decisions">Decisions</a><a href="#learning-vs-forgetting">Learning vs forgetting</a><a href="#attribution">Attribution</a><a href="#rewards">Rewards</a>${generationOf(record) ? '<a href="#generation">Generated text</a>' : ''}${convexInfluenceOf(record) ? '<a href="#convex-influence">Convex influence</a>' : ''}${chainLoadOf(record) ? '<a href="#chain-load">Chain load</a>' : ''}<a href="#proofs">On-chain proofs</a></nav>
 ${sections.join('\n')}
 </body></html>
 `;
@@ -259,13 +259,32 @@ function generationOf(record: AuditRecord): { answers: GenerationAnswerRecord[];
   return g && Array.isArray(g.answers) ? (g as { answers: GenerationAnswerRecord[] }) : null;
 }
 
+/** The convex influence solver route (`attachSection(record, 'convexInfluence', scores.solver)`, issue 15). */
+interface ConvexInfluenceSection {
+  solver: string;
+  reason: string;
+  estimatedCost?: { explicit: number; cg: number };
+  parameters?: number;
+  trainingRows?: number;
+  queries?: number;
+  cgIterations?: number;
+  cgIterationsUsed?: number;
+  kernelSpeedup?: number;
+  explicitBytes?: number;
+}
+function convexInfluenceOf(record: AuditRecord): ConvexInfluenceSection | null {
+  const c = record.sections?.convexInfluence as Partial<ConvexInfluenceSection> | undefined;
+  return c && typeof c.solver === 'string' && typeof c.reason === 'string' ? (c as ConvexInfluenceSection) : null;
+}
+const fmtCount = (v: number | undefined): string => (typeof v === 'number' && Number.isFinite(v) ? escapeHtml(v.toLocaleString('en-US')) : '—');
+
 /** The OP Stack load study, when the record carries it (`sections.chainLoad`, issue 14). */
 function chainLoadOf(record: AuditRecord): ChainChartData | null {
   const c = record.sections?.chainLoad as Partial<ChainChartData> | undefined;
   return c && Array.isArray(c.costByLoad) && Array.isArray(c.finality) && Array.isArray(c.baseFee) ? (c as ChainChartData) : null;
 }
 
-/** Sections rendered only when the record carries their data: generated-text attribution and the chain load study. */
+/** Sections rendered only when the record carries their data: generated-text attribution, the convex influence solver route and the chain load study. */
 function optionalSections(record: AuditRecord, charts: Record<string, string>): string[] {
   const out: string[] = [];
   const generation = generationOf(record);
@@ -276,6 +295,24 @@ contributor and Datanet shares) and by verbatim span tracing (highlighted spans 
 fee model (contributors by positive influence only).</p>
 ${table(['parameter', 'value'], Object.entries(generation.feeModel ?? {}).map(([k, v]) => [escapeHtml(k), escapeHtml(String(v))]))}
 ${renderGenerationReport(generation.answers)}
+</section>`);
+  }
+  const convex = convexInfluenceOf(record);
+  if (convex) {
+    const cost = convex.estimatedCost;
+    out.push(`<section id="convex-influence"><h2>Convex influence: solver route</h2>
+<p>Route <b>${escapeHtml(convex.solver)}</b>: ${escapeHtml(convex.reason)}</p>
+${table(['value', 'figure'], [
+  ['parameters P', fmtCount(convex.parameters)],
+  ['training rows', fmtCount(convex.trainingRows)],
+  ['queries', fmtCount(convex.queries)],
+  ['estimated cost, explicit factorisation (flop-equivalents)', cost ? escapeHtml(cost.explicit.toExponential(2)) : '—'],
+  ['estimated cost, conjugate gradient (flop-equivalents)', cost ? escapeHtml(cost.cg.toExponential(2)) : '—'],
+  ['CG iterations assumed per query', fmtCount(convex.cgIterations)],
+  ...(convex.cgIterationsUsed !== undefined ? [['CG iterations used (largest)', fmtCount(convex.cgIterationsUsed)]] : []),
+  ['dense-kernel speed-up assumed', fmtCount(convex.kernelSpeedup)],
+  ['explicit Hessian bytes', fmtCount(convex.explicitBytes)],
+])}
 </section>`);
   }
   if (chainLoadOf(record)) {
