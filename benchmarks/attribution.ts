@@ -5,7 +5,7 @@
  *
  *   npm run bench:attribution                       # the default: lr-raw,mlp, cached retrains, every score recomputed
  *   npm run bench:attribution -- --cached-scores    # opt-in: also read score matrices from the cache (said in the output)
- *   npm run bench:attribution -- --full             # recompute every retrain (ignores benchmarks/cache/; hours on 2 cores)
+ *   npm run bench:attribution -- --full             # recompute every retrain (ignores benchmarks/cache/; ≈ 35 min cold on 2 cores)
  *   npm run bench:attribution -- --only lr,torch    # other parts: lr-raw | lr | mlp | torch | brittle (comma-separated)
  *   npm run bench:attribution -- --mlp-grid         # the MLP TRAK grid (selection half), then the table with its choice
  *

@@ -199,7 +199,9 @@ function dataInfLambda(problem: ConvexLogisticProblem, gradNorms: Float64Array, 
   const total = gradNorms.reduce((s, v) => s + v, 0);
   const lambda = options.lambda ?? (scale * total) / (problem.n * parameterCount(problem));
   if (!(lambda > 0) || !Number.isFinite(lambda)) {
-    throw new ProvenantError('ATTRIBUTION_INPUT_INVALID', `DataInf λ is ${lambda}; the gradients may be all zero. Pass options.lambda.`);
+    throw new ProvenantError('ATTRIBUTION_INPUT_INVALID', options.lambda !== undefined
+      ? `DataInf options.lambda must be a positive finite number, got ${options.lambda}.`
+      : `DataInf λ is ${lambda}; the gradients may be all zero. Pass options.lambda.`);
   }
   return lambda;
 }

@@ -156,7 +156,7 @@ function residualRowsSumToZero(residuals: Float64Array, n: number, C: number): b
  * declare const testGradients: Float64Array; // q × P, row-major
  * declare const q: number;
  * const V = convexHessianCholesky(train, theta).solveRows(testGradients, q);
- * const tau = convexScoresFromSolutions(train, convexExampleResiduals(train, theta), V, q); // q × n scores
+ * const tau = convexScoresFromSolutions(train, convexExampleResiduals(train, theta), V, q); // n × q scores
  * ```
  */
 export function convexScoresFromSolutions(train: ConvexLogisticProblem, residuals: Float64Array, solved: Float64Array, q: number, engine?: DenseEngine): Float64Array {

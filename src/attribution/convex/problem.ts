@@ -140,6 +140,6 @@ export function activeFeatures(problem: ConvexLogisticProblem, R: ArrayLike<numb
 export function assertTheta(problem: ConvexLogisticProblem, theta: Float64Array, name = 'theta'): void {
   const P = parameterCount(problem);
   if (!(theta instanceof Float64Array) || theta.length !== P) {
-    throw new ProvenantError('ATTRIBUTION_SHAPE_MISMATCH', `${name} must be a Float64Array of (d + 1)·C = ${P} parameters, got ${theta?.length}.`);
+    throw new ProvenantError('ATTRIBUTION_SHAPE_MISMATCH', `${name} must be a Float64Array of (d + 1)·C = ${P} parameters, got ${theta instanceof Float64Array ? `${theta.length}` : `${Array.isArray(theta) ? `an Array of ${(theta as unknown[]).length}` : typeof theta}`}.`);
   }
 }

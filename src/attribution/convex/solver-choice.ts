@@ -66,6 +66,15 @@ export function chooseConvexSolver(
   options: ConvexSolverChoiceOptions = {},
 ): ConvexSolverChoice {
   const { d, numClasses: C, trainingRows: n, queries } = shape;
+  // Each count named, so a NaN or negative shape is refused rather than turned into a meaningless cost comparison.
+  for (const [name, value, least] of [['d', d, 1], ['numClasses', C, 2], ['trainingRows', n, 1], ['queries', queries, 1]] as const) {
+    if (!Number.isSafeInteger(value) || value < least) {
+      throw new ProvenantError('ATTRIBUTION_INPUT_INVALID', `chooseConvexSolver: ${name} must be an integer ≥ ${least}, got ${String(value)}.`);
+    }
+  }
+  if (options.solver !== undefined && options.solver !== 'explicit' && options.solver !== 'cg') {
+    throw new ProvenantError('ATTRIBUTION_INPUT_INVALID', `solver must be 'explicit' or 'cg', got ${JSON.stringify(options.solver)}.`);
+  }
   const D = d + 1;
   const P = D * C;
   const cgIterations = options.cgIterations ?? CONVEX_SOLVER_DEFAULTS.cgIterations;

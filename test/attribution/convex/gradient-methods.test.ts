@@ -138,6 +138,7 @@ describe('convex DataInf (closed form through the training Gram)', () => {
     const train = blobs(8, 2, 3, 3);
     const theta = fitConvexLogistic(train).theta;
     expect(() => convexDataInfScores(train, theta, train, { lambdaScale: 0 })).toThrow(/lambdaScale/);
+    expect(() => convexDataInfScores(train, theta, train, { lambda: -1 })).toThrow(/options.lambda must be a positive finite number, got -1/);
   });
 });
 

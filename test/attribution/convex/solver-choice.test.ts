@@ -77,3 +77,28 @@ describe('convex influence through either route', () => {
     }
   });
 });
+
+describe('chooseConvexSolver input checks', () => {
+  const code = (f: () => unknown): string | undefined => {
+    try {
+      f();
+    } catch (e) {
+      return (e as { code?: string }).code;
+    }
+    return undefined;
+  };
+  it('refuses an unknown forced solver and NaN or negative counts, naming them, instead of comparing meaningless costs', () => {
+    const shape = { d: 784, numClasses: 10, trainingRows: 5000, queries: 500 };
+    expect(() => chooseConvexSolver(shape, { solver: 'lu' as never })).toThrow(/'explicit' or 'cg', got "lu"/);
+    expect(code(() => chooseConvexSolver(shape, { solver: 'lu' as never }))).toBe('ATTRIBUTION_INPUT_INVALID');
+    expect(() => chooseConvexSolver({ ...shape, queries: Number.NaN })).toThrow(/queries must be an integer ≥ 1, got NaN/);
+    expect(() => chooseConvexSolver({ ...shape, d: -5 })).toThrow(/d must be an integer ≥ 1, got -5/);
+    expect(() => chooseConvexSolver({ ...shape, numClasses: 1 })).toThrow(/numClasses must be an integer ≥ 2/);
+    expect(chooseConvexSolver(shape, { solver: 'cg' }).solver).toBe('cg');
+  });
+  it('says what a theta that is not a Float64Array is', () => {
+    const train = blobs(30, 3, 3, 4);
+    const theta = Array.from(fitConvexLogistic(train).theta);
+    expect(() => convexSelfInfluence(train, theta as unknown as Float64Array)).toThrow(/got an Array of 12/);
+  });
+});
