@@ -81,3 +81,6 @@ export * from './linalg/index.js';
 export { formatSignedShares, SIGNED_SHARES_LABEL } from './format-shares.js';
 export { createTrakEnsemble, trakModelScores } from './trak-ensemble.js';
 export type { TrakEnsemble, TrakEnsembleModel, TrakEnsembleOptions, TrakModelScores, TrakModelScoresOptions } from './trak-ensemble.js';
+
+// The error class and its guard, so a user of this entry alone can branch on `code` without importing the root (which loads tfjs).
+export { ProvenantError, isProvenantError, type ProvenantErrorCode } from '../core/index.js';

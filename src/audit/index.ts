@@ -26,3 +26,6 @@ export { verifyAuditRecord, verifyAuditRecordOffline, auditDigestUri } from './v
 export type { AuditFailure, VerifyAuditRecordResult, AuditChainAnchors, AuditChainReader } from './verify-record.js';
 export { INTEGRITY_ALGORITHM } from './schema.js';
 export type { AuditIntegrity, AuditGateRule } from './record.js';
+
+// The error class and its guard, so a user of this entry alone can branch on `code` without importing the root (which loads tfjs).
+export { ProvenantError, isProvenantError, type ProvenantErrorCode } from '../core/index.js';

@@ -118,3 +118,6 @@ export { withFileLock, processAlive } from './file-lock.js';
 export type { FileLockOptions } from './file-lock.js';
 export * from './op-stack/index.js';
 export { auditChainReader } from './publish-audit.js';
+
+// The error class and its guard, so a user of this entry alone can branch on `code` without importing the root (which loads tfjs).
+export { ProvenantError, isProvenantError, type ProvenantErrorCode } from '../core/index.js';

@@ -63,3 +63,6 @@ export type { RowMatrix, RowMatrixOptions } from './matrix.js';
 export { JSONL_DEFAULT_MAX_LINE_BYTES, JSONL_DEFAULT_MAX_ROW_BYTES } from './jsonl.js';
 export { decodeCharset, charsetSupported } from './charset.js';
 export type { JsonlRejectedRow } from './jsonl.js';
+
+// The error class and its guard, so a user of this entry alone can branch on `code` without importing the root (which loads tfjs).
+export { ProvenantError, isProvenantError, type ProvenantErrorCode } from '../core/index.js';

@@ -59,3 +59,6 @@ export { toEvalModel } from './finetune-adapter.js';
 export type { FinetuneInput, ToEvalModelOptions } from './finetune-adapter.js';
 export { sweep, sweepRuns } from './sweep.js';
 export type { SweepGrid, SweepGuard, SweepGuardData, SweepOptions, SweepPoint, SweepResult } from './sweep.js';
+
+// The error class and its guard, so a user of this entry alone can branch on `code` without importing the root (which loads tfjs).
+export { ProvenantError, isProvenantError, type ProvenantErrorCode } from '../core/index.js';

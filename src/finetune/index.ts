@@ -14,3 +14,6 @@ export { sampleToken, samplingDistribution } from './sampling.js';
 export type { SamplingOptions, SamplingDistribution } from './sampling.js';
 export * from './gemm/index.js';
 export { GEMM_MIN_ROWS } from './linear.js';
+
+// The error class and its guard, so a user of this entry alone can branch on `code` without importing the root (which loads tfjs).
+export { ProvenantError, isProvenantError, type ProvenantErrorCode } from '../core/index.js';
