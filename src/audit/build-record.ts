@@ -78,10 +78,10 @@ export function attachSection(record: AuditRecord, name: string, data: object): 
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
     throw new ProvenantError('INVALID_ARGUMENT', `Section ${JSON.stringify(name)} must be a JSON object.`);
   }
-  const sections: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
-  for (const [k, v] of Object.entries(record.sections ?? {})) sections[k] = v;
+  // defineProperty, not assignment: a name such as "__proto__" becomes an own data property, never the prototype.
+  const sections: Record<string, unknown> = { ...record.sections };
   Object.defineProperty(sections, name, { value: JSON.parse(JSON.stringify(data)) as unknown, enumerable: true, writable: true, configurable: true });
-  const next: AuditRecord = { ...record, sections: { ...sections } };
+  const next: AuditRecord = { ...record, sections };
   return { ...next, integrity: sealAuditRecord(next) };
 }
 
