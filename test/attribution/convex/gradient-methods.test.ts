@@ -102,16 +102,19 @@ const gradientMatrix = (problem: ConvexLogisticProblem, theta: Float64Array) => 
   return new Matrix(Array.from({ length: problem.n }, (_, i) => Array.from(g.subarray(i * p, (i + 1) * p))));
 };
 
+/** Blobs of n training and `tests` test rows (seeds `seed`, `seed + 10`), the fit, and both explicit gradient matrices. */
+function fittedWithGradients(n: number, d: number, tests: number, seed: number) {
+  const train = blobs(n, d, 3, seed);
+  const test = blobs(tests, d, 3, seed + 10);
+  const theta = fitConvexLogistic(train).theta;
+  return { train, test, theta, G: gradientMatrix(train, theta), Q: gradientMatrix(test, theta), p: P(train) };
+}
+
 describe('convex DataInf (closed form through the training Gram)', () => {
   // n > P and n < P: the Gram route does not depend on which is larger.
   for (const [n, d] of [[40, 3], [9, 5]] as const) {
     it(`equals the paper's averaged Sherman–Morrison inverse with explicit inverses (n = ${n}, P = ${(d + 1) * 3})`, () => {
-      const train = blobs(n, d, 3, 10 + n);
-      const test = blobs(6, d, 3, 20 + n);
-      const theta = fitConvexLogistic(train).theta;
-      const G = gradientMatrix(train, theta);
-      const Q = gradientMatrix(test, theta);
-      const p = P(train);
+      const { train, test, theta, G, Q, p } = fittedWithGradients(n, d, 6, 10 + n);
       let total = 0;
       for (let i = 0; i < n; i++) for (let k = 0; k < p; k++) total += G.get(i, k) ** 2;
       const lambda = (0.1 * total) / (n * p);
@@ -145,12 +148,7 @@ describe('convex DataInf (closed form through the training Gram)', () => {
 describe('convex damped Fisher (Woodbury kernel route and explicit route)', () => {
   for (const [n, d] of [[40, 3], [9, 5]] as const) {
     it(`both routes equal g_iᵀ (F + λI)⁻¹ q_t by ml-matrix, λ = 0.1·tr(F)/P (n = ${n}, P = ${(d + 1) * 3})`, () => {
-      const train = blobs(n, d, 3, 30 + n);
-      const test = blobs(5, d, 3, 40 + n);
-      const theta = fitConvexLogistic(train).theta;
-      const G = gradientMatrix(train, theta);
-      const Q = gradientMatrix(test, theta);
-      const p = P(train);
+      const { train, test, theta, G, Q, p } = fittedWithGradients(n, d, 5, 30 + n);
       const F = G.transpose().mmul(G).mul(1 / n);
       let trace = 0;
       for (let k = 0; k < p; k++) trace += F.get(k, k);
