@@ -2,7 +2,7 @@
  * `npm run bench:hf` — Hugging Face models in Provenant beside PyTorch (issue 10, item 7). Prints a table, writes
  * benchmarks/results/hf.json (`npm run bench:hf:fma`, the relaxed-SIMD fused multiply-add kernel on Node 20: hf-fma.json).
  *
- *   npx tsx benchmarks/hf.ts [--quick] [--no-torch] [--no-smol] [--out FILE]
+ *   npx tsx benchmarks/hf.ts [--quick] [--no-torch] [--no-smol] [--out FILE] [--append]
  *
  * 1. A Llama-shaped checkpoint (hidden 256, 4 layers, 4 heads, 2 key-value heads, intermediate 768, vocab 2048,
  *    sequence 128, batch 8; random weights, BF16 file) loaded with `loadPretrained`: a LoRA training step (r 8, alpha 16
@@ -23,6 +23,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { attachAdapter, gemmF32Kernel, initBackend, tf, train, type Model, type TrainingExample } from '../src/finetune/index.js';
@@ -104,7 +105,13 @@ async function main(): Promise<void> {
   if (process.argv[2] === '--smol-child') return smolChild(process.argv[3]!);
   const api = await hfApi();
   mkdirSync(cacheDir, { recursive: true });
-  const results: Record<string, unknown> = { machine: 'shared 2-core machine, measured under load from other jobs', quick };
+  const results: Record<string, unknown> = {
+    machine: 'shared 2-core machine (other jobs may run: see the load average)',
+    quick,
+    startedUtc: new Date().toISOString(),
+    command: `node ${process.version} ${[...process.execArgv, ...process.argv.slice(1)].join(' ')}`,
+  };
+  const loadBefore = loadavg()[0]!;
 
   // PyTorch on OpenBLAS: the setup script, then the BLAS the torch process actually maps.
   const setup = spawnSync('bash', [join(root, 'scripts/setup-openblas.sh')], { encoding: 'utf8' });
@@ -200,6 +207,7 @@ async function main(): Promise<void> {
       results.smol = line ? { ...smolInfo, ...(JSON.parse(line.slice(7)) as object) } : { ...smolInfo, failed: `${child.status}: ${(child.stderr ?? '').slice(-1500)}` };
     }
   }
+  results.loadAverage1min = { before: loadBefore, after: loadavg()[0]! };
   report(results);
   mkdirSync(join(root, 'benchmarks', 'results'), { recursive: true });
   // The relaxed-SIMD (FMA) kernel's runs go to their own file, beside the default kernel's.
@@ -207,6 +215,14 @@ async function main(): Promise<void> {
   const outIndex = process.argv.indexOf('--out');
   const file = (results.backend as { gemmKernel?: string } | undefined)?.gemmKernel === 'relaxed-simd-fma' ? 'hf-fma.json' : 'hf.json';
   const target = outIndex >= 0 && process.argv[outIndex + 1] ? join(root, process.argv[outIndex + 1]!) : join(root, 'benchmarks', 'results', file);
+  mkdirSync(dirname(target), { recursive: true });
+  // --append keeps the file's earlier runs (a table of several runs cites them all): the previous content, with its own
+  // `otherRuns` flattened, goes under this run's `otherRuns`.
+  if (args.has('--append') && existsSync(target)) {
+    const previous = JSON.parse(readFileSync(target, 'utf8')) as Record<string, unknown> & { otherRuns?: unknown[] };
+    const { otherRuns = [], ...run } = previous;
+    results.otherRuns = [run, ...otherRuns];
+  }
   writeFileSync(target, `${JSON.stringify(results, null, 2)}\n`);
 }
 
@@ -214,7 +230,8 @@ function report(r: Record<string, unknown>): void {
   const torch = r.torch as { llama?: Record<string, { msMin: number; tokensPerSecond?: number }>; smolStep?: { secondsPerStep: number }; blas?: { mapped: string[]; torch_blas_info: string }; torch?: string; gflops1024?: number } & { skipped?: string };
   const ours = r.ours as { loraStep?: { msMin: number }; forward?: { msMin: number }; computeLogits?: { msMin: number }; generate?: { tokensPerSecond: number } } & { skipped?: string };
   const fmt = (v: number | undefined, digits = 0) => (v === undefined || Number.isNaN(v) ? '—' : v.toFixed(digits));
-  console.log(`\nbench:hf — measured under load on a shared 2-core machine (minimum over repetitions)`);
+  const load = r.loadAverage1min as { before: number; after: number } | undefined;
+  console.log(`\nbench:hf — shared 2-core machine, load average ${load ? `${load.before.toFixed(2)} → ${load.after.toFixed(2)}` : '—'} (minimum over repetitions)`);
   if (torch.blas) console.log(`PyTorch ${torch.torch}, 1 thread, BLAS mapped: ${torch.blas.mapped.map((p) => p.split('/').slice(-2).join('/')).join(', ')} (build: ${torch.blas.torch_blas_info}); 1024² matmul ${fmt(torch.gflops1024, 1)} GFLOP/s`);
   else if (torch.skipped) console.log(`PyTorch skipped: ${torch.skipped}`);
   const be = r.backend as { node?: string; gemmKernel?: string } | undefined;
