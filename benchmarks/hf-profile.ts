@@ -88,9 +88,9 @@ async function main(): Promise<void> {
   let gemmCalls = 0;
   if (gemm) {
     const product = gemm.product.bind(gemm);
-    gemm.product = (a, b, bias) => {
+    gemm.product = (a, b, bias, into) => {
       const t0 = performance.now();
-      const c = product(a, b, bias);
+      const c = product(a, b, bias, into);
       gemmMs += performance.now() - t0;
       gemmCalls += 1;
       return c;

@@ -16,11 +16,12 @@ def wat_to_base64(wat: str, features: tuple = ()) -> str:
             return base64.b64encode(f.read()).decode()
 
 
-def gemm_module(micro, pack, macro, gemm, mr: int, nr: int, fma: bool) -> str:
+def gemm_module(micro, pack, macro, gemm, mr: int, nr: int, fma: bool, imported_memory: bool = False) -> str:
     """The text format of a packed-GEMM module (gen-linalg-wasm.py, gen-gemm-f32-wasm.py): one memory, the micro-kernel
     (with `f*.relaxed_madd` when `fma`), the packing routine of each distinct register-tile size, the macro-kernel and the
-    loop nest — each part a function of the generator returning its lines."""
-    w = ['(module', '  (memory (export "memory") 1 65536)']
+    loop nest — each part a function of the generator returning its lines. `imported_memory`: the memory is the import
+    env.memory (no maximum declared, so any non-shared memory links) instead of the module's own exported one."""
+    w = ['(module', '  (import "env" "memory" (memory 1))' if imported_memory else '  (memory (export "memory") 1 65536)']
     w += micro(fma)
     w += pack(mr)
     if nr != mr:

@@ -13,12 +13,15 @@ interface WasmApi {
 export interface EmbeddedWasm<Exports> {
   /** Whether the module compiles in this runtime (false where WebAssembly, or a feature it uses such as SIMD, is missing). */
   available(): boolean;
-  /** A fresh instance's exports (no imports), or null where the module does not compile. */
-  instantiate(): Exports | null;
+  /**
+   * A fresh instance's exports, or null where the module does not compile. `imports`: the module's imports (e.g.
+   * `{ env: { memory } }` for a module that imports its memory); none by default.
+   */
+  instantiate(imports?: object): Exports | null;
 }
 
 /**
- * Wraps a base64-embedded WebAssembly module (no imports) for lazy use: nothing is compiled until `available()` or
+ * Wraps a base64-embedded WebAssembly module for lazy use: nothing is compiled until `available()` or
  * `instantiate()` is first called; a runtime without WebAssembly, or without a feature the module needs (SIMD), gets
  * `available() === false` and `instantiate() === null`, never an exception, so callers fall back to JavaScript.
  *
@@ -49,9 +52,9 @@ export function embeddedWasm<Exports>(base64: string): EmbeddedWasm<Exports> {
   };
   return {
     available: () => module() !== null,
-    instantiate: () => {
+    instantiate: (imports = {}) => {
       const m = module();
-      return m && api ? (new api.Instance(m, {}).exports as Exports) : null;
+      return m && api ? (new api.Instance(m, imports).exports as Exports) : null;
     },
   };
 }

@@ -23,11 +23,14 @@ function batchedProduct(gemm: GemmF32, a: Tensor, b: Tensor, transposeA: boolean
     const A = valuesOf(a);
     const B = valuesOf(b);
     for (let i = 0; i < N; i++) {
+      const into = out.subarray(i * m * n, (i + 1) * m * n);
       const c = gemm.product(
         { data: A.subarray(i * ar * ac, (i + 1) * ar * ac), rows: ar, cols: ac, transpose: transposeA },
         { data: B.subarray(i * br * bc, (i + 1) * br * bc), rows: br, cols: bc, transpose: transposeB },
+        null,
+        into,
       );
-      out.set(c, i * m * n);
+      if (c !== into) into.set(c); // a workspace that ignores `into` returns its own view
     }
   }) as tf.Tensor3D;
 }

@@ -17,13 +17,18 @@ import { GEMM_F32_FMA_WASM_BASE64, GEMM_F32_WASM_BASE64, GEMM_F32_WASM_TILE } fr
 export const GEMM_F32_BLOCKING = { mc: 64, kc: 256, nc: 2048 } as const;
 
 interface WasmExports {
-  memory: { buffer: ArrayBuffer; grow(pages: number): number };
   gemm: (m: number, n: number, k: number, a: number, rsa: number, csa: number, b: number, rsb: number, csb: number, c: number, ldc: number,
     scratch: number, mcb: number, kcb: number, ncb: number, beta: number) => void;
 }
-// Compiled once on first use (no WebAssembly SIMD: callers fall back to tf.matMul); an instance per workspace. The
-// relaxed-SIMD module (fused multiply-add) compiles on Node ≥ 22 and Chromium ≥ 114 (not Safari), not on Node 20 without
-// --experimental-wasm-relaxed-simd; where it does, it is ≈ 1.45× faster (41–45 vs 29–31 GFLOP/s on bench:hf's shapes here).
+/** The slice of WebAssembly.Memory used here (the project's TypeScript lib has no WebAssembly value types). */
+interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+  grow(pages: number): number;
+}
+// Compiled once on first use (no WebAssembly SIMD: callers fall back to tf.matMul); an instance per workspace, its memory
+// imported (env.memory): a private one, or a heap lent by its owner (`GemmHeap`). The relaxed-SIMD module (fused
+// multiply-add) compiles on Node ≥ 22 and Chromium ≥ 114 (not Safari), not on Node 20 without
+// --experimental-wasm-relaxed-simd.
 const gemmWasm = embeddedWasm<WasmExports>(GEMM_F32_WASM_BASE64);
 const gemmFmaWasm = embeddedWasm<WasmExports>(GEMM_F32_FMA_WASM_BASE64);
 const PAGE = 65536;
@@ -74,14 +79,31 @@ export interface GemmOperand {
   transpose?: boolean;
 }
 
+/**
+ * A WebAssembly memory lent to a workspace by its owner, with the owner's allocator: tfjs-wasm's heap
+ * (`tfjsWasmHeap()`), whose tensors the product then reads and writes in place.
+ */
+export interface GemmHeap {
+  /** The WebAssembly.Memory (not shared). */
+  memory: WasmMemory;
+  /** Allocates `bytes` in it; returns the byte address. */
+  malloc(bytes: number): number;
+  /** Frees an address `malloc` returned. */
+  free(address: number): void;
+}
+
 export interface GemmF32 {
   /** The kernel this workspace runs (see `gemmF32Kernel`). */
   readonly kernel: GemmF32Kernel;
   /**
-   * C = op(A)·op(B) (+ bias on every row), with op(A) [m, k] and op(B) [k, n]; returns a view of the workspace's memory
-   * [m, n] row-major, valid until the next call (copy it out before calling again).
+   * C = op(A)·op(B) (+ bias on every row), with op(A) [m, k] and op(B) [k, n], written into `into` [m·n] row-major when
+   * given (and `into` returned), else into the workspace's memory (a view returned, valid until the next call: copy it
+   * out before calling again). When the workspace has a heap and A, B and `into` are all views of it, nothing is copied:
+   * the kernel packs A and B from where they are and writes C into `into`.
    */
-  product(a: GemmOperand, b: GemmOperand, bias?: Float32Array | null): Float32Array;
+  product(a: GemmOperand, b: GemmOperand, bias?: Float32Array | null, into?: Float32Array): Float32Array;
+  /** Products run so far: in place on the lent heap, and through the private memory (operands and result copied). */
+  readonly counts: { readonly inPlace: number; readonly copied: number };
   /** Frees the WebAssembly memory (the workspace must not be used afterwards). */
   dispose(): void;
 }
@@ -91,7 +113,10 @@ export interface GemmF32 {
  * either operand read transposed at no copy. Memory grows to the largest problem seen (A, B, C and the packing space)
  * and is kept until `dispose()`.
  *
- * `options.kernel` picks the kernel; default the fastest that compiles here (`gemmF32Kernel()`).
+ * `options.kernel` picks the kernel; default the fastest that compiles here (`gemmF32Kernel()`). `options.heap` lends a
+ * memory (tfjs-wasm's: `tfjsWasmHeap()`): products whose operands and output are views of it run in place there, with no
+ * copy in or out (the packing space, ≈ 2.1 MiB, is allocated in it once and freed by `dispose`); other products use the
+ * workspace's private memory as before.
  *
  * @throws ProvenantError `BACKEND_UNAVAILABLE` when WebAssembly SIMD is missing (check `gemmF32Available()` first), the
  * requested kernel does not compile here, or the problem exceeds the 4 GiB of a wasm32 memory.
@@ -106,10 +131,13 @@ export interface GemmF32 {
  * gemm.dispose();
  * ```
  */
-export function createGemmF32(options: { kernel?: GemmF32Kernel } = {}): GemmF32 {
+export function createGemmF32(options: { kernel?: GemmF32Kernel; heap?: GemmHeap } = {}): GemmF32 {
   const kernel = options.kernel ?? gemmF32Kernel() ?? 'simd';
-  let instance: WasmExports | null = (kernel === 'relaxed-simd-fma' ? gemmFmaWasm : gemmWasm).instantiate();
-  if (!instance) {
+  const wasm = kernel === 'relaxed-simd-fma' ? gemmFmaWasm : gemmWasm;
+  const Memory = (globalThis as unknown as { WebAssembly?: { Memory: new (limits: { initial: number; maximum: number }) => WasmMemory } }).WebAssembly?.Memory;
+  const memory = wasm.available() && Memory ? new Memory({ initial: 1, maximum: 65536 }) : null;
+  let instance: WasmExports | null = memory ? wasm.instantiate({ env: { memory } }) : null;
+  if (!instance || !memory) {
     throw new ProvenantError(
       'BACKEND_UNAVAILABLE',
       kernel === 'simd'
@@ -123,9 +151,23 @@ export function createGemmF32(options: { kernel?: GemmF32Kernel } = {}): GemmF32
   const mcb = mc - (mc % mr);
   const ncb = nc - (nc % nr);
   const packing = kc * (ncb + mcb) + mr * nr;
-  let heap = new Float32Array(instance.memory.buffer);
+  // The lent heap: a second instance on its memory, with the packing space (≈ 2.1 MiB) allocated there once. A memory
+  // that does not link (a shared one, under tfjs's threaded build) leaves the workspace on its private memory only.
+  let lent: { instance: WasmExports; memory: WasmMemory; address: number; scratch: number; free: (address: number) => void } | null = null;
+  if (options.heap) {
+    let onHeap: WasmExports | null = null;
+    try {
+      onHeap = wasm.instantiate({ env: { memory: options.heap.memory } });
+    } catch {
+      onHeap = null;
+    }
+    if (onHeap) {
+      const address = options.heap.malloc(packing * 4 + 16);
+      if (address > 0) lent = { instance: onHeap, memory: options.heap.memory, address, scratch: ((address + 15) & ~15) / 4, free: options.heap.free };
+    }
+  }
+  let heap = new Float32Array(memory.buffer);
   const ensure = (elements: number): void => {
-    const memory = instance!.memory;
     if (elements > MAX_ELEMENTS) {
       throw new ProvenantError('BACKEND_UNAVAILABLE', `The float32 product needs ${elements} values, beyond a WebAssembly memory's 4 GiB.`, { data: { elements } });
     }
@@ -133,42 +175,62 @@ export function createGemmF32(options: { kernel?: GemmF32Kernel } = {}): GemmF32
     if (heap.buffer !== memory.buffer) heap = new Float32Array(memory.buffer);
   };
   const up4 = (n: number): number => (n + 3) & ~3;
+  const counts = { inPlace: 0, copied: 0 };
   return {
     kernel,
-    product(a, b, bias) {
+    counts,
+    product(a, b, bias, into) {
       const [m, k] = a.transpose ? [a.cols, a.rows] : [a.rows, a.cols];
       const [k2, n] = b.transpose ? [b.cols, b.rows] : [b.rows, b.cols];
-      if (k !== k2 || a.data.length !== a.rows * a.cols || b.data.length !== b.rows * b.cols || (bias && bias.length !== n)) {
-        throw new ProvenantError('LORA_SHAPE_MISMATCH', `Float32 product: cannot multiply [${m}, ${k}] by [${k2}, ${n}]${bias ? ` with a bias of ${bias.length}` : ''}.`, {
-          data: { a: [a.rows, a.cols, Boolean(a.transpose)], b: [b.rows, b.cols, Boolean(b.transpose)] },
-        });
+      if (k !== k2 || a.data.length !== a.rows * a.cols || b.data.length !== b.rows * b.cols || (bias && bias.length !== n) || (into && into.length !== m * n)) {
+        throw new ProvenantError(
+          'LORA_SHAPE_MISMATCH',
+          `Float32 product: cannot multiply [${m}, ${k}] by [${k2}, ${n}]${bias ? ` with a bias of ${bias.length}` : ''}${into ? ` into ${into.length} values` : ''}.`,
+          { data: { a: [a.rows, a.cols, Boolean(a.transpose)], b: [b.rows, b.cols, Boolean(b.transpose)] } },
+        );
       }
       if (!instance) throw new ProvenantError('BACKEND_UNAVAILABLE', 'This float32 product workspace was disposed.');
-      // Layout: packing space, then A, B, C, each 16-byte aligned.
-      const pa = up4(packing);
-      const pb = up4(pa + a.data.length);
-      const pc = up4(pb + b.data.length);
-      ensure(pc + m * n);
-      heap.set(a.data, pa);
-      heap.set(b.data, pb);
-      const c = heap.subarray(pc, pc + m * n);
+      // A(i, p) and B(j, p) through (row, column) strides: a transposed operand is read in place.
+      const [rsa, csa] = a.transpose ? [1, m] : [k, 1];
+      const [rsb, csb] = b.transpose ? [k, 1] : [1, n];
       // Without a bias the kernel overwrites C (beta 0: its first depth block stores rather than adds), so C is neither
       // zeroed nor read back: bench:hf's eight product shapes (Node 22, three interleaved runs at load ≈ 2)
       // took 57.7–59.5 vs 59.5–60.4 ms in all (2–4 % less).
       const overwrite = !bias && k > 0;
-      if (bias) for (let i = 0; i < m; i++) c.set(bias, i * n);
-      else if (!overwrite) c.fill(0);
-      if (k > 0 && m > 0 && n > 0) {
-        // A(i, p) and B(j, p) through (row, column) strides: a transposed operand is read in place.
-        const [rsa, csa] = a.transpose ? [1, m] : [k, 1];
-        const [rsb, csb] = b.transpose ? [k, 1] : [1, n];
-        instance.gemm(m, n, k, pa, rsa, csa, pb, rsb, csb, pc, n, 0, mcb, kc, ncb, overwrite ? 0 : 1);
+      const start = (c: Float32Array): void => {
+        if (bias) for (let i = 0; i < m; i++) c.set(bias, i * n);
+        else if (!overwrite) c.fill(0);
+      };
+      const onHeap = lent && into && [a.data, b.data, into].every((x) => x.buffer === lent!.memory.buffer);
+      if (onHeap) {
+        // In place on the lent heap: element offsets of the views themselves.
+        start(into);
+        counts.inPlace++;
+        if (k > 0 && m > 0 && n > 0) {
+          lent!.instance.gemm(m, n, k, a.data.byteOffset / 4, rsa, csa, b.data.byteOffset / 4, rsb, csb, into.byteOffset / 4, n, lent!.scratch, mcb, kc, ncb, overwrite ? 0 : 1);
+        }
+        return into;
       }
-      return c;
+      // Layout of the private memory: packing space, then A, B, C, each 16-byte aligned.
+      const pa = up4(packing);
+      const pb = up4(pa + a.data.length);
+      const pc = up4(pb + b.data.length);
+      ensure(pc + m * n);
+      counts.copied++;
+      heap.set(a.data, pa);
+      heap.set(b.data, pb);
+      const c = heap.subarray(pc, pc + m * n);
+      start(c);
+      if (k > 0 && m > 0 && n > 0) instance.gemm(m, n, k, pa, rsa, csa, pb, rsb, csb, pc, n, 0, mcb, kc, ncb, overwrite ? 0 : 1);
+      if (!into) return c;
+      into.set(c);
+      return into;
     },
     dispose() {
       instance = null;
       heap = new Float32Array(0);
+      if (lent) lent.free(lent.address);
+      lent = null;
     },
   };
 }

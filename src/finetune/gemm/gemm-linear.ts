@@ -2,16 +2,30 @@
  * tfjs tensors through the float32 WebAssembly product (gemm-f32.ts): a plain product, and the linear op y = x·W (+ b)
  * with its gradients dx = dy·Wᵀ and dW = xᵀ·dy read through strides (no transposed copy, no kept Wᵀ).
  *
- * Data movement: an operand on the tfjs-wasm backend is copied once from tfjs's heap into the workspace (no intermediate
- * `dataSync` copy); the result is copied once into a new tfjs tensor. Elsewhere (`cpu`) `dataSync` is read directly.
+ * Data movement: on the tfjs-wasm backend with a workspace lent tfjs's heap (`tfjsWasmHeap()`, as Hugging Face models
+ * make theirs) nothing is copied: the kernel packs the operands from the tensors' memory and writes the result into the
+ * new tensor's. With a private workspace, an operand is copied once into it and the result once into the new tensor.
+ * Elsewhere (`cpu`) `dataSync` is read directly.
  */
 import { ProvenantError } from '../../core/index.js';
 import { tf, type Tensor, type Tensor2D, type Variable, type CustomGradientFunc } from '../tf.js';
-import type { GemmF32, GemmOperand } from './gemm-f32.js';
+import type { GemmF32, GemmHeap, GemmOperand } from './gemm-f32.js';
 
 interface WasmBackendInternals {
   dataIdMap: { has(id: object): boolean; get(id: object): { memoryOffset: number } };
-  wasm: { HEAPU8: Uint8Array };
+  wasm: { HEAPU8: Uint8Array; asm?: { memory?: GemmHeap['memory'] }; _malloc?: (bytes: number) => number; _free?: (address: number) => void };
+}
+
+/**
+ * tfjs-wasm's heap as a `GemmHeap` (its WebAssembly.Memory and its allocator), when the wasm backend is the active one and
+ * exposes them; else null. A workspace made with it (`createGemmF32({ heap })`) multiplies tensors in place.
+ */
+export function tfjsWasmHeap(): GemmHeap | null {
+  const wasm = wasmBackend()?.wasm;
+  const memory = wasm?.asm?.memory;
+  if (!wasm || !memory || typeof wasm._malloc !== 'function' || typeof wasm._free !== 'function' || wasm.HEAPU8.buffer !== memory.buffer) return null;
+  const { _malloc: malloc, _free: free } = wasm;
+  return { memory, malloc: (bytes) => malloc(bytes), free: (address) => free(address) };
 }
 
 /** The float32 values of a tensor: a view of tfjs-wasm's heap when the tensor lives there (valid until the next tfjs op), else `dataSync()`. */
@@ -59,13 +73,6 @@ function operand(t: Tensor, transpose = false): GemmOperand {
   return { data: valuesOf(t), rows: t.shape[0]!, cols: t.shape[1]!, transpose };
 }
 
-/** A new tensor holding a copy of the workspace's result (the workspace view is overwritten by the next product). */
-function tensorOf(values: Float32Array, m: number, n: number): Tensor2D {
-  // tfjs-wasm copies written values into its heap; the pure-JS backend keeps the array itself, so give it its own copy.
-  const ownCopy = tf.getBackend() === 'wasm' ? values : values.slice();
-  return tf.tensor2d(ownCopy, [m, n], 'float32');
-}
-
 /**
  * op(a)·op(b) (+ bias on every row) through a float32 WebAssembly product workspace, as a new tfjs tensor; no gradient
  * is recorded (inside a gradient function use `gemmLinearOp`). op transposes when `transposeA`/`transposeB` is set —
@@ -85,12 +92,16 @@ function tensorOf(values: Float32Array, m: number, n: number): Tensor2D {
  * ```
  */
 export function gemmMatMul(gemm: GemmF32, a: Tensor, b: Tensor, options: { transposeA?: boolean; transposeB?: boolean; bias?: Tensor | null } = {}): Tensor2D {
-  const A = operand(a, options.transposeA);
-  const B = operand(b, options.transposeB);
-  const bias = options.bias ? valuesOf(options.bias) : null;
-  const m = A.transpose ? A.cols : A.rows;
-  const n = B.transpose ? B.rows : B.cols;
-  return tensorOf(gemm.product(A, B, bias), m, n);
+  if (a.rank !== 2 || b.rank !== 2) throw new ProvenantError('LORA_SHAPE_MISMATCH', `The float32 product needs 2-D operands, got [${a.shape}] and [${b.shape}]. Reshape to [N, in] first.`);
+  const m = options.transposeA ? a.shape[1]! : a.shape[0]!;
+  const n = options.transposeB ? b.shape[0]! : b.shape[1]!;
+  // The result is written straight into the new tensor's memory; the operands' views are taken after it exists (an
+  // allocation may grow tfjs's heap and detach earlier views).
+  return tensorFilled([m, n], (out) => {
+    const c = gemm.product(operand(a, options.transposeA), operand(b, options.transposeB), options.bias ? valuesOf(options.bias) : null, out);
+    // A workspace that ignores `into` (a wrapper written against the older signature) returns its own view instead.
+    if (c !== out) out.set(c);
+  }) as Tensor2D;
 }
 
 /**

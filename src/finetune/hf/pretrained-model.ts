@@ -12,6 +12,7 @@ import type { ArchitectureForward, HfForwardInputs, KvCache, ParamSpec, WeightLa
 import type { HfArchitecture, HfModelConfig } from './config.js';
 import { createKernelTransposes } from './kernel-transposes.js';
 import { createGemmF32, gemmF32Available } from '../gemm/gemm-f32.js';
+import { tfjsWasmHeap } from '../gemm/gemm-linear.js';
 import { maskFromPadding } from './padding-mask.js';
 import type { PretrainedTokenizer } from './tokenizer.js';
 
@@ -185,8 +186,9 @@ export async function buildPretrainedModel(options: BuildOptions): Promise<Pretr
   const created: Variable[] = [];
   const transposes = createKernelTransposes();
   // Linear layers and attention on the float32 WebAssembly product where it runs (benchmarks/hf-gemm.ts; a LoRA step of
-  // bench:hf's Llama-256 ≈ 1.3× faster than on tfjs-wasm's matMul); `setLinearGemm(model, undefined)` opts out.
-  const gemm = gemmF32Available() ? createGemmF32() : undefined;
+  // bench:hf's Llama-256 ≈ 1.3× faster than on tfjs-wasm's matMul); `setLinearGemm(model, undefined)` opts out. On
+  // tfjs-wasm the workspace is lent tfjs's heap, so products read and write the tensors in place.
+  const gemm = gemmF32Available() ? createGemmF32({ heap: tfjsWasmHeap() ?? undefined }) : undefined;
   try {
     for (const spec of specs) {
       if (spec.type === 'tensor') {

@@ -17,6 +17,7 @@ import { ProvenantError } from '../../core/index.js';
 import { createLinear, linearForward, linearOp, uniqueName, useGemm, type ForwardContext, type Linear } from '../linear.js';
 import { gemmBatchMatMul, gemmBatchMatMulNT } from '../gemm/gemm-batched.js';
 import { createGemmF32, gemmF32Available, type GemmF32 } from '../gemm/gemm-f32.js';
+import { tfjsWasmHeap } from '../gemm/gemm-linear.js';
 import { tf, type Tensor, type Tensor2D, type Variable, type CustomGradientFunc } from '../tf.js';
 import { disposeModelVariables, validateSizes } from './logistic-regression.js';
 import type { Model } from './model.js';
@@ -274,7 +275,7 @@ export function createTransformer(config: TransformerConfig): TransformerModel {
   // the product saves (measured 1.28 s → 1.64 s per step). A workspace per model, made on first use, freed by dispose().
   let attentionGemm: GemmF32 | null = null;
   const attentionWorkspace = (rows: number): GemmF32 | undefined =>
-    useGemm(rows) && gemmF32Available() ? (attentionGemm ??= createGemmF32()) : undefined;
+    useGemm(rows) && gemmF32Available() ? (attentionGemm ??= createGemmF32({ heap: tfjsWasmHeap() ?? undefined })) : undefined;
   const causalMask = (T: number): Tensor => {
     let mask = masks.get(T);
     if (!mask) {

@@ -20,6 +20,7 @@ import {
   setLinearGemm,
   taskLoss,
   tf,
+  tfjsWasmHeap,
   type Linear,
 } from '../../../src/finetune/index.js';
 import { kernelErrorRatio, maxRelErr, seeded } from './kernel-accuracy.js';
@@ -179,7 +180,7 @@ describe('gemmMatMul / gemmLinearOp — tfjs tensors through the float32 product
     const B = tf.variable(tf.randomNormal([3, 9], 0, 0.3, 'float32', 4), true);
     const plain: Linear = { ...base, adapters: new Map([['default', { A, B, scale: 2, dropout: 0 }]]), active: ['default'], merged: [] };
     let calls = 0;
-    const fast: Linear = { ...plain, gemm: { ...gemm, product: (a, b, bias) => (calls++, gemm.product(a, b, bias)) } };
+    const fast: Linear = { ...plain, gemm: { ...gemm, product: (a, b, bias, into) => (calls++, gemm.product(a, b, bias, into)) } };
     const x = tf.randomNormal([GEMM_MIN_ROWS + 3, 7], 0, 1, 'float32', 5);
     const run = (layer: Linear) => {
       const { value, grads } = tf.variableGrads(() => linearForward(layer, x).square().sum() as tf.Scalar, [A, B]);
@@ -225,24 +226,31 @@ describe('gemmMatMul / gemmLinearOp — tfjs tensors through the float32 product
       return out;
     };
     const ref = run();
-    const gemm = createGemmF32();
-    let calls = 0;
-    setLinearGemm(model, { ...gemm, product: (a, b, bias) => (calls++, gemm.product(a, b, bias)) });
-    const ours = run();
-    // Linear layers: 15 base products (2 layers × 7 projections + the head) for the logits, 15 for the loss, and 12 input
-    // gradients (layer 0's q/k/v read the frozen embedding: no input gradient; frozen kernels: no weight gradient).
-    // Attention: 2 products × 2 layers × (B·H_kv = 4) items, in each of the two forward passes, and twice that backward.
-    // LoRA (6 adapters: q, v, down × 2 layers): x·A and h·B in each forward pass (12 + 12); backward dh = dy·Bᵀ, dB = hᵀ·dy
-    // and dA = xᵀ·dh for each (18), and dx = dh·Aᵀ except for layer 0's q and v, whose input is data (4).
-    expect(calls).toBe(15 + 15 + 12 + 16 + 16 + 32 + 12 + 12 + 18 + 4);
-    const before = tf.memory().numTensors;
-    run();
-    expect(tf.memory().numTensors).toBe(before);
-    setLinearGemm(model, undefined);
-    gemm.dispose();
-    expect(maxRelErr(ours.logits, ref.logits)).toBeLessThan(1e-5);
-    expect(Math.abs(ours.loss - ref.loss)).toBeLessThan(1e-5);
-    ours.grads.forEach((g, i) => expect(maxRelErr(g, ref.grads[i]!)).toBeLessThan(1e-4));
+    // Both workspaces: a private memory (operands copied in, results out), and tfjs's heap lent (tfjsWasmHeap: every
+    // product reads the tensors and writes its result in place, so the array returned is the output tensor's memory).
+    const heap = tfjsWasmHeap();
+    expect(heap).not.toBeNull();
+    for (const [name, gemm] of [['private', createGemmF32()], ['tfjs heap', createGemmF32({ heap: heap! })]] as const) {
+      let calls = 0;
+      setLinearGemm(model, { ...gemm, product: (a, b, bias, into) => (calls++, gemm.product(a, b, bias, into)) });
+      const ours = run();
+      // Linear layers: 15 base products (2 layers × 7 projections + the head) for the logits, 15 for the loss, and 12 input
+      // gradients (layer 0's q/k/v read the frozen embedding: no input gradient; frozen kernels: no weight gradient).
+      // Attention: 2 products × 2 layers × (B·H_kv = 4) items, in each of the two forward passes, and twice that backward.
+      // LoRA (6 adapters: q, v, down × 2 layers): x·A and h·B in each forward pass (12 + 12); backward dh = dy·Bᵀ, dB = hᵀ·dy
+      // and dA = xᵀ·dh for each (18), and dx = dh·Aᵀ except for layer 0's q and v, whose input is data (4).
+      expect(calls, name).toBe(15 + 15 + 12 + 16 + 16 + 32 + 12 + 12 + 18 + 4);
+      // Every operand and output is a tfjs tensor on the wasm backend, so on the lent heap nothing is copied.
+      expect(gemm.counts, name).toEqual(name === 'tfjs heap' ? { inPlace: calls, copied: 0 } : { inPlace: 0, copied: calls });
+      const before = tf.memory().numTensors;
+      run();
+      expect(tf.memory().numTensors, name).toBe(before);
+      setLinearGemm(model, undefined);
+      gemm.dispose();
+      expect(maxRelErr(ours.logits, ref.logits), name).toBeLessThan(1e-5);
+      expect(Math.abs(ours.loss - ref.loss), name).toBeLessThan(1e-5);
+      ours.grads.forEach((g, i) => expect(maxRelErr(g, ref.grads[i]!), name).toBeLessThan(1e-4));
+    }
     model.dispose();
   });
 

@@ -22,7 +22,7 @@ describe('Hugging Face models on the float32 WebAssembly product', () => {
       const repeat = <T,>(rows: T[] | undefined): T[] | undefined => rows && Array.from({ length: copies }, () => rows).flat();
       const gemm = createGemmF32();
       let calls = 0;
-      setLinearGemm(model, { ...gemm, product: (a, b, bias) => (calls++, gemm.product(a, b, bias)) });
+      setLinearGemm(model, { ...gemm, product: (a, b, bias, into) => (calls++, gemm.product(a, b, bias, into)) });
       const out = computeLogits(model, { inputIds: repeat(fx.input_ids)!, attentionMask: repeat(fx.attention_mask), tokenTypeIds: repeat(fx.token_type_ids) });
       setLinearGemm(model, undefined);
       gemm.dispose();
