@@ -44,7 +44,12 @@ export interface ToEvalModelOptions {
   adapters?: readonly string[];
   /** Items (texts or windows) per forward pass. Default 32. */
   batchSize?: number;
-  /** Transformer tokenizer. Default the character tokenizer. */
+  /**
+   * Tokenizer of a zoo transformer (`createTransformer`); default the character tokenizer. A Hugging Face model
+   * (`loadPretrained`) is always viewed through its own tokenizer (`model.tokenizer`), so passing one for it is an
+   * `EVAL_INPUT_INVALID` error; for a model loaded without a tokenizer, give language tasks `dataset.tokenIds` and
+   * classification tasks token-id inputs.
+   */
   tokenizer?: CharTokenizer;
   /**
    * Tokens per classified input and per scoring window (longer inputs are truncated, longer texts windowed). Default and
@@ -127,7 +132,15 @@ export function toEvalModel(model: Model, options: ToEvalModelOptions = {}): Eva
   const rowsOf = (values: Float32Array, n: number, K: number): Float64Array[] =>
     Array.from({ length: n }, (_, i) => Float64Array.from(values.subarray(i * K, (i + 1) * K)));
 
-  if (isHfModel(model)) return hfView(model, name, batchSize, options.maxTokens, withView, rowsOf);
+  if (isHfModel(model)) {
+    if (options.tokenizer !== undefined) {
+      throw new ProvenantError('EVAL_INPUT_INVALID', "toEvalModel: the tokenizer option is for zoo transformers; a Hugging Face model is viewed through its own tokenizer.", {
+        details: 'Drop the option. For a model loaded without a tokenizer, pass token ids (a language task\'s dataset.tokenIds).',
+        data: { option: 'tokenizer' },
+      });
+    }
+    return hfView(model, name, batchSize, options.maxTokens, withView, rowsOf);
+  }
 
   if (model.kind !== 'transformer') {
     const F = (model.config as { inputSize: number }).inputSize;

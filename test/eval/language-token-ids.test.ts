@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { isProvenantError } from '../../src/core/index.js';
 import { compareModels, evaluateTask, toEvalModel, type EvalTask, type FinetuneInput } from '../../src/eval/index.js';
-import { attachAdapter, initBackend, loadPretrained, tf, trainableVariables, type PretrainedModel } from '../../src/finetune/index.js';
+import { attachAdapter, createCharTokenizer, initBackend, loadPretrained, tf, trainableVariables, type PretrainedModel } from '../../src/finetune/index.js';
 import { readLogitsFixture } from '../finetune/hf/fixtures.js';
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '../fixtures');
@@ -91,7 +91,7 @@ describe('language tasks on token ids', () => {
     model.dispose();
   });
 
-  it('rejects malformed datasets with EVAL_INPUT_INVALID', async () => {
+  it('rejects malformed datasets and a tokenizer option on a Hugging Face model with EVAL_INPUT_INVALID', async () => {
     const view = toEvalModel(llama);
     const bad: Array<[unknown, RegExp]> = [
       [{ texts: ['a'], tokenIds: [[1, 2]] }, /exactly one/],
@@ -104,6 +104,7 @@ describe('language tasks on token ids', () => {
     for (const [dataset, message] of bad) {
       await expectCode(() => evaluateTask(view, { name: 't', kind: 'retained', metric: 'perplexity', dataset } as never), 'EVAL_INPUT_INVALID', message);
     }
+    expect(() => toEvalModel(llama, { tokenizer: createCharTokenizer() })).toThrowError(/own tokenizer/);
   });
 
   it('a model with a tokenizer scores its texts and their token ids alike', async () => {
