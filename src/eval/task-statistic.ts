@@ -133,6 +133,13 @@ export async function runTask<Input>(
       }
       progress.tick(Math.min(texts.length, start + batchSize));
     }
+    const uncounted = task.metric === 'bits-per-character' ? scores.findIndex((s) => s?.characters === undefined) : -1;
+    if (uncounted >= 0) {
+      throw new ProvenantError('EVAL_INPUT_INVALID', `Model "${name}" reports no characters for sequence ${uncounted} of task "${task.name}", which bits per character needs.`, {
+        details: 'A model without a tokenizer cannot say how many characters token ids cover: evaluate it with perplexity, or give scoreText() `characters`.',
+        data: { model: name, task: task.name, index: uncounted },
+      });
+    }
     languageInputs(scores, task.metric === 'perplexity' ? 'tokens' : 'characters');
     return { type: 'language', scores, nextToken };
   }

@@ -91,7 +91,7 @@ describe('language tasks on token ids', () => {
     model.dispose();
   });
 
-  it('rejects malformed datasets and a tokenizer option on a Hugging Face model with EVAL_INPUT_INVALID', async () => {
+  it('rejects malformed datasets, a tokenizer option on a Hugging Face model and bits per character without characters (EVAL_INPUT_INVALID)', async () => {
     const view = toEvalModel(llama);
     const bad: Array<[unknown, RegExp]> = [
       [{ texts: ['a'], tokenIds: [[1, 2]] }, /exactly one/],
@@ -105,6 +105,12 @@ describe('language tasks on token ids', () => {
       await expectCode(() => evaluateTask(view, { name: 't', kind: 'retained', metric: 'perplexity', dataset } as never), 'EVAL_INPUT_INVALID', message);
     }
     expect(() => toEvalModel(llama, { tokenizer: createCharTokenizer() })).toThrowError(/own tokenizer/);
+    // Bits per character needs the characters the ids cover, which a model without a tokenizer cannot count.
+    await expectCode(
+      () => evaluateTask(view, { name: 'bpc', kind: 'retained', metric: 'bits-per-character', dataset: { tokenIds: [[1, 5, 9]] } }),
+      'EVAL_INPUT_INVALID',
+      /reports no characters for sequence 0 of task "bpc"/,
+    );
   });
 
   it('a model with a tokenizer scores its texts and their token ids alike', async () => {
