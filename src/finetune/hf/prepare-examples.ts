@@ -115,7 +115,8 @@ export function prepareClassificationExamples(model: PretrainedModel, rows: read
  * follows TRL's `SFTTrainer._prepare_dataset` (trl/trainer/sft_trainer.py, `add_eos`): a plain-text example gets the
  * tokenizer's `eos_token` appended unless it already ends with it, a conversational one is left as the chat template
  * rendered it — the template's own end-of-turn (e.g. `<|im_end|>`) is part of the completion and trained on, and a
- * second EOS after it would teach the model a token that never follows an assistant turn at inference.
+ * second EOS after it would teach the model a token that never follows an assistant turn at inference. An explicit
+ * `true` is honoured with `chat` too (EOS after whatever the template ends with), for a template without an end-of-turn.
  */
 export type AddEos = boolean | 'auto';
 
@@ -191,7 +192,10 @@ export function resolveCausalLmOptions(model: PretrainedModel, options: PrepareC
  * Rows → causal-LM examples: tokens of prompt + completion, with `promptLength` so only the completion is in the loss.
  * With `chat`, prompt and completion are a user and an assistant turn rendered by the tokenizer's chat template, and the
  * completion span is everything after the generation prompt (the template's end-of-turn included). Options resolve
- * through {@link resolveCausalLmOptions}.
+ * through {@link resolveCausalLmOptions}; record its result to say what ran (e.g. whether EOS was appended).
+ *
+ * @throws ProvenantError as {@link resolveCausalLmOptions}, and `TRAINING_CONFIG_INVALID` for a row whose completion
+ * (by default `row.input`) is not text.
  *
  * @example
  * ```ts

@@ -50,6 +50,9 @@ describe('prepareCausalLmExamples: the end token', () => {
     expect(completion.filter((id) => id === tinyChat.tokenizer!.eosTokenId)).toEqual([3]); // <|im_end|> once, in the loss
     expect(tinyChat.tokenizer!.decode(Array.from(example!.input))).toMatch(/assistant\nFine, thanks\.<\|im_end\|>\n$/);
     expect(resolveCausalLmOptions(tinyChat, { chat: true })).toMatchObject({ chat: true, addEosOption: 'auto', addEos: false, eosTokenId: 3 });
+    // An explicit true is honoured (EOS after the template's trailing newline), for templates that end no turn.
+    const [forced] = prepareCausalLmExamples(tinyChat, [{ input: 'Fine, thanks.' }], { chat: true, addEos: true, promptOf: () => 'How are you?' });
+    expect(Array.from(forced!.input)).toEqual([...FULL_IDS, 3]);
   });
 
   it("'auto' (the default) appends the tokenizer's EOS to a plain example, and true does the same", () => {
