@@ -17,15 +17,17 @@ export interface EvalModel<Input = unknown> {
    */
   predictProba?(inputs: readonly Input[]): ProbabilityRows | Promise<ProbabilityRows>;
   /**
-   * Per text: the summed negative log-likelihood in nats of its predicted tokens, the number of those tokens, and
-   * the number of characters they cover (required by bits-per-character tasks). Needed by language-modelling tasks.
+   * Per sequence (a text, or token ids when the task's dataset is `tokenIds`): the summed negative log-likelihood in
+   * nats of its predicted tokens, the number of those tokens, and the number of characters they cover (required by
+   * bits-per-character tasks). Needed by language-modelling tasks. A model that scores only texts should throw a
+   * typed error on token ids.
    */
-  scoreText?(texts: readonly string[]): readonly TextScore[] | Promise<readonly TextScore[]>;
+  scoreText?(texts: readonly LanguageInput[]): readonly TextScore[] | Promise<readonly TextScore[]>;
   /**
-   * Per text: the next-token distribution at each predicted position (rows of width V, the vocabulary). Optional; when
-   * both models have it, language tasks also report KL/JS drift.
+   * Per sequence: the next-token distribution at each predicted position (rows of width V, the vocabulary). Optional;
+   * when both models have it, language tasks also report KL/JS drift.
    */
-  nextTokenProba?(texts: readonly string[]): readonly ProbabilityRows[] | Promise<readonly ProbabilityRows[]>;
+  nextTokenProba?(texts: readonly LanguageInput[]): readonly ProbabilityRows[] | Promise<readonly ProbabilityRows[]>;
 }
 
 /** Examples with class labels. */
@@ -35,10 +37,17 @@ export interface ClassificationDataset<Input = unknown> {
   labels: readonly number[];
 }
 
-/** Held-out texts. */
-export interface TextDataset {
-  texts: readonly string[];
-}
+/**
+ * One held-out sequence of a language task: a text (the model tokenizes it), or its token ids in the model's vocabulary
+ * (for a model loaded without a tokenizer, or to fix the tokenization).
+ */
+export type LanguageInput = string | readonly number[];
+
+/**
+ * Held-out sequences: `texts`, or `tokenIds` (one array of token ids per sequence; the first token is context, the
+ * rest are predicted). Exactly one of the two.
+ */
+export type TextDataset = { texts: readonly string[]; tokenIds?: never } | { tokenIds: readonly (readonly number[])[]; texts?: never };
 
 /** Whether the fine-tune is for this task (`domain`) or the task holds what the base could already do (`retained`). */
 export type EvalTaskKind = 'domain' | 'retained';

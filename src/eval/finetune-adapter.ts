@@ -7,9 +7,9 @@
  * (`[]` = the base model), and the model's own active set is restored after every call — so a sweep compares base and
  * tuned without copying weights.
  *
- * Language scoring: a text of n tokens is cut into consecutive windows of at most maxTokens + 1 tokens that overlap by
- * one, each predicting its tokens from the context inside the window, so every token but the first is predicted exactly
- * once (n − 1 predictions). The character tokenizer makes `characters` = `tokens` (characters of the normalised text;
+ * Language scoring: a text of n tokens (or a language task's `tokenIds` sequence, taken as is) is cut into consecutive
+ * windows of at most maxTokens + 1 tokens that overlap by one, each predicting its tokens from the context inside the
+ * window, so every token but the first is predicted exactly once (n − 1 predictions). The character tokenizer makes `characters` = `tokens` (characters of the normalised text;
  * see tokenizer.ts); a Hugging Face tokenizer's `characters` are those of the decoded predicted tokens.
  *
  * Hugging Face models (`loadPretrained`: GPT-2, the Llama family, BERT) are viewed through their own tokenizer and
@@ -28,7 +28,7 @@ import {
   type Model,
   type TransformerModel,
 } from '../finetune/index.js';
-import type { EvalModel } from './eval-model.js';
+import type { EvalModel, LanguageInput } from './eval-model.js';
 import type { TextScore } from './perplexity.js';
 
 /** What a finetune model's view classifies: feature vectors (LR, MLP) or texts / token ids (transformer). */
@@ -44,7 +44,12 @@ export interface ToEvalModelOptions {
   adapters?: readonly string[];
   /** Items (texts or windows) per forward pass. Default 32. */
   batchSize?: number;
-  /** Transformer tokenizer. Default the character tokenizer. */
+  /**
+   * Tokenizer of a zoo transformer (`createTransformer`); default the character tokenizer. A Hugging Face model
+   * (`loadPretrained`) is always viewed through its own tokenizer (`model.tokenizer`), so passing one for it is an
+   * `EVAL_INPUT_INVALID` error; for a model loaded without a tokenizer, give language tasks `dataset.tokenIds` and
+   * classification tasks token-id inputs.
+   */
   tokenizer?: CharTokenizer;
   /**
    * Tokens per classified input and per scoring window (longer inputs are truncated, longer texts windowed). Default and
@@ -127,7 +132,15 @@ export function toEvalModel(model: Model, options: ToEvalModelOptions = {}): Eva
   const rowsOf = (values: Float32Array, n: number, K: number): Float64Array[] =>
     Array.from({ length: n }, (_, i) => Float64Array.from(values.subarray(i * K, (i + 1) * K)));
 
-  if (isHfModel(model)) return hfView(model, name, batchSize, options.maxTokens, withView, rowsOf);
+  if (isHfModel(model)) {
+    if (options.tokenizer !== undefined) {
+      throw new ProvenantError('EVAL_INPUT_INVALID', "toEvalModel: the tokenizer option is for zoo transformers; a Hugging Face model is viewed through its own tokenizer.", {
+        details: 'Drop the option. For a model loaded without a tokenizer, pass token ids (a language task\'s dataset.tokenIds).',
+        data: { option: 'tokenizer' },
+      });
+    }
+    return hfView(model, name, batchSize, options.maxTokens, withView, rowsOf);
+  }
 
   if (model.kind !== 'transformer') {
     const F = (model.config as { inputSize: number }).inputSize;
@@ -166,11 +179,11 @@ export function toEvalModel(model: Model, options: ToEvalModelOptions = {}): Eva
   const maxTokens = checkedMaxTokens(options.maxTokens, T, 'maxSeqLen');
   const idsOf = (input: FinetuneInput): number[] => (typeof input === 'string' ? tokenizer.encode(input) : Array.from(input));
 
-  const windowsOf = (texts: readonly string[]): { windows: Window[]; tokens: number[] } => {
+  const windowsOf = (texts: readonly LanguageInput[]): { windows: Window[]; tokens: number[] } => {
     const windows: Window[] = [];
     const tokens: number[] = [];
     texts.forEach((text, t) => {
-      const ids = tokenizer.encode(text);
+      const ids = idsOf(text);
       tokens.push(Math.max(0, ids.length - 1));
       for (let start = 0; start + 1 < ids.length; start += maxTokens) windows.push({ text: t, ids: ids.slice(start, start + maxTokens + 1) });
     });
@@ -265,7 +278,12 @@ function hfView(
   const tokenizer = model.tokenizer;
   const idsOf = (input: FinetuneInput): number[] => {
     if (typeof input !== 'string') return Array.from(input);
-    if (!tokenizer) throw new ProvenantError('EVAL_INPUT_INVALID', 'toEvalModel: this model was loaded without a tokenizer, so pass token ids, not texts.');
+    if (!tokenizer) {
+      throw new ProvenantError('EVAL_INPUT_INVALID', 'toEvalModel: this model was loaded without a tokenizer, so pass token ids, not texts.', {
+        details: "Give a language task dataset.tokenIds (one token-id array per sequence) instead of dataset.texts, or load a folder with a tokenizer.json.",
+        metaMessages: [`text: ${JSON.stringify(input.slice(0, 40))}`],
+      });
+    }
     return tokenizer.encode(input);
   };
   // Without a pad token rows cannot share a padded batch (transformers refuses it too): one row per pass.
@@ -305,7 +323,7 @@ function hfView(
   }
   if (model.config.task === 'causal-lm') {
     /** Per text, −log p of each predicted token's row, window by window (windows overlap by one token). */
-    const eachWindow = (texts: readonly string[], each: (text: number, ids: readonly number[], logp: Float32Array, V: number) => void): number[][] => {
+    const eachWindow = (texts: readonly LanguageInput[], each: (text: number, ids: readonly number[], logp: Float32Array, V: number) => void): number[][] => {
       const encoded = texts.map((t) => idsOf(t));
       const windows: Array<{ text: number; ids: number[] }> = [];
       encoded.forEach((ids, text) => {

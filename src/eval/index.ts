@@ -39,6 +39,7 @@ export type {
   LanguageTask,
   ClassificationDataset,
   TextDataset,
+  LanguageInput,
 } from './eval-model.js';
 export { evaluateTask } from './evaluate-task.js';
 export type { EvaluateTaskOptions, TaskEvaluation } from './evaluate-task.js';

@@ -125,8 +125,9 @@ function invalid(message: string): ProvenantError {
 /** An EvalModel whose answers are memoised by (method, batch): the base side of every run is the same computation. */
 function memoised(inner: EvalModel<FinetuneInput>): EvalModel<FinetuneInput> {
   const cache = new Map<string, unknown>();
+  // A text and a token-id array that print alike ("1,2" and [1, 2]) are different items: the t/i tag keeps them apart.
   const keyOf = (method: string, items: readonly FinetuneInput[]) =>
-    `${method}\u0001${items.map((x) => (typeof x === 'string' ? x : Array.from(x).join(','))).join('\u0000')}`;
+    `${method}\u0001${items.map((x) => (typeof x === 'string' ? `t${x}` : `i${Array.from(x).join(',')}`)).join('\u0000')}`;
   const wrap = <R>(method: 'predictProba' | 'scoreText' | 'nextTokenProba') =>
     (items: readonly FinetuneInput[]): R => {
       const key = keyOf(method, items);

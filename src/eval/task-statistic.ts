@@ -7,7 +7,7 @@ import type { ProgressCallback } from '../core/index.js';
 import { accuracyStatistic } from './accuracy.js';
 import { aurocStatistic } from './auroc.js';
 import { calibrationInputs, DEFAULT_ECE_BINS, eceStatistic } from './calibration.js';
-import type { EvalModel, EvalTask } from './eval-model.js';
+import type { EvalModel, EvalTask, LanguageInput, TextDataset } from './eval-model.js';
 import { perExampleLogLoss, weightedMeanStatistic } from './log-loss.js';
 import { HIGHER_IS_BETTER, isMetricName } from './metric-result.js';
 import type { MetricName } from './metric-result.js';
@@ -49,9 +49,19 @@ export function validateTask(task: EvalTask<unknown>): void {
   if (task.kind !== 'domain' && task.kind !== 'retained') fail("kind must be 'domain' or 'retained'", task.kind);
   if (!isMetricName(task.metric)) fail(`unknown metric; use one of ${Object.keys(HIGHER_IS_BETTER).join(', ')}`, task.metric);
   if (isLanguageMetric(task.metric)) {
-    const texts = (task.dataset as { texts?: unknown })?.texts;
-    if (!Array.isArray(texts) || texts.length === 0) fail('a language task needs dataset.texts (non-empty)');
-    (texts as unknown[]).forEach((t, i) => typeof t !== 'string' && fail(`dataset.texts[${i}] must be a string`, t));
+    const { texts, tokenIds } = (task.dataset ?? {}) as { texts?: unknown; tokenIds?: unknown };
+    if ((texts === undefined) === (tokenIds === undefined)) fail('a language task needs dataset.texts or dataset.tokenIds (exactly one)');
+    if (texts !== undefined) {
+      if (!Array.isArray(texts) || texts.length === 0) fail('dataset.texts must be a non-empty array of strings', texts);
+      (texts as unknown[]).forEach((t, i) => typeof t !== 'string' && fail(`dataset.texts[${i}] must be a string`, t));
+    } else {
+      if (!Array.isArray(tokenIds) || tokenIds.length === 0) fail('dataset.tokenIds must be a non-empty array of token-id arrays', tokenIds);
+      (tokenIds as unknown[]).forEach((ids, i) => {
+        if (!Array.isArray(ids) || ids.length === 0) fail(`dataset.tokenIds[${i}] must be a non-empty array of token ids`, ids);
+        const bad = (ids as unknown[]).findIndex((id) => !Number.isSafeInteger(id) || (id as number) < 0);
+        if (bad >= 0) fail(`dataset.tokenIds[${i}][${bad}] must be a token id (an integer ≥ 0)`, (ids as unknown[])[bad]);
+      });
+    }
   } else {
     const d = task.dataset as { inputs?: unknown; labels?: unknown };
     if (!Array.isArray(d?.inputs) || !Array.isArray(d?.labels)) fail('a classification task needs dataset.inputs and dataset.labels');
@@ -68,6 +78,11 @@ export function validateTask(task: EvalTask<unknown>): void {
     }
     if (t.bins !== undefined && !(Number.isInteger(t.bins) && (t.bins as number) >= 1)) fail('bins must be an integer ≥ 1', t.bins);
   }
+}
+
+/** A language task's sequences: its texts, or its token-id arrays. */
+export function languageInputsOf(dataset: TextDataset): readonly LanguageInput[] {
+  return dataset.texts ?? dataset.tokenIds;
 }
 
 /** True for perplexity and bits per character. */
@@ -101,7 +116,7 @@ export async function runTask<Input>(
     });
   };
   if (isLanguageMetric(task.metric)) {
-    const texts = (task.dataset as { texts: readonly string[] }).texts;
+    const texts = languageInputsOf(task.dataset as TextDataset);
     if (!model.scoreText) missing('scoreText');
     const progress = createProgressReporter(progressLabel, texts.length, options.onProgress);
     const scores: TextScore[] = [];
@@ -117,6 +132,13 @@ export async function runTask<Input>(
         nextToken.push(...rows);
       }
       progress.tick(Math.min(texts.length, start + batchSize));
+    }
+    const uncounted = task.metric === 'bits-per-character' ? scores.findIndex((s) => s?.characters === undefined) : -1;
+    if (uncounted >= 0) {
+      throw new ProvenantError('EVAL_INPUT_INVALID', `Model "${name}" reports no characters for sequence ${uncounted} of task "${task.name}", which bits per character needs.`, {
+        details: 'A model without a tokenizer cannot say how many characters token ids cover: evaluate it with perplexity, or give scoreText() `characters`.',
+        data: { model: name, task: task.name, index: uncounted },
+      });
     }
     languageInputs(scores, task.metric === 'perplexity' ? 'tokens' : 'characters');
     return { type: 'language', scores, nextToken };

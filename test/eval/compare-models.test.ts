@@ -138,7 +138,7 @@ describe('compareModels', () => {
     const model = (name: string, sharp: number): EvalModel => ({
       name,
       scoreText: (ts) => ts.map((t) => ({ nll: t.length, tokens: t.length, characters: t.length })),
-      nextTokenProba: (ts) => ts.map((t) => rows(t, sharp)),
+      nextTokenProba: (ts) => ts.map((t) => rows(t as string, sharp)), // texts: the task has dataset.texts
     });
     const table = await compareModels(model('base', 2), model('tuned', 5), [
       { name: 'lm', kind: 'retained', metric: 'bits-per-character', dataset: { texts } },

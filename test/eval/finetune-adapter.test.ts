@@ -133,6 +133,8 @@ describe('toEvalModel: transformer', () => {
       });
       expect(Math.abs(nll - expected[i]!.nll)).toBeLessThan(1e-4 * Math.max(1, nll));
     });
+    // A language task's tokenIds are scored as given: the texts' own ids give the same scores.
+    expect(await view.scoreText!(texts.map((t) => tok.encode(t)))).toEqual(scores);
     model.dispose();
   });
 

@@ -16,8 +16,8 @@ export { saveMergedPretrained, mergedStateDict, COPIED_FILES } from './save-pret
 export type { SaveMergedPretrainedOptions } from './save-pretrained.js';
 export { generate, generateTokens } from './generate.js';
 export type { GenerateTextOptions, GenerateTokensOptions, GenerateTokensResult } from './generate.js';
-export { prepareClassificationExamples, prepareCausalLmExamples, createLabelMap } from './prepare-examples.js';
-export type { TextRow, LabelMap, PrepareClassificationOptions, PrepareCausalLmOptions } from './prepare-examples.js';
+export { prepareClassificationExamples, prepareCausalLmExamples, resolveCausalLmOptions, createLabelMap, DEFAULT_ADD_EOS } from './prepare-examples.js';
+export type { TextRow, LabelMap, PrepareClassificationOptions, PrepareCausalLmOptions, AddEos, CausalLmPreparation } from './prepare-examples.js';
 export { createKernelTransposes } from './kernel-transposes.js';
 export type { KernelTransposes } from './kernel-transposes.js';
 export { assertPaddingMasked, maskFromPadding, paddedRows } from './padding-mask.js';

@@ -109,6 +109,20 @@ export function prepareClassificationExamples(model: PretrainedModel, rows: read
   return { examples, labelMap };
 }
 
+/**
+ * Whether each causal-LM example ends with the EOS token: `true` (append it; the tokenizer must have one), `false`
+ * (never), or `'auto'` — append it when the model has an EOS token and the example is not chat-formatted. `'auto'`
+ * follows TRL's `SFTTrainer._prepare_dataset` (trl/trainer/sft_trainer.py, `add_eos`): a plain-text example gets the
+ * tokenizer's `eos_token` appended unless it already ends with it, a conversational one is left as the chat template
+ * rendered it — the template's own end-of-turn (e.g. `<|im_end|>`) is part of the completion and trained on, and a
+ * second EOS after it would teach the model a token that never follows an assistant turn at inference. An explicit
+ * `true` is honoured with `chat` too (EOS after whatever the template ends with), for a template without an end-of-turn.
+ */
+export type AddEos = boolean | 'auto';
+
+/** The default of {@link PrepareCausalLmOptions.addEos}. */
+export const DEFAULT_ADD_EOS: AddEos = 'auto';
+
 export interface PrepareCausalLmOptions {
   /**
    * The prompt of a row (context, no loss) — default none (the whole text is trained on). With `chat`, the user turn.
@@ -118,14 +132,70 @@ export interface PrepareCausalLmOptions {
   completionOf?: (row: TextRow, index: number) => string;
   /** Render prompt and completion as a user and an assistant turn through the tokenizer's chat template. */
   chat?: boolean;
-  /** End each example with the EOS token (default true), so the model learns to stop. */
-  addEos?: boolean;
+  /**
+   * End each example with the EOS token so the model learns to stop; default `'auto'` (see {@link AddEos}: added when
+   * the model has an EOS token and `chat` is off). `true` with no EOS token is an error, never a silent no-op.
+   */
+  addEos?: AddEos;
   /** Longest example in tokens; default the model's position limit. */
   maxLength?: number;
 }
 
+/** What {@link prepareCausalLmExamples} runs with: every option resolved, plain data to put in a record. */
+export interface CausalLmPreparation {
+  chat: boolean;
+  /** `addEos` as given (`'auto'` when omitted). */
+  addEosOption: AddEos;
+  /** What it resolved to: whether an EOS token is appended to each example (when it does not already end with one). */
+  addEos: boolean;
+  /** The EOS token id (the tokenizer's `eos_token`, else config.json's `eos_token_id`); null when the model has none. */
+  eosTokenId: number | null;
+  /** Longest example in tokens (longer ones are cut at the end, EOS included). */
+  maxLength: number;
+}
+
+/**
+ * The options {@link prepareCausalLmExamples} resolves, as plain data: record this object to say what ran.
+ *
+ * @throws ProvenantError `TRAINING_CONFIG_INVALID` when `addEos` is not a boolean or `'auto'`, when `addEos: true` but
+ * the model has no EOS token (the error names the tokenizer's missing `eos_token`), or when `maxLength` is out of range;
+ * `TOKENIZER_INVALID` when the model has no tokenizer.
+ *
+ * @example
+ * ```ts
+ * import { resolveCausalLmOptions, type PretrainedModel } from 'provenant/finetune';
+ * declare const model: PretrainedModel;
+ * resolveCausalLmOptions(model, { chat: true }).addEos; // false: the chat template ends the turn itself
+ * ```
+ */
+export function resolveCausalLmOptions(model: PretrainedModel, options: PrepareCausalLmOptions = {}): CausalLmPreparation {
+  const tokenizer = tokenizerOf(model);
+  const chat = options.chat === true;
+  const addEosOption = options.addEos ?? DEFAULT_ADD_EOS;
+  if (addEosOption !== true && addEosOption !== false && addEosOption !== 'auto') {
+    throw new ProvenantError('TRAINING_CONFIG_INVALID', `addEos must be true, false or 'auto', got ${describeValue(options.addEos)}.`);
+  }
+  const configEos = Array.isArray(model.config.eosTokenId) ? model.config.eosTokenId[0] : model.config.eosTokenId;
+  const eosTokenId = tokenizer.eosTokenId ?? configEos ?? null;
+  if (addEosOption === true && eosTokenId === null) {
+    throw new ProvenantError('TRAINING_CONFIG_INVALID', "addEos is true, but the model's tokenizer has no eos_token (and config.json no eos_token_id).", {
+      details: "Set eos_token in tokenizer_config.json (and eos_token_id in config.json), or pass addEos: false or 'auto' to train without one.",
+      metaMessages: ['tokenizer eos_token: none', `config.json eos_token_id: ${describeValue(model.config.eosTokenId ?? null)}`],
+      data: { eosToken: null },
+    });
+  }
+  const addEos = addEosOption === 'auto' ? eosTokenId !== null && !chat : addEosOption;
+  return { chat, addEosOption, addEos, eosTokenId, maxLength: checkedLength(model, options.maxLength) };
+}
+
 /**
  * Rows → causal-LM examples: tokens of prompt + completion, with `promptLength` so only the completion is in the loss.
+ * With `chat`, prompt and completion are a user and an assistant turn rendered by the tokenizer's chat template, and the
+ * completion span is everything after the generation prompt (the template's end-of-turn included). Options resolve
+ * through {@link resolveCausalLmOptions}; record its result to say what ran (e.g. whether EOS was appended).
+ *
+ * @throws ProvenantError as {@link resolveCausalLmOptions}, and `TRAINING_CONFIG_INVALID` for a row whose completion
+ * (by default `row.input`) is not text.
  *
  * @example
  * ```ts
@@ -137,15 +207,14 @@ export interface PrepareCausalLmOptions {
  */
 export function prepareCausalLmExamples(model: PretrainedModel, rows: readonly TextRow[], options: PrepareCausalLmOptions = {}): TrainingExample[] {
   const tokenizer = tokenizerOf(model);
-  const maxLength = checkedLength(model, options.maxLength);
+  const { chat, addEos, eosTokenId, maxLength } = resolveCausalLmOptions(model, options);
   const completionOf = options.completionOf ?? textOfRow;
-  const eos = tokenizer.eosTokenId ?? (Array.isArray(model.config.eosTokenId) ? model.config.eosTokenId[0] : model.config.eosTokenId) ?? null;
   return rows.map((row, i) => {
     const prompt = options.promptOf ? options.promptOf(row, i) : '';
     const completion = completionOf(row, i);
     let promptIds: number[];
     let allIds: number[];
-    if (options.chat) {
+    if (chat) {
       const user: ChatMessage[] = [{ role: 'user', content: prompt }];
       const promptText = tokenizer.applyChatTemplate(user, { addGenerationPrompt: true });
       const fullText = tokenizer.applyChatTemplate([...user, { role: 'assistant', content: completion }], { addGenerationPrompt: false });
@@ -155,7 +224,7 @@ export function prepareCausalLmExamples(model: PretrainedModel, rows: readonly T
       promptIds = prompt ? tokenizer.encode(prompt) : [];
       allIds = [...promptIds, ...tokenizer.encode(completion, { addSpecialTokens: prompt === '' })];
     }
-    if (options.addEos !== false && eos !== null && allIds[allIds.length - 1] !== eos) allIds.push(eos);
+    if (addEos && eosTokenId !== null && allIds[allIds.length - 1] !== eosTokenId) allIds.push(eosTokenId);
     return { input: allIds.slice(0, maxLength), promptLength: Math.min(promptIds.length, maxLength) };
   });
 }
