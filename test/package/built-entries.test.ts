@@ -110,7 +110,7 @@ describe('the built package', () => {
   }, 120_000);
   afterAll(() => pkg?.remove());
 
-  it('shares adapter state across entries (ESM: finetune, eval, root, attribution; CJS: finetune, eval): results equal one entry alone and PyTorch', () => {
+  it('shares adapter state across entries (ESM: finetune, eval, root, attribution; CJS: finetune, eval, attribution): results equal one entry alone and PyTorch', () => {
     const single = resultOf(pkg.run('single.mjs', workflow({ ft: 'provenant', ev: 'provenant', rt: 'provenant', at: 'provenant' }, 'esm'))) as WorkflowResult;
     const mixed = resultOf(pkg.run('mixed.mjs', workflow({ ft: 'provenant/finetune', ev: 'provenant/eval', rt: 'provenant', at: 'provenant/attribution' }, 'esm'))) as WorkflowResult;
     const mixedCjs = resultOf(pkg.run('mixed.cjs', workflow({ ft: 'provenant/finetune', ev: 'provenant/eval', rt: 'provenant/finetune', at: 'provenant/attribution' }, 'cjs'))) as WorkflowResult;
