@@ -1,7 +1,8 @@
 """
 Check from Python that what Provenant writes is what Hugging Face reads.
 
-  check_peft_load.py --base BASE --adapter ADAPTER --ours OURS.json [--merged MERGED] [--atol 1e-4] [--class NAME]
+  check_peft_load.py --base BASE --adapter ADAPTER --ours OURS.json [--merged MERGED [--merged-ours MERGED_OURS.json]]
+                     [--atol 1e-4] [--class NAME]
 
 - BASE: the base model as a Hugging Face folder (config.json + safetensors).
 - ADAPTER: a folder Provenant's saveAdapter wrote (adapter_config.json + adapter_model.safetensors). It is loaded with
@@ -11,7 +12,10 @@ Check from Python that what Provenant writes is what Hugging Face reads.
   `position_ids` ([B][T] lists), `logits_shape` and `logits` (row-major), optional `compare_mask` ([B][T]: compare
   only where 1).
 - MERGED (optional): a merged export loaded with `from_pretrained` (no missing/unexpected/mis-shaped weights) whose
-  logits must equal Provenant's too.
+  logits must equal Provenant's too (MERGED_OURS.json when given: Provenant's logits of the export itself, for F16/BF16
+  exports, whose rounded weights compute slightly different logits). Its config.json must name the dtype its
+  safetensors hold (`dtype` and `torch_dtype` equal, where present), and `from_pretrained(MERGED, dtype='auto')` must
+  give parameters of that dtype.
 
 Prints one JSON object {"ok": bool, "checks": [{"name", "ok", "detail", "max_abs_diff"?}], "versions": {...}} and
 exits 0 when every check passes, 1 when one fails, 2 on bad arguments.
@@ -85,6 +89,34 @@ def compare(name: str, theirs: torch.Tensor, ours: dict, key: str, atol: float) 
     return {"name": name, "ok": worst <= atol, "max_abs_diff": worst, "detail": f"max |Python − Provenant| = {worst:.3g} (atol {atol:g})"}
 
 
+SAFETENSORS_TORCH = {"F32": torch.float32, "F16": torch.float16, "BF16": torch.bfloat16}
+
+
+def stored_dtypes(folder: Path) -> set[str]:
+    """The safetensors dtypes (F32, F16, BF16 …) of every tensor in the folder's weight files, from their headers."""
+    found: set[str] = set()
+    for file in sorted(folder.glob("*.safetensors")):
+        with safe_open(str(file), framework="pt") as f:
+            found |= {f.get_slice(k).get_dtype() for k in f.keys()}
+    return found
+
+
+def auto_dtype_check(cls, folder: Path) -> dict:
+    """config.json names the stored dtype, and from_pretrained(dtype='auto') loads it (transformers 5 reads `dtype`)."""
+    stored = stored_dtypes(folder)
+    config = json.loads((folder / "config.json").read_text())
+    if len(stored) != 1 or next(iter(stored)) not in SAFETENSORS_TORCH:
+        return {"name": "merged export loads in its stored dtype (dtype='auto')", "ok": False, "detail": f"weights stored as {sorted(stored)}"}
+    want = SAFETENSORS_TORCH[next(iter(stored))]
+    keys = {k: config[k] for k in ("dtype", "torch_dtype") if k in config}
+    named = {str(v) for v in keys.values()}
+    model = cls.from_pretrained(folder, dtype="auto")
+    got = sorted({str(p.dtype).replace("torch.", "") for p in model.parameters()})
+    want_name = str(want).replace("torch.", "")
+    ok = named == {want_name} and got == [want_name]
+    return {"name": "merged export loads in its stored dtype (dtype='auto')", "ok": ok, "detail": f"stored {sorted(stored)}, config {keys}, parameters {got}"}
+
+
 def file_keys(adapter: Path) -> dict[str, torch.Tensor]:
     with safe_open(str(adapter / "adapter_model.safetensors"), framework="pt") as f:
         return {k: f.get_tensor(k) for k in f.keys()}
@@ -96,6 +128,7 @@ def main() -> int:
     parser.add_argument("--adapter", type=Path, required=True)
     parser.add_argument("--ours", type=Path, required=True)
     parser.add_argument("--merged", type=Path)
+    parser.add_argument("--merged-ours", type=Path, help="Provenant's logits of the merged export (default: OURS)")
     parser.add_argument("--atol", type=float, default=1e-4)
     parser.add_argument("--class", dest="cls", default=None, help="transformers class of the base (default: config.json architectures[0])")
     try:
@@ -136,11 +169,14 @@ def main() -> int:
 
     # 4. The merged export.
     if args.merged is not None:
-        merged, info = load(model_class(args.merged, args.cls), args.merged)
+        merged_cls = model_class(args.merged, args.cls)
+        merged, info = load(merged_cls, args.merged)
         bad = {k: v for k, v in info.items() if v and k in ("missing_keys", "unexpected_keys", "mismatched_keys")}
         checks.append({"name": "merged export loads with from_pretrained", "ok": not bad, "detail": f"{bad}" if bad else "every weight matched"})
         # A merge changes no function: the export must give the adapted model's logits, as PEFT's own merge does.
-        checks.append(compare("merged logits", outputs(merged, ours), ours, "logits", args.atol))
+        merged_ours = json.loads(args.merged_ours.read_text()) if args.merged_ours else ours
+        checks.append(compare("merged logits", outputs(merged, merged_ours), merged_ours, "logits", args.atol))
+        checks.append(auto_dtype_check(merged_cls, args.merged))
         checks.append(compare("PEFT merge_and_unload logits", outputs(model.merge_and_unload(), ours), ours, "logits", args.atol))
 
     ok = all(c["ok"] for c in checks)

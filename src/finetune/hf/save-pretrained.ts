@@ -1,6 +1,6 @@
 /**
  * Exporting a model as a Hugging Face folder that transformers' `from_pretrained` loads: `config.json` (the loaded
- * config with `architectures`, labels and dtype brought up to date), `model.safetensors` under the checkpoint's own
+ * config with `architectures`, labels and both dtype keys, `dtype` and `torch_dtype`, brought up to date), `model.safetensors` under the checkpoint's own
  * tensor names and layouts, and the tokenizer files copied from the source folder. Active adapters are folded in
  * (PEFT's `merge_and_unload`: W + s·A·B; a modules_to_save copy replaces its module), without changing the model in
  * memory.
@@ -17,13 +17,24 @@ import { transposeMatrix, type PretrainedModel } from './pretrained-model.js';
 export const COPIED_FILES = ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'generation_config.json', 'vocab.json', 'merges.txt', 'vocab.txt'];
 
 export interface SaveMergedPretrainedOptions {
-  /** Storage dtype; default 'F32'. BF16/F16 round each weight to nearest even. */
+  /** Storage dtype; default 'F32'. BF16/F16 round each weight to nearest even. config.json's `dtype` and `torch_dtype` both name it. */
   dtype?: 'F32' | 'F16' | 'BF16';
   /** Class names by index for a classification head (`id2label`); default the loaded config's, else LABEL_i. */
   labels?: readonly string[];
 }
 
 const TORCH_DTYPE = { F32: 'float32', F16: 'float16', BF16: 'bfloat16' } as const;
+
+/**
+ * The `config.json` keys that name the weights' dtype, both set to the torch name of `dtype` (F32 → `float32`, F16 →
+ * `float16`, BF16 → `bfloat16`): transformers ≥ 5 reads `dtype` and 4.x `torch_dtype`, and `from_pretrained(dir,
+ * dtype='auto')` loads the dtype the config names, so a config that keeps its source's key beside a new one loads the
+ * wrong dtype. Every config.json Provenant writes (merged exports, the base model folder) spreads these after the
+ * source's keys. Internal.
+ */
+export function configDtypeKeys(dtype: 'F32' | 'F16' | 'BF16'): { dtype: string; torch_dtype: string } {
+  return { dtype: TORCH_DTYPE[dtype], torch_dtype: TORCH_DTYPE[dtype] };
+}
 
 /**
  * The weights the model computes with now, by checkpoint tensor name, in the checkpoint's layout (`nn.Linear` [out, in],
@@ -98,7 +109,7 @@ export async function saveMergedPretrained(model: PretrainedModel, dir: string, 
   for (const [name, { shape, data }] of mergedStateDict(model)) {
     tensors[name] = (dtype === 'F32' ? { dtype, shape, data } : { dtype, shape, data: dtype === 'BF16' ? float32ToBfloat16Bits(data) : float32ToFloat16Bits(data) }) as SafetensorsTensor;
   }
-  const config: Record<string, unknown> = { ...model.rawConfig, architectures: [model.config.className], torch_dtype: TORCH_DTYPE[dtype] };
+  const config: Record<string, unknown> = { ...model.rawConfig, architectures: [model.config.className], ...configDtypeKeys(dtype) };
   if (model.config.task === 'sequence-classification') {
     const n = model.config.numLabels;
     const labels = options.labels ?? (model.config.id2label && Object.keys(model.config.id2label).length === n ? Array.from({ length: n }, (_, i) => model.config.id2label![String(i)] ?? `LABEL_${i}`) : Array.from({ length: n }, (_, i) => `LABEL_${i}`));

@@ -11,6 +11,7 @@ import { tf } from '../tf.js';
 import type { Model } from './model.js';
 import { loadPretrained } from '../hf/load-pretrained.js';
 import type { PretrainedModel } from '../hf/pretrained-model.js';
+import { configDtypeKeys } from '../hf/save-pretrained.js';
 import { charTokenizerConfigJson, charTokenizerJson } from './char-tokenizer-json.js';
 import { CHAR_VOCAB_SIZE, PAD_ID } from './tokenizer.js';
 import { createTransformer, type TransformerConfig, type TransformerModel } from './transformer.js';
@@ -340,7 +341,8 @@ export function gpt2ConfigOf(config: TransformerConfig): Record<string, unknown>
     eos_token_id: null,
     initializer_range: 0.02,
     use_cache: true,
-    torch_dtype: 'float32',
+    // The weights are F32; transformers 5 reads `dtype`, 4.x `torch_dtype`.
+    ...configDtypeKeys('F32'),
   };
 }
 
