@@ -6,7 +6,7 @@
  * generator, so the same seed gives the same text. A row stops at any stop token (default the model's EOS ids); finished
  * rows are fed the pad id, as transformers does.
  */
-import { ProvenantError, createRng, type Seed } from '../../core/index.js';
+import { ProvenantError, checks, createRng, describeValue, resolve, type ParamCheck, type ParamTable, type Seed } from '../../core/index.js';
 import { linearForward } from '../linear.js';
 import { sampleToken } from '../sampling.js';
 import { tf } from '../tf.js';
@@ -22,10 +22,10 @@ export interface GenerateTokensOptions {
   topK?: number;
   /** Keep the smallest set of most likely tokens whose probability reaches p (1 or undefined: all). */
   topP?: number;
-  /** Token ids that end a row (included in its output). Default the config's / tokenizer's EOS. */
-  stopTokens?: readonly number[];
+  /** Token ids that end a row (included in its output). Default (or null) the config's / tokenizer's EOS. */
+  stopTokens?: readonly number[] | null;
   /** Seed of the sampling (required when temperature > 0). */
-  seed?: Seed;
+  seed?: Seed | null;
 }
 
 export interface GenerateTokensResult {
@@ -34,19 +34,46 @@ export interface GenerateTokensResult {
   finishReasons: Array<'stop' | 'length'>;
 }
 
-function checkOptions(options: GenerateTokensOptions): Required<Omit<GenerateTokensOptions, 'stopTokens' | 'seed'>> {
-  const maxNewTokens = options.maxNewTokens ?? 32;
-  const temperature = options.temperature ?? 0;
-  const topK = options.topK ?? 0;
-  const topP = options.topP ?? 1;
-  const problems: string[] = [];
-  if (!Number.isSafeInteger(maxNewTokens) || maxNewTokens < 0) problems.push(`maxNewTokens must be a non-negative integer, got ${maxNewTokens}`);
-  if (!(temperature >= 0) || !Number.isFinite(temperature)) problems.push(`temperature must be ≥ 0, got ${temperature}`);
-  if (!Number.isSafeInteger(topK) || topK < 0) problems.push(`topK must be a non-negative integer, got ${topK}`);
-  if (!(topP > 0 && topP <= 1)) problems.push(`topP must be in (0, 1], got ${topP}`);
-  if (temperature > 0 && options.seed === undefined) problems.push('sampling (temperature > 0) needs a seed');
-  if (problems.length > 0) throw new ProvenantError('INVALID_ARGUMENT', 'Invalid generation options.', { metaMessages: problems });
-  return { maxNewTokens, temperature, topK, topP };
+const seedCheck: ParamCheck = (v) =>
+  v === null || (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) || (typeof v === 'string' && v.length > 0)
+    ? null
+    : `must be a non-negative integer or a non-empty string, got ${describeValue(v)}`;
+const stopTokensCheck: ParamCheck = (v) =>
+  v === null || (Array.isArray(v) && v.every((id) => Number.isSafeInteger(id) && id >= 0)) ? null : `must be an array of non-negative token ids, got ${describeValue(v)}`;
+
+/**
+ * The options of {@link generateTokens} in the one parameter mechanism (`core/params.ts`): defaults live here only, and
+ * unknown names are refused with the nearest field ("temprature" → temperature; transformers' `max_new_tokens`, `top_k`,
+ * `top_p`, `eos_token_id` map to theirs) — a typo never silently decodes greedily. Defaults are transformers' when
+ * `do_sample` is off (greedy), with its warpers' neutral values.
+ */
+export const GENERATION_PARAMS: ParamTable = Object.freeze({
+  name: 'generation',
+  fields: [
+    { name: 'maxNewTokens', default: 32, meaning: 'New tokens per row at most.', check: checks.int(0), aliases: ['max_new_tokens', 'maxTokens', 'max_tokens'] },
+    { name: 'temperature', default: 0, meaning: '0 = greedy; otherwise logits are divided by it before sampling.', check: checks.number(0, Number.MAX_VALUE) },
+    { name: 'topK', default: 0, meaning: 'Keep the k most likely tokens (0: all).', check: checks.int(0), aliases: ['top_k'] },
+    { name: 'topP', default: 1, meaning: 'Keep the smallest set of most likely tokens whose probability reaches p (1: all).', check: checks.number(0, 1, { min: true }), aliases: ['top_p'] },
+    { name: 'stopTokens', default: null, meaning: "Token ids that end a row (null: the config's / tokenizer's EOS).", check: stopTokensCheck, aliases: ['eos_token_id', 'eosTokenId', 'stop'] },
+    { name: 'seed', default: null, meaning: 'Seed of the sampling (required when temperature > 0).', check: seedCheck },
+  ],
+  crossChecks: (used: Readonly<Record<string, unknown>>): Array<[string, string]> => (used.temperature !== 0 && used.seed === null ? [['seed', 'sampling (temperature > 0) needs a seed']] : []),
+});
+
+/** {@link GENERATION_PARAMS} plus the text options of {@link generate}. */
+export const GENERATE_TEXT_PARAMS: ParamTable = Object.freeze({
+  name: 'generation',
+  fields: [...GENERATION_PARAMS.fields, { name: 'skipSpecialTokens', default: true, meaning: 'Leave special tokens out of the decoded text.', check: checks.boolean(), aliases: ['skip_special_tokens'] }],
+  crossChecks: GENERATION_PARAMS.crossChecks,
+});
+
+interface UsedGeneration {
+  maxNewTokens: number;
+  temperature: number;
+  topK: number;
+  topP: number;
+  stopTokens: readonly number[] | null;
+  seed: Seed | null;
 }
 
 /**
@@ -65,12 +92,12 @@ export function generateTokens(model: PretrainedModel, prompts: ReadonlyArray<re
   if (model.config.task !== 'causal-lm') {
     throw new ProvenantError('MODEL_CONFIG_INVALID', `Generation needs a causal LM; this is a ${model.config.className}.`);
   }
-  const { maxNewTokens, temperature, topK, topP } = checkOptions(options);
+  const { maxNewTokens, temperature, topK, topP, stopTokens, seed } = resolve<UsedGeneration>(GENERATION_PARAMS, options);
   if (prompts.length === 0 || prompts.some((p) => p.length === 0)) throw new ProvenantError('INVALID_ARGUMENT', 'Every prompt needs at least one token.');
   const eos = model.config.eosTokenId ?? model.tokenizer?.eosTokenId ?? null;
-  const stop = new Set(options.stopTokens ?? (eos === null ? [] : Array.isArray(eos) ? eos : [eos]));
+  const stop = new Set(stopTokens ?? (eos === null ? [] : Array.isArray(eos) ? eos : [eos]));
   const pad = model.config.padTokenId ?? model.tokenizer?.padTokenId ?? (stop.size > 0 ? [...stop][0]! : 0);
-  const rng = temperature > 0 ? createRng(options.seed!) : null;
+  const rng = temperature > 0 ? createRng(seed!) : null;
   const head = model.linears.get('lm_head')!;
   const B = prompts.length;
   const T0 = Math.max(...prompts.map((p) => p.length));
@@ -156,6 +183,7 @@ export function generate(model: PretrainedModel, prompt: string | readonly ChatM
   const text = typeof prompt === 'string' ? prompt : tokenizer.applyChatTemplate(prompt, { addGenerationPrompt: true });
   // A rendered chat template already holds its special tokens (bos included); a plain text gets the post-processor's.
   const ids = tokenizer.encode(text, { addSpecialTokens: typeof prompt === 'string' });
-  const { tokens, finishReasons } = generateTokens(model, [ids], options);
-  return { text: tokenizer.decode(tokens[0]!, { skipSpecialTokens: options.skipSpecialTokens ?? true }), tokens: tokens[0]!, finishReason: finishReasons[0]! };
+  const { skipSpecialTokens, ...generation } = resolve<UsedGeneration & { skipSpecialTokens: boolean }>(GENERATE_TEXT_PARAMS, options);
+  const { tokens, finishReasons } = generateTokens(model, [ids], generation);
+  return { text: tokenizer.decode(tokens[0]!, { skipSpecialTokens }), tokens: tokens[0]!, finishReason: finishReasons[0]! };
 }

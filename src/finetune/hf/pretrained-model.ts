@@ -276,6 +276,27 @@ export async function buildPretrainedModel(options: BuildOptions): Promise<Pretr
   return model;
 }
 
+/**
+ * Every id input's entries outside [0, size): one line per input naming it, the allowed range and its config field, and
+ * the first offenders as row and position (a rank-2 input [B, T] read row-major).
+ */
+function idRangeProblems(what: string, values: ArrayLike<number>, T: number, size: number, field: string, offenders: Array<Record<string, unknown>>): string[] {
+  const bad: string[] = [];
+  let count = 0;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (v >= 0 && v < size && Number.isInteger(v)) continue;
+    count++;
+    if (bad.length < 5) {
+      const [row, position] = [Math.floor(i / T), i % T];
+      bad.push(`row ${row}, position ${position}: ${v}`);
+      offenders.push({ input: what, row, position, value: v });
+    }
+  }
+  if (count === 0) return [];
+  return [`${what}: ${count} id(s) outside [0, ${size}) (${field} ${size}) — ${bad.join('; ')}${count > bad.length ? '; …' : ''}`];
+}
+
 function checkInputs(config: HfModelConfig, inputs: HfForwardInputs, cache?: KvCache): void {
   const ids = inputs.inputIds;
   const problems: string[] = [];
@@ -284,15 +305,24 @@ function checkInputs(config: HfModelConfig, inputs: HfForwardInputs, cache?: KvC
   }
   const [B, T] = ids.shape as [number, number];
   const S = (cache?.length ?? 0) + T;
-  const idValues = ids.dataSync() as Int32Array;
-  const badIds = [...new Set(Array.from(idValues).filter((id) => id < 0 || id >= config.vocabSize))];
-  if (badIds.length > 0) problems.push(`token ids outside the ${config.vocabSize}-token vocabulary: ${badIds.slice(0, 10).join(', ')}`);
+  const offenders: Array<Record<string, unknown>> = [];
+  problems.push(...idRangeProblems('inputIds', ids.dataSync() as Int32Array, T, config.vocabSize, 'vocab_size', offenders));
   if (inputs.attentionMask && inputs.attentionMask.length !== B * S) problems.push(`attentionMask has ${inputs.attentionMask.length} entries, expected B·S = ${B}·${S}`);
   if (inputs.positionIds && inputs.positionIds.length !== B * T) problems.push(`positionIds has ${inputs.positionIds.length} entries, expected B·T = ${B}·${T}`);
   if (inputs.tokenTypeIds && inputs.tokenTypeIds.shape.join(',') !== `${B},${T}`) problems.push(`tokenTypeIds must be [${B}, ${T}], got [${inputs.tokenTypeIds.shape}]`);
-  if (config.architecture !== 'llama') {
-    const maxPos = inputs.positionIds ? Math.max(-1, ...Array.from(inputs.positionIds)) + 1 : S;
-    if (maxPos > config.maxPositions) problems.push(`positions reach ${maxPos}, past the ${config.maxPositions} learned positions`);
+  else if (inputs.tokenTypeIds && config.architecture === 'bert') {
+    problems.push(...idRangeProblems('tokenTypeIds', inputs.tokenTypeIds.dataSync() as Int32Array, T, config.typeVocabSize, 'type_vocab_size', offenders));
   }
-  if (problems.length > 0) throw new ProvenantError('MODEL_CONFIG_INVALID', `Invalid inputs for this ${config.modelType} model.`, { metaMessages: problems });
+  // GPT-2 and BERT look positions up in a learned table; Llama's rotary positions have no table to fall out of.
+  if (config.architecture !== 'llama') {
+    const field = config.architecture === 'gpt2' ? 'n_positions' : 'max_position_embeddings';
+    if (inputs.positionIds && inputs.positionIds.length === B * T) problems.push(...idRangeProblems('positionIds', inputs.positionIds, T, config.maxPositions, field, offenders));
+    else if (!inputs.positionIds && S > config.maxPositions) problems.push(`positionIds (default 0..${S - 1}) reach ${S - 1}, past the ${config.maxPositions} learned positions (${field} ${config.maxPositions}): shorten the input`);
+  }
+  if (problems.length > 0) {
+    throw new ProvenantError('MODEL_CONFIG_INVALID', `Invalid inputs for this ${config.modelType} model: ${[...new Set(problems.map((p) => p.split(/[: ]/)[0]))].join(', ')}.`, {
+      metaMessages: problems,
+      data: { offenders },
+    });
+  }
 }

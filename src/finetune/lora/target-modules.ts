@@ -105,12 +105,34 @@ export function resolveTargetModules(model: Model, config: Pick<LoraConfig, 'tar
     }
   }
   if (matched.length === 0) {
-    throw new ProvenantError('LORA_TARGET_NOT_FOUND', `targetModules ${JSON.stringify(targets)} matches no module of this ${model.kind}.`, {
-      metaMessages: [available, ...(targets === 'all-linear' ? [`'all-linear' leaves out the output head(s): ${[...heads].join(', ')}`] : [])],
-      data: { modules: names },
+    const hint = typeof targets === 'string' && targets !== 'all-linear' ? regexHint(targets, names) : null;
+    throw new ProvenantError('LORA_TARGET_NOT_FOUND', `targetModules ${JSON.stringify(targets)} matches no module of this ${model.kind}${hint ? ` (did you mean ${hint.suggestions.join(' or ')}?)` : ''}.`, {
+      metaMessages: [available, ...(targets === 'all-linear' ? [`'all-linear' leaves out the output head(s): ${[...heads].join(', ')}`] : []), ...(hint ? [hint.why] : [])],
+      data: { modules: names, ...(hint ? { suggestions: hint.suggestions } : {}) },
     });
   }
   return matched;
+}
+
+/**
+ * A string `targetModules` is a regex over the whole module path (PEFT's `re.fullmatch`), so `'q_proj'` matches no
+ * `model.layers.0.self_attn.q_proj`. When the same text would match as a list entry (a name or `.`-suffix) or as a
+ * path-tail regex, the suggestions are those two spellings, in the form the user would type them.
+ */
+function regexHint(target: string, names: readonly string[]): { suggestions: string[]; why: string } | null {
+  let tail: RegExp;
+  try {
+    tail = new RegExp(`^(?:.*\\.)?(?:${target})$`);
+  } catch {
+    return null;
+  }
+  const hits = names.filter((n) => tail.test(n));
+  if (hits.length === 0) return null;
+  const asList = names.some((n) => endsWithModule(n, target)) ? [`[${JSON.stringify(target).replace(/"/g, "'")}]`] : [];
+  return {
+    suggestions: [...asList, `'.*${target.includes('|') ? `(?:${target})` : target}'`],
+    why: `a string targetModules is a regex that must match the whole module path (PEFT's re.fullmatch); a list matches names and path suffixes. As a path tail it would match ${hits.length} module(s), e.g. ${hits[0]}`,
+  };
 }
 
 /**
