@@ -94,6 +94,17 @@ export function generateTokens(model: PretrainedModel, prompts: ReadonlyArray<re
   }
   const { maxNewTokens, temperature, topK, topP, stopTokens, seed } = resolve<UsedGeneration>(GENERATION_PARAMS, options);
   if (prompts.length === 0 || prompts.some((p) => p.length === 0)) throw new ProvenantError('INVALID_ARGUMENT', 'Every prompt needs at least one token.');
+  // Named here, by prompt and position: once left-padded into one batch the positions would be shifted by the padding.
+  const V = model.config.vocabSize;
+  const inVocab = (id: number) => Number.isSafeInteger(id) && id >= 0 && id < V;
+  const badIds = prompts.flatMap((p, b) => p.flatMap((id, t) => (inVocab(id) ? [] : [`prompts[${b}][${t}] = ${describeValue(id)}`])));
+  const badStops = (stopTokens ?? []).filter((id) => !inVocab(id));
+  if (badIds.length > 0 || badStops.length > 0) {
+    throw new ProvenantError('INVALID_ARGUMENT', `Token ids outside the vocabulary [0, ${V}) (vocab_size ${V}): ${[badIds.length ? 'prompts' : '', badStops.length ? 'stopTokens' : ''].filter(Boolean).join(', ')}.`, {
+      metaMessages: [...badIds.slice(0, 10), ...(badIds.length > 10 ? [`… ${badIds.length - 10} more`] : []), ...badStops.map((id) => `stopTokens: ${id} can never be generated`)],
+      data: { prompts: badIds.length, stopTokens: badStops },
+    });
+  }
   const eos = model.config.eosTokenId ?? model.tokenizer?.eosTokenId ?? null;
   const stop = new Set(stopTokens ?? (eos === null ? [] : Array.isArray(eos) ? eos : [eos]));
   const pad = model.config.padTokenId ?? model.tokenizer?.padTokenId ?? (stop.size > 0 ? [...stop][0]! : 0);

@@ -1,8 +1,8 @@
-export { loadPretrained, createPretrainedFromConfig, architectureOf, CONFIG_FILE } from './load-pretrained.js';
+export { loadPretrained, createPretrainedFromConfig, architectureOf, CONFIG_FILE, CREATE_PRETRAINED_PARAMS, LOAD_PRETRAINED_PARAMS } from './load-pretrained.js';
 export type { LoadPretrainedOptions } from './load-pretrained.js';
 export { computeLogits, flattenRows } from './logits.js';
 export type { ComputeLogitsInputs, LogitsResult, IdRows } from './logits.js';
-export { parseHfConfig, hfClassName } from './config.js';
+export { parseHfConfig, hfClassName, HEAD_PARAMS } from './config.js';
 export type { HfModelConfig, Gpt2Config, LlamaConfig, BertConfig, HfArchitecture, HfTask, HeadOptions } from './config.js';
 export { nonFiniteValues, openCheckpoint, WEIGHTS_FILE, WEIGHTS_INDEX_FILE } from './checkpoint.js';
 export type { Checkpoint, CheckpointTensorInfo } from './checkpoint.js';

@@ -16,7 +16,7 @@ import { ProvenantError, checks, describeValue, resolve, type ParamTable } from 
 import type { ArchitectureForward, BuiltParams, ParamSpec } from './architecture.js';
 import { bertForward, bertSpecs } from './bert.js';
 import { nonFiniteValues, openCheckpoint } from './checkpoint.js';
-import { parseHfConfig, type HeadOptions, type HfModelConfig, type HfTask } from './config.js';
+import { HEAD_PARAMS, parseHfConfig, type HeadOptions, type HfModelConfig, type HfTask } from './config.js';
 import { gpt2Forward, gpt2Specs } from './gpt2.js';
 import { llamaForward, llamaSpecs } from './llama.js';
 import { buildPretrainedModel, expectedFileTensors, type PretrainedModel } from './pretrained-model.js';
@@ -31,19 +31,11 @@ export interface LoadPretrainedOptions extends HeadOptions {
   tokenizer?: boolean;
 }
 
-const numLabelsField = {
-  name: 'numLabels',
-  default: null,
-  meaning: "Build a sequence-classification head with this many classes (null: the checkpoint's own head).",
-  check: checks.nullable(checks.int(1)),
-  aliases: ['num_labels'],
-} as const;
-
 /** The options of {@link loadPretrained} (one parameter mechanism: unknown names refused with the nearest field). */
 export const LOAD_PRETRAINED_PARAMS: ParamTable = Object.freeze({
   name: 'loadPretrained',
   fields: [
-    numLabelsField,
+    ...HEAD_PARAMS.fields,
     { name: 'seed', default: 0, meaning: 'Seed of any head initialised because the file lacks it (numLabels on an LM checkpoint).', check: checks.int(0) },
     { name: 'tokenizer', default: true, meaning: 'Read tokenizer.json when the folder has one.', check: checks.boolean() },
   ],
@@ -52,7 +44,7 @@ export const LOAD_PRETRAINED_PARAMS: ParamTable = Object.freeze({
 /** The options of {@link createPretrainedFromConfig}; `tokenizer` (an instance) is an input, not a parameter. */
 export const CREATE_PRETRAINED_PARAMS: ParamTable = Object.freeze({
   name: 'createPretrainedFromConfig',
-  fields: [numLabelsField, { name: 'seed', default: 0, required: true, meaning: 'Seed of the initial weights.', check: checks.int(0) }],
+  fields: [...HEAD_PARAMS.fields, { name: 'seed', default: 0, required: true, meaning: 'Seed of the initial weights.', check: checks.int(0) }],
   inputs: ['tokenizer'],
 });
 

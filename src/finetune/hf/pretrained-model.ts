@@ -280,7 +280,7 @@ export async function buildPretrainedModel(options: BuildOptions): Promise<Pretr
  * Every id input's entries outside [0, size): one line per input naming it, the allowed range and its config field, and
  * the first offenders as row and position (a rank-2 input [B, T] read row-major).
  */
-function idRangeProblems(what: string, values: ArrayLike<number>, T: number, size: number, field: string, offenders: Array<Record<string, unknown>>): string[] {
+function idRangeProblems(what: string, values: ArrayLike<number>, T: number, size: number, note: string, offenders: Array<Record<string, unknown>>, noun = 'id(s)'): string[] {
   const bad: string[] = [];
   let count = 0;
   for (let i = 0; i < values.length; i++) {
@@ -294,7 +294,7 @@ function idRangeProblems(what: string, values: ArrayLike<number>, T: number, siz
     }
   }
   if (count === 0) return [];
-  return [`${what}: ${count} id(s) outside [0, ${size}) (${field} ${size}) — ${bad.join('; ')}${count > bad.length ? '; …' : ''}`];
+  return [`${what}: ${count} ${noun} outside [0, ${size}) (${note}) — ${bad.join('; ')}${count > bad.length ? '; …' : ''}`];
 }
 
 function checkInputs(config: HfModelConfig, inputs: HfForwardInputs, cache?: KvCache): void {
@@ -306,17 +306,19 @@ function checkInputs(config: HfModelConfig, inputs: HfForwardInputs, cache?: KvC
   const [B, T] = ids.shape as [number, number];
   const S = (cache?.length ?? 0) + T;
   const offenders: Array<Record<string, unknown>> = [];
-  problems.push(...idRangeProblems('inputIds', ids.dataSync() as Int32Array, T, config.vocabSize, 'vocab_size', offenders));
+  problems.push(...idRangeProblems('inputIds', ids.dataSync() as Int32Array, T, config.vocabSize, `vocab_size ${config.vocabSize}`, offenders));
   if (inputs.attentionMask && inputs.attentionMask.length !== B * S) problems.push(`attentionMask has ${inputs.attentionMask.length} entries, expected B·S = ${B}·${S}`);
+  // transformers inverts the mask as 1 − m: any value but 0 or 1 would weight keys, not mask them.
+  else if (inputs.attentionMask) problems.push(...idRangeProblems('attentionMask', inputs.attentionMask, S, 2, '1 = token, 0 = padding', offenders, 'value(s)'));
   if (inputs.positionIds && inputs.positionIds.length !== B * T) problems.push(`positionIds has ${inputs.positionIds.length} entries, expected B·T = ${B}·${T}`);
   if (inputs.tokenTypeIds && inputs.tokenTypeIds.shape.join(',') !== `${B},${T}`) problems.push(`tokenTypeIds must be [${B}, ${T}], got [${inputs.tokenTypeIds.shape}]`);
   else if (inputs.tokenTypeIds && config.architecture === 'bert') {
-    problems.push(...idRangeProblems('tokenTypeIds', inputs.tokenTypeIds.dataSync() as Int32Array, T, config.typeVocabSize, 'type_vocab_size', offenders));
+    problems.push(...idRangeProblems('tokenTypeIds', inputs.tokenTypeIds.dataSync() as Int32Array, T, config.typeVocabSize, `type_vocab_size ${config.typeVocabSize}`, offenders));
   }
   // GPT-2 and BERT look positions up in a learned table; Llama's rotary positions have no table to fall out of.
   if (config.architecture !== 'llama') {
     const field = config.architecture === 'gpt2' ? 'n_positions' : 'max_position_embeddings';
-    if (inputs.positionIds && inputs.positionIds.length === B * T) problems.push(...idRangeProblems('positionIds', inputs.positionIds, T, config.maxPositions, field, offenders));
+    if (inputs.positionIds && inputs.positionIds.length === B * T) problems.push(...idRangeProblems('positionIds', inputs.positionIds, T, config.maxPositions, `${field} ${config.maxPositions}`, offenders));
     else if (!inputs.positionIds && S > config.maxPositions) problems.push(`positionIds (default 0..${S - 1}) reach ${S - 1}, past the ${config.maxPositions} learned positions (${field} ${config.maxPositions}): shorten the input`);
   }
   if (problems.length > 0) {

@@ -15,6 +15,7 @@ import {
   generate,
   generateTokens,
   initBackend,
+  parseHfConfig,
   listAdapters,
   loadAdapterFromDir,
   loadPretrained,
@@ -83,6 +84,9 @@ describe('unknown option names are refused with "did you mean", as train and att
     expect(create.text).toMatch(/did you mean "numLabels"/);
 
     const bert = await loadPretrained(join(SHARED_FIXTURES, 'bert'));
+    const head = await caught(() => parseHfConfig(config, { num_labels: 3 } as never), 'INVALID_ARGUMENT');
+    expect(head.text).toMatch(/num_labels: unknown option \(did you mean "numLabels"\?\)/);
+    expect(parseHfConfig(config, { numLabels: 3 }).numLabels).toBe(3);
     const inputs = await caught(() => computeLogits(bert, { inputIds: [[1, 2, 3]], token_type_ids: [[0, 1, 1]] } as never), 'INVALID_ARGUMENT');
     expect(inputs.text).toMatch(/token_type_ids: unknown option \(did you mean "tokenTypeIds"\?\)/);
     bert.dispose();
@@ -114,10 +118,18 @@ describe('id inputs out of range name the input, the row and position, and the a
     bert.dispose();
   });
 
-  it('GPT-2 positionIds against n_positions', async () => {
+  it('GPT-2 positionIds against n_positions; attention mask values; generation prompts and stop tokens', async () => {
     const gpt2 = await loadPretrained(join(SHARED_FIXTURES, 'gpt2'));
     const { text } = await caught(() => computeLogits(gpt2, { inputIds: [[1, 2]], positionIds: [[31, 32]] }), 'MODEL_CONFIG_INVALID');
     expect(text).toMatch(/positionIds: 1 id\(s\) outside \[0, 32\) \(n_positions 32\) — row 0, position 1: 32/);
+    const mask = await caught(() => computeLogits(gpt2, { inputIds: [[1, 2], [3, 4]], attentionMask: [[1, 1], [2, 1]] }), 'MODEL_CONFIG_INVALID');
+    expect(mask.text).toMatch(/attentionMask: 1 value\(s\) outside \[0, 2\) \(1 = token, 0 = padding\) — row 1, position 0: 2/);
+    // A short prompt is left-padded in the batch; the error names its own position, not the padded one.
+    const prompt = await caught(() => generateTokens(gpt2, [[1, 2, 3, 4], [5, 128]], { maxNewTokens: 1 }), 'INVALID_ARGUMENT');
+    expect(prompt.text).toMatch(/outside the vocabulary \[0, 128\) \(vocab_size 128\): prompts/);
+    expect(prompt.text).toMatch(/prompts\[1\]\[1\] = 128/);
+    const stop = await caught(() => generateTokens(gpt2, [[1, 2]], { maxNewTokens: 1, stopTokens: [0, 500] }), 'INVALID_ARGUMENT');
+    expect(stop.text).toMatch(/stopTokens: 500 can never be generated/);
     gpt2.dispose();
   });
 });
