@@ -3,7 +3,7 @@
  * `target_modules` and saved adapter keys mean the same modules here) plus what the checkpoint format needs back — each
  * file tensor's name and layout, for `saveMergedPretrained`.
  */
-import { ProvenantError } from '../../core/index.js';
+import { ProvenantError, nearestField } from '../../core/index.js';
 import type { ForwardContext, Linear } from '../linear.js';
 import { uniqueName } from '../linear.js';
 import type { Model } from '../models/model.js';
@@ -297,9 +297,17 @@ function idRangeProblems(what: string, values: ArrayLike<number>, T: number, siz
   return [`${what}: ${count} ${noun} outside [0, ${size}) (${note}) — ${bad.join('; ')}${count > bad.length ? '; …' : ''}`];
 }
 
+const FORWARD_INPUTS = ['inputIds', 'attentionMask', 'tokenTypeIds', 'positionIds'];
+
 function checkInputs(config: HfModelConfig, inputs: HfForwardInputs, cache?: KvCache): void {
   const ids = inputs.inputIds;
   const problems: string[] = [];
+  // A misspelt input (`attention_mask`) would run the model without it.
+  for (const key of Object.keys(inputs)) {
+    if (FORWARD_INPUTS.includes(key) || (inputs as unknown as Record<string, unknown>)[key] === undefined) continue;
+    const near = nearestField(key, FORWARD_INPUTS);
+    problems.push(`${key}: unknown input${near ? ` (did you mean "${near}"?)` : ''}; known: ${FORWARD_INPUTS.join(', ')}`);
+  }
   if (!ids || ids.rank !== 2 || ids.dtype !== 'int32') {
     throw new ProvenantError('MODEL_CONFIG_INVALID', `inputIds must be int32 [B, T], got ${ids?.dtype} [${ids?.shape}].`);
   }

@@ -114,6 +114,10 @@ describe('id inputs out of range name the input, the row and position, and the a
       () => tf.tidy(() => bert.logits({ inputIds: tf.tensor2d([[1, 2]], [1, 2], 'int32'), tokenTypeIds: tf.tensor2d([[3, 0]], [1, 2], 'int32') })),
       'MODEL_CONFIG_INVALID',
     ).then(({ text }) => expect(text).toMatch(/tokenTypeIds: 1 id\(s\) outside \[0, 2\).*row 0, position 0: 3/));
+    await caught(
+      () => tf.tidy(() => bert.logits({ inputIds: tf.tensor2d([[1, 2]], [1, 2], 'int32'), attention_mask: [1, 0] } as never)),
+      'MODEL_CONFIG_INVALID',
+    ).then(({ text }) => expect(text).toMatch(/attention_mask: unknown input \(did you mean "attentionMask"\?\)/));
     expect(tf.memory().numTensors).toBe(before);
     bert.dispose();
   });
