@@ -109,6 +109,13 @@ export function generateTokens(model: PretrainedModel, prompts: ReadonlyArray<re
   const stop = new Set(stopTokens ?? (eos === null ? [] : Array.isArray(eos) ? eos : [eos]));
   const pad = model.config.padTokenId ?? model.tokenizer?.padTokenId ?? (stop.size > 0 ? [...stop][0]! : 0);
   const rng = temperature > 0 ? createRng(seed!) : null;
+  const learnedPositions = model.config.architecture === 'llama' ? null : model.config.maxPositions;
+  const tooLong = learnedPositions === null ? -1 : prompts.findIndex((p) => p.length > learnedPositions);
+  if (tooLong >= 0) {
+    throw new ProvenantError('INVALID_ARGUMENT', `prompts[${tooLong}] has ${prompts[tooLong]!.length} tokens, past the model's ${learnedPositions} learned positions (n_positions).`, {
+      data: { prompt: tooLong, promptLength: prompts[tooLong]!.length, maxPositions: learnedPositions },
+    });
+  }
   const head = model.linears.get('lm_head')!;
   const B = prompts.length;
   const T0 = Math.max(...prompts.map((p) => p.length));
@@ -163,6 +170,15 @@ export function generateTokens(model: PretrainedModel, prompts: ReadonlyArray<re
       }
       fullMask = grown;
       stepPositions = Int32Array.from({ length: B }, (_, b) => tokens[b]!.length + prompts[b]!.length - 1);
+      // GPT-2 and BERT look positions up in a learned table: say so in generation's terms, not as a positionIds error.
+      const past = learnedPositions === null ? -1 : stepPositions.findIndex((p) => p >= learnedPositions);
+      if (past >= 0) {
+        const n = tokens[past]!.length;
+        throw new ProvenantError('INVALID_ARGUMENT', `Generation reached the model's ${learnedPositions} learned positions (${model.config.architecture === 'gpt2' ? 'n_positions' : 'max_position_embeddings'}): prompt ${past} has ${prompts[past]!.length} tokens and ${n} were generated.`, {
+          details: `Lower maxNewTokens to ${n} or shorten the prompt (prompt length + maxNewTokens − 1 ≤ ${learnedPositions}).`,
+          data: { prompt: past, promptLength: prompts[past]!.length, generated: n, maxPositions: learnedPositions },
+        });
+      }
       stepIds = tf.tensor2d(Int32Array.from(next), [B, 1], 'int32');
     }
   } finally {

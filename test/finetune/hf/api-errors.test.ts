@@ -134,6 +134,17 @@ describe('id inputs out of range name the input, the row and position, and the a
     expect(prompt.text).toMatch(/prompts\[1\]\[1\] = 128/);
     const stop = await caught(() => generateTokens(gpt2, [[1, 2]], { maxNewTokens: 1, stopTokens: [0, 500] }), 'INVALID_ARGUMENT');
     expect(stop.text).toMatch(/stopTokens: 500 can never be generated/);
+    // Past n_positions (32), in generation's terms: 30 + 3 − 1 = 32 positions fit, one more token does not.
+    const long = Array.from({ length: 30 }, (_, i) => i + 1);
+    expect(generateTokens(gpt2, [long], { maxNewTokens: 3, stopTokens: [] }).tokens[0]).toHaveLength(3);
+    const before = tf.memory().numTensors;
+    const past = await caught(() => generateTokens(gpt2, [long], { maxNewTokens: 4, stopTokens: [] }), 'INVALID_ARGUMENT');
+    expect(past.error.shortMessage).toBe("Generation reached the model's 32 learned positions (n_positions): prompt 0 has 30 tokens and 3 were generated.");
+    expect(past.error.details).toMatch(/Lower maxNewTokens to 3/);
+    expect(tf.memory().numTensors).toBe(before);
+    await caught(() => generateTokens(gpt2, [[1], Array.from({ length: 33 }, () => 1)], { maxNewTokens: 1 }), 'INVALID_ARGUMENT').then(({ error }) =>
+      expect(error.shortMessage).toMatch(/prompts\[1\] has 33 tokens, past the model's 32 learned positions/),
+    );
     gpt2.dispose();
   });
 });
