@@ -208,8 +208,8 @@ export async function openCheckpoint(dir: string): Promise<Checkpoint> {
 /**
  * How many of a tensor's values are NaN or ±Infinity, and the flat (row-major) index of the first; null when all are
  * finite. Cost: one multiply-add per value (x·0 is NaN exactly when x is not finite), the exact count only for a bad
- * tensor — 0.20–0.28 s for the 134.5M values of a SmolLM-135M-shaped BF16 checkpoint, against 1.6–2.2 s to read and
- * widen them (Node 20, 2 shared cores, load 1.7–3.6).
+ * tensor. On bench:hf's SmolLM-135M-shaped BF16 checkpoint (134.5M values) it takes 0.17–0.18 s, 4–5 % of a whole
+ * `loadPretrained` (3.7–4.3 s; `benchmarks/hf-load-scan.ts`, results/hf-load-scan.json, Node 20, load 2.0–2.6).
  *
  * @example
  * ```ts
