@@ -77,7 +77,13 @@ interface UsedGeneration {
 }
 
 /**
- * Continues each prompt (token ids) with a key/value cache.
+ * Continues each prompt (token ids) with a key/value cache. No id is banned (as transformers' `generate`), so the eos
+ * token stays generable where a config sets `pad_token_id = eos_token_id`.
+ *
+ * @throws ProvenantError `INVALID_ARGUMENT` for an unknown option (with the nearest name, see {@link GENERATION_PARAMS})
+ *   or a bad value, prompt ids or stop tokens outside the vocabulary (`prompts[b][t]` named), or — on a model with
+ *   learned positions (GPT-2) — a prompt longer than them or a generation that runs past them (the `maxNewTokens` that
+ *   fits is given); `MODEL_CONFIG_INVALID` for a model that is not a causal LM.
  *
  * @example
  * ```ts

@@ -22,6 +22,8 @@ export interface ComputeLogitsInputs {
 /** The input names of {@link computeLogits}, so a misspelt one (`token_type_ids`, `attention_mask`) is refused, never ignored. */
 const COMPUTE_LOGITS_INPUTS: ParamTable = Object.freeze({
   name: 'computeLogits',
+  // The code of every other input error here and in model.logits.
+  code: 'MODEL_CONFIG_INVALID',
   fields: [
     { name: 'inputIds', default: null, required: true, meaning: 'Token ids [B][T].' },
     { name: 'attentionMask', default: null, meaning: '1 = real token, 0 = padding [B][T]; absent: all ones.' },
@@ -84,6 +86,11 @@ export function flattenRows(rows: IdRows, what: string): { values: Int32Array; B
  * The model's output for a batch, as a row-major Float32Array with its shape; equal to transformers' eager float32
  * logits within 1e-4 (tested on the shared fixtures). Left padding shifts positions exactly as transformers' plain
  * forward pass does (positions 0..T−1); pass `positionIds` to number them from the mask instead.
+ *
+ * @throws ProvenantError `MODEL_CONFIG_INVALID` for an unknown input name (with the nearest one: `token_type_ids` →
+ *   `tokenTypeIds`), ragged or mis-shaped rows, ids outside their range (`inputIds` [0, vocab_size), `tokenTypeIds`
+ *   [0, type_vocab_size), `positionIds` [0, n_positions / max_position_embeddings): each named with row and position),
+ *   or attention-mask values other than 0 and 1.
  *
  * @example
  * ```ts

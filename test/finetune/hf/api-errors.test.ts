@@ -87,7 +87,7 @@ describe('unknown option names are refused with "did you mean", as train and att
     const head = await caught(() => parseHfConfig(config, { num_labels: 3 } as never), 'INVALID_ARGUMENT');
     expect(head.text).toMatch(/num_labels: unknown option \(did you mean "numLabels"\?\)/);
     expect(parseHfConfig(config, { numLabels: 3 }).numLabels).toBe(3);
-    const inputs = await caught(() => computeLogits(bert, { inputIds: [[1, 2, 3]], token_type_ids: [[0, 1, 1]] } as never), 'INVALID_ARGUMENT');
+    const inputs = await caught(() => computeLogits(bert, { inputIds: [[1, 2, 3]], token_type_ids: [[0, 1, 1]] } as never), 'MODEL_CONFIG_INVALID');
     expect(inputs.text).toMatch(/token_type_ids: unknown option \(did you mean "tokenTypeIds"\?\)/);
     bert.dispose();
   });
