@@ -176,6 +176,11 @@ describe('a string targetModules is a full-match regex (PEFT); the error suggest
     const modules = (name: string) => [...llama.linears.values()].filter((l) => l.adapters.has(name)).map((l) => l.name);
     expect(modules('regex')).toEqual(modules('list'));
     expect(modules('list')).toEqual(['model.layers.0.self_attn.q_proj', 'model.layers.1.self_attn.q_proj']);
+    // rankPattern / alphaPattern keys that match no target module (PEFT warns and ignores them) are refused by name.
+    const pattern = await caught(() => attachAdapter(llama, 'p', { r: 2, targetModules: ['q_proj', 'v_proj'], rankPattern: { q_prj: 8 }, alphaPattern: { v_proj: 4, o_proj: 2 } }, { seed: 1 }), 'LORA_TARGET_NOT_FOUND');
+    expect(pattern.error.data.unmatched).toEqual(['rankPattern.q_prj', 'alphaPattern.o_proj']);
+    expect(pattern.text).toMatch(/rankPattern: key "q_prj" matches no target module \(did you mean "q_proj"\?\)/);
+    expect(listAdapters(llama)).toEqual(['list', 'regex']);
     // A name that matches nothing at all gets no suggestion.
     const none = await caught(() => attachAdapter(llama, 'c', { r: 2, targetModules: 'nothing_here' }, { seed: 1 }), 'LORA_TARGET_NOT_FOUND');
     expect(none.error.shortMessage).not.toMatch(/did you mean/);
