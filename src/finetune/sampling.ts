@@ -7,7 +7,9 @@
  * their order — temperature, top-k, top-p (nucleus sampling, Holtzman et al. 2020, §3.1: the smallest set of most likely
  * tokens whose probability, renormalised over the top k, reaches p) — then one seeded uniform draw u ∈ [0, 1) picks the
  * token whose interval of the cumulative distribution (most likely first) contains u·total.
- * Banned ids (padding, unknown) are removed before any of it. Stop tokens stay with the loops: each ends a row its
+ * Banned ids (the caller's `bannedIds`) are removed before any of it: the character model bans its padding and unknown
+ * ids; the Hugging Face `generateTokens` bans none, as transformers' `generate` (so eos stays generable where a GPT-2
+ * style config sets `pad_token_id = eos_token_id`). Stop tokens stay with the loops: each ends a row its
  * own way (a batch row keeps being fed the pad id; a single completion breaks), and a set lookup is all they share.
  */
 import { ProvenantError, type Rng } from '../core/index.js';

@@ -4,7 +4,7 @@
  * error). Field names and defaults follow transformers' `GPT2Config`, `LlamaConfig`/`MistralConfig`/`Qwen2Config` and
  * `BertConfig`.
  */
-import { ProvenantError, describeValue } from '../../core/index.js';
+import { ProvenantError, checks, describeValue, resolve, type ParamTable } from '../../core/index.js';
 
 export type HfArchitecture = 'gpt2' | 'llama' | 'bert';
 /** What the checkpoint's head computes: next-token logits, class logits, or the bare encoder/decoder's hidden states. */
@@ -118,8 +118,25 @@ export interface HeadOptions {
 }
 
 /**
+ * {@link HeadOptions} in the one parameter mechanism (`core/params.ts`): `numLabels` checked, unknown names (`num_labels`)
+ * refused with the nearest field. `loadPretrained` and `createPretrainedFromConfig` extend it.
+ */
+export const HEAD_PARAMS: ParamTable = Object.freeze({
+  name: 'head',
+  fields: [
+    {
+      name: 'numLabels',
+      default: null,
+      meaning: "Build a sequence-classification head with this many classes (null: the config's own head).",
+      check: checks.nullable(checks.int(1)),
+      aliases: ['num_labels'],
+    },
+  ],
+});
+
+/**
  * Parses `config.json` (already JSON-decoded) into a model config. Every problem is listed in one
- * `PRETRAINED_CONFIG_UNSUPPORTED` error.
+ * `PRETRAINED_CONFIG_UNSUPPORTED` error; a bad or unknown option (`options`) is `INVALID_ARGUMENT` (see {@link HEAD_PARAMS}).
  *
  * @example
  * ```ts
@@ -157,10 +174,8 @@ export function parseHfConfig(json: unknown, options: HeadOptions = {}): HfModel
   } else {
     task = architecture === 'bert' ? 'base' : 'causal-lm';
   }
-  if (options.numLabels !== undefined) {
-    if (!Number.isSafeInteger(options.numLabels) || options.numLabels < 1) problems.push(`numLabels: must be a positive integer, got ${describeValue(options.numLabels)}`);
-    task = 'sequence-classification';
-  }
+  const { numLabels } = resolve<{ numLabels: number | null }>(HEAD_PARAMS, options);
+  if (numLabels !== null) task = 'sequence-classification';
   const int = (key: string, fallback?: number): number => {
     const v = c[key] ?? fallback;
     if (!Number.isSafeInteger(v) || (v as number) < 0) {
@@ -185,7 +200,7 @@ export function parseHfConfig(json: unknown, options: HeadOptions = {}): HfModel
     modelType: modelType as string,
     className: hfClassName(modelType as string, task),
     task,
-    numLabels: options.numLabels ?? configLabels,
+    numLabels: numLabels ?? configLabels,
     padTokenId: id('pad_token_id'),
     bosTokenId: id('bos_token_id'),
     eosTokenId: Number.isSafeInteger(eos) ? (eos as number) : Array.isArray(eos) && eos.every((e) => Number.isSafeInteger(e)) ? (eos as number[]) : null,

@@ -1,10 +1,10 @@
-export { loadPretrained, createPretrainedFromConfig, architectureOf, CONFIG_FILE } from './load-pretrained.js';
+export { loadPretrained, createPretrainedFromConfig, architectureOf, CONFIG_FILE, CREATE_PRETRAINED_PARAMS, LOAD_PRETRAINED_PARAMS } from './load-pretrained.js';
 export type { LoadPretrainedOptions } from './load-pretrained.js';
 export { computeLogits, flattenRows } from './logits.js';
 export type { ComputeLogitsInputs, LogitsResult, IdRows } from './logits.js';
-export { parseHfConfig, hfClassName } from './config.js';
+export { parseHfConfig, hfClassName, HEAD_PARAMS } from './config.js';
 export type { HfModelConfig, Gpt2Config, LlamaConfig, BertConfig, HfArchitecture, HfTask, HeadOptions } from './config.js';
-export { openCheckpoint, WEIGHTS_FILE, WEIGHTS_INDEX_FILE } from './checkpoint.js';
+export { nonFiniteValues, openCheckpoint, WEIGHTS_FILE, WEIGHTS_INDEX_FILE } from './checkpoint.js';
 export type { Checkpoint, CheckpointTensorInfo } from './checkpoint.js';
 export { createPretrainedTokenizer, TOKENIZER_FILE, TOKENIZER_CONFIG_FILE } from './tokenizer.js';
 export type { PretrainedTokenizer, ChatMessage } from './tokenizer.js';
@@ -14,7 +14,7 @@ export type { HfForwardInputs, KvCache, ParamSpec, WeightLayout } from './archit
 export { lastTokenIndices } from './pooling.js';
 export { saveMergedPretrained, mergedStateDict, COPIED_FILES } from './save-pretrained.js';
 export type { SaveMergedPretrainedOptions } from './save-pretrained.js';
-export { generate, generateTokens } from './generate.js';
+export { GENERATE_TEXT_PARAMS, GENERATION_PARAMS, generate, generateTokens } from './generate.js';
 export type { GenerateTextOptions, GenerateTokensOptions, GenerateTokensResult } from './generate.js';
 export { prepareClassificationExamples, prepareCausalLmExamples, resolveCausalLmOptions, createLabelMap, DEFAULT_ADD_EOS } from './prepare-examples.js';
 export type { TextRow, LabelMap, PrepareClassificationOptions, PrepareCausalLmOptions, AddEos, CausalLmPreparation } from './prepare-examples.js';

@@ -12,11 +12,11 @@
  * Memory: weights are read one tensor at a time and widened to float32 in place (see `checkpoint.ts`); the model then
  * occupies 4 bytes per parameter (2× a BF16/F16 file), plus one tensor in flight while loading.
  */
-import { ProvenantError, describeValue } from '../../core/index.js';
+import { ProvenantError, checks, describeValue, resolve, type ParamTable } from '../../core/index.js';
 import type { ArchitectureForward, BuiltParams, ParamSpec } from './architecture.js';
 import { bertForward, bertSpecs } from './bert.js';
-import { openCheckpoint } from './checkpoint.js';
-import { parseHfConfig, type HeadOptions, type HfModelConfig, type HfTask } from './config.js';
+import { nonFiniteValues, openCheckpoint } from './checkpoint.js';
+import { HEAD_PARAMS, parseHfConfig, type HeadOptions, type HfModelConfig, type HfTask } from './config.js';
 import { gpt2Forward, gpt2Specs } from './gpt2.js';
 import { llamaForward, llamaSpecs } from './llama.js';
 import { buildPretrainedModel, expectedFileTensors, type PretrainedModel } from './pretrained-model.js';
@@ -30,6 +30,23 @@ export interface LoadPretrainedOptions extends HeadOptions {
   /** Read `tokenizer.json` when the folder has one (default true). */
   tokenizer?: boolean;
 }
+
+/** The options of {@link loadPretrained} (one parameter mechanism: unknown names refused with the nearest field). */
+export const LOAD_PRETRAINED_PARAMS: ParamTable = Object.freeze({
+  name: 'loadPretrained',
+  fields: [
+    ...HEAD_PARAMS.fields,
+    { name: 'seed', default: 0, meaning: 'Seed of any head initialised because the file lacks it (numLabels on an LM checkpoint).', check: checks.int(0) },
+    { name: 'tokenizer', default: true, meaning: 'Read tokenizer.json when the folder has one.', check: checks.boolean() },
+  ],
+});
+
+/** The options of {@link createPretrainedFromConfig}; `tokenizer` (an instance) is an input, not a parameter. */
+export const CREATE_PRETRAINED_PARAMS: ParamTable = Object.freeze({
+  name: 'createPretrainedFromConfig',
+  fields: [...HEAD_PARAMS.fields, { name: 'seed', default: 0, required: true, meaning: 'Seed of the initial weights.', check: checks.int(0) }],
+  inputs: ['tokenizer'],
+});
 
 /** The prefix of the body's tensors inside a model with a head. */
 const BODY_PREFIX = { gpt2: 'transformer.', llama: 'model.', bert: 'bert.' } as const;
@@ -91,7 +108,10 @@ async function readJson(path: string, what: string): Promise<unknown> {
  *
  * Errors: `PRETRAINED_NOT_FOUND` (no such folder, no weights file), `PRETRAINED_CONFIG_UNSUPPORTED` (unknown
  * `model_type`, or a config field that changes the computation and is not implemented — every one listed),
- * `PRETRAINED_WEIGHTS_MISMATCH` (missing, unexpected or mis-shaped tensors — every one listed), `SAFETENSORS_INVALID`,
+ * `PRETRAINED_WEIGHTS_MISMATCH` (missing, unexpected or mis-shaped tensors — every one listed; a `numLabels` that
+ * contradicts a classification checkpoint's head is named as the cause), `PRETRAINED_WEIGHTS_INVALID` (NaN or ±Inf
+ * values in a base weight: every such tensor with its count and first index — the scan costs one multiply-add per
+ * value, 0.17–0.18 s on 135M parameters, 4–5 % of the load: benchmarks/hf-load-scan.ts), `INVALID_ARGUMENT` (an unknown or invalid option, with the nearest name), `SAFETENSORS_INVALID`,
  * `TOKENIZER_INVALID`.
  *
  * @example
@@ -118,14 +138,15 @@ export async function loadPretrained(dir: string, options: LoadPretrainedOptions
   }
   const hasFile = async (name: string) => stat(join(dir, name)).then((s) => s.isFile(), () => false);
   if (!(await hasFile(CONFIG_FILE))) throw new ProvenantError('PRETRAINED_NOT_FOUND', `${dir} has no ${CONFIG_FILE}.`, { data: { path: dir } });
+  const opts = resolve<{ numLabels: number | null; seed: number; tokenizer: boolean }>(LOAD_PRETRAINED_PARAMS, options);
   const raw = (await readJson(join(dir, CONFIG_FILE), CONFIG_FILE)) as Record<string, unknown>;
-  const config = parseHfConfig(raw, { numLabels: options.numLabels });
+  const config = parseHfConfig(raw, opts.numLabels === null ? {} : { numLabels: opts.numLabels });
   const fileTask = declaredTask(raw);
   const headChanged = fileTask !== config.task;
   const { specs, forward } = architectureOf(config);
 
   let tokenizer: PretrainedTokenizer | null = null;
-  if (options.tokenizer !== false && (await hasFile(TOKENIZER_FILE))) {
+  if (opts.tokenizer && (await hasFile(TOKENIZER_FILE))) {
     const tokenizerJson = await readJson(join(dir, TOKENIZER_FILE), TOKENIZER_FILE);
     const tokenizerConfig = (await hasFile(TOKENIZER_CONFIG_FILE)) ? await readJson(join(dir, TOKENIZER_CONFIG_FILE), TOKENIZER_CONFIG_FILE) : {};
     tokenizer = createPretrainedTokenizer(tokenizerJson, tokenizerConfig);
@@ -145,6 +166,8 @@ export async function loadPretrained(dir: string, options: LoadPretrainedOptions
     const missing: string[] = [];
     const badShapes: string[] = [];
     const sourceOf = new Map<string, string>();
+    // The user's numLabels against a classification checkpoint whose head has another size: the option is the cause.
+    const headConflicts: string[] = [];
     for (const spec of specs) {
       for (const { name, shape, head } of expectedFileTensors(spec)) {
         const fileKey = lookup.get(name);
@@ -158,7 +181,8 @@ export async function loadPretrained(dir: string, options: LoadPretrainedOptions
         }
         used.add(info.name);
         sourceOf.set(name, info.name);
-        if (!fits) badShapes.push(`shape: ${name} is [${info.shape.join(', ')}] in the file, the config needs [${shape.join(', ')}]`);
+        if (!fits && head && opts.numLabels !== null) headConflicts.push(`${name} is [${info.shape.join(', ')}] in the file, numLabels ${opts.numLabels} needs [${shape.join(', ')}]`);
+        else if (!fits) badShapes.push(`shape: ${name} is [${info.shape.join(', ')}] in the file, the config needs [${shape.join(', ')}]`);
       }
     }
     const ignored: string[] = [];
@@ -171,6 +195,14 @@ export async function loadPretrained(dir: string, options: LoadPretrainedOptions
       if (BUFFER_PATTERNS.some((p) => p.test(key)) || (tiedHead && key === 'lm_head.weight') || (headChanged && !isBody)) ignored.push(key);
       else unexpected.push(`unexpected: ${key} ${JSON.stringify(checkpoint.tensors.get(key)!.shape)}`);
     }
+    if (headConflicts.length > 0) {
+      const fileLabels = typeof raw.num_labels === 'number' ? raw.num_labels : config.id2label ? Object.keys(config.id2label).length : null;
+      throw new ProvenantError('PRETRAINED_WEIGHTS_MISMATCH', `${dir}: the option numLabels ${opts.numLabels} does not match this ${declaredTask(raw) === 'sequence-classification' ? 'classification ' : ''}checkpoint's ${fileLabels ?? 'saved'}-class head.`, {
+        metaMessages: headConflicts,
+        details: `Omit numLabels to use the checkpoint's head${fileLabels ? ` (${fileLabels} classes)` : ''}. transformers refuses this too (unless ignore_mismatched_sizes=True); for a fresh head of another size, start from a checkpoint without a classification head (a causal-LM or bare model).`,
+        data: { option: 'numLabels', numLabels: opts.numLabels, checkpointLabels: fileLabels },
+      });
+    }
     const problems = [...missing, ...badShapes, ...unexpected];
     if (problems.length > 0) {
       throw new ProvenantError('PRETRAINED_WEIGHTS_MISMATCH', `${dir}: the checkpoint does not match its ${config.className} config (${problems.length} problem(s)).`, {
@@ -179,21 +211,36 @@ export async function loadPretrained(dir: string, options: LoadPretrainedOptions
       });
     }
     const initializerRange = typeof raw.initializer_range === 'number' ? raw.initializer_range : 0.02;
-    return await buildPretrainedModel({
+    // A NaN or infinite base weight turns every logit into NaN; refused here (every tensor scanned once as it is read).
+    const nonFinite: Array<{ tensor: string; count: number; first: number; size: number }> = [];
+    const model = await buildPretrainedModel({
       config,
       rawConfig: raw,
       specs,
       forward,
       source: async (name) => {
         const fileKey = sourceOf.get(name);
-        return fileKey === undefined ? null : checkpoint.read(fileKey);
+        if (fileKey === undefined) return null;
+        const values = await checkpoint.read(fileKey);
+        const bad = nonFiniteValues(values);
+        if (bad) nonFinite.push({ tensor: fileKey, ...bad, size: values.length });
+        return values;
       },
-      seed: options.seed ?? 0,
+      seed: opts.seed,
       initializerRange,
       directory: dir,
       tokenizer,
       ignoredTensors: ignored,
     });
+    if (nonFinite.length > 0) {
+      model.dispose();
+      throw new ProvenantError('PRETRAINED_WEIGHTS_INVALID', `${dir}: ${nonFinite.length} base weight tensor(s) hold NaN or infinite values.`, {
+        metaMessages: nonFinite.map((t) => `${t.tensor} [${checkpoint.tensors.get(t.tensor)!.shape.join(', ')}] ${checkpoint.tensors.get(t.tensor)!.dtype}: ${t.count} of ${t.size} non-finite, first at flat index ${t.first}`),
+        details: 'Every logit of such a model is NaN. Re-export the checkpoint from a healthy copy (a float16 export can overflow to ±Inf: keep float32 or bfloat16).',
+        data: { tensors: nonFinite.map(({ tensor, count, first }) => ({ tensor, count, first })) },
+      });
+    }
+    return model;
   } finally {
     await checkpoint.close();
   }
@@ -213,7 +260,8 @@ export async function loadPretrained(dir: string, options: LoadPretrainedOptions
  * ```
  */
 export async function createPretrainedFromConfig(configJson: Record<string, unknown>, options: HeadOptions & { seed: number; tokenizer?: PretrainedTokenizer | null }): Promise<PretrainedModel> {
-  const config = parseHfConfig(configJson, { numLabels: options.numLabels });
+  const used = resolve<{ numLabels: number | null; seed: number }>(CREATE_PRETRAINED_PARAMS, options);
+  const config = parseHfConfig(configJson, used.numLabels === null ? {} : { numLabels: used.numLabels });
   const { specs, forward } = architectureOf(config);
   const initializerRange = typeof configJson.initializer_range === 'number' ? configJson.initializer_range : 0.02;
   return buildPretrainedModel({
@@ -222,7 +270,7 @@ export async function createPretrainedFromConfig(configJson: Record<string, unkn
     specs,
     forward,
     source: async () => null,
-    seed: options.seed,
+    seed: used.seed,
     initializerRange,
     directory: null,
     tokenizer: options.tokenizer ?? null,

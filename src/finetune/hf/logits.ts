@@ -2,7 +2,7 @@
  * `computeLogits(model, inputs)`: one forward pass with plain arrays in and a row-major Float32Array out — what
  * transformers' `model(**inputs).logits` returns, for comparing with PyTorch and for callers that do not want tensors.
  */
-import { ProvenantError, describeValue } from '../../core/index.js';
+import { ProvenantError, describeValue, resolve, type ParamTable } from '../../core/index.js';
 import { tf, type Tensor } from '../tf.js';
 import type { PretrainedModel } from './pretrained-model.js';
 
@@ -18,6 +18,19 @@ export interface ComputeLogitsInputs {
   /** Positions [B][T]; default 0..T−1 for every row, whatever the mask (as transformers' forward pass). */
   positionIds?: IdRows;
 }
+
+/** The input names of {@link computeLogits}, so a misspelt one (`token_type_ids`, `attention_mask`) is refused, never ignored. */
+const COMPUTE_LOGITS_INPUTS: ParamTable = Object.freeze({
+  name: 'computeLogits',
+  // The code of every other input error here and in model.logits.
+  code: 'MODEL_CONFIG_INVALID',
+  fields: [
+    { name: 'inputIds', default: null, required: true, meaning: 'Token ids [B][T].' },
+    { name: 'attentionMask', default: null, meaning: '1 = real token, 0 = padding [B][T]; absent: all ones.' },
+    { name: 'tokenTypeIds', default: null, meaning: 'BERT segment ids [B][T]; absent: zeros.' },
+    { name: 'positionIds', default: null, meaning: 'Positions [B][T]; absent: 0..T−1 for every row.' },
+  ],
+});
 
 export interface LogitsResult {
   /** [B, T, V] (causal LM), [B, C] (sequence classification) or [B, T, D] (bare model: its last hidden state). */
@@ -74,6 +87,11 @@ export function flattenRows(rows: IdRows, what: string): { values: Int32Array; B
  * logits within 1e-4 (tested on the shared fixtures). Left padding shifts positions exactly as transformers' plain
  * forward pass does (positions 0..T−1); pass `positionIds` to number them from the mask instead.
  *
+ * @throws ProvenantError `MODEL_CONFIG_INVALID` for an unknown input name (with the nearest one: `token_type_ids` →
+ *   `tokenTypeIds`), ragged or mis-shaped rows, ids outside their range (`inputIds` [0, vocab_size), `tokenTypeIds`
+ *   [0, type_vocab_size), `positionIds` [0, n_positions / max_position_embeddings): each named with row and position),
+ *   or attention-mask values other than 0 and 1.
+ *
  * @example
  * ```ts
  * import { computeLogits, loadPretrained } from 'provenant/finetune';
@@ -83,6 +101,7 @@ export function flattenRows(rows: IdRows, what: string): { values: Int32Array; B
  * ```
  */
 export function computeLogits(model: PretrainedModel, inputs: ComputeLogitsInputs): LogitsResult {
+  resolve(COMPUTE_LOGITS_INPUTS, inputs);
   const ids = flattenRows(inputs.inputIds, 'inputIds');
   const same = (rows: IdRows | undefined, what: string) => {
     if (rows === undefined) return null;

@@ -3,7 +3,7 @@
  * `target_modules` and saved adapter keys mean the same modules here) plus what the checkpoint format needs back — each
  * file tensor's name and layout, for `saveMergedPretrained`.
  */
-import { ProvenantError } from '../../core/index.js';
+import { ProvenantError, nearestField } from '../../core/index.js';
 import type { ForwardContext, Linear } from '../linear.js';
 import { uniqueName } from '../linear.js';
 import type { Model } from '../models/model.js';
@@ -276,23 +276,63 @@ export async function buildPretrainedModel(options: BuildOptions): Promise<Pretr
   return model;
 }
 
+/**
+ * Every id input's entries outside [0, size): one line per input naming it, the allowed range and its config field, and
+ * the first offenders as row and position (a rank-2 input [B, T] read row-major).
+ */
+function idRangeProblems(what: string, values: ArrayLike<number>, T: number, size: number, note: string, offenders: Array<Record<string, unknown>>, noun = 'id(s)'): string[] {
+  const bad: string[] = [];
+  let count = 0;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (v >= 0 && v < size && Number.isInteger(v)) continue;
+    count++;
+    if (bad.length < 5) {
+      const [row, position] = [Math.floor(i / T), i % T];
+      bad.push(`row ${row}, position ${position}: ${v}`);
+      offenders.push({ input: what, row, position, value: v });
+    }
+  }
+  if (count === 0) return [];
+  return [`${what}: ${count} ${noun} outside [0, ${size}) (${note}) — ${bad.join('; ')}${count > bad.length ? '; …' : ''}`];
+}
+
+const FORWARD_INPUTS = ['inputIds', 'attentionMask', 'tokenTypeIds', 'positionIds'];
+
 function checkInputs(config: HfModelConfig, inputs: HfForwardInputs, cache?: KvCache): void {
   const ids = inputs.inputIds;
   const problems: string[] = [];
+  // A misspelt input (`attention_mask`) would run the model without it.
+  for (const key of Object.keys(inputs)) {
+    if (FORWARD_INPUTS.includes(key) || (inputs as unknown as Record<string, unknown>)[key] === undefined) continue;
+    const near = nearestField(key, FORWARD_INPUTS);
+    problems.push(`${key}: unknown input${near ? ` (did you mean "${near}"?)` : ''}; known: ${FORWARD_INPUTS.join(', ')}`);
+  }
   if (!ids || ids.rank !== 2 || ids.dtype !== 'int32') {
     throw new ProvenantError('MODEL_CONFIG_INVALID', `inputIds must be int32 [B, T], got ${ids?.dtype} [${ids?.shape}].`);
   }
   const [B, T] = ids.shape as [number, number];
   const S = (cache?.length ?? 0) + T;
-  const idValues = ids.dataSync() as Int32Array;
-  const badIds = [...new Set(Array.from(idValues).filter((id) => id < 0 || id >= config.vocabSize))];
-  if (badIds.length > 0) problems.push(`token ids outside the ${config.vocabSize}-token vocabulary: ${badIds.slice(0, 10).join(', ')}`);
+  const offenders: Array<Record<string, unknown>> = [];
+  problems.push(...idRangeProblems('inputIds', ids.dataSync() as Int32Array, T, config.vocabSize, `vocab_size ${config.vocabSize}`, offenders));
   if (inputs.attentionMask && inputs.attentionMask.length !== B * S) problems.push(`attentionMask has ${inputs.attentionMask.length} entries, expected B·S = ${B}·${S}`);
+  // transformers inverts the mask as 1 − m: any value but 0 or 1 would weight keys, not mask them.
+  else if (inputs.attentionMask) problems.push(...idRangeProblems('attentionMask', inputs.attentionMask, S, 2, '1 = token, 0 = padding', offenders, 'value(s)'));
   if (inputs.positionIds && inputs.positionIds.length !== B * T) problems.push(`positionIds has ${inputs.positionIds.length} entries, expected B·T = ${B}·${T}`);
   if (inputs.tokenTypeIds && inputs.tokenTypeIds.shape.join(',') !== `${B},${T}`) problems.push(`tokenTypeIds must be [${B}, ${T}], got [${inputs.tokenTypeIds.shape}]`);
-  if (config.architecture !== 'llama') {
-    const maxPos = inputs.positionIds ? Math.max(-1, ...Array.from(inputs.positionIds)) + 1 : S;
-    if (maxPos > config.maxPositions) problems.push(`positions reach ${maxPos}, past the ${config.maxPositions} learned positions`);
+  else if (inputs.tokenTypeIds && config.architecture === 'bert') {
+    problems.push(...idRangeProblems('tokenTypeIds', inputs.tokenTypeIds.dataSync() as Int32Array, T, config.typeVocabSize, `type_vocab_size ${config.typeVocabSize}`, offenders));
   }
-  if (problems.length > 0) throw new ProvenantError('MODEL_CONFIG_INVALID', `Invalid inputs for this ${config.modelType} model.`, { metaMessages: problems });
+  // GPT-2 and BERT look positions up in a learned table; Llama's rotary positions have no table to fall out of.
+  if (config.architecture !== 'llama') {
+    const field = config.architecture === 'gpt2' ? 'n_positions' : 'max_position_embeddings';
+    if (inputs.positionIds && inputs.positionIds.length === B * T) problems.push(...idRangeProblems('positionIds', inputs.positionIds, T, config.maxPositions, `${field} ${config.maxPositions}`, offenders));
+    else if (!inputs.positionIds && S > config.maxPositions) problems.push(`positionIds (default 0..${S - 1}) reach ${S - 1}, past the ${config.maxPositions} learned positions (${field} ${config.maxPositions}): shorten the input`);
+  }
+  if (problems.length > 0) {
+    throw new ProvenantError('MODEL_CONFIG_INVALID', `Invalid inputs for this ${config.modelType} model: ${[...new Set(problems.map((p) => p.split(/[: ]/)[0]))].join(', ')}.`, {
+      metaMessages: problems,
+      data: { offenders },
+    });
+  }
 }

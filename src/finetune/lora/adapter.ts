@@ -23,7 +23,7 @@ import {
   type ModelAdapterState,
   type ModuleValues,
 } from './registry.js';
-import { defaultTargetModules, moduleRankAlpha, resolveModulesToSave, resolveTargetModules } from './target-modules.js';
+import { checkPatternKeys, defaultTargetModules, moduleRankAlpha, resolveModulesToSave, resolveTargetModules } from './target-modules.js';
 
 export interface AttachAdapterOptions {
   /** Seed of A's (and with `initLoraWeights: false`, B's) random initial values. Each module draws from its own stream. */
@@ -100,6 +100,7 @@ export function attachAdapter(model: Model, name: string, loraConfig: Partial<Lo
   const config = concreteConfig(model, loraConfig);
   const state = adapterState(model);
   const modules = resolveTargetModules(model, config);
+  checkPatternKeys(config, modules);
   const modulesToSave = resolveModulesToSave(model, config.modulesToSave);
   checkModuleOverlap(model, state, modules, modulesToSave);
   const reinit = config.initLoraWeights === 'pissa' || config.initLoraWeights === 'olora';

@@ -1,6 +1,6 @@
 export { LORA_CONFIG_FIELDS, resolveLoraConfig, validateLoraConfig, loraScale, describeLoraConfig } from './config.js';
 export type { LoraConfig, LoraConfigField, LoraConfigRow, LoraInit, LoraTargetModules } from './config.js';
-export { resolveTargetModules, resolveModulesToSave, defaultTargetModules, outputHeadModules, isTargetModule, moduleRankAlpha } from './target-modules.js';
+export { resolveTargetModules, resolveModulesToSave, defaultTargetModules, outputHeadModules, isTargetModule, moduleRankAlpha, checkPatternKeys } from './target-modules.js';
 export { householderQr } from './init.js';
 export {
   attachAdapter,

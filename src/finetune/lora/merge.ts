@@ -198,8 +198,12 @@ export function checkMerge(model: Model, inputs: Tensor, options: { adapters?: r
  * the merged weights — it is a new base. Adapters with modules_to_save are refused (their head copy would have to
  * replace the base's head; do it explicitly if that is what you mean).
  *
- * @throws ProvenantError `ADAPTER_NOT_FOUND`; `INVALID_ARGUMENT` when the adapter has modules_to_save or one of its
- * modules has merged adapters (unmerge them first).
+ * An adapter already merged (`mergeAdapter`) keeps its merged kernels, as PEFT's `merge_and_unload` keeps a merged
+ * model's weights: the result is bit-identical to calling this on the unmerged adapter. Other adapters merged on the
+ * same modules stay merged; those merged after this one still unmerge exactly, the others (whose kept pre-merge bytes
+ * lack this adapter's update) unmerge by subtracting s·A·B, as PEFT does.
+ *
+ * @throws ProvenantError `ADAPTER_NOT_FOUND`; `INVALID_ARGUMENT` when the adapter has modules_to_save.
  *
  * @example
  * ```ts
@@ -218,13 +222,17 @@ export function mergeAndUnload(model: Model, name: string): void {
   const state = adapterState(model);
   for (const m of record.modules) {
     const linear = getLinear(model, m);
-    if (state.merges.get(m)?.length) {
-      throw new ProvenantError('INVALID_ARGUMENT', `Module "${m}" has merged adapters (${linear.merged.join(', ')}); unmerge them first.`, { data: { module: m } });
+    const stack = state.merges.get(m) ?? [];
+    if (linear.merged.includes(name)) {
+      // Its update is already in W. Merges below it kept bytes without it: drop them (their unmerge then subtracts).
+      const index = stack.findIndex((e) => e.adapter === name);
+      stack.splice(0, index + 1 > 0 ? index + 1 : stack.length);
+      linear.merged = linear.merged.filter((a) => a !== name);
+    } else {
+      applyDelta(linear, name, 1);
+      stack.length = 0; // every kept pre-merge byte now lacks this update
     }
-  }
-  for (const m of record.modules) {
-    const linear = getLinear(model, m);
-    applyDelta(linear, name, 1);
+    if (stack.length === 0) state.merges.delete(m);
     const weights = linear.adapters.get(name)!;
     weights.A.dispose();
     weights.B.dispose();

@@ -3,7 +3,7 @@
  * (`peft.tuners.tuners_utils.check_target_module_exists`, `peft.utils.other.get_pattern_key`), so a config means the
  * same module set here and in PyTorch.
  */
-import { ProvenantError } from '../../core/index.js';
+import { ProvenantError, nearestField } from '../../core/index.js';
 import type { Model } from '../models/model.js';
 import type { LoraConfig, LoraTargetModules } from './config.js';
 
@@ -105,12 +105,34 @@ export function resolveTargetModules(model: Model, config: Pick<LoraConfig, 'tar
     }
   }
   if (matched.length === 0) {
-    throw new ProvenantError('LORA_TARGET_NOT_FOUND', `targetModules ${JSON.stringify(targets)} matches no module of this ${model.kind}.`, {
-      metaMessages: [available, ...(targets === 'all-linear' ? [`'all-linear' leaves out the output head(s): ${[...heads].join(', ')}`] : [])],
-      data: { modules: names },
+    const hint = typeof targets === 'string' && targets !== 'all-linear' ? regexHint(targets, names) : null;
+    throw new ProvenantError('LORA_TARGET_NOT_FOUND', `targetModules ${JSON.stringify(targets)} matches no module of this ${model.kind}${hint ? ` (did you mean ${hint.suggestions.join(' or ')}?)` : ''}.`, {
+      metaMessages: [available, ...(targets === 'all-linear' ? [`'all-linear' leaves out the output head(s): ${[...heads].join(', ')}`] : []), ...(hint ? [hint.why] : [])],
+      data: { modules: names, ...(hint ? { suggestions: hint.suggestions } : {}) },
     });
   }
   return matched;
+}
+
+/**
+ * A string `targetModules` is a regex over the whole module path (PEFT's `re.fullmatch`), so `'q_proj'` matches no
+ * `model.layers.0.self_attn.q_proj`. When the same text would match as a list entry (a name or `.`-suffix) or as a
+ * path-tail regex, the suggestions are those two spellings, in the form the user would type them.
+ */
+function regexHint(target: string, names: readonly string[]): { suggestions: string[]; why: string } | null {
+  let tail: RegExp;
+  try {
+    tail = new RegExp(`^(?:.*\\.)?(?:${target})$`);
+  } catch {
+    return null;
+  }
+  const hits = names.filter((n) => tail.test(n));
+  if (hits.length === 0) return null;
+  const asList = names.some((n) => endsWithModule(n, target)) ? [`[${JSON.stringify(target).replace(/"/g, "'")}]`] : [];
+  return {
+    suggestions: [...asList, `'.*${target.includes('|') ? `(?:${target})` : target}'`],
+    why: `a string targetModules is a regex that must match the whole module path (PEFT's re.fullmatch); a list matches names and path suffixes. As a path tail it would match ${hits.length} module(s), e.g. ${hits[0]}`,
+  };
 }
 
 /**
@@ -157,6 +179,41 @@ export function patternValue(pattern: Readonly<Record<string, number>>, moduleNa
     if (new RegExp(`^(?:.*\\.)?(?:${key})$`).test(moduleName)) return value;
   }
   return undefined;
+}
+
+/**
+ * Refuses `rankPattern` / `alphaPattern` keys that match none of the adapter's target modules — PEFT 0.21 warns "The
+ * following rank_pattern keys did not match any targeted module and were ignored"; a typo (`q_prj`) would silently
+ * train at the default rank. Called by `attachAdapter` (a config the user wrote), not when loading a saved adapter,
+ * whose config PEFT may have saved with such keys.
+ *
+ * @throws ProvenantError `LORA_TARGET_NOT_FOUND` naming each unmatched key with the nearest target module name.
+ *
+ * @example
+ * ```ts
+ * import { checkPatternKeys } from 'provenant/finetune';
+ * checkPatternKeys({ rankPattern: { q_proj: 8 }, alphaPattern: {} }, ['model.layers.0.self_attn.q_proj']); // passes
+ * ```
+ */
+export function checkPatternKeys(config: Pick<LoraConfig, 'rankPattern' | 'alphaPattern'>, modules: readonly string[]): void {
+  const shortNames = [...new Set(modules.map((m) => m.slice(m.lastIndexOf('.') + 1)))];
+  const problems: string[] = [];
+  const unmatched: string[] = [];
+  for (const field of ['rankPattern', 'alphaPattern'] as const) {
+    for (const key of Object.keys(config[field])) {
+      if (modules.some((m) => patternValue({ [key]: 0 }, m) !== undefined)) continue;
+      const near = nearestField(key, shortNames);
+      unmatched.push(`${field}.${key}`);
+      problems.push(`${field}: key ${JSON.stringify(key)} matches no target module${near ? ` (did you mean ${JSON.stringify(near)}?)` : ''}`);
+    }
+  }
+  if (problems.length > 0) {
+    throw new ProvenantError('LORA_TARGET_NOT_FOUND', `${unmatched.length} rankPattern/alphaPattern key(s) match none of the adapter's target modules.`, {
+      metaMessages: [...problems, `target modules: ${modules.join(', ')}`],
+      details: "A key is a regex for a module path's tail (PEFT's get_pattern_key); PEFT warns and ignores such keys, so the module would train at the default r / alpha.",
+      data: { unmatched, modules: [...modules] },
+    });
+  }
 }
 
 /**

@@ -226,6 +226,55 @@ describe('mergeAndUnload', () => {
   });
 });
 
+describe('mergeAndUnload of a merged adapter (PEFT keeps the merged weights)', () => {
+  const kernels = (model: ReturnType<typeof mlp>) => [...model.linears.values()].map((l) => values(l.kernel));
+  const twoAdapters = () => {
+    const model = mlp(5);
+    attachAdapter(model, 'a', { r: 2, initLoraWeights: false }, { seed: 3 });
+    attachAdapter(model, 'b', { r: 2, initLoraWeights: false }, { seed: 4 });
+    setActiveAdapters(model, ['a', 'b']);
+    return model;
+  };
+
+  it('merged alone: bit-identical to mergeAndUnload of the unmerged adapter', () => {
+    const [once, afterMerge] = [mlp(7), mlp(7)];
+    for (const m of [once, afterMerge]) attachAdapter(m, 'a', { r: 3, initLoraWeights: false }, { seed: 2 });
+    mergeAndUnload(once, 'a');
+    mergeAdapter(afterMerge, 'a');
+    mergeAndUnload(afterMerge, 'a');
+    kernels(once).forEach((k, i) => expect(sameBits(kernels(afterMerge)[i]!, k)).toBe(true));
+    expect(listAdapters(afterMerge)).toEqual([]);
+    for (const l of afterMerge.linears.values()) expect([l.adapters.size, l.merged.length, l.active.length]).toEqual([0, 0, 0]);
+    once.dispose();
+    afterMerge.dispose();
+  });
+
+  it('another adapter merged after it still unmerges exactly; one merged before it unmerges by subtraction', () => {
+    // Reference: W0 + s·A·B of adapter a only, folded while b was never merged.
+    const reference = twoAdapters();
+    mergeAndUnload(reference, 'a');
+    const expected = kernels(reference);
+    reference.dispose();
+
+    const later = twoAdapters();
+    mergeAdapter(later, 'a');
+    mergeAdapter(later, 'b');
+    mergeAndUnload(later, 'a');
+    expect(listAdapters(later)).toEqual(['b']);
+    unmergeAdapter(later, 'b');
+    kernels(later).forEach((k, i) => expect(sameBits(k, expected[i]!)).toBe(true));
+    later.dispose();
+
+    const earlier = twoAdapters();
+    mergeAdapter(earlier, 'b');
+    mergeAdapter(earlier, 'a');
+    mergeAndUnload(earlier, 'a');
+    unmergeAdapter(earlier, 'b');
+    kernels(earlier).forEach((k, i) => expect(maxAbsDiff(k, expected[i]!)).toBeLessThan(1e-5));
+    earlier.dispose();
+  });
+});
+
 describe('PiSSA and OLoRA', () => {
   for (const init of ['pissa', 'olora'] as const) {
     it(`${init}: the output is unchanged at step 0, W is replaced by its residual, and A·B carries W's top directions`, () => {
