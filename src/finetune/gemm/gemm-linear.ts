@@ -19,6 +19,19 @@ interface WasmBackendInternals {
 /**
  * tfjs-wasm's heap as a `GemmHeap` (its WebAssembly.Memory and its allocator), when the wasm backend is the active one and
  * exposes them; else null. A workspace made with it (`createGemmF32({ heap })`) multiplies tensors in place.
+ *
+ * @example
+ * ```ts
+ * import * as tf from '@tensorflow/tfjs-core';
+ * import { createGemmF32, gemmMatMul, initBackend, tfjsWasmHeap } from 'provenant/finetune';
+ *
+ * await initBackend({ backend: 'wasm' });
+ * const gemm = createGemmF32({ heap: tfjsWasmHeap() ?? undefined });
+ * const y = gemmMatMul(gemm, tf.ones([3, 4]), tf.ones([4, 2])); // [3, 2], every entry 4, written in place in tfjs's heap
+ * gemm.counts; // { inPlace: 1, copied: 0 }
+ * y.dispose();
+ * gemm.dispose();
+ * ```
  */
 export function tfjsWasmHeap(): GemmHeap | null {
   const wasm = wasmBackend()?.wasm;
