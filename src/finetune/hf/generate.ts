@@ -11,7 +11,7 @@ import { linearForward } from '../linear.js';
 import { sampleToken } from '../sampling.js';
 import { tf } from '../tf.js';
 import { createCache, disposeCache, type PretrainedModel } from './pretrained-model.js';
-import type { ChatMessage } from './tokenizer.js';
+import { SKIP_SPECIAL_TOKENS_FIELD, type ChatMessage } from './tokenizer.js';
 
 export interface GenerateTokensOptions {
   /** New tokens per row at most. Default 32. */
@@ -63,7 +63,7 @@ export const GENERATION_PARAMS: ParamTable = Object.freeze({
 /** {@link GENERATION_PARAMS} plus the text options of {@link generate}. */
 export const GENERATE_TEXT_PARAMS: ParamTable = Object.freeze({
   name: 'generation',
-  fields: [...GENERATION_PARAMS.fields, { name: 'skipSpecialTokens', default: true, meaning: 'Leave special tokens out of the decoded text.', check: checks.boolean(), aliases: ['skip_special_tokens'] }],
+  fields: [...GENERATION_PARAMS.fields, { ...SKIP_SPECIAL_TOKENS_FIELD, default: true }],
   crossChecks: GENERATION_PARAMS.crossChecks,
 });
 

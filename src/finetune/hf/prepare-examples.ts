@@ -4,7 +4,7 @@
  * that is left out of the loss. `makeBatch` then pads, masks and builds tensors, so a caller never builds padded
  * Int32Arrays by hand.
  */
-import { ProvenantError, describeValue } from '../../core/index.js';
+import { ProvenantError, checks, defaultOf, describeValue, resolve, type ParamCheck, type ParamField, type ParamTable } from '../../core/index.js';
 import type { TrainingExample } from '../train/data.js';
 import type { PretrainedModel } from './pretrained-model.js';
 import type { ChatMessage, PretrainedTokenizer } from './tokenizer.js';
@@ -65,18 +65,57 @@ const textOfRow = (row: TextRow, i: number): string => {
   return row.input;
 };
 
+const functionCheck: ParamCheck = (v) => (v === null || typeof v === 'function' ? null : `must be a function or null, got ${describeValue(v)}`);
+const classLabelsCheck: ParamCheck = (v) =>
+  v === null || (Array.isArray(v) && v.every((l) => typeof l === 'string' || typeof l === 'number'))
+    ? null
+    : `must be an array of labels (strings or numbers) or null, got ${describeValue(v)}`;
+
+/**
+ * `maxLength`, shared by both preparations. Its range against the model ([1, the model's positions]) is checked once the
+ * model is known, in `checkedLength`.
+ */
+const MAX_LENGTH_FIELD: ParamField = {
+  name: 'maxLength',
+  default: null,
+  meaning: "Longest example in tokens (longer ones are cut at the end); null: the model's position limit.",
+  // Only the type here: the range needs the model, and checkedLength's error names it ([1, positions]).
+  check: (v) => (v === null || Number.isSafeInteger(v) ? null : `must be an integer or null, got ${describeValue(v)}`),
+  aliases: ['max_length', 'max_seq_length', 'maxSeqLength'],
+};
+
+/**
+ * The options of {@link prepareClassificationExamples} (one parameter mechanism, `core/params.ts`): unknown names are
+ * refused with the nearest field (`max_length`, `label_names` map to theirs), so a typo never silently trains on
+ * untruncated examples or a sorted label order.
+ */
+export const PREPARE_CLASSIFICATION_PARAMS: ParamTable = Object.freeze({
+  name: 'prepareClassificationExamples',
+  code: 'TRAINING_CONFIG_INVALID',
+  fields: [
+    { name: 'labels', default: null, meaning: "Class order (class i is labels[i]); null: the rows' distinct labels, sorted as strings.", check: classLabelsCheck, aliases: ['label_names', 'labelNames', 'id2label'] },
+    MAX_LENGTH_FIELD,
+    { name: 'textOf', default: null, meaning: 'The text of a row; null: row.input (must be a string).', check: functionCheck, aliases: ['text_of', 'text'] },
+  ],
+});
+
 export interface PrepareClassificationOptions {
   /** Class order; default the rows' distinct labels, sorted as strings. The model's head must have this many classes. */
-  labels?: ReadonlyArray<string | number>;
+  labels?: ReadonlyArray<string | number> | null;
   /** Longest example in tokens (longer ones are cut at the end); default the model's position limit. */
-  maxLength?: number;
+  maxLength?: number | null;
   /** The text of a row; default `row.input` (must be a string). */
-  textOf?: (row: TextRow, index: number) => string;
+  textOf?: ((row: TextRow, index: number) => string) | null;
 }
 
 /**
  * Rows with text inputs and labels → classification examples (ids with the tokenizer's special tokens, BERT segment ids)
- * and the label map.
+ * and the label map. Options resolve through {@link PREPARE_CLASSIFICATION_PARAMS}.
+ *
+ * @throws ProvenantError `TRAINING_CONFIG_INVALID` for an unknown option (with the nearest name) or a bad value, a row
+ *   without a label or with a label outside `labels`, labels that are not distinct, a label count that differs from the
+ *   head's classes, a `maxLength` outside [1, the model's positions], or a row whose text is not a string;
+ *   `TOKENIZER_INVALID` when the model has no tokenizer.
  *
  * @example
  * ```ts
@@ -89,19 +128,20 @@ export interface PrepareClassificationOptions {
  * ```
  */
 export function prepareClassificationExamples(model: PretrainedModel, rows: readonly TextRow[], options: PrepareClassificationOptions = {}): { examples: TrainingExample[]; labelMap: LabelMap } {
+  const used = resolve<{ labels: ReadonlyArray<string | number> | null; maxLength: number | null; textOf: ((row: TextRow, index: number) => string) | null }>(PREPARE_CLASSIFICATION_PARAMS, options);
   const tokenizer = tokenizerOf(model);
   const missing = rows.map((r, i) => [i, r.label] as const).filter(([, l]) => l === undefined);
   if (missing.length > 0) {
     throw new ProvenantError('TRAINING_CONFIG_INVALID', `${missing.length} row(s) have no label.`, { metaMessages: missing.slice(0, 10).map(([i]) => `row ${i}`) });
   }
-  const labelMap = createLabelMap(options.labels ?? [...new Set(rows.map((r) => String(r.label)))].sort());
+  const labelMap = createLabelMap(used.labels ?? [...new Set(rows.map((r) => String(r.label)))].sort());
   if (model.config.task === 'sequence-classification' && labelMap.labels.length !== model.config.numLabels) {
     throw new ProvenantError('TRAINING_CONFIG_INVALID', `The data has ${labelMap.labels.length} labels but the model's head has ${model.config.numLabels} classes.`, {
       details: 'Load the model with loadPretrained(dir, { numLabels }) matching the labels, or pass labels explicitly.',
     });
   }
-  const maxLength = checkedLength(model, options.maxLength);
-  const textOf = options.textOf ?? textOfRow;
+  const maxLength = checkedLength(model, used.maxLength);
+  const textOf = used.textOf ?? textOfRow;
   const examples = rows.map((row, i) => {
     const { ids, tokenTypeIds } = tokenizer.encodeWithTypes(textOf(row, i));
     return { input: ids.slice(0, maxLength), tokenTypeIds: tokenTypeIds.slice(0, maxLength), label: labelMap.indexOf(row.label!) };
@@ -120,16 +160,42 @@ export function prepareClassificationExamples(model: PretrainedModel, rows: read
  */
 export type AddEos = boolean | 'auto';
 
-/** The default of {@link PrepareCausalLmOptions.addEos}. */
-export const DEFAULT_ADD_EOS: AddEos = 'auto';
+/**
+ * The options of {@link prepareCausalLmExamples} and {@link resolveCausalLmOptions} (one parameter mechanism,
+ * `core/params.ts`): unknown names are refused with the nearest field (TRL's `add_eos`, `max_length` /
+ * `max_seq_length` map to theirs), so a typo such as `{ add_eos: false }` never silently appends EOS.
+ */
+export const PREPARE_CAUSAL_LM_PARAMS: ParamTable = Object.freeze({
+  name: 'prepareCausalLmExamples',
+  code: 'TRAINING_CONFIG_INVALID',
+  fields: [
+    { name: 'promptOf', default: null, meaning: 'The prompt of a row (context, no loss); with chat the user turn; null: none, the whole text is trained on.', check: functionCheck, aliases: ['prompt_of', 'prompt'] },
+    { name: 'completionOf', default: null, meaning: 'The completion of a row (trained on); null: row.input.', check: functionCheck, aliases: ['completion_of', 'completion'] },
+    { name: 'chat', default: false, meaning: "Render prompt and completion as a user and an assistant turn through the tokenizer's chat template.", check: checks.boolean(), aliases: ['apply_chat_template', 'applyChatTemplate'] },
+    {
+      name: 'addEos',
+      default: 'auto',
+      meaning: "End each example with the EOS token; 'auto': when the model has one and chat is off (TRL SFTTrainer's add_eos).",
+      check: checks.oneOf([true, false, 'auto']),
+      aliases: ['add_eos', 'add_eos_token', 'addEosToken'],
+    },
+    MAX_LENGTH_FIELD,
+  ],
+});
+
+/** The default of {@link PrepareCausalLmOptions.addEos}, read from {@link PREPARE_CAUSAL_LM_PARAMS}. */
+export const DEFAULT_ADD_EOS: AddEos = defaultOf<AddEos>(PREPARE_CAUSAL_LM_PARAMS, 'addEos');
+
+/** The same table under the name of the function a caller called, so its errors name that function. */
+const RESOLVE_CAUSAL_LM_PARAMS: ParamTable = Object.freeze({ ...PREPARE_CAUSAL_LM_PARAMS, name: 'resolveCausalLmOptions' });
 
 export interface PrepareCausalLmOptions {
   /**
    * The prompt of a row (context, no loss) — default none (the whole text is trained on). With `chat`, the user turn.
    */
-  promptOf?: (row: TextRow, index: number) => string;
+  promptOf?: ((row: TextRow, index: number) => string) | null;
   /** The completion (trained on); default `row.input`. */
-  completionOf?: (row: TextRow, index: number) => string;
+  completionOf?: ((row: TextRow, index: number) => string) | null;
   /** Render prompt and completion as a user and an assistant turn through the tokenizer's chat template. */
   chat?: boolean;
   /**
@@ -138,7 +204,7 @@ export interface PrepareCausalLmOptions {
    */
   addEos?: AddEos;
   /** Longest example in tokens; default the model's position limit. */
-  maxLength?: number;
+  maxLength?: number | null;
 }
 
 /** What {@link prepareCausalLmExamples} runs with: every option resolved, plain data to put in a record. */
@@ -157,7 +223,8 @@ export interface CausalLmPreparation {
 /**
  * The options {@link prepareCausalLmExamples} resolves, as plain data: record this object to say what ran.
  *
- * @throws ProvenantError `TRAINING_CONFIG_INVALID` when `addEos` is not a boolean or `'auto'`, when `addEos: true` but
+ * @throws ProvenantError `TRAINING_CONFIG_INVALID` for an unknown option (with the nearest name, see
+ * {@link PREPARE_CAUSAL_LM_PARAMS}) or a bad value (`addEos` not a boolean or `'auto'`, `chat` not a boolean), when `addEos: true` but
  * the model has no EOS token (the error names the tokenizer's missing `eos_token`), or when `maxLength` is out of range;
  * `TOKENIZER_INVALID` when the model has no tokenizer.
  *
@@ -169,12 +236,22 @@ export interface CausalLmPreparation {
  * ```
  */
 export function resolveCausalLmOptions(model: PretrainedModel, options: PrepareCausalLmOptions = {}): CausalLmPreparation {
+  return causalLmPreparation(model, resolve<UsedCausalLmOptions>(RESOLVE_CAUSAL_LM_PARAMS, options));
+}
+
+/** What {@link PREPARE_CAUSAL_LM_PARAMS} resolves to. */
+interface UsedCausalLmOptions {
+  promptOf: ((row: TextRow, index: number) => string) | null;
+  completionOf: ((row: TextRow, index: number) => string) | null;
+  chat: boolean;
+  addEos: AddEos;
+  maxLength: number | null;
+}
+
+/** The model-dependent half of {@link resolveCausalLmOptions}, over options already resolved through the table. */
+function causalLmPreparation(model: PretrainedModel, used: UsedCausalLmOptions): CausalLmPreparation {
   const tokenizer = tokenizerOf(model);
-  const chat = options.chat === true;
-  const addEosOption = options.addEos ?? DEFAULT_ADD_EOS;
-  if (addEosOption !== true && addEosOption !== false && addEosOption !== 'auto') {
-    throw new ProvenantError('TRAINING_CONFIG_INVALID', `addEos must be true, false or 'auto', got ${describeValue(options.addEos)}.`);
-  }
+  const { chat, addEos: addEosOption } = used;
   const configEos = Array.isArray(model.config.eosTokenId) ? model.config.eosTokenId[0] : model.config.eosTokenId;
   const eosTokenId = tokenizer.eosTokenId ?? configEos ?? null;
   if (addEosOption === true && eosTokenId === null) {
@@ -185,7 +262,7 @@ export function resolveCausalLmOptions(model: PretrainedModel, options: PrepareC
     });
   }
   const addEos = addEosOption === 'auto' ? eosTokenId !== null && !chat : addEosOption;
-  return { chat, addEosOption, addEos, eosTokenId, maxLength: checkedLength(model, options.maxLength) };
+  return { chat, addEosOption, addEos, eosTokenId, maxLength: checkedLength(model, used.maxLength) };
 }
 
 /**
@@ -194,7 +271,7 @@ export function resolveCausalLmOptions(model: PretrainedModel, options: PrepareC
  * completion span is everything after the generation prompt (the template's end-of-turn included). Options resolve
  * through {@link resolveCausalLmOptions}; record its result to say what ran (e.g. whether EOS was appended).
  *
- * @throws ProvenantError as {@link resolveCausalLmOptions}, and `TRAINING_CONFIG_INVALID` for a row whose completion
+ * @throws ProvenantError as {@link resolveCausalLmOptions} (naming `prepareCausalLmExamples`), and `TRAINING_CONFIG_INVALID` for a row whose completion
  * (by default `row.input`) is not text.
  *
  * @example
@@ -206,11 +283,13 @@ export function resolveCausalLmOptions(model: PretrainedModel, options: PrepareC
  * ```
  */
 export function prepareCausalLmExamples(model: PretrainedModel, rows: readonly TextRow[], options: PrepareCausalLmOptions = {}): TrainingExample[] {
+  const used = resolve<UsedCausalLmOptions>(PREPARE_CAUSAL_LM_PARAMS, options);
+  const { chat, addEos, eosTokenId, maxLength } = causalLmPreparation(model, used);
   const tokenizer = tokenizerOf(model);
-  const { chat, addEos, eosTokenId, maxLength } = resolveCausalLmOptions(model, options);
-  const completionOf = options.completionOf ?? textOfRow;
+  const completionOf = used.completionOf ?? textOfRow;
+  const { promptOf } = used;
   return rows.map((row, i) => {
-    const prompt = options.promptOf ? options.promptOf(row, i) : '';
+    const prompt = promptOf ? promptOf(row, i) : '';
     const completion = completionOf(row, i);
     let promptIds: number[];
     let allIds: number[];
@@ -229,7 +308,7 @@ export function prepareCausalLmExamples(model: PretrainedModel, rows: readonly T
   });
 }
 
-function checkedLength(model: PretrainedModel, maxLength?: number): number {
+function checkedLength(model: PretrainedModel, maxLength: number | null): number {
   const limit = model.config.maxPositions;
   const value = maxLength ?? limit;
   if (!Number.isSafeInteger(value) || value < 1 || value > limit) {

@@ -5,7 +5,7 @@
  * (PEFT's `merge_and_unload`: W + s·A·B; a modules_to_save copy replaces its module), without changing the model in
  * memory.
  */
-import { ProvenantError } from '../../core/index.js';
+import { ProvenantError, checks, describeValue, resolve, type ParamCheck, type ParamTable } from '../../core/index.js';
 import { adapterState } from '../lora/registry.js';
 import { encodeSafetensors, float32ToBfloat16Bits, float32ToFloat16Bits, type SafetensorsTensor } from '../io/safetensors.js';
 import { tf } from '../tf.js';
@@ -20,10 +20,38 @@ export interface SaveMergedPretrainedOptions {
   /** Storage dtype; default 'F32'. BF16/F16 round each weight to nearest even. config.json's `dtype` and `torch_dtype` both name it. */
   dtype?: 'F32' | 'F16' | 'BF16';
   /** Class names by index for a classification head (`id2label`); default the loaded config's, else LABEL_i. */
-  labels?: readonly string[];
+  labels?: readonly string[] | null;
 }
 
 const TORCH_DTYPE = { F32: 'float32', F16: 'float16', BF16: 'bfloat16' } as const;
+
+const labelsCheck: ParamCheck = (v) =>
+  v === null || (Array.isArray(v) && v.every((l) => typeof l === 'string')) ? null : `must be an array of label strings or null, got ${describeValue(v)}`;
+
+/**
+ * The options of {@link saveMergedPretrained} (one parameter mechanism, `core/params.ts`): unknown names are refused with
+ * the nearest field (transformers' `torch_dtype`, `id2label` map to theirs), so a typo never silently writes float32
+ * weights or default labels.
+ */
+export const SAVE_MERGED_PRETRAINED_PARAMS: ParamTable = Object.freeze({
+  name: 'saveMergedPretrained',
+  fields: [
+    {
+      name: 'dtype',
+      default: 'F32',
+      meaning: "Storage dtype of model.safetensors; BF16/F16 round each weight to nearest even; config.json's dtype and torch_dtype both name it.",
+      check: checks.oneOf(Object.keys(TORCH_DTYPE)),
+      aliases: ['torch_dtype', 'torchDtype'],
+    },
+    {
+      name: 'labels',
+      default: null,
+      meaning: "Class names by index for a classification head (id2label); null: the loaded config's, else LABEL_i.",
+      check: labelsCheck,
+      aliases: ['id2label', 'label_names', 'labelNames'],
+    },
+  ],
+});
 
 /**
  * The `config.json` keys that name the weights' dtype, both set to the torch name of `dtype` (F32 → `float32`, F16 →
@@ -84,7 +112,12 @@ export function mergedStateDict(model: PretrainedModel): Map<string, { shape: nu
 }
 
 /**
- * Writes the model (with its active adapters merged in) as a Hugging Face folder. Node only.
+ * Writes the model (with its active adapters merged in) as a Hugging Face folder. Node only. Options resolve through
+ * {@link SAVE_MERGED_PRETRAINED_PARAMS}.
+ *
+ * @throws ProvenantError `INVALID_ARGUMENT` for an unknown option (with the nearest name) or a bad value (`dtype` not
+ *   F32, F16 or BF16; `labels` not strings, or not one per class of the head), or when a module holds an inactive
+ *   adapter's modules_to_save copy.
  *
  * @example
  * ```ts
@@ -97,8 +130,7 @@ export function mergedStateDict(model: PretrainedModel): Map<string, { shape: nu
 export async function saveMergedPretrained(model: PretrainedModel, dir: string, options: SaveMergedPretrainedOptions = {}): Promise<void> {
   const { mkdir, writeFile, copyFile, stat } = await import('node:fs/promises');
   const { join } = await import('node:path');
-  const dtype = options.dtype ?? 'F32';
-  if (!(dtype in TORCH_DTYPE)) throw new ProvenantError('INVALID_ARGUMENT', `dtype must be F32, F16 or BF16, got ${String(dtype)}.`);
+  const { dtype, labels: givenLabels } = resolve<{ dtype: keyof typeof TORCH_DTYPE; labels: readonly string[] | null }>(SAVE_MERGED_PRETRAINED_PARAMS, options);
   const state = adapterState(model);
   for (const [m, owner] of state.loadedCopy) {
     if (owner !== null && !state.active.includes(owner)) {
@@ -112,7 +144,7 @@ export async function saveMergedPretrained(model: PretrainedModel, dir: string, 
   const config: Record<string, unknown> = { ...model.rawConfig, architectures: [model.config.className], ...configDtypeKeys(dtype) };
   if (model.config.task === 'sequence-classification') {
     const n = model.config.numLabels;
-    const labels = options.labels ?? (model.config.id2label && Object.keys(model.config.id2label).length === n ? Array.from({ length: n }, (_, i) => model.config.id2label![String(i)] ?? `LABEL_${i}`) : Array.from({ length: n }, (_, i) => `LABEL_${i}`));
+    const labels = givenLabels ?? (model.config.id2label && Object.keys(model.config.id2label).length === n ? Array.from({ length: n }, (_, i) => model.config.id2label![String(i)] ?? `LABEL_${i}`) : Array.from({ length: n }, (_, i) => `LABEL_${i}`));
     if (labels.length !== n) throw new ProvenantError('INVALID_ARGUMENT', `labels has ${labels.length} names for a ${n}-class head.`);
     config.id2label = Object.fromEntries(labels.map((l, i) => [String(i), l]));
     config.label2id = Object.fromEntries(labels.map((l, i) => [l, i]));

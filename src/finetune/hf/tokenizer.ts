@@ -5,7 +5,7 @@
  */
 import { Template } from '@huggingface/jinja';
 import { Tokenizer } from '@huggingface/tokenizers';
-import { ProvenantError, describeValue } from '../../core/index.js';
+import { ProvenantError, checks, describeValue, resolve, type ParamCheck, type ParamLeaf, type ParamTable } from '../../core/index.js';
 
 export const TOKENIZER_FILE = 'tokenizer.json';
 export const TOKENIZER_CONFIG_FILE = 'tokenizer_config.json';
@@ -16,13 +16,71 @@ export interface ChatMessage {
   content: string;
 }
 
+const pairCheck: ParamCheck = (v) => (v === null || typeof v === 'string' ? null : `must be a string or null, got ${describeValue(v)}`);
+
+/**
+ * The options of a tokenizer's `encode` and `encodeWithTypes` (one parameter mechanism, `core/params.ts`): unknown names
+ * are refused with the nearest field (transformers' `add_special_tokens`, `text_pair` map to theirs), so a typo never
+ * silently encodes with the special tokens. Defaults are transformers' `tokenizer(text)`.
+ */
+export const TOKENIZER_ENCODE_PARAMS: ParamTable = Object.freeze({
+  name: 'tokenizer.encode',
+  fields: [
+    { name: 'addSpecialTokens', default: true, meaning: "Add the post-processor's special tokens (BERT's [CLS] … [SEP], Llama's <s>).", check: checks.boolean(), aliases: ['add_special_tokens'] },
+    { name: 'pair', default: null, meaning: 'Second text of a pair (BERT segment 1); null: a single text.', check: pairCheck, aliases: ['text_pair', 'textPair'] },
+  ],
+});
+
+/**
+ * `skipSpecialTokens`, shared by a tokenizer's `decode` (default false, as transformers' `decode`) and `generate` (which
+ * restates only its default, true, as transformers' pipelines do).
+ */
+export const SKIP_SPECIAL_TOKENS_FIELD: ParamLeaf = Object.freeze({
+  name: 'skipSpecialTokens',
+  default: false,
+  meaning: 'Leave special tokens out of the decoded text.',
+  check: checks.boolean(),
+  aliases: ['skip_special_tokens'],
+});
+
+/** The options of a tokenizer's `decode` (unknown names refused with the nearest field). */
+export const TOKENIZER_DECODE_PARAMS: ParamTable = Object.freeze({ name: 'tokenizer.decode', fields: [SKIP_SPECIAL_TOKENS_FIELD] });
+
+/** The options of a tokenizer's `applyChatTemplate` (unknown names refused; transformers' `add_generation_prompt` maps). */
+export const CHAT_TEMPLATE_PARAMS: ParamTable = Object.freeze({
+  name: 'tokenizer.applyChatTemplate',
+  fields: [
+    {
+      name: 'addGenerationPrompt',
+      default: true,
+      meaning: "End with the template's assistant header, so the model's next tokens are the reply (transformers' add_generation_prompt).",
+      check: checks.boolean(),
+      aliases: ['add_generation_prompt'],
+    },
+  ],
+});
+
+export interface TokenizerEncodeOptions {
+  /** Add the post-processor's special tokens; default true. */
+  addSpecialTokens?: boolean;
+  /** Second text of a pair; default none. */
+  pair?: string | null;
+}
+
 export interface PretrainedTokenizer {
-  /** Ids of a text; special tokens (e.g. BERT's [CLS] … [SEP]) added by the post-processor unless `addSpecialTokens` is false. */
-  encode(text: string, options?: { addSpecialTokens?: boolean; pair?: string }): number[];
-  /** BERT segment ids of a text (or pair) alongside its ids. */
-  encodeWithTypes(text: string, options?: { addSpecialTokens?: boolean; pair?: string }): { ids: number[]; tokenTypeIds: number[] };
+  /**
+   * Ids of a text; special tokens (e.g. BERT's [CLS] … [SEP]) added by the post-processor unless `addSpecialTokens` is
+   * false. Throws `INVALID_ARGUMENT` for an unknown option (nearest name given, see {@link TOKENIZER_ENCODE_PARAMS}).
+   */
+  encode(text: string, options?: TokenizerEncodeOptions): number[];
+  /** BERT segment ids of a text (or pair) alongside its ids; options as `encode`. */
+  encodeWithTypes(text: string, options?: TokenizerEncodeOptions): { ids: number[]; tokenTypeIds: number[] };
+  /** The text of ids; throws `INVALID_ARGUMENT` for an unknown option (see {@link TOKENIZER_DECODE_PARAMS}). */
   decode(ids: readonly number[], options?: { skipSpecialTokens?: boolean }): string;
-  /** The chat template (tokenizer_config.json `chat_template`) rendered over messages; throws TOKENIZER_INVALID without one. */
+  /**
+   * The chat template (tokenizer_config.json `chat_template`) rendered over messages; throws TOKENIZER_INVALID without
+   * one, `INVALID_ARGUMENT` for an unknown option (see {@link CHAT_TEMPLATE_PARAMS}).
+   */
   applyChatTemplate(messages: readonly ChatMessage[], options?: { addGenerationPrompt?: boolean }): string;
   tokenToId(token: string): number | undefined;
   /** Vocabulary size including added tokens. */
@@ -41,7 +99,11 @@ const tokenContent = (value: unknown): string | null =>
   typeof value === 'string' ? value : value && typeof value === 'object' && typeof (value as { content?: unknown }).content === 'string' ? (value as { content: string }).content : null;
 
 /**
- * Builds a tokenizer from the parsed `tokenizer.json` and `tokenizer_config.json`.
+ * Builds a tokenizer from the parsed `tokenizer.json` and `tokenizer_config.json`. Its methods' options resolve through
+ * {@link TOKENIZER_ENCODE_PARAMS}, {@link TOKENIZER_DECODE_PARAMS} and {@link CHAT_TEMPLATE_PARAMS}.
+ *
+ * @throws ProvenantError `TOKENIZER_INVALID` when tokenizer.json is not an object or `@huggingface/tokenizers` cannot
+ *   read it; its methods throw `INVALID_ARGUMENT` for an unknown option (with the nearest name) or a bad value.
  *
  * @example
  * ```ts
@@ -79,16 +141,24 @@ export function createPretrainedTokenizer(tokenizerJson: unknown, configJson: un
     chatTemplate = typeof named?.template === 'string' ? named.template : null;
   }
   let compiled: Template | null = null;
-  const encodeWithTypes = (text: string, options: { addSpecialTokens?: boolean; pair?: string } = {}) => {
-    const encoding = tokenizer.encode(text, { add_special_tokens: options.addSpecialTokens ?? true, text_pair: options.pair ?? null, return_token_type_ids: true });
+  const encodeWithTypes = (text: string, options: TokenizerEncodeOptions = {}) => {
+    const { addSpecialTokens, pair } = resolve<{ addSpecialTokens: boolean; pair: string | null }>(TOKENIZER_ENCODE_PARAMS, options);
+    const encoding = tokenizer.encode(text, { add_special_tokens: addSpecialTokens, text_pair: pair, return_token_type_ids: true });
     return { ids: [...encoding.ids], tokenTypeIds: [...(encoding.token_type_ids ?? encoding.ids.map(() => 0))] };
   };
   return {
-    encode: (text, options = {}) => [...tokenizer.encode(text, { add_special_tokens: options.addSpecialTokens ?? true, text_pair: options.pair ?? null }).ids],
+    encode: (text, options = {}) => {
+      const { addSpecialTokens, pair } = resolve<{ addSpecialTokens: boolean; pair: string | null }>(TOKENIZER_ENCODE_PARAMS, options);
+      return [...tokenizer.encode(text, { add_special_tokens: addSpecialTokens, text_pair: pair }).ids];
+    },
     encodeWithTypes,
-    // tokenizers.js throws on an empty list where transformers returns ''.
-    decode: (ids, options = {}) => (ids.length === 0 ? '' : tokenizer.decode([...ids], { skip_special_tokens: options.skipSpecialTokens ?? false })),
+    decode: (ids, options = {}) => {
+      const { skipSpecialTokens } = resolve<{ skipSpecialTokens: boolean }>(TOKENIZER_DECODE_PARAMS, options);
+      // tokenizers.js throws on an empty list where transformers returns ''.
+      return ids.length === 0 ? '' : tokenizer.decode([...ids], { skip_special_tokens: skipSpecialTokens });
+    },
     applyChatTemplate(messages, options = {}) {
+      const { addGenerationPrompt } = resolve<{ addGenerationPrompt: boolean }>(CHAT_TEMPLATE_PARAMS, options);
       if (!chatTemplate) {
         throw new ProvenantError('TOKENIZER_INVALID', 'This tokenizer has no chat_template in tokenizer_config.json.', {
           details: 'Format the prompt yourself, or add a chat_template to tokenizer_config.json.',
@@ -97,7 +167,7 @@ export function createPretrainedTokenizer(tokenizerJson: unknown, configJson: un
       compiled ??= new Template(chatTemplate);
       return compiled.render({
         messages,
-        add_generation_prompt: options.addGenerationPrompt ?? true,
+        add_generation_prompt: addGenerationPrompt,
         bos_token: specialTokens.bos_token ?? '',
         eos_token: specialTokens.eos_token ?? '',
         pad_token: specialTokens.pad_token ?? '',

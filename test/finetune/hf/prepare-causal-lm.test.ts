@@ -72,6 +72,6 @@ describe('prepareCausalLmExamples: the end token', () => {
     expect(resolveCausalLmOptions(base)).toMatchObject({ addEosOption: 'auto', addEos: false, eosTokenId: null });
     expectCode(() => prepareCausalLmExamples(base, [{ input: 'abc.' }], { addEos: true }), 'TRAINING_CONFIG_INVALID', /eos_token/);
     expectCode(() => resolveCausalLmOptions(base, { addEos: true }), 'TRAINING_CONFIG_INVALID', /tokenizer has no eos_token/);
-    expectCode(() => resolveCausalLmOptions(tinyChat, { addEos: 'yes' as never }), 'TRAINING_CONFIG_INVALID', /addEos must be/);
+    expectCode(() => resolveCausalLmOptions(tinyChat, { addEos: 'yes' as never }), 'TRAINING_CONFIG_INVALID', /Invalid resolveCausalLmOptions options: addEos\./);
   });
 });
