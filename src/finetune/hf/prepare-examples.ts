@@ -224,9 +224,9 @@ export interface CausalLmPreparation {
  * The options {@link prepareCausalLmExamples} resolves, as plain data: record this object to say what ran.
  *
  * @throws ProvenantError `TRAINING_CONFIG_INVALID` for an unknown option (with the nearest name, see
- * {@link PREPARE_CAUSAL_LM_PARAMS}) or a bad value (`addEos` not a boolean or `'auto'`, `chat` not a boolean), when `addEos: true` but
- * the model has no EOS token (the error names the tokenizer's missing `eos_token`), or when `maxLength` is out of range;
- * `TOKENIZER_INVALID` when the model has no tokenizer.
+ * {@link PREPARE_CAUSAL_LM_PARAMS}) or a bad value (`addEos` not a boolean or `'auto'`, `chat` not a boolean), when
+ * `addEos: true` but the model has no EOS token (the error names the tokenizer's missing `eos_token`), or when
+ * `maxLength` is out of range; `TOKENIZER_INVALID` when the model has no tokenizer.
  *
  * @example
  * ```ts
@@ -271,8 +271,8 @@ function causalLmPreparation(model: PretrainedModel, used: UsedCausalLmOptions):
  * completion span is everything after the generation prompt (the template's end-of-turn included). Options resolve
  * through {@link resolveCausalLmOptions}; record its result to say what ran (e.g. whether EOS was appended).
  *
- * @throws ProvenantError as {@link resolveCausalLmOptions} (naming `prepareCausalLmExamples`), and `TRAINING_CONFIG_INVALID` for a row whose completion
- * (by default `row.input`) is not text.
+ * @throws ProvenantError as {@link resolveCausalLmOptions} (naming `prepareCausalLmExamples`), and
+ * `TRAINING_CONFIG_INVALID` for a row whose completion (by default `row.input`) is not text.
  *
  * @example
  * ```ts
