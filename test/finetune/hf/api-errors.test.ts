@@ -7,7 +7,6 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isProvenantError, type ProvenantError } from '../../../src/core/index.js';
 import {
   attachAdapter,
   computeLogits,
@@ -24,7 +23,7 @@ import {
   nonFiniteValues,
   tf,
 } from '../../../src/finetune/index.js';
-import { SHARED_FIXTURES } from './fixtures.js';
+import { SHARED_FIXTURES, caught } from './fixtures.js';
 
 const ROOT = join(SHARED_FIXTURES, '..', 'hf');
 const tmp = mkdtempSync(join(tmpdir(), 'provenant-hf-api-'));
@@ -32,18 +31,6 @@ beforeAll(async () => {
   await initBackend({ backend: 'wasm' });
 });
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-
-/** The ProvenantError `run` throws (sync or async), checked for its code; its message and meta lines joined. */
-async function caught(run: () => unknown, code: string): Promise<{ error: ProvenantError; text: string }> {
-  try {
-    await run();
-  } catch (error) {
-    if (!isProvenantError(error)) throw error;
-    expect(error.code).toBe(code);
-    return { error, text: `${error.message}\n${error.metaMessages.join('\n')}` };
-  }
-  throw new Error(`expected ${code}, nothing was thrown`);
-}
 
 function copyOf(arch: string, name: string): string {
   const dir = join(tmp, name);

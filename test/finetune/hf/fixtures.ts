@@ -2,6 +2,8 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { expect } from 'vitest';
+import { isProvenantError, type ProvenantError } from '../../../src/core/index.js';
 
 export const SHARED_FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '../../fixtures/hf-shared');
 
@@ -21,4 +23,16 @@ export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>, keep: (i:
   let worst = 0;
   for (let i = 0; i < a.length; i++) if (keep(i)) worst = Math.max(worst, Math.abs(a[i]! - b[i]!));
   return worst;
+}
+
+/** The ProvenantError `run` throws (sync or async), checked for its code; its message and meta lines joined. */
+export async function caught(run: () => unknown, code: string): Promise<{ error: ProvenantError; text: string }> {
+  try {
+    await run();
+  } catch (error) {
+    if (!isProvenantError(error)) throw error;
+    expect(error.code).toBe(code);
+    return { error, text: `${error.message}\n${error.metaMessages.join('\n')}` };
+  }
+  throw new Error(`expected ${code}, nothing was thrown`);
 }

@@ -9,7 +9,6 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isProvenantError, type ProvenantError } from '../../../src/core/index.js';
 import {
   initBackend,
   loadPretrained,
@@ -19,7 +18,7 @@ import {
   saveMergedPretrained,
   type PretrainedModel,
 } from '../../../src/finetune/index.js';
-import { SHARED_FIXTURES } from './fixtures.js';
+import { SHARED_FIXTURES, caught } from './fixtures.js';
 
 const TINY_CHAT = join(SHARED_FIXTURES, '..', 'hf', 'tiny-chat');
 const tmp = mkdtempSync(join(tmpdir(), 'provenant-hf-opts-'));
@@ -35,18 +34,6 @@ afterAll(() => {
   bert?.dispose();
   rmSync(tmp, { recursive: true, force: true });
 });
-
-/** The ProvenantError `run` throws (sync or async), checked for its code; its message and meta lines joined. */
-async function caught(run: () => unknown, code: string): Promise<{ error: ProvenantError; text: string }> {
-  try {
-    await run();
-  } catch (error) {
-    if (!isProvenantError(error)) throw error;
-    expect(error.code).toBe(code);
-    return { error, text: `${error.message}\n${error.metaMessages.join('\n')}` };
-  }
-  throw new Error(`expected ${code}, nothing was thrown`);
-}
 
 /** A typo is refused: the function named in the message, the nearest field suggested, the key listed as unknown. */
 async function refused(run: () => unknown, code: string, fn: string, typo: string, nearest: string): Promise<void> {
