@@ -86,7 +86,7 @@ export interface GemmOperand {
 export interface GemmHeap {
   /** The WebAssembly.Memory (not shared). */
   memory: WasmMemory;
-  /** Allocates `bytes` in it; returns the byte address. */
+  /** Allocates `bytes` in it; returns the byte address (unsigned; 0 when it cannot). */
   malloc(bytes: number): number;
   /** Frees an address `malloc` returned. */
   free(address: number): void;
@@ -163,7 +163,8 @@ export function createGemmF32(options: { kernel?: GemmF32Kernel; heap?: GemmHeap
     }
     if (onHeap) {
       const address = options.heap.malloc(packing * 4 + 16);
-      if (address > 0) lent = { instance: onHeap, memory: options.heap.memory, address, scratch: ((address + 15) & ~15) / 4, free: options.heap.free };
+      // Arithmetic, not bitwise: above 2 GiB a bitwise mask would turn the address negative.
+      if (address > 0) lent = { instance: onHeap, memory: options.heap.memory, address, scratch: Math.ceil(address / 16) * 4, free: options.heap.free };
     }
   }
   let heap = new Float32Array(memory.buffer);

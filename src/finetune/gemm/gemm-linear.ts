@@ -38,7 +38,8 @@ export function tfjsWasmHeap(): GemmHeap | null {
   const memory = wasm?.asm?.memory;
   if (!wasm || !memory || typeof wasm._malloc !== 'function' || typeof wasm._free !== 'function' || wasm.HEAPU8.buffer !== memory.buffer) return null;
   const { _malloc: malloc, _free: free } = wasm;
-  return { memory, malloc: (bytes) => malloc(bytes), free: (address) => free(address) };
+  // Emscripten's _malloc returns a signed i32: unsigned, as tfjs-wasm reads it, for a heap past 2 GiB.
+  return { memory, malloc: (bytes) => malloc(bytes) >>> 0, free: (address) => free(address) };
 }
 
 /** The float32 values of a tensor: a view of tfjs-wasm's heap when the tensor lives there (valid until the next tfjs op), else `dataSync()`. */
