@@ -65,8 +65,15 @@ export const TRAINING_PARAMS: ParamTable = Object.freeze({
   fields: [
     { name: 'task', default: null, required: true, meaning: "'classification' (sequence classification, cross-entropy over classes) or 'causal-lm' (next-token loss).", check: checks.oneOf(['classification', 'causal-lm']) },
     { name: 'seed', default: null, required: true, meaning: 'Seed of the batch order and the dropout masks: the same seed and data give the same weights byte for byte.', check: checks.int(Number.MIN_SAFE_INTEGER) },
-    { name: 'epochs', default: 1, meaning: 'Passes over the primary data source; one is enough for small LoRA adapters, early stopping guards more.', check: checks.int(1), aliases: ['num_train_epochs'] },
-    { name: 'maxSteps', default: null, meaning: 'Stop after this many optimizer steps (whichever of epochs and maxSteps comes first); null = no cap.', check: checks.nullable(checks.int(1)), aliases: ['max_steps', 'steps'] },
+    {
+      name: 'epochs',
+      default: null,
+      meaning:
+        "Passes over the primary data source. null: 1 (enough for small LoRA adapters, early stopping guards more), or with maxSteps as many as maxSteps needs, as transformers' max_steps overrides num_train_epochs; the result's `used.epochs` is the number that ran.",
+      check: checks.nullable(checks.int(1)),
+      aliases: ['num_train_epochs'],
+    },
+    { name: 'maxSteps', default: null, meaning: 'Optimizer steps to run: alone, exactly this many (the data is cycled); with explicit epochs, whichever of the two comes first. null = no cap.', check: checks.nullable(checks.int(1)), aliases: ['max_steps', 'steps'] },
     { name: 'batchSize', default: 32, meaning: 'Examples per micro-batch; fits the 2-core wasm budget, Adam is robust to it.', check: checks.int(1), aliases: ['per_device_train_batch_size', 'batch_size', 'bs'] },
     { name: 'gradientAccumulationSteps', default: 1, meaning: 'Micro-batches whose mean gradient makes one optimizer step (larger effective batches without more memory).', check: checks.int(1) },
     { name: 'learningRate', default: 1e-3, meaning: 'Peak AdamW learning rate, in (0, 1]; a common LoRA rate for small models (PEFT examples use 1e-4–3e-3).', check: checks.number(0, 1, { min: true }), aliases: ['learning_rate', 'lr'] },

@@ -74,9 +74,9 @@ export interface TrainOptions {
   validation?: readonly TrainingExample[];
   /** Seed of batch order and dropout masks. */
   seed: number;
-  /** Passes over the primary source. Default 1. */
-  epochs?: number;
-  /** Stop after this many optimizer steps (whichever of epochs and maxSteps comes first). */
+  /** Passes over the primary source. Default 1, or with `maxSteps` as many as it needs (transformers' `max_steps`). */
+  epochs?: number | null;
+  /** Optimizer steps: alone, exactly this many (the data cycled); with explicit `epochs`, whichever comes first. */
   maxSteps?: number | null;
   /** Examples per micro-batch. Default 32. */
   batchSize?: number;
@@ -449,13 +449,17 @@ function trainingSettings(used: TrainingParams, totalSteps: number, sources: Dat
 export async function train(model: Model, options: TrainOptions): Promise<TrainResult> {
   await ensureBackend(); // the fastest backend when the program chose none (cpu trains ~6× slower than wasm)
   const started = performance.now();
-  const used = resolve<TrainingParams>(TRAINING_PARAMS, options);
-  if (used.earlyStopping && !options.validation?.length) throw invalid('earlyStopping needs validation examples.');
+  const resolved = resolve<Omit<TrainingParams, 'epochs'> & { epochs: number | null }>(TRAINING_PARAMS, options);
+  if (resolved.earlyStopping && !options.validation?.length) throw invalid('earlyStopping needs validation examples.');
   const sources = normalizeSources(options.train);
-  validateTrainingExamples(model, used.task, sources, options.validation); // issue 13: bad labels/ids/features refused naming the example
-  const plan = createBatchPlan(sources, used.batchSize, used.seed);
+  validateTrainingExamples(model, resolved.task, sources, options.validation); // issue 13: bad labels/ids/features refused naming the example
+  const plan = createBatchPlan(sources, resolved.batchSize, resolved.seed);
   const epochMicro = plan.microBatchesPerEpoch;
-  const accum = used.gradientAccumulationSteps;
+  const accum = resolved.gradientAccumulationSteps;
+  // epochs left unset: 1, or with maxSteps the passes maxSteps needs (transformers: max_steps overrides
+  // num_train_epochs). `used` records the number that ran.
+  const epochs = resolved.epochs ?? (resolved.maxSteps !== null ? Math.max(1, Math.ceil((resolved.maxSteps * accum) / epochMicro)) : 1);
+  const used: TrainingParams = { ...resolved, epochs };
   let totalSteps = Math.ceil((used.epochs * epochMicro) / accum);
   if (used.maxSteps !== null) totalSteps = Math.min(totalSteps, used.maxSteps);
   const totalMicro = Math.min(used.epochs * epochMicro, totalSteps * accum);

@@ -75,6 +75,28 @@ function parameterBytes(model: Model): Map<string, string> {
 const tinyTransformer = (seed = 1) => createTransformer({ vocabSize: 10, dModel: 8, nHeads: 2, nLayers: 1, maxSeqLen: 12, mlpHidden: 16, seed });
 
 describe('train', () => {
+  it("maxSteps alone runs exactly that many steps, cycling the data (transformers' max_steps); with explicit epochs, whichever comes first", async () => {
+    // 18 examples in batches of 8: 3 steps per epoch.
+    const run = async (options: { maxSteps: number; epochs?: number }) => {
+      const model = createLogisticRegression({ inputSize: 4, numClasses: 3, seed: 1 });
+      const result = await train(model, { task: 'classification', train: blobs(18, 1), seed: 1, batchSize: 8, learningRate: 0.05, ...options });
+      model.dispose();
+      return result;
+    };
+    const alone = await run({ maxSteps: 7 });
+    expect(alone.steps).toBe(7);
+    expect(alone.used.epochs).toBe(3); // ⌈7 / 3⌉ passes, stated as what ran
+    expect(alone.used.maxSteps).toBe(7);
+    const both = await run({ maxSteps: 7, epochs: 1 });
+    expect(both.steps).toBe(3);
+    expect(both.used.epochs).toBe(1);
+    // Neither: one epoch, as before.
+    const model = createLogisticRegression({ inputSize: 4, numClasses: 3, seed: 1 });
+    const plain = await train(model, { task: 'classification', train: blobs(18, 1), seed: 1, batchSize: 8 });
+    expect([plain.steps, plain.used.epochs]).toEqual([3, 1]);
+    model.dispose();
+  });
+
   it('fits logistic regression on separable blobs and logs every step', async () => {
     const model = createLogisticRegression({ inputSize: 4, numClasses: 3, seed: 1 });
     const steps: number[] = [];
