@@ -152,7 +152,6 @@ const projectionCheck: ParamCheck = (v) => (v !== null && typeof v === 'object' 
 export const GENERATIVE_PARAMS: ParamTable = Object.freeze({
   name: 'generative',
   code: 'INVALID_ARGUMENT',
-  docsPath: '#generative-stage',
   inputs: ['rows', 'prompts', 'tokenizer', 'excludeRows', 'feeModel', 'onProgress'],
   fields: [
     { name: 'adapterName', default: GENERATIVE_DEFAULTS.adapterName, meaning: 'Name of the LoRA adapter the stage attaches and trains.', check: checks.string() },
@@ -251,7 +250,8 @@ export interface GenerativeModelRecord {
  * Hash of the tokenizer files in a model folder: each present file of tokenizer.json and tokenizer_config.json hashed
  * (SHA-256 of its bytes), then SHA-256 of the canonical JSON of `{ file: hash }`. `hash` is null when neither exists.
  *
- * @throws ProvenantError never for a missing file; a read error other than ENOENT propagates.
+ * A missing file is skipped (it is then absent from `files`); any other read error (permissions) is thrown as node:fs
+ * threw it.
  * @example
  * ```ts
  * import { tokenizerFilesHash } from 'provenant';
@@ -273,7 +273,9 @@ export async function tokenizerFilesHash(directory: string): Promise<{ files: st
 
 /**
  * The record of what ran: kind, architecture, `model_type`, source folder, and the tokenizer (whose it is, and the hash
- * of its files when it is the checkpoint's own). `baseModelHash` covers the weights and config, not the tokenizer.
+ * of its files when it is the checkpoint's own). `baseModelHash` covers the weights and config, not the tokenizer. The
+ * files are read when this runs (the stage calls it before training), not when the model was loaded: a folder edited in
+ * between is hashed as it is now.
  *
  * @example
  * ```ts

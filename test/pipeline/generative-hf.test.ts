@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { attachSection, auditRecordViolations, type AuditRecord } from '../../src/audit/index.js';
-import { baseModelDirectory, baseModelHash, CHAR_VOCAB_SIZE, createTransformer, loadPretrained, tf } from '../../src/finetune/index.js';
+import { baseModelDirectory, baseModelHash, CHAR_VOCAB_SIZE, createCharTokenizer, createTransformer, loadPretrained, tf } from '../../src/finetune/index.js';
 import { runGenerativeStage, type GenerativeRow } from '../../src/pipeline/generative.js';
 import { describeGenerativeModel, generativeTargetModules, resolveGenerativeParams } from '../../src/pipeline/generative.js';
 import { caught } from '../finetune/hf/fixtures.js';
@@ -69,8 +69,15 @@ describe('runGenerativeStage on Hugging Face models', () => {
     model.dispose();
   }, 60_000);
 
-  it("keeps the zoo transformer's four module kinds as its default", () => {
+  it("keeps the zoo transformer's four module kinds as its default", async () => {
     const model = createTransformer({ vocabSize: CHAR_VOCAB_SIZE, dModel: 8, nHeads: 2, nLayers: 1, maxSeqLen: 16, seed: 1 });
+    expect(await describeGenerativeModel(model, createCharTokenizer())).toEqual({
+      kind: 'transformer',
+      architecture: 'transformer',
+      modelType: null,
+      directory: null,
+      tokenizer: { source: 'caller', files: [], hash: null },
+    });
     expect(generativeTargetModules(model)).toEqual(['q_proj', 'v_proj', 'fc_in', 'fc_out']);
     expect(resolveGenerativeParams(model, {}).lora).toMatchObject({ r: 8, alpha: 16, targetModules: ['q_proj', 'v_proj', 'fc_in', 'fc_out'] });
     model.dispose();
