@@ -25,6 +25,29 @@ const list = (items: JsonSchema, minItems?: number): JsonSchema => ({ type: 'arr
 const interval = obj({ value: num, low: num, high: num });
 const parameter = obj({ name: str, value: {}, default: {}, meaning: { type: 'string', pattern: '\\S' } });
 const scoredRow = obj({ rowId: str, contributor: str, score: num });
+const nullable = (schema: JsonSchema): JsonSchema => ({ anyOf: [schema, { type: 'null' }] });
+/**
+ * The generative stage's section (`sections.generative`, `runGenerativeStage`): the base model, what ran (`model`: kind,
+ * architecture, model_type, folder, tokenizer hash) and the parameters are checked; `model` and `parameters` are optional
+ * so records written before them stay valid; further fields stay open.
+ */
+const generativeSection = obj(
+  {
+    baseModelHash: hex(32),
+    model: obj({
+      kind: str,
+      architecture: str,
+      modelType: nullable(str),
+      directory: nullable(str),
+      tokenizer: obj({ source: { enum: ['model', 'caller'] }, files: list(str), hash: nullable(hex(32)) }),
+    }),
+    parameters: list(parameter),
+    adapter: obj({ name: str, hash: hex(32), config: { type: 'object' } }),
+    answers: list({ type: 'object' }),
+  },
+  ['baseModelHash', 'adapter', 'answers'],
+  true,
+);
 
 export const AUDIT_RECORD_SCHEMA: JsonSchema = {
   $schema: 'https://json-schema.org/draft/2020-12/schema',
@@ -150,7 +173,7 @@ export const AUDIT_RECORD_SCHEMA: JsonSchema = {
     },
     timings: { type: 'object', additionalProperties: num },
     // Further sections from other stages (generation attribution, chain planning), covered by the record digest.
-    sections: { type: 'object' },
+    sections: obj({ generative: generativeSection }, [], true),
     integrity: obj(
       {
         algorithm: { const: INTEGRITY_ALGORITHM },

@@ -4,7 +4,24 @@
  * JSON-ready data for the audit record (bigints as decimal strings). Each step is its own function over plain data; the
  * stage only wires them.
  */
-import { adapterHash, attachAdapter, baseModelHash, resolveLoraConfig, train, type DataSource, type LoraConfig, type TrainingExample } from '../finetune/index.js';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  GENERATION_PARAMS,
+  LORA_PARAMS,
+  TOKENIZER_CONFIG_FILE,
+  TOKENIZER_FILE,
+  TRAINING_PARAMS,
+  adapterHash,
+  attachAdapter,
+  baseModelHash,
+  defaultTargetModules,
+  isPretrainedModel,
+  train,
+  type DataSource,
+  type LoraConfig,
+  type TrainingExample,
+} from '../finetune/index.js';
 import {
   attributeGeneration,
   buildSpanIndex,
@@ -21,7 +38,23 @@ import {
 } from '../attribution/index.js';
 import { fitDataInf, type Preconditioner } from '../attribution/index.js';
 import type { FactorizedProjectionSpec } from '../attribution/index.js';
-import { assertArgument, createProgressReporter, createRng, type Hex, type ProgressCallback } from '../core/index.js';
+import {
+  assertArgument,
+  canonicalJson,
+  checks,
+  createProgressReporter,
+  createRng,
+  describe,
+  resolve,
+  sha256,
+  withDefaults,
+  type Hex,
+  type ParamCheck,
+  type ParamField,
+  type ParamRow,
+  type ParamTable,
+  type ProgressCallback,
+} from '../core/index.js';
 import { chunkText, normalizeProse } from '../datanet/index.js';
 import { importDatasetPackage } from '../datanet/load-package.js';
 import type { GenerationAnswerRecord, GenerationSpanRecord } from '../audit/report-generation.js';
@@ -38,6 +71,7 @@ export interface GenerativeRow {
 /** Defaults of the generative stage with their reasons (recorded in the result). */
 export const GENERATIVE_DEFAULTS = Object.freeze({
   adapterName: 'generative',
+  /** `targetModules` here are the zoo transformer's module names; any other model gets its own default (see `generativeTargetModules`). */
   lora: { r: 8, alpha: 16, targetModules: ['q_proj', 'v_proj', 'fc_in', 'fc_out'] } as Partial<LoraConfig>,
   /** With the planted rows oversampled (weight 2), 300 steps of 16 rows let the shipped model reproduce 9 of 12 planted
    * facts verbatim (bench:generation-attribution); 250 steps of 32 at 3e-3 with weight 1/3 reproduced 1 of 12. */
@@ -78,6 +112,195 @@ export interface GenerativeStageOptions {
   onProgress?: ProgressCallback;
 }
 
+/**
+ * The LoRA targets the generative stage uses by default on `model`: for the zoo transformer (`createTransformer`,
+ * `loadBaseModel`) its attention and MLP projections `q_proj`, `v_proj`, `fc_in`, `fc_out` (the four module kinds the
+ * benchmark measured); for any other model its own default (`defaultTargetModules`: PEFT's for a Hugging Face checkpoint
+ * — `c_attn` for GPT-2, `q_proj`/`v_proj` for Llama). Never throws.
+ *
+ * @example
+ * ```ts
+ * import { generativeTargetModules } from 'provenant';
+ * import { loadBaseModel, loadPretrained, baseModelDirectory } from 'provenant/finetune';
+ *
+ * generativeTargetModules(await loadBaseModel()); // ['q_proj', 'v_proj', 'fc_in', 'fc_out']
+ * generativeTargetModules(await loadPretrained(await baseModelDirectory())); // the checkpoint's PEFT default
+ * ```
+ */
+export function generativeTargetModules(model: CausalLmModel): string[] {
+  return model.kind === 'transformer' ? [...(GENERATIVE_DEFAULTS.lora.targetModules as string[])] : defaultTargetModules(model);
+}
+
+/** A field of another table with the generative stage's own default (stated once, in `GENERATIVE_DEFAULTS`). */
+const fieldOf = (table: ParamTable, name: string, value: unknown): ParamField => {
+  const field = table.fields.find((f) => f.name === name);
+  if (!field || 'group' in field) throw new Error(`Internal: ${table.name} has no leaf field ${name}.`);
+  return { ...field, default: value, required: false };
+};
+const oversampleCheck: ParamCheck = (v) =>
+  Array.isArray(v) && v.every((o) => o !== null && typeof o === 'object' && Array.isArray(o.contributors) && o.contributors.every((c: unknown) => typeof c === 'string') && typeof o.weight === 'number' && Number.isFinite(o.weight) && o.weight > 0)
+    ? null
+    : `must be an array of { contributors: string[], weight > 0 }, got ${JSON.stringify(v)}`;
+const projectionCheck: ParamCheck = (v) => (v !== null && typeof v === 'object' && typeof (v as { kind?: unknown }).kind === 'string' ? null : `must be a projection spec ({ kind, … }), got ${JSON.stringify(v)}`);
+
+/**
+ * Every parameter of the generative stage with its default, meaning and check (`core/params`): unknown option names are
+ * refused with the nearest known one (`maxNewToken` → `maxNewTokens`). `lora` is `LORA_PARAMS` with the stage's rank and
+ * alpha; its `targetModules` default depends on the model, so the stage resolves against `generativeParams(model)`.
+ * Inputs (rows, prompts, tokenizer, excluded rows, fee model, progress callback) are accepted, never described.
+ */
+export const GENERATIVE_PARAMS: ParamTable = Object.freeze({
+  name: 'generative',
+  code: 'INVALID_ARGUMENT',
+  inputs: ['rows', 'prompts', 'tokenizer', 'excludeRows', 'feeModel', 'onProgress'],
+  fields: [
+    { name: 'adapterName', default: GENERATIVE_DEFAULTS.adapterName, meaning: 'Name of the LoRA adapter the stage attaches and trains.', check: checks.string() },
+    {
+      name: 'lora',
+      group: withDefaults(LORA_PARAMS, { r: GENERATIVE_DEFAULTS.lora.r, alpha: GENERATIVE_DEFAULTS.lora.alpha, targetModules: GENERATIVE_DEFAULTS.lora.targetModules }),
+      meaning: "The LoRA adapter (PEFT LoraConfig fields); targetModules defaults to the model's own (generativeTargetModules).",
+    },
+    { name: 'steps', default: GENERATIVE_DEFAULTS.steps, meaning: 'Optimizer steps of the fine-tune.', check: checks.int(1), aliases: ['maxSteps', 'max_steps'] },
+    fieldOf(TRAINING_PARAMS, 'batchSize', GENERATIVE_DEFAULTS.batchSize),
+    fieldOf(TRAINING_PARAMS, 'learningRate', GENERATIVE_DEFAULTS.learningRate),
+    fieldOf(TRAINING_PARAMS, 'seed', GENERATIVE_DEFAULTS.seed),
+    { name: 'oversample', default: [], meaning: 'Extra training sources: rows of these contributors drawn with this relative weight in each batch.', check: oversampleCheck },
+    { name: 'projection', default: GENERATIVE_DEFAULTS.projection, meaning: 'Kronecker-factored projection of per-row LoRA gradients (LoGra, Choe et al. 2024 eq. 6–7).', check: projectionCheck },
+    { name: 'preconditioner', default: GENERATIVE_DEFAULTS.preconditioner, meaning: "Influence estimator: 'datainf' (Kwon et al. 2024) or 'grad-dot' (none).", check: checks.oneOf(['datainf', 'grad-dot']) },
+    { name: 'topK', default: GENERATIVE_DEFAULTS.topK, meaning: 'Proponent and opponent rows listed per answer.', check: checks.int(1), aliases: ['top_k'] },
+    fieldOf(GENERATION_PARAMS, 'maxNewTokens', GENERATIVE_DEFAULTS.maxNewTokens),
+    { name: 'minSpanLength', default: GENERATIVE_DEFAULTS.minSpanLength, meaning: 'Shortest verbatim span (tokens) reported between an answer and the rows.', check: checks.int(1) },
+  ],
+});
+
+/**
+ * `GENERATIVE_PARAMS` with the LoRA targets defaulted to `generativeTargetModules(model)`: the table the stage resolves
+ * its options against, so the record states the targets that ran. Never throws.
+ *
+ * @example
+ * ```ts
+ * import { generativeParams, type CausalLmModel } from 'provenant';
+ * import { defaultOf } from 'provenant';
+ * declare const model: CausalLmModel;
+ * defaultOf(generativeParams(model), 'lora.targetModules'); // e.g. ['q_proj', 'v_proj'] for a Llama checkpoint
+ * ```
+ */
+export function generativeParams(model: CausalLmModel): ParamTable {
+  return withDefaults(GENERATIVE_PARAMS, { 'lora.targetModules': generativeTargetModules(model) });
+}
+
+/** The stage's parameters, every field resolved (`GenerativeStageRecord.parameters` describes them). */
+export interface GenerativeParams {
+  adapterName: string;
+  lora: LoraConfig;
+  steps: number;
+  batchSize: number;
+  learningRate: number;
+  seed: number;
+  oversample: { contributors: string[]; weight: number }[];
+  projection: FactorizedProjectionSpec;
+  preconditioner: 'datainf' | 'grad-dot';
+  topK: number;
+  maxNewTokens: number;
+  minSpanLength: number;
+}
+
+/**
+ * The generative stage's options resolved for `model` (`generativeParams(model)`): defaults filled in, every value
+ * checked, unknown names refused.
+ *
+ * @throws ProvenantError `INVALID_ARGUMENT` naming every unknown option (with the nearest known name, `maxNewToken` →
+ *   `maxNewTokens`) or bad value, `lora.*` ones included.
+ * @example
+ * ```ts
+ * import { resolveGenerativeParams, type CausalLmModel } from 'provenant';
+ * declare const model: CausalLmModel;
+ * resolveGenerativeParams(model, { steps: 50 }).lora.targetModules; // the model's default targets
+ * ```
+ */
+export function resolveGenerativeParams(model: CausalLmModel, options: Partial<GenerativeStageOptions> | Record<string, unknown>): GenerativeParams {
+  return resolve<GenerativeParams>(generativeParams(model), options);
+}
+
+/** What ran: the model and the tokenizer behind the record (`GenerativeStageRecord.model`). */
+export interface GenerativeModelRecord {
+  /** `transformer` (the zoo's), `gpt2`, `llama` or `bert`. */
+  kind: string;
+  /** The checkpoint's class (`LlamaForCausalLM`) for a Hugging Face model, `transformer` for the zoo's. */
+  architecture: string;
+  /** `config.json`'s `model_type`, null for the zoo transformer. */
+  modelType: string | null;
+  /** The folder the model was loaded from, null when unknown (built in memory, the zoo's). */
+  directory: string | null;
+  tokenizer: {
+    /** `model` (the checkpoint's own tokenizer) or `caller` (another one passed in `options.tokenizer`). */
+    source: 'model' | 'caller';
+    /** The tokenizer files hashed (those present of tokenizer.json, tokenizer_config.json). */
+    files: string[];
+    /**
+     * SHA-256 of the canonical JSON `{ "<file>": "<0x sha256 of its bytes>", … }` over `files` — the chat template lives in
+     * tokenizer_config.json, so two folders with equal weights but different templates differ here; null when no file
+     * was hashed (a caller's tokenizer, or a model without a folder).
+     */
+    hash: Hex | null;
+  };
+}
+
+/**
+ * Hash of the tokenizer files in a model folder: each present file of tokenizer.json and tokenizer_config.json hashed
+ * (SHA-256 of its bytes), then SHA-256 of the canonical JSON of `{ file: hash }`. `hash` is null when neither exists.
+ *
+ * A missing file is skipped (it is then absent from `files`); any other read error (permissions) is thrown as node:fs
+ * threw it.
+ * @example
+ * ```ts
+ * import { tokenizerFilesHash } from 'provenant';
+ * await tokenizerFilesHash('test/fixtures/hf/tiny-chat'); // { files: ['tokenizer.json', 'tokenizer_config.json'], hash: '0x…' }
+ * ```
+ */
+export async function tokenizerFilesHash(directory: string): Promise<{ files: string[]; hash: Hex | null }> {
+  const hashes: Record<string, Hex> = {};
+  for (const file of [TOKENIZER_FILE, TOKENIZER_CONFIG_FILE]) {
+    try {
+      hashes[file] = sha256(new Uint8Array(await readFile(join(directory, file))));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+  }
+  const files = Object.keys(hashes);
+  return { files, hash: files.length > 0 ? sha256(canonicalJson(hashes)) : null };
+}
+
+/**
+ * The record of what ran: kind, architecture, `model_type`, source folder, and the tokenizer (whose it is, and the hash
+ * of its files when it is the checkpoint's own). `baseModelHash` covers the weights and config, not the tokenizer. The
+ * files are read when this runs (the stage calls it before training), not when the model was loaded: a folder edited in
+ * between is hashed as it is now.
+ *
+ * @example
+ * ```ts
+ * import { describeGenerativeModel } from 'provenant';
+ * import { loadPretrained } from 'provenant/finetune';
+ * const model = await loadPretrained('test/fixtures/hf/tiny-chat');
+ * (await describeGenerativeModel(model, model.tokenizer!)).modelType; // 'llama'
+ * ```
+ */
+export async function describeGenerativeModel(model: CausalLmModel, tokenizer: TextTokenizer): Promise<GenerativeModelRecord> {
+  if (!isPretrainedModel(model)) {
+    return { kind: model.kind, architecture: model.kind, modelType: null, directory: null, tokenizer: { source: 'caller', files: [], hash: null } };
+  }
+  const own = tokenizer === (model.tokenizer as unknown);
+  const hashed = own && model.directory ? await tokenizerFilesHash(model.directory) : { files: [], hash: null };
+  const modelType = model.rawConfig.model_type;
+  return {
+    kind: model.kind,
+    architecture: model.config.className,
+    modelType: typeof modelType === 'string' ? modelType : null,
+    directory: model.directory,
+    tokenizer: { source: own ? 'model' : 'caller', ...hashed },
+  };
+}
+
 /** A span of an answer and one answer as the audit record holds them (defined by the report that renders them). */
 export type GenerativeSpanRecord = GenerationSpanRecord;
 export type GenerativeAnswerRecord = GenerationAnswerRecord;
@@ -85,6 +308,10 @@ export type GenerativeAnswerRecord = GenerationAnswerRecord;
 /** The record section of the generative stage (plain JSON). */
 export interface GenerativeStageRecord {
   baseModelHash: Hex;
+  /** What ran: architecture, model_type, source folder, tokenizer hash (`baseModelHash` covers neither folder nor tokenizer). */
+  model: GenerativeModelRecord;
+  /** Every parameter the stage used, with its default and meaning (`GENERATIVE_PARAMS` resolved for the model). */
+  parameters: ParamRow[];
   adapter: { name: string; hash: Hex; config: LoraConfig };
   training: { steps: number; batchSize: number; learningRate: number; seed: number; firstLoss: number | null; finalLoss: number | null; seconds: number };
   index: { rows: number; dim: number; featurizeSeconds: number; spanTokens: number; spanBytes: number; spanBuildMs: number };
@@ -223,14 +450,16 @@ export async function generativeDemoData(options: { sotuRows?: number; seed?: nu
 }
 
 /**
- * Step 1: attach a LoRA adapter (`options.adapterName`, config `GENERATIVE_DEFAULTS.lora` overridden by `options.lora`)
+ * Step 1: attach a LoRA adapter (`options.adapterName`, config `options.lora` over the stage's defaults, the LoRA targets
+ * defaulting to `generativeTargetModules(model)`; options resolved by `resolveGenerativeParams`)
  * and fine-tune the causal LM on the rows (next-token cross-entropy over whole rows, `task: 'causal-lm'`) for
  * `options.steps` optimizer steps of `options.batchSize` rows. `options.oversample` adds sources drawn with their weight
  * (e.g. planted rows as two thirds of each batch). The adapter stays attached and active. Returns the adapter name, the
  * resolved `LoraConfig`, the `train` result and the summary the record holds (losses in nats per token, `seconds` wall
  * time).
  *
- * @throws ProvenantError `LORA_CONFIG_INVALID` (bad `options.lora`), `INVALID_ARGUMENT` (an adapter of that name is
+ * @throws ProvenantError `INVALID_ARGUMENT` (an unknown option, with the nearest name, or a bad value — `lora.*`
+ * included), `LORA_TARGET_NOT_FOUND` (targets the model lacks), `INVALID_ARGUMENT` (an adapter of that name is
  * already attached), `TRAINING_CONFIG_INVALID` (bad steps / batch size / learning rate, empty rows),
  * `TRAINING_NON_FINITE_LOSS` (the loss diverged).
  *
@@ -246,19 +475,14 @@ export async function generativeDemoData(options: { sotuRows?: number; seed?: nu
  * ```
  */
 export async function fineTuneOnText(model: CausalLmModel, rows: readonly GenerativeRow[], tokenizer: TextTokenizer, options: GenerativeStageOptions) {
-  const adapterName = options.adapterName ?? GENERATIVE_DEFAULTS.adapterName;
-  const lora = resolveLoraConfig({ ...GENERATIVE_DEFAULTS.lora, ...options.lora });
-  const seed = options.seed ?? GENERATIVE_DEFAULTS.seed;
+  const { adapterName, lora, seed, steps, batchSize, learningRate, oversample } = resolveGenerativeParams(model, options);
   attachAdapter(model, adapterName, lora, { seed });
   const example = (r: GenerativeRow): TrainingExample => ({ input: tokenizer.encode(r.text) });
   const sources: DataSource[] = [{ name: 'rows', examples: rows.map(example), weight: 1 }];
-  for (const [k, o] of (options.oversample ?? []).entries()) {
+  for (const [k, o] of oversample.entries()) {
     const chosen = rows.filter((r) => o.contributors.includes(r.contributor));
     if (chosen.length > 0) sources.push({ name: `oversample-${k}`, examples: chosen.map(example), weight: o.weight });
   }
-  const steps = options.steps ?? GENERATIVE_DEFAULTS.steps;
-  const batchSize = options.batchSize ?? GENERATIVE_DEFAULTS.batchSize;
-  const learningRate = options.learningRate ?? GENERATIVE_DEFAULTS.learningRate;
   const result = await train(model, { task: 'causal-lm', train: sources, seed, epochs: 10_000, maxSteps: steps, batchSize, learningRate, onProgress: options.onProgress });
   return {
     adapterName,
@@ -296,14 +520,14 @@ export async function fineTuneOnText(model: CausalLmModel, rows: readonly Genera
  * ```
  */
 export function buildGenerativeIndex(model: CausalLmModel, rows: readonly GenerativeRow[], tokenizer: TextTokenizer, options: Pick<GenerativeStageOptions, 'projection' | 'preconditioner'> = {}) {
+  const { projection, preconditioner: kind } = resolveGenerativeParams(model, options);
   const ids = rows.map((r) => tokenizer.encode(r.text));
   const meta = { rowIds: rows.map((r) => r.rowId), contributors: rows.map((r) => r.contributor), datanets: rows.map((r) => r.datanet) };
   const started = performance.now();
-  const features = featurizeCausal(model, ids.map((x) => ({ ids: x })), { projection: options.projection ?? GENERATIVE_DEFAULTS.projection });
+  const features = featurizeCausal(model, ids.map((x) => ({ ids: x })), { projection });
   const featurizeSeconds = (performance.now() - started) / 1000;
   const spans: SpanIndex = buildSpanIndex({ ids, ...meta });
   const store = inMemoryFeatureStore(model, features, meta);
-  const kind = options.preconditioner ?? GENERATIVE_DEFAULTS.preconditioner;
   const preconditioner: Preconditioner | undefined = kind === 'datainf' ? fitDataInf(store.features) : undefined;
   const index = createGenerationIndex(model, store, { spans, preconditioner });
   return {
@@ -335,13 +559,14 @@ export function buildGenerativeIndex(model: CausalLmModel, rows: readonly Genera
  * ```
  */
 export function answerRecord(model: CausalLmModel, index: GenerationIndex, rows: readonly GenerativeRow[], prompt: string, options: Omit<GenerativeStageOptions, 'rows' | 'prompts'>): { record: GenerativeAnswerRecord; attribution: GenerationAttribution } {
+  const { topK, maxNewTokens, minSpanLength } = resolveGenerativeParams(model, options);
   const started = performance.now();
   const a = attributeGeneration(model, prompt, {
     index,
     tokenizer: options.tokenizer,
-    topK: options.topK ?? GENERATIVE_DEFAULTS.topK,
-    generation: { maxNewTokens: options.maxNewTokens ?? GENERATIVE_DEFAULTS.maxNewTokens },
-    spans: { minLength: options.minSpanLength ?? GENERATIVE_DEFAULTS.minSpanLength },
+    topK,
+    generation: { maxNewTokens },
+    spans: { minLength: minSpanLength },
     excludeRows: options.excludeRows,
     feeModel: options.feeModel,
   });
@@ -383,7 +608,13 @@ export function answerRecord(model: CausalLmModel, index: GenerationIndex, rows:
 
 /**
  * The whole stage: fine-tune → index → answer, attribute and pay each prompt. The model gains the adapter (left attached
- * and active, so the caller can save it with `saveAdapter`).
+ * and active, so the caller can save it with `saveAdapter`). Options are resolved first (`resolveGenerativeParams`: the
+ * LoRA targets default to the model's own), and the record states what ran: `model` (architecture, `model_type`, folder,
+ * tokenizer hash) and `parameters` (every value used beside its default).
+ *
+ * @throws ProvenantError `INVALID_ARGUMENT` naming every unknown option (with the nearest name: `maxNewToken` →
+ *   `maxNewTokens`) or bad value, before anything runs; the steps' own errors (`LORA_TARGET_NOT_FOUND`,
+ *   `TRAINING_CONFIG_INVALID`, `TRAINING_NON_FINITE_LOSS`, …).
  *
  * @example
  * ```ts
@@ -395,7 +626,12 @@ export function answerRecord(model: CausalLmModel, index: GenerationIndex, rows:
  * ```
  */
 export async function runGenerativeStage(model: CausalLmModel, options: GenerativeStageOptions): Promise<GenerativeStageRecord> {
+  // Resolved first: a typo or a bad value fails before the model is touched, and the record describes this object.
+  const table = generativeParams(model);
+  const used = resolve<GenerativeParams>(table, options);
   const base = baseModelHash(model);
+  const modelRecord = await describeGenerativeModel(model, options.tokenizer);
+  options = { ...options, ...used };
   const tuned = await fineTuneOnText(model, options.rows, options.tokenizer, options);
   const indexProgress = createProgressReporter('generative-index', 1, options.onProgress);
   indexProgress.tick(0, undefined, `featurizing ${options.rows.length} rows and building the span index`);
@@ -412,6 +648,8 @@ export async function runGenerativeStage(model: CausalLmModel, options: Generati
     const fee = resolveFeeModel(options.feeModel);
     return {
       baseModelHash: base,
+      model: modelRecord,
+      parameters: describe(table, used, ''),
       adapter: { name: tuned.adapterName, hash: adapterHash(model, tuned.adapterName), config: tuned.lora },
       training: tuned.summary,
       index: built.figures,
@@ -419,9 +657,9 @@ export async function runGenerativeStage(model: CausalLmModel, options: Generati
         influence: built.index.scores.preconditioner.method,
         preconditionerParams: built.index.scores.preconditioner.params,
         featurize: built.index.info,
-        topK: options.topK ?? GENERATIVE_DEFAULTS.topK,
-        minSpanLength: options.minSpanLength ?? GENERATIVE_DEFAULTS.minSpanLength,
-        maxNewTokens: options.maxNewTokens ?? GENERATIVE_DEFAULTS.maxNewTokens,
+        topK: used.topK,
+        minSpanLength: used.minSpanLength,
+        maxNewTokens: used.maxNewTokens,
         excludedRows: method?.excludedRows ?? [...(options.excludeRows ?? [])],
       },
       feeModel: Object.fromEntries(Object.entries(fee).map(([k, v]) => [k, typeof v === 'bigint' ? String(v) : v])),

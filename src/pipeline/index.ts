@@ -26,6 +26,12 @@ export { generalEnglish } from './general-english.js';
 export type { GeneralEnglish, GeneralEnglishOptions } from './general-english.js';
 export {
   GENERATIVE_DEFAULTS,
+  GENERATIVE_PARAMS,
+  generativeParams,
+  generativeTargetModules,
+  resolveGenerativeParams,
+  describeGenerativeModel,
+  tokenizerFilesHash,
   PLANTED_FACTS,
   runGenerativeStage,
   fineTuneOnText,
@@ -37,4 +43,4 @@ export {
   sotuEra,
   sampleInOrder,
 } from './generative.js';
-export type { GenerativeRow, GenerativeStageOptions, GenerativeStageRecord, GenerativeAnswerRecord, GenerativeSpanRecord } from './generative.js';
+export type { GenerativeRow, GenerativeParams, GenerativeModelRecord, GenerativeStageOptions, GenerativeStageRecord, GenerativeAnswerRecord, GenerativeSpanRecord } from './generative.js';

@@ -72,7 +72,11 @@ export interface PipelineInputs {
   snapshot: DatanetSnapshot;
   /** Rows held out entirely as a drift check (e.g. data collected later); evaluated, never trained on. Default none. */
   isDriftRow?: (row: SnapshotRow) => boolean;
-  /** The pretrained language model to adapt. It is modified in place (a classification head and an adapter are added). */
+  /**
+   * The pretrained language model to adapt: a zoo transformer (`createTransformer`, `loadBaseModel`). It is modified in
+   * place (a classification head and an adapter are added). A Hugging Face model (`loadPretrained`) is refused first
+   * (`MODEL_CONFIG_INVALID`): classify with `loadPretrained(dir, { numLabels })` + `prepareClassificationExamples` + `train`.
+   */
   baseModel: TransformerModel;
   /** Held-out general passages: the base model's retained ability (perplexity). */
   generalTexts: readonly string[];

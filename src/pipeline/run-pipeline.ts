@@ -4,7 +4,7 @@
  * (`buildAuditRecord`; chain section "skipped" — `provenant/chain` publishes it). Each stage is exported from
  * `./stages/` for flows that need a different order or a stage of their own; this body only wires them.
  */
-import { ProvenantError, type ProgressCallback } from '../core/index.js';
+import { ProvenantError, describeValue, type ProgressCallback } from '../core/index.js';
 import { buildAuditRecord, type AuditRecord } from '../audit/index.js';
 import type { ComparisonTable, GateReport } from '../eval/index.js';
 import { createCharTokenizer, gemmF32Kernel, initBackend, type TrainResult } from '../finetune/index.js';
@@ -37,11 +37,34 @@ async function timed<T>(timings: Record<string, number>, name: string, work: () 
 }
 
 /**
+ * The pipeline's classification (a head added by `addClassificationHead`, the char tokenizer) runs on the zoo
+ * transformer only: refuse anything else before any data is prepared, saying what to use instead.
+ */
+function assertZooTransformer(model: unknown): void {
+  const kind = model !== null && typeof model === 'object' ? (model as { kind?: unknown }).kind : undefined;
+  if (kind === 'transformer') return;
+  const what = kind === 'gpt2' || kind === 'llama' || kind === 'bert' ? `a Hugging Face ${kind} model (loadPretrained)` : kind === undefined ? describeValue(model) : `a model of kind ${JSON.stringify(kind)}`;
+  throw new ProvenantError(
+    'MODEL_CONFIG_INVALID',
+    `runPipeline: baseModel is ${what}; the pipeline's classification runs on zoo transformers (createTransformer or loadBaseModel — the demo loads models/base that way).`,
+    {
+      metaMessages: [
+        'For a Hugging Face model: loadPretrained(dir, { numLabels }) + prepareClassificationExamples + train, then toEvalModel / compareModels to evaluate it.',
+      ],
+      data: { input: 'baseModel', kind: kind ?? null },
+      docsPath: '#pipeline-parameters',
+    },
+  );
+}
+
+/**
  * Runs the whole pipeline. The base model is modified in place (a classification head and an adapter are added).
  *
  * @param options inputs (snapshot, base model, general texts, …) and parameters (see `PIPELINE_PARAMS` for each
  *   parameter's default, meaning and range)
- * @throws ProvenantError `INVALID_ARGUMENT` (or a nested table's code) naming every unknown or invalid option, with the
+ * @throws ProvenantError `MODEL_CONFIG_INVALID` first of all when `baseModel` is not a zoo transformer (createTransformer /
+ *   loadBaseModel), e.g. a Hugging Face model from loadPretrained (the error says what to use for one);
+ *   `INVALID_ARGUMENT` (or a nested table's code) naming every unknown or invalid option, with the
  *   nearest known name (`lr` → `training.learningRate`); `INVALID_ARGUMENT` when `sequenceLength` exceeds the model's
  *   context; the stages' own errors (`DATANET_SCHEMA_INVALID` for non-text rows, `TRAINING_CONFIG_INVALID`, …)
  * @example
@@ -60,6 +83,7 @@ async function timed<T>(timings: Record<string, number>, name: string, work: () 
  * ```
  */
 export async function runPipeline(options: PipelineOptions): Promise<PipelineResult> {
+  assertZooTransformer(options?.baseModel);
   const used = resolvePipelineParams(options);
   const { snapshot, baseModel: model } = options;
   if (used.sequenceLength > model.config.maxSeqLen) {
