@@ -1,5 +1,5 @@
 /** Accuracy: the weighted fraction of examples whose predicted class equals the label. */
-import { bootstrapEstimate } from './bootstrap.js';
+import { bootstrapEstimate, bootstrapOptionsTable, checkedBootstrapOptions } from './bootstrap.js';
 import type { BootstrapOptions } from './bootstrap.js';
 import type { MetricResult } from './metric-result.js';
 import { resolvePredictions } from './predictions.js';
@@ -18,6 +18,9 @@ export function accuracyStatistic(labels: Int32Array, predicted: Int32Array): (w
   };
 }
 
+/** The options of {@link accuracy}: the bootstrap's. */
+const ACCURACY_PARAMS = bootstrapOptionsTable('accuracy');
+
 /**
  * Accuracy with a seeded percentile bootstrap interval.
  *
@@ -30,7 +33,8 @@ export function accuracyStatistic(labels: Int32Array, predicted: Int32Array): (w
  * ```
  */
 export function accuracy(labels: readonly number[], predictions: Predictions, options: BootstrapOptions = {}): MetricResult {
+  const settings = checkedBootstrapOptions(ACCURACY_PARAMS, options);
   const resolved = resolvePredictions(labels, predictions);
-  const est = bootstrapEstimate(labels.length, accuracyStatistic(resolved.labels, resolved.predicted), options);
+  const est = bootstrapEstimate(labels.length, accuracyStatistic(resolved.labels, resolved.predicted), settings);
   return { metric: 'accuracy', higherIsBetter: true, n: labels.length, ...est };
 }

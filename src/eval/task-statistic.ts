@@ -3,7 +3,7 @@
  * task's metric — the shared step behind `evaluateTask`, `compareModels` and `evaluateStages`.
  */
 import { createProgressReporter, describeValue, ProvenantError } from '../core/index.js';
-import type { ProgressCallback } from '../core/index.js';
+import type { ParamField, ProgressCallback } from '../core/index.js';
 import { accuracyStatistic } from './accuracy.js';
 import { aurocStatistic } from './auroc.js';
 import { calibrationInputs, DEFAULT_ECE_BINS, eceStatistic } from './calibration.js';
@@ -19,6 +19,9 @@ import type { ProbabilityRows } from './validate.js';
 
 /** Default number of items handed to a model per call. */
 export const DEFAULT_EVAL_BATCH_SIZE = 64;
+
+/** The `batchSize` option of evaluateTask, compareModels and evaluateStages (their options tables share it). */
+export const EVAL_BATCH_SIZE_FIELD: ParamField = Object.freeze({ name: 'batchSize', default: DEFAULT_EVAL_BATCH_SIZE, meaning: 'Items per model call.', aliases: ['batch_size', 'per_device_eval_batch_size'] });
 
 /** A model's outputs on a task. */
 export type TaskOutputs =
