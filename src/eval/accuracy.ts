@@ -26,6 +26,7 @@ const ACCURACY_PARAMS = bootstrapOptionsTable('accuracy');
  *
  * @param labels true class indices.
  * @param predictions predicted class indices, or probability rows (argmax; ties to the lowest class).
+ * @throws ProvenantError `INVALID_ARGUMENT` for an unknown option name, with the nearest one (e.g. `resample` → `resamples`).
  * @example
  * ```ts
  * import { accuracy } from 'provenant/eval';

@@ -59,6 +59,7 @@ const AUROC_PARAMS = bootstrapOptionsTable('auroc', [
  *
  * @param labels class indices; `positiveClass` (default 1) is positive, the rest negative.
  * @param scores a real score per example (higher = more positive), or probability rows (column `positiveClass`).
+ * @throws ProvenantError `INVALID_ARGUMENT` for an unknown option name, with the nearest one (e.g. `resample` → `resamples`).
  * @example
  * ```ts
  * import { auroc } from 'provenant/eval';

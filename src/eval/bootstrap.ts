@@ -253,6 +253,7 @@ export function intervalForColumn(
 /**
  * A point estimate and percentile bootstrap interval for a weighted statistic θ(w) over n examples.
  *
+ * @throws ProvenantError `INVALID_ARGUMENT` for an unknown option name, with the nearest one (e.g. `resample` → `resamples`).
  * @example
  * ```ts
  * import { bootstrapEstimate } from 'provenant/eval';

@@ -94,6 +94,7 @@ const CALIBRATION_PARAMS = bootstrapOptionsTable('expectedCalibrationError', [
 /**
  * Expected calibration error with a seeded percentile bootstrap interval and the reliability-diagram bins.
  *
+ * @throws ProvenantError `INVALID_ARGUMENT` for an unknown option name, with the nearest one (e.g. `resample` → `resamples`).
  * @example
  * ```ts
  * import { expectedCalibrationError } from 'provenant/eval';

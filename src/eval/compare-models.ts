@@ -157,6 +157,8 @@ const COMPARE_MODELS_PARAMS = bootstrapOptionsTable(
  * @param base the model before fine-tuning.
  * @param tuned the fine-tuned model.
  * @param tasks `domain` tasks (what the fine-tune is for) and `retained` tasks (what the base could already do).
+ * @throws ProvenantError `INVALID_ARGUMENT` for an unknown option name, with the nearest one (e.g. `resample` → `resamples`).
+ *   `EVAL_INPUT_INVALID` for a malformed task, including an unknown task or dataset key.
  * @example
  * ```ts
  * import { compareModels, formatComparisonTable } from 'provenant/eval';

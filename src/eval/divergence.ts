@@ -119,6 +119,7 @@ const DRIFT_PARAMS = bootstrapOptionsTable('distributionDrift', [
 /**
  * KL(p‖q) = Σ_k p_k ln(p_k / q_k) in nats, stable in float64 (see the module note for ε).
  *
+ * @throws ProvenantError `INVALID_ARGUMENT` for an unknown option name, with the nearest one (e.g. `resample` → `resamples`).
  * @example
  * ```ts
  * import { klDivergence } from 'provenant/eval';
@@ -136,6 +137,7 @@ export function klDivergence(p: ArrayLike<number>, q: ArrayLike<number>, options
 /**
  * Jensen–Shannon divergence ½KL(p‖m) + ½KL(q‖m), m = (p + q)/2, in nats (in [0, ln 2]; symmetric; finite).
  *
+ * @throws ProvenantError `INVALID_ARGUMENT` for an unknown option name, with the nearest one (e.g. `resample` → `resamples`).
  * @example
  * ```ts
  * import { jensenShannonDivergence } from 'provenant/eval';
@@ -182,6 +184,7 @@ export interface DriftResult {
  * Drift between two models' output distributions on the same probe rows: mean KL(base‖tuned) and mean JS, each with a
  * seeded percentile bootstrap interval.
  *
+ * @throws ProvenantError `INVALID_ARGUMENT` for an unknown option name, with the nearest one (e.g. `resample` → `resamples`).
  * @example
  * ```ts
  * import { distributionDrift } from 'provenant/eval';

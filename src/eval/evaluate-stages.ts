@@ -40,6 +40,7 @@ const EVALUATE_STAGES_PARAMS = bootstrapOptionsTable(
  * Evaluates stage i's model on task j for all i, j. Stage i is the model after training on task i, so pass as many
  * stages as tasks, in training order.
  *
+ * @throws ProvenantError `INVALID_ARGUMENT` for an unknown option name, with the nearest one (e.g. `resample` → `resamples`).
  * @example
  * ```ts
  * import { base } from 'viem/chains';

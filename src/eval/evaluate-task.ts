@@ -31,6 +31,8 @@ const EVALUATE_TASK_PARAMS = bootstrapOptionsTable('evaluateTask', [EVAL_BATCH_S
 /**
  * Evaluates one model on one task.
  *
+ * @throws ProvenantError `INVALID_ARGUMENT` for an unknown option name, with the nearest one (e.g. `resample` → `resamples`).
+ *   `EVAL_INPUT_INVALID` for a malformed task, including an unknown task or dataset key.
  * @example
  * ```ts
  * import { evaluateTask } from 'provenant/eval';

@@ -38,6 +38,7 @@ const LOG_LOSS_PARAMS = bootstrapOptionsTable('logLoss');
 /**
  * Log loss in nats with a seeded percentile bootstrap interval.
  *
+ * @throws ProvenantError `INVALID_ARGUMENT` for an unknown option name, with the nearest one (e.g. `resample` → `resamples`).
  * @example
  * ```ts
  * import { logLoss } from 'provenant/eval';

@@ -100,6 +100,7 @@ const BITS_PER_CHARACTER_PARAMS = bootstrapOptionsTable('bitsPerCharacter');
 /**
  * Perplexity exp(Σ NLL / Σ tokens) over texts, with a seeded percentile bootstrap interval over texts.
  *
+ * @throws ProvenantError `INVALID_ARGUMENT` for an unknown option name, with the nearest one (e.g. `resample` → `resamples`).
  * @example
  * ```ts
  * import { perplexity } from 'provenant/eval';
@@ -117,6 +118,7 @@ export function perplexity(scores: readonly TextScore[], options: BootstrapOptio
  * Bits per character Σ NLL / (ln 2 · Σ characters) over texts, with a seeded percentile bootstrap interval over texts.
  * Every score needs `characters`.
  *
+ * @throws ProvenantError `INVALID_ARGUMENT` for an unknown option name, with the nearest one (e.g. `resample` → `resamples`).
  * @example
  * ```ts
  * import { bitsPerCharacter } from 'provenant/eval';

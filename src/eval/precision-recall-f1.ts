@@ -117,6 +117,7 @@ const PRECISION_RECALL_F1_PARAMS = bootstrapOptionsTable('precisionRecallF1', [
  * Precision, recall and F1 for every class and their macro averages, each with a seeded percentile bootstrap interval
  * (all from the same resamples).
  *
+ * @throws ProvenantError `INVALID_ARGUMENT` for an unknown option name, with the nearest one (e.g. `resample` → `resamples`).
  * @example
  * ```ts
  * import { precisionRecallF1 } from 'provenant/eval';

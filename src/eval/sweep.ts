@@ -9,7 +9,7 @@
  * it, evaluates it against the adapters-disabled base, and deletes it, so the base weights are never copied or changed.
  * The base side of every comparison is computed once and memoised (it is the same model on the same data each run).
  */
-import { ProvenantError, createProgressReporter, resolve, type ParamTable } from '../core/index.js';
+import { ProvenantError, createProgressReporter, nearestField, resolve, type ParamTable } from '../core/index.js';
 import type { ProgressCallback, Seed } from '../core/index.js';
 import {
   attachAdapter,
@@ -173,6 +173,12 @@ function validateGrid(grid: SweepGrid): void {
     throw invalid('grid.learningRates must be a non-empty list of positive numbers.');
   }
   for (const g of grid.guards ?? []) {
+    // A guard takes its kind and one strength here; any other key (a guard option such as `adapters`) would be ignored.
+    const extra = Object.keys(g).filter((k) => k !== 'kind' && k !== 'strength' && (g as unknown as Record<string, unknown>)[k] !== undefined);
+    if (extra.length > 0) {
+      const near = nearestField(extra[0]!, ['kind', 'strength']);
+      throw invalid(`grid.guards: unknown key "${extra[0]}"${near ? ` (did you mean "${near}"?)` : ''} in ${JSON.stringify(g)}; a guard has kind and strength.`);
+    }
     if (g.kind === 'none') continue;
     if (!['replay', 'l2-sp', 'kl-to-base', 'ewc'].includes(g.kind)) throw invalid(`unknown guard kind ${JSON.stringify((g as { kind: unknown }).kind)}.`);
     if (!(g.strength >= 0) || !Number.isFinite(g.strength)) throw invalid(`guard ${g.kind} needs a finite strength ≥ 0.`);
@@ -234,6 +240,8 @@ interface UsedSweep {
 /**
  * Runs the sweep (see the module note) and returns its points and Pareto front.
  *
+ * @throws ProvenantError `INVALID_ARGUMENT` for an unknown option name (also in grid, guardData, bootstrap), with the nearest
+ *   one; `EVAL_INPUT_INVALID` for a bad grid (an unknown key of a guard included), data or seed.
  * @example
  * ```ts
  * import { loadBaseModel, type TrainingExample } from 'provenant';

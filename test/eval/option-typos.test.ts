@@ -109,6 +109,29 @@ describe('compareModels, evaluateTask, evaluateStages', () => {
   });
 });
 
+describe('task objects (compareModels, evaluateTask)', () => {
+  it('refuse an unknown task or dataset key with the nearest one, and a classification key on a language task', async () => {
+    const a = countingModel('a');
+    const b = countingModel('b');
+    const lang = { name: 't', kind: 'retained', metric: 'perplexity' } as const;
+    const cases: Array<[unknown, string]> = [
+      // token_ids alone failed as "needs texts or tokenIds"; beside tokenIds, textz was ignored.
+      [{ ...lang, dataset: { token_ids: [[1, 2]] } }, 'unknown key "dataset.token_ids" (did you mean "dataset.tokenIds"?)'],
+      [{ ...lang, dataset: { tokenIds: [[1, 2]], textz: ['ab'] } }, 'unknown key "dataset.textz" (did you mean "dataset.texts"?)'],
+      [{ ...lang, dataset: { texts: ['ab'] }, bins: 3 }, 'unknown key "bins"; a language task has name, kind, metric, dataset'],
+      [{ ...signTask, positive_class: 0 }, 'unknown key "positive_class" (did you mean "positiveClass"?)'],
+      [{ ...signTask, dataset: { ...signTask.dataset, weights: [1, 1, 1, 1] } }, 'unknown key "dataset.weights"; a classification task has dataset.inputs, dataset.labels'],
+    ];
+    for (const [task, message] of cases) {
+      const { text } = await caught(() => compareModels(a, b, [task as never]), 'EVAL_INPUT_INVALID');
+      expect(text).toContain(message);
+      expect((await caught(() => evaluateTask(a, task as never), 'EVAL_INPUT_INVALID')).text).toContain(message);
+    }
+    expect(a.calls + b.calls).toBe(0);
+    expect((await evaluateTask(a, { ...signTask, positiveClass: 1, bins: 2 }, { resamples: 10 })).value).toBe(0.75);
+  });
+});
+
 describe('metrics and the bootstrap', () => {
   const labels = [0, 1, 1, 0, 1];
   const rows = [[0.8, 0.2], [0.3, 0.7], [0.4, 0.6], [0.6, 0.4], [0.7, 0.3]];
@@ -184,5 +207,8 @@ describe('sweep', () => {
     await refused(() => sweep({ ...base, grid: { ranks: [1], learningRate: [0.1], steps: [1] } } as never), 'sweep', 'grid.learningRate', 'grid.learningRates');
     await refused(() => sweep({ ...base, bootstrap: { resample: 10 } } as never), 'sweep', 'bootstrap.resample', 'bootstrap.resamples');
     await refused(() => sweep({ ...base, guardData: { replay_batch_size: 4 } } as never), 'sweep', 'guardData.replay_batch_size', 'guardData.replayBatchSize');
+    // A guard of the grid takes its kind and strength only: a guard option there was ignored.
+    const guard = await caught(() => sweep({ ...base, grid: { ranks: [1], learningRates: [0.1], steps: [1], guards: [{ kind: 'l2-sp', strenght: 0.1, adapters: ['x'] }] } } as never), 'EVAL_INPUT_INVALID');
+    expect(guard.text).toContain('grid.guards: unknown key "strenght" (did you mean "strength"?)');
   });
 });
