@@ -1,5 +1,5 @@
 /** Accuracy: the weighted fraction of examples whose predicted class equals the label. */
-import { bootstrapEstimate } from './bootstrap.js';
+import { bootstrapEstimate, bootstrapOptionsTable, checkedBootstrapOptions } from './bootstrap.js';
 import type { BootstrapOptions } from './bootstrap.js';
 import type { MetricResult } from './metric-result.js';
 import { resolvePredictions } from './predictions.js';
@@ -18,11 +18,15 @@ export function accuracyStatistic(labels: Int32Array, predicted: Int32Array): (w
   };
 }
 
+/** The options of {@link accuracy}: the bootstrap's. */
+const ACCURACY_PARAMS = bootstrapOptionsTable('accuracy');
+
 /**
  * Accuracy with a seeded percentile bootstrap interval.
  *
  * @param labels true class indices.
  * @param predictions predicted class indices, or probability rows (argmax; ties to the lowest class).
+ * @throws ProvenantError `INVALID_ARGUMENT` for an unknown option name, with the nearest one (e.g. `resample` → `resamples`).
  * @example
  * ```ts
  * import { accuracy } from 'provenant/eval';
@@ -30,7 +34,8 @@ export function accuracyStatistic(labels: Int32Array, predicted: Int32Array): (w
  * ```
  */
 export function accuracy(labels: readonly number[], predictions: Predictions, options: BootstrapOptions = {}): MetricResult {
+  const settings = checkedBootstrapOptions(ACCURACY_PARAMS, options);
   const resolved = resolvePredictions(labels, predictions);
-  const est = bootstrapEstimate(labels.length, accuracyStatistic(resolved.labels, resolved.predicted), options);
+  const est = bootstrapEstimate(labels.length, accuracyStatistic(resolved.labels, resolved.predicted), settings);
   return { metric: 'accuracy', higherIsBetter: true, n: labels.length, ...est };
 }

@@ -7,7 +7,7 @@
  * (W⁺ W⁻); after one sort it is a single O(n) pass over tie groups in ascending score order.
  */
 import { ProvenantError } from '../core/index.js';
-import { bootstrapEstimate } from './bootstrap.js';
+import { bootstrapOptionsTable, checkedBootstrapOptions, bootstrapEstimate } from './bootstrap.js';
 import type { BootstrapOptions } from './bootstrap.js';
 import type { MetricResult } from './metric-result.js';
 import { isProbabilityRows } from './predictions.js';
@@ -48,12 +48,18 @@ export function aurocStatistic(isPositive: Uint8Array, scores: Float64Array): (w
   };
 }
 
+/** The options of {@link auroc}: the bootstrap's and `positiveClass`. */
+const AUROC_PARAMS = bootstrapOptionsTable('auroc', [
+  { name: 'positiveClass', default: 1, meaning: 'The class counted as positive (one-vs-rest).', aliases: ['pos_label', 'positiveLabel'] },
+]);
+
 /**
  * AUROC with a seeded percentile bootstrap interval. Resamples that contain only one class are left out of the
  * interval and counted in `bootstrap.skipped`.
  *
  * @param labels class indices; `positiveClass` (default 1) is positive, the rest negative.
  * @param scores a real score per example (higher = more positive), or probability rows (column `positiveClass`).
+ * @throws ProvenantError `INVALID_ARGUMENT` for an unknown option name, with the nearest one (e.g. `resample` → `resamples`).
  * @example
  * ```ts
  * import { auroc } from 'provenant/eval';
@@ -65,6 +71,7 @@ export function auroc(
   scores: readonly number[] | ProbabilityRows,
   options: AurocOptions = {},
 ): MetricResult {
+  const settings = checkedBootstrapOptions(AUROC_PARAMS, options);
   const positiveClass = options.positiveClass ?? 1;
   checkSameLength(labels, scores, 'labels', 'scores');
   let s: Float64Array;
@@ -90,6 +97,6 @@ export function auroc(
       data: { positives, n: labels.length, positiveClass },
     });
   }
-  const est = bootstrapEstimate(labels.length, aurocStatistic(isPositive, s), options);
+  const est = bootstrapEstimate(labels.length, aurocStatistic(isPositive, s), settings);
   return { metric: 'auroc', higherIsBetter: true, n: labels.length, ...est };
 }

@@ -10,8 +10,8 @@
  * Defaults: B = 1000 resamples, alpha = 0.05 (a 95 % interval), seed = 0. Percentile endpoints are the alpha/2 and
  * 1 − alpha/2 sample quantiles of the replicates with linear interpolation (Hyndman & Fan 1996 type 7, numpy's default).
  */
-import { assertArgument, createRng, ProvenantError } from '../core/index.js';
-import type { Rng, Seed } from '../core/index.js';
+import { assertArgument, createRng, ProvenantError, resolve } from '../core/index.js';
+import type { ParamField, ParamTable, Rng, Seed } from '../core/index.js';
 
 /** Bootstrap settings. Every field has a documented default. */
 export interface BootstrapOptions {
@@ -29,6 +29,52 @@ export const DEFAULT_BOOTSTRAP_RESAMPLES = 1000;
 export const DEFAULT_BOOTSTRAP_ALPHA = 0.05;
 /** Default seed of the resampling stream. */
 export const DEFAULT_BOOTSTRAP_SEED = 0;
+
+/**
+ * The option names of {@link BootstrapOptions} (one parameter mechanism, core/params.ts): every metric's options table
+ * starts with these fields, so a typo (`resample`) is refused with the nearest name instead of silently running with
+ * the default. Validation stays in {@link resolveBootstrapOptions}.
+ */
+export const BOOTSTRAP_FIELDS: readonly ParamField[] = Object.freeze([
+  { name: 'resamples', default: DEFAULT_BOOTSTRAP_RESAMPLES, meaning: 'Number of bootstrap resamples B.', aliases: ['B', 'n_resamples', 'numResamples'] },
+  { name: 'alpha', default: DEFAULT_BOOTSTRAP_ALPHA, meaning: 'One minus the confidence level of the percentile intervals.' },
+  { name: 'seed', default: DEFAULT_BOOTSTRAP_SEED, meaning: 'Seed of the resampling stream.' },
+]);
+
+/**
+ * The options table of a function whose options extend {@link BootstrapOptions}: the bootstrap fields, then `fields`;
+ * `inputs` are accepted option names that are data or callbacks, not parameters.
+ *
+ * @example
+ * ```ts
+ * import { bootstrapOptionsTable } from 'provenant/eval';
+ * import { resolve } from 'provenant';
+ * const table = bootstrapOptionsTable('auroc', [{ name: 'positiveClass', default: 1, meaning: 'The positive class.' }]);
+ * resolve(table, { resample: 10 }); // throws INVALID_ARGUMENT: unknown option "resample" (did you mean "resamples"?)
+ * ```
+ */
+export function bootstrapOptionsTable(name: string, fields: readonly ParamField[] = [], inputs: readonly string[] = []): ParamTable {
+  return Object.freeze({ name, fields: [...BOOTSTRAP_FIELDS, ...fields], inputs });
+}
+
+/** The options of the bootstrap primitives ({@link runBootstrap}, {@link bootstrapEstimate}, `pairedBootstrap`). */
+export const BOOTSTRAP_PARAMS: ParamTable = bootstrapOptionsTable('bootstrap');
+
+/**
+ * Refuses option names `table` does not know (with the nearest name), then the bootstrap settings: what a metric passes
+ * on to the bootstrap primitives, never its own options (which those would refuse).
+ *
+ * @throws ProvenantError `INVALID_ARGUMENT` for an unknown option name (see {@link resolveBootstrapOptions} for the rest)
+ * @example
+ * ```ts
+ * import { BOOTSTRAP_PARAMS, checkedBootstrapOptions } from 'provenant/eval';
+ * checkedBootstrapOptions(BOOTSTRAP_PARAMS, { resamples: 500 }); // { resamples: 500, alpha: 0.05, seed: 0 }
+ * ```
+ */
+export function checkedBootstrapOptions(table: ParamTable, options: object): Required<BootstrapOptions> {
+  resolve(table, options);
+  return resolveBootstrapOptions(options as BootstrapOptions);
+}
 
 /** A two-sided confidence interval; `level` = 1 − alpha. */
 export interface ConfidenceInterval {
@@ -128,7 +174,8 @@ export function percentileInterval(replicates: ArrayLike<number>, alpha: number)
  * w* ~ Multinomial(n; 1/n, …, 1/n) from the seeded stream (Efron 1979), so the same seed gives the same replicates;
  * `out` is pre-filled with NaN before each replicate (the point call gets zeros).
  *
- * @throws ProvenantError `INVALID_ARGUMENT` for `n` not an integer ≥ 1 or invalid bootstrap options.
+ * @throws ProvenantError `INVALID_ARGUMENT` for `n` not an integer ≥ 1, invalid bootstrap options, or an unknown option
+ *   name (with the nearest one, e.g. `resample` → `resamples`).
  *
  * @example
  * ```ts
@@ -149,7 +196,7 @@ export function runBootstrap(
   statistic: (weights: Float64Array, out: Float64Array) => void,
   options: BootstrapOptions = {},
 ): { point: Float64Array; replicates: Float64Array; settings: Required<BootstrapOptions> } {
-  const settings = resolveBootstrapOptions(options);
+  const settings = checkedBootstrapOptions(BOOTSTRAP_PARAMS, options);
   assertArgument(Number.isInteger(n) && n >= 1, 'n', 'must be an integer ≥ 1', n);
   const weights = new Float64Array(n).fill(1);
   const point = new Float64Array(dims);
@@ -206,6 +253,7 @@ export function intervalForColumn(
 /**
  * A point estimate and percentile bootstrap interval for a weighted statistic θ(w) over n examples.
  *
+ * @throws ProvenantError `INVALID_ARGUMENT` for an unknown option name, with the nearest one (e.g. `resample` → `resamples`).
  * @example
  * ```ts
  * import { bootstrapEstimate } from 'provenant/eval';

@@ -7,7 +7,7 @@
  * reuses one bin assignment.
  */
 import { ProvenantError } from '../core/index.js';
-import { bootstrapEstimate } from './bootstrap.js';
+import { bootstrapOptionsTable, checkedBootstrapOptions, bootstrapEstimate } from './bootstrap.js';
 import type { BootstrapOptions } from './bootstrap.js';
 import type { MetricResult } from './metric-result.js';
 import { argmax, checkLabels, checkProbabilityRows, checkSameLength } from './validate.js';
@@ -86,9 +86,15 @@ export function eceStatistic(
   };
 }
 
+/** The options of {@link expectedCalibrationError}: the bootstrap's and `bins`. */
+const CALIBRATION_PARAMS = bootstrapOptionsTable('expectedCalibrationError', [
+  { name: 'bins', default: DEFAULT_ECE_BINS, meaning: 'Number of equal-width confidence bins M (Guo et al. 2017).', aliases: ['n_bins', 'numBins'] },
+]);
+
 /**
  * Expected calibration error with a seeded percentile bootstrap interval and the reliability-diagram bins.
  *
+ * @throws ProvenantError `INVALID_ARGUMENT` for an unknown option name, with the nearest one (e.g. `resample` → `resamples`).
  * @example
  * ```ts
  * import { expectedCalibrationError } from 'provenant/eval';
@@ -101,6 +107,7 @@ export function expectedCalibrationError(
   probabilities: ProbabilityRows,
   options: CalibrationOptions = {},
 ): CalibrationResult {
+  const settings = checkedBootstrapOptions(CALIBRATION_PARAMS, options);
   const M = options.bins ?? DEFAULT_ECE_BINS;
   if (!(Number.isInteger(M) && M >= 1)) {
     throw new ProvenantError('EVAL_INPUT_INVALID', 'bins must be an integer ≥ 1.', { data: { bins: M } });
@@ -109,7 +116,7 @@ export function expectedCalibrationError(
   const K = checkProbabilityRows(probabilities, 'probabilities');
   checkLabels(labels, 'labels', K);
   const inputs = calibrationInputs(labels, probabilities, M);
-  const est = bootstrapEstimate(labels.length, eceStatistic(inputs, M), options);
+  const est = bootstrapEstimate(labels.length, eceStatistic(inputs, M), settings);
   const bins: ReliabilityBin[] = [];
   let mce = 0;
   for (let m = 0; m < M; m++) {

@@ -9,9 +9,9 @@
  */
 import { ProvenantError } from '../core/index.js';
 import type { ProgressCallback, Seed } from '../core/index.js';
-import { resolveBootstrapOptions } from './bootstrap.js';
+import { bootstrapOptionsTable, checkedBootstrapOptions } from './bootstrap.js';
 import type { BootstrapOptions, BootstrapSummary, Estimate } from './bootstrap.js';
-import { DEFAULT_KL_EPSILON, distributionDrift } from './divergence.js';
+import { DEFAULT_KL_EPSILON, distributionDrift, EPSILON_FIELD } from './divergence.js';
 import type { DriftResult } from './divergence.js';
 import type { EvalModel, EvalTask, EvalTaskKind } from './eval-model.js';
 import { taskSeed } from './evaluate-task.js';
@@ -19,7 +19,7 @@ import { HIGHER_IS_BETTER } from './metric-result.js';
 import type { MetricName } from './metric-result.js';
 import { pairedBootstrap } from './paired-bootstrap.js';
 import { presentClasses } from './precision-recall-f1.js';
-import { DEFAULT_EVAL_BATCH_SIZE, outputCount, runTask, taskStatistic, validateTask } from './task-statistic.js';
+import { DEFAULT_EVAL_BATCH_SIZE, EVAL_BATCH_SIZE_FIELD, outputCount, runTask, taskStatistic, validateTask } from './task-statistic.js';
 import type { TaskOutputs } from './task-statistic.js';
 import { argmax } from './validate.js';
 import type { ProbabilityRows } from './validate.js';
@@ -140,12 +140,25 @@ function driftOf(task: string, base: TaskOutputs, tuned: TaskOutputs, options: C
   return null;
 }
 
+/** The options of {@link compareModels}: the bootstrap's, `batchSize`, `drift`, `epsilon`; `onProgress` is a callback. */
+const COMPARE_MODELS_PARAMS = bootstrapOptionsTable(
+  'compareModels',
+  [
+    EVAL_BATCH_SIZE_FIELD,
+    { name: 'drift', default: true, meaning: 'Compute the KL/JS drift of the output distributions where the models offer them.' },
+    EPSILON_FIELD,
+  ],
+  ['onProgress'],
+);
+
 /**
  * Compares a base and a tuned model on each task with a paired bootstrap.
  *
  * @param base the model before fine-tuning.
  * @param tuned the fine-tuned model.
  * @param tasks `domain` tasks (what the fine-tune is for) and `retained` tasks (what the base could already do).
+ * @throws ProvenantError `INVALID_ARGUMENT` for an unknown option name, with the nearest one (e.g. `resample` → `resamples`).
+ *   `EVAL_INPUT_INVALID` for a malformed task, including an unknown task or dataset key.
  * @example
  * ```ts
  * import { compareModels, formatComparisonTable } from 'provenant/eval';
@@ -163,7 +176,7 @@ export async function compareModels<Input>(
   tasks: readonly EvalTask<Input>[],
   options: CompareModelsOptions = {},
 ): Promise<ComparisonTable> {
-  const settings = resolveBootstrapOptions(options);
+  const settings = checkedBootstrapOptions(COMPARE_MODELS_PARAMS, options);
   const batchSize = options.batchSize ?? DEFAULT_EVAL_BATCH_SIZE;
   const wantDrift = options.drift ?? true;
   if (!Array.isArray(tasks) || tasks.length === 0) {

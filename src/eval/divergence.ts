@@ -15,11 +15,12 @@
  *   most ~ε. Pass `epsilon: 0` for the exact value; a support mismatch then throws `EVAL_PROBABILITIES_INVALID`.
  * - JS(p, q) = ½KL(p‖m) + ½KL(q‖m), m = (p + q)/2 (Lin 1991), needs no smoothing (m_k ≥ p_k/2), and lies in [0, ln 2].
  */
-import { ProvenantError } from '../core/index.js';
-import { intervalForColumn, runBootstrap } from './bootstrap.js';
+import { ProvenantError, resolve, type ParamField } from '../core/index.js';
+import { bootstrapOptionsTable, checkedBootstrapOptions, intervalForColumn, runBootstrap } from './bootstrap.js';
 import type { BootstrapOptions, BootstrapSummary, Estimate } from './bootstrap.js';
 import { checkProbabilityRows, checkSameLength, normalizedRow } from './validate.js';
 import type { ProbabilityRows } from './validate.js';
+import { DEFAULT_SUM_TOLERANCE } from './validate.js';
 
 /** Default mixing weight of the uniform distribution in KL. */
 export const DEFAULT_KL_EPSILON = 1e-10;
@@ -103,9 +104,22 @@ export interface DivergenceOptions {
   tolerance?: number;
 }
 
+/** The `epsilon` option of KL (shared with compareModels' options table). */
+export const EPSILON_FIELD: ParamField = { name: 'epsilon', default: DEFAULT_KL_EPSILON, meaning: 'Weight of the uniform distribution mixed into both rows before KL (0: exact).', aliases: ['eps'] };
+const TOLERANCE_FIELD: ParamField = { name: 'tolerance', default: DEFAULT_SUM_TOLERANCE, meaning: 'Tolerance on |Σ row − 1|.', aliases: ['tol', 'atol'] };
+/** The options of {@link klDivergence}, {@link jensenShannonDivergence} and {@link distributionDrift}. */
+const KL_DIVERGENCE_PARAMS = Object.freeze({ name: 'klDivergence', fields: [EPSILON_FIELD, TOLERANCE_FIELD] });
+const JS_DIVERGENCE_PARAMS = Object.freeze({ name: 'jensenShannonDivergence', fields: [TOLERANCE_FIELD] });
+const DRIFT_PARAMS = bootstrapOptionsTable('distributionDrift', [
+  EPSILON_FIELD,
+  TOLERANCE_FIELD,
+  { name: 'groups', default: null, meaning: 'Group of each row, resampled whole; null: every row is its own group.', aliases: ['group', 'clusters'] },
+]);
+
 /**
  * KL(p‖q) = Σ_k p_k ln(p_k / q_k) in nats, stable in float64 (see the module note for ε).
  *
+ * @throws ProvenantError `INVALID_ARGUMENT` for an unknown option name, with the nearest one (e.g. `resample` → `resamples`).
  * @example
  * ```ts
  * import { klDivergence } from 'provenant/eval';
@@ -113,6 +127,7 @@ export interface DivergenceOptions {
  * ```
  */
 export function klDivergence(p: ArrayLike<number>, q: ArrayLike<number>, options: DivergenceOptions = {}): number {
+  resolve(KL_DIVERGENCE_PARAMS, options);
   const epsilon = options.epsilon ?? DEFAULT_KL_EPSILON;
   checkEpsilon(epsilon);
   const [a, b] = checkPair(p, q, options.tolerance);
@@ -122,6 +137,7 @@ export function klDivergence(p: ArrayLike<number>, q: ArrayLike<number>, options
 /**
  * Jensen–Shannon divergence ½KL(p‖m) + ½KL(q‖m), m = (p + q)/2, in nats (in [0, ln 2]; symmetric; finite).
  *
+ * @throws ProvenantError `INVALID_ARGUMENT` for an unknown option name, with the nearest one (e.g. `resample` → `resamples`).
  * @example
  * ```ts
  * import { jensenShannonDivergence } from 'provenant/eval';
@@ -133,6 +149,7 @@ export function jensenShannonDivergence(
   q: ArrayLike<number>,
   options: Pick<DivergenceOptions, 'tolerance'> = {},
 ): number {
+  resolve(JS_DIVERGENCE_PARAMS, options);
   const [a, b] = checkPair(p, q, options.tolerance);
   return jsRows(a, b);
 }
@@ -167,6 +184,7 @@ export interface DriftResult {
  * Drift between two models' output distributions on the same probe rows: mean KL(base‖tuned) and mean JS, each with a
  * seeded percentile bootstrap interval.
  *
+ * @throws ProvenantError `INVALID_ARGUMENT` for an unknown option name, with the nearest one (e.g. `resample` → `resamples`).
  * @example
  * ```ts
  * import { distributionDrift } from 'provenant/eval';
@@ -175,6 +193,7 @@ export interface DriftResult {
  * ```
  */
 export function distributionDrift(base: ProbabilityRows, tuned: ProbabilityRows, options: DriftOptions = {}): DriftResult {
+  const bootstrap = checkedBootstrapOptions(DRIFT_PARAMS, options);
   const epsilon = options.epsilon ?? DEFAULT_KL_EPSILON;
   checkEpsilon(epsilon);
   checkSameLength(base, tuned, 'base', 'tuned');
@@ -230,7 +249,7 @@ export function distributionDrift(base: ProbabilityRows, tuned: ProbabilityRows,
       out[0] = c > 0 ? a / c : NaN;
       out[1] = c > 0 ? b / c : NaN;
     },
-    options,
+    bootstrap,
   );
   const klCi = intervalForColumn(replicates, 2, 0, settings.alpha, 'KL divergence');
   const jsCi = intervalForColumn(replicates, 2, 1, settings.alpha, 'JS divergence');

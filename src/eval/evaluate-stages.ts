@@ -1,11 +1,13 @@
 /** Builds the accuracy matrix R of a sequence of fine-tunes by evaluating every stage's model on every task. */
 import type { ProgressCallback } from '../core/index.js';
+import { bootstrapOptionsTable } from './bootstrap.js';
 import type { BootstrapOptions, ConfidenceInterval } from './bootstrap.js';
 import type { EvalModel, EvalTask } from './eval-model.js';
 import { evaluateTask } from './evaluate-task.js';
 import { HIGHER_IS_BETTER } from './metric-result.js';
 import type { MetricName } from './metric-result.js';
-import { ProvenantError } from '../core/index.js';
+import { ProvenantError, resolve } from '../core/index.js';
+import { EVAL_BATCH_SIZE_FIELD } from './task-statistic.js';
 
 /** R with intervals, ready for {@link forgettingMeasures}. */
 export interface AccuracyMatrix {
@@ -27,10 +29,18 @@ export interface EvaluateStagesOptions extends BootstrapOptions {
   onProgress?: ProgressCallback;
 }
 
+/** The options of {@link evaluateStages}: the bootstrap's, `batchSize` and `baseline`; `onProgress` is a callback. */
+const EVALUATE_STAGES_PARAMS = bootstrapOptionsTable(
+  'evaluateStages',
+  [EVAL_BATCH_SIZE_FIELD, { name: 'baseline', default: null, meaning: "The model before the first stage, for FWT's b; null: no FWT." }],
+  ['onProgress'],
+);
+
 /**
  * Evaluates stage i's model on task j for all i, j. Stage i is the model after training on task i, so pass as many
  * stages as tasks, in training order.
  *
+ * @throws ProvenantError `INVALID_ARGUMENT` for an unknown option name, with the nearest one (e.g. `resample` → `resamples`).
  * @example
  * ```ts
  * import { base } from 'viem/chains';
@@ -48,6 +58,7 @@ export async function evaluateStages<Input>(
   tasks: readonly EvalTask<Input>[],
   options: EvaluateStagesOptions = {},
 ): Promise<AccuracyMatrix> {
+  resolve(EVALUATE_STAGES_PARAMS, options);
   if (!Array.isArray(stages) || stages.length === 0 || stages.length !== tasks.length) {
     throw new ProvenantError('EVAL_LENGTH_MISMATCH', 'evaluateStages needs one stage model per task (T stages × T tasks).', {
       metaMessages: [`stages: ${stages?.length}`, `tasks: ${tasks?.length}`],

@@ -1,10 +1,10 @@
 /** One model on one task: the metric value with its seeded bootstrap interval. */
-import { bootstrapEstimate } from './bootstrap.js';
+import { bootstrapEstimate, bootstrapOptionsTable, checkedBootstrapOptions } from './bootstrap.js';
 import type { BootstrapOptions } from './bootstrap.js';
 import type { EvalModel, EvalTask, EvalTaskKind } from './eval-model.js';
 import { HIGHER_IS_BETTER } from './metric-result.js';
 import type { MetricResult } from './metric-result.js';
-import { outputCount, runTask, taskStatistic, validateTask } from './task-statistic.js';
+import { EVAL_BATCH_SIZE_FIELD, outputCount, runTask, taskStatistic, validateTask } from './task-statistic.js';
 import type { RunTaskOptions } from './task-statistic.js';
 import type { Seed } from '../core/index.js';
 
@@ -25,9 +25,14 @@ export function taskSeed(seed: Seed, taskName: string, suffix = ''): string {
   return `${String(seed)}:${taskName}${suffix}`;
 }
 
+/** The options of {@link evaluateTask}: the bootstrap's and `batchSize`; `onProgress` is a callback. */
+const EVALUATE_TASK_PARAMS = bootstrapOptionsTable('evaluateTask', [EVAL_BATCH_SIZE_FIELD], ['onProgress']);
+
 /**
  * Evaluates one model on one task.
  *
+ * @throws ProvenantError `INVALID_ARGUMENT` for an unknown option name, with the nearest one (e.g. `resample` → `resamples`).
+ *   `EVAL_INPUT_INVALID` for a malformed task, including an unknown task or dataset key.
  * @example
  * ```ts
  * import { evaluateTask } from 'provenant/eval';
@@ -43,11 +48,12 @@ export async function evaluateTask<Input>(
   task: EvalTask<Input>,
   options: EvaluateTaskOptions = {},
 ): Promise<TaskEvaluation> {
+  const settings = checkedBootstrapOptions(EVALUATE_TASK_PARAMS, options);
   validateTask(task as EvalTask<unknown>);
   const outputs = await runTask(model, task, options);
   const est = bootstrapEstimate(outputCount(outputs), taskStatistic(task as EvalTask<unknown>, outputs), {
-    ...options,
-    seed: taskSeed(options.seed ?? 0, task.name),
+    ...settings,
+    seed: taskSeed(settings.seed, task.name),
   });
   return {
     task: task.name,

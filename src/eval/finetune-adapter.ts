@@ -18,7 +18,7 @@
  * for the zoo transformer, `n_positions` / `max_position_embeddings` for a Hugging Face model, so a model is evaluated
  * at the sequence length it was trained at.
  */
-import { ProvenantError } from '../core/index.js';
+import { ProvenantError, resolve, type ParamTable } from '../core/index.js';
 import {
   activeAdapters,
   createCharTokenizer,
@@ -84,9 +84,23 @@ function hasAdapterSystem(model: Model): boolean {
   return false;
 }
 
+/** The options of {@link toEvalModel} (names only: values are checked where toEvalModel uses them). */
+const TO_EVAL_MODEL_PARAMS: ParamTable = Object.freeze({
+  name: 'toEvalModel',
+  fields: [
+    { name: 'name', default: null, meaning: 'Shown in tables; null: the model kind with the adapters in brackets.' },
+    { name: 'adapters', default: null, meaning: 'Adapters active while the view runs ([] = the base model); null: whatever is active at each call.', aliases: ['adapter_names', 'activeAdapters'] },
+    { name: 'batchSize', default: 32, meaning: 'Items (texts or windows) per forward pass.', aliases: ['batch_size', 'per_device_eval_batch_size'] },
+    { name: 'maxTokens', default: null, meaning: "Tokens per classified input and per scoring window; null: the model's context.", aliases: ['max_length', 'maxLength', 'max_seq_length', 'maxSeqLen'] },
+    { name: 'tokenizer', default: null, meaning: 'Tokenizer of a zoo transformer; null: the character tokenizer (a Hugging Face model uses its own).' },
+  ],
+});
+
 /**
  * An {@link EvalModel} over a fine-tuning model.
  *
+ * @throws ProvenantError `INVALID_ARGUMENT` for an unknown option name, with the nearest one (`adapter` → `adapters`: a
+ *   typo there would silently evaluate with whatever adapters are active); `EVAL_INPUT_INVALID` for a bad `batchSize`.
  * @example
  * ```ts
  * import { compareModels, toEvalModel, type FinetuneInput } from 'provenant/eval';
@@ -104,7 +118,7 @@ function hasAdapterSystem(model: Model): boolean {
  * ```
  */
 export function toEvalModel(model: Model, options: ToEvalModelOptions = {}): EvalModel<FinetuneInput> {
-  const batchSize = options.batchSize ?? 32;
+  const { batchSize } = resolve<{ batchSize: number }>(TO_EVAL_MODEL_PARAMS, options);
   if (!Number.isInteger(batchSize) || batchSize < 1) {
     throw new ProvenantError('EVAL_INPUT_INVALID', `toEvalModel: batchSize must be a positive integer, got ${batchSize}.`);
   }

@@ -17,7 +17,7 @@
  * as "goodness" −R, so BWT and FWT keep their sign meaning (negative BWT = forgetting) and the forgetting measures stay
  * positive when the final model is worse; ACC stays the plain mean of the final row in the metric's own units.
  */
-import { ProvenantError } from '../core/index.js';
+import { ProvenantError, resolve, type ParamTable } from '../core/index.js';
 
 /** Options of {@link forgettingMeasures}. */
 export interface ForgettingOptions {
@@ -79,10 +79,21 @@ function checkMatrix(R: readonly (readonly number[])[]): number {
 
 const mean = (x: readonly number[]): number | null => (x.length ? x.reduce((a, b) => a + b, 0) / x.length : null);
 
+/** The options of {@link forgettingMeasures}. */
+const FORGETTING_PARAMS: ParamTable = Object.freeze({
+  name: 'forgettingMeasures',
+  fields: [
+    { name: 'baseline', default: null, meaning: 'b_j: the metric on task j before any stage (the base model); null: no FWT.' },
+    { name: 'higherIsBetter', default: true, meaning: 'Metric direction, for all tasks or per task.', aliases: ['greater_is_better', 'greaterIsBetter'] },
+  ],
+});
+
 /**
  * ACC/BWT/FWT (Lopez-Paz & Ranzato 2017), forgetting (Chaudhry et al. 2018) and first-minus-last forgetting (Avalanche)
  * from an accuracy matrix.
  *
+ * @throws ProvenantError `EVAL_INPUT_INVALID` for a matrix that is not square and finite or a bad baseline;
+ *   `INVALID_ARGUMENT` for an unknown option name (with the nearest one).
  * @example
  * ```ts
  * import { forgettingMeasures } from 'provenant/eval';
@@ -91,8 +102,9 @@ const mean = (x: readonly number[]): number | null => (x.length ? x.reduce((a, b
  * ```
  */
 export function forgettingMeasures(R: readonly (readonly number[])[], options: ForgettingOptions = {}): ForgettingMeasures {
+  const used = resolve<{ higherIsBetter: boolean | readonly boolean[] }>(FORGETTING_PARAMS, options);
   const T = checkMatrix(R);
-  const dir = options.higherIsBetter ?? true;
+  const dir = used.higherIsBetter;
   if (Array.isArray(dir) && dir.length !== T) {
     throw new ProvenantError('EVAL_LENGTH_MISMATCH', 'higherIsBetter must have one entry per task.', {
       metaMessages: [`tasks: ${T}`, `higherIsBetter: ${dir.length}`],

@@ -1,4 +1,5 @@
 /** Plain-text tables for the demo and logs: monospace columns, no colours, no dependencies. */
+import { resolve, type ParamTable } from '../core/index.js';
 import type { ComparisonTable } from './compare-models.js';
 import type { ForgettingMeasures } from './forgetting.js';
 import type { GateReport } from './gates.js';
@@ -11,9 +12,16 @@ export interface FormatTableOptions {
 
 const numeric = /^[-+−]?[\d.,]+(e[-+]?\d+)?\s*%?$|^[[(][^\]]*[\])]$/i;
 
+/** The options of {@link formatTable}. */
+const FORMAT_TABLE_PARAMS: ParamTable = Object.freeze({
+  name: 'formatTable',
+  fields: [{ name: 'align', default: null, meaning: "Alignment per column ('left' | 'right'); null: right for numeric columns, left otherwise.", aliases: ['alignment', 'colalign'] }],
+});
+
 /**
  * Renders rows under a header as aligned monospace columns with a rule under the header.
  *
+ * @throws ProvenantError `INVALID_ARGUMENT` for an unknown option name (with the nearest one, e.g. `alignment` → `align`).
  * @example
  * ```ts
  * import { formatTable } from 'provenant/eval';
@@ -25,6 +33,7 @@ const numeric = /^[-+−]?[\d.,]+(e[-+]?\d+)?\s*%?$|^[[(][^\]]*[\])]$/i;
  * ```
  */
 export function formatTable(header: readonly string[], rows: readonly (readonly (string | number)[])[], options: FormatTableOptions = {}): string {
+  resolve(FORMAT_TABLE_PARAMS, options);
   const cells = rows.map((r) => header.map((_, c) => String(r[c] ?? '')));
   const width = header.map((h, c) => Math.max(h.length, ...cells.map((r) => r[c]!.length)));
   const align = header.map(

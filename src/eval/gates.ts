@@ -8,7 +8,7 @@
  * confidence interval must (the conservative reading: "we are confident it is within the bound"). A verdict gate
  * requires a task's verdict to be `improved`, or not `regressed`.
  */
-import { ProvenantError, describeValue } from '../core/index.js';
+import { ProvenantError, describeValue, nearestField } from '../core/index.js';
 import type { ConfidenceInterval, Estimate } from './bootstrap.js';
 import type { ComparisonTable, TaskComparison } from './compare-models.js';
 
@@ -85,9 +85,24 @@ function quantityOf(row: TaskComparison, q: GateQuantity): Estimate | null {
   }
 }
 
+/** The keys of each gate kind: a key of neither (a typo, `atleast`) or of the other kind is refused, never ignored. */
+const THRESHOLD_GATE_KEYS = ['name', 'task', 'quantity', 'atLeast', 'atMost', 'on'] as const;
+const VERDICT_GATE_KEYS = ['name', 'task', 'verdict'] as const;
+
+function checkGateKeys(gate: object, index: number): void {
+  const known: readonly string[] = 'verdict' in gate ? VERDICT_GATE_KEYS : THRESHOLD_GATE_KEYS;
+  for (const [key, value] of Object.entries(gate)) {
+    if (known.includes(key) || value === undefined) continue;
+    const near = nearestField(key, known);
+    invalid(`unknown key "${key}"${near ? ` (did you mean "${near}"?)` : ''}; a ${'verdict' in gate ? 'verdict' : 'threshold'} gate has ${known.join(', ')}`, gate, index);
+  }
+}
+
 /**
  * Checks every gate against a comparison table.
  *
+ * @throws ProvenantError `EVAL_GATE_INVALID` for a malformed gate: unknown task or quantity, bad bounds, or an unknown
+ *   key (named with the nearest known one, e.g. `atleast` → `atLeast`).
  * @example
  * ```ts
  * import { evaluateGates, type ComparisonTable } from 'provenant/eval';
@@ -106,6 +121,7 @@ export function evaluateGates(table: ComparisonTable, gates: readonly Gate[]): G
   const byTask = new Map(table.rows.map((r) => [r.task, r]));
   const results: GateResult[] = gates.map((gate, index) => {
     if (!gate || typeof gate !== 'object') invalid('must be an object', gate, index);
+    checkGateKeys(gate, index);
     const row = byTask.get(gate.task);
     if (!row) invalid(`unknown task "${gate.task}"; the table has ${[...byTask.keys()].join(', ')}`, gate, index);
     if ('verdict' in gate) {

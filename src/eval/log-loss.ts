@@ -3,7 +3,7 @@
  * [1e-15, 1] before the log (scikit-learn's historical eps), so one confident mistake costs at most ln 1e15 ≈ 34.5 nats
  * instead of Infinity.
  */
-import { bootstrapEstimate } from './bootstrap.js';
+import { bootstrapOptionsTable, checkedBootstrapOptions, bootstrapEstimate } from './bootstrap.js';
 import type { BootstrapOptions } from './bootstrap.js';
 import type { MetricResult } from './metric-result.js';
 import { checkLabels, checkProbabilityRows, checkSameLength } from './validate.js';
@@ -32,9 +32,13 @@ export function weightedMeanStatistic(values: Float64Array): (weights: Float64Ar
   };
 }
 
+/** The options of {@link logLoss}: the bootstrap's. */
+const LOG_LOSS_PARAMS = bootstrapOptionsTable('logLoss');
+
 /**
  * Log loss in nats with a seeded percentile bootstrap interval.
  *
+ * @throws ProvenantError `INVALID_ARGUMENT` for an unknown option name, with the nearest one (e.g. `resample` → `resamples`).
  * @example
  * ```ts
  * import { logLoss } from 'provenant/eval';
@@ -42,9 +46,10 @@ export function weightedMeanStatistic(values: Float64Array): (weights: Float64Ar
  * ```
  */
 export function logLoss(labels: readonly number[], probabilities: ProbabilityRows, options: BootstrapOptions = {}): MetricResult {
+  const settings = checkedBootstrapOptions(LOG_LOSS_PARAMS, options);
   checkSameLength(labels, probabilities, 'labels', 'probabilities');
   const K = checkProbabilityRows(probabilities, 'probabilities');
   checkLabels(labels, 'labels', K);
-  const est = bootstrapEstimate(labels.length, weightedMeanStatistic(perExampleLogLoss(labels, probabilities)), options);
+  const est = bootstrapEstimate(labels.length, weightedMeanStatistic(perExampleLogLoss(labels, probabilities)), settings);
   return { metric: 'log-loss', higherIsBetter: false, n: labels.length, ...est };
 }

@@ -61,6 +61,7 @@ export function bootstrapPValue(deltas: ArrayLike<number>): number {
 /**
  * Paired bootstrap of two weighted statistics over the same n examples.
  *
+ * @throws ProvenantError `INVALID_ARGUMENT` for an unknown option name, with the nearest one (e.g. `resample` → `resamples`).
  * @example
  * ```ts
  * import { pairedBootstrap } from 'provenant/eval';

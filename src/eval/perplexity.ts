@@ -6,7 +6,7 @@
  * dependence inside a text intact.
  */
 import { ProvenantError } from '../core/index.js';
-import { bootstrapEstimate } from './bootstrap.js';
+import { bootstrapOptionsTable, checkedBootstrapOptions, bootstrapEstimate } from './bootstrap.js';
 import type { BootstrapOptions } from './bootstrap.js';
 import type { MetricResult } from './metric-result.js';
 
@@ -93,9 +93,14 @@ export function ratioStatistic(
 
 const sum = (x: Float64Array): number => x.reduce((a, b) => a + b, 0);
 
+/** The options of {@link perplexity} and {@link bitsPerCharacter}: the bootstrap's. */
+const PERPLEXITY_PARAMS = bootstrapOptionsTable('perplexity');
+const BITS_PER_CHARACTER_PARAMS = bootstrapOptionsTable('bitsPerCharacter');
+
 /**
  * Perplexity exp(Σ NLL / Σ tokens) over texts, with a seeded percentile bootstrap interval over texts.
  *
+ * @throws ProvenantError `INVALID_ARGUMENT` for an unknown option name, with the nearest one (e.g. `resample` → `resamples`).
  * @example
  * ```ts
  * import { perplexity } from 'provenant/eval';
@@ -103,8 +108,9 @@ const sum = (x: Float64Array): number => x.reduce((a, b) => a + b, 0);
  * ```
  */
 export function perplexity(scores: readonly TextScore[], options: BootstrapOptions = {}): LanguageMetricResult {
+  const settings = checkedBootstrapOptions(PERPLEXITY_PARAMS, options);
   const { nll, count } = languageInputs(scores, 'tokens');
-  const est = bootstrapEstimate(scores.length, ratioStatistic(nll, count, Math.exp), options);
+  const est = bootstrapEstimate(scores.length, ratioStatistic(nll, count, Math.exp), settings);
   return { metric: 'perplexity', higherIsBetter: false, n: scores.length, ...est, totalNll: sum(nll), totalCount: sum(count) };
 }
 
@@ -112,6 +118,7 @@ export function perplexity(scores: readonly TextScore[], options: BootstrapOptio
  * Bits per character Σ NLL / (ln 2 · Σ characters) over texts, with a seeded percentile bootstrap interval over texts.
  * Every score needs `characters`.
  *
+ * @throws ProvenantError `INVALID_ARGUMENT` for an unknown option name, with the nearest one (e.g. `resample` → `resamples`).
  * @example
  * ```ts
  * import { bitsPerCharacter } from 'provenant/eval';
@@ -119,8 +126,9 @@ export function perplexity(scores: readonly TextScore[], options: BootstrapOptio
  * ```
  */
 export function bitsPerCharacter(scores: readonly TextScore[], options: BootstrapOptions = {}): LanguageMetricResult {
+  const settings = checkedBootstrapOptions(BITS_PER_CHARACTER_PARAMS, options);
   const { nll, count } = languageInputs(scores, 'characters');
-  const est = bootstrapEstimate(scores.length, ratioStatistic(nll, count, (r) => r / Math.LN2), options);
+  const est = bootstrapEstimate(scores.length, ratioStatistic(nll, count, (r) => r / Math.LN2), settings);
   return {
     metric: 'bits-per-character',
     higherIsBetter: false,

@@ -6,7 +6,7 @@
  * Macro averages are taken over the classes present in labels ∪ predictions of the full sample (scikit-learn's default
  * `labels=None`), and the same class set is kept in every bootstrap resample.
  */
-import { intervalForColumn, runBootstrap } from './bootstrap.js';
+import { bootstrapOptionsTable, checkedBootstrapOptions, intervalForColumn, runBootstrap } from './bootstrap.js';
 import type { BootstrapOptions, BootstrapSummary, Estimate } from './bootstrap.js';
 import { resolvePredictions } from './predictions.js';
 import type { Predictions } from './predictions.js';
@@ -108,10 +108,16 @@ export function presentClasses(labels: Int32Array, predicted: Int32Array, numCla
   return out;
 }
 
+/** The options of {@link precisionRecallF1}: the bootstrap's and `numClasses` (default derived from the data). */
+const PRECISION_RECALL_F1_PARAMS = bootstrapOptionsTable('precisionRecallF1', [
+  { name: 'numClasses', default: null, defaultText: 'the probability-row width, or max(label, prediction) + 1', meaning: 'Number of classes K.', aliases: ['num_labels', 'numLabels'] },
+]);
+
 /**
  * Precision, recall and F1 for every class and their macro averages, each with a seeded percentile bootstrap interval
  * (all from the same resamples).
  *
+ * @throws ProvenantError `INVALID_ARGUMENT` for an unknown option name, with the nearest one (e.g. `resample` → `resamples`).
  * @example
  * ```ts
  * import { precisionRecallF1 } from 'provenant/eval';
@@ -124,16 +130,12 @@ export function precisionRecallF1(
   predictions: Predictions,
   options: PrecisionRecallF1Options = {},
 ): ClassificationReport {
+  const settings = checkedBootstrapOptions(PRECISION_RECALL_F1_PARAMS, options);
   const r = resolvePredictions(labels, predictions, options.numClasses);
   const K = r.numClasses;
   const macroClasses = presentClasses(r.labels, r.predicted, K);
   const dims = 3 * K + 3;
-  const { point, replicates, settings } = runBootstrap(
-    labels.length,
-    dims,
-    precisionRecallF1Statistic(r.labels, r.predicted, K, macroClasses),
-    options,
-  );
+  const { point, replicates } = runBootstrap(labels.length, dims, precisionRecallF1Statistic(r.labels, r.predicted, K, macroClasses), settings);
   const support = new Array<number>(K).fill(0);
   const predictedCount = new Array<number>(K).fill(0);
   for (let i = 0; i < r.labels.length; i++) {

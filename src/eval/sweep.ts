@@ -9,7 +9,7 @@
  * it, evaluates it against the adapters-disabled base, and deletes it, so the base weights are never copied or changed.
  * The base side of every comparison is computed once and memoised (it is the same model on the same data each run).
  */
-import { ProvenantError, createProgressReporter } from '../core/index.js';
+import { ProvenantError, createProgressReporter, nearestField, resolve, type ParamTable } from '../core/index.js';
 import type { ProgressCallback, Seed } from '../core/index.js';
 import {
   attachAdapter,
@@ -28,6 +28,7 @@ import {
   type TrainingExample,
   type TrainingTask,
 } from '../finetune/index.js';
+import { BOOTSTRAP_FIELDS } from './bootstrap.js';
 import type { BootstrapOptions, Estimate } from './bootstrap.js';
 import { compareModels } from './compare-models.js';
 import type { TaskComparison } from './compare-models.js';
@@ -172,6 +173,12 @@ function validateGrid(grid: SweepGrid): void {
     throw invalid('grid.learningRates must be a non-empty list of positive numbers.');
   }
   for (const g of grid.guards ?? []) {
+    // A guard takes its kind and one strength here; any other key (a guard option such as `adapters`) would be ignored.
+    const extra = Object.keys(g).filter((k) => k !== 'kind' && k !== 'strength' && (g as unknown as Record<string, unknown>)[k] !== undefined);
+    if (extra.length > 0) {
+      const near = nearestField(extra[0]!, ['kind', 'strength']);
+      throw invalid(`grid.guards: unknown key "${extra[0]}"${near ? ` (did you mean "${near}"?)` : ''} in ${JSON.stringify(g)}; a guard has kind and strength.`);
+    }
     if (g.kind === 'none') continue;
     if (!['replay', 'l2-sp', 'kl-to-base', 'ewc'].includes(g.kind)) throw invalid(`unknown guard kind ${JSON.stringify((g as { kind: unknown }).kind)}.`);
     if (!(g.strength >= 0) || !Number.isFinite(g.strength)) throw invalid(`guard ${g.kind} needs a finite strength ≥ 0.`);
@@ -179,8 +186,62 @@ function validateGrid(grid: SweepGrid): void {
 }
 
 /**
+ * The options of {@link sweep} (one parameter mechanism: unknown names refused with the nearest one, in the nested
+ * `grid`, `guardData` and `bootstrap` too). Models, data, tasks and callbacks are inputs; `lora` is checked by the LoRA
+ * config itself. Values are validated where sweep uses them.
+ */
+const SWEEP_PARAMS: ParamTable = Object.freeze({
+  name: 'sweep',
+  inputs: ['model', 'train', 'domainTask', 'retainedTask', 'lora', 'onProgress', 'onRun'],
+  fields: [
+    { name: 'task', default: 'classification', meaning: 'The fine-tuning task.' },
+    { name: 'batchSize', default: 16, meaning: 'Training batch size.', aliases: ['batch_size', 'per_device_train_batch_size'] },
+    { name: 'sequenceLength', default: null, meaning: 'Truncate training (and guard) sequences; null: the model context.', aliases: ['max_length', 'maxLength'] },
+    { name: 'evalBatchSize', default: 32, meaning: 'Evaluation batch size.', aliases: ['eval_batch_size', 'per_device_eval_batch_size'] },
+    { name: 'seed', default: null, meaning: 'Seed of every run and of the bootstrap unless bootstrap.seed is given (required; an integer).' },
+    {
+      name: 'grid',
+      meaning: 'The runs: every rank × learning rate × steps × guard.',
+      group: {
+        name: 'grid',
+        fields: [
+          { name: 'ranks', default: null, meaning: 'LoRA ranks r.', aliases: ['r', 'rank'] },
+          { name: 'learningRates', default: null, meaning: 'Peak learning rates.', aliases: ['lr', 'learning_rate', 'learningRate'] },
+          { name: 'steps', default: null, meaning: 'Training steps.', aliases: ['max_steps', 'maxSteps'] },
+          { name: 'guards', default: null, meaning: "Forgetting guards; null: [{ kind: 'none' }]." },
+        ],
+      },
+    },
+    {
+      name: 'guardData',
+      meaning: 'Data and sizes of the guards.',
+      group: {
+        name: 'guardData',
+        inputs: ['general', 'probe'],
+        fields: [
+          { name: 'replayBatchSize', default: 8, meaning: 'Replay sequences per batch.' },
+          { name: 'fisherExamples', default: 64, meaning: "Examples of EWC's Fisher." },
+          { name: 'fisherMethod', default: 'sampled', meaning: "'sampled' (the true Fisher's estimate) or 'empirical'." },
+        ],
+      },
+    },
+    { name: 'bootstrap', optional: true, meaning: 'Bootstrap of the comparisons.', group: { name: 'bootstrap', fields: BOOTSTRAP_FIELDS } },
+  ],
+});
+
+interface UsedSweep {
+  task: TrainingTask;
+  batchSize: number;
+  sequenceLength: number | null;
+  evalBatchSize: number;
+  guardData: { replayBatchSize: number; fisherExamples: number; fisherMethod: 'empirical' | 'sampled' };
+}
+
+/**
  * Runs the sweep (see the module note) and returns its points and Pareto front.
  *
+ * @throws ProvenantError `INVALID_ARGUMENT` for an unknown option name (also in grid, guardData, bootstrap), with the nearest
+ *   one; `EVAL_INPUT_INVALID` for a bad grid (an unknown key of a guard included), data or seed.
  * @example
  * ```ts
  * import { loadBaseModel, type TrainingExample } from 'provenant';
@@ -201,8 +262,9 @@ function validateGrid(grid: SweepGrid): void {
  * ```
  */
 export async function sweep(options: SweepOptions): Promise<SweepResult> {
+  const used = resolve<UsedSweep>(SWEEP_PARAMS, options);
   const { model, grid } = options;
-  const task = options.task ?? 'classification';
+  const task = used.task;
   validateGrid(grid);
   if (!Array.isArray(options.train) || options.train.length === 0) throw invalid('no training examples.');
   if (!Number.isInteger(options.seed)) throw invalid(`seed must be an integer, got ${options.seed}.`);
@@ -217,7 +279,7 @@ export async function sweep(options: SweepOptions): Promise<SweepResult> {
   const alphaPerRank = options.lora?.alphaPerRank ?? 2;
   const { alphaPerRank: _unused, ...loraRest } = options.lora ?? {};
   const bootstrap = { ...options.bootstrap, seed: options.bootstrap?.seed ?? (options.seed as Seed) };
-  const evalBatchSize = options.evalBatchSize ?? 32;
+  const evalBatchSize = used.evalBatchSize;
   const tasks: EvalTask<FinetuneInput>[] = [{ ...options.domainTask, kind: 'domain' } as EvalTask<FinetuneInput>, { ...options.retainedTask, kind: 'retained' }];
   const base = memoised(toEvalModel(model, { name: 'base', adapters: [], batchSize: evalBatchSize }));
   const progress = createProgressReporter('sweep', runs.length, options.onProgress, 0);
@@ -230,17 +292,17 @@ export async function sweep(options: SweepOptions): Promise<SweepResult> {
       case 'l2-sp':
         return createL2SpGuard({ strength: g.strength });
       case 'kl-to-base':
-        return createKlToBaseGuard(model, { probe: probe!, task: 'causal-lm', strength: g.strength, sequenceLength: options.sequenceLength ?? null });
+        return createKlToBaseGuard(model, { probe: probe!, task: 'causal-lm', strength: g.strength, sequenceLength: used.sequenceLength });
       case 'replay':
-        return createReplayGuard({ sequences: general!, weight: g.strength, batchSize: options.guardData?.replayBatchSize ?? 8, seed: options.seed, sequenceLength: options.sequenceLength ?? null });
+        return createReplayGuard({ sequences: general!, weight: g.strength, batchSize: used.guardData.replayBatchSize, seed: options.seed, sequenceLength: used.sequenceLength });
       case 'ewc':
         // The base task's Fisher is a property of the base model alone: estimate it once, on the adapted modules.
         fisher ??= estimateDiagonalFisher(model, general!, 'causal-lm', {
-          method: options.guardData?.fisherMethod ?? 'sampled',
-          maxExamples: options.guardData?.fisherExamples ?? 64,
+          method: used.guardData.fisherMethod,
+          maxExamples: used.guardData.fisherExamples,
           modules: adapterModules,
           seed: options.seed,
-          sequenceLength: options.sequenceLength ?? null,
+          sequenceLength: used.sequenceLength,
         });
         return createEwcGuard(fisher, { strength: g.strength });
     }
@@ -263,7 +325,7 @@ export async function sweep(options: SweepOptions): Promise<SweepResult> {
         seed: options.seed,
         epochs: 1_000_000,
         maxSteps: run.steps,
-        batchSize: options.batchSize ?? 16,
+        batchSize: used.batchSize,
         learningRate: run.learningRate,
         sequenceLength: options.sequenceLength,
         ...(guard ? { extraLoss: guard } : {}),
@@ -307,17 +369,17 @@ export async function sweep(options: SweepOptions): Promise<SweepResult> {
       seed: options.seed,
       grid: { ranks: [...grid.ranks], learningRates: [...grid.learningRates], steps: [...grid.steps], guards: (grid.guards ?? [{ kind: 'none' }]).map((g) => ({ ...g })) },
       lora: { ...loraRest, alphaPerRank },
-      batchSize: options.batchSize ?? 16,
-      sequenceLength: options.sequenceLength ?? null,
+      batchSize: used.batchSize,
+      sequenceLength: used.sequenceLength,
       trainExamples: options.train.length,
       domainTask: { name: options.domainTask.name, metric: options.domainTask.metric },
       retainedTask: { name: options.retainedTask.name, metric: options.retainedTask.metric },
       guardData: {
         general: general?.length ?? 0,
         probe: probe?.length ?? 0,
-        replayBatchSize: options.guardData?.replayBatchSize ?? 8,
-        fisherExamples: options.guardData?.fisherExamples ?? 64,
-        fisherMethod: options.guardData?.fisherMethod ?? 'sampled',
+        replayBatchSize: used.guardData.replayBatchSize,
+        fisherExamples: used.guardData.fisherExamples,
+        fisherMethod: used.guardData.fisherMethod,
       },
       bootstrap,
     },

@@ -2,8 +2,8 @@
  * Runs a task's dataset through a model (in batches) and turns the outputs into the weighted statistic θ(w) of the
  * task's metric — the shared step behind `evaluateTask`, `compareModels` and `evaluateStages`.
  */
-import { createProgressReporter, describeValue, ProvenantError } from '../core/index.js';
-import type { ProgressCallback } from '../core/index.js';
+import { createProgressReporter, describeValue, nearestField, ProvenantError } from '../core/index.js';
+import type { ParamField, ProgressCallback } from '../core/index.js';
 import { accuracyStatistic } from './accuracy.js';
 import { aurocStatistic } from './auroc.js';
 import { calibrationInputs, DEFAULT_ECE_BINS, eceStatistic } from './calibration.js';
@@ -19,6 +19,9 @@ import type { ProbabilityRows } from './validate.js';
 
 /** Default number of items handed to a model per call. */
 export const DEFAULT_EVAL_BATCH_SIZE = 64;
+
+/** The `batchSize` option of evaluateTask, compareModels and evaluateStages (their options tables share it). */
+export const EVAL_BATCH_SIZE_FIELD: ParamField = Object.freeze({ name: 'batchSize', default: DEFAULT_EVAL_BATCH_SIZE, meaning: 'Items per model call.', aliases: ['batch_size', 'per_device_eval_batch_size'] });
 
 /** A model's outputs on a task. */
 export type TaskOutputs =
@@ -36,6 +39,10 @@ export interface RunTaskOptions {
 
 const modelName = (model: EvalModel<never>, fallback: string): string => model.name ?? fallback;
 
+/** The keys of a task of each kind (see eval-model.ts); any other key is refused with the nearest one. */
+const LANGUAGE_TASK_KEYS = ['name', 'kind', 'metric', 'dataset'] as const;
+const CLASSIFICATION_TASK_KEYS = [...LANGUAGE_TASK_KEYS, 'positiveClass', 'bins'] as const;
+
 /** Checks a task's shape; throws `EVAL_INPUT_INVALID` naming what is wrong. */
 export function validateTask(task: EvalTask<unknown>): void {
   const fail = (message: string, value?: unknown): never => {
@@ -48,6 +55,18 @@ export function validateTask(task: EvalTask<unknown>): void {
   if (typeof task.name !== 'string' || task.name.length === 0) fail('name must be a non-empty string', task.name);
   if (task.kind !== 'domain' && task.kind !== 'retained') fail("kind must be 'domain' or 'retained'", task.kind);
   if (!isMetricName(task.metric)) fail(`unknown metric; use one of ${Object.keys(HIGHER_IS_BETTER).join(', ')}`, task.metric);
+  // A misspelt key (`positive_class`, `dataset.token_ids` beside `texts`) would be ignored and the task run on defaults.
+  const language = isLanguageMetric(task.metric);
+  const unknownKey = (object: object, known: readonly string[], path: string): void => {
+    for (const [key, value] of Object.entries(object)) {
+      if (known.includes(key) || value === undefined) continue;
+      // A classification key on a language task (`bins` on perplexity) is named as such, not matched to a near name.
+      const near = (CLASSIFICATION_TASK_KEYS as readonly string[]).includes(key) ? null : nearestField(key, known);
+      fail(`unknown key "${path}${key}"${near ? ` (did you mean "${path}${near}"?)` : ''}; a ${language ? 'language' : 'classification'} task has ${known.map((k) => path + k).join(', ')}`);
+    }
+  };
+  unknownKey(task, language ? LANGUAGE_TASK_KEYS : CLASSIFICATION_TASK_KEYS, '');
+  if (task.dataset && typeof task.dataset === 'object') unknownKey(task.dataset, language ? ['texts', 'tokenIds'] : ['inputs', 'labels'], 'dataset.');
   if (isLanguageMetric(task.metric)) {
     const { texts, tokenIds } = (task.dataset ?? {}) as { texts?: unknown; tokenIds?: unknown };
     if ((texts === undefined) === (tokenIds === undefined)) fail('a language task needs dataset.texts or dataset.tokenIds (exactly one)');

@@ -14,7 +14,7 @@
  * PEFT ignores: the LoRA+ ratio, and the base model's hash, which `loadAdapter` checks so an adapter is never applied to
  * a different base (`ADAPTER_BASE_MISMATCH`).
  */
-import { ProvenantError, committedFolder, describeValue, readFileChecked, writeFolderAtomic } from '../../core/index.js';
+import { ProvenantError, committedFolder, describeValue, readFileChecked, resolve, withDefaults, writeFolderAtomic, type ParamTable } from '../../core/index.js';
 import type { Model } from '../models/model.js';
 import type { PretrainedModel } from '../hf/pretrained-model.js';
 import { attachAdapterWeights, getAdapterInfo, type LoraModuleWeights } from '../lora/adapter.js';
@@ -269,6 +269,19 @@ function encodeValues(data: Float32Array, dtype: 'F32' | 'F16' | 'BF16'): Safete
   return data;
 }
 
+/** The options of {@link saveAdapter} and `saveAdapterToDir` (unknown names refused; values checked where used). */
+const SAVE_ADAPTER_PARAMS: ParamTable = Object.freeze({
+  name: 'saveAdapter',
+  fields: [
+    { name: 'baseModelNameOrPath', default: null, meaning: "PEFT's base_model_name_or_path; null: read from a Hugging Face model, else null.", aliases: ['base_model_name_or_path', 'baseModel'] },
+    { name: 'taskType', default: null, meaning: "PEFT's task_type; null: read from a Hugging Face model, else null.", aliases: ['task_type', 'task'] },
+    { name: 'dtype', default: 'F32', meaning: "Storage dtype of the weights: 'F32' (exact), 'F16' or 'BF16'.", aliases: ['torch_dtype', 'torchDtype'] },
+    { name: 'convertToLora', default: false, meaning: 'Save a PiSSA/OLoRA adapter as a plain rank-2r LoRA adapter for the original base.', aliases: ['convert_pissa_to_lora', 'path_initial_model_for_weight_conversion'] },
+    { name: 'fanInFanOut', default: null, meaning: "PEFT's fan_in_fan_out; null: read from the model's module layouts, else false.", aliases: ['fan_in_fan_out'] },
+    { name: 'labels', default: null, meaning: 'Class names by index, stored in the safetensors metadata.', aliases: ['id2label', 'label_names', 'labelNames'] },
+  ],
+});
+
 /**
  * Writes one adapter in PEFT's format, in memory: the config object and the safetensors bytes.
  *
@@ -282,6 +295,7 @@ function encodeValues(data: Float32Array, dtype: 'F32' | 'F16' | 'BF16'): Safete
  * ```
  */
 export function saveAdapter(model: Model, name: string, options: SaveAdapterOptions = {}): PeftAdapterFiles {
+  resolve(SAVE_ADAPTER_PARAMS, options);
   const { config } = getAdapterInfo(model, name);
   const dtype = options.dtype ?? 'F32';
   if (dtype !== 'F32' && dtype !== 'F16' && dtype !== 'BF16') {
@@ -334,6 +348,15 @@ function toFloat32(tensor: SafetensorsTensor): Float32Array | null {
   }
 }
 
+/** The options of {@link loadAdapter} and `loadAdapterFromDir`. */
+const LOAD_ADAPTER_PARAMS: ParamTable = Object.freeze({
+  name: 'loadAdapter',
+  fields: [
+    { name: 'activate', default: true, meaning: 'Make the loaded adapter the only active one.', aliases: ['set_active', 'setActive'] },
+    { name: 'verifyBaseModel', default: true, meaning: 'Check the base-model hash recorded at save time, when the file has one.', aliases: ['verify_base_model', 'verify', 'verifyBase', 'checkBaseModel'] },
+  ],
+});
+
 /**
  * Loads a PEFT-format adapter onto `model` under `name`, strictly (see the file comment). Nothing is attached unless
  * every key, shape and dtype checks out. Factors arrive in PyTorch layout (`lora_A.weight` [r, in], `lora_B.weight`
@@ -343,7 +366,7 @@ function toFloat32(tensor: SafetensorsTensor): Float32Array | null {
  * @throws ProvenantError `LORA_CONFIG_INVALID`, `ADAPTER_UNSUPPORTED`, `ADAPTER_BASE_MISMATCH` (recorded base hash
  * differs; every differing tensor named), `LORA_TARGET_NOT_FOUND`, `ADAPTER_KEYS_MISSING`, `ADAPTER_KEYS_UNEXPECTED`,
  * `ADAPTER_DTYPE_MISMATCH`, `LORA_SHAPE_MISMATCH`, `ADAPTER_WEIGHTS_INVALID` (NaN/Inf values), `SAFETENSORS_INVALID`,
- * `INVALID_ARGUMENT` (name already attached) — each listing every offender.
+ * `INVALID_ARGUMENT` (name already attached; an unknown option name, with the nearest one) — each listing every offender.
  *
  * @example
  * ```ts
@@ -356,6 +379,7 @@ function toFloat32(tensor: SafetensorsTensor): Float32Array | null {
  * ```
  */
 export function loadAdapter(model: Model, name: string, files: PeftAdapterFiles, options: LoadAdapterOptions = {}): void {
+  resolve(LOAD_ADAPTER_PARAMS, options);
   const { tensors, metadata } = decodeSafetensors(files.safetensors);
   const ratioText = metadata[PEFT_METADATA_KEYS.loraPlusLrRatio];
   const ratio = ratioText === undefined ? 1 : Number(ratioText);
@@ -436,13 +460,15 @@ export function loadAdapter(model: Model, name: string, files: PeftAdapterFiles,
   attachAdapterWeights(model, name, config, weights, { activate: options.activate, modulesToSaveWeights: copies });
 }
 
+const SAVE_ADAPTER_TO_DIR_PARAMS = withDefaults(SAVE_ADAPTER_PARAMS, {}, 'saveAdapterToDir');
+
 /**
  * Writes `adapter_config.json` and `adapter_model.safetensors` into `dir` (created if missing) — the folder
  * `PeftModel.from_pretrained(base, dir)` reads. Node only (imports node:fs lazily). Crash-safe: both files are written as
  * one atomic folder write, so a kill leaves the previous adapter or the new one, never a mix.
  *
  * @throws ProvenantError `ADAPTER_NOT_FOUND` (no such adapter), `ADAPTER_DTYPE_MISMATCH` (dtype not F32/F16/BF16),
- * `INVALID_ARGUMENT` (labels not distinct strings).
+ * `INVALID_ARGUMENT` (labels not distinct strings; an unknown option name, with the nearest one).
  *
  * @example
  * ```ts
@@ -454,17 +480,20 @@ export function loadAdapter(model: Model, name: string, files: PeftAdapterFiles,
  * ```
  */
 export async function saveAdapterToDir(model: Model, name: string, dir: string, options: SaveAdapterOptions = {}): Promise<void> {
+  resolve(SAVE_ADAPTER_TO_DIR_PARAMS, options);
   const files = saveAdapter(model, name, options);
   // Crash-safe (issue 13): a kill at any point leaves the previous adapter or the new one readable, never a mix.
   await writeFolderAtomic(dir, { [ADAPTER_CONFIG_FILE]: `${JSON.stringify(files.config, null, 2)}\n`, [ADAPTER_WEIGHTS_FILE]: files.safetensors });
 }
 
+const LOAD_ADAPTER_FROM_DIR_PARAMS = withDefaults(LOAD_ADAPTER_PARAMS, {}, 'loadAdapterFromDir');
+
 /**
  * Reads a PEFT adapter folder (`adapter_config.json` + `adapter_model.safetensors`, e.g. from PEFT's `save_pretrained`)
  * onto `model` under `name`, strictly, as `loadAdapter`. Node only.
  *
- * @throws ProvenantError `ADAPTER_NOT_FOUND` (no folder or file), `LORA_CONFIG_INVALID` (config not JSON), and every
- * error of `loadAdapter`.
+ * @throws ProvenantError `INVALID_ARGUMENT` (an unknown option name, with the nearest one), `ADAPTER_NOT_FOUND` (no
+ * folder or file), `LORA_CONFIG_INVALID` (config not JSON), and every error of `loadAdapter`.
  *
  * @example
  * ```ts
@@ -476,6 +505,8 @@ export async function saveAdapterToDir(model: Model, name: string, dir: string, 
  * ```
  */
 export async function loadAdapterFromDir(model: Model, name: string, dir: string, options: LoadAdapterOptions = {}): Promise<void> {
+  // Refused before any file is read: a typo must not cost a load, nor silently skip the base-model check.
+  resolve(LOAD_ADAPTER_FROM_DIR_PARAMS, options);
   const { join } = await import('node:path');
   let config: unknown;
   // Typed errors for a missing folder or file (issue 13); read the complete set a crashed save left committed.

@@ -7,7 +7,7 @@
  * forward pass and the fast gradient path are unchanged); the base's values and inactive adapters' copies wait in the
  * model's adapter state, and are swapped in exactly (byte copies) on `setActiveAdapters`.
  */
-import { ProvenantError, assertArgument, createRng, type Seed } from '../../core/index.js';
+import { ProvenantError, assertArgument, createRng, resolve, type ParamTable, type Seed } from '../../core/index.js';
 import { uniqueName, type Linear } from '../linear.js';
 import { setBaseTrainable, type Model } from '../models/model.js';
 import { tf, type Variable } from '../tf.js';
@@ -80,12 +80,23 @@ function assignValues(variable: Variable, values: Float32Array): void {
   t.dispose();
 }
 
+const ACTIVATE_FIELD = { name: 'activate', default: true, meaning: 'Make this the only active adapter; false leaves the active set as it is.', aliases: ['set_active', 'setActive'] } as const;
+/** The options of {@link attachAdapter} (unknown names refused with the nearest one; the seed is checked below). */
+const ATTACH_ADAPTER_PARAMS: ParamTable = Object.freeze({
+  name: 'attachAdapter',
+  fields: [{ name: 'seed', default: null, meaning: "Seed of A's (and B's, without initLoraWeights) random initial values; required." }, ACTIVATE_FIELD],
+});
+/** The options of {@link attachAdapterWeights}; the modules_to_save copies are data. */
+const ATTACH_ADAPTER_WEIGHTS_PARAMS: ParamTable = Object.freeze({ name: 'attachAdapterWeights', fields: [ACTIVATE_FIELD], inputs: ['modulesToSaveWeights'] });
+
 /**
  * Attaches a new LoRA adapter: creates A and B on every target module (PEFT's initialisation, see `LoraInit`), gives it
  * a copy of every `modulesToSave` module, freezes the base weights, and by default makes it the only active adapter.
  * With `initLoraWeights: 'pissa' | 'olora'` the target modules' base kernels are replaced by their residuals (the
  * model's output is unchanged; its base-model hash is not).
  *
+ * @throws ProvenantError `INVALID_ARGUMENT` for a bad or used adapter name, a missing seed, or an unknown option name
+ *   (with the nearest one); `LORA_CONFIG_INVALID` and `LORA_TARGET_NOT_FOUND` for the LoRA config.
  * @example
  * ```ts
  * import { attachAdapter, createMlp, trainableVariables } from 'provenant/finetune';
@@ -96,6 +107,7 @@ function assignValues(variable: Variable, values: Float32Array): void {
  */
 export function attachAdapter(model: Model, name: string, loraConfig: Partial<LoraConfig>, options: AttachAdapterOptions): void {
   assertAdapterName(model, name);
+  if (options && typeof options === 'object') resolve(ATTACH_ADAPTER_PARAMS, options);
   assertArgument(options && (typeof options.seed === 'number' || typeof options.seed === 'string'), 'options.seed', 'attachAdapter needs a seed (number or string)', options?.seed);
   const config = concreteConfig(model, loraConfig);
   const state = adapterState(model);
@@ -137,7 +149,7 @@ export function attachAdapter(model: Model, name: string, loraConfig: Partial<Lo
  * Every shape is checked before any variable is created, so a bad adapter leaves the model untouched. Base weights are
  * frozen; the adapter becomes the only active one unless `activate: false`.
  *
- * @throws ProvenantError `INVALID_ARGUMENT` (bad or already used name), `LORA_CONFIG_INVALID`, `LORA_TARGET_NOT_FOUND`,
+ * @throws ProvenantError `INVALID_ARGUMENT` (bad or already used name, unknown option name), `LORA_CONFIG_INVALID`, `LORA_TARGET_NOT_FOUND`,
  * `ADAPTER_KEYS_MISSING`, `ADAPTER_KEYS_UNEXPECTED` (each listing the modules), `LORA_SHAPE_MISMATCH`.
  *
  * @example
@@ -157,6 +169,7 @@ export function attachAdapterWeights(
   options: { activate?: boolean; modulesToSaveWeights?: ReadonlyMap<string, ModuleValues> } = {},
 ): void {
   assertAdapterName(model, name);
+  resolve(ATTACH_ADAPTER_WEIGHTS_PARAMS, options);
   const config = concreteConfig(model, loraConfig);
   const state = adapterState(model);
   const modules = resolveTargetModules(model, config);
@@ -499,13 +512,20 @@ export interface ParameterGroup {
   weightDecay?: number;
 }
 
+/** The options of {@link parameterGroups}. */
+const PARAMETER_GROUPS_PARAMS: ParamTable = Object.freeze({
+  name: 'parameterGroups',
+  fields: [{ name: 'weightDecay', default: null, meaning: 'Decoupled weight decay of the adapter factors; null: none set here.', aliases: ['weight_decay'] }],
+});
+
 /**
  * What the training loop optimises, with learning-rate multipliers and weight decay: every base weight still trainable
  * (all of them when no adapter is attached — full fine-tuning; after `attachAdapter` only the active adapters'
  * modules_to_save copies), then A and B of every active, unmerged adapter. B gets `loraPlusLrRatio` × the learning
  * rate (LoRA+, Hayou et al. 2024, §3: ηB = λ·ηA). Order is deterministic (model order, then adapter activation order).
  *
- * @throws ProvenantError `INVALID_ARGUMENT` when `weightDecay` is negative or not finite.
+ * @throws ProvenantError `INVALID_ARGUMENT` when `weightDecay` is negative or not finite, or for an unknown option name
+ *   (with the nearest one).
  *
  * @example
  * ```ts
@@ -518,6 +538,7 @@ export interface ParameterGroup {
  * ```
  */
 export function parameterGroups(model: Model, options: { weightDecay?: number } = {}): ParameterGroup[] {
+  resolve(PARAMETER_GROUPS_PARAMS, options);
   const weightDecay = options.weightDecay;
   if (weightDecay !== undefined) {
     assertArgument(Number.isFinite(weightDecay) && weightDecay >= 0, 'options.weightDecay', 'must be a non-negative number', weightDecay);

@@ -8,7 +8,7 @@
  * unmerge then falls back to subtracting s·A·B, as PEFT does, and the exactness guarantee no longer holds.
  * The kept bytes cost one copy of each merged kernel.
  */
-import { ProvenantError, assertArgument } from '../../core/index.js';
+import { ProvenantError, assertArgument, resolve, type ParamTable } from '../../core/index.js';
 import type { Linear } from '../linear.js';
 import type { Model } from '../models/model.js';
 import { tf, type Tensor } from '../tf.js';
@@ -145,11 +145,18 @@ export function unmergeAllAdapters(model: Model): void {
   for (const name of [...merged].reverse()) unmergeAdapter(model, name);
 }
 
+/** The options of {@link checkMerge}. */
+const CHECK_MERGE_PARAMS: ParamTable = Object.freeze({
+  name: 'checkMerge',
+  fields: [{ name: 'adapters', default: null, meaning: 'Adapters merged for the check; null: the active ones not yet merged.', aliases: ['adapter_names', 'adapterNames'] }],
+});
+
 /**
  * The largest |Δlogit| between the adapter path (x·W + s·x·A·B) and the merged path (x·(W + s·A·B)) on `inputs`, for the
  * given adapters (default: the active ones not yet merged). The model is left as it was. Expect float32 rounding,
  * ~1e-6 relative; anything larger means the merge is wrong.
  *
+ * @throws ProvenantError `INVALID_ARGUMENT` for an unknown option name (with the nearest one); `ADAPTER_NOT_FOUND`.
  * @example
  * ```ts
  * import * as tf from '@tensorflow/tfjs-core';
@@ -160,6 +167,7 @@ export function unmergeAllAdapters(model: Model): void {
  * ```
  */
 export function checkMerge(model: Model, inputs: Tensor, options: { adapters?: readonly string[] } = {}): number {
+  resolve(CHECK_MERGE_PARAMS, options);
   const state = adapterState(model);
   const names = options.adapters ?? state.active.filter((n) => getAdapter(model, n).modules.some((m) => !getLinear(model, m).merged.includes(n)));
   for (const n of names) {
