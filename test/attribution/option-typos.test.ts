@@ -14,12 +14,21 @@ import {
   createAttributionIndex,
   createFeaturizer,
   createScoreIndex,
+  createTrakEnsemble,
+  curvatureOperator,
   denseScores,
   featurize,
+  fitDataInf,
+  fitFisher,
+  fitInverseHessian,
+  fitLissa,
+  fitTrak,
+  gradCos,
   gradDot,
   perExampleGradients,
   readFeatureStore,
   selfInfluence,
+  trakModelScores,
   writeFeatureStore,
 } from '../../src/attribution/index.js';
 import {
@@ -111,6 +120,27 @@ describe('classifier attribution options', () => {
     await refused(() => createScoreIndex(f.features, { tilerows: 4 } as never), 'tilerows', 'tileRows');
     await refused(() => denseScores(f.features, f.features, gradDot(), { tilerow: 4 } as never), 'tilerow', 'tileRows');
     await refused(() => selfInfluence(f.features, gradDot(), { tile_rows: 4 } as never), 'tile_rows', 'tileRows');
+  });
+});
+
+describe('preconditioner options', () => {
+  const features = { rows: 6, dim: 3, data: Float32Array.from({ length: 18 }, (_, i) => Math.sin(i + 1)), blocks: [{ name: 'w', module: 'm', offset: 0, size: 3 }] };
+  it('every fit refuses a misspelt name with the nearest one', async () => {
+    await refused(() => fitDataInf(features, { lambdascale: 0.2 } as never), 'lambdascale', 'lambdaScale');
+    await refused(() => fitDataInf(features, { damping: 0.2 } as never), 'damping', 'lambda');
+    await refused(() => gradCos({ epsilion: 1e-9 } as never), 'epsilion', 'epsilon');
+    await refused(() => fitTrak([{ features, labelProbability: new Float32Array(6).fill(0.5) }], { dampng: 0 } as never), 'dampng', 'damping');
+    await refused(() => fitInverseHessian(new Float64Array([1, 0, 0, 1]), 2, { dampng: 0 } as never), 'dampng', 'damping');
+    await refused(() => fitFisher(features, { relativeDampng: 0.1 } as never), 'relativeDampng', 'relativeDamping');
+    await refused(() => createTrakEnsemble({ relativeDampng: [0.1] } as never), 'relativeDampng', 'relativeDamping');
+    await refused(() => trakModelScores({ train: features, test: features, labelProbability: new Float32Array(6).fill(0.5) }, { precison: 'float32' } as never), 'precison', 'precision');
+    const op = curvatureOperator({ features, examples: 6, rowsPerExample: 1 }, { damping: 0.5 });
+    try {
+      await refused(() => curvatureOperator({ features, examples: 6, rowsPerExample: 1 }, { weight_decay: 0.1 } as never), 'weight_decay', 'l2');
+      await refused(() => fitLissa(op, { dept: 10 } as never), 'dept', 'depth');
+    } finally {
+      op.dispose?.();
+    }
   });
 });
 
