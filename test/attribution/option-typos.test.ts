@@ -11,6 +11,13 @@ import { afterAll, describe, expect, it } from 'vitest';
 import {
   attributeQueries,
   attributeQuery,
+  brittleness,
+  computeLdsGroundTruth,
+  computeLooGroundTruth,
+  flipLabels,
+  mislabelAuc,
+  sampleLdsSubsets,
+  scoreMatrix,
   createAttributionIndex,
   createFeaturizer,
   createScoreIndex,
@@ -120,6 +127,25 @@ describe('classifier attribution options', () => {
     await refused(() => createScoreIndex(f.features, { tilerows: 4 } as never), 'tilerows', 'tileRows');
     await refused(() => denseScores(f.features, f.features, gradDot(), { tilerow: 4 } as never), 'tilerow', 'tileRows');
     await refused(() => selfInfluence(f.features, gradDot(), { tile_rows: 4 } as never), 'tile_rows', 'tileRows');
+  });
+});
+
+describe('quality harness options', () => {
+  it('LDS, LOO, brittleness, mislabel AUC and flipLabels refuse a misspelt name with the nearest one (before any retraining)', async () => {
+    let retrains = 0;
+    const train = async () => {
+      retrains++;
+      return new Float64Array(2);
+    };
+    await refused(() => sampleLdsSubsets(10, { fracton: 0.5 } as never), 'fracton', 'fraction');
+    await refused(() => computeLdsGroundTruth({ nTrain: 10, nTest: 2, train, count: 3, sed: 1 } as never), 'sed', 'seed');
+    await refused(() => computeLooGroundTruth({ nTrain: 10, nTest: 2, train, sampleRow: 3 } as never), 'sampleRow', 'sampleRows');
+    const scores = scoreMatrix(new Float64Array(20), 10, 2);
+    await refused(() => brittleness(scores, { train, tests: [0], ks: [1], treshold: 0 } as never), 'treshold', 'threshold');
+    await refused(() => mislabelAuc([0.1, 0.9], [false, true], { baseLine: [0, 1] } as never), 'baseLine', 'baseline');
+    await refused(() => flipLabels([0, 1, 2, 0], { numClasses: 3, fracton: 0.5 } as never), 'fracton', 'fraction');
+    expect(retrains).toBe(0);
+    expect((await computeLdsGroundTruth({ nTrain: 10, nTest: 2, train, count: 3, seed: 1 })).subsets.length).toBe(3);
   });
 });
 
