@@ -25,6 +25,7 @@ import {
   curvatureOperator,
   denseScores,
   featurize,
+  featurizeInWorkers,
   fitDataInf,
   fitFisher,
   fitInverseHessian,
@@ -91,6 +92,19 @@ describe('classifier attribution options', () => {
     const f = featurize(model, data, { batchSize: 4, projection: { kind: 'gaussian', dim: 4, seed: 1 }, onProgress: () => {} });
     expect(f.info.projection).toMatchObject({ type: 'dense', dim: 4 });
     expect(f.features.dim).toBe(4);
+  });
+
+  it('the feature-store writers and reader refuse misspelt names (before writing anything)', async () => {
+    const f = featurize(model, data);
+    const dir = await mkdtemp(join(tmpdir(), 'provenant-typos-store-'));
+    dirs.push(dir);
+    await refused(() => writeFeatureStore(dir, f, { model, rowIds, contributors, labels, shardrows: 4 } as never), 'shardrows', 'shardRows');
+    await refused(() => writeFeatureStore(dir, f, { model, row_ids: rowIds, contributors, labels } as never), 'row_ids', 'rowIds');
+    await refused(() => featurizeInWorkers(model, data, { directory: dir, rowIds, contributors, worker: 2 } as never), 'worker', 'workers');
+    await refused(() => featurizeInWorkers(model, data, { directory: dir, rowIds, contributors, featurize: { projecton: { kind: 'gaussian', dim: 4, seed: 1 } } } as never), 'projecton', 'projection');
+    await writeFeatureStore(dir, f, { model, rowIds, contributors, labels, shardRows: 5 });
+    await refused(() => readFeatureStore(dir, { verfy: false } as never), 'verfy', 'verify');
+    expect((await readFeatureStore(dir, { model, verify: true })).manifest.rows).toBe(n);
   });
 
   it('perExampleGradients refuses targt', async () => {
@@ -195,7 +209,9 @@ describe('generated-text attribution options', () => {
   });
 
   it('createGenerationIndex refuses preconditoner; attributeGeneration refuses topk, generation.maxNewToken and spans.minLenght', async () => {
-    const store = inMemoryFeatureStore(model, featurizeCausal(model, ids.map((x) => ({ ids: x })), { projection: spec }), { rowIds, contributors });
+    const features = featurizeCausal(model, ids.map((x) => ({ ids: x })), { projection: spec });
+    await refused(() => inMemoryFeatureStore(model, features, { rowIds, contributors, datanet: ['a', 'b', 'c'] } as never), 'datanet', 'datanets');
+    const store = inMemoryFeatureStore(model, features, { rowIds, contributors });
     const spans = buildSpanIndex({ ids, rowIds, contributors });
     await refused(() => createGenerationIndex(model, store, { preconditoner: gradDot() } as never), 'preconditoner', 'preconditioner');
     const index = createGenerationIndex(model, store, { spans });

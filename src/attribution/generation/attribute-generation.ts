@@ -63,6 +63,18 @@ export interface GenerationIndex {
   dispose(): void;
 }
 
+/** The row metadata of {@link inMemoryFeatureStore}: a misspelt name is refused with the nearest field, never ignored. */
+const IN_MEMORY_STORE_PARAMS: ParamTable = Object.freeze({
+  name: 'inMemoryFeatureStore',
+  code: 'ATTRIBUTION_INPUT_INVALID',
+  fields: [
+    { name: 'rowIds', default: null, meaning: 'Id of each row (required).', aliases: ['row_ids'] },
+    { name: 'contributors', default: null, meaning: 'Contributor of each row (required).' },
+    { name: 'datanets', default: null, meaning: 'Datanet of each row (null: none recorded).', aliases: ['versions'] },
+    { name: 'snapshotRoot', default: null, meaning: 'Merkle root of the Datanet snapshot the rows came from (null: none).' },
+  ],
+});
+
 /**
  * A feature store held in memory (no files) from causal features, e.g. for a pipeline that featurizes and serves in one
  * process; its manifest records the model hash, rows (`rowIds`, `contributors`, optional `datanets`) and the scored
@@ -85,6 +97,7 @@ export function inMemoryFeatureStore(
   features: CausalFeatures,
   meta: { rowIds: readonly string[]; contributors: readonly string[]; datanets?: readonly string[]; snapshotRoot?: string | null },
 ): FeatureStore {
+  resolve(IN_MEMORY_STORE_PARAMS, meta);
   const rows = features.features.rows;
   if (meta.rowIds.length !== rows || meta.contributors.length !== rows || (meta.datanets && meta.datanets.length !== rows)) {
     throw new ProvenantError('ATTRIBUTION_SHAPE_MISMATCH', `${rows} feature rows but ${meta.rowIds.length} row ids and ${meta.contributors.length} contributors.`);
