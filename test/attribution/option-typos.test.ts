@@ -12,6 +12,16 @@ import {
   attributeQueries,
   attributeQuery,
   brittleness,
+  chooseConvexSolver,
+  convexDataInfScores,
+  convexDataInfSelfInfluence,
+  convexFisherScores,
+  convexGradientDotScores,
+  convexGradientDotSelfInfluence,
+  convexInfluenceScores,
+  convexSelfInfluence,
+  createConvexLogisticProblem,
+  fitConvexLogistic,
   computeLdsGroundTruth,
   computeLooGroundTruth,
   flipLabels,
@@ -160,6 +170,27 @@ describe('quality harness options', () => {
     await refused(() => flipLabels([0, 1, 2, 0], { numClasses: 3, fracton: 0.5 } as never), 'fracton', 'fraction');
     expect(retrains).toBe(0);
     expect((await computeLdsGroundTruth({ nTrain: 10, nTest: 2, train, count: 3, seed: 1 })).subsets.length).toBe(3);
+  });
+});
+
+describe('convex reference options', () => {
+  it('every convex function refuses a misspelt name with the nearest one', async () => {
+    const x = Array.from({ length: 8 }, (_, i) => [Math.sin(i), Math.cos(2 * i), 0.5 * i - 2]);
+    const y = [0, 1, 2, 0, 1, 2, 0, 1];
+    await refused(() => createConvexLogisticProblem(x, y, { numClasses: 3, lamda: 1e-2 } as never), 'lamda', 'lambda');
+    const problem = createConvexLogisticProblem(x, y, { numClasses: 3, lambda: 1e-1 });
+    await refused(() => fitConvexLogistic(problem, { tolerence: 1e-8 } as never), 'tolerence', 'tolerance');
+    const { theta } = fitConvexLogistic(problem, { tolerance: 1e-10 });
+    await refused(() => convexGradientDotScores(problem, problem, theta, { weight: [1] } as never), 'weight', 'weights');
+    await refused(() => convexGradientDotSelfInfluence(problem, theta, { engin: 'js' } as never), 'engin', null);
+    await refused(() => convexDataInfScores(problem, theta, problem, { lambdascale: 0.1 } as never), 'lambdascale', 'lambdaScale');
+    await refused(() => convexDataInfSelfInfluence(problem, theta, { lamda: 0.1 } as never), 'lamda', 'lambda');
+    await refused(() => convexFisherScores(problem, theta, problem, { rout: 'kernel' } as never), 'rout', 'route');
+    await refused(() => convexInfluenceScores(problem, theta, problem, { cgTolerence: 1e-8 } as never), 'cgTolerence', 'cgTolerance');
+    await refused(() => convexSelfInfluence(problem, theta, { solvr: 'cg' } as never), 'solvr', 'solver');
+    await refused(() => chooseConvexSolver({ d: 3, numClasses: 3, trainingRows: 8, queries: 8 }, { cgIterations: 10, rows: [0] } as never), 'rows', null);
+    // Spelled right, the influence functions still pass their solver options through to the choice.
+    expect(convexInfluenceScores(problem, theta, problem, { solver: 'cg', cgTolerance: 1e-10 }).solver.solver).toBe('cg');
   });
 });
 
