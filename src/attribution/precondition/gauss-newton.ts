@@ -152,7 +152,7 @@ export const FISHER_DEFAULTS = Object.freeze({
 });
 
 /** The options of {@link fitFisher}: a misspelt name is refused with the nearest field. */
-export const FISHER_PARAMS: ParamTable = Object.freeze({
+export const FIT_FISHER_PARAMS: ParamTable = Object.freeze({
   name: 'fitFisher',
   code: 'ATTRIBUTION_INPUT_INVALID',
   fields: [
@@ -187,7 +187,7 @@ export interface FisherOptions {
  * ```
  */
 export function fitFisher(source: FeatureMatrix | CurvatureFeatures, options: FisherOptions = {}): Preconditioner {
-  resolve(FISHER_PARAMS, options);
+  resolve(FIT_FISHER_PARAMS, options);
   const curvature: CurvatureFeatures = 'features' in source ? source : { features: source, examples: source.rows, rowsPerExample: 1 };
   const d = curvature.features.dim;
   const F = curvatureMatrix(curvature, 0);
