@@ -11,6 +11,7 @@ import {
   logitGradients,
   outerSum,
   PARAMETER_FIELDS,
+  parameterOptions,
   parameterBlocks,
   perExampleGradientTensors,
   rowsPerExample,
@@ -159,7 +160,7 @@ export function createFeaturizer(model: Model, options: FeaturizeOptions = {}): 
   if (options.projection && options.factorizedProjection) {
     throw new ProvenantError('ATTRIBUTION_INPUT_INVALID', 'Pass either `projection` or `factorizedProjection`, not both.');
   }
-  const entries = selectParameters(model, options);
+  const entries = selectParameters(model, parameterOptions(options));
   const rawBlocks = parameterBlocks(entries);
   const rawDim = rawBlocks.reduce((a, b) => a + b.size, 0);
   const kept: tf.Tensor[] = [];

@@ -49,6 +49,12 @@ export const PARAMETER_FIELDS: readonly ParamField[] = Object.freeze([
   { name: 'names', default: null, meaning: 'Exactly these parameter names, in this order; overrides parameters and modules.' },
 ]);
 
+/** The options of {@link selectParameters}: a misspelt name is refused with the nearest field, never ignored. */
+const PARAMETER_PARAMS: ParamTable = Object.freeze({ name: 'selectParameters', code: 'ATTRIBUTION_INPUT_INVALID', fields: PARAMETER_FIELDS });
+
+/** The selection fields out of a larger options object (featurize, per-example gradients), for {@link selectParameters}. */
+export const parameterOptions = (o: ParameterOptions): ParameterOptions => ({ parameters: o.parameters, modules: o.modules, names: o.names });
+
 /** The options of {@link perExampleGradients}: unknown names are refused with the nearest field. */
 export const PER_EXAMPLE_GRADIENT_PARAMS: ParamTable = Object.freeze({
   name: 'perExampleGradients',
@@ -87,6 +93,7 @@ export interface ParameterEntry {
  * ```
  */
 export function selectParameters(model: Model, options: ParameterOptions = {}): ParameterEntry[] {
+  resolve(PARAMETER_PARAMS, options);
   const selection = options.parameters ?? 'trainable';
   if (selection !== 'trainable' && selection !== 'all' && selection !== 'adapters') {
     throw new ProvenantError('ATTRIBUTION_INPUT_INVALID', `Unknown parameter selection "${String(selection)}" (trainable, all, adapters).`);
@@ -385,7 +392,7 @@ export interface PerExampleGradients {
  */
 export function perExampleGradients(model: Model, inputs: tf.Tensor, labels: ArrayLike<number>, options: PerExampleGradientOptions = {}): PerExampleGradients {
   resolve(PER_EXAMPLE_GRADIENT_PARAMS, options);
-  const entries = selectParameters(model, options);
+  const entries = selectParameters(model, parameterOptions(options));
   const target = options.target ?? 'loss';
   const batch = inputs.shape[0]!;
   if (labels.length !== batch) throw new ProvenantError('ATTRIBUTION_SHAPE_MISMATCH', `${labels.length} labels for ${batch} inputs.`);

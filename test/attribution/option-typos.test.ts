@@ -41,10 +41,12 @@ import {
   fitInverseHessian,
   fitLissa,
   fitTrak,
+  formatSignedShares,
   gradCos,
   gradDot,
   perExampleGradients,
   readFeatureStore,
+  selectParameters,
   selfInfluence,
   trakModelScores,
   writeFeatureStore,
@@ -115,6 +117,12 @@ describe('classifier attribution options', () => {
     await writeFeatureStore(dir, f, { model, rowIds, contributors, labels, shardRows: 5 });
     await refused(() => readFeatureStore(dir, { verfy: false } as never), 'verfy', 'verify');
     expect((await readFeatureStore(dir, { model, verify: true })).manifest.rows).toBe(n);
+  });
+
+  it('selectParameters and formatSignedShares refuse misspelt names', async () => {
+    await refused(() => selectParameters(model, { module: ['fc1'] } as never), 'module', 'modules');
+    expect(selectParameters(model, { modules: ['fc1'], parameters: 'all' }).map((e) => e.module)).toEqual(['fc1', 'fc1']);
+    await refused(() => formatSignedShares({ a: 1 }, { digit: 2 } as never), 'digit', 'digits');
   });
 
   it('perExampleGradients refuses targt', async () => {
