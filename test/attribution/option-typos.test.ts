@@ -12,7 +12,9 @@ import {
   attributeQueries,
   attributeQuery,
   brittleness,
+  choleskyFactor,
   chooseConvexSolver,
+  conjugateGradient,
   convexDataInfScores,
   convexDataInfSelfInfluence,
   convexFisherScores,
@@ -43,6 +45,9 @@ import {
   fitTrak,
   formatSignedShares,
   gradCos,
+  gram,
+  matMul,
+  matMulNT,
   gradDot,
   perExampleGradients,
   readFeatureStore,
@@ -199,6 +204,18 @@ describe('convex reference options', () => {
     await refused(() => chooseConvexSolver({ d: 3, numClasses: 3, trainingRows: 8, queries: 8 }, { cgIterations: 10, rows: [0] } as never), 'rows', null);
     // Spelled right, the influence functions still pass their solver options through to the choice.
     expect(convexInfluenceScores(problem, theta, problem, { solver: 'cg', cgTolerance: 1e-10 }).solver.solver).toBe('cg');
+  });
+});
+
+describe('dense linear algebra options', () => {
+  it('Cholesky, conjugate gradients and the matrix products refuse misspelt names with the nearest one', async () => {
+    const A = [4, 1, 1, 3];
+    await refused(() => choleskyFactor(A, 2, { dampng: 0.1 } as never), 'dampng', 'damping');
+    await refused(() => conjugateGradient({ dim: 2, apply: (v) => v }, [1, 2], 1, { tolerence: 1e-6 } as never), 'tolerence', 'tolerance');
+    await refused(() => matMul(A, 2, 2, A, 2, { engin: 'js' } as never), 'engin', 'engine');
+    await refused(() => matMulNT(A, 2, 2, A, 2, { engin: 'js' } as never), 'engin', 'engine');
+    await refused(() => gram(A, 2, 2, undefined, { engin: 'js' } as never), 'engin', 'engine');
+    expect(Array.from(matMul(A, 2, 2, [1, 0, 0, 1], 2, { engine: 'js' }))).toEqual(A);
   });
 });
 
