@@ -46,7 +46,9 @@ import {
   formatSignedShares,
   gradCos,
   gram,
+  gramFloat32,
   matMul,
+  matMulNTFloat32,
   matMulNT,
   gradDot,
   perExampleGradients,
@@ -215,6 +217,8 @@ describe('dense linear algebra options', () => {
     await refused(() => matMul(A, 2, 2, A, 2, { engin: 'js' } as never), 'engin', 'engine');
     await refused(() => matMulNT(A, 2, 2, A, 2, { engin: 'js' } as never), 'engin', 'engine');
     await refused(() => gram(A, 2, 2, undefined, { engin: 'js' } as never), 'engin', 'engine');
+    await refused(() => gramFloat32(Float32Array.from(A), 2, 2, { gem: undefined, gemmm: null } as never), 'gemmm', 'gemm');
+    await refused(() => matMulNTFloat32(Float32Array.from(A), 2, 2, Float32Array.from(A), 2, { workspace: null } as never), 'workspace', 'gemm');
     expect(Array.from(matMul(A, 2, 2, [1, 0, 0, 1], 2, { engine: 'js' }))).toEqual(A);
   });
 });
