@@ -8,7 +8,7 @@
  * The query's gradient is taken at the model's own predicted class (no label exists at inference): τ(i, q) > 0 means
  * row i supports the prediction (removing it would raise the loss of the predicted class; ./conventions.ts).
  */
-import { ProvenantError, dict, type Hex } from '../core/index.js';
+import { ProvenantError, describeValue, dict, resolve, type Hex, type ParamTable } from '../core/index.js';
 import type { Model } from '../finetune/index.js';
 import { contributorShares, type ScoreReduction } from './aggregate.js';
 import { storeModelHash, type FeatureStore } from './feature-store.js';
@@ -33,6 +33,18 @@ export interface AttributionIndexOptions {
   batchSize?: number;
 }
 
+/** The options of {@link createAttributionIndex}: a misspelt name is refused with the nearest field, never ignored. */
+export const ATTRIBUTION_INDEX_PARAMS: ParamTable = Object.freeze({
+  name: 'createAttributionIndex',
+  code: 'ATTRIBUTION_INPUT_INVALID',
+  fields: [
+    { name: 'preconditioner', default: null, meaning: 'Fitted preconditioner (e.g. fitDataInf(store.features)); null: Grad-Dot. The caller disposes it.' },
+    { name: 'tileRows', default: 8192, meaning: 'Training rows per scoring tile.' },
+    { name: 'skipModelCheck', default: false, meaning: 'Skip the check that the model is the one the store was computed with.' },
+    { name: 'batchSize', default: 64, meaning: 'Examples per backward pass when featurizing query batches.', aliases: ['batch_size'] },
+  ],
+});
+
 /** A feature store made ready for queries: training side on the backend, query featurizer built. Dispose it. */
 export interface AttributionIndex {
   readonly store: FeatureStore;
@@ -54,6 +66,9 @@ export interface AttributionIndex {
  * Prepares a feature store for {@link attributeQuery}: checks the model hash, rebuilds the featurizer the store was
  * made with (same parameters, target and seeded projection), and uploads the preconditioned training features.
  *
+ * @throws ProvenantError `ATTRIBUTION_INPUT_INVALID` for an unknown option name (with the nearest one; see
+ *   {@link ATTRIBUTION_INDEX_PARAMS}); `ATTRIBUTION_FEATURE_STORE_INVALID` for a causal-LM store or a store whose width
+ *   the model does not featurize to.
  * @example
  * ```ts
  * import { attributeQuery, createAttributionIndex, fitDataInf, readFeatureStore } from 'provenant/attribution';
@@ -66,6 +81,7 @@ export interface AttributionIndex {
  * ```
  */
 export function createAttributionIndex(model: Model, store: FeatureStore, options: AttributionIndexOptions = {}): AttributionIndex {
+  resolve(ATTRIBUTION_INDEX_PARAMS, options);
   const modelHash = storeModelHash(model, store, options.skipModelCheck);
   const info = store.manifest.info;
   // A causal-LM store (completion-loss gradients, LoGra projection) scores against generated answers, not class
@@ -134,6 +150,38 @@ export interface AttributeQueryOptions {
   labels?: ArrayLike<number>;
 }
 
+/** The options of {@link attributeQuery} and {@link attributeQueries}: a misspelt name is refused with the nearest field. */
+export const ATTRIBUTE_QUERY_PARAMS: ParamTable = Object.freeze({
+  name: 'attributeQuery',
+  code: 'ATTRIBUTION_INPUT_INVALID',
+  fields: [
+    { name: 'topK', default: 10, meaning: 'Proponents and opponents to return.', aliases: ['top_k'] },
+    { name: 'feeWei', default: null, meaning: 'A fee in wei (bigint) to split among contributors by their shares; null: no split.', aliases: ['fee', 'fee_wei'] },
+    { name: 'reduction', default: 'sum', meaning: 'How row scores become contributor figures: sum (net influence), mean or positive-sum.' },
+    { name: 'exampleShape', default: null, meaning: 'Shape of one example (null for a single query: [input.length]).', aliases: ['example_shape'] },
+    { name: 'labels', default: null, meaning: 'Classes to take each query\'s gradient at, one per query (null: the predicted classes).' },
+  ],
+  inputs: ['index'],
+});
+
+/** Model kinds whose input is token ids (int32), not float features. */
+const TOKEN_INPUT_KINDS: ReadonlySet<string> = new Set(['transformer', 'gpt2', 'llama', 'bert']);
+
+/**
+ * A query given as a plain array: token ids (int32) for a model that reads tokens — what `tokenizer.encode` returns —
+ * else float features. Token ids must be non-negative integers; the first that is not is named.
+ */
+function queryArray(model: Model, input: readonly number[]): Float32Array | Int32Array {
+  if (!TOKEN_INPUT_KINDS.has(model.kind)) return Float32Array.from(input);
+  const bad = input.findIndex((v) => !Number.isInteger(v) || v < 0 || v > 0x7fffffff);
+  if (bad >= 0) {
+    throw new ProvenantError('ATTRIBUTION_INPUT_INVALID', `A ${model.kind} model reads token ids: input[${bad}] must be a non-negative integer, got ${describeValue(input[bad])}.`, {
+      data: { index: bad },
+    });
+  }
+  return Int32Array.from(input);
+}
+
 /** A training row in an attribution. */
 export interface AttributedRow {
   /** Row index in the feature store. */
@@ -167,9 +215,14 @@ export interface QueryAttribution {
 }
 
 /**
- * Attributes one query (one example: e.g. 784 pixels, or T token ids).
+ * Attributes one query (one example: e.g. 784 pixels, or T token ids). A plain `number[]` is read as token ids (int32)
+ * for a model that reads tokens (`transformer`, `gpt2`, `llama`, `bert`: e.g. `model.tokenizer.encode(text)`), else as
+ * float features.
  *
- * @throws `REWARD_SPLIT_INVALID` when a fee is given and no contributor has positive influence on the query.
+ * @throws ProvenantError `ATTRIBUTION_INPUT_INVALID` for an unknown option name (with the nearest one; see
+ *   {@link ATTRIBUTE_QUERY_PARAMS}) or a `number[]` for a token model holding a value that is not a non-negative integer;
+ *   the errors of {@link attributeQueries}; `REWARD_SPLIT_INVALID` when a fee is given and no contributor has positive
+ *   influence on the query.
  * @example
  * ```ts
  * import { attributeQuery, type AttributionIndex } from 'provenant/attribution';
@@ -182,7 +235,8 @@ export interface QueryAttribution {
  * ```
  */
 export function attributeQuery(model: Model, input: Float32Array | Int32Array | number[], options: AttributeQueryOptions): QueryAttribution {
-  const data = input instanceof Int32Array || input instanceof Float32Array ? input : Float32Array.from(input);
+  resolve(ATTRIBUTE_QUERY_PARAMS, options);
+  const data = input instanceof Int32Array || input instanceof Float32Array ? input : queryArray(model, input);
   return attributeQueries(model, data, { ...options, exampleShape: options.exampleShape ?? [data.length] })[0]!;
 }
 
@@ -192,7 +246,8 @@ export function attributeQuery(model: Model, input: Float32Array | Int32Array | 
  * prediction, top-`topK` proponents and opponents (τ > 0: proponent), contributor and version scores, shares and, with
  * `feeWei`, the exact fee split.
  *
- * @throws ProvenantError `ATTRIBUTION_INPUT_INVALID` without an index or for an unknown reduction;
+ * @throws ProvenantError `ATTRIBUTION_INPUT_INVALID` for an unknown option name (with the nearest one), without an
+ *   index or for an unknown reduction;
  *   `ATTRIBUTION_INDEX_DISPOSED` for a disposed index; `ATTRIBUTION_SHAPE_MISMATCH` when `inputs` is not a positive
  *   multiple of the example size or `labels` does not have one entry per query; `REWARD_SPLIT_INVALID` when a fee is
  *   given and no contributor has positive influence on a query.
@@ -213,6 +268,7 @@ export function attributeQueries(
   inputs: Float32Array | Int32Array,
   options: AttributeQueryOptions & { exampleShape: number[] },
 ): QueryAttribution[] {
+  resolve(ATTRIBUTE_QUERY_PARAMS, options);
   const { index } = options;
   if (!index || typeof index !== 'object' || !index.scores) throw new ProvenantError('ATTRIBUTION_INPUT_INVALID', 'attributeQuery needs `index` (createAttributionIndex).');
   if (index.disposed) {

@@ -11,7 +11,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ProvenantError, canonicalJson, createSha256, describeValue, readFileChecked, sha256, utf8Bytes, writeFileAtomic, type Hex } from '../core/index.js';
+import { ProvenantError, canonicalJson, createSha256, describeValue, readFileChecked, resolve, sha256, utf8Bytes, writeFileAtomic, type Hex, type ParamField, type ParamTable } from '../core/index.js';
 import { baseModelHash, classificationHeadModules, type Model } from '../finetune/index.js';
 import { validateFeatureMatrix, type FeatureBlock, type FeatureMatrix } from './feature-matrix.js';
 import type { Features, FeaturizeInfo } from './featurize.js';
@@ -205,6 +205,52 @@ export async function writeFeatureShard(directory: string, shardIndex: number, r
   return { file, rowStart, rows: features.features.rows, sha256: hasher.digest(), lossSha256: sha256(lossBytes), probabilitySha256: sha256(probabilityBytes) };
 }
 
+/** The fields of {@link RowMetadata} (one entry per row), shared by the store writers' option tables. */
+const ROW_METADATA_FIELDS: readonly ParamField[] = Object.freeze([
+  { name: 'rowIds', default: null, meaning: 'Id of each row (required).', aliases: ['row_ids', 'ids'] },
+  { name: 'contributors', default: null, meaning: 'Contributor of each row (required).' },
+  { name: 'versions', default: null, meaning: 'Datanet version each row entered in (null: none recorded).', aliases: ['datanets'] },
+  { name: 'labels', default: null, meaning: 'Label (or scored-token count) of each row (required).' },
+  { name: 'snapshotRoot', default: null, meaning: 'Merkle root of the Datanet snapshot the rows came from (null: none).' },
+]);
+
+/** The options of {@link mergeFeatureShards}: a misspelt name is refused with the nearest field, never ignored. */
+const MERGE_SHARDS_PARAMS: ParamTable = Object.freeze({
+  name: 'mergeFeatureShards',
+  code: 'ATTRIBUTION_INPUT_INVALID',
+  fields: [
+    ...ROW_METADATA_FIELDS,
+    { name: 'modelHash', default: null, meaning: 'featureModelHash of the model the features came from (required).' },
+    { name: 'info', default: null, meaning: 'How the features were made (FeaturizeInfo) (required).' },
+    { name: 'dim', default: null, meaning: 'Feature columns (required).' },
+    { name: 'blocks', default: null, meaning: 'Column blocks of the features (required).' },
+  ],
+  // A manifest's own fields: re-merging from a read manifest (`{ ...manifest, labels }`) passes them along; they are
+  // recomputed from the shards, never read from the options.
+  inputs: ['format', 'rows', 'dtype', 'byteOrder', 'shards'],
+});
+
+/** The options of {@link writeFeatureStore}: a misspelt name is refused with the nearest field, never ignored. */
+export const WRITE_FEATURE_STORE_PARAMS: ParamTable = Object.freeze({
+  name: 'writeFeatureStore',
+  code: 'ATTRIBUTION_INPUT_INVALID',
+  fields: [
+    ...ROW_METADATA_FIELDS,
+    { name: 'model', default: null, meaning: 'The model the features came from (its hash binds the store to its weights) (required).' },
+    { name: 'shardRows', default: 65_536, meaning: 'Rows per shard file.', aliases: ['shard_rows'] },
+  ],
+});
+
+/** The options of {@link readFeatureStore}: a misspelt name is refused with the nearest field, never ignored. */
+export const READ_FEATURE_STORE_PARAMS: ParamTable = Object.freeze({
+  name: 'readFeatureStore',
+  code: 'ATTRIBUTION_INPUT_INVALID',
+  fields: [
+    { name: 'verify', default: true, meaning: 'Re-hash every shard\'s files against the manifest.' },
+    { name: 'model', default: null, meaning: 'When given, the store must have been computed with this model.' },
+  ],
+});
+
 export interface MergeShardsOptions extends RowMetadata {
   modelHash: Hex;
   snapshotRoot?: string | null;
@@ -234,6 +280,7 @@ export interface MergeShardsOptions extends RowMetadata {
  * ```
  */
 export async function mergeFeatureShards(directory: string, shards: readonly ShardEntry[], options: MergeShardsOptions): Promise<FeatureStoreManifest> {
+  resolve(MERGE_SHARDS_PARAMS, options);
   for (const s of shards) {
     const missing = (['sha256', 'lossSha256', 'probabilitySha256'] as const).filter((k) => typeof s[k] !== 'string' || !/^0x[0-9a-f]{64}$/.test(s[k]));
     if (missing.length > 0) {
@@ -316,6 +363,7 @@ export interface WriteFeatureStoreOptions extends RowMetadata {
  * ```
  */
 export async function writeFeatureStore(directory: string, features: Features, options: WriteFeatureStoreOptions): Promise<FeatureStoreManifest> {
+  resolve(WRITE_FEATURE_STORE_PARAMS, options);
   const shardRows = options.shardRows ?? 65_536;
   const { rows, dim } = features.features;
   const shards: ShardEntry[] = [];
@@ -331,9 +379,10 @@ export async function writeFeatureStore(directory: string, features: Features, o
     );
     if (rows === 0) break;
   }
+  const { model, shardRows: _shardRows, ...rowMetadata } = options;
   return mergeFeatureShards(directory, shards, {
-    ...options,
-    modelHash: featureModelHash(options.model),
+    ...rowMetadata,
+    modelHash: featureModelHash(model),
     info: features.info,
     dim,
     blocks: features.features.blocks,
@@ -372,6 +421,7 @@ export interface ReadFeatureStoreOptions {
  * ```
  */
 export async function readFeatureStore(directory: string, options: ReadFeatureStoreOptions = {}): Promise<FeatureStore> {
+  resolve(READ_FEATURE_STORE_PARAMS, options);
   let manifest: FeatureStoreManifest;
   const manifestText = Buffer.from(await readFileChecked(join(directory, 'manifest.json'), { what: 'feature-store manifest' })).toString('utf8');
   try {

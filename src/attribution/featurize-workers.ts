@@ -8,11 +8,11 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { ProvenantError, type ProgressCallback } from '../core/index.js';
+import { ProvenantError, resolve, type ParamTable, type ProgressCallback } from '../core/index.js';
 import type { BackendName, Model } from '../finetune/index.js';
 import type { FeatureBlock } from './feature-matrix.js';
 import { featureModelHash, mergeFeatureShards, type FeatureStoreManifest, type ShardEntry } from './feature-store.js';
-import type { FeaturizeData, FeaturizeInfo, FeaturizeOptions } from './featurize.js';
+import { FEATURIZE_PARAMS, type FeaturizeData, type FeaturizeInfo, type FeaturizeOptions } from './featurize.js';
 import { serializeModel, type ModelSpec } from './model-spec.js';
 
 /** What one worker receives. */
@@ -24,6 +24,28 @@ export interface FeaturizeWorkerData {
   backend?: BackendName;
   shards: { shardIndex: number; rowStart: number; inputs: Float32Array | Int32Array; labels: number[] }[];
 }
+
+/**
+ * The options of {@link featurizeInWorkers}: a misspelt name is refused with the nearest field, never ignored; the
+ * nested `featurize` options are checked against FEATURIZE_PARAMS.
+ */
+export const FEATURIZE_IN_WORKERS_PARAMS: ParamTable = Object.freeze({
+  name: 'featurizeInWorkers',
+  code: 'ATTRIBUTION_INPUT_INVALID',
+  fields: [
+    { name: 'directory', default: null, meaning: 'Store directory, created if missing (required).', aliases: ['dir', 'outDir'] },
+    { name: 'workers', default: 2, meaning: 'Worker threads.', aliases: ['numWorkers', 'threads'] },
+    { name: 'shardRows', default: null, meaning: 'Rows per shard (null: ⌈n / workers⌉).', aliases: ['shard_rows'] },
+    { name: 'featurize', default: null, meaning: 'Options of featurize for every shard (FEATURIZE_PARAMS, without onProgress).' },
+    { name: 'rowIds', default: null, meaning: 'Id of each row (required).', aliases: ['row_ids'] },
+    { name: 'contributors', default: null, meaning: 'Contributor of each row (required).' },
+    { name: 'versions', default: null, meaning: 'Datanet version of each row (null: none recorded).' },
+    { name: 'snapshotRoot', default: null, meaning: 'Merkle root of the Datanet snapshot the rows came from (null: none).' },
+    { name: 'backend', default: 'auto', meaning: 'Backend each worker initialises (auto: tfjs-node if installed, else wasm).' },
+    { name: 'workerUrl', default: null, meaning: 'Override of the worker entry (null: ./featurize-worker.js beside this module).' },
+  ],
+  inputs: ['onShard', 'onProgress'],
+});
 
 export interface FeaturizeInWorkersOptions {
   /** Store directory (created if missing). */
@@ -64,6 +86,9 @@ export interface FeaturizeInWorkersOptions {
  * ```
  */
 export async function featurizeInWorkers(model: Model, data: FeaturizeData, options: FeaturizeInWorkersOptions): Promise<FeatureStoreManifest> {
+  resolve(FEATURIZE_IN_WORKERS_PARAMS, options);
+  // The shards' featurize options are checked here, in the caller's thread, not first inside a worker.
+  resolve(FEATURIZE_PARAMS, options.featurize ?? {});
   const n = data.labels.length;
   const workers = options.workers ?? 2;
   if (!Number.isInteger(workers) || workers < 1) throw new ProvenantError('ATTRIBUTION_INPUT_INVALID', `workers must be a positive integer, got ${workers}.`);

@@ -2,13 +2,16 @@
  * Featurize: per-example gradients over a whole data set, in batches, optionally projected to k dimensions
  * (dattri's `cache`, TRAK's `featurize`). The expensive, cacheable step; preconditioners and scorers take its output.
  */
-import { ProvenantError, createProgressReporter, type ProgressCallback } from '../core/index.js';
+import { ProvenantError, createProgressReporter, resolve, type ParamTable, type ProgressCallback } from '../core/index.js';
 import { disposeCapture, tf, type Model } from '../finetune/index.js';
 import type { FeatureBlock, FeatureMatrix } from './feature-matrix.js';
 import {
   captureBackward,
+  causalLmRefusal,
   logitGradients,
   outerSum,
+  PARAMETER_FIELDS,
+  parameterOptions,
   parameterBlocks,
   perExampleGradientTensors,
   rowsPerExample,
@@ -41,6 +44,20 @@ export interface FeaturizeOptions extends ParameterOptions {
   onProgress?: ProgressCallback;
 }
 
+/** The options of {@link featurize} and {@link createFeaturizer}: a misspelt name is refused with the nearest field, never ignored. */
+export const FEATURIZE_PARAMS: ParamTable = Object.freeze({
+  name: 'featurize',
+  code: 'ATTRIBUTION_INPUT_INVALID',
+  fields: [
+    ...PARAMETER_FIELDS,
+    { name: 'target', default: 'loss', meaning: 'Gradient of the loss −log p_y or of TRAK\'s margin log(p_y / (1 − p_y)) (./conventions.ts).' },
+    { name: 'batchSize', default: 64, meaning: 'Examples per backward pass.', aliases: ['batch_size'] },
+    { name: 'projection', default: null, meaning: 'Dense random projection of the whole gradient to dim columns (null: unprojected).', aliases: ['proj'] },
+    { name: 'factorizedProjection', default: null, meaning: 'LoGra\'s per-module factorized projection (Choe et al. 2024); exclusive with projection.' },
+  ],
+  inputs: ['onProgress'],
+});
+
 /** How features were made: everything needed to featurize a query the same way. Stored in the feature-store manifest. */
 export interface FeaturizeInfo {
   target: GradientTarget;
@@ -53,7 +70,11 @@ export interface FeaturizeInfo {
 
 export interface Features {
   features: FeatureMatrix;
-  /** Per-example cross-entropy at the given label (for loss-based screening baselines). */
+  /**
+   * Per-example cross-entropy −ln p_y at the given label, in nats (for loss-based screening baselines). Causal features
+   * (`featurizeCausal`) override it: there it is the mean over the completion tokens, while their features are gradients
+   * of the sum (see `CausalFeatures`).
+   */
   loss: Float32Array;
   /** Per-example p_y (TRAK's Q = diag(1 − p_y)). */
   labelProbability: Float32Array;
@@ -61,7 +82,12 @@ export interface Features {
 }
 
 /**
- * Per-example gradient features of every example of `data`, projected when asked.
+ * Per-example gradient features of every example of `data`, projected when asked. For classifiers (one row of logits
+ * per example); a causal LM's text is featurized with `featurizeCausal`.
+ *
+ * @throws ProvenantError `ATTRIBUTION_INPUT_INVALID` for an unknown option name (with the nearest one) or a bad option
+ *   (see {@link createFeaturizer}); `ATTRIBUTION_SHAPE_MISMATCH` when `inputs` do not hold `labels.length` examples of
+ *   `exampleShape`, or the model answers one row per token (a causal LM: use `featurizeCausal`).
  *
  * @example
  * ```ts
@@ -107,8 +133,9 @@ export interface Featurizer {
  * `factorizedProjection`, LoGra's per-module inDim·outDim blocks; Choe et al. 2024), each row's loss and p_y. Call
  * `dispose()` when done.
  *
- * @throws ProvenantError `ATTRIBUTION_INPUT_INVALID` for an unknown target, a batch size that is not a positive
- *   integer, both projections at once, an invalid projection spec, or an empty parameter selection.
+ * @throws ProvenantError `ATTRIBUTION_INPUT_INVALID` for an unknown option name (with the nearest one; see
+ *   {@link FEATURIZE_PARAMS}), an unknown target, a batch size that is not a positive integer, both projections at once,
+ *   an invalid projection spec, or an empty parameter selection.
  * @example
  * ```ts
  * import { createFeaturizer, type FeaturizeData } from 'provenant/attribution';
@@ -122,6 +149,10 @@ export interface Featurizer {
  * ```
  */
 export function createFeaturizer(model: Model, options: FeaturizeOptions = {}): Featurizer {
+  resolve(FEATURIZE_PARAMS, options);
+  // A checkpoint loaded with its LM head says so in its config: refuse before selecting parameters (a frozen base would
+  // otherwise report "no parameters selected", which hides the real mistake).
+  if ((model.config as { task?: unknown }).task === 'causal-lm') throw causalLmRefusal(model, 'is a causal LM (its head gives next-token logits, one row per token)');
   const target = options.target ?? 'loss';
   if (target !== 'loss' && target !== 'margin') throw new ProvenantError('ATTRIBUTION_INPUT_INVALID', `Unknown gradient target "${String(target)}".`);
   const batchSize = options.batchSize ?? 64;
@@ -129,7 +160,7 @@ export function createFeaturizer(model: Model, options: FeaturizeOptions = {}): 
   if (options.projection && options.factorizedProjection) {
     throw new ProvenantError('ATTRIBUTION_INPUT_INVALID', 'Pass either `projection` or `factorizedProjection`, not both.');
   }
-  const entries = selectParameters(model, options);
+  const entries = selectParameters(model, parameterOptions(options));
   const rawBlocks = parameterBlocks(entries);
   const rawDim = rawBlocks.reduce((a, b) => a + b.size, 0);
   const kept: tf.Tensor[] = [];

@@ -7,6 +7,18 @@
  * than showing positive-only shares (which is what the reward split pays, shown beside it as wei amounts).
  */
 
+import { resolve, type ParamTable } from '../core/index.js';
+
+/** The options of {@link formatSignedShares}: a misspelt name is refused with the nearest field. */
+const FORMAT_SHARES_PARAMS: ParamTable = Object.freeze({
+  name: 'formatSignedShares',
+  code: 'ATTRIBUTION_INPUT_INVALID',
+  fields: [
+    { name: 'top', default: null, meaning: 'How many groups to print (null: all).', aliases: ['topK', 'limit'] },
+    { name: 'digits', default: 1, meaning: 'Decimals of the percentage.', aliases: ['decimals', 'precision'] },
+  ],
+});
+
 /** The label printed with signed shares, so a negative percentage is never read as an error. */
 export const SIGNED_SHARES_LABEL = 'signed shares of positive influence (negative = opposed, not paid)';
 
@@ -24,6 +36,7 @@ export const SIGNED_SHARES_LABEL = 'signed shares of positive influence (negativ
  * ```
  */
 export function formatSignedShares(shares: Readonly<Record<string, number>> | null, options: { top?: number; digits?: number } = {}): string {
+  resolve(FORMAT_SHARES_PARAMS, options);
   if (!shares) return 'none positive';
   const digits = options.digits ?? 1;
   const entries = Object.entries(shares).sort((a, b) => b[1] - a[1]);

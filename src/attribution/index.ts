@@ -41,12 +41,12 @@ export type {
 } from './per-example-gradients.js';
 export { projectionMatrix, deriveSeed, validateProjection } from './projection.js';
 export type { ProjectionKind, ProjectionSpec, FactorizedProjectionSpec } from './projection.js';
-export { featurize, createFeaturizer } from './featurize.js';
+export { featurize, createFeaturizer, FEATURIZE_PARAMS } from './featurize.js';
 export type { FeaturizeData, FeaturizeOptions, FeaturizeInfo, Features, Featurizer } from './featurize.js';
 export * from './precondition/index.js';
 export { TopK } from './top-k.js';
 export type { ScoredRow } from './top-k.js';
-export { createScoreIndex, denseScores, selfInfluence, argsortDescending } from './score-index.js';
+export { createScoreIndex, denseScores, selfInfluence, argsortDescending, SCORE_INDEX_PARAMS } from './score-index.js';
 export type { ScoreIndex, ScoreIndexOptions, QueryTopK, GroupScores } from './score-index.js';
 export { aggregateScores, aggregateByContributor, aggregateByVersion, contributorShares } from './aggregate.js';
 export type { ScoreReduction, GroupAggregate } from './aggregate.js';
@@ -73,7 +73,7 @@ export type {
 } from './feature-store.js';
 export { featurizeInWorkers } from './featurize-workers.js';
 export type { FeaturizeInWorkersOptions, FeaturizeWorkerData } from './featurize-workers.js';
-export { createAttributionIndex, attributeQuery, attributeQueries } from './attribute-query.js';
+export { createAttributionIndex, attributeQuery, attributeQueries, ATTRIBUTION_INDEX_PARAMS, ATTRIBUTE_QUERY_PARAMS } from './attribute-query.js';
 export type { AttributionIndex, AttributionIndexOptions, AttributeQueryOptions, AttributedRow, QueryAttribution } from './attribute-query.js';
 export * from './generation/index.js';
 export { assertFiniteFeatures } from './feature-matrix.js';

@@ -11,7 +11,7 @@
  * Only parameters of `Linear` modules are covered (kernels, biases, LoRA A and B); other weights (layer norms,
  * embeddings) are not part of the feature vector, and `blocks` lists exactly what is.
  */
-import { ProvenantError } from '../core/index.js';
+import { ProvenantError, resolve, type ParamField, type ParamTable } from '../core/index.js';
 import { createGradientCapture, disposeCapture, tf, type GradientCapture, type Linear, type Model } from '../finetune/index.js';
 import type { FeatureBlock } from './feature-matrix.js';
 
@@ -37,6 +37,30 @@ export interface ParameterOptions {
    */
   names?: readonly string[];
 }
+
+/**
+ * The fields of {@link ParameterOptions}, shared by every options table that selects parameters (featurize, causal
+ * featurization, per-example gradients), so each refuses a misspelt name with the nearest one. Defaults here are what the
+ * code uses when the option is absent (null: not given).
+ */
+export const PARAMETER_FIELDS: readonly ParamField[] = Object.freeze([
+  { name: 'parameters', default: 'trainable', meaning: 'Which parameters form the feature vector: trainable, all or adapters.' },
+  { name: 'modules', default: null, meaning: 'Restrict to these module names (null: every module of the model).', aliases: ['targetModules', 'target_modules'] },
+  { name: 'names', default: null, meaning: 'Exactly these parameter names, in this order; overrides parameters and modules.' },
+]);
+
+/** The options of {@link selectParameters}: a misspelt name is refused with the nearest field, never ignored. */
+const PARAMETER_PARAMS: ParamTable = Object.freeze({ name: 'selectParameters', code: 'ATTRIBUTION_INPUT_INVALID', fields: PARAMETER_FIELDS });
+
+/** The selection fields out of a larger options object (featurize, per-example gradients), for {@link selectParameters}. */
+export const parameterOptions = (o: ParameterOptions): ParameterOptions => ({ parameters: o.parameters, modules: o.modules, names: o.names });
+
+/** The options of {@link perExampleGradients}: unknown names are refused with the nearest field. */
+export const PER_EXAMPLE_GRADIENT_PARAMS: ParamTable = Object.freeze({
+  name: 'perExampleGradients',
+  code: 'ATTRIBUTION_INPUT_INVALID',
+  fields: [...PARAMETER_FIELDS, { name: 'target', default: 'loss', meaning: 'Gradient of the loss −log p_y or of TRAK\'s margin log(p_y / (1 − p_y)).' }],
+});
 
 /** One parameter tensor of the feature vector. */
 export interface ParameterEntry {
@@ -69,6 +93,7 @@ export interface ParameterEntry {
  * ```
  */
 export function selectParameters(model: Model, options: ParameterOptions = {}): ParameterEntry[] {
+  resolve(PARAMETER_PARAMS, options);
   const selection = options.parameters ?? 'trainable';
   if (selection !== 'trainable' && selection !== 'all' && selection !== 'adapters') {
     throw new ProvenantError('ATTRIBUTION_INPUT_INVALID', `Unknown parameter selection "${String(selection)}" (trainable, all, adapters).`);
@@ -231,6 +256,13 @@ export function captureBackward(
     if (z.rank !== 2) {
       throw new ProvenantError('ATTRIBUTION_SHAPE_MISMATCH', `Per-example gradients need classifier logits [B, C], got [${z.shape}].`);
     }
+    // A causal LM answers one row of next-token logits per position ([B·T, V]); seeding it with B label rows would fail
+    // deep in tfjs ("the tensor should have … values"), so say what the model is and which function featurizes it.
+    if (z.shape[0] !== inputs.shape[0]) {
+      const shape = z.shape;
+      z.dispose(); // the abandoned tape is released by backwardWithCapture; the output it would have freed is freed here
+      throw causalLmRefusal(model, `returns [${shape}] for ${inputs.shape[0]} examples: one row per token`, { outputShape: shape, examples: inputs.shape[0] });
+    }
     classes = z.shape[1]!;
     logits = z.dataSync() as Float32Array;
     const g = tf.tensor2d(seed(logits, classes), z.shape as [number, number]);
@@ -359,7 +391,8 @@ export interface PerExampleGradients {
  * ```
  */
 export function perExampleGradients(model: Model, inputs: tf.Tensor, labels: ArrayLike<number>, options: PerExampleGradientOptions = {}): PerExampleGradients {
-  const entries = selectParameters(model, options);
+  resolve(PER_EXAMPLE_GRADIENT_PARAMS, options);
+  const entries = selectParameters(model, parameterOptions(options));
   const target = options.target ?? 'loss';
   const batch = inputs.shape[0]!;
   if (labels.length !== batch) throw new ProvenantError('ATTRIBUTION_SHAPE_MISMATCH', `${labels.length} labels for ${batch} inputs.`);
@@ -377,4 +410,24 @@ export function perExampleGradients(model: Model, inputs: tf.Tensor, labels: Arr
   } finally {
     disposeCapture(capture);
   }
+}
+
+/**
+ * The error for a causal LM given to the classifier featurizer: what the model is, why it does not fit, and the function
+ * that featurizes it (internal to src/attribution).
+ */
+export function causalLmRefusal(model: Model, why: string, data: Record<string, unknown> = {}): ProvenantError {
+  return new ProvenantError(
+    'ATTRIBUTION_SHAPE_MISMATCH',
+    `${modelName(model)} ${why}, not classifier logits [B, C]. A causal LM is featurized with featurizeCausal (completion-loss gradients), not featurize.`,
+    { data: { model: modelName(model), ...data } },
+  );
+}
+
+/** How errors name a model: its transformers class and folder for a loaded checkpoint (`GPT2LMHeadModel at models/gpt2`), else its kind. */
+function modelName(model: Model): string {
+  const config = model.config as { className?: unknown };
+  const directory = (model as { directory?: unknown }).directory;
+  const name = typeof config.className === 'string' ? `${config.className} (${model.kind})` : `The ${model.kind} model`;
+  return typeof directory === 'string' ? `${name} at ${directory}` : name;
 }

@@ -8,7 +8,7 @@
  * 2.9 ms for tile·qᵀ (1.2–1.6× faster for 8–64 queries). Top-k and per-group sums consume one tile at a time and never hold
  * the n × m matrix; `dense` assembles it for the quality harness (layout: ./conventions.ts).
  */
-import { ProvenantError } from '../core/index.js';
+import { ProvenantError, resolve, type ParamTable } from '../core/index.js';
 import { tf } from '../finetune/index.js';
 import { assertFiniteFeatures, validateFeatureMatrix, type FeatureMatrix } from './feature-matrix.js';
 import { gradDot } from './precondition/identity.js';
@@ -22,6 +22,23 @@ export interface ScoreIndexOptions {
   /** Training rows per tile; default 8,192. */
   tileRows?: number;
 }
+
+/** The options of {@link createScoreIndex}: a misspelt name is refused with the nearest field, never ignored. */
+export const SCORE_INDEX_PARAMS: ParamTable = Object.freeze({
+  name: 'createScoreIndex',
+  code: 'ATTRIBUTION_INPUT_INVALID',
+  fields: [
+    { name: 'preconditioner', default: null, meaning: 'Fitted preconditioner; null: Grad-Dot.' },
+    { name: 'tileRows', default: 8192, meaning: 'Training rows per tile.', aliases: ['tile_rows'] },
+  ],
+});
+
+/** The last argument of {@link denseScores} and {@link selfInfluence}. */
+const TILE_PARAMS: ParamTable = Object.freeze({
+  name: 'scores',
+  code: 'ATTRIBUTION_INPUT_INVALID',
+  fields: [{ name: 'tileRows', default: null, meaning: 'Training rows per tile (null: 8,192 for denseScores, 1,024 for selfInfluence).', aliases: ['tile_rows'] }],
+});
 
 /** Top-k result for one query. */
 export interface QueryTopK {
@@ -77,6 +94,7 @@ export interface ScoreIndex {
  * ```
  */
 export function createScoreIndex(train: FeatureMatrix, options: ScoreIndexOptions = {}): ScoreIndex {
+  resolve(SCORE_INDEX_PARAMS, options);
   validateFeatureMatrix(train, 'training features');
   assertFiniteFeatures(train, 'training features');
   const preconditioner = options.preconditioner ?? gradDot();
@@ -214,6 +232,7 @@ export function createScoreIndex(train: FeatureMatrix, options: ScoreIndexOption
  * ```
  */
 export function denseScores(train: FeatureMatrix, test: FeatureMatrix, preconditioner: Preconditioner = gradDot(), options: { tileRows?: number } = {}): ScoreMatrix & { values: Float32Array } {
+  resolve(TILE_PARAMS, options);
   const index = createScoreIndex(train, { preconditioner, tileRows: options.tileRows });
   try {
     return index.dense(test);
@@ -238,6 +257,7 @@ export function denseScores(train: FeatureMatrix, test: FeatureMatrix, precondit
  * ```
  */
 export function selfInfluence(train: FeatureMatrix, preconditioner: Preconditioner = gradDot(), options: { tileRows?: number } = {}): Float64Array {
+  resolve(TILE_PARAMS, options);
   validateFeatureMatrix(train, 'training features');
   assertFiniteFeatures(train, 'training features');
   const tile = options.tileRows ?? 1024;

@@ -12,7 +12,7 @@
  * (TRAK's own precision: its score computer forms XᵀX and the score products in float16/float32 and inverts in float32,
  * trak/score_computers.py); the Cholesky factor and its solves stay float64 either way.
  */
-import { ProvenantError } from '../core/index.js';
+import { ProvenantError, resolve, type ParamTable } from '../core/index.js';
 import type { FeatureMatrix } from './feature-matrix.js';
 import { validateFeatureMatrix } from './feature-matrix.js';
 import { createGemmF32, type GemmF32 } from '../finetune/index.js';
@@ -81,6 +81,17 @@ export interface TrakEnsemble {
 
 const DEFAULT_DAMPING = [1e-6] as const;
 
+/** The options of {@link createTrakEnsemble} and {@link trakModelScores}: a misspelt name is refused with the nearest field. */
+export const TRAK_ENSEMBLE_PARAMS: ParamTable = Object.freeze({
+  name: 'trakEnsemble',
+  code: 'ATTRIBUTION_INPUT_INVALID',
+  fields: [
+    { name: 'relativeDamping', default: DEFAULT_DAMPING, meaning: 'Ridge λ_m as multiples of each Gram matrix\'s mean diagonal; several values give a λ path.', aliases: ['damping', 'relative_damping'] },
+    { name: 'precision', default: 'float64', meaning: 'Working precision of the Gram and score products: float64 or float32 (TRAK\'s reference).' },
+    { name: 'gemm', default: null, meaning: 'trakModelScores with float32: a product workspace kept across models (null: a fresh one per call).' },
+  ],
+});
+
 function checkPrecision(value: unknown): 'float64' | 'float32' {
   const precision = value ?? 'float64';
   if (precision !== 'float64' && precision !== 'float32') throw new ProvenantError('ATTRIBUTION_INPUT_INVALID', `precision must be 'float64' or 'float32', got ${String(precision)}.`, { data: { precision: String(precision) } });
@@ -112,6 +123,7 @@ function checkDampings(values: readonly number[]): void {
  * ```
  */
 export function trakModelScores(model: TrakEnsembleModel, options: TrakModelScoresOptions = {}): TrakModelScores {
+  resolve(TRAK_ENSEMBLE_PARAMS, options);
   const dampings = options.relativeDamping ?? DEFAULT_DAMPING;
   checkDampings(dampings);
   const { train, test, labelProbability } = model;
@@ -174,6 +186,7 @@ function scoresWith(train: FeatureMatrix, test: FeatureMatrix, oneMinusP: Float6
  * ```
  */
 export function createTrakEnsemble(options: TrakEnsembleOptions = {}): TrakEnsemble {
+  resolve(TRAK_ENSEMBLE_PARAMS, options);
   const dampings = [...(options.relativeDamping ?? DEFAULT_DAMPING)];
   checkDampings(dampings);
   const precision = checkPrecision(options.precision);

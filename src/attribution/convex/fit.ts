@@ -4,10 +4,27 @@
  * (a few SGD epochs) swamps the leave-one-out signal (DESIGN.md); Newton converges quadratically, and warm-starting from
  * the full-data optimum makes leave-one-out and subset retrains a handful of steps.
  */
-import { ProvenantError, createProgressReporter, type ProgressCallback } from '../../core/index.js';
+import { ProvenantError, createProgressReporter, resolve, type ParamTable, type ProgressCallback } from '../../core/index.js';
 import { conjugateGradient } from '../linalg/index.js';
 import { hessianOperatorFromProbabilities, objectiveOnRows } from './objective.js';
 import { assertTheta, parameterCount, resolveRows, type ConvexLogisticProblem } from './problem.js';
+
+/** The options of {@link fitConvexLogistic}: a misspelt name is refused with the nearest field, never ignored. */
+const FIT_CONVEX_PARAMS: ParamTable = Object.freeze({
+  name: 'fitConvexLogistic',
+  code: 'ATTRIBUTION_INPUT_INVALID',
+  fields: [
+    { name: 'rows', default: null, meaning: 'Train on these rows only (null: all).' },
+    { name: 'init', default: null, meaning: 'Warm start θ (null: zeros).' },
+    { name: 'tolerance', default: 1e-10, meaning: 'Stop when ‖∇J‖₂ ≤ tolerance.', aliases: ['tol'] },
+    { name: 'maxIterations', default: 50, meaning: 'Newton iterations.', aliases: ['max_iter', 'maxIter'] },
+    { name: 'maxCgIterations', default: null, meaning: 'CG iterations per Newton step (null: 10·P capped at 2000).' },
+    { name: 'preconditioner', default: null, meaning: 'M⁻¹ for the Newton systems\' CG (null: Jacobi).' },
+    { name: 'recordPath', default: false, meaning: 'Keep θ after every Newton step.' },
+    { name: 'throwIfNotConverged', default: true, meaning: 'Throw ATTRIBUTION_NOT_CONVERGED when the tolerance is not met.' },
+  ],
+  inputs: ['onProgress'],
+});
 
 export interface FitConvexLogisticOptions {
   /** Train on these rows only (mean over them); default all. */
@@ -64,6 +81,7 @@ function norm(v: Float64Array): number {
  * ```
  */
 export function fitConvexLogistic(problem: ConvexLogisticProblem, options: FitConvexLogisticOptions = {}): ConvexLogisticFit {
+  resolve(FIT_CONVEX_PARAMS, options);
   const R = resolveRows(problem, options.rows);
   const P = parameterCount(problem);
   const tolerance = options.tolerance ?? 1e-10;

@@ -15,7 +15,7 @@
  *    τ = G (F + λI)⁻¹ Qᵀ = n (K + nλI)⁻¹ S, an n × n Cholesky instead of a P × P one when n ≤ P.
  * The whole parameter vector (weights and bias) is one layer, as `fitDataInf` treats the blocks of one module.
  */
-import { ProvenantError } from '../../core/index.js';
+import { ProvenantError, resolve, type ParamField, type ParamTable } from '../../core/index.js';
 import type { ScoreMatrix } from '../quality/score-matrix.js';
 import { choleskyFactor, createDenseWorkspace, gemmNTBlocked, type DenseEngine, type DenseWorkspace } from '../linalg/index.js';
 import { DATAINF_DEFAULTS } from '../precondition/datainf.js';
@@ -26,6 +26,27 @@ import { assertTheta, parameterCount, resolveRows, type ConvexLogisticProblem } 
 
 /** Training rows per tile of an n × n kernel: bounds the tile × n intermediates (two of 512 × n doubles). */
 const KERNEL_TILE = 512;
+
+const ENGINE_FIELD: ParamField = { name: 'engine', default: null, meaning: 'Dense engine: wasm or js (null: wasm where available).' };
+const methodTable = (name: string, fields: readonly ParamField[]): ParamTable => Object.freeze({ name, code: 'ATTRIBUTION_INPUT_INVALID', fields: [ENGINE_FIELD, ...fields] });
+
+/** The options of {@link convexGradientDotScores}: a misspelt name is refused with the nearest field. */
+export const CONVEX_GRADIENT_DOT_PARAMS: ParamTable = methodTable('convexGradientDot', [
+  { name: 'weights', default: null, meaning: 'Weight η_k of each checkpoint (TracInCP\'s learning rates; null: 1 each).', aliases: ['learningRates'] },
+]);
+/** The options of {@link convexGradientDotSelfInfluence}. */
+const CONVEX_GRADIENT_DOT_SELF_PARAMS: ParamTable = Object.freeze({ ...CONVEX_GRADIENT_DOT_PARAMS, fields: CONVEX_GRADIENT_DOT_PARAMS.fields.filter((f) => f.name === 'weights') });
+/** The options of {@link convexDataInfScores} and {@link convexDataInfSelfInfluence}. */
+export const CONVEX_DATAINF_PARAMS: ParamTable = methodTable('convexDataInf', [
+  { name: 'lambda', default: null, meaning: 'λ (absolute; null: lambdaScale × mean squared gradient entry).', aliases: ['damping'] },
+  { name: 'lambdaScale', default: DATAINF_DEFAULTS.lambdaScale, meaning: 'Multiplier of the mean squared gradient entry for the default λ.', aliases: ['lambda_scale'] },
+]);
+/** The options of {@link convexFisherScores}. */
+export const CONVEX_FISHER_PARAMS: ParamTable = methodTable('convexFisher', [
+  { name: 'damping', default: null, meaning: 'Absolute damping λ (null: relativeDamping × tr(F)/P).', aliases: ['lambda'] },
+  { name: 'relativeDamping', default: FISHER_DEFAULTS.relativeDamping, meaning: 'λ as a multiple of the mean eigenvalue of F.', aliases: ['relative_damping'] },
+  { name: 'route', default: null, meaning: 'kernel (Woodbury, n × n) or explicit (P × P) (null: the smaller factorisation).' },
+]);
 
 export interface ConvexGradientMethodOptions {
   /** Dense engine: 'wasm' (default where available) or 'js'. */
@@ -130,6 +151,7 @@ export interface ConvexGradientDotOptions extends ConvexGradientMethodOptions {
  * ```
  */
 export function convexGradientDotScores(train: ConvexLogisticProblem, test: ConvexLogisticProblem, thetas: Float64Array | readonly Float64Array[], options: ConvexGradientDotOptions = {}): ScoreMatrix {
+  resolve(CONVEX_GRADIENT_DOT_PARAMS, options);
   checkPair(train, test);
   const list = checkpointsOf(train, thetas);
   const eta = weightsOf(list.length, options.weights);
@@ -160,6 +182,7 @@ export function convexGradientDotScores(train: ConvexLogisticProblem, test: Conv
  * ```
  */
 export function convexGradientDotSelfInfluence(problem: ConvexLogisticProblem, thetas: Float64Array | readonly Float64Array[], options: Pick<ConvexGradientDotOptions, 'weights'> = {}): Float64Array {
+  resolve(CONVEX_GRADIENT_DOT_SELF_PARAMS, options);
   const list = checkpointsOf(problem, thetas);
   const eta = weightsOf(list.length, options.weights);
   const { n, d, numClasses: C, x } = problem;
@@ -234,6 +257,7 @@ function gradientNorms(ws: DenseWorkspace, f: Factors, C: number): Float64Array 
  * ```
  */
 export function convexDataInfScores(train: ConvexLogisticProblem, theta: Float64Array, test: ConvexLogisticProblem, options: ConvexDataInfOptions = {}): ConvexDampedScores {
+  resolve(CONVEX_DATAINF_PARAMS, options);
   checkPair(train, test);
   assertTheta(train, theta);
   const D = train.d + 1;
@@ -285,6 +309,7 @@ export function convexDataInfScores(train: ConvexLogisticProblem, theta: Float64
  * ```
  */
 export function convexDataInfSelfInfluence(problem: ConvexLogisticProblem, theta: Float64Array, options: ConvexDataInfOptions = {}): Float64Array {
+  resolve(CONVEX_DATAINF_PARAMS, options);
   assertTheta(problem, theta);
   const D = problem.d + 1;
   const C = problem.numClasses;
@@ -348,6 +373,7 @@ export interface ConvexFisherScores extends ScoreMatrix {
  * ```
  */
 export function convexFisherScores(train: ConvexLogisticProblem, theta: Float64Array, test: ConvexLogisticProblem, options: ConvexFisherOptions = {}): ConvexFisherScores {
+  resolve(CONVEX_FISHER_PARAMS, options);
   checkPair(train, test);
   assertTheta(train, theta);
   const D = train.d + 1;

@@ -30,7 +30,7 @@ export type { ConvexInfluenceFactor } from './influence-factor.js';
 export { fitConvexLogistic } from './fit.js';
 export type { FitConvexLogisticOptions, ConvexLogisticFit } from './fit.js';
 export { convexProbabilities, convexExampleLosses, convexExampleMargins, convexAccuracy } from './outputs.js';
-export { convexInfluenceScores, convexSelfInfluence, convexHessianCholesky, convexScoresFromSolutions, CONVEX_INFLUENCE_DEFAULTS } from './influence.js';
+export { convexInfluenceScores, convexSelfInfluence, convexHessianCholesky, convexScoresFromSolutions, CONVEX_INFLUENCE_DEFAULTS, CONVEX_INFLUENCE_PARAMS } from './influence.js';
 export type { ConvexInfluenceOptions, ConvexInfluenceScores } from './influence.js';
 export { chooseConvexSolver, CONVEX_SOLVER_DEFAULTS } from './solver-choice.js';
 export { createConvexGradientProjector } from './projected-gradients.js';

@@ -11,19 +11,35 @@
  * exactly) — and solves every query against it; 'cg' solves H v_t = ∇ℓ_t per test point by Jacobi-preconditioned
  * conjugate gradients on exact Hessian-vector products (no P² memory).
  */
-import { ProvenantError, createProgressReporter, type ProgressCallback } from '../../core/index.js';
+import { ProvenantError, createProgressReporter, resolve, type ParamTable, type ProgressCallback } from '../../core/index.js';
 import type { ScoreMatrix } from '../quality/score-matrix.js';
 import { choleskyFactor, conjugateGradient, createDenseWorkspace, gemmStrassen, type CholeskyFactor, type DenseEngine } from '../linalg/index.js';
 import { convexExampleResiduals, convexHessianOperator, convexLogisticHessian } from './objective.js';
 import { convexInfluenceFactor } from './influence-factor.js';
 import { assertTheta, parameterCount, resolveRows, type ConvexLogisticProblem } from './problem.js';
-import { chooseConvexSolver, type ConvexSolverChoice, type ConvexSolverChoiceOptions } from './solver-choice.js';
+import { CONVEX_SOLVER_FIELDS, chooseConvexSolver, type ConvexSolverChoice, type ConvexSolverChoiceOptions } from './solver-choice.js';
 
 /** Defaults of {@link ConvexInfluenceOptions}. */
 export const CONVEX_INFLUENCE_DEFAULTS = {
   /** Relative residual for 'cg': 1e-10, so the solve error stays far below the leave-one-out signal (~1e-4). */
   cgTolerance: 1e-10,
 } as const;
+
+/** The options of {@link convexInfluenceScores} and {@link convexSelfInfluence}: a misspelt name is refused with the nearest field. */
+export const CONVEX_INFLUENCE_PARAMS: ParamTable = Object.freeze({
+  name: 'convexInfluence',
+  code: 'ATTRIBUTION_INPUT_INVALID',
+  fields: [
+    ...CONVEX_SOLVER_FIELDS,
+    { name: 'rows', default: null, meaning: 'The rows θ̂ was fitted on (the Hessian\'s rows; null: all).' },
+    { name: 'cgTolerance', default: CONVEX_INFLUENCE_DEFAULTS.cgTolerance, meaning: 'Relative residual at which CG stops.' },
+    { name: 'engine', default: null, meaning: 'Dense engine for the explicit route: wasm or js (null: wasm where available).' },
+  ],
+  inputs: ['onProgress'],
+});
+
+/** The solver-choice options out of the influence options (the rest are not the cost model's). */
+const solverOptions = (o: ConvexInfluenceOptions): ConvexSolverChoiceOptions => ({ solver: o.solver, cgIterations: o.cgIterations, kernelSpeedup: o.kernelSpeedup, maxExplicitBytes: o.maxExplicitBytes });
 
 export interface ConvexInfluenceOptions extends ConvexSolverChoiceOptions {
   /** The rows θ̂ was fitted on (the Hessian's rows); default all. Scores are returned for every row of the problem. */
@@ -228,12 +244,13 @@ export function convexInfluenceScores(
   test: ConvexLogisticProblem,
   options: ConvexInfluenceOptions = {},
 ): ConvexInfluenceScores {
+  resolve(CONVEX_INFLUENCE_PARAMS, options);
   assertTheta(train, theta);
   if (test.d !== train.d || test.numClasses !== train.numClasses) {
     throw new ProvenantError('ATTRIBUTION_SHAPE_MISMATCH', `Test data has d = ${test.d}, C = ${test.numClasses}; the model has d = ${train.d}, C = ${train.numClasses}.`);
   }
   const R = resolveRows(train, options.rows);
-  const choice = chooseConvexSolver({ d: train.d, numClasses: train.numClasses, trainingRows: R.length, queries: test.n }, options);
+  const choice = chooseConvexSolver({ d: train.d, numClasses: train.numClasses, trainingRows: R.length, queries: test.n }, solverOptions(options));
   const progress = createProgressReporter('convex-influence', test.n, options.onProgress);
   const testGrads = gradientsOf(test, convexExampleResiduals(test, theta));
   const { solved, iterations } = solveQueries(train, theta, R, testGrads, test.n, choice, options, progress);
@@ -265,10 +282,11 @@ export function convexSelfInfluence(
   theta: Float64Array,
   options: Omit<ConvexInfluenceOptions, 'onProgress'> & { onProgress?: ProgressCallback } = {},
 ): Float64Array {
+  resolve(CONVEX_INFLUENCE_PARAMS, options);
   assertTheta(problem, theta);
   const R = resolveRows(problem, options.rows);
   const P = parameterCount(problem);
-  const choice = chooseConvexSolver({ d: problem.d, numClasses: problem.numClasses, trainingRows: R.length, queries: problem.n }, options);
+  const choice = chooseConvexSolver({ d: problem.d, numClasses: problem.numClasses, trainingRows: R.length, queries: problem.n }, solverOptions(options));
   const residuals = convexExampleResiduals(problem, theta);
   const out = new Float64Array(problem.n);
   const progress = createProgressReporter('convex-self-influence', problem.n, options.onProgress);

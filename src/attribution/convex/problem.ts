@@ -9,7 +9,7 @@
  * Parameter layout: θ is a Float64Array of length P = (d + 1)·C, the row-major (d + 1) × C matrix Θ whose last row is
  * the bias: θ[j·C + c] = W[j][c] for j < d, θ[d·C + c] = b[c] (tfjs's [in, out] kernel layout, bias appended).
  */
-import { ProvenantError } from '../../core/index.js';
+import { ProvenantError, resolve, type ParamTable } from '../../core/index.js';
 
 export interface ConvexLogisticProblem {
   /** Row-major n × d features. */
@@ -22,6 +22,17 @@ export interface ConvexLogisticProblem {
   /** L2 strength λ on every parameter (bias included), beside the mean loss. */
   lambda: number;
 }
+
+/** The options of {@link createConvexLogisticProblem}: a misspelt name is refused with the nearest field. */
+const CONVEX_PROBLEM_PARAMS: ParamTable = Object.freeze({
+  name: 'createConvexLogisticProblem',
+  code: 'ATTRIBUTION_INPUT_INVALID',
+  fields: [
+    { name: 'lambda', default: 1e-3, meaning: 'L2 coefficient λ > 0 (strict convexity needs it).', aliases: ['l2', 'weightDecay'] },
+    { name: 'd', default: null, meaning: 'Feature count when x is a flat array.', aliases: ['features', 'dim'] },
+  ],
+  inputs: ['numClasses'],
+});
 
 export interface CreateConvexLogisticProblemOptions {
   numClasses: number;
@@ -47,6 +58,7 @@ export function createConvexLogisticProblem(
   labels: ArrayLike<number>,
   options: CreateConvexLogisticProblemOptions,
 ): ConvexLogisticProblem {
+  resolve(CONVEX_PROBLEM_PARAMS, options);
   const { numClasses } = options;
   const lambda = options.lambda ?? 1e-3;
   const n = labels.length;

@@ -5,7 +5,7 @@
  * enough queries share it (for raw-pixel MNIST, P = 7,850 and 5,000 rows: from about four queries, by the defaults below), and is refused
  * only when its P² doubles exceed the memory budget. The returned choice is plain data an audit record can carry.
  */
-import { ProvenantError } from '../../core/index.js';
+import { ProvenantError, resolve, type ParamField, type ParamTable } from '../../core/index.js';
 
 export type ConvexInfluenceSolver = 'explicit' | 'cg';
 
@@ -24,6 +24,17 @@ export const CONVEX_SOLVER_DEFAULTS = {
   /** Largest explicit Hessian held: 8 GiB of doubles (P ≈ 32,000). */
   maxExplicitBytes: 8 * 2 ** 30,
 } as const;
+
+/** The fields of {@link ConvexSolverChoiceOptions}, shared with the influence functions' option tables. */
+export const CONVEX_SOLVER_FIELDS: readonly ParamField[] = Object.freeze([
+  { name: 'solver', default: null, meaning: 'Force a route, explicit or cg (null: the cheaper by the cost model).' },
+  { name: 'cgIterations', default: CONVEX_SOLVER_DEFAULTS.cgIterations, meaning: 'CG iterations assumed per query by the cost model.' },
+  { name: 'kernelSpeedup', default: CONVEX_SOLVER_DEFAULTS.kernelSpeedup, meaning: 'How many times faster a dense-kernel flop runs than a Hessian-vector-product flop.' },
+  { name: 'maxExplicitBytes', default: CONVEX_SOLVER_DEFAULTS.maxExplicitBytes, meaning: 'Largest explicit Hessian (bytes) the explicit route may form.' },
+]);
+
+/** The options of {@link chooseConvexSolver}: a misspelt name is refused with the nearest field. */
+const CONVEX_SOLVER_PARAMS: ParamTable = Object.freeze({ name: 'chooseConvexSolver', code: 'ATTRIBUTION_INPUT_INVALID', fields: CONVEX_SOLVER_FIELDS });
 
 export interface ConvexSolverChoiceOptions {
   /** Force a route (the choice then says so). */
@@ -65,6 +76,7 @@ export function chooseConvexSolver(
   shape: { d: number; numClasses: number; trainingRows: number; queries: number },
   options: ConvexSolverChoiceOptions = {},
 ): ConvexSolverChoice {
+  resolve(CONVEX_SOLVER_PARAMS, options);
   const { d, numClasses: C, trainingRows: n, queries } = shape;
   // Each count named, so a NaN or negative shape is refused rather than turned into a meaningless cost comparison.
   for (const [name, value, least] of [['d', d, 1], ['numClasses', C, 2], ['trainingRows', n, 1], ['queries', queries, 1]] as const) {

@@ -9,7 +9,7 @@
  * raise the answer's loss). Contributor and Datanet figures are sums of τ over their rows (first-order group influence).
  * Spans: every maximal verbatim span of the answer in the training rows (./span-index.ts).
  */
-import { ProvenantError, type Hex } from '../../core/index.js';
+import { ProvenantError, resolve, type Hex, type ParamTable } from '../../core/index.js';
 import type { FeatureMatrix } from '../feature-matrix.js';
 import { featureModelHash, storeModelHash, type FeatureStore, type FeatureStoreManifest } from '../feature-store.js';
 import { gradDot } from '../precondition/identity.js';
@@ -19,8 +19,8 @@ import { createScoreIndex, type ScoreIndex } from '../score-index.js';
 import { causalOptionsFromInfo, createCausalFeaturizer, isCausalInfo, type CausalFeatures, type CausalFeaturizeInfo, type CausalFeaturizer } from './causal-featurize.js';
 import type { CausalLmModel, TextTokenizer } from './causal-lm.js';
 import { resolveFeeModel, splitGenerationFee, type FeeModel, type GenerationFeeSplit } from './fee-model.js';
-import { COMPLETION_DEFAULTS, generateCompletion, type CompletionOptions } from './generate.js';
-import { SPAN_TRACE_DEFAULTS, traceSpans, type SpanIndex, type TracedSpan, type TraceSpansOptions } from './span-index.js';
+import { COMPLETION_DEFAULTS, COMPLETION_PARAMS, generateCompletion, type CompletionOptions } from './generate.js';
+import { SPAN_TRACE_DEFAULTS, TRACE_SPANS_PARAMS, traceSpans, type SpanIndex, type TracedSpan, type TraceSpansOptions } from './span-index.js';
 
 export interface GenerationIndexOptions {
   /** Default Grad-Dot. Fit on `store.features` (e.g. `fitDataInf(store.features)`); the caller disposes it. */
@@ -34,6 +34,19 @@ export interface GenerationIndexOptions {
   /** The span index over the same rows (same order), for verbatim tracing. */
   spans?: SpanIndex;
 }
+
+/** The options of {@link createGenerationIndex}: a misspelt name is refused with the nearest field, never ignored. */
+export const GENERATION_INDEX_PARAMS: ParamTable = Object.freeze({
+  name: 'createGenerationIndex',
+  code: 'ATTRIBUTION_INPUT_INVALID',
+  fields: [
+    { name: 'preconditioner', default: null, meaning: 'Fitted preconditioner (e.g. fitDataInf(store.features)); null: Grad-Dot. The caller disposes it.' },
+    { name: 'tileRows', default: 8192, meaning: 'Training rows per scoring tile.' },
+    { name: 'skipModelCheck', default: false, meaning: 'Skip the check that the model is the one the features were computed with.' },
+    { name: 'datanets', default: null, meaning: 'Datanet of each row (null: the manifest\'s versions, else one Datanet "default").' },
+    { name: 'spans', default: null, meaning: 'The span index over the same rows, in the same order, for verbatim tracing.' },
+  ],
+});
 
 /** Cached causal features made ready for answers. Dispose it. */
 export interface GenerationIndex {
@@ -49,6 +62,18 @@ export interface GenerationIndex {
   readonly modelHash: Hex;
   dispose(): void;
 }
+
+/** The row metadata of {@link inMemoryFeatureStore}: a misspelt name is refused with the nearest field, never ignored. */
+const IN_MEMORY_STORE_PARAMS: ParamTable = Object.freeze({
+  name: 'inMemoryFeatureStore',
+  code: 'ATTRIBUTION_INPUT_INVALID',
+  fields: [
+    { name: 'rowIds', default: null, meaning: 'Id of each row (required).', aliases: ['row_ids'] },
+    { name: 'contributors', default: null, meaning: 'Contributor of each row (required).' },
+    { name: 'datanets', default: null, meaning: 'Datanet of each row (null: none recorded).', aliases: ['versions'] },
+    { name: 'snapshotRoot', default: null, meaning: 'Merkle root of the Datanet snapshot the rows came from (null: none).' },
+  ],
+});
 
 /**
  * A feature store held in memory (no files) from causal features, e.g. for a pipeline that featurizes and serves in one
@@ -72,6 +97,7 @@ export function inMemoryFeatureStore(
   features: CausalFeatures,
   meta: { rowIds: readonly string[]; contributors: readonly string[]; datanets?: readonly string[]; snapshotRoot?: string | null },
 ): FeatureStore {
+  resolve(IN_MEMORY_STORE_PARAMS, meta);
   const rows = features.features.rows;
   if (meta.rowIds.length !== rows || meta.contributors.length !== rows || (meta.datanets && meta.datanets.length !== rows)) {
     throw new ProvenantError('ATTRIBUTION_SHAPE_MISMATCH', `${rows} feature rows but ${meta.rowIds.length} row ids and ${meta.contributors.length} contributors.`);
@@ -99,6 +125,9 @@ export function inMemoryFeatureStore(
  * Prepares a causal feature store for {@link attributeGeneration}: checks the model hash, rebuilds the featurizer the
  * store was made with (parameters, windows, seeded LoGra projection) and uploads the preconditioned training side.
  *
+ * @throws ProvenantError `ATTRIBUTION_INPUT_INVALID` for an unknown option name (with the nearest one; see
+ *   {@link GENERATION_INDEX_PARAMS}); `ATTRIBUTION_FEATURE_STORE_INVALID` for classifier features;
+ *   `ATTRIBUTION_SHAPE_MISMATCH` when `datanets` or `spans` do not match the store's rows.
  * @example
  * ```ts
  * import { buildSpanIndex, createGenerationIndex, featurizeCausal, inMemoryFeatureStore, type CausalLmModel, type CausalExample } from 'provenant/attribution';
@@ -112,6 +141,7 @@ export function inMemoryFeatureStore(
  * ```
  */
 export function createGenerationIndex(model: CausalLmModel, store: FeatureStore, options: GenerationIndexOptions = {}): GenerationIndex {
+  resolve(GENERATION_INDEX_PARAMS, options);
   const info = store.manifest.info;
   if (!isCausalInfo(info)) {
     throw new ProvenantError('ATTRIBUTION_FEATURE_STORE_INVALID', 'This feature store holds classifier features; generated text needs causal-LM features (featurizeCausal).');
@@ -173,6 +203,26 @@ export interface AttributeGenerationOptions {
   /** Span tracing options, or false to skip it. Default { minLength: 8 }. */
   spans?: TraceSpansOptions | false;
 }
+
+/**
+ * The options of {@link attributeGeneration}, with `generation` ({@link COMPLETION_PARAMS}) and `spans`
+ * ({@link TRACE_SPANS_PARAMS}) as nested groups: a misspelt name at either level (`topk`, `generation.maxNewToken`) is
+ * refused with the nearest field. `feeModel` is checked by `resolveFeeModel`.
+ */
+export const ATTRIBUTE_GENERATION_PARAMS: ParamTable = Object.freeze({
+  name: 'attributeGeneration',
+  code: 'ATTRIBUTION_INPUT_INVALID',
+  fields: [
+    { name: 'completion', default: null, meaning: 'Attribute this completion instead of generating one.' },
+    { name: 'generation', group: COMPLETION_PARAMS, optional: true, meaning: 'How to generate when no completion is given (default greedy, 64 tokens).' },
+    { name: 'topK', default: 10, meaning: 'Proponents and opponents to return.', aliases: ['top_k'] },
+    { name: 'perToken', default: false, meaning: 'Also attribute each completion token on its own (one gradient per token).', aliases: ['per_token'] },
+    { name: 'excludeRows', default: null, meaning: 'Row ids excluded from payment (listed, never paid).', aliases: ['exclude_rows'] },
+    { name: 'feeModel', default: null, meaning: 'Fee parameters (FEE_MODEL_PARAMS; null: its defaults).', aliases: ['fee_model'] },
+    { name: 'spans', group: TRACE_SPANS_PARAMS, optional: true, meaning: 'Span tracing options, or false to skip it (default { minLength: 8 }).' },
+  ],
+  inputs: ['index', 'tokenizer'],
+});
 
 export interface GenerationRow {
   index: number;
@@ -238,6 +288,8 @@ export interface GenerationAttribution {
  * contributor and Datanet shares, per-token attribution on request, traced verbatim spans, and the fee split. Never throws
  * because no contributor helped: the fee split then says `paid: false` with its reason.
  *
+ * @throws ProvenantError `ATTRIBUTION_INPUT_INVALID` for an unknown option name at any level (with the nearest one; see
+ *   {@link ATTRIBUTE_GENERATION_PARAMS}), a bad `topK`, a prompt that is not a string or `excludeRows` naming unknown rows.
  * @example
  * ```ts
  * import { attributeGeneration, type CausalLmModel, type GenerationIndex } from 'provenant/attribution';
@@ -249,6 +301,7 @@ export interface GenerationAttribution {
  * ```
  */
 export function attributeGeneration(model: CausalLmModel, prompt: string, options: AttributeGenerationOptions): GenerationAttribution {
+  resolve(ATTRIBUTE_GENERATION_PARAMS, options);
   const { index, tokenizer } = options;
   const topK = options.topK ?? 10;
   if (!Number.isInteger(topK) || topK < 0) throw new ProvenantError('ATTRIBUTION_INPUT_INVALID', `topK must be a non-negative integer, got ${topK}.`);

@@ -18,11 +18,11 @@
  * is), so a row's feature is the gradient the training loss takes from it, up to the batch's 1/N. Sequences longer than
  * the context are windowed (./causal-lm.ts) and their windows' features summed.
  */
-import { ProvenantError, createProgressReporter, type ProgressCallback } from '../../core/index.js';
+import { ProvenantError, createProgressReporter, resolve, type ParamTable, type ProgressCallback } from '../../core/index.js';
 import { disposeCapture, tf, type GradientCapture } from '../../finetune/index.js';
 import type { FeatureBlock } from '../feature-matrix.js';
 import type { Features, FeaturizeInfo } from '../featurize.js';
-import { backwardWithCapture, outerSum, rowsPerExample, selectParameters, type ParameterEntry, type ParameterOptions } from '../per-example-gradients.js';
+import { PARAMETER_FIELDS, backwardWithCapture, outerSum, rowsPerExample, selectParameters, type ParameterEntry, type ParameterOptions } from '../per-example-gradients.js';
 import { deriveSeed, projectionMatrix, validateProjection, type FactorizedProjectionSpec } from '../projection.js';
 import { causalLogits, causalWindows, contextLength, packWindows, tokenLossGradients, type CausalExample, type CausalLmModel, type CausalWindow } from './causal-lm.js';
 
@@ -46,6 +46,28 @@ export interface CausalFeaturizeOptions extends ParameterOptions {
   onProgress?: ProgressCallback;
 }
 
+/**
+ * The options of {@link featurizeCausal} and {@link createCausalFeaturizer}: a misspelt name is refused with the nearest
+ * field, never ignored (a misspelt projection would otherwise leave the default one on). Defaults from
+ * {@link CAUSAL_FEATURIZE_DEFAULTS}.
+ */
+export const CAUSAL_FEATURIZE_PARAMS: ParamTable = Object.freeze({
+  name: 'featurizeCausal',
+  code: 'ATTRIBUTION_INPUT_INVALID',
+  fields: [
+    ...PARAMETER_FIELDS.map((f) => (f.name === 'parameters' ? { ...f, default: CAUSAL_FEATURIZE_DEFAULTS.parameters } : f)),
+    {
+      name: 'projection',
+      default: CAUSAL_FEATURIZE_DEFAULTS.projection,
+      meaning: 'LoGra\'s factorized projection { kind, inDim, outDim, seed } (Choe et al. 2024); null keeps the raw gradient.',
+      aliases: ['factorizedProjection'],
+    },
+    { name: 'batchSize', default: CAUSAL_FEATURIZE_DEFAULTS.batchSize, meaning: 'Windows per backward pass.', aliases: ['batch_size'] },
+    { name: 'stride', default: null, meaning: 'Sliding-window stride in tokens for sequences longer than the context (null: half the context).' },
+  ],
+  inputs: ['onProgress'],
+});
+
 /** {@link FeaturizeInfo} of causal-LM features: what a query must be featurized with to be scored against them. */
 export interface CausalFeaturizeInfo extends FeaturizeInfo {
   task: 'causal-lm';
@@ -58,9 +80,23 @@ export interface CausalFeaturizeInfo extends FeaturizeInfo {
   sides: Record<string, [number, number]>;
 }
 
-/** Causal features plus, per example, the number of completion tokens scored (0: the example had none). */
+/**
+ * Causal features plus, per example, the number of completion tokens scored (0: the example had none).
+ *
+ * Two different reductions, on purpose: `features` row i is the gradient of the **summed** completion-token
+ * cross-entropy Σ_t −log p(y_t | y_<t) (what the training loss takes from the row), while `loss[i]` is the **mean** over
+ * those tokens, Σ_t −log p(y_t | y_<t) / tokens[i] (nats per token; ln-perplexity). The summed loss whose gradient the
+ * features are is `loss[i] · tokens[i]`.
+ */
 export interface CausalFeatures extends Features {
   info: CausalFeaturizeInfo;
+  /**
+   * Per example, the mean completion-token cross-entropy in nats per token (Σ_t −log p(y_t | y_<t) / tokens[i]; 0 when
+   * nothing was scored). Not the loss the features are gradients of: that one is the sum, `loss[i] · tokens[i]`.
+   */
+  loss: Float32Array;
+  /** Per example, the per-token geometric-mean probability exp(−loss[i]). */
+  labelProbability: Float32Array;
   /** Completion tokens scored per example. */
   tokens: Int32Array;
 }
@@ -103,6 +139,7 @@ function sideWidths(e: ParameterEntry): [number, number] {
  * ```
  */
 export function createCausalFeaturizer(model: CausalLmModel, options: CausalFeaturizeOptions = {}): CausalFeaturizer {
+  resolve(CAUSAL_FEATURIZE_PARAMS, options);
   const projection: FactorizedProjectionSpec | null = options.projection === undefined ? { ...CAUSAL_FEATURIZE_DEFAULTS.projection } : options.projection;
   const batchSize = options.batchSize ?? CAUSAL_FEATURIZE_DEFAULTS.batchSize;
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new ProvenantError('ATTRIBUTION_INPUT_INVALID', `batchSize must be a positive integer, got ${batchSize}.`);
@@ -239,8 +276,13 @@ export function createCausalFeaturizer(model: CausalLmModel, options: CausalFeat
 }
 
 /**
- * Causal features of every example (build, run, dispose). `loss` holds each example's mean completion-token loss and
- * `labelProbability` its per-token geometric-mean probability exp(−loss).
+ * Causal features of every example (build, run, dispose). Row i of `features` is the gradient of example i's **summed**
+ * completion-token cross-entropy Σ_t −log p(y_t | y_<t) (prompt masked); `loss[i]` is the **mean** of the same terms
+ * over its `tokens[i]` scored tokens (nats per token), so the summed loss is `loss[i] · tokens[i]`; `labelProbability[i]`
+ * is the per-token geometric-mean probability exp(−loss[i]).
+ *
+ * @throws ProvenantError `ATTRIBUTION_INPUT_INVALID` for an unknown option name (with the nearest one; see
+ *   {@link CAUSAL_FEATURIZE_PARAMS}), a batch size that is not a positive integer or an invalid projection spec.
  *
  * @example
  * ```ts

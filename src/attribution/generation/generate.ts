@@ -5,7 +5,7 @@
  * attribution never depends on a particular model family; a Hugging Face model's own KV-cache generation can be used
  * instead by passing its text as `completion` to `attributeGeneration`.
  */
-import { ProvenantError, createRng } from '../../core/index.js';
+import { ProvenantError, createRng, resolve, type ParamTable } from '../../core/index.js';
 import { sampleToken, tf } from '../../finetune/index.js';
 import { causalLogits, contextLength, type CausalLmModel } from './causal-lm.js';
 
@@ -28,8 +28,27 @@ export interface CompletionOptions {
 export const COMPLETION_DEFAULTS = Object.freeze({ maxNewTokens: 64, temperature: 0, seed: 0 });
 
 /**
+ * The options of {@link generateCompletion} (and `attributeGeneration`'s `generation`): a misspelt name is refused with
+ * the nearest field, never ignored. Defaults from {@link COMPLETION_DEFAULTS}.
+ */
+export const COMPLETION_PARAMS: ParamTable = Object.freeze({
+  name: 'generateCompletion',
+  code: 'INVALID_ARGUMENT',
+  fields: [
+    { name: 'maxNewTokens', default: COMPLETION_DEFAULTS.maxNewTokens, meaning: 'Tokens to generate at most.', aliases: ['max_new_tokens', 'maxTokens', 'max_tokens'] },
+    { name: 'temperature', default: COMPLETION_DEFAULTS.temperature, meaning: '0 = greedy (reproducible answers for paid queries); otherwise logits are divided by it.' },
+    { name: 'topK', default: null, meaning: 'Sample among the k most likely tokens only (null: all).', aliases: ['top_k'] },
+    { name: 'seed', default: COMPLETION_DEFAULTS.seed, meaning: 'Seed of the sampling.' },
+    { name: 'bannedIds', default: null, meaning: 'Token ids never produced (padding, unknown).', aliases: ['banned_ids'] },
+    { name: 'stopId', default: null, meaning: 'Stop after producing this id (kept in the output).', aliases: ['stopToken', 'eos_token_id', 'eosTokenId'] },
+  ],
+});
+
+/**
  * Generates up to `maxNewTokens` ids after `promptIds`.
  *
+ * @throws ProvenantError `INVALID_ARGUMENT` for an unknown option name (with the nearest one; see
+ *   {@link COMPLETION_PARAMS}), a negative or fractional count, a negative temperature or an empty prompt.
  * @example
  * ```ts
  * import { generateCompletion, type CausalLmModel } from 'provenant/attribution';
@@ -41,6 +60,7 @@ export const COMPLETION_DEFAULTS = Object.freeze({ maxNewTokens: 64, temperature
  * ```
  */
 export function generateCompletion(model: CausalLmModel, promptIds: readonly number[], options: CompletionOptions = {}): number[] {
+  resolve(COMPLETION_PARAMS, options);
   const maxNew = options.maxNewTokens ?? COMPLETION_DEFAULTS.maxNewTokens;
   const temperature = options.temperature ?? COMPLETION_DEFAULTS.temperature;
   if (!Number.isInteger(maxNew) || maxNew < 0 || !(temperature >= 0) || (options.topK !== undefined && (!Number.isInteger(options.topK) || options.topK < 1))) {

@@ -9,7 +9,7 @@
  * span [i, i + L_i) is maximal — not inside a longer matching span — iff L_i ≥ minLength and L_i ≥ L_{i−1}, since a
  * suffix of a match is a match (L_i ≥ L_{i−1} − 1) and so the spans' ends never move left.
  */
-import { ProvenantError } from '../../core/index.js';
+import { ProvenantError, resolve, type ParamTable } from '../../core/index.js';
 import { suffixArray } from './suffix-array.js';
 
 /** Defaults of span tracing, with their reasons. */
@@ -48,8 +48,23 @@ export interface SpanIndexRows {
   datanets?: readonly string[];
 }
 
+/** The fields of {@link SpanIndexRows}: a misspelt name (or a tracing option such as `minLength`) is refused, never ignored. */
+const SPAN_INDEX_ROWS: ParamTable = Object.freeze({
+  name: 'buildSpanIndex',
+  code: 'ATTRIBUTION_INPUT_INVALID',
+  fields: [
+    { name: 'ids', default: null, required: true, meaning: 'Token ids of each row.' },
+    { name: 'rowIds', default: null, required: true, meaning: 'Id of each row.', aliases: ['row_ids'] },
+    { name: 'contributors', default: null, required: true, meaning: 'Contributor of each row.' },
+    { name: 'datanets', default: null, meaning: 'Datanet of each row (null: default).' },
+  ],
+});
+
 /**
- * Builds the span index (SA-IS, linear time).
+ * Builds the span index (SA-IS, linear time). Span lengths are options of {@link traceSpans}, not of the index.
+ *
+ * @throws ProvenantError `ATTRIBUTION_INPUT_INVALID` for a missing or unknown field of `rows` (with the nearest name) or
+ *   a token that is not a non-negative integer; `ATTRIBUTION_SHAPE_MISMATCH` when the fields do not have one entry per row.
  *
  * @example
  * ```ts
@@ -65,6 +80,7 @@ export interface SpanIndexRows {
  * ```
  */
 export function buildSpanIndex(rows: SpanIndexRows): SpanIndex {
+  resolve(SPAN_INDEX_ROWS, rows);
   const started = performance.now();
   const n = rows.ids.length;
   if (rows.rowIds.length !== n || rows.contributors.length !== n || (rows.datanets && rows.datanets.length !== n)) {
@@ -139,10 +155,22 @@ export interface SpanTrace {
   minLength: number;
 }
 
+/** The options of {@link traceSpans} (and `attributeGeneration`'s `spans`): a misspelt name is refused with the nearest field. */
+export const TRACE_SPANS_PARAMS: ParamTable = Object.freeze({
+  name: 'traceSpans',
+  code: 'ATTRIBUTION_INPUT_INVALID',
+  fields: [
+    { name: 'minLength', default: SPAN_TRACE_DEFAULTS.minLength, meaning: 'Shortest span reported, in tokens.', aliases: ['min_length'] },
+    { name: 'maxOccurrences', default: SPAN_TRACE_DEFAULTS.maxOccurrences, meaning: 'Occurrences enumerated per span (the count is always exact).', aliases: ['max_occurrences'] },
+  ],
+});
+
 /**
  * Every maximal span of ≥ `minLength` completion tokens found verbatim in the indexed rows (see the module comment).
  * Cost: O(m · L · log N) for m completion tokens, longest match L and N indexed tokens.
  *
+ * @throws ProvenantError `ATTRIBUTION_INPUT_INVALID` for an unknown option name (with the nearest one; see
+ *   {@link TRACE_SPANS_PARAMS}) or a `minLength` / `maxOccurrences` that is not a positive integer.
  * @example
  * ```ts
  * import { traceSpans, type SpanIndex } from 'provenant/attribution';
@@ -154,6 +182,7 @@ export interface SpanTrace {
  * ```
  */
 export function traceSpans(index: SpanIndex, completion: ArrayLike<number>, options: TraceSpansOptions = {}): SpanTrace {
+  resolve(TRACE_SPANS_PARAMS, options);
   const minLength = options.minLength ?? SPAN_TRACE_DEFAULTS.minLength;
   const maxOccurrences = options.maxOccurrences ?? SPAN_TRACE_DEFAULTS.maxOccurrences;
   if (!Number.isInteger(minLength) || minLength < 1) throw new ProvenantError('ATTRIBUTION_INPUT_INVALID', `minLength must be a positive integer, got ${minLength}.`);

@@ -13,7 +13,7 @@
  * backward stable in practice for the well-conditioned diagonal blocks of an SPD matrix; Higham 2002, §14.2), also on
  * the kernel; the inverses are kept and reused by every solve.
  */
-import { ProvenantError } from '../../core/index.js';
+import { ProvenantError, resolve, type ParamTable } from '../../core/index.js';
 import { createDenseWorkspace, gemmNTBlocked, gemmNTLower, type DenseEngine, type DenseWorkspace } from './dense-workspace.js';
 import { gemmLowerStrassen, gemmStrassen, STRASSEN_DEFAULTS, type StrassenOptions } from './strassen.js';
 
@@ -28,6 +28,17 @@ export const CHOLESKY_BLOCK = 256;
  * multiply-adds only n·LEAF²/3 (+ as many for the inverses) stay scalar.
  */
 const LEAF = 64;
+
+/** The options of {@link choleskyFactor}: a misspelt name is refused with the nearest field, never ignored. */
+const CHOLESKY_PARAMS: ParamTable = Object.freeze({
+  name: 'choleskyFactor',
+  code: 'ATTRIBUTION_INPUT_INVALID',
+  fields: [
+    { name: 'damping', default: 0, meaning: 'Added to the diagonal before factoring (λI).', aliases: ['lambda'] },
+    { name: 'engine', default: null, meaning: 'wasm (WebAssembly SIMD, where available and within 4 GiB) or js (null: wasm where available).' },
+    { name: 'strassen', default: STRASSEN_DEFAULTS, meaning: 'Strassen–Winograd settings of the large updates (levels: 0 keeps every product classic).' },
+  ],
+});
 
 export interface CholeskyOptions {
   /** Added to the diagonal before factoring (λI); default 0. */
@@ -79,6 +90,7 @@ interface Layout {
  * ```
  */
 export function choleskyFactor(A: ArrayLike<number>, n: number, options: CholeskyOptions = {}): CholeskyFactor {
+  resolve(CHOLESKY_PARAMS, options);
   if (!Number.isInteger(n) || n < 0 || A.length !== n * n) {
     throw new ProvenantError('ATTRIBUTION_SHAPE_MISMATCH', `Matrix has ${A.length} entries, expected ${n}² (n = ${n}).`, { data: { entries: A.length, n } });
   }

@@ -4,7 +4,7 @@
  * backend sees matrix–matrix products — using only products with the symmetric positive definite operator A. Used by
  * influence functions (Koh & Liang 2017, §3 "Conjugate gradients"), the CG preconditioner and Newton–CG.
  */
-import { ProvenantError } from '../../core/index.js';
+import { ProvenantError, resolve, type ParamTable } from '../../core/index.js';
 
 /** A symmetric positive definite operator on float64 row vectors. */
 export interface LinearOperator {
@@ -22,6 +22,20 @@ export const CONJUGATE_GRADIENT_DEFAULTS = {
   /** Cap on iterations: exact arithmetic needs ≤ dim; rounding may need a few more. */
   maxIterations: (dim: number) => Math.min(10 * dim, 10_000),
 } as const;
+
+/** The options of {@link conjugateGradient}: a misspelt name is refused with the nearest field, never ignored. */
+const CONJUGATE_GRADIENT_PARAMS: ParamTable = Object.freeze({
+  name: 'conjugateGradient',
+  code: 'ATTRIBUTION_INPUT_INVALID',
+  fields: [
+    { name: 'tolerance', default: CONJUGATE_GRADIENT_DEFAULTS.tolerance, meaning: 'Relative residual ‖A x − b‖/‖b‖ per row.', aliases: ['tol'] },
+    { name: 'maxIterations', default: null, meaning: 'Iterations at most (null: min(10·dim, 10,000)).', aliases: ['maxIter', 'max_iter'] },
+    { name: 'diagonal', default: null, meaning: 'diag(A) for Jacobi preconditioning (null: none).' },
+    { name: 'preconditioner', default: null, meaning: 'M⁻¹ applied to residual rows; takes precedence over diagonal.' },
+    { name: 'x0', default: null, meaning: 'Initial guess (rows × dim; null: zeros).', aliases: ['init'] },
+    { name: 'throwIfNotConverged', default: true, meaning: 'Throw ATTRIBUTION_NOT_CONVERGED when a row misses the tolerance.' },
+  ],
+});
 
 export interface ConjugateGradientOptions {
   /** Relative residual ‖A x − b‖/‖b‖ per row; default {@link CONJUGATE_GRADIENT_DEFAULTS}.tolerance. */
@@ -64,6 +78,7 @@ export interface ConjugateGradientResult {
  * ```
  */
 export function conjugateGradient(op: LinearOperator, B: ArrayLike<number>, rows: number, options: ConjugateGradientOptions = {}): ConjugateGradientResult {
+  resolve(CONJUGATE_GRADIENT_PARAMS, options);
   const d = op.dim;
   if (B.length !== rows * d) {
     throw new ProvenantError('ATTRIBUTION_SHAPE_MISMATCH', `Right-hand sides have ${B.length} entries, expected ${rows} × ${d}.`, { data: { entries: B.length, rows, dim: d } });

@@ -6,11 +6,18 @@
  * float32. Sums are float32 (relative error ≈ 1e-7·√k per entry); results are returned as float64 for the float64
  * factorizations that follow.
  */
-import { ProvenantError } from '../../core/index.js';
+import { ProvenantError, resolve, type ParamTable } from '../../core/index.js';
 import { createGemmF32, type GemmF32 } from '../../finetune/index.js';
 
 /** Column panel width of the blocked lower-triangle Gram: 4–5 panels at k ≈ 1,000 (≈ 60 % of a full product's flops). */
 export const GRAM_F32_PANEL = 256;
+
+/** The options of the float32 products: a misspelt name is refused with the nearest field. */
+const FLOAT32_PRODUCT_PARAMS: ParamTable = Object.freeze({
+  name: 'float32Product',
+  code: 'ATTRIBUTION_INPUT_INVALID',
+  fields: [{ name: 'gemm', default: null, meaning: 'A float32 product workspace (createGemmF32()) kept across calls; null: a fresh one per call.', aliases: ['workspace'] }],
+});
 
 export interface Float32ProductOptions {
   /** A float32 product workspace to reuse across calls (e.g. one per ensemble); default a fresh one, disposed on return. */
@@ -47,6 +54,7 @@ function checkShape(name: string, data: ArrayLike<number>, rows: number, cols: n
  * ```
  */
 export function gramFloat32(X: Float32Array, rows: number, cols: number, options: Float32ProductOptions = {}): Float64Array {
+  resolve(FLOAT32_PRODUCT_PARAMS, options);
   checkShape('X', X, rows, cols);
   const G = new Float64Array(cols * cols);
   if (rows === 0 || cols === 0) return G;
@@ -87,6 +95,7 @@ export function gramFloat32(X: Float32Array, rows: number, cols: number, options
  * ```
  */
 export function matMulNTFloat32(A: Float32Array, m: number, k: number, B: Float32Array, n: number, options: Float32ProductOptions = {}): Float64Array {
+  resolve(FLOAT32_PRODUCT_PARAMS, options);
   checkShape('A', A, m, k);
   checkShape('B', B, n, k);
   if (m === 0 || n === 0) return new Float64Array(m * n);

@@ -3,8 +3,11 @@
  * Row-major throughout. Each call copies its operands into one workspace (O(mk + nk + mn), small beside the 2mnk
  * flops) so the WebAssembly engine can reach them.
  */
-import { ProvenantError } from '../../core/index.js';
+import { ProvenantError, resolve, type ParamTable } from '../../core/index.js';
 import { createDenseWorkspace, gemmNTBlocked, gemmNTLower, type DenseEngine } from './dense-workspace.js';
+
+/** The options of the matrix products: a misspelt name is refused with the nearest field. */
+const MATRIX_PRODUCT_PARAMS: ParamTable = Object.freeze({ name: 'matrixProduct', code: 'ATTRIBUTION_INPUT_INVALID', fields: [{ name: 'engine', default: null, meaning: 'wasm (WebAssembly SIMD, where available and within 4 GiB) or js (null: wasm where available).' }] });
 
 export interface MatrixProductOptions {
   /** 'wasm' (WebAssembly SIMD, default where available and within 4 GiB) or 'js'. */
@@ -32,6 +35,7 @@ function put(h: Float64Array, at: number, data: ArrayLike<number>): void {
  * ```
  */
 export function matMulNT(A: ArrayLike<number>, m: number, k: number, B: ArrayLike<number>, n: number, options: MatrixProductOptions = {}): Float64Array {
+  resolve(MATRIX_PRODUCT_PARAMS, options);
   checkShape('A', A, m, k);
   checkShape('B', B, n, k);
   return productNT(A, m, k, n, (h, at) => put(h, at, B), options);
@@ -75,6 +79,7 @@ function transposeInto(h: Float64Array, at: number, B: ArrayLike<number>, k: num
  * ```
  */
 export function matMul(A: ArrayLike<number>, m: number, k: number, B: ArrayLike<number>, n: number, options: MatrixProductOptions = {}): Float64Array {
+  resolve(MATRIX_PRODUCT_PARAMS, options);
   checkShape('A', A, m, k);
   checkShape('B', B, k, n);
   return productNT(A, m, k, n, (h, at) => transposeInto(h, at, B, k, n), options);
@@ -92,6 +97,7 @@ export function matMul(A: ArrayLike<number>, m: number, k: number, B: ArrayLike<
  * ```
  */
 export function gram(X: ArrayLike<number>, rows: number, cols: number, weights?: ArrayLike<number>, options: MatrixProductOptions = {}): Float64Array {
+  resolve(MATRIX_PRODUCT_PARAMS, options);
   checkShape('X', X, rows, cols);
   if (weights) {
     checkShape('weights', weights, rows, 1);

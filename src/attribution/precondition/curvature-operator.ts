@@ -2,7 +2,7 @@
  * Matrix-free curvature operators for iterative inverse-Hessian-vector products (conjugate gradient, LiSSA).
  * `apply` multiplies a block of vectors (rows) at once, so the backend sees matrix–matrix products.
  */
-import { ProvenantError, type Rng } from '../../core/index.js';
+import { ProvenantError, resolve, type ParamTable, type Rng } from '../../core/index.js';
 import type { CurvatureFeatures } from './gauss-newton.js';
 import { tf } from '../../finetune/index.js';
 import { matMulF32 } from './dense-linear-algebra.js';
@@ -54,6 +54,16 @@ export function explicitOperator(H: ArrayLike<number>, dim: number, damping = 0)
   };
 }
 
+/** The options of {@link curvatureOperator}: a misspelt name is refused with the nearest field, never ignored. */
+const CURVATURE_OPERATOR_PARAMS: ParamTable = Object.freeze({
+  name: 'curvatureOperator',
+  code: 'ATTRIBUTION_INPUT_INVALID',
+  fields: [
+    { name: 'l2', default: 0, meaning: 'The training objective\'s L2 coefficient, part of its Hessian.', aliases: ['weightDecay', 'weight_decay'] },
+    { name: 'damping', default: 0, meaning: 'Damping λ added to the diagonal.', aliases: ['lambda'] },
+  ],
+});
+
 /**
  * A matrix-free {@link CurvatureOperator}: H·v = (1/n) Σ_i Σ_c s_ic (s_icᵀ v) + (l2 + damping)·v over Gauss–Newton
  * pseudo-gradients (or, with one row per example, the empirical Fisher), never forming H. The two products run as float32
@@ -70,6 +80,7 @@ export function explicitOperator(H: ArrayLike<number>, dim: number, damping = 0)
  * ```
  */
 export function curvatureOperator(curvature: CurvatureFeatures, options: { l2?: number; damping?: number } = {}): CurvatureOperator {
+  resolve(CURVATURE_OPERATOR_PARAMS, options);
   const { features, examples, rowsPerExample } = curvature;
   const dim = features.dim;
   const shift = (options.l2 ?? 0) + (options.damping ?? 0);

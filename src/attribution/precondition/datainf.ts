@@ -7,7 +7,7 @@
  * Default damping, as in the paper's code: λ_l = 0.1 · (n d_l)⁻¹ Σ_i ‖g_il‖² (0.1 × the mean squared gradient entry).
  * Layers are the feature blocks' `module`s (LoRA A and B of one module form one layer).
  */
-import { ProvenantError } from '../../core/index.js';
+import { ProvenantError, resolve, type ParamTable } from '../../core/index.js';
 import type { FeatureMatrix } from '../feature-matrix.js';
 import { tf } from '../../finetune/index.js';
 import { columnSlice } from './dense-linear-algebra.js';
@@ -19,6 +19,17 @@ export const DATAINF_DEFAULTS = Object.freeze({
   lambdaScale: 0.1,
   /** Queries per tile: bounds the m × n intermediate. */
   queryTile: 256,
+});
+
+/** The options of {@link fitDataInf}: a misspelt name is refused with the nearest field, never ignored. */
+export const DATAINF_PARAMS: ParamTable = Object.freeze({
+  name: 'fitDataInf',
+  code: 'ATTRIBUTION_INPUT_INVALID',
+  fields: [
+    { name: 'lambda', default: null, meaning: 'λ_l per module name (absolute), overriding the default (null: lambdaScale × mean squared gradient).', aliases: ['damping'] },
+    { name: 'lambdaScale', default: DATAINF_DEFAULTS.lambdaScale, meaning: 'Multiplier of the mean squared gradient for the default λ_l.', aliases: ['lambda_scale'] },
+    { name: 'queryTile', default: DATAINF_DEFAULTS.queryTile, meaning: 'Queries per tile (bounds the m × n intermediate).' },
+  ],
 });
 
 export interface DataInfOptions {
@@ -56,6 +67,7 @@ interface Layer {
  * ```
  */
 export function fitDataInf(train: FeatureMatrix, options: DataInfOptions = {}): Preconditioner {
+  resolve(DATAINF_PARAMS, options);
   const n = train.rows;
   if (n < 1) throw new ProvenantError('ATTRIBUTION_INPUT_INVALID', 'DataInf needs at least one training row.');
   const scale = options.lambdaScale ?? DATAINF_DEFAULTS.lambdaScale;

@@ -9,7 +9,7 @@
  * vector M_i[:, c]. They go through the same featurizer (and projection) as the gradients, so G lives in the same space.
  * For logistic regression G is the exact Hessian of the mean loss; for deeper models it is the PSD part of it.
  */
-import { ProvenantError } from '../../core/index.js';
+import { ProvenantError, resolve, type ParamTable } from '../../core/index.js';
 import type { Model } from '../../finetune/index.js';
 import type { FeatureMatrix } from '../feature-matrix.js';
 import { createFeaturizer, type FeaturizeData, type FeaturizeOptions } from '../featurize.js';
@@ -104,6 +104,13 @@ export function curvatureMatrix(curvature: CurvatureFeatures, l2 = 0): Float64Ar
   return H;
 }
 
+/** The options of {@link fitInverseHessian}: a misspelt name is refused with the nearest field. */
+export const INVERSE_HESSIAN_PARAMS: ParamTable = Object.freeze({
+  name: 'fitInverseHessian',
+  code: 'ATTRIBUTION_INPUT_INVALID',
+  fields: [{ name: 'damping', default: 0, meaning: 'Added to the diagonal before factorising (Tikhonov damping).', aliases: ['lambda'] }],
+});
+
 export interface InverseHessianOptions {
   /** Added to the diagonal before factorising (Tikhonov damping); default 0. */
   damping?: number;
@@ -126,6 +133,7 @@ export interface InverseHessianOptions {
  * ```
  */
 export function fitInverseHessian(hessian: ArrayLike<number>, dim: number, options: InverseHessianOptions = {}): Preconditioner {
+  resolve(INVERSE_HESSIAN_PARAMS, options);
   const damping = options.damping ?? 0;
   if (!(damping >= 0)) throw new ProvenantError('ATTRIBUTION_INPUT_INVALID', `damping must be ≥ 0, got ${damping}.`);
   const solver = choleskyFactor(hessian, dim, { damping });
@@ -141,6 +149,16 @@ export function fitInverseHessian(hessian: ArrayLike<number>, dim: number, optio
 export const FISHER_DEFAULTS = Object.freeze({
   /** λ = 0.1 × the mean eigenvalue tr(F)/d of F, so the damping has the scale of the curvature. */
   relativeDamping: 0.1,
+});
+
+/** The options of {@link fitFisher}: a misspelt name is refused with the nearest field. */
+export const FIT_FISHER_PARAMS: ParamTable = Object.freeze({
+  name: 'fitFisher',
+  code: 'ATTRIBUTION_INPUT_INVALID',
+  fields: [
+    { name: 'damping', default: null, meaning: 'Absolute damping λ (null: relativeDamping × tr(F)/d).', aliases: ['lambda'] },
+    { name: 'relativeDamping', default: FISHER_DEFAULTS.relativeDamping, meaning: 'λ as a multiple of the mean eigenvalue tr(F)/d of F.', aliases: ['relative_damping'] },
+  ],
 });
 
 export interface FisherOptions {
@@ -169,6 +187,7 @@ export interface FisherOptions {
  * ```
  */
 export function fitFisher(source: FeatureMatrix | CurvatureFeatures, options: FisherOptions = {}): Preconditioner {
+  resolve(FIT_FISHER_PARAMS, options);
   const curvature: CurvatureFeatures = 'features' in source ? source : { features: source, examples: source.rows, rowsPerExample: 1 };
   const d = curvature.features.dim;
   const F = curvatureMatrix(curvature, 0);

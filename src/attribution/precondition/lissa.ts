@@ -5,7 +5,7 @@
  * with H_j an unbiased mini-batch estimate of H (+ damping) and s > λ_max(H) so the series converges. Repeats average
  * independent recursions to cut the variance.
  */
-import { ProvenantError, createRng, describeValue } from '../../core/index.js';
+import { ProvenantError, createRng, describeValue, resolve, type ParamTable } from '../../core/index.js';
 import { largestEigenvalue, type CurvatureOperator } from './curvature-operator.js';
 import { mapRows, identityTransform, type Preconditioner } from './preconditioner.js';
 
@@ -37,6 +37,20 @@ export interface LissaOptions {
 }
 
 /** Every LiSSA option resolved: defaults filled in, each checked, the scale estimated when not given. */
+/** The options of {@link lissa} and {@link fitLissa}: a misspelt name is refused with the nearest field, never ignored. */
+export const LISSA_PARAMS: ParamTable = Object.freeze({
+  name: 'lissa',
+  code: 'ATTRIBUTION_INPUT_INVALID',
+  fields: [
+    { name: 'depth', default: LISSA_DEFAULTS.depth, meaning: 'Recursion depth J.' },
+    { name: 'repeats', default: LISSA_DEFAULTS.repeats, meaning: 'Independent recursions averaged.' },
+    { name: 'scale', default: null, meaning: 'Scale s > λ_max(H + λI) (null: 1.5 × (λ_max + λ) by power iteration).' },
+    { name: 'batchSize', default: null, meaning: 'Examples per stochastic H_j (null: the full operator).', aliases: ['batch_size'] },
+    { name: 'damping', default: LISSA_DEFAULTS.damping, meaning: 'Damping λ ≥ 0 added to H.' },
+    { name: 'seed', default: LISSA_DEFAULTS.seed, meaning: 'Seed of the sampled batches.' },
+  ],
+});
+
 interface ResolvedLissa {
   depth: number;
   repeats: number;
@@ -51,6 +65,7 @@ interface ResolvedLissa {
  * the scale (power iteration) only when none is given and the rest is valid.
  */
 function resolveLissa(op: CurvatureOperator, options: LissaOptions): ResolvedLissa {
+  resolve(LISSA_PARAMS, options);
   const d = LISSA_DEFAULTS;
   const o = { depth: options.depth ?? d.depth, repeats: options.repeats ?? d.repeats, damping: options.damping ?? d.damping, seed: options.seed ?? d.seed };
   const positiveInteger = (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 1;

@@ -7,7 +7,7 @@
  * side by side; training side: the per-model φ_m(z_i) side by side, scaled by Q̄_ii. Both sides must be concatenated in
  * model order with {@link trakFeatures}.
  */
-import { ProvenantError } from '../../core/index.js';
+import { ProvenantError, resolve, type ParamTable } from '../../core/index.js';
 import { concatColumns, type FeatureMatrix } from '../feature-matrix.js';
 import { columnSlice, gramMatrix } from './dense-linear-algebra.js';
 import { choleskyFactor } from '../linalg/index.js';
@@ -19,6 +19,13 @@ export interface TrakModelFeatures {
   /** p_y of each training row under this model (from `featurize`'s `labelProbability`). */
   labelProbability: ArrayLike<number>;
 }
+
+/** The options of {@link fitTrak}: a misspelt name is refused with the nearest field. */
+export const TRAK_PARAMS: ParamTable = Object.freeze({
+  name: 'fitTrak',
+  code: 'ATTRIBUTION_INPUT_INVALID',
+  fields: [{ name: 'damping', default: null, meaning: 'Ridge λ added to Φ_mᵀΦ_m (null: 1e-6 × its mean diagonal, a round-off guard).', aliases: ['lambda'] }],
+});
 
 export interface TrakOptions {
   /** Ridge λ added to Φ_mᵀΦ_m; default 1e-6 × its mean diagonal (guards round-off only). */
@@ -58,6 +65,7 @@ export function trakFeatures(perModel: readonly FeatureMatrix[]): FeatureMatrix 
  * ```
  */
 export function fitTrak(models: readonly TrakModelFeatures[], options: TrakOptions = {}): Preconditioner {
+  resolve(TRAK_PARAMS, options);
   if (models.length === 0) throw new ProvenantError('ATTRIBUTION_INPUT_INVALID', 'TRAK needs at least one model.');
   const n = models[0]!.features.rows;
   const M = models.length;

@@ -3,9 +3,17 @@
  * right, the smallest number k of its top proponents (by the attribution scores) whose removal, followed by retraining,
  * flips the prediction. A better attribution method finds smaller sets; a random ranking needs far more rows.
  */
-import { ProvenantError, createProgressReporter, type ProgressCallback } from '../../core/index.js';
+import { ProvenantError, createProgressReporter, resolve, type ParamTable, type ProgressCallback } from '../../core/index.js';
 import { assertIndices, assertScoreMatrix, scoreColumn, type ScoreMatrix } from './score-matrix.js';
 import { callRetrain, complementRows, type RetrainFunction } from './train-function.js';
+
+/** The options of {@link brittleness}: a misspelt name is refused with the nearest field, never ignored. */
+export const BRITTLENESS_PARAMS: ParamTable = Object.freeze({
+  name: 'brittleness',
+  code: 'ATTRIBUTION_INPUT_INVALID',
+  fields: [{ name: 'threshold', default: 0, meaning: 'An output above it means the prediction is still the original one (0 for a margin).' }],
+  inputs: ['train', 'tests', 'ks', 'onProgress'],
+});
 
 export interface BrittlenessOptions {
   /**
@@ -71,6 +79,7 @@ export function topProponents(column: ArrayLike<number>, k: number): Uint32Array
  * ```
  */
 export async function brittleness(scores: ScoreMatrix, options: BrittlenessOptions): Promise<BrittlenessResult> {
+  resolve(BRITTLENESS_PARAMS, options);
   assertScoreMatrix(scores);
   const { train, ks } = options;
   const threshold = options.threshold ?? 0;

@@ -6,10 +6,28 @@
  *   LDS(t) = Spearman( (g_t(S_j))_j , (f_t(S_j))_j ),   LDS = mean over test points.
  * With τ > 0 for proponents, rows whose presence helps t raise both g and f, so a good method scores near 1.
  */
-import { ProvenantError, createProgressReporter, permutation, createRng, type ProgressCallback, type Seed } from '../../core/index.js';
+import { ProvenantError, createProgressReporter, permutation, createRng, resolve, type ParamTable, type ProgressCallback, type Seed } from '../../core/index.js';
 import { finiteMean, spearman } from './correlation.js';
 import { assertIndices, assertScoreMatrix, type ScoreMatrix } from './score-matrix.js';
 import { callRetrain, type RetrainFunction } from './train-function.js';
+
+/** The options of {@link sampleLdsSubsets}: a misspelt name is refused with the nearest field, never ignored. */
+export const LDS_SUBSET_PARAMS: ParamTable = Object.freeze({
+  name: 'sampleLdsSubsets',
+  code: 'ATTRIBUTION_INPUT_INVALID',
+  fields: [
+    { name: 'fraction', default: 0.5, meaning: 'Fraction α of the training rows in each subset (TRAK and dattri use 0.5).', aliases: ['alpha'] },
+    { name: 'count', default: 100, meaning: 'Number of subsets.', aliases: ['subsetCount', 'numSubsets'] },
+    { name: 'seed', default: 0, meaning: 'Seed of the subset draws.' },
+  ],
+});
+
+/** The options of {@link computeLdsGroundTruth}: {@link LDS_SUBSET_PARAMS} plus its inputs. */
+export const LDS_GROUND_TRUTH_PARAMS: ParamTable = Object.freeze({
+  ...LDS_SUBSET_PARAMS,
+  name: 'computeLdsGroundTruth',
+  inputs: ['nTrain', 'nTest', 'train', 'subsets', 'onProgress'],
+});
 
 export interface LdsSubsetOptions {
   /** Fraction α of the training rows in each subset. Default 0.5 (as TRAK and dattri). */
@@ -33,6 +51,7 @@ export interface LdsSubsetOptions {
  * ```
  */
 export function sampleLdsSubsets(nTrain: number, options: LdsSubsetOptions = {}): Uint32Array[] {
+  resolve(LDS_SUBSET_PARAMS, options);
   const fraction = options.fraction ?? 0.5;
   const count = options.count ?? 100;
   if (!Number.isInteger(nTrain) || nTrain < 2) throw new ProvenantError('ATTRIBUTION_INPUT_INVALID', `LDS needs nTrain ≥ 2, got ${nTrain}.`);
@@ -77,10 +96,11 @@ export interface ComputeLdsGroundTruthOptions extends LdsSubsetOptions {
  * ```
  */
 export async function computeLdsGroundTruth(options: ComputeLdsGroundTruthOptions): Promise<LdsGroundTruth> {
+  resolve(LDS_GROUND_TRUTH_PARAMS, options);
   const { nTrain, nTest, train } = options;
   if (typeof train !== 'function') throw new ProvenantError('ATTRIBUTION_INPUT_INVALID', 'computeLdsGroundTruth needs a train function.');
   if (!Number.isInteger(nTest) || nTest < 1) throw new ProvenantError('ATTRIBUTION_INPUT_INVALID', `LDS needs nTest ≥ 1, got ${nTest}.`);
-  const subsets = options.subsets ?? sampleLdsSubsets(nTrain, options);
+  const subsets = options.subsets ?? sampleLdsSubsets(nTrain, { fraction: options.fraction, count: options.count, seed: options.seed });
   subsets.forEach((s, j) => assertIndices(s, nTrain, `subsets[${j}]`));
   const progress = createProgressReporter('lds-retrain', subsets.length, options.onProgress);
   const outputs: Float64Array[] = [];

@@ -6,7 +6,7 @@
  * "higher is better" output of the retrain function (negative loss or margin). With the sign convention of
  * score-matrix.ts (τ > 0: proponent, its removal hurts t), a faithful method has τ(i, t) ≈ c·e(i, t), c > 0.
  */
-import { ProvenantError, createProgressReporter, sampleIndices, type ProgressCallback, type Seed } from '../../core/index.js';
+import { ProvenantError, createProgressReporter, resolve, sampleIndices, type ParamTable, type ProgressCallback, type Seed } from '../../core/index.js';
 import { finiteMean, pearson, spearman } from './correlation.js';
 import { assertIndices, assertScoreMatrix, type ScoreMatrix } from './score-matrix.js';
 import { callRetrain, complementRows, type RetrainFunction } from './train-function.js';
@@ -23,6 +23,19 @@ export interface LooGroundTruth {
   /** f on every test column for the model trained on all rows. */
   fullOutputs: Float64Array;
 }
+
+/** The options of {@link computeLooGroundTruth}: a misspelt name is refused with the nearest field, never ignored. */
+export const LOO_GROUND_TRUTH_PARAMS: ParamTable = Object.freeze({
+  name: 'computeLooGroundTruth',
+  code: 'ATTRIBUTION_INPUT_INVALID',
+  fields: [
+    { name: 'rows', default: null, meaning: 'Training rows to leave out one at a time (null: sampleRows rows drawn with seed).' },
+    { name: 'sampleRows', default: 100, meaning: 'Rows drawn when rows is not given (at most nTrain).' },
+    { name: 'tests', default: null, meaning: 'Test columns to record (null: all nTest).' },
+    { name: 'seed', default: 0, meaning: 'Seed of the row draw.' },
+  ],
+  inputs: ['nTrain', 'nTest', 'train', 'onProgress'],
+});
 
 export interface ComputeLooGroundTruthOptions {
   nTrain: number;
@@ -52,6 +65,7 @@ export interface ComputeLooGroundTruthOptions {
  * ```
  */
 export async function computeLooGroundTruth(options: ComputeLooGroundTruthOptions): Promise<LooGroundTruth> {
+  resolve(LOO_GROUND_TRUTH_PARAMS, options);
   const { nTrain, nTest, train } = options;
   if (!Number.isInteger(nTrain) || nTrain < 2 || !Number.isInteger(nTest) || nTest < 1) {
     throw new ProvenantError('ATTRIBUTION_INPUT_INVALID', `computeLooGroundTruth needs nTrain ≥ 2 and nTest ≥ 1, got ${nTrain} and ${nTest}.`);

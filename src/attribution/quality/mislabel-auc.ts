@@ -4,7 +4,7 @@
  * ROC curve. A trivial baseline belongs beside every such AUC (DESIGN.md): ranking by own training loss is often ≈ 0.98
  * on logistic regression, so a method's AUC means something only next to it.
  */
-import { ProvenantError, createRng, type Seed } from '../../core/index.js';
+import { ProvenantError, createRng, resolve, type ParamTable, type Seed } from '../../core/index.js';
 import { averageRanks } from './correlation.js';
 
 /**
@@ -40,6 +40,13 @@ export function auroc(scores: ArrayLike<number>, positive: ArrayLike<boolean | n
   return (rankSum - (nPos * (nPos + 1)) / 2) / (nPos * nNeg);
 }
 
+/** The options of {@link mislabelAuc}: a misspelt name is refused with the nearest field. */
+export const MISLABEL_AUC_PARAMS: ParamTable = Object.freeze({
+  name: 'mislabelAuc',
+  code: 'ATTRIBUTION_INPUT_INVALID',
+  fields: [{ name: 'baseline', default: null, meaning: 'A trivial baseline score per row (e.g. own training loss), higher = more suspect; its AUC is reported beside.' }],
+});
+
 export interface MislabelAucOptions {
   /** The trivial baseline score per row (e.g. own training loss), higher = more suspect; its AUC is reported beside. */
   baseline?: ArrayLike<number>;
@@ -71,6 +78,7 @@ export function mislabelAuc(
   flagged: ArrayLike<boolean> | Uint32Array | number[],
   options: MislabelAucOptions = {},
 ): MislabelAucResult {
+  resolve(MISLABEL_AUC_PARAMS, options);
   const n = scores.length;
   let mask: Uint8Array;
   if (flagged.length === n && typeof flagged[0] === 'boolean') {
@@ -92,6 +100,17 @@ export function mislabelAuc(
   const flaggedCount = mask.reduce((a, b) => a + b, 0);
   return { auc, baselineAuc, flagged: flaggedCount, clean: n - flaggedCount };
 }
+
+/** The options of {@link flipLabels}: a misspelt name is refused with the nearest field. */
+export const FLIP_LABELS_PARAMS: ParamTable = Object.freeze({
+  name: 'flipLabels',
+  code: 'ATTRIBUTION_INPUT_INVALID',
+  fields: [
+    { name: 'fraction', default: 0.1, meaning: 'Fraction of rows whose label is flipped.' },
+    { name: 'seed', default: 0, meaning: 'Seed of the rows and classes drawn.' },
+  ],
+  inputs: ['numClasses'],
+});
 
 export interface FlipLabelsOptions {
   /** Fraction of rows to flip. Default 0.1. */
@@ -116,6 +135,7 @@ export interface FlipLabelsOptions {
  * ```
  */
 export function flipLabels(labels: ArrayLike<number>, options: FlipLabelsOptions): { labels: Int32Array; flipped: Uint32Array } {
+  resolve(FLIP_LABELS_PARAMS, options);
   const { numClasses } = options;
   const fraction = options.fraction ?? 0.1;
   if (!Number.isInteger(numClasses) || numClasses < 2) throw new ProvenantError('ATTRIBUTION_INPUT_INVALID', `flipLabels needs numClasses ≥ 2, got ${numClasses}.`);
