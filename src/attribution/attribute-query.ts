@@ -8,7 +8,7 @@
  * The query's gradient is taken at the model's own predicted class (no label exists at inference): τ(i, q) > 0 means
  * row i supports the prediction (removing it would raise the loss of the predicted class; ./conventions.ts).
  */
-import { ProvenantError, describeValue, dict, resolve, type Hex, type ParamTable } from '../core/index.js';
+import { ProvenantError, describeValue, dict, resolve, type Hex, type ParamField, type ParamTable } from '../core/index.js';
 import type { Model } from '../finetune/index.js';
 import { contributorShares, type ScoreReduction } from './aggregate.js';
 import { storeModelHash, type FeatureStore } from './feature-store.js';
@@ -17,7 +17,7 @@ import { logitGradients } from './per-example-gradients.js';
 import { gradDot } from './precondition/identity.js';
 import type { Preconditioner } from './precondition/preconditioner.js';
 import { splitRewardDetailed, type RewardSplit } from './reward-split.js';
-import { createScoreIndex, type ScoreIndex } from './score-index.js';
+import { SCORE_INDEX_PARAMS, createScoreIndex, type ScoreIndex } from './score-index.js';
 
 export interface AttributionIndexOptions {
   /**
@@ -33,16 +33,17 @@ export interface AttributionIndexOptions {
   batchSize?: number;
 }
 
+/** The fields every attribution index shares (classification and generation): the score index's, and the model check. */
+export const ATTRIBUTION_INDEX_FIELDS: readonly ParamField[] = Object.freeze([
+  ...SCORE_INDEX_PARAMS.fields,
+  { name: 'skipModelCheck', default: false, meaning: 'Skip the check that the model is the one the training features were computed with.' },
+]);
+
 /** The options of {@link createAttributionIndex}: a misspelt name is refused with the nearest field, never ignored. */
 export const ATTRIBUTION_INDEX_PARAMS: ParamTable = Object.freeze({
   name: 'createAttributionIndex',
   code: 'ATTRIBUTION_INPUT_INVALID',
-  fields: [
-    { name: 'preconditioner', default: null, meaning: 'Fitted preconditioner (e.g. fitDataInf(store.features)); null: Grad-Dot. The caller disposes it.' },
-    { name: 'tileRows', default: 8192, meaning: 'Training rows per scoring tile.' },
-    { name: 'skipModelCheck', default: false, meaning: 'Skip the check that the model is the one the store was computed with.' },
-    { name: 'batchSize', default: 64, meaning: 'Examples per backward pass when featurizing query batches.', aliases: ['batch_size'] },
-  ],
+  fields: [...ATTRIBUTION_INDEX_FIELDS, { name: 'batchSize', default: 64, meaning: 'Examples per backward pass when featurizing query batches.', aliases: ['batch_size'] }],
 });
 
 /** A feature store made ready for queries: training side on the backend, query featurizer built. Dispose it. */

@@ -14,7 +14,7 @@ import type { FeatureMatrix } from '../feature-matrix.js';
 import { featureModelHash, storeModelHash, type FeatureStore, type FeatureStoreManifest } from '../feature-store.js';
 import { gradDot } from '../precondition/identity.js';
 import type { Preconditioner } from '../precondition/preconditioner.js';
-import { indexKeys } from '../attribute-query.js';
+import { ATTRIBUTION_INDEX_FIELDS, indexKeys } from '../attribute-query.js';
 import { createScoreIndex, type ScoreIndex } from '../score-index.js';
 import { causalOptionsFromInfo, createCausalFeaturizer, isCausalInfo, type CausalFeatures, type CausalFeaturizeInfo, type CausalFeaturizer } from './causal-featurize.js';
 import type { CausalLmModel, TextTokenizer } from './causal-lm.js';
@@ -40,9 +40,7 @@ export const GENERATION_INDEX_PARAMS: ParamTable = Object.freeze({
   name: 'createGenerationIndex',
   code: 'ATTRIBUTION_INPUT_INVALID',
   fields: [
-    { name: 'preconditioner', default: null, meaning: 'Fitted preconditioner (e.g. fitDataInf(store.features)); null: Grad-Dot. The caller disposes it.' },
-    { name: 'tileRows', default: 8192, meaning: 'Training rows per scoring tile.' },
-    { name: 'skipModelCheck', default: false, meaning: 'Skip the check that the model is the one the features were computed with.' },
+    ...ATTRIBUTION_INDEX_FIELDS,
     { name: 'datanets', default: null, meaning: 'Datanet of each row (null: the manifest\'s versions, else one Datanet "default").' },
     { name: 'spans', default: null, meaning: 'The span index over the same rows, in the same order, for verbatim tracing.' },
   ],
