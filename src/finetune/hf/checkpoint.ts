@@ -11,7 +11,7 @@
  */
 import { ProvenantError } from '../../core/index.js';
 import type { SafetensorsDtype } from '../io/safetensors.js';
-import { isSafetensorsDtype, safetensorsDtypeSize, SAFETENSORS_MAX_HEADER_BYTES } from '../io/safetensors.js';
+import { checkSafetensorsHeaderText, isSafetensorsDtype, safetensorsDtypeSize, SAFETENSORS_MAX_HEADER_BYTES } from '../io/safetensors.js';
 
 /** One tensor of a checkpoint, as its header describes it. */
 export interface CheckpointTensorInfo {
@@ -57,10 +57,18 @@ async function readHeader(handle: FileHandle, file: string, size: number): Promi
   const headerBytes = new Uint8Array(headerLength);
   await handle.read(headerBytes, 0, headerLength, 8);
   let header: unknown;
+  let text: string;
   try {
-    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(headerBytes));
+    text = new TextDecoder('utf-8', { fatal: true }).decode(headerBytes);
+    header = JSON.parse(text);
   } catch (cause) {
     throw new ProvenantError('SAFETENSORS_INVALID', `${file}: the header is not valid UTF-8 JSON.`, { cause, data: { file } });
+  }
+  try {
+    checkSafetensorsHeaderText(text); // duplicate keys, 4.0-style offsets: refused as decodeSafetensors refuses them
+  } catch (cause) {
+    const error = cause as ProvenantError;
+    throw new ProvenantError('SAFETENSORS_INVALID', `${file}: ${error.message}`, { cause, metaMessages: error.metaMessages, data: { file, ...error.data } });
   }
   if (header === null || typeof header !== 'object' || Array.isArray(header)) {
     throw new ProvenantError('SAFETENSORS_INVALID', `${file}: the header must be a JSON object.`, { data: { file } });

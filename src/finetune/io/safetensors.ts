@@ -284,16 +284,7 @@ export function decodeSafetensors(bytes: Uint8Array): DecodedSafetensors {
     throw invalid(`Header is not valid JSON: ${(cause as Error).message}`, [`header begins: ${JSON.stringify(text.slice(0, 80))}`]);
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw invalid('Header must be a JSON object.');
-  const { duplicates, nonInteger } = scanHeader(text);
-  if (duplicates.length > 0) throw invalid(`Header names ${duplicates.length} key(s) twice.`, duplicates.map((k) => `duplicate: ${k}`), { keys: duplicates });
-  // JSON.parse reads 4.0 and 4e0 as the integer 4; the reference reader (serde, usize fields) refuses them, so must we.
-  if (nonInteger) {
-    throw invalid(
-      `Tensor "${nonInteger.tensor}" has an invalid shape or data_offsets: ${JSON.stringify(nonInteger.token)} is not a JSON integer (no fraction, exponent or sign).`,
-      [],
-      { tensor: nonInteger.tensor, token: nonInteger.token },
-    );
-  }
+  checkSafetensorsHeaderText(text);
 
   // Null-prototype records: a tensor or metadata key named "__proto__" is data, not the object's prototype.
   const metadata: Record<string, string> = Object.create(null) as Record<string, string>;
@@ -340,6 +331,27 @@ export function decodeSafetensors(bytes: Uint8Array): DecodedSafetensors {
     tensors[entry.name] = { dtype: entry.dtype, shape: entry.shape, data } as SafetensorsTensor;
   }
   return { tensors, metadata };
+}
+
+/**
+ * What JSON.parse lets through in a safetensors header and the reference reader (Rust's serde, `usize` fields) refuses:
+ * a key named twice (JSON.parse keeps the last), and a shape or offset written `4.0`, `4e0` or `-0` (read as 4 and 0).
+ * Every reader of headers calls this on the header text after JSON.parse accepted it: `decodeSafetensors` and the
+ * checkpoint reader of `loadPretrained` (hf/checkpoint.ts).
+ *
+ * @throws ProvenantError `SAFETENSORS_INVALID` naming the duplicated keys, or the tensor and the token that is not a
+ *   JSON integer.
+ */
+export function checkSafetensorsHeaderText(text: string): void {
+  const { duplicates, nonInteger } = scanHeader(text);
+  if (duplicates.length > 0) throw invalid(`Header names ${duplicates.length} key(s) twice.`, duplicates.map((k) => `duplicate: ${k}`), { keys: duplicates });
+  if (nonInteger) {
+    throw invalid(
+      `Tensor "${nonInteger.tensor}" has an invalid shape or data_offsets: ${JSON.stringify(nonInteger.token)} is not a JSON integer (no fraction, exponent or sign).`,
+      [],
+      { tensor: nonInteger.tensor, token: nonInteger.token },
+    );
+  }
 }
 
 function parseEntry(name: string, info: unknown): HeaderEntry {

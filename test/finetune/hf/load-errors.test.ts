@@ -47,6 +47,27 @@ describe('loadPretrained refuses what it cannot load faithfully, naming every of
     await expectCode(loadPretrained(b), 'PRETRAINED_CONFIG_UNSUPPORTED', /rope_scaling/, /hidden_act/);
   });
 
+  it('a checkpoint header with an offset written 0.0 or a tensor named twice is refused, as decodeSafetensors refuses it (shared/cases kind)', async () => {
+    // The header text rewritten by hand: JSON.parse reads "0.0" as 0 and keeps the last of two equal keys.
+    const rewrite = (name: string, edit: (header: string) => string): string => {
+      const dir = copyOf('gpt2', name);
+      const bytes = readFileSync(join(dir, 'model.safetensors'));
+      const length = Number(bytes.readBigUInt64LE(0));
+      const header = Buffer.from(edit(bytes.subarray(8, 8 + length).toString('utf8')), 'utf8');
+      const prefix = Buffer.alloc(8);
+      prefix.writeBigUInt64LE(BigInt(header.length));
+      writeFileSync(join(dir, 'model.safetensors'), Buffer.concat([prefix, header, bytes.subarray(8 + length)]));
+      return dir;
+    };
+    const float = rewrite('float-offset', (h) => h.replace(/"data_offsets":\[0,/, '"data_offsets":[0.0,'));
+    await expectCode(loadPretrained(float), 'SAFETENSORS_INVALID', /"0\.0" is not a JSON integer/, /model\.safetensors/);
+    const twice = rewrite('duplicate-key', (h) => {
+      const first = /"([^"]+)":(\{[^}]*\})/.exec(h.slice(1))!;
+      return `{"${first[1]}":${first[2]},${h.slice(1)}`;
+    });
+    await expectCode(loadPretrained(twice), 'SAFETENSORS_INVALID', /twice/);
+  });
+
   it('missing, unexpected and mis-shaped tensors in one error; nothing is left allocated', async () => {
     const dir = copyOf('llama', 'bad-tensors');
     const { tensors, metadata } = decodeSafetensors(new Uint8Array(readFileSync(join(dir, 'model.safetensors'))));
